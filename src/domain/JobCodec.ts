@@ -1,0 +1,160 @@
+/**
+ * The job JSON codec, byte-compatible with Go's `encoding/json` on
+ * `models.Job`: field order, `omitempty`, RFC 3339 nanosecond timestamps,
+ * Go's string escaping, and the payload carried as raw bytes.
+ *
+ * Reading follows Go too: keys match case-insensitively and the last
+ * duplicate wins, unknown keys are ignored, a missing `max_retries` is 0,
+ * and a value of the wrong type fails the whole job with Go's message (which
+ * the worker records when it dead-letters the job).
+ *
+ * @since 0.1.0
+ */
+import * as Result from "effect/Result"
+import { SerializationError } from "./Errors.ts"
+import type { Job } from "./Job.ts"
+import { isJobPriority, type JobPriority } from "./JobPriority.ts"
+import { isJobStatus, type JobStatus } from "./JobStatus.ts"
+import { scanObject, type Member } from "./JsonScanner.ts"
+import { nullJson, quote, type RawJson } from "./RawJson.ts"
+import * as Timestamp from "./Timestamp.ts"
+
+/**
+ * Encodes a job as Go writes it.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encode = (job: Job): string => {
+  let out = `{"id":${quote(job.id)},"name":${quote(job.name)}`
+  if (job.description !== undefined && job.description !== "") out += `,"description":${quote(job.description)}`
+  out += `,"payload":${job.payload},"status":${quote(job.status)},"priority":${quote(job.priority)}`
+  out += `,"created_at":"${Timestamp.format(job.createdAt)}","updated_at":"${Timestamp.format(job.updatedAt)}"`
+  if (job.scheduledFor !== undefined) out += `,"scheduled_for":"${Timestamp.format(job.scheduledFor)}"`
+  out += `,"attempts":${job.attempts},"max_retries":${job.maxRetries}`
+  if (job.error !== undefined && job.error !== "") out += `,"error":${quote(job.error)}`
+  if (job.routingKey !== undefined) out += `,"routing_key":${quote(job.routingKey)}`
+  return out + "}"
+}
+
+/**
+ * Decodes job JSON. On failure the `SerializationError` message is Go's
+ * unmarshal error text, and `key` is left for the caller to fill in.
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const decode = (text: string): Result.Result<Job, SerializationError> => {
+  const scanned = scanObject(text)
+  if ("error" in scanned) return Result.fail(new SerializationError({ message: scanned.error }))
+  if ("kind" in scanned) {
+    if (scanned.kind === "null") return Result.succeed(emptyJob())
+    return Result.fail(new SerializationError({ message: `json: cannot unmarshal ${scanned.kind} into Go value of type models.Job` }))
+  }
+  const fields: Mutable = { ...emptyJob() }
+  for (const member of scanned.members) {
+    const field = FIELDS.get(member.key.toLowerCase())
+    if (field === undefined) continue
+    const error = field(fields, member)
+    if (error !== undefined) return Result.fail(new SerializationError({ message: error }))
+  }
+  return Result.succeed(fields as Job)
+}
+
+/**
+ * Decodes job JSON read from `key`, naming the key in the error.
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const decodeAt = (key: string, text: string): Result.Result<Job, SerializationError> =>
+  Result.mapError(decode(text), (e) => new SerializationError({ message: `corrupted job data at ${key}: ${e.message}`, key }))
+
+/**
+ * The record Go writes at `job:{id}` when a queued id has no data.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const missingDataRecord = (id: string): string =>
+  `{"error":"Job data not found (corrupted reference)","id":${quote(id)}}`
+
+/**
+ * The record Go writes at `job:{id}` when the job JSON cannot be decoded:
+ * keys sorted, the data cut to 500 bytes with `...` appended when cut.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const corruptedDataRecord = (id: string, data: string, goError: string): string => {
+  const bytes = Buffer.from(data, "utf8")
+  const cut = bytes.length > 500 ? bytes.subarray(0, 500).toString("utf8") + "..." : data
+  return `{"corrupted_data":${quote(cut)},"error":${quote(`Failed to unmarshal job: ${goError}`)},"id":${quote(id)}}`
+}
+
+// Internal
+
+type Mutable = { -readonly [K in keyof Job]: Job[K] }
+
+const emptyJob = (): Job => ({
+  id: "",
+  name: "",
+  payload: nullJson,
+  status: "",
+  priority: "normal",
+  createdAt: Timestamp.zero,
+  updatedAt: Timestamp.zero,
+  attempts: 0,
+  maxRetries: 0
+})
+
+const typeError = (m: Member, field: string, goType: string) =>
+  `json: cannot unmarshal ${m.kind === "number" ? `number ${m.raw}` : m.kind} into Go struct field Job.${field} of type ${goType}`
+
+const stringField = (field: string, set: (job: Mutable, value: string) => void) =>
+(job: Mutable, m: Member): string | undefined => {
+  if (m.kind === "null") return undefined
+  if (m.kind !== "string") return typeError(m, field, "string")
+  set(job, JSON.parse(m.raw) as string)
+  return undefined
+}
+
+const intField = (field: string, set: (job: Mutable, value: number) => void) =>
+(job: Mutable, m: Member): string | undefined => {
+  if (m.kind === "null") return undefined
+  if (m.kind !== "number" || !/^-?\d+$/.test(m.raw)) return typeError(m, field, "int")
+  set(job, Number(m.raw))
+  return undefined
+}
+
+const timeField = (field: string, set: (job: Mutable, value: Timestamp.Timestamp | undefined) => void) =>
+(job: Mutable, m: Member): string | undefined => {
+  if (m.kind === "null") {
+    if (field === "scheduled_for") set(job, undefined)
+    return undefined
+  }
+  const parsed = m.kind === "string" ? Timestamp.parse(JSON.parse(m.raw) as string) : undefined
+  if (parsed === undefined) {
+    return m.kind === "string"
+      ? `parsing time ${m.raw} as "2006-01-02T15:04:05Z07:00": cannot parse ${m.raw} as RFC 3339`
+      : `Time.UnmarshalJSON: input is not a JSON string`
+  }
+  set(job, parsed)
+  return undefined
+}
+
+const FIELDS = new Map<string, (job: Mutable, m: Member) => string | undefined>([
+  ["id", stringField("id", (j, v) => { j.id = v })],
+  ["name", stringField("name", (j, v) => { j.name = v })],
+  ["description", stringField("description", (j, v) => { j.description = v === "" ? undefined : v })],
+  ["payload", (j, m) => { j.payload = m.raw as RawJson; return undefined }],
+  ["status", stringField("status", (j, v) => { j.status = isJobStatus(v) ? v : ("" as JobStatus | "") })],
+  ["priority", stringField("priority", (j, v) => { j.priority = isJobPriority(v) ? v : ("normal" as JobPriority) })],
+  ["created_at", timeField("created_at", (j, v) => { j.createdAt = v ?? Timestamp.zero })],
+  ["updated_at", timeField("updated_at", (j, v) => { j.updatedAt = v ?? Timestamp.zero })],
+  ["scheduled_for", timeField("scheduled_for", (j, v) => { j.scheduledFor = v })],
+  ["attempts", intField("attempts", (j, v) => { j.attempts = v })],
+  ["max_retries", intField("max_retries", (j, v) => { j.maxRetries = v })],
+  ["error", stringField("error", (j, v) => { j.error = v === "" ? undefined : v })],
+  ["routing_key", stringField("routing_key", (j, v) => { j.routingKey = v })]
+])

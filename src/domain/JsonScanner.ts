@@ -1,0 +1,173 @@
+/**
+ * A strict JSON scanner that splits an object into its members, keeping each
+ * value's exact text. Used to read job JSON without altering payload bytes;
+ * error messages follow Go's `encoding/json` where the protocol records them.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * One member of a scanned object: the decoded key and the raw text of the
+ * value, with the kind of that value as Go names it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Member {
+  readonly key: string
+  readonly raw: string
+  readonly kind: "string" | "number" | "bool" | "null" | "array" | "object"
+}
+
+/**
+ * Scans `text` as one JSON value. Returns the members of a top-level object,
+ * the kind of any other top-level value, or Go's syntax error message.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const scanObject = (
+  text: string
+): { readonly members: ReadonlyArray<Member> } | { readonly kind: Member["kind"] } | { readonly error: string } => {
+  const s = new Scanner(text)
+  try {
+    s.ws()
+    if (s.peek() !== "{") {
+      const kind = s.value()
+      s.ws()
+      if (s.i < text.length) s.fail()
+      return { kind }
+    }
+    const members: Array<Member> = []
+    s.i++
+    s.ws()
+    if (s.peek() === "}") {
+      s.i++
+    } else {
+      for (;;) {
+        s.ws()
+        if (s.peek() !== "\"") s.fail("looking for beginning of object key string")
+        const ks = s.i
+        s.string()
+        const key = JSON.parse(text.slice(ks, s.i)) as string
+        s.ws()
+        if (s.peek() !== ":") s.fail("after object key")
+        s.i++
+        s.ws()
+        const vs = s.i
+        const kind = s.value()
+        members.push({ key, raw: text.slice(vs, s.i), kind })
+        s.ws()
+        const c = s.peek()
+        if (c === ",") { s.i++; continue }
+        if (c === "}") { s.i++; break }
+        s.fail("after object key:value pair")
+      }
+    }
+    s.ws()
+    if (s.i < text.length) s.fail("after top-level value")
+    return { members }
+  } catch (e) {
+    if (e instanceof SyntaxFailure) return { error: e.message }
+    if (e instanceof RangeError) return { error: "exceeded max depth" } // as Go, which stops at 10000 levels
+    throw e
+  }
+}
+
+// Internal
+
+class SyntaxFailure extends Error {}
+
+class Scanner {
+  i = 0
+  readonly t: string
+  constructor(t: string) {
+    this.t = t
+  }
+  peek(): string | undefined {
+    return this.t[this.i]
+  }
+  fail(context = "looking for beginning of value"): never {
+    if (this.i >= this.t.length) throw new SyntaxFailure("unexpected end of JSON input")
+    throw new SyntaxFailure(`invalid character ${goChar(this.t[this.i]!)} ${context}`)
+  }
+  ws(): void {
+    while (this.i < this.t.length) {
+      const c = this.t.charCodeAt(this.i)
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.i++
+      else break
+    }
+  }
+  value(): Member["kind"] {
+    const c = this.peek()
+    switch (c) {
+      case "{": this.skipContainer("{", "}"); return "object"
+      case "[": this.skipContainer("[", "]"); return "array"
+      case "\"": this.string(); return "string"
+      case "t": this.literal("true"); return "bool"
+      case "f": this.literal("false"); return "bool"
+      case "n": this.literal("null"); return "null"
+      default:
+        if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) { this.number(); return "number" }
+        return this.fail()
+    }
+  }
+  literal(word: string): void {
+    for (const ch of word) {
+      if (this.t[this.i] !== ch) this.fail(`in literal ${word} (expecting '${ch}')`)
+      this.i++
+    }
+  }
+  number(): void {
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.t.slice(this.i, this.i + 512))
+    if (m === null) { this.i++; this.fail("in numeric literal") }
+    this.i += m[0].length
+  }
+  string(): void {
+    this.i++ // opening quote
+    for (;;) {
+      if (this.i >= this.t.length) this.fail()
+      const c = this.t.charCodeAt(this.i)
+      if (c === 34) { this.i++; return }
+      if (c < 0x20) this.fail("in string literal")
+      if (c === 92) {
+        const e = this.t[this.i + 1]
+        if (e === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(this.t.slice(this.i + 2, this.i + 6))) { this.i += 2; this.fail("in \\u hexadecimal character escape") }
+          this.i += 6
+        } else if (e !== undefined && "\"\\/bfnrt".includes(e)) {
+          this.i += 2
+        } else {
+          this.i++
+          this.fail("in string escape code")
+        }
+      } else {
+        this.i++
+      }
+    }
+  }
+  skipContainer(open: "{" | "[", close: "}" | "]"): void {
+    this.i++
+    this.ws()
+    if (this.peek() === close) { this.i++; return }
+    for (;;) {
+      this.ws()
+      if (open === "{") {
+        if (this.peek() !== "\"") this.fail("looking for beginning of object key string")
+        this.string()
+        this.ws()
+        if (this.peek() !== ":") this.fail("after object key")
+        this.i++
+        this.ws()
+      }
+      this.value()
+      this.ws()
+      const c = this.peek()
+      if (c === ",") { this.i++; continue }
+      if (c === close) { this.i++; return }
+      this.fail(open === "{" ? "after object key:value pair" : "after array element")
+    }
+  }
+}
+
+const goChar = (c: string): string => (c === "'" ? "'\\''" : c === "\"" ? "'\"'" : `'${c}'`)

@@ -1,0 +1,170 @@
+/**
+ * Go-compatible timestamps: an instant with nanosecond precision and the UTC
+ * offset it was written with.
+ *
+ * Go writes `time.Time` as RFC 3339 with up to nine fractional digits
+ * (trailing zeros trimmed) and the writer's local offset (`Z` for zero).
+ * JavaScript's `Date` keeps milliseconds only, so jobs written by Go would
+ * lose digits on a round trip through `Date`; this module reads every digit
+ * and writes Go's exact form.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * An instant: whole unix seconds, nanoseconds within the second, and the
+ * offset (in seconds east of UTC) to render it in.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Timestamp {
+  readonly seconds: number
+  readonly nanos: number
+  readonly offsetSeconds: number
+}
+
+/**
+ * Go's zero `time.Time` (`0001-01-01T00:00:00Z`), written by Go's cron
+ * scheduler for jobs built without `NewJob`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const zero: Timestamp = { seconds: -62135596800, nanos: 0, offsetSeconds: 0 }
+
+/**
+ * True for Go's zero time.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isZero = (t: Timestamp): boolean => t.seconds === zero.seconds && t.nanos === 0
+
+/**
+ * An instant from epoch milliseconds, rendered in UTC.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromMillis = (millis: number): Timestamp => {
+  const seconds = Math.floor(millis / 1000)
+  return { seconds, nanos: Math.round((millis - seconds * 1000) * 1e6), offsetSeconds: 0 }
+}
+
+/**
+ * An instant from a `Date`, rendered in UTC.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromDate = (date: Date): Timestamp => fromMillis(date.getTime())
+
+/**
+ * Epoch milliseconds (sub-millisecond digits are truncated).
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const toMillis = (t: Timestamp): number => t.seconds * 1000 + Math.floor(t.nanos / 1e6)
+
+/**
+ * A `Date` (sub-millisecond digits are truncated).
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const toDate = (t: Timestamp): Date => new Date(toMillis(t))
+
+/**
+ * Unix seconds as a float, the score of the scheduled sorted set.
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const toUnixSeconds = (t: Timestamp): number => t.seconds + t.nanos / 1e9
+
+/**
+ * Adds whole seconds, keeping the nanoseconds and the offset.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const addSeconds = (t: Timestamp, seconds: number): Timestamp => ({ ...t, seconds: t.seconds + seconds })
+
+/**
+ * Orders two instants (offsets do not matter).
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const compare = (a: Timestamp, b: Timestamp): -1 | 0 | 1 =>
+  a.seconds !== b.seconds ? (a.seconds < b.seconds ? -1 : 1) : a.nanos === b.nanos ? 0 : a.nanos < b.nanos ? -1 : 1
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/
+
+/**
+ * Parses RFC 3339 as Go's `time.Time.UnmarshalJSON` does: `T`, seconds and an
+ * offset (`Z` or `±hh:mm`) are required; a fraction of any length is read
+ * (digits past nine are dropped). Returns `undefined` when Go would fail.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const parse = (text: string): Timestamp | undefined => {
+  const m = RFC3339.exec(text)
+  if (m === null) return undefined
+  const [, y, mo, d, h, mi, s, frac, off] = m as unknown as [string, string, string, string, string, string, string, string | undefined, string]
+  const month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s)
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined
+  const wall = new Date(0)
+  wall.setUTCFullYear(Number(y), month - 1, day) // unlike Date.UTC, keeps years 0..99 as they are
+  wall.setUTCHours(hour, minute, second, 0)
+  if (wall.getUTCDate() !== day) return undefined // e.g. 02-30
+  let offsetSeconds = 0
+  if (off !== "Z") {
+    const sign = off[0] === "-" ? -1 : 1
+    const oh = Number(off.slice(1, 3)), om = Number(off.slice(4, 6))
+    if (oh > 23 || om > 59) return undefined
+    offsetSeconds = sign * (oh * 3600 + om * 60)
+  }
+  const nanos = frac === undefined ? 0 : Number(frac.slice(0, 9).padEnd(9, "0"))
+  return { seconds: wall.getTime() / 1000 - offsetSeconds, nanos, offsetSeconds }
+}
+
+/**
+ * Formats as Go's `time.RFC3339Nano`: fraction trailing zeros trimmed (none
+ * when zero), `Z` for a zero offset.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const format = (t: Timestamp): string => formatWith(t, true)
+
+/**
+ * Formats as Go's `time.RFC3339` (whole seconds), used for `completed_at` in
+ * result hashes.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const formatSeconds = (t: Timestamp): string => formatWith(t, false)
+
+// Internal
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0")
+
+const formatWith = (t: Timestamp, nano: boolean): string => {
+  const wall = new Date((t.seconds + t.offsetSeconds) * 1000)
+  const date = `${pad(wall.getUTCFullYear(), 4)}-${pad(wall.getUTCMonth() + 1, 2)}-${pad(wall.getUTCDate(), 2)}`
+  const time = `${pad(wall.getUTCHours(), 2)}:${pad(wall.getUTCMinutes(), 2)}:${pad(wall.getUTCSeconds(), 2)}`
+  const frac = nano && t.nanos !== 0 ? "." + pad(t.nanos, 9).replace(/0+$/, "") : ""
+  return `${date}T${time}${frac}${formatOffset(t.offsetSeconds)}`
+}
+
+const formatOffset = (offsetSeconds: number): string => {
+  if (offsetSeconds === 0) return "Z"
+  const sign = offsetSeconds < 0 ? "-" : "+"
+  const abs = Math.abs(offsetSeconds)
+  return `${sign}${pad(Math.floor(abs / 3600), 2)}:${pad(Math.floor((abs % 3600) / 60), 2)}`
+}
