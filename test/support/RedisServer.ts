@@ -8,7 +8,7 @@ import { createServer } from "node:net"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Context from "effect/Context"
-import IORedis from "ioredis"
+import { Redis as IORedis } from "ioredis"
 
 export interface RedisServerInfo {
   readonly port: number
