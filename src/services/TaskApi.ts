@@ -134,9 +134,9 @@ export class TaskApi extends Context.Service<TaskApi, {
   /** Queue depths (queued per priority, processing, scheduled, dead). */
   readonly stats: (options?: CallOptions) => Effect.Effect<QueueStats, ConnectionError | TimeoutError>
   /** Lists jobs by status, priority, name and creation time, paginated. */
-  readonly list: (filter?: ListFilter, options?: CallOptions) => Effect.Effect<JobPage, ConnectionError | TimeoutError>
+  readonly list: (filter?: ListFilter, options?: CallOptions) => Effect.Effect<JobPage, ValidationError | ConnectionError | TimeoutError>
   /** The dead-letter list, paginated. */
-  readonly deadLetters: (page?: { readonly cursor?: string | undefined; readonly limit?: number | undefined }, options?: CallOptions) => Effect.Effect<JobPage, ConnectionError | TimeoutError>
+  readonly deadLetters: (page?: { readonly cursor?: string | undefined; readonly limit?: number | undefined }, options?: CallOptions) => Effect.Effect<JobPage, ValidationError | ConnectionError | TimeoutError>
   /** Requeues a dead-lettered job; false when it was not dead. */
   readonly requeueDead: (id: JobId, options?: CallOptions) => Effect.Effect<boolean, ConnectionError | SerializationError | TimeoutError>
 }>()("@bananas/effect/TaskApi") {}

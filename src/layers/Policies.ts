@@ -1,0 +1,114 @@
+/**
+ * Typed retry and timeout policies, provided as services with defaults and
+ * overridable per Layer (`layerRetry`, `layerTimeouts`) or per call
+ * (`CallOptions`). Only retryable errors (connection failures) are retried;
+ * validation, serialization and job failures never are.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import { isRetryable, TimeoutError } from "../domain/Errors.ts"
+import type { CallOptions } from "../services/TaskApi.ts"
+
+/**
+ * The schedule retrying retryable failures of a TaskApi operation. Default:
+ * exponential from 50 ms, jittered, capped at 2 s between tries, 3 retries.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export const RetryPolicy = Context.Reference<Schedule.Schedule<unknown, unknown>>("@bananas/effect/RetryPolicy", {
+  defaultValue: () =>
+    Schedule.min([Schedule.exponential("50 millis"), Schedule.spaced("2 seconds")]).pipe(
+      Schedule.jittered,
+      Schedule.upTo({ times: 3 })
+    )
+})
+
+/**
+ * Deadlines: `operation` bounds one TaskApi operation (retries included);
+ * `wait` is the default time to wait for a job's result.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Timeouts {
+  readonly operation: Duration.Duration
+  readonly wait: Duration.Duration
+}
+
+/**
+ * The deadlines in force. Default: 10 s per operation, 30 s per wait.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export const TimeoutPolicy = Context.Reference<Timeouts>("@bananas/effect/TimeoutPolicy", {
+  defaultValue: () => ({ operation: Duration.seconds(10), wait: Duration.seconds(30) })
+})
+
+/**
+ * Replaces the retry schedule.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerRetry = (schedule: Schedule.Schedule<unknown, unknown>): Layer.Layer<never> =>
+  Layer.succeed(RetryPolicy, schedule)
+
+/**
+ * Replaces some or all deadlines.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerTimeouts = (timeouts: { readonly operation?: Duration.Input; readonly wait?: Duration.Input }): Layer.Layer<never> =>
+  Layer.succeed(TimeoutPolicy, {
+    operation: Duration.fromInputUnsafe(timeouts.operation ?? "10 seconds"),
+    wait: Duration.fromInputUnsafe(timeouts.wait ?? "30 seconds")
+  })
+
+/**
+ * Runs one storage operation under the policies: retryable failures are
+ * retried by the schedule (the call's, else the layer's), and the whole
+ * operation is bounded by the operation deadline.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const apply = <A, E>(
+  operation: string,
+  effect: Effect.Effect<A, E>,
+  options?: CallOptions | undefined
+): Effect.Effect<A, E | TimeoutError> =>
+  Effect.gen(function*() {
+    const schedule = options?.retry ?? (yield* RetryPolicy)
+    const deadline = options?.operationTimeout !== undefined
+      ? Duration.fromInputUnsafe(options.operationTimeout)
+      : (yield* TimeoutPolicy).operation
+    return yield* effect.pipe(
+      Effect.retry({ schedule, while: isRetryable }),
+      Effect.timeoutOrElse({
+        duration: deadline,
+        orElse: () => Effect.fail(timeoutError(operation, deadline))
+      })
+    )
+  })
+
+/**
+ * The `TimeoutError` for an operation that exceeded `deadline`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const timeoutError = (operation: string, deadline: Duration.Duration, jobId?: string): TimeoutError =>
+  new TimeoutError({
+    operation,
+    timeoutMillis: Duration.toMillis(deadline),
+    jobId,
+    message: `${operation} did not finish within ${Duration.format(deadline)}${jobId === undefined ? "" : ` (job ${jobId})`}`
+  })
