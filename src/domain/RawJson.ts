@@ -107,6 +107,18 @@ const goEscape = (m: string): string => {
   }
 }
 
+// Go sorts map keys by their UTF-8 bytes, which is code point order; the
+// default sort compares UTF-16 units and puts U+10000.. before U+E000..U+FFFF.
+const byCodePoint = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!, y = b.codePointAt(i)!
+    if (x !== y) return x - y
+    if (x > 0xffff) i++
+  }
+  return a.length - b.length
+}
+
 const marshal = (value: unknown, path: string, seen: Set<object>): string => {
   switch (typeof value) {
     case "string": return quote(value)
@@ -132,7 +144,7 @@ const marshal = (value: unknown, path: string, seen: Set<object>): string => {
     out = "[" + obj.map((v, i) => (v === undefined ? "null" : marshal(v, `${path}[${i}]`, seen))).join(",") + "]"
   } else {
     const parts: Array<string> = []
-    for (const key of Object.keys(obj).sort()) {
+    for (const key of Object.keys(obj).sort(byCodePoint)) {
       const v = (obj as Record<string, unknown>)[key]
       if (v === undefined) continue // as JSON.stringify: an absent property
       parts.push(quote(key) + ":" + marshal(v, `${path}.${key}`, seen))
