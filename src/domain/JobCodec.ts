@@ -52,12 +52,18 @@ export const decode = (text: string): Result.Result<Job, SerializationError> => 
     return Result.fail(new SerializationError({ message: `json: cannot unmarshal ${scanned.kind} into Go value of type models.Job` }))
   }
   const fields: Mutable = { ...emptyJob() }
+  // Like Go: a type mismatch is remembered (the first one is reported) and
+  // decoding goes on; a time that does not parse stops at once.
+  let typeMismatch: string | undefined
   for (const member of scanned.members) {
-    const field = FIELDS.get(member.key.toLowerCase())
+    const field = FIELDS.get(foldKey(member.key))
     if (field === undefined) continue
     const error = field(fields, member)
-    if (error !== undefined) return Result.fail(new SerializationError({ message: error }))
+    if (error === undefined) continue
+    if (error.startsWith("json: cannot unmarshal")) typeMismatch ??= error
+    else return Result.fail(new SerializationError({ message: error }))
   }
+  if (typeMismatch !== undefined) return Result.fail(new SerializationError({ message: typeMismatch }))
   return Result.succeed(fields as Job)
 }
 
@@ -86,13 +92,21 @@ export const missingDataRecord = (id: string): string =>
  * @category encoding
  * @since 0.1.0
  */
-export const corruptedDataRecord = (id: string, data: string, goError: string): string => {
-  const bytes = Buffer.from(data, "utf8")
-  const cut = bytes.length > 500 ? bytes.subarray(0, 500).toString("utf8") + "..." : data
-  return `{"corrupted_data":${quote(cut)},"error":${quote(`Failed to unmarshal job: ${goError}`)},"id":${quote(id)}}`
-}
+export const corruptedDataRecord = (id: string, data: string, goError: string): string =>
+  `{"corrupted_data":${quoteCut(data)},"error":${quote(`Failed to unmarshal job: ${goError}`)},"id":${quote(id)}}`
 
 // Internal
+
+// Go cuts the bytes at 500 and appends "..."; a character split by the cut
+// leaves invalid UTF-8, which Go's encoder writes as one \ufffd per byte.
+const quoteCut = (data: string): string => {
+  const bytes = Buffer.from(data, "utf8")
+  if (bytes.length <= 500) return quote(data)
+  let start = 500
+  while (start > 0 && (bytes[start]! & 0xc0) === 0x80) start--
+  const whole = quote(bytes.subarray(0, start).toString("utf8"))
+  return whole.slice(0, -1) + "\\ufffd".repeat(500 - start) + "...\""
+}
 
 type Mutable = { -readonly [K in keyof Job]: Job[K] }
 
@@ -108,8 +122,22 @@ const emptyJob = (): Job => ({
   maxRetries: 0
 })
 
+// Go names the number only when it was decoding into an integer.
 const typeError = (m: Member, field: string, goType: string) =>
-  `json: cannot unmarshal ${m.kind === "number" ? `number ${m.raw}` : m.kind} into Go struct field Job.${field} of type ${goType}`
+  `json: cannot unmarshal ${m.kind === "number" && goType === "int" ? `number ${m.raw}` : m.kind} into Go struct field Job.${field} of type ${goType}`
+
+const INT64_MIN = -(2n ** 63n), INT64_MAX = 2n ** 63n - 1n
+
+// Go matches keys by upper-casing each rune (ASCII letters, and simple
+// mappings such as U+017F long s -> S); the field table is keyed the same way.
+const foldKey = (key: string): string => {
+  let out = ""
+  for (const ch of key) {
+    const upper = ch.toUpperCase()
+    out += [...upper].length === 1 ? upper : ch
+  }
+  return out
+}
 
 const stringField = (field: string, set: (job: Mutable, value: string) => void) =>
 (job: Mutable, m: Member): string | undefined => {
@@ -123,6 +151,8 @@ const intField = (field: string, set: (job: Mutable, value: number) => void) =>
 (job: Mutable, m: Member): string | undefined => {
   if (m.kind === "null") return undefined
   if (m.kind !== "number" || !/^-?\d+$/.test(m.raw)) return typeError(m, field, "int")
+  const big = BigInt(m.raw)
+  if (big < INT64_MIN || big > INT64_MAX) return typeError(m, field, "int")
   set(job, Number(m.raw))
   return undefined
 }
@@ -143,7 +173,9 @@ const timeField = (field: string, set: (job: Mutable, value: Timestamp.Timestamp
   return undefined
 }
 
-const FIELDS = new Map<string, (job: Mutable, m: Member) => string | undefined>([
+type Reader = (job: Mutable, m: Member) => string | undefined
+
+const FIELD_READERS: ReadonlyArray<readonly [string, Reader]> = [
   ["id", stringField("id", (j, v) => { j.id = v })],
   ["name", stringField("name", (j, v) => { j.name = v })],
   ["description", stringField("description", (j, v) => { j.description = v === "" ? undefined : v })],
@@ -157,4 +189,6 @@ const FIELDS = new Map<string, (job: Mutable, m: Member) => string | undefined>(
   ["max_retries", intField("max_retries", (j, v) => { j.maxRetries = v })],
   ["error", stringField("error", (j, v) => { j.error = v === "" ? undefined : v })],
   ["routing_key", stringField("routing_key", (j, v) => { j.routingKey = v })]
-])
+]
+
+const FIELDS = new Map(FIELD_READERS.map(([name, read]) => [name.toUpperCase(), read] as const))

@@ -89,7 +89,7 @@ class Scanner {
   }
   fail(context = "looking for beginning of value"): never {
     if (this.i >= this.t.length) throw new SyntaxFailure("unexpected end of JSON input")
-    throw new SyntaxFailure(`invalid character ${goChar(this.t[this.i]!)} ${context}`)
+    throw new SyntaxFailure(`invalid character ${goChar(String.fromCodePoint(this.t.codePointAt(this.i)!))} ${context}`)
   }
   ws(): void {
     while (this.i < this.t.length) {
@@ -133,8 +133,10 @@ class Scanner {
       if (c === 92) {
         const e = this.t[this.i + 1]
         if (e === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(this.t.slice(this.i + 2, this.i + 6))) { this.i += 2; this.fail("in \\u hexadecimal character escape") }
-          this.i += 6
+          this.i += 2
+          for (let k = 0; k < 4; k++, this.i++) {
+            if (!/[0-9a-fA-F]/.test(this.t[this.i] ?? "")) this.fail("in \\u hexadecimal character escape")
+          }
         } else if (e !== undefined && "\"\\/bfnrt".includes(e)) {
           this.i += 2
         } else {
@@ -170,4 +172,18 @@ class Scanner {
   }
 }
 
-const goChar = (c: string): string => (c === "'" ? "'\\''" : c === "\"" ? "'\"'" : `'${c}'`)
+// Go's quoteChar: strconv.Quote of the character inside single quotes.
+const goChar = (c: string): string => {
+  if (c === "'") return "'\\''"
+  if (c === "\"") return "'\"'"
+  const code = c.charCodeAt(0)
+  if (code < 0x20 || code === 0x7f) {
+    const short = GO_SHORT_ESCAPES[c]
+    return `'${short ?? "\\x" + code.toString(16).padStart(2, "0")}'`
+  }
+  return `'${c}'`
+}
+
+const GO_SHORT_ESCAPES: Record<string, string> = {
+  "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"
+}
