@@ -1,0 +1,66 @@
+/**
+ * Runs one job's handler and classifies what happened, without touching
+ * the queue: the worker records the outcome.
+ *
+ * - a handler's value → `Completed` (with the result JSON, if any);
+ * - a typed failure → `Failed` with its message; a defect → `PANIC: …`;
+ * - past its timeout → `Failed` with Go's `context cancelled: context
+ *   deadline exceeded` (the handler is interrupted);
+ * - no handler for the name → `Failed` with `no handler registered for job: …`;
+ * - interrupted from outside (shutdown) → `Interrupted`.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type { Job } from "../domain/Job.ts"
+import type { RawJson } from "../domain/RawJson.ts"
+import * as Failure from "./Failure.ts"
+import * as Handlers from "./Handlers.ts"
+
+/**
+ * What running a job's handler produced.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Outcome =
+  | { readonly _tag: "Completed"; readonly result: RawJson | undefined }
+  | { readonly _tag: "Failed"; readonly error: string }
+  | { readonly _tag: "Interrupted" }
+
+/**
+ * Runs the handler registered for the job's name under its timeout (the
+ * handler's own, else `defaultTimeout`). Never fails: every failure is an
+ * `Outcome`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const execute = <R>(
+  handlers: Handlers.Handlers<R>,
+  job: Job,
+  defaultTimeout: Duration.Duration
+): Effect.Effect<Outcome, never, R> => {
+  const handler = Handlers.get(handlers, job.name)
+  if (handler === undefined) return Effect.succeed(failed(Failure.noHandlerMessage(job.name)))
+  return Effect.suspend(() => handler.run({ job, attempt: job.attempts + 1 })).pipe(
+    Effect.timeoutOption(handler.timeout ?? defaultTimeout),
+    Effect.exit,
+    Effect.map((exit): Outcome => {
+      if (Exit.isSuccess(exit)) {
+        return Option.isSome(exit.value)
+          ? { _tag: "Completed", result: exit.value.value }
+          : failed(Failure.timeoutMessage)
+      }
+      return Cause.hasInterruptsOnly(exit.cause) ? { _tag: "Interrupted" } : failed(Failure.messageOfCause(exit.cause))
+    })
+  )
+}
+
+// Internal
+
+const failed = (error: string): Outcome => ({ _tag: "Failed", error })

@@ -1,0 +1,98 @@
+/**
+ * How a handler's failure becomes the job's error message, with the Go
+ * worker's wording where Go has one: a defect is `PANIC: <message>`, a
+ * timeout is `context cancelled: context deadline exceeded`, an unknown job
+ * name is `no handler registered for job: <name>`.
+ *
+ * This module only formats messages; the worker records them (`Queue.fail`).
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Schema from "effect/Schema"
+
+/**
+ * A failure a handler may raise to fail its job with exactly this message.
+ * Any other typed failure works too: its `message` (or its text) is used.
+ *
+ * @example
+ * ```ts
+ * const handler = () => Effect.fail(new JobError({ message: "smtp: timeout" }))
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class JobError extends Schema.TaggedError<JobError>()("JobError", {
+  message: Schema.String
+}) {}
+
+/**
+ * The message Go's worker records when a job runs past its timeout (its
+ * context deadline). Kept verbatim so dashboards that match Go's text keep
+ * working.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const timeoutMessage = "context cancelled: context deadline exceeded"
+
+/**
+ * The message recorded when no handler is registered for a job's name
+ * (Go's wording).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const noHandlerMessage = (name: string): string => `no handler registered for job: ${name}`
+
+/**
+ * The job error for a handler's typed failure: a string as is; an object's
+ * non-empty `message`; a tagged error without message, its `_tag`; anything
+ * else, its JSON text.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const messageOf = (error: unknown): string => {
+  if (typeof error === "string") return error
+  if (typeof error === "object" && error !== null) {
+    const message = (error as { message?: unknown }).message
+    if (typeof message === "string" && message !== "") return message
+    const tag = (error as { _tag?: unknown })._tag
+    if (typeof tag === "string") return tag
+  }
+  try {
+    const json = JSON.stringify(error)
+    if (typeof json === "string") return json
+  } catch {
+    // fall through: not serializable
+  }
+  return String(error)
+}
+
+/**
+ * The job error for a defect (an unexpected exception): `PANIC: <message>`,
+ * as Go's worker reports a recovered panic.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const panicMessage = (defect: unknown): string => `PANIC: ${messageOf(defect)}`
+
+/**
+ * The job error for a failed handler's cause: its first typed failure, else
+ * its first defect (`PANIC: …`), else (interrupted from inside) `interrupted`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const messageOfCause = (cause: Cause.Cause<unknown>): string => {
+  for (const reason of cause.reasons) {
+    if (Cause.isFailReason(reason)) return messageOf(reason.error)
+  }
+  for (const reason of cause.reasons) {
+    if (Cause.isDieReason(reason)) return panicMessage(reason.defect)
+  }
+  return "interrupted"
+}

@@ -1,0 +1,147 @@
+/**
+ * The worker's metrics, as Effect `Metric`s: counters of outcomes and a
+ * queue-lag gauge. Export them with any Effect metrics exporter (or read
+ * them with `Metric.value`).
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import type { JobPriority } from "../domain/JobPriority.ts"
+
+/**
+ * Jobs completed successfully.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const processed = Metric.counter("bananas_worker_jobs_processed_total", {
+  description: "Jobs completed successfully",
+  incremental: true
+})
+
+/**
+ * Failed attempts (retried or dead-lettered), including unknown job names,
+ * defects and timeouts.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const failed = Metric.counter("bananas_worker_jobs_failed_total", {
+  description: "Failed job attempts",
+  incremental: true
+})
+
+/**
+ * Failed attempts that were scheduled for a retry (Go's backoff).
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const retried = Metric.counter("bananas_worker_jobs_retried_total", {
+  description: "Failed attempts scheduled for a retry",
+  incremental: true
+})
+
+/**
+ * Jobs dead-lettered: out of retries, or with missing/corrupted data.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const dead = Metric.counter("bananas_worker_jobs_dead_total", {
+  description: "Jobs moved to the dead-letter list",
+  incremental: true
+})
+
+/**
+ * Jobs returned to their queue by the reaper after their worker's lease
+ * expired (crash recovery).
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const recovered = Metric.counter("bananas_worker_jobs_recovered_total", {
+  description: "In-flight jobs recovered from dead workers",
+  incremental: true
+})
+
+/**
+ * Jobs moved from the scheduled set to their queue by this process's
+ * scheduler.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const promoted = Metric.counter("bananas_worker_jobs_promoted_total", {
+  description: "Scheduled jobs promoted to their queue",
+  incremental: true
+})
+
+/**
+ * Queue lag, per priority (`priority` attribute): milliseconds between a
+ * fresh job's submission (`created_at`) and its pickup by this worker, for
+ * the latest job picked up. Retries and scheduled jobs are not sampled
+ * (their wait is intended).
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const queueLag = Metric.gauge("bananas_worker_queue_lag_ms", {
+  description: "Milliseconds a fresh job waited in its queue before pickup"
+})
+
+/**
+ * The lag gauge of one priority.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const queueLagOf = (priority: JobPriority) => Metric.withAttributes(queueLag, { priority })
+
+/**
+ * Jobs this process is running right now.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const inFlight = Metric.gauge("bananas_worker_jobs_in_flight", {
+  description: "Jobs running in this worker process"
+})
+
+/**
+ * A snapshot of the counters (for summaries and tests).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Counts {
+  readonly processed: number
+  readonly failed: number
+  readonly retried: number
+  readonly dead: number
+  readonly recovered: number
+  readonly promoted: number
+}
+
+/**
+ * Reads the counters.
+ *
+ * @category getters
+ * @since 0.1.0
+ */
+export const counts: Effect.Effect<Counts> = Effect.all({
+  processed: Metric.value(processed),
+  failed: Metric.value(failed),
+  retried: Metric.value(retried),
+  dead: Metric.value(dead),
+  recovered: Metric.value(recovered),
+  promoted: Metric.value(promoted)
+}).pipe(Effect.map((s) => ({
+  processed: s.processed.count,
+  failed: s.failed.count,
+  retried: s.retried.count,
+  dead: s.dead.count,
+  recovered: s.recovered.count,
+  promoted: s.promoted.count
+})))

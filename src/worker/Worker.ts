@@ -1,0 +1,380 @@
+/**
+ * The worker runtime: takes jobs from the queues (strict priority order,
+ * optional routing key), runs their handlers with bounded concurrency and a
+ * per-job timeout, and records each outcome as one atomic `Queue` step
+ * (complete; retry with Go's backoff; dead letter).
+ *
+ * Around that it keeps jobs safe: each job taken carries a lease that a
+ * background fiber renews while it runs, so that when a worker dies the
+ * reaper (of any worker) returns its jobs to their queue. The scheduler
+ * (promotion of due scheduled jobs) and the reaper run inside the worker by
+ * default.
+ *
+ * The worker lives in a `Scope`: closing it (interruption, or SIGINT /
+ * SIGTERM under `NodeRuntime.runMain`) stops taking jobs, lets running ones
+ * finish until `shutdownTimeout`, returns the others to their queue and then
+ * stops its fibers. It needs only the `Queue` service: Redis or memory.
+ *
+ * @example
+ * ```ts
+ * const handlers = Handlers.empty.pipe(Handlers.add(Resize, (p) => resize(p)))
+ * const main = Worker.run({ handlers, concurrency: 20 }).pipe(Effect.provide(BananasRedis.layer({ url })))
+ * NodeRuntime.runMain(main)
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
+import type { ConnectionError } from "../domain/Errors.ts"
+import type { Job } from "../domain/Job.ts"
+import type { JobId } from "../domain/JobId.ts"
+import * as JobPriority from "../domain/JobPriority.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
+import { type Delivery, Queue } from "../services/Queue.ts"
+import * as Execution from "./Execution.ts"
+import type * as Handlers from "./Handlers.ts"
+import * as Metrics from "./Metrics.ts"
+import * as Reaper from "./Reaper.ts"
+import * as Scheduler from "./Scheduler.ts"
+
+/**
+ * Worker options. Only `handlers` is required.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options<R> {
+  /** The handlers, by job name (see `Handlers`). */
+  readonly handlers: Handlers.Handlers<R>
+  /** Jobs run at once (default 10). */
+  readonly concurrency?: number | undefined
+  /** Priorities to take, in order (default high, normal, low): a lower one only when the higher are empty. */
+  readonly priorities?: ReadonlyArray<JobPriority.JobPriority> | undefined
+  /** Take jobs from `route:{key}:queue:{p}` instead of `queue:{p}` (`default`: unrouted). */
+  readonly routingKey?: string | undefined
+  /** Timeout of a handler without one of its own (default 5 minutes). */
+  readonly jobTimeout?: Duration.Input | undefined
+  /** How long a lease lasts without renewal (default 30 seconds): the longest a dead worker's job waits. */
+  readonly leaseDuration?: Duration.Input | undefined
+  /** Time between two lease renewals (default a third of `leaseDuration`). */
+  readonly leaseRenewInterval?: Duration.Input | undefined
+  /** Run the reaper in this worker (default true). */
+  readonly reaper?: boolean | undefined
+  /** Time between two reaper passes (default 5 seconds). */
+  readonly reaperInterval?: Duration.Input | undefined
+  /** Let the reaper also recover unleased (e.g. Go workers') processing entries older than this (default: never). */
+  readonly reaperMaxAge?: Duration.Input | undefined
+  /** Run the scheduler (promotion of due scheduled jobs) in this worker (default true). */
+  readonly scheduler?: boolean | undefined
+  /** Time between two promotion passes (default 1 second). */
+  readonly schedulerInterval?: Duration.Input | undefined
+  /** How long running jobs may take to finish at shutdown before they are returned to their queue (default 30 seconds). */
+  readonly shutdownTimeout?: Duration.Input | undefined
+  /** How long one dequeue waits on empty queues before polling again (default 2 seconds); pickup is immediate either way. */
+  readonly block?: Duration.Input | undefined
+  /** The lease owner name (default `worker-<pid>-<random>`). */
+  readonly workerId?: string | undefined
+}
+
+/**
+ * A running worker.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export class Worker extends Context.Service<Worker, {
+  /** The owner name of this worker's leases. */
+  readonly id: string
+  /** The jobs running right now. */
+  readonly inFlight: Effect.Effect<ReadonlyArray<Job>>
+  /**
+   * Stops taking jobs and drains: running jobs get until `shutdownTimeout`
+   * to finish, the others go back to their queue. Idempotent; the worker's
+   * scope does the same when it closes.
+   */
+  readonly shutdown: Effect.Effect<void>
+}>()("@bananas/effect/Worker") {}
+
+/**
+ * Starts a worker in the current scope; it runs until the scope closes (or
+ * `shutdown`), then drains gracefully.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], never, Queue | R | Scope.Scope> =>
+  Effect.gen(function*() {
+    const queue = yield* Queue
+    const config = resolve(options)
+    if (!Number.isSafeInteger(config.concurrency) || config.concurrency < 1) {
+      // A programming error in the options, not a runtime condition: a defect.
+      return yield* Effect.die(new RangeError(`concurrency must be a positive integer, got ${String(config.concurrency)}`))
+    }
+    const permits = yield* Semaphore.make(config.concurrency)
+    const running = new Map<JobId, Job>()
+    let stopping = false
+
+    // Lease renewal: keeps running during the drain, stopped last.
+    yield* Effect.forkScoped(renewLeases(queue, running, config))
+
+    const jobs = yield* FiberSet.make<void, never>()
+
+    const recordOutcome = (job: Job, outcome: Execution.Outcome, startedAt: number) =>
+      Effect.gen(function*() {
+        const end = yield* Clock.currentTimeMillis
+        const now = Timestamp.fromMillis(end)
+        const durationMs = Math.max(0, end - startedAt)
+        switch (outcome._tag) {
+          case "Interrupted": {
+            if (stopping) {
+              yield* persist("release", queue.release(job))
+              yield* Effect.logInfo("job returned to its queue (shutdown)")
+              return
+            }
+            return yield* recordFailure(job, "interrupted", durationMs, now)
+          }
+          case "Completed": {
+            yield* persist("complete", queue.complete(job, { result: outcome.result, durationMs, now }))
+            yield* Metric.update(Metrics.processed, 1)
+            yield* Effect.logDebug(`job completed in ${durationMs} ms`)
+            return
+          }
+          case "Failed":
+            return yield* recordFailure(job, outcome.error, durationMs, now)
+        }
+      })
+
+    const recordFailure = (job: Job, error: string, durationMs: number, now: Timestamp.Timestamp) =>
+      persist("fail", queue.fail(job, error, { durationMs, now })).pipe(
+        Effect.flatMap((result) =>
+          Effect.gen(function*() {
+            yield* Metric.update(Metrics.failed, 1)
+            if (result._tag === "Retrying") {
+              yield* Metric.update(Metrics.retried, 1)
+              yield* Effect.logWarning(`job failed, retrying in ${2 ** result.job.attempts} s: ${error}`)
+            } else {
+              yield* Metric.update(Metrics.dead, 1)
+              yield* Effect.logError(`job failed for good (dead letter): ${error}`)
+            }
+          })
+        )
+      )
+
+    const runJob = (job: Job): Effect.Effect<void, never, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          const startedAt = yield* Clock.currentTimeMillis
+          yield* Effect.logDebug("job started")
+          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, job, config.jobTimeout)))
+          const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
+          yield* recordOutcome(job, outcome, startedAt).pipe(
+            Effect.catch((error) =>
+              Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error)
+            )
+          )
+        })
+      ).pipe(
+        Effect.ensuring(Effect.suspend(() => {
+          running.delete(job.id)
+          return Metric.update(Metrics.inFlight, running.size).pipe(Effect.andThen(Semaphore.release(permits, 1)))
+        })),
+        Effect.withSpan("bananas.worker.execute", {
+          kind: "consumer",
+          attributes: { "job.id": job.id, "job.name": job.name, "job.attempt": job.attempts + 1, "job.priority": job.priority }
+        }),
+        Effect.annotateLogs({ jobId: job.id, jobName: job.name, attempt: job.attempts + 1 })
+      )
+
+    const accept = (delivery: Delivery): Effect.Effect<void, never, R> => {
+      if (delivery._tag === "DeadLettered") {
+        return Effect.gen(function*() {
+          yield* Semaphore.release(permits, 1)
+          yield* Metric.update(Metrics.dead, 1)
+          yield* Effect.logError(`job data missing or corrupted, dead-lettered: ${delivery.reason}`).pipe(
+            Effect.annotateLogs({ jobId: delivery.id })
+          )
+        })
+      }
+      const job = delivery.job
+      return Effect.gen(function*() {
+        running.set(job.id, job)
+        yield* Metric.update(Metrics.inFlight, running.size)
+        yield* sampleLag(job)
+        yield* FiberSet.run(jobs, runJob(job))
+      })
+    }
+
+    // One dispatcher: takes a permit, then waits for the next job. Once a job
+    // is handed over, it is registered before any interruption can land.
+    const dispatch = Effect.gen(function*() {
+      let failures = 0
+      while (!stopping) {
+        yield* Semaphore.take(permits, 1)
+        const next = yield* Effect.uninterruptibleMask((restore) =>
+          restore(queue.dequeue(config.dequeue)).pipe(
+            Effect.onInterrupt(() => Semaphore.release(permits, 1)),
+            Effect.flatMap(Option.match({
+              onNone: () => Semaphore.release(permits, 1).pipe(Effect.as(true)),
+              onSome: (delivery) => accept(delivery).pipe(Effect.as(true))
+            })),
+            Effect.catch((error: ConnectionError) =>
+              Semaphore.release(permits, 1).pipe(
+                Effect.andThen(Effect.logWarning("dequeue failed; retrying", error)),
+                Effect.as(false)
+              )
+            )
+          )
+        )
+        failures = next ? 0 : failures + 1
+        if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
+      }
+    })
+
+    const dispatcher = yield* Effect.forkScoped(dispatch)
+    if (config.scheduler) yield* Effect.forkScoped(Scheduler.run({ interval: config.schedulerInterval }))
+    if (config.reaper) {
+      yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge }))
+    }
+
+    const drained = yield* Deferred.make<void>()
+    let drainStarted = false
+    const shutdown = Effect.suspend(() => {
+      if (drainStarted) return Deferred.await(drained)
+      drainStarted = true
+      stopping = true
+      return Effect.gen(function*() {
+        yield* Fiber.interrupt(dispatcher)
+        const count = running.size
+        if (count > 0) yield* Effect.logInfo(`worker stopping: waiting up to ${Duration.format(config.shutdownTimeout)} for ${count} running job(s)`)
+        const finished = yield* FiberSet.awaitEmpty(jobs).pipe(Effect.timeoutOption(config.shutdownTimeout))
+        if (Option.isNone(finished)) {
+          yield* Effect.logWarning(`shutdown deadline passed: returning ${running.size} unfinished job(s) to their queue`)
+          yield* FiberSet.clear(jobs)
+        }
+        yield* FiberSet.awaitEmpty(jobs)
+        yield* Effect.logInfo("worker stopped")
+      }).pipe(Effect.ensuring(Deferred.succeed(drained, undefined)), Effect.uninterruptible)
+    }).pipe(Effect.annotateLogs({ module: "bananas/Worker", workerId: config.workerId }))
+
+    yield* Effect.addFinalizer(() => shutdown)
+    yield* Effect.logInfo(`worker started (concurrency ${config.concurrency}, priorities ${config.dequeue.priorities.join(",")})`)
+
+    return Worker.of({
+      id: config.workerId,
+      inFlight: Effect.sync(() => Array.from(running.values())),
+      shutdown
+    })
+  }).pipe(Effect.annotateLogs({ module: "bananas/Worker" }))
+
+/**
+ * The worker as a layer: started when the layer is built, drained when it
+ * is released.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, Queue | R> =>
+  Layer.effect(Worker, make(options))
+
+/**
+ * Runs a worker until interrupted (then drains): the body of a worker
+ * process, e.g. under `NodeRuntime.runMain`, which interrupts on SIGINT and
+ * SIGTERM.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const run = <R>(options: Options<R>): Effect.Effect<never, never, Queue | R> =>
+  Effect.scoped(Effect.andThen(make(options), Effect.never))
+
+// Internal
+
+interface Config {
+  readonly concurrency: number
+  readonly jobTimeout: Duration.Duration
+  readonly leaseDuration: Duration.Duration
+  readonly leaseRenewInterval: Duration.Duration
+  readonly reaper: boolean
+  readonly reaperInterval: Duration.Duration
+  readonly reaperMaxAge: Duration.Duration | undefined
+  readonly scheduler: boolean
+  readonly schedulerInterval: Duration.Duration
+  readonly shutdownTimeout: Duration.Duration
+  readonly workerId: string
+  readonly dequeue: {
+    readonly priorities: ReadonlyArray<JobPriority.JobPriority>
+    readonly routingKey: string | undefined
+    readonly block: Duration.Duration
+    readonly lease: { readonly owner: string; readonly duration: Duration.Duration }
+  }
+}
+
+const resolve = <R>(options: Options<R>): Config => {
+  const concurrency = options.concurrency ?? 10
+  const leaseDuration = Duration.fromInputUnsafe(options.leaseDuration ?? "30 seconds")
+  const workerId = options.workerId ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
+  return {
+    concurrency,
+    jobTimeout: Duration.fromInputUnsafe(options.jobTimeout ?? "5 minutes"),
+    leaseDuration,
+    leaseRenewInterval: options.leaseRenewInterval !== undefined
+      ? Duration.fromInputUnsafe(options.leaseRenewInterval)
+      : Duration.millis(Math.max(1, Math.floor(Duration.toMillis(leaseDuration) / 3))),
+    reaper: options.reaper ?? true,
+    reaperInterval: Duration.fromInputUnsafe(options.reaperInterval ?? Reaper.defaultInterval),
+    reaperMaxAge: options.reaperMaxAge === undefined ? undefined : Duration.fromInputUnsafe(options.reaperMaxAge),
+    scheduler: options.scheduler ?? true,
+    schedulerInterval: Duration.fromInputUnsafe(options.schedulerInterval ?? Scheduler.defaultInterval),
+    shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "30 seconds"),
+    workerId,
+    dequeue: {
+      priorities: options.priorities ?? JobPriority.all,
+      routingKey: options.routingKey,
+      block: Duration.fromInputUnsafe(options.block ?? "2 seconds"),
+      lease: { owner: workerId, duration: leaseDuration }
+    }
+  }
+}
+
+/** Retries a state change on connection errors for a while (a few seconds), then gives up. */
+const persist = <A>(operation: string, effect: Effect.Effect<A, ConnectionError>): Effect.Effect<A, ConnectionError> =>
+  effect.pipe(
+    Effect.retry({
+      schedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(6)]),
+      while: (error) => error.isRetryable
+    }),
+    Effect.withSpan(`bananas.worker.${operation}`)
+  )
+
+const renewLeases = (
+  queue: Queue["Service"],
+  running: ReadonlyMap<JobId, Job>,
+  config: Config
+): Effect.Effect<never> =>
+  Effect.suspend(() => {
+    const ids = Array.from(running.keys())
+    return ids.length === 0 ? Effect.void : queue.renewLeases(ids, config.leaseDuration)
+  }).pipe(
+    Effect.catch((error) => Effect.logWarning("lease renewal failed; retrying", error)),
+    Effect.andThen(Effect.sleep(config.leaseRenewInterval)),
+    Effect.forever,
+    Effect.annotateLogs({ module: "bananas/Worker", fiber: "lease-renewal" })
+  )
+
+const sampleLag = (job: Job): Effect.Effect<void> =>
+  job.attempts !== 0 || job.status !== "pending" || Timestamp.isZero(job.createdAt)
+    ? Effect.void
+    : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Metric.update(Metrics.queueLagOf(job.priority), Math.max(0, now - Timestamp.toMillis(job.createdAt))))

@@ -1,0 +1,56 @@
+/**
+ * The worker runtime of @bananas/effect (`@bananas/effect/worker`): the
+ * handler registry, the worker pool, the scheduler (promotion of due jobs),
+ * the reaper (crash recovery) and their metrics.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * How handler failures become job error messages (Go's wording).
+ *
+ * @since 0.1.0
+ */
+export * as Failure from "./Failure.ts"
+
+/**
+ * Runs one job's handler and classifies the outcome.
+ *
+ * @since 0.1.0
+ */
+export * as Execution from "./Execution.ts"
+
+/**
+ * The handler registry: typed handlers from a `JobDefinition`, raw handlers by name.
+ *
+ * @since 0.1.0
+ */
+export * as Handlers from "./Handlers.ts"
+
+/**
+ * Worker metrics (Effect `Metric`).
+ *
+ * @since 0.1.0
+ */
+export * as Metrics from "./Metrics.ts"
+
+/**
+ * Crash recovery: returns jobs of dead workers (expired leases) to their queue.
+ *
+ * @since 0.1.0
+ */
+export * as Reaper from "./Reaper.ts"
+
+/**
+ * Promotion of due scheduled jobs (retries, jobs submitted for later).
+ *
+ * @since 0.1.0
+ */
+export * as Scheduler from "./Scheduler.ts"
+
+/**
+ * The worker: concurrency, priorities, timeouts, leases, graceful drain.
+ *
+ * @since 0.1.0
+ */
+export * as Worker from "./Worker.ts"
