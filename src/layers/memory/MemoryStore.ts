@@ -1,0 +1,66 @@
+/**
+ * Raw access to the keyspace of a memory instance, for tests and tooling:
+ * inspect what the memory layers wrote (the same keys and values Redis
+ * would hold) and plant data the SDK would never write itself (corrupted
+ * job JSON, ids without data, records written by Go).
+ *
+ * The commands mirror their Redis namesakes, and TTLs follow Effect's
+ * `Clock` like the rest of the memory layers.
+ *
+ * @stability stable
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type { Keys } from "../../domain/Keys.ts"
+
+/**
+ * One key of a dump, with its value in Redis terms.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type DumpEntry =
+  | { readonly key: string; readonly type: "string"; readonly value: string; readonly pttl: number }
+  | { readonly key: string; readonly type: "list"; readonly value: ReadonlyArray<string>; readonly pttl: number }
+  | { readonly key: string; readonly type: "zset"; readonly value: ReadonlyArray<readonly [string, number]>; readonly pttl: number }
+  | { readonly key: string; readonly type: "hash"; readonly value: Readonly<Record<string, string>>; readonly pttl: number }
+
+/**
+ * The raw keyspace service of a memory instance.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export class MemoryStore extends Context.Service<MemoryStore, {
+  /** The key layout (prefix) of this instance. */
+  readonly keys: Keys
+  /** `SET key text` (no TTL), or with a TTL. */
+  readonly set: (key: string, text: string, ttl?: Duration.Input) => Effect.Effect<void>
+  /** `GET key`. */
+  readonly get: (key: string) => Effect.Effect<Option.Option<string>>
+  /** `DEL key`: true when it existed. */
+  readonly del: (key: string) => Effect.Effect<boolean>
+  /** `LPUSH key member` (wakes blocked `dequeue`s, as a real push does). */
+  readonly lpush: (key: string, member: string) => Effect.Effect<void>
+  /** `LRANGE key 0 -1`: newest `LPUSH` first. */
+  readonly lrange: (key: string) => Effect.Effect<ReadonlyArray<string>>
+  /** `ZADD key score member`. */
+  readonly zadd: (key: string, score: number, member: string) => Effect.Effect<void>
+  /** `ZSCORE key member`. */
+  readonly zscore: (key: string, member: string) => Effect.Effect<Option.Option<number>>
+  /** `HSET key field value ...` (merges). */
+  readonly hset: (key: string, fields: Readonly<Record<string, string>>) => Effect.Effect<void>
+  /** `HGETALL key` (empty when absent). */
+  readonly hgetall: (key: string) => Effect.Effect<Readonly<Record<string, string>>>
+  /** `PTTL key`: remaining milliseconds, -1 without a TTL, -2 when absent. */
+  readonly pttl: (key: string) => Effect.Effect<number>
+  /** Every live key starting with `prefix` (default: this instance's prefix), sorted. */
+  readonly scan: (prefix?: string) => Effect.Effect<ReadonlyArray<string>>
+  /** Every live key under this instance's prefix with its value and TTL. */
+  readonly dump: Effect.Effect<ReadonlyArray<DumpEntry>>
+  /** Open result subscriptions plus blocked `dequeue` watchers (0 when nothing waits). */
+  readonly listeners: Effect.Effect<number>
+}>()("@bananas/effect/MemoryStore") {}
