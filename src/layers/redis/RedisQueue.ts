@@ -1,0 +1,532 @@
+/**
+ * The `Queue` service on Redis, wire-compatible with the Go reference
+ * (PROTOCOL.md §3): the same keys, job JSON (via `JobCodec`, payload bytes
+ * untouched), unix-second scores and TTLs. Every state change is one Lua
+ * script (see `Scripts`), so a crash never leaves a job half-moved.
+ *
+ * **Dequeue design.** A fast path script tries each list in priority order,
+ * `LMOVE`s the oldest id into `queue:processing` (the `BRPOPLPUSH` direction
+ * Go uses), records the lease and reads the data: one round trip, and the id
+ * is never held only in process memory (a `BLMPOP`/`BRPOP` would lose the
+ * job on a crash between pop and push, and Go's one-list-at-a-time
+ * `BRPOPLPUSH` makes a lower priority wait seconds behind an empty higher
+ * one). When every list is empty and `block` > 0, the caller waits for work
+ * without blocking a connection:
+ *
+ * - every write of this SDK that makes work available (enqueue, batch,
+ *   promotion, release, reaping, requeue) publishes `{prefix}queue:wake
+ *   <priority>` in the same atomic step; the idle dequeue listens on that
+ *   channel through the client's shared `Subscriber` (subscribed, then
+ *   re-checked, so no wake-up is lost) and retries the fast path at once;
+ * - jobs pushed by Go producers publish nothing, so the fast path also
+ *   re-runs every `dequeuePollInterval` (default 25 ms): pickup takes
+ *   milliseconds for every priority, at the cost of one cheap script call
+ *   per interval per idle worker.
+ *
+ * Leases (`{prefix}leases`, a zset scored by expiry in epoch ms) are ours
+ * only; Go keeps none. `reapExpired` recovers jobs whose lease ran out.
+ *
+ * @stability unstable
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import { ConnectionError, SerializationError } from "../../domain/Errors.ts"
+import * as JobModel from "../../domain/Job.ts"
+import type { Job } from "../../domain/Job.ts"
+import * as JobCodec from "../../domain/JobCodec.ts"
+import type { JobId } from "../../domain/JobId.ts"
+import * as JobResult from "../../domain/JobResult.ts"
+import type { RawJson } from "../../domain/RawJson.ts"
+import * as Timestamp from "../../domain/Timestamp.ts"
+import { Queue, type Delivery, type DequeueOptions, type FailOutcome, type JobPage, type ListFilter } from "../../services/Queue.ts"
+import { RedisConnection } from "./RedisConnection.ts"
+import * as Scripts from "./Scripts.ts"
+import * as Settings from "./Settings.ts"
+import { Subscriber } from "./Subscriber.ts"
+import * as WakeSignal from "./WakeSignal.ts"
+
+/**
+ * Options of the Redis queue.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RedisQueueOptions extends Settings.SettingsOptions {}
+
+/**
+ * The error text recorded on a job recovered from an expired lease.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const leaseExpiredError = "lease expired: worker lost"
+
+/**
+ * The error text recorded on a cancelled job.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const cancelledError = "cancelled"
+
+/**
+ * Builds the queue on the `RedisConnection` and `Subscriber` in context.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {}) {
+  const connection = yield* RedisConnection
+  const subscriber = yield* Subscriber
+  const settings = Settings.make(options)
+  const { keys, wakeChannel } = settings
+  const jobKeyPrefix = keys.job("")
+
+  yield* connection.use("scriptLoad", Scripts.loadAll)
+
+  const script = (operation: string, s: Scripts.Script, keyList: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+    connection.use(operation, (c) => Scripts.run(c, s, keyList, args))
+
+  const nowMillis = Clock.currentTimeMillis
+
+  // --- writes that make work available -------------------------------------
+
+  const enqueue = (job: Job) =>
+    script("enqueue", Scripts.enqueue, [keys.job(job.id), queueOf(job)], [JobCodec.encode(job), job.id, wakeChannel, job.priority])
+      .pipe(Effect.asVoid, Effect.withSpan("RedisQueue.enqueue"))
+
+  const enqueueBatch = (jobs: ReadonlyArray<Job>) =>
+    Effect.forEach(chunks(jobs, settings.batchChunkSize), (chunk) =>
+      connection.use("enqueueBatch", async (c) => {
+        // One MULTI per chunk: one round trip, every job (SET before LPUSH) atomic.
+        const tx = c.multi()
+        const priorities = new Set<string>()
+        for (const job of chunk) {
+          tx.set(keys.job(job.id), JobCodec.encode(job))
+          tx.lpush(queueOf(job), job.id)
+          priorities.add(job.priority)
+        }
+        for (const p of priorities) tx.publish(wakeChannel, p)
+        const replies = await tx.exec()
+        if (replies === null) throw new Error("transaction aborted")
+        for (const [error] of replies) if (error) throw error
+      }), { discard: true }).pipe(Effect.withSpan("RedisQueue.enqueueBatch", { attributes: { "jobs.count": jobs.length } }))
+
+  const schedule = (job: Job) => {
+    const due = job.scheduledFor ?? job.updatedAt
+    return script("schedule", Scripts.schedule, [keys.job(job.id), keys.scheduled], [
+      JobCodec.encode(job),
+      score(due),
+      job.id
+    ]).pipe(Effect.asVoid)
+  }
+
+  const get = (id: JobId) =>
+    connection.use("get", (c) => c.get(keys.job(id))).pipe(
+      Effect.flatMap((data) =>
+        data === null ? Effect.succeed(Option.none<Job>()) : Effect.map(Effect.fromResult(JobCodec.decodeAt(keys.job(id), data)), Option.some)
+      )
+    )
+
+  // --- dequeue -------------------------------------------------------------
+
+  const dequeueOnce = (queues: ReadonlyArray<string>, lease: DequeueOptions["lease"]) =>
+    Effect.gen(function*() {
+      const expiry = lease === undefined ? "" : String((yield* nowMillis) + Duration.toMillis(lease.duration))
+      const reply = (yield* script("dequeue", Scripts.dequeue, [...queues, keys.processing, keys.leases], [jobKeyPrefix, expiry])) as
+        | [string, string | null]
+        | null
+      if (reply === null) return Option.none<Delivery>()
+      const [id, data] = reply
+      if (data === null) return Option.some(yield* deadLetterAt(id, JobCodec.missingDataRecord(id), missingDataError))
+      const decoded = JobCodec.decode(data)
+      if (Result.isFailure(decoded)) {
+        const record = JobCodec.corruptedDataRecord(id, data, decoded.failure.message)
+        return Option.some(yield* deadLetterAt(id, record, `Failed to unmarshal job: ${decoded.failure.message}`))
+      }
+      return Option.some<Delivery>({ _tag: "Job", job: decoded.success })
+    })
+
+  const deadLetterAt = (id: JobId, record: string, reason: string) =>
+    script("dequeue", Scripts.deadLetter, [keys.job(id), keys.dead, keys.processing, keys.leases], [record, id]).pipe(
+      Effect.as<Delivery>({ _tag: "DeadLettered", id, reason }),
+      Effect.tap(() => Effect.logWarning(`bananas: dead-lettered ${id}: ${reason}`))
+    )
+
+  const dequeue = (options: DequeueOptions) =>
+    Effect.gen(function*() {
+      const queues = options.priorities.map((p) => keys.queue(p, options.routingKey))
+      if (queues.length === 0) return Option.none<Delivery>()
+      const blockMillis = Duration.toMillis(options.block)
+      const deadline = (yield* nowMillis) + blockMillis
+      const first = yield* dequeueOnce(queues, options.lease)
+      if (Option.isSome(first) || !(blockMillis > 0)) return first
+      return yield* Effect.scoped(Effect.gen(function*() {
+        const signal = WakeSignal.make()
+        // Listen first, then re-check: a job pushed in between wakes us.
+        yield* subscriber.listen(wakeChannel, signal.notify)
+        while (true) {
+          const next = yield* dequeueOnce(queues, options.lease)
+          if (Option.isSome(next)) return next
+          const remaining = deadline - (yield* nowMillis)
+          if (remaining <= 0) return Option.none<Delivery>()
+          yield* signal.awaitFor(Math.min(settings.dequeuePollMillis, remaining))
+        }
+      }))
+    })
+
+  // --- the end of an attempt -----------------------------------------------
+
+  const finish = (operation: string, job: Job, result: JobResult.JobResult, toDead: boolean) =>
+    script(operation, Scripts.finish, [keys.job(job.id), keys.processing, keys.leases, keys.result(job.id), keys.dead], [
+      JobCodec.encode(job),
+      job.id,
+      toDead ? deadJobTtlSeconds : completedJobTtlSeconds,
+      result.status === "completed" ? settings.successTtlSeconds : settings.failureTtlSeconds,
+      keys.notify(job.id),
+      toDead ? "1" : "0",
+      ...JobResult.toHashFields(result)
+    ])
+
+  const complete = (job: Job, outcome: { readonly result?: RawJson | undefined; readonly durationMs: number; readonly now: Timestamp.Timestamp }) => {
+    const done: Job = { ...job, status: "completed", updatedAt: outcome.now }
+    const result: JobResult.JobResult = {
+      jobId: job.id,
+      status: "completed",
+      result: outcome.result,
+      completedAt: outcome.now,
+      durationMs: outcome.durationMs
+    }
+    return finish("complete", done, result, false).pipe(Effect.as(done), Effect.withSpan("RedisQueue.complete"))
+  }
+
+  const fail = (job: Job, error: string, outcome: { readonly durationMs: number; readonly now: Timestamp.Timestamp }) => {
+    const attempts = job.attempts + 1
+    if (attempts < job.maxRetries) {
+      const scheduledFor = Timestamp.addSeconds(outcome.now, JobModel.backoffSeconds(attempts))
+      const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: outcome.now, scheduledFor }
+      return script("fail", Scripts.retry, [keys.job(job.id), keys.scheduled, keys.processing, keys.leases], [
+        JobCodec.encode(retried),
+        Math.floor(Timestamp.toUnixSeconds(scheduledFor)),
+        job.id
+      ]).pipe(Effect.as<FailOutcome>({ _tag: "Retrying", job: retried }), Effect.withSpan("RedisQueue.fail"))
+    }
+    const dead: Job = { ...job, status: "failed", attempts, error, updatedAt: outcome.now, scheduledFor: undefined }
+    const result: JobResult.JobResult = {
+      jobId: job.id,
+      status: "failed",
+      error,
+      completedAt: outcome.now,
+      durationMs: outcome.durationMs
+    }
+    return finish("fail", dead, result, true).pipe(Effect.as<FailOutcome>({ _tag: "Dead", job: dead }), Effect.withSpan("RedisQueue.fail"))
+  }
+
+  const release = (job: Job) =>
+    script("release", Scripts.release, [keys.processing, queueOf(job), keys.leases], [job.id, wakeChannel, job.priority]).pipe(Effect.asVoid)
+
+  const renewLeases = (ids: ReadonlyArray<JobId>, duration: Duration.Duration) =>
+    ids.length === 0
+      ? Effect.void
+      : Effect.gen(function*() {
+        const expiry = (yield* nowMillis) + Duration.toMillis(duration)
+        const args: Array<string | number> = []
+        for (const id of ids) args.push(expiry, id)
+        // XX: a lease already dropped (job finished or reaped) is not revived.
+        yield* connection.use("renewLeases", (c) => c.zadd(keys.leases, "XX", ...args))
+      })
+
+  // --- crash recovery --------------------------------------------------------
+
+  const reapExpired = (options?: { readonly maxAge?: Duration.Duration | undefined }) =>
+    Effect.gen(function*() {
+      const now = yield* nowMillis
+      if (options?.maxAge !== undefined) {
+        // Entries without a lease (Go workers, lease-less dequeues) get one
+        // starting now: they are recovered once older than maxAge as seen here.
+        const inFlight = yield* connection.use("reapExpired", (c) => c.lrange(keys.processing, 0, -1))
+        if (inFlight.length > 0) {
+          const expiry = now + Duration.toMillis(options.maxAge)
+          const args: Array<string | number> = []
+          for (const id of new Set(inFlight)) args.push(expiry, id)
+          yield* connection.use("reapExpired", (c) => c.zadd(keys.leases, "NX", ...args))
+        }
+      }
+      const recovered: Array<JobId> = []
+      while (true) {
+        const expired = yield* connection.use("reapExpired", (c) =>
+          c.zrangebyscore(keys.leases, "-inf", now, "LIMIT", 0, reapBatch))
+        if (expired.length === 0) break
+        const data = yield* connection.use("reapExpired", (c) => c.mget(...expired.map((id) => keys.job(id))))
+        const outcomes = yield* Effect.forEach(expired, (id, i) => reapOne(id, data[i] ?? null, now), { concurrency: "unbounded" })
+        let progress = 0
+        outcomes.forEach((ok, i) => {
+          if (ok) {
+            recovered.push(expired[i]!)
+            progress++
+          }
+        })
+        if (expired.length < reapBatch || progress === 0) break
+      }
+      return recovered as ReadonlyArray<JobId>
+    })
+
+  const reapOne = (id: JobId, data: string | null, nowMs: number) => {
+    const now = Timestamp.fromMillis(nowMs)
+    const base = [keys.job(id), keys.processing, keys.leases]
+    const read = data === null ? ["0", ""] : ["1", data]
+    let args: Array<string | number>
+    let keyList: Array<string>
+    const decoded = data === null ? undefined : JobCodec.decode(data)
+    if (decoded === undefined || Result.isFailure(decoded)) {
+      const record = decoded === undefined
+        ? JobCodec.missingDataRecord(id)
+        : JobCodec.corruptedDataRecord(id, data!, decoded.failure.message)
+      keyList = [...base, keys.dead, keys.result(id)]
+      args = [id, nowMs, ...read, record, deadJobTtlSeconds, "L", "", "", "0"]
+    } else {
+      const job = decoded.success
+      const attempts = job.attempts + 1
+      if (attempts < job.maxRetries) {
+        const retried: Job = { ...job, status: "pending", attempts, error: leaseExpiredError, updatedAt: now, scheduledFor: undefined }
+        keyList = [...base, queueOf(job), keys.result(id)]
+        args = [id, nowMs, ...read, JobCodec.encode(retried), "0", "R", wakeChannel, job.priority, "0"]
+      } else {
+        const dead: Job = { ...job, status: "failed", attempts, error: leaseExpiredError, updatedAt: now, scheduledFor: undefined }
+        const result: JobResult.JobResult = { jobId: id, status: "failed", error: leaseExpiredError, completedAt: now, durationMs: 0 }
+        keyList = [...base, keys.dead, keys.result(id)]
+        args = [id, nowMs, ...read, JobCodec.encode(dead), deadJobTtlSeconds, "L", keys.notify(id), "ready", settings.failureTtlSeconds, ...JobResult.toHashFields(result)]
+      }
+    }
+    return script("reapExpired", Scripts.reap, keyList, args).pipe(Effect.map((r) => r === 1))
+  }
+
+  // --- scheduled jobs --------------------------------------------------------
+
+  const promoteDue = (now: Timestamp.Timestamp) =>
+    Effect.gen(function*() {
+      const max = Timestamp.toUnixSeconds(now)
+      let promoted = 0
+      let offset = 0
+      while (true) {
+        const due = yield* connection.use("promoteDue", (c) =>
+          c.zrangebyscore(keys.scheduled, "-inf", max, "LIMIT", offset, promoteBatch))
+        if (due.length === 0) break
+        const data = yield* connection.use("promoteDue", (c) => c.mget(...due.map((id) => keys.job(id))))
+        const outcomes = yield* Effect.forEach(due, (id, i) => {
+          const text = data[i] ?? null
+          const decoded = text === null ? undefined : JobCodec.decode(text)
+          // Missing or unparsable data: skipped and left in the set, as Go does.
+          if (decoded === undefined || Result.isFailure(decoded)) return Effect.succeed<PromoteOutcome>("skipped")
+          const job: Job = { ...decoded.success, scheduledFor: undefined }
+          return script("promoteDue", Scripts.promote, [keys.scheduled, keys.job(id), queueOf(job)], [
+            id,
+            max,
+            JobCodec.encode(job),
+            wakeChannel,
+            job.priority
+          ]).pipe(Effect.map((r): PromoteOutcome => (r === 1 ? "promoted" : "lost")))
+        }, { concurrency: "unbounded" })
+        for (const o of outcomes) {
+          if (o === "promoted") promoted++
+          else if (o === "skipped") offset++
+        }
+        if (due.length < promoteBatch) break
+      }
+      return promoted
+    }).pipe(Effect.withSpan("RedisQueue.promoteDue"))
+
+  // --- management -------------------------------------------------------------
+
+  /** Read, rewrite in TypeScript, apply if unchanged (-1 from the script: changed meanwhile, read again). */
+  const readModifyWrite = (
+    operation: string,
+    id: JobId,
+    step: (job: Job, data: string) => Effect.Effect<unknown, ConnectionError | SerializationError>
+  ): Effect.Effect<boolean, ConnectionError | SerializationError> =>
+    Effect.gen(function*() {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const data = yield* connection.use(operation, (c) => c.get(keys.job(id)))
+        if (data === null) return false
+        const job = yield* Effect.fromResult(JobCodec.decodeAt(keys.job(id), data))
+        const r = Number(yield* step(job, data))
+        if (r !== -1) return r === 1
+      }
+      return yield* Effect.fail(new ConnectionError({ operation, message: `job ${id} kept changing; gave up after 10 attempts` }))
+    })
+
+  const cancel = (id: JobId, now: Timestamp.Timestamp) =>
+    readModifyWrite("cancel", id, (job, data) => {
+      const cancelled: Job = { ...job, status: "failed", error: cancelledError, updatedAt: now, scheduledFor: undefined }
+      const result: JobResult.JobResult = { jobId: id, status: "failed", error: cancelledError, completedAt: now, durationMs: 0 }
+      return script("cancel", Scripts.cancel, [keys.job(id), queueOf(job), keys.scheduled, keys.result(id)], [
+        id,
+        data,
+        JobCodec.encode(cancelled),
+        settings.failureTtlSeconds,
+        keys.notify(id),
+        ...JobResult.toHashFields(result)
+      ])
+    })
+
+  const requeueDead = (id: JobId, now: Timestamp.Timestamp) =>
+    readModifyWrite("requeueDead", id, (job, data) => {
+      if (isDeadLetterRecord(data)) {
+        return Effect.fail(new SerializationError({
+          message: `${keys.job(id)} holds Go's dead-letter record, not a job: the original data is lost`,
+          key: keys.job(id)
+        }))
+      }
+      const requeued: Job = { ...job, status: "pending", attempts: 0, error: undefined, updatedAt: now, scheduledFor: undefined }
+      return script("requeueDead", Scripts.requeueDead, [keys.job(id), keys.dead, queueOf(job)], [
+        id,
+        data,
+        JobCodec.encode(requeued),
+        wakeChannel,
+        job.priority
+      ])
+    })
+
+  const stats = connection.use("stats", async (c) => {
+    const replies = await c.multi()
+      .llen(keys.queue("high"))
+      .llen(keys.queue("normal"))
+      .llen(keys.queue("low"))
+      .llen(keys.processing)
+      .zcard(keys.scheduled)
+      .llen(keys.dead)
+      .exec()
+    if (replies === null) throw new Error("transaction aborted")
+    const n = replies.map(([error, value]) => {
+      if (error) throw error
+      return Number(value)
+    })
+    return {
+      queued: { high: n[0]!, normal: n[1]!, low: n[2]! },
+      processing: n[3]!,
+      scheduled: n[4]!,
+      dead: n[5]!
+    }
+  })
+
+  const list = (filter: ListFilter) =>
+    Effect.gen(function*() {
+      const limit = Math.max(1, Math.floor(filter.limit ?? 100))
+      const pattern = escapeGlob(jobKeyPrefix) + "*"
+      let cursor = filter.cursor ?? "0"
+      const jobs: Array<Job> = []
+      do {
+        const [next, found] = yield* connection.use("list", (c) => c.scan(cursor, "MATCH", pattern, "COUNT", Math.max(limit, 100)))
+        cursor = next
+        if (found.length === 0) continue
+        const data = yield* connection.use("list", (c) => c.mget(...found))
+        data.forEach((text) => {
+          if (text === null || isDeadLetterRecord(text)) return
+          const decoded = JobCodec.decode(text)
+          if (Result.isSuccess(decoded) && matches(decoded.success, filter)) jobs.push(decoded.success)
+        })
+      } while (cursor !== "0" && jobs.length < limit)
+      return (cursor === "0" ? { jobs } : { jobs, cursor }) satisfies JobPage
+    })
+
+  const deadLetters = (options?: { readonly cursor?: string | undefined; readonly limit?: number | undefined }) =>
+    Effect.gen(function*() {
+      const limit = Math.max(1, Math.floor(options?.limit ?? 100))
+      const offset = Math.max(0, Math.floor(Number(options?.cursor ?? "0")) || 0)
+      const ids = yield* connection.use("deadLetters", (c) => c.lrange(keys.dead, offset, offset + limit))
+      const page = ids.slice(0, limit)
+      const data = page.length === 0 ? [] : yield* connection.use("deadLetters", (c) => c.mget(...page.map((id) => keys.job(id))))
+      const jobs: Array<Job> = []
+      data.forEach((text) => {
+        if (text === null) return // expired (dead data lives 7 days)
+        const decoded = JobCodec.decode(text)
+        if (Result.isSuccess(decoded)) jobs.push(decoded.success)
+      })
+      return (ids.length > limit ? { jobs, cursor: String(offset + limit) } : { jobs }) satisfies JobPage
+    })
+
+  const purge = Effect.gen(function*() {
+    const pattern = escapeGlob(keys.prefix) + "*"
+    let cursor = "0"
+    do {
+      const [next, found] = yield* connection.use("purge", (c) => c.scan(cursor, "MATCH", pattern, "COUNT", 1000))
+      cursor = next
+      if (found.length > 0) yield* connection.use("purge", (c) => c.unlink(...found))
+    } while (cursor !== "0")
+  })
+
+  const queueOf = (job: Job) => keys.queue(job.priority, job.routingKey)
+
+  return Queue.of({
+    keys,
+    enqueue,
+    enqueueBatch,
+    schedule,
+    get,
+    dequeue,
+    complete,
+    fail,
+    release,
+    renewLeases,
+    reapExpired,
+    promoteDue,
+    cancel,
+    stats,
+    list,
+    deadLetters,
+    requeueDead,
+    purge
+  })
+})
+
+/**
+ * The Redis queue as a layer (needs `RedisConnection` and `Subscriber`).
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: RedisQueueOptions = {}): Layer.Layer<Queue, ConnectionError, RedisConnection | Subscriber> =>
+  Layer.effect(Queue, make(options))
+
+/**
+ * True for the records Go writes at `job:{id}` when it dead-letters an id
+ * whose data was missing or unparsable (they are not jobs).
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDeadLetterRecord = (data: string): boolean =>
+  data.startsWith(`{"error":"Job data not found (corrupted reference)","id":`) || data.startsWith(`{"corrupted_data":`)
+
+// Internal
+
+type PromoteOutcome = "promoted" | "lost" | "skipped"
+
+const missingDataError = "Job data not found (corrupted reference)"
+const completedJobTtlSeconds = 86_400
+const deadJobTtlSeconds = 604_800
+const reapBatch = 500
+const promoteBatch = 500
+
+/** A zset score: unix seconds (fractional allowed), never milliseconds. */
+const score = (t: Timestamp.Timestamp): string => String(Timestamp.toUnixSeconds(t))
+
+const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, "\\$&")
+
+const matches = (job: Job, filter: ListFilter): boolean =>
+  (filter.status === undefined || job.status === filter.status) &&
+  (filter.priority === undefined || job.priority === filter.priority) &&
+  (filter.name === undefined || job.name === filter.name) &&
+  (filter.from === undefined || Timestamp.compare(job.createdAt, filter.from) >= 0) &&
+  (filter.to === undefined || Timestamp.compare(job.createdAt, filter.to) < 0)
