@@ -1,0 +1,424 @@
+/**
+ * A Promise facade over `TaskApi`, for TypeScript programs that do not use
+ * Effect. Its API follows the reference Bananas TypeScript client
+ * (`new Client({ redisUrl })`, `submitJob`, `submitJobScheduled`, `getJob`,
+ * `getResult`, `submitAndWait`, `close`), with Go-compatible wire data.
+ *
+ * Every method returns a Promise. Failures reject with the SDK's tagged
+ * error instances (`ValidationError`, `JobFailedError`, `TimeoutError`,
+ * `ConnectionError`, `SerializationError`), never with a wrapper, so
+ * `catch (e) { if (e instanceof JobFailedError) ... }` works. Nothing is
+ * thrown synchronously, not even by the constructor: invalid options make
+ * every call reject with a `ValidationError`.
+ *
+ * All calls run on one `ManagedRuntime` built (lazily, on the first call)
+ * from the Redis layer (or the `layer` given in the options) and the direct
+ * TaskApi; `close()` releases it.
+ *
+ * **Differences from the reference client**
+ *
+ * - `successTTL` / `failureTTL` are milliseconds, as in the reference, but
+ *   are converted to whole seconds correctly (rounded up, never 0; the
+ *   reference floored them, so a TTL under 1000 ms deleted the result).
+ * - A missing `max_retries` is read as 0 and integers beyond 2^53 in payloads
+ *   keep their digits (`rawPayload` / `rawResult` hold the exact JSON text).
+ * - `submitAndWait` resolves with the completed result only; a failed job
+ *   rejects with `JobFailedError`, a deadline with `TimeoutError` (the
+ *   reference resolved both as a result or `null`).
+ *
+ * @stability stable
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import { ConnectionError, ValidationError } from "../domain/Errors.ts"
+import type { Job } from "../domain/Job.ts"
+import type { JobPriority } from "../domain/JobPriority.ts"
+import type { JobResult, ResultStatus } from "../domain/JobResult.ts"
+import type { JobStatus } from "../domain/JobStatus.ts"
+import * as RawJson from "../domain/RawJson.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
+import * as DirectTaskApi from "../layers/DirectTaskApi.ts"
+import * as BananasRedis from "../layers/redis/BananasRedis.ts"
+import type { Queue, QueueStats } from "../services/Queue.ts"
+import type { ResultBackend } from "../services/ResultBackend.ts"
+import { TaskApi, type SubmitOptions } from "../services/TaskApi.ts"
+
+/**
+ * Options of a client.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ClientOptions {
+  /** Redis URL, e.g. `redis://localhost:6379` (the default). Ignored when `layer` is given. */
+  readonly redisUrl?: string | undefined
+  /**
+   * TTL of a completed result, in **milliseconds** (as the reference client;
+   * default 1 hour). Sent to Redis as whole seconds, rounded up.
+   */
+  readonly successTTL?: number | undefined
+  /** TTL of a failed result, in **milliseconds** (default 24 hours). Rounded up to whole seconds. */
+  readonly failureTTL?: number | undefined
+  /** Key prefix (default `bananas`, Go's); a trailing `:` is added when missing. */
+  readonly keyPrefix?: string | undefined
+  /**
+   * Use this backend instead of Redis, e.g. `BananasMemory.layer()` to test
+   * code that uses the client without Redis. The layer may provide more
+   * (an in-process worker, for instance); it is built once and released by
+   * `close()`. `redisUrl`, the TTLs and `keyPrefix` are ignored.
+   */
+  readonly layer?: Layer.Layer<Queue | ResultBackend, unknown> | undefined
+}
+
+/**
+ * Options of a submission, in the reference client's object form.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SubmitJobOptions {
+  readonly name: string
+  readonly payload: unknown
+  /** Default `normal`. */
+  readonly priority?: JobPriority | undefined
+  readonly description?: string | undefined
+  /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`). */
+  readonly routingKey?: string | undefined
+  /** Runs allowed in all (default 3). */
+  readonly maxRetries?: number | undefined
+}
+
+/**
+ * Options of a scheduled submission (object form).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SubmitScheduledJobOptions extends SubmitJobOptions {
+  readonly scheduledFor: Date
+}
+
+/**
+ * Options of `submitAndWait` (object form).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SubmitAndWaitOptions extends SubmitJobOptions {
+  /** How long to wait, in milliseconds (default 5 minutes). */
+  readonly timeout?: number | undefined
+}
+
+/**
+ * A job as the client returns it: times as `Date`s (millisecond precision;
+ * `createdAtRfc3339` etc. are not kept, see `rawPayload`), the payload
+ * parsed, and its exact JSON text in `rawPayload`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ClientJob {
+  readonly id: string
+  readonly name: string
+  readonly description?: string | undefined
+  /** The payload, parsed with `JSON.parse` (integers beyond 2^53 lose digits: use `rawPayload`). */
+  readonly payload: unknown
+  /** The payload's exact JSON text. */
+  readonly rawPayload: string
+  /** `""` only for jobs written by Go's cron scheduler. */
+  readonly status: JobStatus | ""
+  readonly priority: JobPriority
+  readonly createdAt: Date
+  readonly updatedAt: Date
+  readonly scheduledFor?: Date | undefined
+  readonly attempts: number
+  readonly maxRetries: number
+  readonly error?: string | undefined
+  readonly routingKey?: string | undefined
+}
+
+/**
+ * A job's result as the client returns it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ClientJobResult {
+  readonly jobId: string
+  readonly status: ResultStatus
+  /** The handler's result, parsed (absent when it stored none). */
+  readonly result?: unknown
+  /** The result's exact JSON text. */
+  readonly rawResult?: string | undefined
+  /** The failure message (a completed job may still carry an earlier attempt's). */
+  readonly error?: string | undefined
+  readonly completedAt: Date
+  readonly durationMs: number
+}
+
+/**
+ * The Promise client.
+ *
+ * @example
+ * ```ts
+ * import { Client, JobFailedError } from "@bananas/effect"
+ *
+ * const client = new Client({ redisUrl: "redis://localhost:6379" })
+ * const id = await client.submitJob("send_email", { to: "a@b.c" }, "high")
+ * const job = await client.getJob(id)
+ * try {
+ *   const result = await client.submitAndWait("resize", { w: 64 }, "normal", 30_000)
+ * } catch (e) {
+ *   if (e instanceof JobFailedError) console.error(e.error)
+ * }
+ * await client.close()
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export class Client {
+  readonly #layer: Layer.Layer<TaskApi, unknown>
+  #runtime: ManagedRuntime.ManagedRuntime<TaskApi, unknown>
+  #closed = false
+
+  constructor(options: ClientOptions = {}) {
+    this.#layer = clientLayer(options)
+    this.#runtime = ManagedRuntime.make(this.#layer)
+  }
+
+  /**
+   * Submits a job; resolves with its id.
+   *
+   * @since 0.1.0
+   */
+  submitJob(options: SubmitJobOptions): Promise<string>
+  submitJob(name: string, payload: unknown, priority?: JobPriority, description?: string): Promise<string>
+  submitJob(nameOrOptions: string | SubmitJobOptions, payload?: unknown, priority?: JobPriority, description?: string): Promise<string> {
+    const o = typeof nameOrOptions === "object" && nameOrOptions !== null
+      ? nameOrOptions
+      : { name: nameOrOptions, payload, priority, description }
+    return this.#run("submitJob", TaskApi.use((api) => api.submit(o.name, o.payload, submitOptions(o))))
+  }
+
+  /**
+   * Submits a job with a Route-Go routing key; resolves with its id.
+   *
+   * @since 0.1.0
+   */
+  submitJobWithRoute(name: string, payload: unknown, priority: JobPriority, routingKey: string, description?: string): Promise<string> {
+    return this.submitJob({ name, payload, priority, routingKey, description })
+  }
+
+  /**
+   * Submits a job that becomes due at `scheduledFor` (a past date rejects
+   * with `ValidationError`); resolves with its id.
+   *
+   * @since 0.1.0
+   */
+  submitJobScheduled(options: SubmitScheduledJobOptions): Promise<string>
+  submitJobScheduled(name: string, payload: unknown, priority: JobPriority, scheduledFor: Date, description?: string): Promise<string>
+  submitJobScheduled(
+    nameOrOptions: string | SubmitScheduledJobOptions,
+    payload?: unknown,
+    priority?: JobPriority,
+    scheduledFor?: Date,
+    description?: string
+  ): Promise<string> {
+    const o: SubmitScheduledJobOptions = typeof nameOrOptions === "object" && nameOrOptions !== null
+      ? nameOrOptions
+      : { name: nameOrOptions, payload, priority, description, scheduledFor: scheduledFor as Date }
+    return this.#run(
+      "submitJobScheduled",
+      TaskApi.use((api) => api.submitScheduled(o.name, o.payload, o.scheduledFor, submitOptions(o)))
+    )
+  }
+
+  /**
+   * The job, or `null` when there is none.
+   *
+   * @since 0.1.0
+   */
+  getJob(jobId: string): Promise<ClientJob | null> {
+    return this.#run(
+      "getJob",
+      TaskApi.use((api) => api.getJob(jobId)).pipe(
+        Effect.flatMap(toClientJob),
+        Effect.catchTag("JobNotFoundError", () => Effect.succeed(null))
+      )
+    )
+  }
+
+  /**
+   * The stored result (completed or failed), or `null` when there is none.
+   *
+   * @since 0.1.0
+   */
+  getResult(jobId: string): Promise<ClientJobResult | null> {
+    return this.#run(
+      "getResult",
+      TaskApi.use((api) => api.getResult(jobId)).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.succeed(null), onSome: toClientResult }))
+      )
+    )
+  }
+
+  /**
+   * Submits a job and waits for its final outcome (default 5 minutes):
+   * resolves with the completed result, rejects with `JobFailedError` when
+   * the job failed for good, or `TimeoutError`.
+   *
+   * @since 0.1.0
+   */
+  submitAndWait(options: SubmitAndWaitOptions): Promise<ClientJobResult>
+  submitAndWait(name: string, payload: unknown, priority?: JobPriority, timeoutMs?: number): Promise<ClientJobResult>
+  submitAndWait(nameOrOptions: string | SubmitAndWaitOptions, payload?: unknown, priority?: JobPriority, timeoutMs?: number): Promise<ClientJobResult> {
+    const o: SubmitAndWaitOptions = typeof nameOrOptions === "object" && nameOrOptions !== null
+      ? nameOrOptions
+      : { name: nameOrOptions, payload, priority, timeout: timeoutMs }
+    return this.#run(
+      "submitAndWait",
+      Effect.gen(function*() {
+        const timeout = yield* millis("timeout", o.timeout ?? defaultWaitMillis)
+        const api = yield* TaskApi
+        return yield* toClientResult(yield* api.submitAndWait(o.name, o.payload, { ...submitOptions(o), timeout }))
+      })
+    )
+  }
+
+  /**
+   * Queue depths (queued per priority, processing, scheduled, dead).
+   *
+   * @since 0.1.0
+   */
+  stats(): Promise<QueueStats> {
+    return this.#run("stats", TaskApi.use((api) => api.stats()))
+  }
+
+  /**
+   * Cancels a queued or scheduled job; resolves `false` when it was no
+   * longer waiting.
+   *
+   * @since 0.1.0
+   */
+  cancel(jobId: string): Promise<boolean> {
+    return this.#run("cancel", TaskApi.use((api) => api.cancel(jobId)))
+  }
+
+  /**
+   * Releases the connections (and anything else the layer holds). Calls
+   * still running reject with a `ConnectionError`; later calls too. Safe to
+   * call twice.
+   *
+   * @since 0.1.0
+   */
+  close(): Promise<void> {
+    this.#closed = true
+    return this.#runtime.dispose()
+  }
+
+  /**
+   * `await using client = new Client(...)` closes the client at scope exit.
+   *
+   * @since 0.1.0
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  async #run<A, E>(operation: string, effect: Effect.Effect<A, E, TaskApi>): Promise<A> {
+    if (this.#closed) throw closedError(operation)
+    const runtime = this.#runtime
+    const exit = await runtime.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return exit.value
+    if (runtime.cachedContext === undefined && this.#runtime === runtime && !this.#closed) {
+      // The layer could not be built (e.g. Redis was down). ManagedRuntime
+      // caches that failure, so start afresh: the next call tries again.
+      this.#runtime = ManagedRuntime.make(this.#layer)
+      void runtime.dispose()
+    }
+    throw rejection(operation, exit.cause, this.#closed)
+  }
+}
+
+// Internal
+
+const defaultWaitMillis = 5 * 60 * 1000
+
+const closedError = (operation: string) => new ConnectionError({ operation, message: "the Bananas client is closed" })
+
+const rejection = (operation: string, cause: Cause.Cause<unknown>, closed: boolean): unknown => {
+  const failure = Cause.findErrorOption(cause)
+  if (Option.isSome(failure)) return failure.value
+  if (closed && Cause.hasInterruptsOnly(cause)) return closedError(operation)
+  return Cause.squash(cause)
+}
+
+const millis = (field: string, value: number) =>
+  Number.isFinite(value) && value > 0
+    ? Effect.succeed(Duration.millis(value))
+    : Effect.fail(new ValidationError({ field, message: `${field} must be a positive number of milliseconds, got ${String(value)}` }))
+
+const submitOptions = (o: SubmitJobOptions): SubmitOptions => ({
+  priority: o.priority,
+  description: o.description,
+  routingKey: o.routingKey,
+  maxRetries: o.maxRetries
+})
+
+const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
+  if (options.layer !== undefined) return DirectTaskApi.layer.pipe(Layer.provide(options.layer))
+  return Layer.unwrap(Effect.gen(function*() {
+    const successTtl = yield* millis("successTTL", options.successTTL ?? 60 * 60 * 1000)
+    const failureTtl = yield* millis("failureTTL", options.failureTTL ?? 24 * 60 * 60 * 1000)
+    const prefix = options.keyPrefix === undefined ? undefined : options.keyPrefix.endsWith(":") ? options.keyPrefix : `${options.keyPrefix}:`
+    return DirectTaskApi.layer.pipe(Layer.provide(BananasRedis.layer({
+      url: options.redisUrl,
+      prefix,
+      successTtl: Duration.seconds(ttlSeconds(successTtl)),
+      failureTtl: Duration.seconds(ttlSeconds(failureTtl))
+    })))
+  }))
+}
+
+// Milliseconds to whole seconds for EXPIRE: rounded up, at least 1 (the
+// reference client floored them, and EXPIRE 0 deletes the key).
+const ttlSeconds = (d: Duration.Duration): number => Math.max(1, Math.ceil(Duration.toMillis(d) / 1000))
+
+const date = (t: Timestamp.Timestamp) => Timestamp.toDate(t)
+
+const parsed = (raw: RawJson.RawJson) => Effect.fromResult(RawJson.parse(raw))
+
+const toClientJob = (job: Job) =>
+  Effect.map(parsed(job.payload), (payload): ClientJob => ({
+    id: job.id,
+    name: job.name,
+    description: job.description,
+    payload,
+    rawPayload: job.payload,
+    status: job.status,
+    priority: job.priority,
+    createdAt: date(job.createdAt),
+    updatedAt: date(job.updatedAt),
+    scheduledFor: job.scheduledFor === undefined ? undefined : date(job.scheduledFor),
+    attempts: job.attempts,
+    maxRetries: job.maxRetries,
+    error: job.error,
+    routingKey: job.routingKey
+  }))
+
+const toClientResult = (r: JobResult) =>
+  Effect.map(r.result === undefined ? Effect.succeed(undefined) : parsed(r.result), (result): ClientJobResult => ({
+    jobId: r.jobId,
+    status: r.status,
+    ...(r.result === undefined ? {} : { result, rawResult: r.result }),
+    error: r.error,
+    completedAt: date(r.completedAt),
+    durationMs: r.durationMs
+  }))
