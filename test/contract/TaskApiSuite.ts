@@ -1,0 +1,311 @@
+/**
+ * The contract of the `TaskApi` service (src/services/TaskApi.ts JSDoc),
+ * run against every implementation: the direct TaskApi over each
+ * Queue + ResultBackend now, the HTTP client later. A responder fiber
+ * stands in for a worker (dequeue, then complete or fail through `Queue`).
+ */
+import { assert, describe } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import type { Job } from "../../src/domain/Job.ts"
+import * as JobCodec from "../../src/domain/JobCodec.ts"
+import * as JobDefinition from "../../src/domain/JobDefinition.ts"
+import * as JobPriority from "../../src/domain/JobPriority.ts"
+import * as RawJson from "../../src/domain/RawJson.ts"
+import * as Timestamp from "../../src/domain/Timestamp.ts"
+import { assertSameIds, collectPages, fresh, type It, type Outcome, pause, payloadBytes, respond, takeJob, uid } from "./Fixtures.ts"
+
+const Add = JobDefinition.make({
+  name: "add",
+  payload: Schema.Struct({ a: Schema.Number, b: Schema.Number }),
+  result: Schema.Struct({ sum: Schema.Number }),
+  priority: "high"
+})
+
+const Boom = JobDefinition.make({
+  name: "boom",
+  payload: Schema.Struct({ why: Schema.String }),
+  result: Schema.Struct({ never: Schema.String }),
+  maxRetries: 1
+})
+
+/** The stand-in worker: `echo` returns its payload, `add` sums, `boom` fails. */
+const handler = (job: Job): Outcome => {
+  switch (job.name) {
+    case "echo":
+      return { _tag: "Complete", result: job.payload }
+    case "add": {
+      const { a, b } = JSON.parse(job.payload) as { a: number; b: number }
+      return { _tag: "Complete", result: Result.getOrThrow(RawJson.fromValue({ sum: a + b })) }
+    }
+    default:
+      return { _tag: "Fail", error: "kaput" }
+  }
+}
+
+const raw = (text: string) => new RawJson.Raw(text as RawJson.RawJson)
+
+/** Registers the TaskApi contract tests in the current layer block. */
+export const taskApiTests = (it: It) => {
+  describe("TaskApi: submit", () => {
+    it.effect("submit writes a new pending job (Go's NewJob) to queue:normal, payload marshalled as Go does", () =>
+      Effect.gen(function*() {
+        const { api, raw: r, keys } = yield* fresh
+        const id = yield* api.submit("send_email", { to: "a@b.c", subject: "Hi <3" })
+        const job = yield* api.getJob(id)
+        assert.strictEqual(job.name, "send_email")
+        assert.strictEqual(job.payload, `{"subject":"Hi \\u003c3","to":"a@b.c"}`)
+        assert.strictEqual(job.status, "pending")
+        assert.strictEqual(job.priority, "normal")
+        assert.strictEqual(job.attempts, 0)
+        assert.strictEqual(job.maxRetries, 3)
+        assert.deepStrictEqual(job.createdAt, job.updatedAt)
+        assert.isTrue(Math.abs(Timestamp.toMillis(job.createdAt) - Date.now()) < 10_000)
+        assert.deepStrictEqual(yield* r.lrange(keys.queue("normal")), [id])
+        assert.strictEqual(yield* r.get(keys.job(id)), JobCodec.encode(job))
+      }))
+
+    it.effect("submit options: priority, description, max retries, routing key and a caller's id", () =>
+      Effect.gen(function*() {
+        const { api, raw: r, keys } = yield* fresh
+        const given = uid("mine")
+        const id = yield* api.submit("report", { k: 1 }, { priority: "high", description: "nightly", maxRetries: 5, routingKey: "eu-1", id: given })
+        assert.strictEqual(id, given)
+        const job = yield* api.getJob(id)
+        assert.strictEqual(job.priority, "high")
+        assert.strictEqual(job.description, "nightly")
+        assert.strictEqual(job.maxRetries, 5)
+        assert.strictEqual(job.routingKey, "eu-1")
+        assert.deepStrictEqual(yield* r.lrange(`${keys.prefix}route:eu-1:queue:high`), [id])
+        assert.deepStrictEqual(yield* r.lrange(keys.queue("high")), [])
+      }))
+
+    it.effect("a RawJson.Raw payload is stored byte for byte (vector 2)", () =>
+      Effect.gen(function*() {
+        const { api, raw: r, keys } = yield* fresh
+        const id = yield* api.submit("echo", raw(payloadBytes))
+        assert.strictEqual((yield* api.getJob(id)).payload, payloadBytes)
+        assert.include((yield* r.get(keys.job(id)))!, `"payload":${payloadBytes},`)
+      }))
+
+    it.effect("submitScheduled at a Date, a DateTime, or after a Duration: status scheduled, score = unix seconds", () =>
+      Effect.gen(function*() {
+        const { api, raw: r, keys } = yield* fresh
+        const at = new Date(Date.now() + 3_600_000 + 500)
+        const byDate = yield* api.submitScheduled("later", { n: 1 }, at)
+        const byDateTime = yield* api.submitScheduled("later", { n: 2 }, DateTime.makeUnsafe(at.getTime() + 1000))
+        const before = Date.now()
+        const byDuration = yield* api.submitScheduled("later", { n: 3 }, Duration.minutes(10))
+        for (const [id, expectedMs] of [[byDate, at.getTime()], [byDateTime, at.getTime() + 1000]] as const) {
+          const job = yield* api.getJob(id)
+          assert.strictEqual(job.status, "scheduled")
+          assert.strictEqual(Timestamp.toMillis(job.scheduledFor!), expectedMs)
+          assert.closeTo((yield* r.zscore(keys.scheduled, id))!, expectedMs / 1000, 0.0005)
+        }
+        const delayed = yield* api.getJob(byDuration)
+        assert.strictEqual(delayed.status, "scheduled")
+        const score = (yield* r.zscore(keys.scheduled, byDuration))!
+        assert.isTrue(score >= before / 1000 + 599 && score <= Date.now() / 1000 + 601, `score ${score}`)
+        assert.closeTo(score, Timestamp.toUnixSeconds(delayed.scheduledFor!), 0.0005)
+        for (const p of JobPriority.all) assert.deepStrictEqual(yield* r.lrange(keys.queue(p)), [])
+        assert.strictEqual((yield* api.stats()).scheduled, 3)
+      }))
+
+    it.effect("submitBatch: every job stored, ids in order, dequeued in submission order", () =>
+      Effect.gen(function*() {
+        const { api } = yield* fresh
+        const ids = yield* api.submitBatch([
+          { name: "a", payload: { i: 0 } },
+          { name: "b", payload: raw(payloadBytes) },
+          { name: "c", payload: [1, 2], options: { priority: "low", description: "third" } },
+          { name: "d", payload: null }
+        ])
+        assert.strictEqual(ids.length, 4)
+        assert.strictEqual(new Set(ids).size, 4)
+        const jobs = yield* Effect.forEach(ids, (id) => api.getJob(id))
+        assert.deepStrictEqual(jobs.map((j) => j.name), ["a", "b", "c", "d"])
+        assert.strictEqual(jobs[1]!.payload, payloadBytes)
+        assert.strictEqual(jobs[2]!.priority, "low")
+        assert.strictEqual(jobs[3]!.payload, "null")
+        const order: Array<string> = []
+        for (let i = 0; i < 4; i++) order.push((yield* takeJob()).id)
+        assert.deepStrictEqual(order, [ids[0], ids[1], ids[3], ids[2]])
+      }))
+
+    it.effect("submitTyped encodes with the definition's schema and applies its defaults", () =>
+      Effect.gen(function*() {
+        const { api, raw: r, keys } = yield* fresh
+        const id = yield* api.submitTyped(Add, { b: 2, a: 1 })
+        const job = yield* api.getJob(id)
+        assert.strictEqual(job.name, "add")
+        assert.strictEqual(job.payload, `{"a":1,"b":2}`)
+        assert.strictEqual(job.priority, "high")
+        assert.deepStrictEqual(yield* r.lrange(keys.queue("high")), [id])
+        const low = yield* api.submitTyped(Add, { a: 1, b: 1 }, { priority: "low" })
+        assert.strictEqual((yield* api.getJob(low)).priority, "low")
+      }))
+
+    it.effect("bad input fails with a typed error and writes nothing", () =>
+      Effect.gen(function*() {
+        const { api, raw: r, keys } = yield* fresh
+        const cyclic: Record<string, unknown> = {}
+        cyclic.self = cyclic
+        const cases: ReadonlyArray<readonly [string, Effect.Effect<unknown, { readonly _tag: string }>, ReadonlyArray<string>]> = [
+          ["empty name", api.submit("", { a: 1 }), ["ValidationError"]],
+          ["blank name", api.submit("   ", { a: 1 }), ["ValidationError"]],
+          ["unknown priority", api.submit("x", {}, { priority: "urgent" as JobPriority.JobPriority }), ["ValidationError"]],
+          ["negative retries", api.submit("x", {}, { maxRetries: -1 }), ["ValidationError"]],
+          ["bad routing key", api.submit("x", {}, { routingKey: "eu west!" }), ["ValidationError"]],
+          ["long routing key", api.submit("x", {}, { routingKey: "k".repeat(65) }), ["ValidationError"]],
+          ["BigInt payload", api.submit("x", { n: 1n }), ["SerializationError", "ValidationError"]],
+          ["cyclic payload", api.submit("x", cyclic), ["SerializationError", "ValidationError"]],
+          ["function payload", api.submit("x", { f: () => 1 }), ["SerializationError", "ValidationError"]],
+          ["schema failure", api.submitTyped(Add, { a: "1", b: 2 } as unknown as { a: number; b: number }), ["ValidationError"]],
+          ["schema failure (call)", api.call(Add, { a: 1 } as unknown as { a: number; b: number }), ["ValidationError"]],
+          ["past date", api.submitScheduled("x", {}, new Date(Date.now() - 60_000)), ["ValidationError"]],
+          ["invalid date", api.submitScheduled("x", {}, new Date(Number.NaN)), ["ValidationError"]],
+          ["bad scheduled name", api.submitScheduled("", {}, Duration.seconds(5)), ["ValidationError"]],
+          ["one bad batch entry", api.submitBatch([{ name: "ok", payload: 1 }, { name: "bad", payload: { n: 2n } }]), ["SerializationError", "ValidationError"]],
+          ["bad batch priority", api.submitBatch([{ name: "ok", payload: 1 }, { name: "p", payload: 1, options: { priority: "nope" as JobPriority.JobPriority } }]), ["ValidationError"]],
+          ["bad submitAndWait", api.submitAndWait("", {}), ["ValidationError"]]
+        ]
+        for (const [label, effect, tags] of cases) {
+          const error = yield* Effect.flip(effect)
+          assert.include(tags, error._tag, label)
+        }
+        assert.deepStrictEqual(yield* r.keys(keys.prefix), [], "nothing written")
+        assert.deepStrictEqual(yield* api.stats(), { queued: { high: 0, normal: 0, low: 0 }, processing: 0, scheduled: 0, dead: 0 })
+      }))
+  })
+
+  describe("TaskApi: reading and waiting", () => {
+    it.effect("getJob: the job, or JobNotFoundError naming the id", () =>
+      Effect.gen(function*() {
+        const { api } = yield* fresh
+        const missing = uid("missing")
+        const error = yield* Effect.flip(api.getJob(missing))
+        assert.strictEqual(error._tag, "JobNotFoundError")
+        if (error._tag === "JobNotFoundError") assert.strictEqual(error.jobId, missing)
+      }))
+
+    it.effect("getResult is none until a worker finishes; waitForResult returns the result bytes", () =>
+      Effect.gen(function*() {
+        const { api } = yield* fresh
+        const id = yield* api.submit("echo", raw(payloadBytes))
+        assert.isTrue(Option.isNone(yield* api.getResult(id)))
+        yield* respond(handler)
+        const result = yield* api.waitForResult(id, { timeout: "10 seconds" })
+        assert.strictEqual(result.status, "completed")
+        assert.strictEqual(result.result, payloadBytes)
+        const again = Option.getOrThrow(yield* api.getResult(id))
+        assert.strictEqual(again.result, payloadBytes)
+        assert.strictEqual((yield* api.getJob(id)).status, "completed")
+      }))
+
+    it.effect("waitForResult without a worker: TimeoutError naming the job", () =>
+      Effect.gen(function*() {
+        const { api } = yield* fresh
+        const id = yield* api.submit("nobody_runs_this", {})
+        const error = yield* Effect.flip(api.waitForResult(id, { timeout: "60 millis" }))
+        assert.strictEqual(error._tag, "TimeoutError")
+        if (error._tag === "TimeoutError") assert.strictEqual(error.jobId, id)
+      }))
+
+    it.effect("submitAndWait: the completed result; a job failing for good is a JobFailedError", () =>
+      Effect.gen(function*() {
+        const { api } = yield* fresh
+        yield* respond(handler)
+        const ok = yield* api.submitAndWait("echo", raw(payloadBytes), { timeout: "10 seconds" })
+        assert.strictEqual(ok.status, "completed")
+        assert.strictEqual(ok.result, payloadBytes)
+        const error = yield* Effect.flip(api.submitAndWait("boom", {}, { maxRetries: 1, timeout: "10 seconds" }))
+        assert.strictEqual(error._tag, "JobFailedError")
+        if (error._tag === "JobFailedError") assert.strictEqual(error.error, "kaput")
+      }))
+
+    it.effect("call: the typed result, or a typed JobFailedError", () =>
+      Effect.gen(function*() {
+        const { api } = yield* fresh
+        yield* respond(handler)
+        const sums = yield* Effect.all([
+          api.call(Add, { a: 1, b: 2 }, { timeout: "10 seconds" }),
+          api.call(Add, { a: 20, b: 22 }, { timeout: "10 seconds" })
+        ], { concurrency: "unbounded" })
+        assert.deepStrictEqual(sums, [{ sum: 3 }, { sum: 42 }])
+        const error = yield* Effect.flip(api.call(Boom, { why: "test" }, { timeout: "10 seconds" }))
+        assert.strictEqual(error._tag, "JobFailedError")
+        if (error._tag === "JobFailedError") assert.strictEqual(error.error, "kaput")
+      }))
+  })
+
+  describe("TaskApi: management", () => {
+    it.effect("cancel: a queued or scheduled job ends its waiters with failed/cancelled; otherwise false", () =>
+      Effect.gen(function*() {
+        const { api } = yield* fresh
+        const queued = yield* api.submit("x", {})
+        const scheduled = yield* api.submitScheduled("x", {}, Duration.hours(1))
+        const waiter = yield* Effect.forkChild(api.waitForResult(queued, { timeout: "10 seconds" }))
+        yield* pause(20)
+        assert.isTrue(yield* api.cancel(queued))
+        assert.isTrue(yield* api.cancel(scheduled))
+        const result = yield* Fiber.join(waiter)
+        assert.strictEqual(result.status, "failed")
+        assert.strictEqual(result.error, "cancelled")
+        const viaWait = yield* api.waitForResult(scheduled, { timeout: "1 second" })
+        assert.strictEqual(viaWait.error, "cancelled")
+        assert.strictEqual((yield* api.getJob(scheduled)).status, "failed")
+
+        const running = yield* api.submit("y", {})
+        yield* takeJob()
+        assert.isFalse(yield* api.cancel(running), "processing")
+        assert.isFalse(yield* api.cancel(uid("unknown")), "unknown")
+        assert.isFalse(yield* api.cancel(scheduled), "already cancelled")
+        const stats = yield* api.stats()
+        assert.strictEqual(stats.processing, 1)
+        assert.strictEqual(stats.scheduled, 0)
+      }))
+
+    it.effect("stats, list (filters, pages), deadLetters and requeueDead through the API", () =>
+      Effect.gen(function*() {
+        const { api, queue } = yield* fresh
+        const dead = yield* api.submit("boom", {}, { maxRetries: 1, priority: "high" })
+        const outcome = yield* queue.fail(yield* takeJob(), "kaput", { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+        assert.strictEqual(outcome._tag, "Dead")
+        const emails = yield* api.submitBatch(Array.from({ length: 7 }, (_, i) => ({ name: "email", payload: { i } })))
+        const reports = yield* api.submitBatch([
+          { name: "report", payload: {}, options: { priority: "high" } },
+          { name: "report", payload: {}, options: { priority: "low" } }
+        ])
+        const later = yield* api.submitScheduled("report", {}, Duration.hours(2))
+        const stats = yield* api.stats()
+        assert.deepStrictEqual(stats.queued, { high: 1, normal: 7, low: 1 })
+        assert.strictEqual(stats.scheduled, 1)
+        assert.strictEqual(stats.dead, 1)
+
+        assertSameIds(yield* collectPages((cursor) => api.list({ limit: 3, cursor })), [...emails, ...reports, later, dead], "all")
+        assertSameIds(yield* collectPages((cursor) => api.list({ name: "report", cursor })), [...reports, later], "name")
+        assertSameIds(yield* collectPages((cursor) => api.list({ status: "scheduled", cursor })), [later], "status")
+        assertSameIds(yield* collectPages((cursor) => api.list({ priority: "high", name: "report", cursor })), [reports[0]!], "priority")
+        assertSameIds(yield* collectPages((cursor) => api.list({ status: "failed", cursor })), [dead], "failed")
+        const limitError = yield* Effect.flip(api.list({ limit: 0 }))
+        assert.strictEqual(limitError._tag, "ValidationError")
+
+        const letters = yield* api.deadLetters()
+        assert.deepStrictEqual(letters.jobs.map((j) => [j.id, j.error]), [[dead, "kaput"]])
+        assert.isTrue(yield* api.requeueDead(dead))
+        assert.isFalse(yield* api.requeueDead(dead))
+        assert.isFalse(yield* api.requeueDead(uid("unknown")))
+        const requeued = yield* api.getJob(dead)
+        assert.strictEqual(requeued.status, "pending")
+        assert.strictEqual(requeued.attempts, 0)
+        assert.isUndefined(requeued.error)
+        assert.deepStrictEqual((yield* api.deadLetters()).jobs, [])
+        assert.strictEqual((yield* api.stats()).queued.high, 2)
+      }))
+  })
+}
