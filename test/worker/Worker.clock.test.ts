@@ -1,0 +1,161 @@
+/**
+ * Time-dependent worker behaviour under TestClock, on the memory layer
+ * (deterministic): Go's backoff timing, lease renewal and expiry, the
+ * shutdown deadline, and the queue-lag gauge.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import { TestClock } from "effect/testing"
+import { Queue } from "../../src/services/Queue.ts"
+import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Metrics from "../../src/worker/Metrics.ts"
+import * as Worker from "../../src/worker/Worker.ts"
+import { freshMetrics, memory, newJob, Raw } from "./support/Backend.ts"
+
+/** Moves virtual time forward in 10 ms steps, letting forked fibers run at each step. */
+const advance = (ms: number) =>
+  Effect.gen(function*() {
+    for (let t = 0; t < ms; t += 10) {
+      yield* TestClock.adjust(Duration.millis(Math.min(10, ms - t)))
+      for (let i = 0; i < 5; i++) yield* Effect.yieldNow
+    }
+  })
+
+const run = <A, E>(body: Effect.Effect<A, E, Queue | Raw | import("effect/Scope").Scope>) =>
+  body.pipe(freshMetrics, Effect.provide(memory))
+
+// 2025-01-15T10:30:05.250Z, as in PROTOCOL.md vector 3
+const t0 = 1736937005250
+
+describe("Worker under TestClock", () => {
+  it.effect("retries follow Go's backoff: due at floor(fail time) + 2 s, then + 4 s, then dead", () =>
+    run(Effect.gen(function*() {
+      yield* TestClock.setTime(t0)
+      const queue = yield* Queue
+      const raw = yield* Raw
+      const job = yield* newJob("flaky")
+      yield* queue.enqueue(job)
+      const runs: Array<number> = []
+      yield* Worker.make({
+        schedulerInterval: "100 millis",
+        handlers: Handlers.empty.pipe(Handlers.addRaw("flaky", () =>
+          Effect.clockWith((clock) => Effect.sync(() => { runs.push(clock.currentTimeMillisUnsafe()) })).pipe(
+            Effect.andThen(Effect.fail("smtp: timeout"))
+          )))
+      })
+      yield* advance(10)
+      assert.deepStrictEqual(runs, [t0])
+      assert.strictEqual(yield* raw.zscore(raw.keys.scheduled, job.id), 1736937007)
+      // score 1736937007 is due once the promoter's unix second reaches it: 1.75 s later
+      yield* advance(1_700)
+      assert.strictEqual(runs.length, 1, "not retried before its score")
+      yield* advance(200)
+      assert.strictEqual(runs.length, 2)
+      const second = runs[1]!
+      assert.isTrue(second >= 1736937007000 && second <= 1736937007100, `second run at ${second}`)
+      assert.strictEqual(yield* raw.zscore(raw.keys.scheduled, job.id), Math.floor(second / 1000) + 4)
+      yield* advance(3_800)
+      assert.strictEqual(runs.length, 2, "not retried before its score")
+      yield* advance(300)
+      assert.strictEqual(runs.length, 3)
+      assert.deepStrictEqual(yield* raw.lrange(raw.keys.dead), [job.id])
+      yield* advance(10_000)
+      assert.strictEqual(runs.length, 3, "never run again once dead")
+      const counts = yield* Metrics.counts
+      assert.deepStrictEqual([counts.failed, counts.retried, counts.dead], [3, 2, 1])
+    })))
+
+  it.effect("a running job's lease is renewed, so no reaper takes it however long it runs", () =>
+    run(Effect.gen(function*() {
+      const queue = yield* Queue
+      const raw = yield* Raw
+      const job = yield* newJob("long")
+      yield* queue.enqueue(job)
+      let starts = 0
+      yield* Worker.make({
+        leaseDuration: "30 seconds",
+        handlers: Handlers.empty.pipe(Handlers.addRaw("long", () =>
+          Effect.sync(() => { starts++ }).pipe(Effect.andThen(Effect.sleep("3 minutes")))))
+      })
+      // a second process that only reaps, often
+      yield* Worker.make({ handlers: Handlers.empty, reaperInterval: "1 second", scheduler: false })
+      yield* advance(10)
+      assert.strictEqual(starts, 1)
+      const lease = yield* raw.zscore(raw.keys.leases, job.id)
+      assert.isDefined(lease)
+      yield* advance(120_000)
+      assert.isTrue((yield* raw.zscore(raw.keys.leases, job.id))! > lease!, "the lease moved forward")
+      yield* advance(61_000)
+      assert.strictEqual(starts, 1, "never reaped while it ran")
+      const done = (yield* raw.get(raw.keys.job(job.id)))!
+      assert.include(done, `"status":"completed"`)
+      assert.include(done, `"attempts":0,`)
+      assert.strictEqual((yield* Metrics.counts).recovered, 0)
+    })))
+
+  it.effect("a dead worker's job comes back when its lease expires, counting the attempt", () =>
+    run(Effect.gen(function*() {
+      const queue = yield* Queue
+      const raw = yield* Raw
+      const job = yield* newJob("work")
+      yield* queue.enqueue(job)
+      const taken = yield* queue.dequeue({
+        priorities: ["normal"],
+        block: Duration.zero,
+        lease: { owner: "killed", duration: Duration.seconds(30) }
+      })
+      assert.isTrue(Option.isSome(taken))
+      const attempts: Array<number> = []
+      yield* Worker.make({
+        reaperInterval: "1 second",
+        handlers: Handlers.empty.pipe(Handlers.addRaw("work", ({ job }) => Effect.sync(() => { attempts.push(job.attempts) })))
+      })
+      yield* advance(29_000)
+      assert.deepStrictEqual(attempts, [], "the lease still holds")
+      yield* advance(2_100)
+      assert.deepStrictEqual(attempts, [1])
+      assert.deepStrictEqual(yield* raw.lrange(raw.keys.processing), [])
+      assert.strictEqual((yield* Metrics.counts).recovered, 1)
+    })))
+
+  it.effect("shutdown waits for running jobs up to the deadline, then returns the rest to their queue", () =>
+    run(Effect.gen(function*() {
+      const queue = yield* Queue
+      const raw = yield* Raw
+      const short = yield* newJob("sleep", { payload: "5" })
+      const long = yield* newJob("sleep", { payload: "60" })
+      yield* queue.enqueue(short)
+      yield* queue.enqueue(long)
+      const worker = yield* Worker.make({
+        shutdownTimeout: "10 seconds",
+        handlers: Handlers.empty.pipe(Handlers.addRaw("sleep", ({ payload }) => Effect.sleep(Duration.seconds(Number(payload)))))
+      })
+      yield* advance(10)
+      assert.strictEqual((yield* worker.inFlight).length, 2)
+      const stopping = yield* Effect.forkChild(worker.shutdown)
+      yield* advance(5_000)
+      assert.include((yield* raw.get(raw.keys.job(short.id)))!, `"status":"completed"`)
+      assert.isUndefined(stopping.pollUnsafe(), "still draining")
+      yield* advance(5_000)
+      yield* Fiber.join(stopping)
+      assert.deepStrictEqual(yield* raw.lrange(raw.keys.queue("normal")), [long.id])
+      assert.include((yield* raw.get(raw.keys.job(long.id)))!, `"status":"pending"`)
+      assert.deepStrictEqual(yield* raw.lrange(raw.keys.processing), [])
+    })))
+
+  it.effect("the queue-lag gauge holds how long a fresh job waited before pickup, per priority", () =>
+    run(Effect.gen(function*() {
+      const queue = yield* Queue
+      yield* queue.enqueue(yield* newJob("noop", { priority: "high" }))
+      yield* advance(3_000)
+      yield* Worker.make({ handlers: Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void)) })
+      yield* advance(10)
+      const lag = yield* Metric.value(Metrics.queueLagOf("high"))
+      assert.strictEqual(lag.value, 3_000)
+      assert.strictEqual((yield* Metrics.counts).processed, 1)
+    })))
+})
