@@ -44,12 +44,15 @@ import * as WakeSignal from "./WakeSignal.ts"
  */
 export interface RedisResultBackendOptions extends Settings.SettingsOptions {
   /**
-   * Test hook: runs inside `wait` after the subscription is confirmed and
-   * before the first check. Not for production use.
+   * Test hooks, run inside `wait`: after the subscription is confirmed
+   * (before the first check), and after every check. Not for production use.
    *
    * @internal
    */
-  readonly afterSubscribe?: ((id: JobId) => Effect.Effect<void>) | undefined
+  readonly testHooks?: {
+    readonly afterSubscribe?: ((id: JobId) => Effect.Effect<void>) | undefined
+    readonly afterCheck?: ((id: JobId, outcome: "none" | "retrying" | "final") => Effect.Effect<void>) | undefined
+  } | undefined
 }
 
 /**
@@ -103,10 +106,14 @@ export const make = Effect.fnUntraced(function*(options: RedisResultBackendOptio
     Effect.scoped(Effect.gen(function*() {
       const signal = WakeSignal.make()
       yield* subscriber.listen(keys.notify(id), signal.notify)
-      if (options.afterSubscribe !== undefined) yield* options.afterSubscribe(id)
+      const hooks = options.testHooks
+      if (hooks?.afterSubscribe !== undefined) yield* hooks.afterSubscribe(id)
       let retryPoll = retryPollStartMillis
       while (true) {
         const state = yield* check(id)
+        if (hooks?.afterCheck !== undefined) {
+          yield* hooks.afterCheck(id, state._tag === "Final" ? "final" : state._tag === "Retrying" ? "retrying" : "none")
+        }
         if (state._tag === "Final") return state.result
         if (state._tag === "Retrying") {
           yield* signal.awaitFor(retryPoll)
