@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
-import type { SerializationError } from "../../../domain/Errors.ts"
+import { SerializationError } from "../../../domain/Errors.ts"
 import type { Job } from "../../../domain/Job.ts"
 import * as JobModel from "../../../domain/Job.ts"
 import * as JobCodec from "../../../domain/JobCodec.ts"
@@ -51,7 +51,7 @@ export const deadJobTtlMillis = 604_800_000
  * @category constants
  * @since 0.1.0
  */
-export const leaseExpiredError = "lease expired: worker stopped renewing"
+export const leaseExpiredError = "lease expired: worker lost"
 
 /**
  * The error recorded on a cancelled job and its result.
@@ -120,6 +120,7 @@ export const make = (shared: Shared): QueueService["Service"] => {
 
   const dequeue = (options: DequeueOptions): Effect.Effect<Option.Option<Delivery>> =>
     Effect.gen(function*() {
+      if (options.priorities.length === 0) return Option.none()
       const blockMillis = Duration.toMillis(options.block)
       const first = yield* run((now) => tryDequeue(options, now))
       if (first !== undefined || !(blockMillis > 0)) return Option.fromUndefinedOr(first)
@@ -216,7 +217,7 @@ export const make = (shared: Shared): QueueService["Service"] => {
               scheduledFor: undefined
             }
             put(requeued)
-            store.lpush(queueKey(requeued), id)
+            store.rpush(queueKey(requeued), id) // at the head: it had already waited its turn
           } else {
             failAttempt(job, leaseExpiredError, 0, Timestamp.fromMillis(now))
           }
@@ -238,9 +239,8 @@ export const make = (shared: Shared): QueueService["Service"] => {
 
   const promoteDue = (now: Timestamp.Timestamp) =>
     run(() => {
-      const n = Math.floor(Timestamp.toUnixSeconds(now))
       let promoted = 0
-      for (const [id] of store.zrangeByScore(keys.scheduled, n)) {
+      for (const [id] of store.zrangeByScore(keys.scheduled, Timestamp.toUnixSeconds(now))) {
         const text = store.get(keys.job(id))
         if (text === undefined) continue // Go skips missing data and never removes it
         const decoded = JobCodec.decode(text)
@@ -294,8 +294,9 @@ export const make = (shared: Shared): QueueService["Service"] => {
       const jobs: Array<Job> = []
       for (let i = 0; i < all.length; i++) {
         const key = all[i]!
-        const decoded = JobCodec.decode(store.get(key) ?? "")
-        if (Result.isSuccess(decoded) && matches(decoded.success, filter)) jobs.push(decoded.success)
+        const text = store.get(key) ?? ""
+        const decoded = JobCodec.decode(text)
+        if (!isDeadLetterRecord(text) && Result.isSuccess(decoded) && matches(decoded.success, filter)) jobs.push(decoded.success)
         if (jobs.length === limit) return i + 1 < all.length ? { jobs, cursor: key } : { jobs }
       }
       return { jobs }
@@ -316,9 +317,13 @@ export const make = (shared: Shared): QueueService["Service"] => {
 
   const requeueDead = (id: JobId, now: Timestamp.Timestamp) =>
     run((): Result.Result<boolean, SerializationError> => {
-      if (!store.lrange(keys.dead).includes(id)) return Result.succeed(false)
       const read = readJob(id)
       if (Result.isFailure(read) || read.success === undefined) return Result.map(read, () => false)
+      const key = keys.job(id)
+      if (isDeadLetterRecord(store.get(key)!)) {
+        return Result.fail(new SerializationError({ message: `${key} holds Go's dead-letter record, not a job: the original data is lost`, key }))
+      }
+      if (!store.lrange(keys.dead).includes(id)) return Result.succeed(false)
       const job: Job = { ...read.success, status: "pending", attempts: 0, error: undefined, scheduledFor: undefined, updatedAt: now }
       put(job)
       store.lrem(keys.dead, 0, id)
@@ -361,6 +366,16 @@ export const make = (shared: Shared): QueueService["Service"] => {
     store.lpush(queueKey(job), job.id)
   }
 }
+
+/**
+ * True for the records Go writes at `job:{id}` when it dead-letters an id
+ * whose data was missing or unparsable: they decode, but are not jobs.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDeadLetterRecord = (data: string): boolean =>
+  data.startsWith(`{"error":"Job data not found (corrupted reference)","id":`) || data.startsWith(`{"corrupted_data":`)
 
 // Internal
 
