@@ -44,3 +44,16 @@ export * from "./services/TaskApi.ts"
 export * as DirectTaskApi from "./layers/DirectTaskApi.ts"
 /** Retry and timeout policies. */
 export * as Policies from "./layers/Policies.ts"
+
+/** Whole-client layers: `layerRedis(options)` and `layerMemory(options)`. */
+export * as Bananas from "./Bananas.ts"
+/** The Redis backend (Queue + ResultBackend + connection). */
+export * as BananasRedis from "./layers/redis/BananasRedis.ts"
+/** The in-memory backend. */
+export * as BananasMemory from "./layers/memory/BananasMemory.ts"
+/** Raw access to the in-memory keyspace (tests, inspection). */
+export * as MemoryStore from "./layers/memory/MemoryStore.ts"
+/** The ioredis connection service. */
+export * as RedisConnection from "./layers/redis/RedisConnection.ts"
+/** The Promise facade for code that does not use Effect. */
+export { Client, type ClientOptions } from "./client/Client.ts"
