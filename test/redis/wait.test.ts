@@ -1,0 +1,176 @@
+/**
+ * Result waits on Redis: subscribe-then-check with no lost wake-up, Go's
+ * non-final failed results, any payload as a wake-up, timeouts and
+ * interruption releasing the subscription, reconnects.
+ *
+ * The slow fallback re-check is set to a minute here, so a wait that ends
+ * did so because of a check or a notification, not the safety net.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Queue from "effect/Queue"
+import * as Job from "../../src/domain/Job.ts"
+import type { RawJson } from "../../src/domain/RawJson.ts"
+import * as Timestamp from "../../src/domain/Timestamp.ts"
+import { Queue as QueueService } from "../../src/services/Queue.ts"
+import { ResultBackend } from "../../src/services/ResultBackend.ts"
+import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { client, cmd, connectionsNamed, eventually, keys, numsub, ts } from "./support.ts"
+
+const noFallback = { waitPollInterval: Duration.minutes(1) }
+const at = ts("2025-01-15T10:30:09Z")
+
+/** The hash a worker writes, without the PUBLISH. */
+const hsetOnly = (key: string, fields: Record<string, string>) => cmd((r) => r.hset(key, fields))
+
+const pendingJobJson = (id: string, extra = "") =>
+  `{"id":"${id}","name":"n","payload":null,"status":"pending","priority":"normal","created_at":"2025-01-15T10:30:00Z","updated_at":"2025-01-15T10:30:00Z"${extra},"attempts":1,"max_retries":3}`
+
+describe("ResultBackend.wait on Redis", () => {
+  layer(RedisServer.layer, { excludeTestServices: true })((it) => {
+    it.effect("a result stored before the wait starts is returned at once", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        yield* rb.store({ jobId: "done", status: "completed", result: "[1]" as RawJson, completedAt: at, durationMs: 4 })
+        const result = yield* rb.wait("done", Duration.seconds(5))
+        assert.strictEqual(result.result, "[1]")
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("a result stored between the SUBSCRIBE confirmation and the first check (no PUBLISH at all) is found by the check", () =>
+      Effect.gen(function*() {
+        const prefix = uniquePrefix("between")
+        const server = yield* RedisServer
+        const hooks = {
+          afterSubscribe: (id: string) =>
+            Effect.gen(function*() {
+              // Subscribed already: the server counts us on the channel.
+              assert.strictEqual(yield* numsub(`${prefix}result:notify:${id}`), 1)
+              yield* hsetOnly(`${prefix}result:${id}`, { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "9" })
+            }).pipe(Effect.provideService(RedisServer, server))
+        }
+        const result = yield* Effect.flatMap(ResultBackend, (rb) => rb.wait("between", Duration.seconds(5))).pipe(
+          Effect.provide(client({ ...noFallback, prefix, testHooks: hooks }))
+        )
+        assert.strictEqual(result.status, "completed")
+        assert.strictEqual(result.durationMs, 9)
+      }))
+
+    it.effect("a result stored right after the first check is delivered by its notification; any payload wakes", () =>
+      Effect.gen(function*() {
+        const checks = yield* Queue.unbounded<string>()
+        const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
+        yield* Effect.gen(function*() {
+          const rb = yield* ResultBackend
+          const k = yield* keys
+          for (const [id, payload] of [["r1", "ready"], ["r2", "completed"], ["r3", ""]] as const) {
+            const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5)))
+            assert.strictEqual(yield* Queue.take(checks), `${id}:none`)
+            yield* hsetOnly(k.result(id), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" })
+            // Without a message the waiter sleeps (fallback: 1 minute)...
+            yield* Effect.sleep("50 millis")
+            assert.isUndefined(fiber.pollUnsafe())
+            // ...and any payload wakes it (Go: "ready"; other SDKs: the status).
+            yield* cmd((r) => r.publish(k.notify(id), payload))
+            assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
+            assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
+          }
+        }).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
+      }))
+
+    it.effect("Go's failed result for an attempt that will be retried does not end the wait; the later completion does", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const id = "retried"
+        yield* cmd((r) => r.set(k.job(id), pendingJobJson(id, `,"scheduled_for":"2025-01-15T10:30:11Z"`)))
+        const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5)))
+        yield* eventually("subscribed", Effect.map(numsub(k.notify(id)), (n) => n === 1))
+        // Go: result stored (failed) and published, job back to pending with scheduled_for.
+        yield* rb.store({ jobId: id, status: "failed", error: "smtp: timeout", completedAt: at, durationMs: 5 })
+        yield* Effect.sleep("300 millis")
+        assert.isUndefined(fiber.pollUnsafe())
+        yield* rb.store({ jobId: id, status: "completed", result: `{"ok":true}` as RawJson, completedAt: at, durationMs: 6 })
+        const result = yield* Fiber.join(fiber)
+        assert.strictEqual(result.status, "completed")
+        assert.strictEqual(result.result, `{"ok":true}`)
+        assert.strictEqual(result.error, "smtp: timeout") // merged, as Go's HSET
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("Go publishes before it rewrites the job: a failed result on a still-pending job becomes final once the job says failed (no second message)", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const id = "last-attempt"
+        yield* cmd((r) => r.set(k.job(id), pendingJobJson(id)))
+        const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5)))
+        yield* eventually("subscribed", Effect.map(numsub(k.notify(id)), (n) => n === 1))
+        yield* rb.store({ jobId: id, status: "failed", error: "boom", completedAt: at, durationMs: 5 })
+        yield* Effect.sleep("100 millis")
+        assert.isUndefined(fiber.pollUnsafe())
+        yield* cmd((r) => r.set(k.job(id), pendingJobJson(id).replace(`"status":"pending"`, `"status":"failed"`), "EX", 604800))
+        const result = yield* Fiber.join(fiber)
+        assert.strictEqual(result.status, "failed")
+        assert.strictEqual(result.error, "boom")
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("a failed result whose job is gone (expired) or dead is final", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        yield* rb.store({ jobId: "gone", status: "failed", error: "x", completedAt: at, durationMs: 1 })
+        assert.strictEqual((yield* rb.wait("gone", Duration.seconds(2))).status, "failed")
+        // Through the queue: the last attempt dead-letters and publishes.
+        const q = yield* QueueService
+        const job = Job.make({ id: "dies", name: "n", payload: "null" as RawJson, priority: "low", now: at, maxRetries: 1 })
+        yield* q.enqueue(job)
+        const fiber = yield* Effect.forkChild(rb.wait("dies", Duration.seconds(5)))
+        const taken = yield* q.dequeue({ priorities: ["low"], block: Duration.zero })
+        assert.strictEqual(taken._tag, "Some")
+        yield* q.fail(job, "final", { durationMs: 1, now: Timestamp.addSeconds(at, 1) })
+        const result = yield* Fiber.join(fiber)
+        assert.strictEqual(result.error, "final")
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("timeout: TimeoutError with the job id, and the channel is unsubscribed", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const error = yield* Effect.flip(rb.wait("never", Duration.millis(150)))
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.strictEqual(error._tag === "TimeoutError" ? error.jobId : undefined, "never")
+        yield* eventually("unsubscribed", Effect.map(numsub(k.notify("never")), (n) => n === 0))
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("interruption unsubscribes; concurrent waits for one job share one subscription", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const fibers = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(rb.wait("shared", Duration.seconds(30))))
+        yield* eventually("subscribed", Effect.map(numsub(k.notify("shared")), (n) => n === 1))
+        yield* Fiber.interrupt(fibers[0]!)
+        yield* Fiber.interrupt(fibers[1]!)
+        yield* Effect.sleep("30 millis")
+        assert.strictEqual(yield* numsub(k.notify("shared")), 1) // one waiter left
+        yield* Fiber.interrupt(fibers[2]!)
+        yield* eventually("unsubscribed", Effect.map(numsub(k.notify("shared")), (n) => n === 0))
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("a reconnect of the subscriber connection loses no wake-up: listeners are re-subscribed and re-check", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const fiber = yield* Effect.forkChild(rb.wait("across", Duration.seconds(10)))
+        yield* eventually("subscribed", Effect.map(numsub(k.notify("across")), (n) => n === 1))
+        // Kill our subscriber connection, then store + publish while it is down: the message is lost.
+        const subs = yield* connectionsNamed("reconnect-test:sub")
+        assert.strictEqual(subs.length, 1)
+        const addr = / addr=(\S+)/.exec(subs[0]!)![1]!
+        yield* cmd((r) => r.client("KILL", addr))
+        yield* rb.store({ jobId: "across", status: "completed", completedAt: at, durationMs: 1 })
+        // The fallback is a minute away: only the reconnect wake-up can end this wait.
+        assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
+        yield* eventually("re-subscribed then released", Effect.map(numsub(k.notify("across")), (n) => n === 0))
+      }).pipe(Effect.provide(client({ ...noFallback, connectionName: "reconnect-test" }))))
+  })
+})
