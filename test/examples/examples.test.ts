@@ -1,0 +1,107 @@
+/**
+ * Runs every example as its users would (`node examples/<name>.ts`), once
+ * on the in-memory backend and once on a private redis-server, and checks
+ * the exit code and a line of the output. On Redis the examples must also
+ * leave no key behind.
+ */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Redis as IORedis } from "ioredis"
+import { startRedisServer } from "../support/RedisServer.ts"
+
+const root = fileURLToPath(new URL("../../", import.meta.url))
+
+type Mode = "memory" | "redis"
+
+const examples: ReadonlyArray<{ readonly name: string; readonly expect: (mode: Mode) => ReadonlyArray<string> }> = [
+  { name: "basic-usage", expect: (m) => ["queued: high=1 normal=1 low=1", "getJob(\"no-such-job\") failed with JobNotFoundError", `done (${m})`] },
+  { name: "scheduled-jobs", expect: (m) => ["cancelled the one-hour reminder: true", `send_reminder completed with result {"reminded":42}`, `done (${m})`] },
+  { name: "result-backend", expect: (m) => ["waited for job-2: failed (smtp: timeout)", "waiting for job-3 ended with TimeoutError", `done (${m})`] },
+  { name: "submit-and-wait", expect: (m) => [`add completed: {"sum":5}`, "charge_card failed: card declined (attempt 1)", "low-priority add: TimeoutError after 100 ms", `done (${m})`] },
+  { name: "typed-jobs", expect: (m) => ["resized: https://example.com/cat-128.png (12288 bytes)", "resize failed: width 10000 is larger than 4096", "width 1.5 rejected with ValidationError", `done (${m})`] },
+  { name: "testing-with-memory", expect: (m) => ["ok - signUp rejects a bad email and writes nothing", `3 checks passed (${m})`] },
+  { name: "promise-client", expect: (m) => [`generate_report completed: {"report":"sales for 2025-01","rows":3}`, "always_fails rejected with JobFailedError: upstream unavailable", "slow_export rejected with TimeoutError after 50 ms", `done (${m})`] }
+]
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const runExample = (name: string, redisUrl: string | undefined): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
+    delete env.REDIS_URL
+    delete env.BANANAS_PREFIX
+    if (redisUrl !== undefined) env.REDIS_URL = redisUrl
+    const child = spawn(process.execPath, [`examples/${name}.ts`], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString() })
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+    child.on("error", (e) => { clearTimeout(timer); reject(e) })
+    child.on("close", (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+  })
+
+// At most this many example processes at once (CI has 2 cores).
+const limit = <A>(max: number) => {
+  let active = 0
+  const waiting: Array<() => void> = []
+  return async (task: () => Promise<A>): Promise<A> => {
+    if (active >= max) await new Promise<void>((r) => waiting.push(r))
+    active++
+    try {
+      return await task()
+    } finally {
+      active--
+      waiting.shift()?.()
+    }
+  }
+}
+
+const assertRun = (run: Run, name: string, expected: ReadonlyArray<string>) => {
+  const context = `${name}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`
+  assert.strictEqual(run.code, 0, context)
+  const lines = run.stdout.split("\n").map((l) => l.trimEnd())
+  for (const line of expected) assert.include(lines, line, context)
+}
+
+describe("examples", () => {
+  let server: Awaited<ReturnType<typeof startRedisServer>>
+  let raw: IORedis
+  const runs = new Map<string, Promise<Run>>()
+
+  beforeAll(async () => {
+    server = await startRedisServer()
+    raw = new IORedis(server.url)
+    raw.on("error", () => {})
+    const slot = limit<Run>(3)
+    for (const { name } of examples) {
+      runs.set(`memory:${name}`, slot(() => runExample(name, undefined)))
+      runs.set(`redis:${name}`, slot(() => runExample(name, server.url)))
+    }
+  })
+
+  afterAll(async () => {
+    await Promise.allSettled(runs.values())
+    raw?.disconnect()
+    await server?.stop()
+  })
+
+  for (const { name, expect } of examples) {
+    it(`${name} runs in memory`, async () => {
+      assertRun(await runs.get(`memory:${name}`)!, name, expect("memory"))
+    })
+    it(`${name} runs on Redis`, async () => {
+      assertRun(await runs.get(`redis:${name}`)!, name, expect("redis"))
+    })
+  }
+
+  it("the examples leave no key behind on Redis", async () => {
+    await Promise.all(runs.values())
+    assert.deepStrictEqual(await raw.keys("*"), [])
+  })
+})
