@@ -39,6 +39,7 @@ export class Store {
   private readonly data = new Map<string, Entry>()
   private readonly channels = new Map<string, Set<(message: string) => void>>()
   private readonly watchers = new Map<string, Set<() => void>>()
+  private activeWatches = 0
 
   // --- keys -----------------------------------------------------------------
 
@@ -232,14 +233,19 @@ export class Store {
   /** Calls `listener` whenever a member is pushed to one of `keys`; returns the unwatch function. */
   watch(keys: ReadonlyArray<string>, listener: () => void): () => void {
     const undo = keys.map((key) => addListener(this.watchers, key, listener))
-    return () => undo.forEach((f) => f())
+    this.activeWatches++
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      this.activeWatches--
+      undo.forEach((f) => f())
+    }
   }
 
-  /** How many list watchers are registered (leak checks in tests). */
+  /** How many `watch` registrations are active (leak checks in tests). */
   watcherCount(): number {
-    let n = 0
-    for (const set of this.watchers.values()) n += set.size
-    return n
+    return this.activeWatches
   }
 
   // Internal
