@@ -116,8 +116,8 @@ export interface SubmitAndWaitOptions extends SubmitJobOptions {
 }
 
 /**
- * A job as the client returns it: times as `Date`s (millisecond precision;
- * `createdAtRfc3339` etc. are not kept, see `rawPayload`), the payload
+ * A job as the client returns it: times as `Date`s (millisecond precision:
+ * Go's nanoseconds and the writer's UTC offset are dropped), the payload
  * parsed, and its exact JSON text in `rawPayload`.
  *
  * @category models
