@@ -77,6 +77,5 @@ const makeShared = (options: Options | undefined): Shared => ({
   store: new Store(),
   keys: Keys.make(options?.prefix ?? Keys.defaultPrefix),
   successTtlMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.successTtl ?? "1 hour")),
-  failureTtlMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.failureTtl ?? "24 hours")),
-  leaseOwners: new Map()
+  failureTtlMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.failureTtl ?? "24 hours"))
 })

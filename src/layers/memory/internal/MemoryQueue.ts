@@ -75,10 +75,7 @@ export const make = (shared: Shared): QueueService["Service"] => {
 
   const put = (job: Job, ttlMillis?: number) => store.set(keys.job(job.id), JobCodec.encode(job), ttlMillis)
 
-  const dropLease = (id: JobId) => {
-    store.zrem(keys.leases, id)
-    shared.leaseOwners.delete(id)
-  }
+  const dropLease = (id: JobId) => store.zrem(keys.leases, id)
 
   /** Go's dead-lettering of an id whose data is missing or unreadable. */
   const deadLetterRecord = (id: JobId, record: string) => {
@@ -109,10 +106,8 @@ export const make = (shared: Shared): QueueService["Service"] => {
       const id = store.rpop(keys.queue(priority, options.routingKey))
       if (id === undefined) continue
       store.lpush(keys.processing, id)
-      if (options.lease !== undefined) {
-        store.zadd(keys.leases, now + Duration.toMillis(options.lease.duration), id)
-        shared.leaseOwners.set(id, options.lease.owner)
-      }
+      // The owner is not stored: like the Redis layer, only the expiry matters to the reaper.
+      if (options.lease !== undefined) store.zadd(keys.leases, now + Duration.toMillis(options.lease.duration), id)
       return readOrDeadLetter(id)
     }
     return undefined
@@ -333,7 +328,6 @@ export const make = (shared: Shared): QueueService["Service"] => {
 
   const purge = run(() => {
     for (const key of store.keys(keys.prefix)) store.del(key)
-    shared.leaseOwners.clear()
   })
 
   return QueueService.of({

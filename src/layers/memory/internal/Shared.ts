@@ -28,8 +28,6 @@ export interface Shared {
   readonly keys: Keys
   readonly successTtlMillis: number
   readonly failureTtlMillis: number
-  /** Lease holders by job id (Redis keeps only the `leases` zset; the owner is informational). */
-  readonly leaseOwners: Map<JobId, string>
 }
 
 /**
