@@ -98,7 +98,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
 
   const enqueue = (job: Job) =>
     script("enqueue", Scripts.enqueue, [keys.job(job.id), queueOf(job)], [JobCodec.encode(job), job.id, wakeChannel, job.priority])
-      .pipe(Effect.asVoid, Effect.withSpan("RedisQueue.enqueue"))
+      .pipe(Effect.asVoid)
 
   const enqueueBatch = (jobs: ReadonlyArray<Job>) =>
     Effect.forEach(chunks(jobs, settings.batchChunkSize), (chunk) =>
@@ -202,7 +202,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
       completedAt: outcome.now,
       durationMs: outcome.durationMs
     }
-    return finish("complete", done, result, false).pipe(Effect.as(done), Effect.withSpan("RedisQueue.complete"))
+    return finish("complete", done, result, false).pipe(Effect.as(done))
   }
 
   const fail = (job: Job, error: string, outcome: { readonly durationMs: number; readonly now: Timestamp.Timestamp }) => {
@@ -214,7 +214,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
         JobCodec.encode(retried),
         Math.floor(Timestamp.toUnixSeconds(scheduledFor)),
         job.id
-      ]).pipe(Effect.as<FailOutcome>({ _tag: "Retrying", job: retried }), Effect.withSpan("RedisQueue.fail"))
+      ]).pipe(Effect.as<FailOutcome>({ _tag: "Retrying", job: retried }))
     }
     const dead: Job = { ...job, status: "failed", attempts, error, updatedAt: outcome.now, scheduledFor: undefined }
     const result: JobResult.JobResult = {
@@ -224,7 +224,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
       completedAt: outcome.now,
       durationMs: outcome.durationMs
     }
-    return finish("fail", dead, result, true).pipe(Effect.as<FailOutcome>({ _tag: "Dead", job: dead }), Effect.withSpan("RedisQueue.fail"))
+    return finish("fail", dead, result, true).pipe(Effect.as<FailOutcome>({ _tag: "Dead", job: dead }))
   }
 
   const release = (job: Job) =>

@@ -133,8 +133,7 @@ export const make = Effect.fnUntraced(function*(options: RedisResultBackendOptio
             jobId: id,
             message: `no final result for job ${id} within ${Duration.format(timeout)}`
           }))
-      }),
-      Effect.withSpan("RedisResultBackend.wait")
+      })
     ) as Effect.Effect<JobResult.JobResult, ConnectionError | SerializationError | TimeoutError>
 
   return ResultBackend.of({ store, get, wait, delete: remove })
