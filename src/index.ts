@@ -56,4 +56,12 @@ export * as MemoryStore from "./layers/memory/MemoryStore.ts"
 /** The ioredis connection service. */
 export * as RedisConnection from "./layers/redis/RedisConnection.ts"
 /** The Promise facade for code that does not use Effect. */
-export { Client, type ClientOptions } from "./client/Client.ts"
+export {
+  Client,
+  type ClientJob,
+  type ClientJobResult,
+  type ClientOptions,
+  type SubmitAndWaitOptions,
+  type SubmitJobOptions,
+  type SubmitScheduledJobOptions
+} from "./client/Client.ts"
