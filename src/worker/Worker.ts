@@ -216,29 +216,48 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       })
     }
 
-    // One dispatcher: takes a permit, then waits for the next job. Once a job
-    // is handed over, it is registered before any interruption can land.
+    // Settles one dequeue that holds a permit: a job is registered and forked
+    // (it keeps the permit), anything else gives the permit back.
+    const settle = (dequeued: Effect.Effect<Option.Option<Delivery>, ConnectionError>) =>
+      dequeued.pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Semaphore.release(permits, 1).pipe(Effect.as<Taken>("empty")),
+          onSome: (delivery) => accept(delivery).pipe(Effect.as<Taken>("taken"))
+        })),
+        Effect.catch((error: ConnectionError) =>
+          Semaphore.release(permits, 1).pipe(
+            Effect.andThen(Effect.logWarning("dequeue failed; retrying", error)),
+            Effect.as<Taken>("error")
+          )
+        )
+      )
+
+    const nonBlocking = { ...config.dequeue, block: Duration.zero }
+    const burst = Math.min(config.concurrency - 1, maxBurst)
+
+    // One dispatcher: takes a free slot, then waits for the next job (the only
+    // interruptible step). Under backlog it then fills the other free slots at
+    // once with non-blocking dequeues (one pipelined round trip). A job that a
+    // dequeue returned is registered before any interruption can land.
     const dispatch = Effect.gen(function*() {
       let failures = 0
       while (!stopping) {
         yield* Semaphore.take(permits, 1)
-        const next = yield* Effect.uninterruptibleMask((restore) =>
-          restore(queue.dequeue(config.dequeue)).pipe(
-            Effect.onInterrupt(() => Semaphore.release(permits, 1)),
-            Effect.flatMap(Option.match({
-              onNone: () => Semaphore.release(permits, 1).pipe(Effect.as(true)),
-              onSome: (delivery) => accept(delivery).pipe(Effect.as(true))
-            })),
-            Effect.catch((error: ConnectionError) =>
-              Semaphore.release(permits, 1).pipe(
-                Effect.andThen(Effect.logWarning("dequeue failed; retrying", error)),
-                Effect.as(false)
-              )
-            )
-          )
+        const first = yield* Effect.uninterruptibleMask((restore) =>
+          settle(restore(queue.dequeue(config.dequeue)).pipe(Effect.onInterrupt(() => Semaphore.release(permits, 1))))
         )
-        failures = next ? 0 : failures + 1
+        failures = first === "error" ? failures + 1 : 0
         if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
+        if (first !== "taken") continue
+        let extra = 0
+        while (extra < burst && (yield* Semaphore.takeIfAvailable(permits, 1))) extra++
+        if (extra > 0) {
+          yield* Effect.forEach(
+            Array.from({ length: extra }),
+            () => settle(queue.dequeue(nonBlocking)),
+            { concurrency: "unbounded", discard: true }
+          ).pipe(Effect.uninterruptible)
+        }
       }
     })
 
@@ -300,6 +319,12 @@ export const run = <R>(options: Options<R>): Effect.Effect<never, never, Queue |
   Effect.scoped(Effect.andThen(make(options), Effect.never))
 
 // Internal
+
+/** What one dequeue gave the dispatcher. */
+type Taken = "taken" | "empty" | "error"
+
+/** Most extra non-blocking dequeues issued together under backlog. */
+const maxBurst = 32
 
 interface Config {
   readonly concurrency: number

@@ -26,7 +26,7 @@ const advance = (ms: number) =>
   })
 
 const run = <A, E>(body: Effect.Effect<A, E, Queue | Raw | import("effect/Scope").Scope>) =>
-  body.pipe(freshMetrics, Effect.provide(memory))
+  body.pipe(Effect.scoped, freshMetrics, Effect.provide(memory))
 
 // 2025-01-15T10:30:05.250Z, as in PROTOCOL.md vector 3
 const t0 = 1736937005250

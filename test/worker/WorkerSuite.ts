@@ -39,7 +39,7 @@ const Echo = JobDefinition.make({
 /** Runs the suite; `it` must come from a `layer(..., { excludeTestServices: true })` (real clock). */
 export const workerSuite = <R>(it: Vitest.MethodsNonLive<R>, backend: Layer.Layer<Services, never, R>) => {
   const test = (name: string, body: () => Effect.Effect<void, unknown, Services | Scope.Scope>) =>
-    it.effect(name, () => body().pipe(freshMetrics, Effect.provide(backend)))
+    it.effect(name, () => body().pipe(Effect.scoped, freshMetrics, Effect.provide(backend)))
 
   const jobJson = (id: string) =>
     Effect.gen(function*() {
