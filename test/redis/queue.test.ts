@@ -1,0 +1,347 @@
+/**
+ * Redis-specific Queue behaviour (the shared contract suite covers the
+ * semantics): round trips of batch submission, the wake-up channel of
+ * blocking dequeues, the lazily opened subscriber connection, concurrent
+ * promoters on separate connections, atomicity under concurrent workers,
+ * crash recovery under TestClock, script cache loss, connection failures,
+ * and `layerConfig`.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import { TestClock } from "effect/testing"
+import * as Job from "../../src/domain/Job.ts"
+import type { JobPriority } from "../../src/domain/JobPriority.ts"
+import type { RawJson } from "../../src/domain/RawJson.ts"
+import * as Timestamp from "../../src/domain/Timestamp.ts"
+import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
+import { RedisQueue } from "../../src/layers/redis/index.ts"
+import { Queue } from "../../src/services/Queue.ts"
+import { ResultBackend } from "../../src/services/ResultBackend.ts"
+import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { client, cmd, connectionsNamed, eventually, keys, numsub, takeJob, ts } from "./support.ts"
+
+const all: ReadonlyArray<JobPriority> = ["high", "normal", "low"]
+const t0 = ts("2025-01-15T10:30:00Z")
+
+const job = (id: string, options?: { readonly priority?: JobPriority; readonly maxRetries?: number; readonly now?: Timestamp.Timestamp }) =>
+  Job.make({ id, name: "t", payload: `{"id":"${id}"}` as RawJson, priority: options?.priority ?? "normal", now: options?.now ?? t0, maxRetries: options?.maxRetries })
+
+describe("RedisQueue", () => {
+  layer(RedisServer.layer, { excludeTestServices: true })((it) => {
+    it.effect("enqueueBatch: one MULTI/EXEC round trip per chunk, every job stored and queued in order", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        const k = yield* keys
+        const jobs = Array.from({ length: 1200 }, (_, i) => job(`b-${i}`, { priority: i % 2 === 0 ? "normal" : "low" }))
+        yield* cmd((r) => r.config("RESETSTAT"))
+        yield* q.enqueueBatch(jobs)
+        const stats = yield* cmd((r) => r.info("commandstats"))
+        assert.match(stats, /cmdstat_exec:calls=3,/) // 500 + 500 + 200
+        assert.match(stats, /cmdstat_set:calls=1200,/)
+        // FIFO: the oldest is at the RPOP end.
+        const normal = yield* cmd((r) => r.lrange(k.queue("normal"), 0, -1))
+        assert.strictEqual(normal.length, 600)
+        assert.strictEqual(normal[normal.length - 1], "b-0")
+        assert.strictEqual(normal[0], "b-1198")
+        assert.strictEqual((yield* takeJob()).id, "b-0")
+        assert.strictEqual((yield* q.stats).queued.low, 600)
+      }).pipe(Effect.provide(client({ batchChunkSize: 500 }))))
+
+    it.effect("a blocked dequeue is woken by the PUBLISH of an SDK enqueue, then releases the wake channel", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        const k = yield* keys
+        const wake = `${k.prefix}queue:wake`
+        const fiber = yield* Effect.forkChild(q.dequeue({ priorities: ["low"], block: Duration.seconds(20) }))
+        yield* eventually("listening", Effect.map(numsub(wake), (n) => n === 1))
+        yield* q.enqueue(job("woken", { priority: "low" }))
+        const delivery = Option.getOrThrow(yield* Fiber.join(fiber))
+        assert.strictEqual(delivery._tag === "Job" ? delivery.job.id : undefined, "woken")
+        yield* eventually("released", Effect.map(numsub(wake), (n) => n === 0))
+
+        // Interrupted while blocked: released too. Timed out: none, released.
+        const blocked = yield* Effect.forkChild(q.dequeue({ priorities: all, block: Duration.seconds(20) }))
+        yield* eventually("listening", Effect.map(numsub(wake), (n) => n === 1))
+        yield* Fiber.interrupt(blocked)
+        yield* eventually("released", Effect.map(numsub(wake), (n) => n === 0))
+        assert.isTrue(Option.isNone(yield* q.dequeue({ priorities: all, block: Duration.millis(60) })))
+        yield* eventually("released", Effect.map(numsub(wake), (n) => n === 0))
+      }).pipe(Effect.provide(client({ dequeuePollInterval: Duration.minutes(1) }))))
+
+    it.effect("every write that makes work available publishes a wake-up: enqueue, batch, promotion, release, requeue", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        const k = yield* keys
+        const messages = yield* cmd(async (r) => {
+          const s = r.duplicate()
+          s.on("error", () => {})
+          const got: Array<string> = []
+          s.on("message", (_c: string, m: string) => got.push(m))
+          await s.subscribe(`${k.prefix}queue:wake`)
+          return { s, got }
+        })
+        yield* q.enqueue(job("e", { priority: "high" }))
+        yield* q.enqueueBatch([job("b1", { priority: "low" }), job("b2", { priority: "low" })])
+        yield* q.schedule({ ...job("s"), status: "scheduled", scheduledFor: t0 })
+        yield* q.promoteDue(t0)
+        const taken = yield* takeJob()
+        yield* q.release(taken)
+        const dying = yield* takeJob()
+        yield* q.fail({ ...dying, maxRetries: 0 }, "x", { durationMs: 0, now: t0 })
+        yield* q.requeueDead(dying.id, t0)
+        yield* Effect.promise(async () => {
+          for (let i = 0; i < 200 && messages.got.length < 5; i++) await new Promise((r) => setTimeout(r, 5))
+          messages.s.disconnect()
+        })
+        assert.deepStrictEqual(messages.got, ["high", "low", "normal", "high", "high"])
+      }).pipe(Effect.provide(client())))
+
+    it.effect("one connection until the first wait; the subscriber joins lazily; both close with the layer", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const name = `lazy-${crypto.randomUUID().slice(0, 6)}`
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(BananasRedis.layer({ url: server.url, prefix: uniquePrefix(), connectionName: name }), scope)
+        const q = context.mapUnsafe.get(Queue.key) as Queue["Service"]
+        const rb = context.mapUnsafe.get(ResultBackend.key) as ResultBackend["Service"]
+        yield* q.enqueue(job("one"))
+        yield* q.dequeue({ priorities: all, block: Duration.zero })
+        assert.strictEqual((yield* connectionsNamed(name)).length, 1)
+        yield* Effect.flip(rb.wait("nothing", Duration.millis(30)))
+        assert.strictEqual((yield* connectionsNamed(name)).length, 2)
+        yield* Scope.close(scope, Exit.void)
+        yield* eventually("closed", Effect.map(connectionsNamed(name), (c) => c.length === 0))
+      }))
+
+    it.effect("4 promoters on 4 connections promote the same 1,000 due jobs: each pushed exactly once", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const prefix = uniquePrefix("promote")
+        const due = Timestamp.addSeconds(t0, -1)
+        const ids = Array.from({ length: 1000 }, (_, i) => `p-${i}`)
+        const promoters = Array.from({ length: 4 }, () => BananasRedis.layer({ url: server.url, prefix }).pipe(Layer.orDie))
+        yield* Effect.flatMap(Queue, (q) => Effect.forEach(ids, (id) => q.schedule({ ...job(id), status: "scheduled", scheduledFor: due }), { concurrency: 50 }))
+          .pipe(Effect.provide(promoters[0]!))
+        const counts = yield* Effect.forEach(
+          promoters,
+          (l) => Effect.flatMap(Queue, (q) => q.promoteDue(t0)).pipe(Effect.provide(l)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(counts.reduce((a, b) => a + b, 0), 1000, `per promoter: ${counts}`)
+        const queued = yield* cmd((r) => r.lrange(`${prefix}queue:normal`, 0, -1))
+        assert.strictEqual(queued.length, 1000)
+        assert.strictEqual(new Set(queued).size, 1000)
+        assert.strictEqual(yield* cmd((r) => r.zcard(`${prefix}queue:scheduled`)), 0)
+      }))
+
+    it.effect("atomicity: under concurrent workers no id is ever in two lists at once, and each ends in exactly one place", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const prefix = uniquePrefix("atomic")
+        const k = { prefix, lists: ["high", "normal", "low", "processing", "dead"].map((n) => `${prefix}queue:${n}`), scheduled: `${prefix}queue:scheduled` }
+        const ids = Array.from({ length: 300 }, (_, i) => `a-${i}`)
+        const clients = Array.from({ length: 3 }, () => BananasRedis.layer({ url: server.url, prefix }).pipe(Layer.orDie))
+        yield* Effect.flatMap(Queue, (q) =>
+          q.enqueueBatch(ids.map((id, i) => job(id, { priority: all[i % 3]!, maxRetries: i % 2 === 0 ? 2 : 1 })))).pipe(Effect.provide(clients[0]!))
+
+        const snapshot = cmd(async (r) => {
+          const tx = r.multi()
+          for (const key of k.lists) tx.lrange(key, 0, -1)
+          tx.zrange(k.scheduled, 0, -1)
+          const replies = (await tx.exec())!
+          return replies.map(([, v]) => v as Array<string>)
+        })
+        const violations: Array<string> = []
+        const checker = yield* Effect.forkChild(Effect.forever(Effect.gen(function*() {
+          const seen = new Map<string, string>()
+          const lists = yield* snapshot
+          lists.forEach((members, i) => {
+            for (const id of members) {
+              const where = seen.get(id)
+              if (where !== undefined) violations.push(`${id} in ${where} and ${i}`)
+              seen.set(id, String(i))
+            }
+          })
+        })))
+        const worker = (l: Layer.Layer<Queue | ResultBackend>) =>
+          Effect.flatMap(Queue, (q) =>
+            Effect.gen(function*() {
+              let n = 0
+              while (true) {
+                yield* q.promoteDue(Timestamp.addSeconds(t0, 3600))
+                const d = yield* q.dequeue({ priorities: all, block: Duration.millis(30) })
+                if (Option.isNone(d)) return n
+                if (d.value._tag !== "Job") continue
+                const j = d.value.job
+                n++
+                const roll = n % 4
+                if (roll === 0) yield* q.release(j)
+                else if (roll === 1) yield* q.fail(j, "boom", { durationMs: 1, now: t0 })
+                else yield* q.complete(j, { durationMs: 1, now: t0 })
+              }
+            })).pipe(Effect.provide(l))
+        yield* Effect.forEach(clients, worker, { concurrency: "unbounded" })
+        yield* Fiber.interrupt(checker)
+        assert.deepStrictEqual(violations.slice(0, 5), [])
+
+        const [high, normal, low, processing, dead] = yield* snapshot
+        assert.deepStrictEqual([high!.length, normal!.length, low!.length, processing!.length], [0, 0, 0, 0])
+        const deadSet = new Set(dead)
+        assert.strictEqual(deadSet.size, dead!.length)
+        const data = yield* cmd((r) => r.mget(...ids.map((id) => `${prefix}job:${id}`)))
+        data.forEach((text, i) => {
+          const status = JSON.parse(text!).status as string
+          if (status === "failed") assert.isTrue(deadSet.has(ids[i]!), `${ids[i]} failed but not dead`)
+          else assert.strictEqual(status, "completed", `${ids[i]}: ${text}`)
+        })
+      }), 30_000)
+
+    it.effect("scripts survive a SCRIPT FLUSH (NOSCRIPT falls back to EVAL)", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        yield* cmd((r) => r.script("FLUSH"))
+        yield* q.enqueue(job("after-flush"))
+        assert.strictEqual((yield* takeJob()).id, "after-flush")
+      }).pipe(Effect.provide(client())))
+
+    it.effect("purge deletes only its own prefix, even when the prefix has glob characters", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const base = uniquePrefix("glob")
+        const globby = BananasRedis.layer({ url: server.url, prefix: `${base}[a]*:` }).pipe(Layer.orDie)
+        const plain = BananasRedis.layer({ url: server.url, prefix: `${base}a-x:` }).pipe(Layer.orDie)
+        yield* Effect.flatMap(Queue, (q) => q.enqueue(job("keep"))).pipe(Effect.provide(plain))
+        yield* Effect.flatMap(Queue, (q) => Effect.andThen(q.enqueue(job("gone")), q.purge)).pipe(Effect.provide(globby))
+        const left = yield* cmd((r) => r.keys(`${base}*`))
+        assert.deepStrictEqual(left.sort(), [`${base}a-x:job:keep`, `${base}a-x:queue:normal`])
+      }))
+
+    it.effect("list pages through SCAN (no KEYS): every matching job exactly once", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        yield* q.enqueueBatch(Array.from({ length: 230 }, (_, i) => ({ ...job(`l-${i}`), name: i % 10 === 0 ? "tenth" : "other" })))
+        yield* cmd((r) => r.config("RESETSTAT"))
+        const seen: Array<string> = []
+        let cursor: string | undefined = undefined
+        let pages = 0
+        do {
+          const page: { readonly jobs: ReadonlyArray<{ readonly id: string }>; readonly cursor?: string | undefined } = yield* q.list({ name: "tenth", limit: 10, cursor })
+          seen.push(...page.jobs.map((j) => j.id))
+          cursor = page.cursor
+          pages++
+        } while (cursor !== undefined && pages < 100)
+        assert.strictEqual(seen.length, 23)
+        assert.strictEqual(new Set(seen).size, 23)
+        const stats = yield* cmd((r) => r.info("commandstats"))
+        assert.notMatch(stats, /cmdstat_keys:/)
+        assert.match(stats, /cmdstat_scan:/)
+      }).pipe(Effect.provide(client())))
+
+    it.effect("an unreachable Redis fails the layer with a ConnectionError (operation connect)", () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.promise(freePort)
+        const error = yield* Effect.flip(
+          Effect.flatMap(Queue, (q) => q.stats).pipe(Effect.provide(BananasRedis.layer({ url: `redis://127.0.0.1:${port}` })))
+        )
+        assert.strictEqual(error._tag, "ConnectionError")
+        assert.strictEqual(error.operation, "connect")
+      }))
+
+    it.effect("layerConfig reads REDIS_URL and BANANAS_PREFIX", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const prefix = uniquePrefix("cfg")
+        const live = BananasRedis.layerConfig().pipe(
+          Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ REDIS_URL: server.url, BANANAS_PREFIX: prefix })))
+        )
+        yield* Effect.flatMap(Queue, (q) => q.enqueue(job("cfg"))).pipe(Effect.provide(live))
+        assert.strictEqual(yield* cmd((r) => r.exists(`${prefix}job:cfg`)), 1)
+      }))
+  })
+
+  layer(RedisServer.layer)("crash recovery (TestClock)", (it) => {
+    it.effect("leases: recorded at now + duration (ms), renewed with XX, dropped on complete; expired ones are reaped", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        const k = yield* keys
+        yield* q.enqueueBatch([job("l1", { maxRetries: 3 }), job("l2", { maxRetries: 1 }), job("l3")])
+        const lease = { owner: "w1", duration: Duration.seconds(30) }
+        const take = Effect.map(q.dequeue({ priorities: all, block: Duration.zero, lease }), (o) => {
+          const d = Option.getOrThrow(o)
+          return d._tag === "Job" ? d.job : assert.fail("dead-lettered")
+        })
+        const start = yield* Clock.currentTimeMillis
+        assert.deepStrictEqual([(yield* take).id, (yield* take).id], ["l1", "l2"])
+        const l3 = yield* take
+        assert.strictEqual(Number(yield* cmd((r) => r.zscore(k.leases, "l1"))), start + 30_000)
+
+        yield* TestClock.adjust("20 seconds")
+        yield* q.renewLeases(["l1", "l3", "not-leased"], Duration.seconds(30))
+        assert.strictEqual(Number(yield* cmd((r) => r.zscore(k.leases, "l1"))), start + 50_000)
+        assert.isNull(yield* cmd((r) => r.zscore(k.leases, "not-leased")))
+        yield* q.complete(l3, { durationMs: 1, now: t0 })
+        assert.isNull(yield* cmd((r) => r.zscore(k.leases, "l3")))
+        yield* q.renewLeases(["l3"], Duration.seconds(30))
+        assert.isNull(yield* cmd((r) => r.zscore(k.leases, "l3")))
+
+        assert.deepStrictEqual(yield* q.reapExpired(), [])
+        yield* TestClock.adjust("15 seconds") // l2 expired (35 s > 30 s), l1 renewed to 50 s
+        assert.deepStrictEqual(yield* q.reapExpired(), ["l2"])
+        // l2 had one run allowed: dead, with a failed result.
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.dead, 0, -1)), ["l2"])
+        assert.strictEqual(Option.getOrThrow(yield* (yield* ResultBackend).get("l2")).error, RedisQueue.leaseExpiredError)
+
+        yield* TestClock.adjust("20 seconds")
+        assert.deepStrictEqual(yield* q.reapExpired(), ["l1"])
+        const back = yield* takeJob()
+        assert.strictEqual(back.id, "l1")
+        assert.strictEqual(back.attempts, 1)
+        assert.strictEqual(back.error, RedisQueue.leaseExpiredError)
+        assert.strictEqual(back.status, "pending")
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.processing, 0, -1)), ["l1"])
+        assert.strictEqual(yield* q.complete(back, { durationMs: 1, now: t0 }).pipe(Effect.map((j) => j.attempts)), 1)
+        assert.strictEqual(yield* cmd((r) => r.llen(k.processing)), 0)
+      }).pipe(Effect.provide(client())))
+
+    it.effect("maxAge: lease-less processing entries (Go workers) are recovered once older than maxAge; missing data is dead-lettered", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        const k = yield* keys
+        const goJob = `{"id":"go","name":"n","payload":{},"status":"pending","priority":"low","created_at":"2025-01-15T10:30:00Z","updated_at":"2025-01-15T10:30:00Z","attempts":0,"max_retries":3}`
+        yield* cmd((r) => r.multi().set(k.job("go"), goJob).lpush(k.processing, "go").lpush(k.processing, "ghost").exec())
+        assert.deepStrictEqual(yield* q.reapExpired({ maxAge: Duration.minutes(10) }), [])
+        assert.deepStrictEqual(yield* q.reapExpired(), [])
+        yield* TestClock.adjust("9 minutes")
+        assert.deepStrictEqual(yield* q.reapExpired({ maxAge: Duration.minutes(10) }), [])
+        yield* TestClock.adjust("2 minutes")
+        const recovered = yield* q.reapExpired({ maxAge: Duration.minutes(10) })
+        assert.deepStrictEqual([...recovered].sort(), ["ghost", "go"])
+        assert.strictEqual(yield* cmd((r) => r.llen(k.processing)), 0)
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.queue("low"), 0, -1)), ["go"])
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.dead, 0, -1)), ["ghost"])
+        assert.strictEqual(yield* cmd((r) => r.get(k.job("ghost"))), `{"error":"Job data not found (corrupted reference)","id":"ghost"}`)
+        assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
+      }).pipe(Effect.provide(client())))
+
+    it.effect("a stale lease whose job a lease-less worker already finished is dropped, not reaped", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        const k = yield* keys
+        yield* q.enqueue(job("stale"))
+        yield* q.dequeue({ priorities: all, block: Duration.zero, lease: { owner: "w", duration: Duration.seconds(1) } })
+        yield* cmd((r) => r.lrem(k.processing, 1, "stale")) // e.g. Go's Complete: LREM, no lease cleanup
+        yield* TestClock.adjust("2 seconds")
+        assert.deepStrictEqual(yield* q.reapExpired(), [])
+        assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
+        assert.strictEqual(yield* cmd((r) => r.llen(k.queue("normal"))), 0)
+      }).pipe(Effect.provide(client())))
+  })
+})
