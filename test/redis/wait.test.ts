@@ -6,7 +6,7 @@
  * The slow fallback re-check is set to a minute here, so a wait that ends
  * did so because of a check or a notification, not the safety net.
  */
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -16,7 +16,9 @@ import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import { Queue as QueueService } from "../../src/services/Queue.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
-import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import * as Layer from "effect/Layer"
+import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
+import { RedisServer, startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
 import { client, cmd, connectionsNamed, eventually, keys, numsub, ts } from "./support.ts"
 
 const noFallback = { waitPollInterval: Duration.minutes(1) }
@@ -173,4 +175,16 @@ describe("ResultBackend.wait on Redis", () => {
         yield* eventually("re-subscribed then released", Effect.map(numsub(k.notify("across")), (n) => n === 0))
       }).pipe(Effect.provide(client({ ...noFallback, connectionName: "reconnect-test" }))))
   })
+
+  it.effect("Redis gone: a wait fails with a (retryable) ConnectionError rather than running into its timeout", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.promise(startRedisServer)
+      const outcome = yield* Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        yield* Effect.promise(server.stop)
+        return yield* Effect.flip(rb.wait("lost", Duration.seconds(20)))
+      }).pipe(Effect.provide(BananasRedis.layer({ url: server.url, redis: { maxRetriesPerRequest: 1 } }).pipe(Layer.orDie)))
+      assert.strictEqual(outcome._tag, "ConnectionError")
+      assert.isTrue(outcome.isRetryable)
+    }), 20_000)
 })

@@ -89,7 +89,19 @@ export const make = Effect.gen(function*() {
       }
       resubscribeAll(c)
     })
-    c.connect().catch((cause: unknown) => warn("bananas redis subscriber: connect failed (retrying)", cause))
+    // While the connection is down, a wait cannot be confirmed: fail the
+    // unconfirmed ones (retryable) instead of letting them run into their
+    // timeouts. Confirmed listeners stay; they are re-subscribed on reconnect.
+    c.on("error", (cause: unknown) => {
+      if (c.status === "ready") return
+      const error = new ConnectionError({
+        operation: "subscribe",
+        message: `Redis pub/sub connection unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+      for (const channel of [...waiters.keys()]) settle(channel, error)
+    })
+    c.connect().catch(() => {}) // reported through "error"; ioredis keeps reconnecting
     conn = c
     return c
   }
