@@ -93,7 +93,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     const client = options.url === undefined ? new Redis(settings) : new Redis(options.url, settings)
     // ioredis emits "error" on every failed (re)connection; an unhandled one
     // would crash the process.
-    client.on("error", logError(nameSuffix === "" ? "command" : nameSuffix))
+    client.on("error", logError(nameSuffix === "" ? "command" : nameSuffix.replace(/^:/, "")))
     return client
   }
 

@@ -118,6 +118,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
       }), { discard: true }).pipe(Effect.withSpan("RedisQueue.enqueueBatch", { attributes: { "jobs.count": jobs.length } }))
 
   const schedule = (job: Job) => {
+    // The contract requires scheduled_for; without one the job is due at once.
     const due = job.scheduledFor ?? job.updatedAt
     return script("schedule", Scripts.schedule, [keys.job(job.id), keys.scheduled], [
       JobCodec.encode(job),
@@ -420,7 +421,11 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
       const pattern = escapeGlob(jobKeyPrefix) + "*"
       let cursor = filter.cursor ?? "0"
       const jobs: Array<Job> = []
+      // Bounded work per page: a rare filter over a large keyspace returns
+      // short (even empty) pages with a cursor rather than one long call.
+      let scans = 0
       do {
+        scans++
         const [next, found] = yield* connection.use("list", (c) => c.scan(cursor, "MATCH", pattern, "COUNT", Math.max(limit, 100)))
         cursor = next
         if (found.length === 0) continue
@@ -430,7 +435,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
           const decoded = JobCodec.decode(text)
           if (Result.isSuccess(decoded) && matches(decoded.success, filter)) jobs.push(decoded.success)
         })
-      } while (cursor !== "0" && jobs.length < limit)
+      } while (cursor !== "0" && jobs.length < limit && scans < maxScansPerPage)
       return (cursor === "0" ? { jobs } : { jobs, cursor }) satisfies JobPage
     })
 
@@ -512,6 +517,7 @@ const completedJobTtlSeconds = 86_400
 const deadJobTtlSeconds = 604_800
 const reapBatch = 500
 const promoteBatch = 500
+const maxScansPerPage = 20
 
 /** A zset score: unix seconds (fractional allowed), never milliseconds. */
 const score = (t: Timestamp.Timestamp): string => String(Timestamp.toUnixSeconds(t))

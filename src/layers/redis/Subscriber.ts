@@ -15,6 +15,10 @@
  * woken to re-check, since messages published while the socket was down are
  * gone.
  *
+ * While the connection is down, a `listen` that is not yet confirmed fails
+ * with a (retryable) `ConnectionError` rather than hanging until the wait's
+ * timeout.
+ *
  * The connection is opened on the first `listen`, so a client that never
  * waits keeps a single (command) connection. It is closed with the layer.
  *
