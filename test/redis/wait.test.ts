@@ -173,7 +173,12 @@ describe("ResultBackend.wait on Redis", () => {
         // The fallback is a minute away: only the reconnect wake-up can end this wait.
         assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
         yield* eventually("re-subscribed then released", Effect.map(numsub(k.notify("across")), (n) => n === 0))
-      }).pipe(Effect.provide(client({ ...noFallback, connectionName: "reconnect-test" }))))
+      }).pipe(Effect.provide(client({
+        ...noFallback,
+        connectionName: "reconnect-test",
+        // Reconnect only well after the store below, so its PUBLISH is surely lost.
+        redis: { retryStrategy: () => 300 }
+      }))))
   })
 
   it.effect("Redis gone: a wait fails with a (retryable) ConnectionError rather than running into its timeout", () =>
