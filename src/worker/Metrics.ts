@@ -100,7 +100,7 @@ export const queueLag = Metric.gauge("bananas_worker_queue_lag_ms", {
 export const queueLagOf = (priority: JobPriority) => Metric.withAttributes(queueLag, { priority })
 
 /**
- * Jobs this process is running right now.
+ * Jobs this process is running, sampled at each lease renewal.
  *
  * @category metrics
  * @since 0.1.0

@@ -139,14 +139,14 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         switch (outcome._tag) {
           case "Interrupted": {
             if (stopping) {
-              yield* persist("release", queue.release(job))
+              yield* persist(queue.release(job))
               yield* Effect.logInfo("job returned to its queue (shutdown)")
               return
             }
             return yield* recordFailure(job, "interrupted", durationMs, now)
           }
           case "Completed": {
-            yield* persist("complete", queue.complete(job, { result: outcome.result, durationMs, now }))
+            yield* persist(queue.complete(job, { result: outcome.result, durationMs, now }))
             yield* Metric.update(Metrics.processed, 1)
             yield* Effect.logDebug(`job completed in ${durationMs} ms`)
             return
@@ -157,7 +157,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       })
 
     const recordFailure = (job: Job, error: string, durationMs: number, now: Timestamp.Timestamp) =>
-      persist("fail", queue.fail(job, error, { durationMs, now })).pipe(
+      persist(queue.fail(job, error, { durationMs, now })).pipe(
         Effect.flatMap((result) =>
           Effect.gen(function*() {
             yield* Metric.update(Metrics.failed, 1)
@@ -176,7 +176,6 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const startedAt = yield* Clock.currentTimeMillis
-          yield* Effect.logDebug("job started")
           const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, job, config.jobTimeout)))
           const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
           yield* recordOutcome(job, outcome, startedAt).pipe(
@@ -188,12 +187,12 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       ).pipe(
         Effect.ensuring(Effect.suspend(() => {
           running.delete(job.id)
-          return Metric.update(Metrics.inFlight, running.size).pipe(Effect.andThen(Semaphore.release(permits, 1)))
+          return Semaphore.release(permits, 1)
         })),
         Effect.withSpan("bananas.worker.execute", {
           kind: "consumer",
           attributes: { "job.id": job.id, "job.name": job.name, "job.attempt": job.attempts + 1, "job.priority": job.priority }
-        }),
+        }, noStackTrace),
         Effect.annotateLogs({ jobId: job.id, jobName: job.name, attempt: job.attempts + 1 })
       )
 
@@ -210,7 +209,6 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       const job = delivery.job
       return Effect.gen(function*() {
         running.set(job.id, job)
-        yield* Metric.update(Metrics.inFlight, running.size)
         yield* sampleLag(job)
         yield* FiberSet.run(jobs, runJob(job))
       })
@@ -235,29 +233,28 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
     const nonBlocking = { ...config.dequeue, block: Duration.zero }
     const burst = Math.min(config.concurrency - 1, maxBurst)
 
-    // One dispatcher: takes a free slot, then waits for the next job (the only
-    // interruptible step). Under backlog it then fills the other free slots at
-    // once with non-blocking dequeues (one pipelined round trip). A job that a
-    // dequeue returned is registered before any interruption can land.
+    // One dispatcher: waits for a free slot, grabs every other free slot too,
+    // and fills them in one pipelined round trip: one dequeue that waits on
+    // empty queues (the only interruptible step) and non-blocking ones beside
+    // it. A job that a dequeue returned is registered before any
+    // interruption can land.
     const dispatch = Effect.gen(function*() {
       let failures = 0
       while (!stopping) {
         yield* Semaphore.take(permits, 1)
-        const first = yield* Effect.uninterruptibleMask((restore) =>
-          settle(restore(queue.dequeue(config.dequeue)).pipe(Effect.onInterrupt(() => Semaphore.release(permits, 1))))
-        )
-        failures = first === "error" ? failures + 1 : 0
-        if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
-        if (first !== "taken") continue
         let extra = 0
         while (extra < burst && (yield* Semaphore.takeIfAvailable(permits, 1))) extra++
-        if (extra > 0) {
-          yield* Effect.forEach(
-            Array.from({ length: extra }),
-            () => settle(queue.dequeue(nonBlocking)),
-            { concurrency: "unbounded", discard: true }
-          ).pipe(Effect.uninterruptible)
-        }
+        const waiting = Effect.uninterruptibleMask((restore) =>
+          settle(restore(queue.dequeue(config.dequeue)).pipe(Effect.onInterrupt(() => Semaphore.release(permits, 1))))
+        )
+        const results = extra === 0
+          ? [yield* waiting]
+          : yield* Effect.all(
+            [waiting, ...Array.from({ length: extra }, () => settle(queue.dequeue(nonBlocking)).pipe(Effect.uninterruptible))],
+            { concurrency: "unbounded" }
+          )
+        failures = results.includes("error") ? failures + 1 : 0
+        if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
       }
     })
 
@@ -323,6 +320,9 @@ export const run = <R>(options: Options<R>): Effect.Effect<never, never, Queue |
 /** What one dequeue gave the dispatcher. */
 type Taken = "taken" | "empty" | "error"
 
+/** Spans of the hot path skip stack traces: one per job costs more than a no-op job. */
+const noStackTrace = { captureStackTrace: false } as const
+
 /** Most extra non-blocking dequeues issued together under backlog. */
 const maxBurst = 32
 
@@ -373,15 +373,15 @@ const resolve = <R>(options: Options<R>): Config => {
   }
 }
 
+/** How a state change is retried on connection errors: for a few seconds, then given up (the lease takes over). */
+const persistPolicy = {
+  schedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(6)]),
+  while: (error: ConnectionError) => error.isRetryable
+}
+
 /** Retries a state change on connection errors for a while (a few seconds), then gives up. */
-const persist = <A>(operation: string, effect: Effect.Effect<A, ConnectionError>): Effect.Effect<A, ConnectionError> =>
-  effect.pipe(
-    Effect.retry({
-      schedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(6)]),
-      while: (error) => error.isRetryable
-    }),
-    Effect.withSpan(`bananas.worker.${operation}`)
-  )
+const persist = <A>(effect: Effect.Effect<A, ConnectionError>): Effect.Effect<A, ConnectionError> =>
+  Effect.retry(effect, persistPolicy)
 
 const renewLeases = (
   queue: Queue["Service"],
@@ -390,7 +390,8 @@ const renewLeases = (
 ): Effect.Effect<never> =>
   Effect.suspend(() => {
     const ids = Array.from(running.keys())
-    return ids.length === 0 ? Effect.void : queue.renewLeases(ids, config.leaseDuration)
+    const gauge = Metric.update(Metrics.inFlight, ids.length)
+    return ids.length === 0 ? gauge : Effect.andThen(gauge, queue.renewLeases(ids, config.leaseDuration))
   }).pipe(
     Effect.catch((error) => Effect.logWarning("lease renewal failed; retrying", error)),
     Effect.andThen(Effect.sleep(config.leaseRenewInterval)),
@@ -398,8 +399,14 @@ const renewLeases = (
     Effect.annotateLogs({ module: "bananas/Worker", fiber: "lease-renewal" })
   )
 
+const lagGauges = {
+  high: Metrics.queueLagOf("high"),
+  normal: Metrics.queueLagOf("normal"),
+  low: Metrics.queueLagOf("low")
+} as const
+
 const sampleLag = (job: Job): Effect.Effect<void> =>
   job.attempts !== 0 || job.status !== "pending" || Timestamp.isZero(job.createdAt)
     ? Effect.void
     : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Metric.update(Metrics.queueLagOf(job.priority), Math.max(0, now - Timestamp.toMillis(job.createdAt))))
+      Metric.update(lagGauges[job.priority], Math.max(0, now - Timestamp.toMillis(job.createdAt))))
