@@ -128,7 +128,8 @@ export const workerSuite = <R>(it: Vitest.MethodsNonLive<R>, backend: Layer.Laye
     Effect.gen(function*() {
       const queue = yield* Queue
       const raw = yield* Raw
-      const job = yield* newJob("flaky")
+      const payload = `{"order_id":12345678901234567890,"amt":1.10,"10":"x","2":"y"}`
+      const job = yield* newJob("flaky", { payload })
       yield* queue.enqueue(job)
       let runs = 0
       yield* Worker.make({
@@ -141,6 +142,7 @@ export const workerSuite = <R>(it: Vitest.MethodsNonLive<R>, backend: Layer.Laye
         const retried = yield* decoded(job.id)
         const score = yield* raw.zscore(raw.keys.scheduled, job.id)
         assert.strictEqual(retried.status, "pending")
+        assert.strictEqual(retried.payload, payload, "payload bytes survive the retry rewrite")
         assert.strictEqual(retried.attempts, attempt)
         assert.strictEqual(retried.error, `smtp: timeout #${attempt}`)
         assert.isDefined(retried.scheduledFor)
@@ -156,6 +158,7 @@ export const workerSuite = <R>(it: Vitest.MethodsNonLive<R>, backend: Layer.Laye
       }
       yield* eventually("dead-lettered", statusIs(job.id, "failed"))
       const dead = yield* decoded(job.id)
+      assert.strictEqual(dead.payload, payload)
       assert.strictEqual(dead.attempts, 3)
       assert.strictEqual(dead.error, "smtp: timeout #3")
       assert.isUndefined(dead.scheduledFor)
