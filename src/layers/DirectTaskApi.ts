@@ -45,7 +45,7 @@ export const make = Effect.gen(function*() {
     build(name, payload, options).pipe(
       Effect.tap((job) => Policies.apply("submit", queue.enqueue(job), options)),
       Effect.map((job) => job.id),
-      Effect.withSpan("TaskApi.submit", { attributes: { "job.name": name, "job.priority": options?.priority ?? "normal" } })
+      Effect.withSpan("TaskApi.submit", { attributes: { "job.name": name, "job.priority": options?.priority ?? "normal" } }, noStack)
     )
 
   const submitScheduled = (name: string, payload: unknown, at: Date | DateTime.DateTime | Duration.Duration, options?: SubmitOptions) =>
@@ -54,7 +54,7 @@ export const make = Effect.gen(function*() {
       const job = yield* build(name, payload, options, due)
       yield* Policies.apply("submitScheduled", queue.schedule(job), options)
       return job.id
-    }).pipe(Effect.withSpan("TaskApi.submitScheduled", { attributes: { "job.name": name } }))
+    }).pipe(Effect.withSpan("TaskApi.submitScheduled", { attributes: { "job.name": name } }, noStack))
 
   const waitFinal = (id: string, options: WaitOptions | undefined) =>
     Effect.gen(function*() {
@@ -87,7 +87,7 @@ export const make = Effect.gen(function*() {
         }
         if (jobs.length > 0) yield* Policies.apply("submitBatch", queue.enqueueBatch(jobs), options)
         return jobs.map((job) => job.id)
-      }).pipe(Effect.withSpan("TaskApi.submitBatch", { attributes: { "batch.size": entries.length } })),
+      }).pipe(Effect.withSpan("TaskApi.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)),
     submitTyped: (definition, payload, options) =>
       JobDefinition.encodePayload(definition, payload).pipe(
         Effect.flatMap((raw) => submit(definition.name, rawPayload(raw), withDefaults(definition, options)))
@@ -105,7 +105,7 @@ export const make = Effect.gen(function*() {
       submit(name, payload, options).pipe(
         Effect.flatMap((id) => waitFinal(id, options)),
         Effect.flatMap(completedOrFail),
-        Effect.withSpan("TaskApi.submitAndWait", { attributes: { "job.name": name } })
+        Effect.withSpan("TaskApi.submitAndWait", { attributes: { "job.name": name } }, noStack)
       ),
     call: (definition, payload, options) =>
       JobDefinition.encodePayload(definition, payload).pipe(
@@ -113,7 +113,7 @@ export const make = Effect.gen(function*() {
         Effect.flatMap((id) => waitFinal(id, options)),
         Effect.flatMap(completedOrFail),
         Effect.flatMap((result) => JobDefinition.decodeResult(definition, result.result)),
-        Effect.withSpan("TaskApi.call", { attributes: { "job.name": definition.name } })
+        Effect.withSpan("TaskApi.call", { attributes: { "job.name": definition.name } }, noStack)
       ),
     cancel: (id, options) => Effect.flatMap(now, (ts) => Policies.apply("cancel", queue.cancel(id, ts), options)),
     stats: (options) => Policies.apply("stats", queue.stats, options),
@@ -134,6 +134,9 @@ export const make = Effect.gen(function*() {
 export const layer: Layer.Layer<TaskApi, never, Queue | ResultBackend> = Layer.effect(TaskApi, make)
 
 // Internal
+
+/** Spans without a captured call-site stack trace: capturing one costs more than the Redis round trip. */
+const noStack = { captureStackTrace: false } as const
 
 const rawPayload = (raw: RawJson.RawJson) => new RawJson.Raw(raw)
 

@@ -85,17 +85,14 @@ export const apply = <A, E>(
   effect: Effect.Effect<A, E>,
   options?: CallOptions | undefined
 ): Effect.Effect<A, E | TimeoutError> =>
-  Effect.gen(function*() {
-    const schedule = options?.retry ?? (yield* RetryPolicy)
+  Effect.flatMap(Effect.context<never>(), (context) => {
+    const schedule = options?.retry ?? Context.get(context, RetryPolicy)
     const deadline = options?.operationTimeout !== undefined
       ? Duration.fromInputUnsafe(options.operationTimeout)
-      : (yield* TimeoutPolicy).operation
-    return yield* effect.pipe(
-      Effect.retry({ schedule, while: isRetryable }),
-      Effect.timeoutOrElse({
-        duration: deadline,
-        orElse: () => Effect.fail(timeoutError(operation, deadline))
-      })
+      : Context.get(context, TimeoutPolicy).operation
+    return effect.pipe(
+      Effect.catchIf(isRetryable, (first) => retryAfter(first, effect, schedule)),
+      Effect.timeoutOrElse({ duration: deadline, orElse: () => Effect.fail(timeoutError(operation, deadline)) })
     )
   })
 
@@ -112,3 +109,21 @@ export const timeoutError = (operation: string, deadline: Duration.Duration, job
     jobId,
     message: `${operation} did not finish within ${Duration.format(deadline)}${jobId === undefined ? "" : ` (job ${jobId})`}`
   })
+
+// Internal
+
+/**
+ * Retries `effect` by `schedule` after it already failed with `first`: the
+ * schedule sees `first` as the first failure, so its delays and retry count
+ * are exactly those of `Effect.retry`, but the happy path pays for no
+ * schedule at all.
+ */
+const retryAfter = <A, E>(first: E, effect: Effect.Effect<A, E>, schedule: Schedule.Schedule<unknown, unknown>) => {
+  let replayed = false
+  const attempt = Effect.suspend(() => {
+    if (replayed) return effect
+    replayed = true
+    return Effect.fail(first)
+  })
+  return Effect.retry(attempt, { schedule, while: isRetryable })
+}

@@ -1,0 +1,77 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/testing/TestClock"
+import { ConnectionError, ValidationError } from "../../src/domain/Errors.ts"
+import * as Policies from "../../src/layers/Policies.ts"
+
+const connectionError = new ConnectionError({ operation: "test", message: "down" })
+
+/** An operation failing with `error` on its first `failures` runs, counting runs. */
+const flaky = <E>(failures: number, error: E) => {
+  let runs = 0
+  const effect = Effect.suspend(() => (++runs <= failures ? Effect.fail(error) : Effect.succeed(runs)))
+  return { effect, runs: () => runs }
+}
+
+describe("Policies.apply", () => {
+  it.effect("retries a retryable failure by the schedule, with the schedule's delays", () =>
+    Effect.gen(function*() {
+      const op = flaky(2, connectionError)
+      const fiber = yield* Policies.apply("op", op.effect, { retry: Schedule.spaced("1 second").pipe(Schedule.upTo({ times: 3 })) }).pipe(Effect.forkChild)
+      yield* Effect.yieldNow
+      assert.strictEqual(op.runs(), 1)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(op.runs(), 2)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(fiber), 3)
+    }))
+
+  it.effect("gives up after the schedule's retries: 1 run + `times` retries", () =>
+    Effect.gen(function*() {
+      const op = flaky(10, connectionError)
+      const fiber = yield* Policies.apply("op", op.effect, { retry: Schedule.spaced("1 second").pipe(Schedule.upTo({ times: 2 })) }).pipe(Effect.flip, Effect.forkChild)
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "ConnectionError")
+      assert.strictEqual(op.runs(), 3)
+    }))
+
+  it.effect("never retries a non-retryable error", () =>
+    Effect.gen(function*() {
+      const op = flaky(10, new ValidationError({ field: "name", message: "empty" }))
+      const error = yield* Effect.flip(Policies.apply("op", op.effect))
+      assert.strictEqual(error._tag, "ValidationError")
+      assert.strictEqual(op.runs(), 1)
+    }))
+
+  it.effect("uses the layer's retry policy when the call gives none", () =>
+    Effect.gen(function*() {
+      const op = flaky(1, connectionError)
+      const result = yield* Policies.apply("op", op.effect).pipe(Effect.provide(Policies.layerRetry(Schedule.recurs(1))))
+      assert.strictEqual(result, 2)
+    }))
+
+  it.effect("bounds the operation (retries included) by the deadline: TimeoutError naming it", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Policies.apply("getJob", Effect.never, { operationTimeout: "3 seconds" }).pipe(Effect.flip, Effect.forkChild)
+      yield* TestClock.adjust("3 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TimeoutError")
+      assert.strictEqual(error.operation, "getJob")
+      assert.strictEqual(error.timeoutMillis, 3000)
+    }))
+
+  it.effect("the default deadline comes from the TimeoutPolicy layer", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Policies.apply("stats", Effect.never).pipe(
+        Effect.flip,
+        Effect.provide(Policies.layerTimeouts({ operation: "2 seconds" })),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.timeoutMillis, 2000)
+    }))
+})
