@@ -41,6 +41,7 @@ import type { ConnectionError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
+import * as Keys from "../domain/Keys.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import { type Delivery, Queue } from "../services/Queue.ts"
 import * as Execution from "./Execution.ts"
@@ -118,9 +119,11 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
   Effect.gen(function*() {
     const queue = yield* Queue
     const config = resolve(options)
-    if (!Number.isSafeInteger(config.concurrency) || config.concurrency < 1) {
-      // A programming error in the options, not a runtime condition: a defect.
-      return yield* Effect.die(new RangeError(`concurrency must be a positive integer, got ${String(config.concurrency)}`))
+    const invalid = validate(config)
+    // A programming error in the options, not a runtime condition: a defect.
+    if (invalid !== undefined) return yield* Effect.die(new RangeError(`invalid worker options: ${invalid}`))
+    if (Duration.isGreaterThanOrEqualTo(config.leaseRenewInterval, config.leaseDuration)) {
+      yield* Effect.logWarning("leaseRenewInterval >= leaseDuration: leases of running jobs will lapse between renewals")
     }
     const permits = yield* Semaphore.make(config.concurrency)
     const running = new Map<JobId, Job>()
@@ -377,6 +380,23 @@ const resolve = <R>(options: Options<R>): Config => {
 const persistPolicy = {
   schedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(6)]),
   while: (error: ConnectionError) => error.isRetryable
+}
+
+/** Why the options cannot run, if they cannot. */
+const validate = (config: Config): string | undefined => {
+  if (!Number.isSafeInteger(config.concurrency) || config.concurrency < 1) {
+    return `concurrency must be a positive integer, got ${String(config.concurrency)}`
+  }
+  if (config.dequeue.priorities.length === 0) return "priorities must name at least one priority"
+  const unknown = config.dequeue.priorities.find((p) => !JobPriority.isJobPriority(p))
+  if (unknown !== undefined) return `unknown priority ${JSON.stringify(unknown)}`
+  const key = config.dequeue.routingKey
+  if (key !== undefined && !Keys.isRoutingKey(key)) return `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(key)}`
+  if (!Duration.isPositive(config.leaseDuration)) return "leaseDuration must be positive"
+  for (const [name, d] of [["leaseRenewInterval", config.leaseRenewInterval], ["reaperInterval", config.reaperInterval], ["schedulerInterval", config.schedulerInterval]] as const) {
+    if (!Duration.isPositive(d)) return `${name} must be positive`
+  }
+  return undefined
 }
 
 /** Retries a state change on connection errors for a while (a few seconds), then gives up. */
