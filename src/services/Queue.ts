@@ -127,6 +127,12 @@ export class Queue extends Context.Service<Queue, {
    * (recording a lease when asked) and reads its data; waits up to
    * `block` when every list is empty. Missing or corrupted data is
    * dead-lettered here, as Go does, and reported as `DeadLettered`.
+   *
+   * Interruption: the wait for work is interruptible even inside an
+   * uninterruptible region; taking a job is not. A caller that must never
+   * lose a delivery (the worker) runs `dequeue` uninterruptibly: it can still
+   * stop it while it waits, and a job already moved to processing is always
+   * returned to it.
    */
   readonly dequeue: (options: DequeueOptions) => Effect.Effect<Option.Option<Delivery>, ConnectionError>
   /**

@@ -238,18 +238,17 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
 
     // One dispatcher: waits for a free slot, grabs every other free slot too,
     // and fills them in one pipelined round trip: one dequeue that waits on
-    // empty queues (the only interruptible step) and non-blocking ones beside
-    // it. A job that a dequeue returned is registered before any
-    // interruption can land.
+    // empty queues and non-blocking ones beside it. Dequeues run
+    // uninterruptibly: only their wait for work can be interrupted (see
+    // Queue.dequeue), so a job Redis moved into processing is registered here
+    // before an interruption lands, never stranded until its lease expires.
     const dispatch = Effect.gen(function*() {
       let failures = 0
       while (!stopping) {
         yield* Semaphore.take(permits, 1)
         let extra = 0
         while (extra < burst && (yield* Semaphore.takeIfAvailable(permits, 1))) extra++
-        const waiting = Effect.uninterruptibleMask((restore) =>
-          settle(restore(queue.dequeue(config.dequeue)).pipe(Effect.onInterrupt(() => Semaphore.release(permits, 1))))
-        )
+        const waiting = settle(queue.dequeue(config.dequeue)).pipe(Effect.uninterruptible)
         const results = extra === 0
           ? [yield* waiting]
           : yield* Effect.all(

@@ -178,6 +178,22 @@ export const queueTests = (it: It) => {
         assert.strictEqual(value._tag === "Job" ? value.job.id : value._tag, job.id)
       }))
 
+    it.effect("an uninterruptible dequeue can still be interrupted while it waits for work", () =>
+      Effect.gen(function*() {
+        const { queue, raw, keys } = yield* fresh
+        const waiting = yield* Effect.forkChild(
+          Effect.uninterruptible(queue.dequeue({ priorities: JobPriority.all, block: Duration.seconds(30) }))
+        )
+        yield* pause(30)
+        const exit = yield* Fiber.interrupt(waiting).pipe(Effect.timeoutOption("2 seconds"))
+        assert.isTrue(Option.isSome(exit), "the waiting dequeue did not stop within 2 s")
+        // Nothing was taken, and the wait's listener is gone: a later job is not held.
+        const job = makeJob({ priority: "normal" })
+        yield* queue.enqueue(job)
+        assert.deepStrictEqual(yield* raw.lrange(keys.processing), [])
+        assert.deepStrictEqual(yield* raw.lrange(keys.queue("normal")), [job.id])
+      }))
+
     it.effect("missing data: DeadLettered with Go's record (vector 8), TTL 7 d, out of processing", () =>
       Effect.gen(function*() {
         const { queue, raw, keys } = yield* fresh

@@ -176,7 +176,8 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
           if (Option.isSome(next)) return next
           const remaining = deadline - (yield* nowMillis)
           if (remaining <= 0) return Option.none<Delivery>()
-          yield* signal.awaitFor(Math.min(settings.dequeuePollMillis, remaining))
+          // The only interruptible step: see Queue.dequeue.
+          yield* Effect.interruptible(signal.awaitFor(Math.min(settings.dequeuePollMillis, remaining)))
         }
       }))
     })

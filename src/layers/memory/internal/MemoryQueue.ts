@@ -133,7 +133,8 @@ export const make = (shared: Shared): QueueService["Service"] => {
           const [delivery, now] = yield* run((now) => [tryDequeue(options, now), now] as const)
           if (delivery !== undefined) return Option.some(delivery)
           if (now >= deadline) return Option.none()
-          yield* Effect.timeoutOption(Queue.take(signal), deadline - now)
+          // The only interruptible step: see Queue.dequeue.
+          yield* Effect.interruptible(Effect.timeoutOption(Queue.take(signal), deadline - now))
         }
       }))
     })
