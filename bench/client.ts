@@ -5,7 +5,6 @@
  * against) and BullMQ (the strongest Node peer), all in the same run.
  */
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { Queue as BullQueue, QueueEvents, Worker as BullWorker } from "bullmq"
@@ -26,11 +25,10 @@ const CONCURRENCY = 100
 const CHUNK = 500
 const payload = { to: "user@example.com", subject: "Welcome", n: 42 }
 
-const connectionsNamed = async (url: string, name: string): Promise<number> => {
-  const admin = new Redis(url)
+/** The number of connections named `name` (or `name:suffix`) in `CLIENT LIST`. */
+const connectionsNamed = async (admin: Redis, name: string): Promise<number> => {
   const list = (await admin.client("LIST")) as string
-  admin.disconnect()
-  return list.split("\n").filter((line) => line.includes(` name=${name} `)).length
+  return list.split("\n").filter((line) => line.includes(` name=${name} `) || line.includes(` name=${name}:`)).length
 }
 
 const rawJobs = (n: number) => {
@@ -108,8 +106,12 @@ const bullBatch = () =>
     return millis
   })
 
-/** RPC: RPC_N concurrent submitAndWait against our worker (no-op handler, concurrency 50). */
-const oursRpc = () =>
+/**
+ * RPC: RPC_N concurrent submitAndWait against our worker (no-op handler,
+ * concurrency 50). `connections` is the most connections of the client seen
+ * in `CLIENT LIST`, sampled every 50 ms for the whole run.
+ */
+export const oursRpc = () =>
   withRedis(async (url) => {
     const name = `bench-client-${process.pid}`
     const handlers = Handlers.empty.pipe(Handlers.addRaw("echo", (input) => Effect.succeed(input.payload)))
@@ -120,22 +122,31 @@ const oursRpc = () =>
     await worker.runPromise(Effect.void)
     const client = ManagedRuntime.make(Bananas.layerRedis({ url, connectionName: name }))
     const api = await client.runPromise(Effect.gen(function*() { return yield* TaskApi }))
+    const admin = new Redis(url)
     let connections = 0
+    let sampling = true
+    const sampler = (async () => {
+      while (sampling) {
+        connections = Math.max(connections, await connectionsNamed(admin, name))
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    })()
     const millis = await time(() =>
       client.runPromise(Effect.gen(function*() {
-        const fiber = yield* Effect.forEach(Array.from({ length: RPC_N }, (_, i) => i), (i) => api.submitAndWait("echo", { i }, { timeout: "120 seconds" }), { concurrency: "unbounded" }).pipe(Effect.forkChild)
-        yield* Effect.sleep("200 millis")
-        connections = yield* Effect.promise(() => connectionsNamed(url, name))
-        const results = yield* Fiber.join(fiber)
+        const results = yield* Effect.forEach(Array.from({ length: RPC_N }, (_, i) => i), (i) => api.submitAndWait("echo", { i }, { timeout: "120 seconds" }), { concurrency: "unbounded" })
         if (results.length !== RPC_N) throw new Error("lost results")
       }))
     )
+    sampling = false
+    await sampler
+    admin.disconnect()
     await client.dispose()
     await worker.dispose()
     return { millis, connections }
   })
 
-const bullRpc = () =>
+/** RPC: RPC_N concurrent BullMQ add + waitUntilFinished against a BullMQ worker (concurrency 50). */
+export const bullRpc = () =>
   withRedis(async (url) => {
     const connection = new Redis(url, { maxRetriesPerRequest: null })
     const queue = new BullQueue("rpc", { connection })
