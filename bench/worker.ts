@@ -20,6 +20,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Metric from "effect/Metric"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
+import { Queue as BullQueue, Worker as BullWorker } from "bullmq"
 import { Redis } from "ioredis"
 import * as JobModel from "../src/domain/Job.ts"
 import * as JobCodec from "../src/domain/JobCodec.ts"
@@ -52,6 +53,8 @@ export interface WorkerBenchResult {
   readonly latency: Readonly<Record<JobPriority, Latency>>
   /** Pickup latency per priority, jobs pushed as Go producers push them (no wake-up). */
   readonly latencyGoProducer: Readonly<Record<JobPriority, Latency>>
+  /** Pickup latency of an idle BullMQ worker (the peer), priority-less jobs. */
+  readonly latencyBullMQ: Latency
   /** Throughput rows (ops = jobs), for `printTable`. */
   readonly rows: ReadonlyArray<Row>
 }
@@ -62,13 +65,17 @@ export const runWorkerBench = async (): Promise<WorkerBenchResult> => {
   const latencyGoProducer = await withRedis((url) => measureLatency(url, "go"))
   const ours = await withRedis((url) => throughputOurs(url))
   const raw = await withRedis((url) => throughputRaw(url))
+  const latencyBullMQ = await withRedis((url) => latencyBull(url))
+  const bull = await withRedis((url) => throughputBull(url))
   const scenario = `worker: drain ${THROUGHPUT_N} no-op jobs, concurrency ${CONCURRENCY}`
   return {
     latency,
     latencyGoProducer,
+    latencyBullMQ,
     rows: [
       { scenario, impl: "raw ioredis (Go's command sequence)", ops: THROUGHPUT_N, millis: raw, note: "no leases, no Lua" },
-      { scenario, impl: "@bananas/effect Worker", ops: THROUGHPUT_N, millis: ours, note: "atomic Lua steps, leases" }
+      { scenario, impl: "@bananas/effect Worker", ops: THROUGHPUT_N, millis: ours, note: "atomic Lua steps, leases" },
+      { scenario, impl: "BullMQ Worker", ops: THROUGHPUT_N, millis: bull, note: "the Node peer" }
     ]
   }
 }
@@ -83,6 +90,8 @@ export const printLatency = (result: WorkerBenchResult): void => {
       out.push(`${label.padEnd(28)} ${p.padEnd(8)} ${String(l.samples).padStart(5)} ${l.p50.toFixed(2).padStart(8)} ${l.p99.toFixed(2).padStart(8)} ${l.max.toFixed(2).padStart(8)}`)
     }
   }
+  const b = result.latencyBullMQ
+  out.push(`${"BullMQ Queue.add (peer)".padEnd(28)} ${"-".padEnd(8)} ${String(b.samples).padStart(5)} ${b.p50.toFixed(2).padStart(8)} ${b.p99.toFixed(2).padStart(8)} ${b.max.toFixed(2).padStart(8)}`)
   process.stdout.write(out.join("\n") + "\n")
 }
 
@@ -202,6 +211,49 @@ const throughputRaw = async (url: string): Promise<number> => {
   const millis = performance.now() - start
   redis.disconnect()
   if (done !== THROUGHPUT_N) throw new Error(`raw drained ${done}/${THROUGHPUT_N}`)
+  return millis
+}
+
+const bullConnection = (url: string) => ({ host: "127.0.0.1", port: Number(new URL(url).port), maxRetriesPerRequest: null })
+
+const latencyBull = async (url: string): Promise<Latency> => {
+  let onStart: ((at: number) => void) | undefined
+  const queue = new BullQueue("latency", { connection: bullConnection(url) })
+  const worker = new BullWorker("latency", async () => { onStart?.(performance.now()) }, { connection: bullConnection(url), concurrency: 10 })
+  await worker.waitUntilReady()
+  const samples: Array<number> = []
+  try {
+    for (let i = 0; i < LATENCY_N + 10; i++) {
+      const started = new Promise<number>((resolve) => { onStart = resolve })
+      const t0 = performance.now()
+      await queue.add("ping", { n: 1 })
+      const t1 = await started
+      if (i >= 10) samples.push(t1 - t0)
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10))
+    }
+  } finally {
+    await worker.close()
+    await queue.close()
+  }
+  samples.sort((a, b) => a - b)
+  return { samples: samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), max: samples[samples.length - 1]! }
+}
+
+const throughputBull = async (url: string): Promise<number> => {
+  const queue = new BullQueue("noop", { connection: bullConnection(url) })
+  for (let i = 0; i < THROUGHPUT_N; i += 1000) {
+    await queue.addBulk(Array.from({ length: Math.min(1000, THROUGHPUT_N - i) }, () => ({ name: "noop", data: { n: 1 } })))
+  }
+  let done = 0
+  let finish: (() => void) | undefined
+  const finished = new Promise<void>((resolve) => { finish = resolve })
+  const start = performance.now()
+  const worker = new BullWorker("noop", async () => {}, { connection: bullConnection(url), concurrency: CONCURRENCY })
+  worker.on("completed", () => { if (++done === THROUGHPUT_N) finish?.() })
+  await finished
+  const millis = performance.now() - start
+  await worker.close()
+  await queue.close()
   return millis
 }
 

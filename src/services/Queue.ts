@@ -82,6 +82,17 @@ export interface DequeueOptions {
 }
 
 /**
+ * What a worker asks `dequeueMany` for: `dequeue`'s options plus a bound.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DequeueManyOptions extends DequeueOptions {
+  /** The most jobs taken by one call (at least 1; fractions are floored). */
+  readonly max: number
+}
+
+/**
  * What `dequeue` hands out: a job now in `queue:processing`, or an id whose
  * data was missing or corrupted, which `dequeue` already dead-lettered with
  * Go's error record (reported so the worker can log and count it).
@@ -135,6 +146,27 @@ export class Queue extends Context.Service<Queue, {
    * returned to it.
    */
   readonly dequeue: (options: DequeueOptions) => Effect.Effect<Option.Option<Delivery>, ConnectionError>
+  /**
+   * `dequeue` for up to `max` jobs in one atomic step (one round trip on
+   * Redis): ids are taken oldest first from the first priority until it is
+   * empty, then from the next, exactly as `max` successive `dequeue`s with
+   * nothing pushed in between would take them (strict priority). Each one
+   * is moved into `queue:processing` with its lease before the step ends,
+   * so a crash after it loses nothing (the reaper recovers them).
+   *
+   * Returns the deliveries in the order taken: at least one, unless every
+   * list stayed empty for `block` (then none, as `dequeue`'s none). It
+   * never waits once a job is available to fill up to `max`. Missing or
+   * corrupted data is dead-lettered and reported as in `dequeue`; the other
+   * deliveries of the same call are unaffected (should that dead-lettering
+   * itself fail, the id is left out and stays in processing under its lease,
+   * for the reaper).
+   *
+   * Interruption: as `dequeue` (only the wait for work is interruptible;
+   * jobs already taken are always returned). `max < 1` or no priorities:
+   * none at once.
+   */
+  readonly dequeueMany: (options: DequeueManyOptions) => Effect.Effect<ReadonlyArray<Delivery>, ConnectionError>
   /**
    * Completes a job taken by `dequeue`: result hash (+ TTL), job status
    * `completed` (TTL 24 h), out of processing and leases, `PUBLISH ready`:

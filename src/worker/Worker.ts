@@ -217,45 +217,32 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       })
     }
 
-    // Settles one dequeue that holds a permit: a job is registered and forked
-    // (it keeps the permit), anything else gives the permit back.
-    const settle = (dequeued: Effect.Effect<Option.Option<Delivery>, ConnectionError>) =>
-      dequeued.pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Semaphore.release(permits, 1).pipe(Effect.as<Taken>("empty")),
-          onSome: (delivery) => accept(delivery).pipe(Effect.as<Taken>("taken"))
-        })),
-        Effect.catch((error: ConnectionError) =>
-          Semaphore.release(permits, 1).pipe(
-            Effect.andThen(Effect.logWarning("dequeue failed; retrying", error)),
-            Effect.as<Taken>("error")
-          )
-        )
-      )
-
-    const nonBlocking = { ...config.dequeue, block: Duration.zero }
-    const burst = Math.min(config.concurrency - 1, maxBurst)
-
     // One dispatcher: waits for a free slot, grabs every other free slot too,
-    // and fills them in one pipelined round trip: one dequeue that waits on
-    // empty queues and non-blocking ones beside it. Dequeues run
-    // uninterruptibly: only their wait for work can be interrupted (see
-    // Queue.dequeue), so a job Redis moved into processing is registered here
-    // before an interruption lands, never stranded until its lease expires.
+    // and fills them with one `dequeueMany` (one round trip on Redis), which
+    // waits on empty queues. Each job taken keeps its permit; the unused
+    // ones go back. Dequeues run uninterruptibly: only their wait for work
+    // can be interrupted (see Queue.dequeue), so a job Redis moved into
+    // processing is registered here before an interruption lands, never
+    // stranded until its lease expires.
+    const takeJobs = (slots: number) =>
+      Effect.gen(function*() {
+        const deliveries = yield* queue.dequeueMany({ ...config.dequeue, max: slots }).pipe(
+          Effect.catch((error: ConnectionError) => Effect.as(Effect.logWarning("dequeue failed; retrying", error), undefined))
+        )
+        const got = deliveries?.length ?? 0
+        if (got < slots) yield* Semaphore.release(permits, slots - got)
+        if (deliveries !== undefined) for (const delivery of deliveries) yield* accept(delivery)
+        return deliveries
+      }).pipe(Effect.uninterruptible)
+
     const dispatch = Effect.gen(function*() {
       let failures = 0
       while (!stopping) {
         yield* Semaphore.take(permits, 1)
-        let extra = 0
-        while (extra < burst && (yield* Semaphore.takeIfAvailable(permits, 1))) extra++
-        const waiting = settle(queue.dequeue(config.dequeue)).pipe(Effect.uninterruptible)
-        const results = extra === 0
-          ? [yield* waiting]
-          : yield* Effect.all(
-            [waiting, ...Array.from({ length: extra }, () => settle(queue.dequeue(nonBlocking)).pipe(Effect.uninterruptible))],
-            { concurrency: "unbounded" }
-          )
-        failures = results.includes("error") ? failures + 1 : 0
+        let taken = 1
+        while (taken < maxBatch && (yield* Semaphore.takeIfAvailable(permits, 1))) taken++
+        const deliveries = yield* takeJobs(taken)
+        failures = deliveries === undefined ? failures + 1 : 0
         if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
       }
     })
@@ -319,14 +306,11 @@ export const run = <R>(options: Options<R>): Effect.Effect<never, never, Queue |
 
 // Internal
 
-/** What one dequeue gave the dispatcher. */
-type Taken = "taken" | "empty" | "error"
-
 /** Spans of the hot path skip stack traces: one per job costs more than a no-op job. */
 const noStackTrace = { captureStackTrace: false } as const
 
-/** Most extra non-blocking dequeues issued together under backlog. */
-const maxBurst = 32
+/** Most jobs one dequeue takes under backlog (the free slots, up to this). */
+const maxBatch = 64
 
 interface Config {
   readonly concurrency: number

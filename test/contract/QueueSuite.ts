@@ -11,6 +11,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { Job } from "../../src/domain/Job.ts"
+import type { Delivery } from "../../src/services/Queue.ts"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
 import * as JobPriority from "../../src/domain/JobPriority.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
@@ -236,6 +237,88 @@ export const queueTests = (it: It) => {
         assert.deepStrictEqual(yield* raw.lrange(keys.dead), [id])
         assert.strictEqual((yield* takeJob()).id, good.id)
         assert.deepStrictEqual(yield* raw.lrange(keys.processing), [good.id])
+      }))
+  })
+
+  describe("Queue: dequeueMany", () => {
+    const jobIds = (deliveries: ReadonlyArray<Delivery>) =>
+      deliveries.map((d) => (d._tag === "Job" ? d.job.id : `dead:${d.id}`))
+
+    it.effect("takes up to max in strict priority order (FIFO within a priority), each into processing with its lease", () =>
+      Effect.gen(function*() {
+        const { queue, raw, keys } = yield* fresh
+        const byPriority: Record<JobPriority.JobPriority, Array<string>> = { high: [], normal: [], low: [] }
+        for (const [priority, count] of [["low", 2], ["normal", 3], ["high", 2]] as const) {
+          for (let i = 0; i < count; i++) {
+            const job = makeJob({ priority, payload: payloadBytes })
+            byPriority[priority].push(job.id)
+            yield* queue.enqueue(job)
+          }
+        }
+        const lease = { owner: "worker-1", duration: Duration.seconds(60) }
+        const before = Date.now()
+        const first = yield* queue.dequeueMany({ priorities: JobPriority.all, block: Duration.zero, lease, max: 4 })
+        const expected = [...byPriority.high, ...byPriority.normal.slice(0, 2)]
+        assert.deepStrictEqual(jobIds(first), expected)
+        for (const d of first) if (d._tag === "Job") assert.strictEqual(d.job.payload, payloadBytes)
+        // Processing looks exactly as after four single dequeues: the last taken at the head.
+        assert.deepStrictEqual(yield* raw.lrange(keys.processing), [...expected].reverse())
+        for (const id of expected) {
+          const score = yield* raw.zscore(keys.leases, id)
+          assert.isTrue(score !== undefined && score >= before + 55_000 && score <= Date.now() + 60_000, `lease of ${id}: ${score}`)
+        }
+        assert.deepStrictEqual(yield* raw.lrange(keys.queue("normal")), [byPriority.normal[2]!])
+        const rest = yield* queue.dequeueMany({ priorities: JobPriority.all, block: Duration.zero, max: 10 })
+        assert.deepStrictEqual(jobIds(rest), [byPriority.normal[2]!, ...byPriority.low])
+        assert.isUndefined(yield* raw.zscore(keys.leases, byPriority.low[0]!), "no lease asked, none recorded")
+        assert.deepStrictEqual(yield* queue.dequeueMany({ priorities: JobPriority.all, block: Duration.zero, max: 10 }), [])
+        assert.strictEqual((yield* raw.lrange(keys.processing)).length, 7)
+      }))
+
+    it.effect("only the given priorities and routing key; max < 1 or no priorities: none at once", () =>
+      Effect.gen(function*() {
+        const { queue } = yield* fresh
+        const high = makeJob({ priority: "high" })
+        const low = makeJob({ priority: "low" })
+        const routed = makeJob({ priority: "low", routingKey: "eu" })
+        yield* queue.enqueueBatch([high, low, routed])
+        assert.deepStrictEqual(yield* queue.dequeueMany({ priorities: ["high"], block: Duration.zero, max: 0 }), [])
+        assert.deepStrictEqual(yield* queue.dequeueMany({ priorities: [], block: Duration.seconds(20), max: 5 }), [])
+        assert.deepStrictEqual(jobIds(yield* queue.dequeueMany({ priorities: ["low", "high"], block: Duration.zero, max: 5 })), [low.id, high.id])
+        assert.deepStrictEqual(jobIds(yield* queue.dequeueMany({ priorities: ["low"], routingKey: "eu", block: Duration.zero, max: 5 })), [routed.id])
+      }))
+
+    it.effect("missing and corrupted data in a batch are dead-lettered; the other jobs are delivered", () =>
+      Effect.gen(function*() {
+        const { queue, raw, keys } = yield* fresh
+        const a = makeJob()
+        yield* queue.enqueue(a)
+        const ghost = uid("ghost")
+        yield* raw.lpush(keys.queue("normal"), ghost)
+        const bad = uid("B")
+        yield* raw.set(keys.job(bad), `{"id":"${bad}","attempts":"1"}`)
+        yield* raw.lpush(keys.queue("normal"), bad)
+        const b = makeJob()
+        yield* queue.enqueue(b)
+        const taken = yield* queue.dequeueMany({ priorities: JobPriority.all, block: Duration.zero, max: 10 })
+        assert.deepStrictEqual(jobIds(taken), [a.id, `dead:${ghost}`, `dead:${bad}`, b.id])
+        assert.deepStrictEqual(yield* raw.lrange(keys.processing), [b.id, a.id])
+        assert.deepStrictEqual(yield* raw.lrange(keys.dead), [bad, ghost])
+        assert.strictEqual(yield* raw.get(keys.job(ghost)), `{"error":"Job data not found (corrupted reference)","id":"${ghost}"}`)
+      }))
+
+    it.effect("a blocked dequeueMany is woken by a batch and takes what is there, up to max", () =>
+      Effect.gen(function*() {
+        const { queue } = yield* fresh
+        const waiting = yield* Effect.forkChild(queue.dequeueMany({ priorities: JobPriority.all, block: Duration.seconds(10), max: 2 }))
+        yield* pause(30)
+        const jobs = [makeJob(), makeJob(), makeJob()]
+        yield* queue.enqueueBatch(jobs)
+        const taken = yield* Fiber.join(waiting)
+        assert.isTrue(taken.length >= 1 && taken.length <= 2, `took ${taken.length}`)
+        assert.deepStrictEqual(jobIds(taken), jobs.slice(0, taken.length).map((j) => j.id))
+        const empty = yield* queue.dequeueMany({ priorities: ["high"], block: Duration.millis(40), max: 3 })
+        assert.deepStrictEqual(empty, [], "none once the block has passed")
       }))
   })
 

@@ -43,7 +43,7 @@ import type { JobId } from "../../domain/JobId.ts"
 import * as JobResult from "../../domain/JobResult.ts"
 import type { RawJson } from "../../domain/RawJson.ts"
 import * as Timestamp from "../../domain/Timestamp.ts"
-import { Queue, type Delivery, type DequeueOptions, type FailOutcome, type JobPage, type ListFilter } from "../../services/Queue.ts"
+import { Queue, type Delivery, type DequeueManyOptions, type DequeueOptions, type FailOutcome, type JobPage, type ListFilter } from "../../services/Queue.ts"
 import { RedisConnection } from "./RedisConnection.ts"
 import * as Scripts from "./Scripts.ts"
 import * as Settings from "./Settings.ts"
@@ -136,51 +136,72 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
 
   // --- dequeue -------------------------------------------------------------
 
-  const dequeueOnce = (queues: ReadonlyArray<string>, lease: DequeueOptions["lease"]) =>
+  const dequeueOnce = (queues: ReadonlyArray<string>, lease: DequeueOptions["lease"], max: number) =>
     Effect.gen(function*() {
       const expiry = lease === undefined ? "" : String((yield* nowMillis) + Duration.toMillis(lease.duration))
-      const reply = (yield* script("dequeue", Scripts.dequeue, [...queues, keys.processing, keys.leases], [jobKeyPrefix, expiry])) as
-        | [string, string | null]
+      const reply = (yield* script("dequeue", Scripts.dequeue, [...queues, keys.processing, keys.leases], [jobKeyPrefix, expiry, max])) as
+        | [ReadonlyArray<string>, ReadonlyArray<string | null>]
         | null
-      if (reply === null) return Option.none<Delivery>()
-      const [id, data] = reply
-      if (data === null) return Option.some(yield* deadLetterAt(id, JobCodec.missingDataRecord(id), missingDataError))
-      const decoded = JobCodec.decode(data)
-      if (Result.isFailure(decoded)) {
-        const record = JobCodec.corruptedDataRecord(id, data, decoded.failure.message)
-        return Option.some(yield* deadLetterAt(id, record, `Failed to unmarshal job: ${decoded.failure.message}`))
+      if (reply === null) return noDeliveries
+      const [ids, datas] = reply
+      const out: Array<Delivery> = []
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]! as JobId
+        const data = datas[i] ?? null
+        if (data === null) {
+          const dead = yield* deadLetterAt(id, JobCodec.missingDataRecord(id), missingDataError)
+          if (dead !== undefined) out.push(dead)
+          continue
+        }
+        const decoded = JobCodec.decode(data)
+        if (Result.isFailure(decoded)) {
+          const record = JobCodec.corruptedDataRecord(id, data, decoded.failure.message)
+          const dead = yield* deadLetterAt(id, record, `Failed to unmarshal job: ${decoded.failure.message}`)
+          if (dead !== undefined) out.push(dead)
+          continue
+        }
+        out.push({ _tag: "Job", job: decoded.success })
       }
-      return Option.some<Delivery>({ _tag: "Job", job: decoded.success })
+      return out as ReadonlyArray<Delivery>
     })
 
   const deadLetterAt = (id: JobId, record: string, reason: string) =>
     script("dequeue", Scripts.deadLetter, [keys.job(id), keys.dead, keys.processing, keys.leases], [record, id]).pipe(
-      Effect.as<Delivery>({ _tag: "DeadLettered", id, reason }),
-      Effect.tap(() => Effect.logWarning(`bananas: dead-lettered ${id}: ${reason}`))
+      Effect.as<Delivery | undefined>({ _tag: "DeadLettered", id, reason }),
+      Effect.tap(() => Effect.logWarning(`bananas: dead-lettered ${id}: ${reason}`)),
+      // The other jobs of the batch are delivered: this id stays in
+      // processing under its lease, and the reaper dead-letters it later.
+      Effect.catch((error) =>
+        Effect.as(Effect.logWarning(`bananas: could not dead-letter ${id} (${reason}); the reaper will`, error), undefined)
+      )
     )
 
-  const dequeue = (options: DequeueOptions) =>
+  const dequeueMany = (options: DequeueManyOptions) =>
     Effect.gen(function*() {
+      const max = Math.min(maxDequeueBatch, Math.floor(options.max))
+      if (options.priorities.length === 0 || !(max >= 1)) return noDeliveries
       const queues = options.priorities.map((p) => keys.queue(p, options.routingKey))
-      if (queues.length === 0) return Option.none<Delivery>()
       const blockMillis = Duration.toMillis(options.block)
       const deadline = (yield* nowMillis) + blockMillis
-      const first = yield* dequeueOnce(queues, options.lease)
-      if (Option.isSome(first) || !(blockMillis > 0)) return first
+      const first = yield* dequeueOnce(queues, options.lease, max)
+      if (first.length > 0 || !(blockMillis > 0)) return first
       return yield* Effect.scoped(Effect.gen(function*() {
         const signal = WakeSignal.make()
         // Listen first, then re-check: a job pushed in between wakes us.
         yield* subscriber.listen(wakeChannel, signal.notify)
         while (true) {
-          const next = yield* dequeueOnce(queues, options.lease)
-          if (Option.isSome(next)) return next
+          const next = yield* dequeueOnce(queues, options.lease, max)
+          if (next.length > 0) return next
           const remaining = deadline - (yield* nowMillis)
-          if (remaining <= 0) return Option.none<Delivery>()
+          if (remaining <= 0) return noDeliveries
           // The only interruptible step: see Queue.dequeue.
           yield* Effect.interruptible(signal.awaitFor(Math.min(settings.dequeuePollMillis, remaining)))
         }
       }))
     })
+
+  const dequeue = (options: DequeueOptions) =>
+    Effect.map(dequeueMany({ ...options, max: 1 }), (taken) => Option.fromUndefinedOr(taken[0]))
 
   // --- the end of an attempt -----------------------------------------------
 
@@ -475,6 +496,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
     schedule,
     get,
     dequeue,
+    dequeueMany,
     complete,
     fail,
     release,
@@ -519,6 +541,9 @@ const deadJobTtlSeconds = 604_800
 const reapBatch = 500
 const promoteBatch = 500
 const maxScansPerPage = 20
+/** Most ids one dequeue script takes (keeps its `unpack` far below Lua's stack limit). */
+const maxDequeueBatch = 1000
+const noDeliveries: ReadonlyArray<Delivery> = []
 
 /** A zset score: unix seconds (fractional allowed), never milliseconds. */
 const score = (t: Timestamp.Timestamp): string => String(Timestamp.toUnixSeconds(t))

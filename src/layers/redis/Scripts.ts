@@ -85,27 +85,42 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1`)
 
 /**
- * The dequeue fast path: the first non-empty list (in the given order)
- * gives its oldest id (`LMOVE ... RIGHT LEFT` into processing, as Go's
- * `BRPOPLPUSH`); the lease is recorded and the job data read in the same
- * step. Returns `{id, data|nil}` or nil when every list is empty.
+ * The dequeue fast path, for up to `max` jobs: ids are popped oldest first
+ * (`RPOP`, Go's `BRPOPLPUSH` end) from the first list until it is empty,
+ * then from the next (strict priority), and pushed into processing in the
+ * order taken (`LPUSH`, so processing looks exactly as after as many
+ * `LMOVE ... RIGHT LEFT`); their leases are recorded and their data read in
+ * the same step. Returns `{ids, datas}` (a data entry is nil when missing)
+ * or nil when every list is empty.
  *
  * KEYS: queue_1..queue_n, processing, leases. ARGV: job key prefix, lease
- * expiry (epoch ms, or "" for none).
+ * expiry (epoch ms, or "" for none), max (>= 1).
  *
  * @category scripts
  * @since 0.1.0
  */
 export const dequeue = define("dequeue", `
 local n = #KEYS - 2
+local want = tonumber(ARGV[3])
+local ids = {}
 for i = 1, n do
-  local id = redis.call('LMOVE', KEYS[i], KEYS[n + 1], 'RIGHT', 'LEFT')
-  if id then
-    if ARGV[2] ~= '' then redis.call('ZADD', KEYS[n + 2], ARGV[2], id) end
-    return {id, redis.call('GET', ARGV[1] .. id)}
+  local got = redis.call('RPOP', KEYS[i], want - #ids)
+  if got then
+    for j = 1, #got do ids[#ids + 1] = got[j] end
+    if #ids >= want then break end
   end
 end
-return false`)
+if #ids == 0 then return false end
+redis.call('LPUSH', KEYS[n + 1], unpack(ids))
+local jobKeys = {}
+local leases = {}
+for j = 1, #ids do
+  jobKeys[j] = ARGV[1] .. ids[j]
+  leases[2 * j - 1] = ARGV[2]
+  leases[2 * j] = ids[j]
+end
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[n + 2], unpack(leases)) end
+return {ids, redis.call('MGET', unpack(jobKeys))}`)
 
 /**
  * Go's dead-lettering of a dequeued id whose data is missing or corrupted:

@@ -25,7 +25,7 @@ import type { JobId } from "../../../domain/JobId.ts"
 import type { JobPriority } from "../../../domain/JobPriority.ts"
 import type { RawJson } from "../../../domain/RawJson.ts"
 import * as Timestamp from "../../../domain/Timestamp.ts"
-import { Queue as QueueService, type DequeueOptions, type Delivery, type FailOutcome, type JobPage, type ListFilter } from "../../../services/Queue.ts"
+import { Queue as QueueService, type DequeueManyOptions, type DequeueOptions, type Delivery, type FailOutcome, type JobPage, type ListFilter } from "../../../services/Queue.ts"
 import { atomically, type Shared, writeResult } from "./Shared.ts"
 
 /**
@@ -101,24 +101,31 @@ export const make = (shared: Shared): QueueService["Service"] => {
     return { _tag: "Job", job: decoded.success }
   }
 
-  const tryDequeue = (options: DequeueOptions, now: number): Delivery | undefined => {
+  /** Takes up to `max` ids (strict priority, oldest first) into processing, with their leases. */
+  const tryDequeue = (options: DequeueOptions, max: number, now: number): ReadonlyArray<Delivery> => {
+    const out: Array<Delivery> = []
     for (const priority of options.priorities) {
-      const id = store.rpop(keys.queue(priority, options.routingKey))
-      if (id === undefined) continue
-      store.lpush(keys.processing, id)
-      // The owner is not stored: like the Redis layer, only the expiry matters to the reaper.
-      if (options.lease !== undefined) store.zadd(keys.leases, now + Duration.toMillis(options.lease.duration), id)
-      return readOrDeadLetter(id)
+      const queue = keys.queue(priority, options.routingKey)
+      while (out.length < max) {
+        const id = store.rpop(queue)
+        if (id === undefined) break
+        store.lpush(keys.processing, id)
+        // The owner is not stored: like the Redis layer, only the expiry matters to the reaper.
+        if (options.lease !== undefined) store.zadd(keys.leases, now + Duration.toMillis(options.lease.duration), id)
+        out.push(readOrDeadLetter(id))
+      }
+      if (out.length >= max) break
     }
-    return undefined
+    return out
   }
 
-  const dequeue = (options: DequeueOptions): Effect.Effect<Option.Option<Delivery>> =>
+  const dequeueMany = (options: DequeueManyOptions): Effect.Effect<ReadonlyArray<Delivery>> =>
     Effect.gen(function*() {
-      if (options.priorities.length === 0) return Option.none()
+      const max = Math.floor(options.max)
+      if (options.priorities.length === 0 || !(max >= 1)) return []
       const blockMillis = Duration.toMillis(options.block)
-      const first = yield* run((now) => tryDequeue(options, now))
-      if (first !== undefined || !(blockMillis > 0)) return Option.fromUndefinedOr(first)
+      const first = yield* run((now) => tryDequeue(options, max, now))
+      if (first.length > 0 || !(blockMillis > 0)) return first
       return yield* Effect.scoped(Effect.gen(function*() {
         // Watch first, then check: a push between the check and the wait still wakes us.
         const signal = yield* Queue.sliding<void>(1)
@@ -130,14 +137,17 @@ export const make = (shared: Shared): QueueService["Service"] => {
         const deadline = (yield* run((now) => now)) + blockMillis
         for (;;) {
           // The pop is never under the timeout, so a timeout cannot drop a popped job.
-          const [delivery, now] = yield* run((now) => [tryDequeue(options, now), now] as const)
-          if (delivery !== undefined) return Option.some(delivery)
-          if (now >= deadline) return Option.none()
+          const [taken, now] = yield* run((now) => [tryDequeue(options, max, now), now] as const)
+          if (taken.length > 0) return taken
+          if (now >= deadline) return []
           // The only interruptible step: see Queue.dequeue.
           yield* Effect.interruptible(Effect.timeoutOption(Queue.take(signal), deadline - now))
         }
       }))
     })
+
+  const dequeue = (options: DequeueOptions): Effect.Effect<Option.Option<Delivery>> =>
+    Effect.map(dequeueMany({ ...options, max: 1 }), (taken) => Option.fromUndefinedOr(taken[0]))
 
   const complete = (job: Job, outcome: { readonly result?: RawJson | undefined; readonly durationMs: number; readonly now: Timestamp.Timestamp }) =>
     run(() => {
@@ -342,6 +352,7 @@ export const make = (shared: Shared): QueueService["Service"] => {
       }),
     get,
     dequeue,
+    dequeueMany,
     complete,
     fail,
     release,
