@@ -6,12 +6,13 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { JobFailedError, JobNotFoundError, ValidationError } from "../domain/Errors.ts"
+import { isRetryable, JobFailedError, JobNotFoundError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import * as JobDefinition from "../domain/JobDefinition.ts"
 import type { JobResult } from "../domain/JobResult.ts"
@@ -56,14 +57,53 @@ export const make = Effect.gen(function*() {
       return job.id
     }).pipe(Effect.withSpan("TaskApi.submitScheduled", { attributes: { "job.name": name } }, noStack))
 
+  /** The wait's deadline and retry schedule: the call's, else the layer's. */
+  const waitPolicy = (context: Context.Context<never>, options: WaitOptions | undefined) => ({
+    timeout: options?.timeout !== undefined ? Duration.fromInputUnsafe(options.timeout) : Context.get(context, Policies.TimeoutPolicy).wait,
+    schedule: options?.retry ?? Context.get(context, Policies.RetryPolicy)
+  })
+
   const waitFinal = (id: string, options: WaitOptions | undefined) =>
-    Effect.gen(function*() {
-      const timeout = options?.timeout !== undefined
-        ? Duration.fromInputUnsafe(options.timeout)
-        : (yield* Policies.TimeoutPolicy).wait
-      const schedule = options?.retry ?? (yield* Policies.RetryPolicy)
-      return yield* results.wait(id, timeout).pipe(Effect.retry({ schedule, while: (e) => e.isRetryable }))
+    Effect.flatMap(Effect.context<never>(), (context) => {
+      const { schedule, timeout } = waitPolicy(context, options)
+      const once = results.wait(id, timeout)
+      return Effect.catchIf(once, isRetryable, (first) => Policies.retryAfter(first, once, schedule))
     })
+
+  /**
+   * RPC: submits `job` and waits for its final result, subscribed to its
+   * notification *before* the submission (`ResultBackend.wait`'s `start`),
+   * so no result can slip by and a job with a fresh id needs no first
+   * check. Retryable failures are retried by the schedule: a failed
+   * subscription re-runs the whole (nothing was submitted), a failed wait
+   * after the submission re-runs only the wait; a failed submission was
+   * already retried by `Policies.apply` and ends the call.
+   */
+  const submitAndWaitJob = (job: Job, options: (SubmitOptions & WaitOptions) | undefined, span: string) =>
+    Effect.flatMap(Effect.context<never>(), (context) => {
+      const { schedule, timeout } = waitPolicy(context, options)
+      let phase: "subscribe" | "submit" | "wait" = "subscribe"
+      const submitJob = Effect.suspend(() => {
+        phase = "submit"
+        return Policies.apply("submit", queue.enqueue(job), options)
+      }).pipe(
+        Effect.map(() => {
+          phase = "wait"
+        }),
+        Effect.withSpan("TaskApi.submit", { attributes: { "job.name": job.name, "job.priority": job.priority } }, noStack)
+      )
+      const start = { run: submitJob, fresh: options?.id === undefined }
+      const attempt = Effect.suspend(() => {
+        if (phase === "wait") return results.wait(job.id, timeout)
+        phase = "subscribe"
+        return results.wait(job.id, timeout, start)
+      })
+      const retryable = (error: unknown) => phase !== "submit" && isRetryable(error)
+      return Effect.catchIf(attempt, retryable, (first) => Policies.retryAfter(first, attempt, schedule, retryable))
+    }).pipe(
+      Effect.flatMap(completedOrFail),
+      Effect.withSpan(span, { attributes: { "job.name": job.name } }, noStack)
+    )
 
   const completedOrFail = (result: JobResult): Effect.Effect<JobResult, JobFailedError> =>
     result.status === "completed"
@@ -102,18 +142,12 @@ export const make = Effect.gen(function*() {
     getResult: (id, options) => Policies.apply("getResult", results.get(id), options),
     waitForResult: (id, options) => waitFinal(id, options),
     submitAndWait: (name, payload, options) =>
-      submit(name, payload, options).pipe(
-        Effect.flatMap((id) => waitFinal(id, options)),
-        Effect.flatMap(completedOrFail),
-        Effect.withSpan("TaskApi.submitAndWait", { attributes: { "job.name": name } }, noStack)
-      ),
+      Effect.flatMap(build(name, payload, options), (job) => submitAndWaitJob(job, options, "TaskApi.submitAndWait")),
     call: (definition, payload, options) =>
       JobDefinition.encodePayload(definition, payload).pipe(
-        Effect.flatMap((raw) => submit(definition.name, rawPayload(raw), withDefaults(definition, options))),
-        Effect.flatMap((id) => waitFinal(id, options)),
-        Effect.flatMap(completedOrFail),
-        Effect.flatMap((result) => JobDefinition.decodeResult(definition, result.result)),
-        Effect.withSpan("TaskApi.call", { attributes: { "job.name": definition.name } }, noStack)
+        Effect.flatMap((raw) => build(definition.name, rawPayload(raw), withDefaults(definition, options))),
+        Effect.flatMap((job) => submitAndWaitJob(job, options, "TaskApi.call")),
+        Effect.flatMap((result) => JobDefinition.decodeResult(definition, result.result))
       ),
     cancel: (id, options) => Effect.flatMap(now, (ts) => Policies.apply("cancel", queue.cancel(id, ts), options)),
     stats: (options) => Policies.apply("stats", queue.stats, options),

@@ -110,20 +110,34 @@ export const timeoutError = (operation: string, deadline: Duration.Duration, job
     message: `${operation} did not finish within ${Duration.format(deadline)}${jobId === undefined ? "" : ` (job ${jobId})`}`
   })
 
-// Internal
-
 /**
- * Retries `effect` by `schedule` after it already failed with `first`: the
- * schedule sees `first` as the first failure, so its delays and retry count
- * are exactly those of `Effect.retry`, but the happy path pays for no
- * schedule at all.
+ * Retries `effect` by `schedule` after it already failed with `first`
+ * (retrying while `retryIf` holds, by default while the error is
+ * retryable): the schedule sees `first` as the first failure, so its
+ * delays and retry count are exactly those of `Effect.retry` on the whole,
+ * while the happy path (which never gets here) pays for no schedule.
+ *
+ * **Example**
+ *
+ * ```ts
+ * op.pipe(Effect.catchIf(isRetryable, (first) => Policies.retryAfter(first, op, schedule)))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
  */
-const retryAfter = <A, E>(first: E, effect: Effect.Effect<A, E>, schedule: Schedule.Schedule<unknown, unknown>) => {
-  let replayed = false
-  const attempt = Effect.suspend(() => {
-    if (replayed) return effect
-    replayed = true
-    return Effect.fail(first)
+export const retryAfter = <A, E>(
+  first: E,
+  effect: Effect.Effect<A, E>,
+  schedule: Schedule.Schedule<unknown, unknown>,
+  retryIf: (error: E) => boolean = isRetryable
+): Effect.Effect<A, E> =>
+  Effect.suspend(() => {
+    let replayed = false
+    const attempt = Effect.suspend(() => {
+      if (replayed) return effect
+      replayed = true
+      return Effect.fail(first)
+    })
+    return Effect.retry(attempt, { schedule, while: retryIf })
   })
-  return Effect.retry(attempt, { schedule, while: isRetryable })
-}

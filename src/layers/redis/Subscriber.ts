@@ -47,6 +47,20 @@ export class Subscriber extends Context.Service<Subscriber, {
    * and, if it was the last one, unsubscribes the channel.
    */
   readonly listen: (channel: string, onMessage: () => void) => Effect.Effect<void, ConnectionError, Scope.Scope>
+  /**
+   * `listen` for callers that run outside a fiber: registers `onMessage` on
+   * `channel` at once and returns the function that removes it (idempotent).
+   * `onConfirmed` runs once: with no error when Redis confirmed the
+   * subscription (synchronously, before this returns, when the channel is
+   * confirmed already), or with a `ConnectionError` when it cannot be (the
+   * connection is down or the client closed); the registration then stays
+   * until removed. Callbacks must not throw.
+   */
+  readonly listenUnsafe: (
+    channel: string,
+    onMessage: () => void,
+    onConfirmed: (error: ConnectionError | undefined) => void
+  ) => () => void
   /** Channels with at least one listener (for tests and metrics). */
   readonly listenedChannels: Effect.Effect<number>
 }>()("@bananas/effect/redis/Subscriber") {}
@@ -63,8 +77,10 @@ export const make = Effect.gen(function*() {
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   const warn = (message: string, cause: unknown) => runSync(Effect.logWarning(message, cause))
 
-  const listeners = new Map<string, Set<Listener>>()
-  const waiters = new Map<string, Set<Waiter>>()
+  /** Listeners by channel (an array: nearly always one). */
+  const listeners = new Map<string, Array<Registration>>()
+  /** Listeners still waiting for their channel's confirmation. */
+  const unconfirmed = new Set<Registration>()
   /** Channels Redis confirmed and that we have not asked to unsubscribe since. */
   const confirmed = new Set<string>()
   /** Channels whose SUBSCRIBE is on its way. */
@@ -82,8 +98,10 @@ export const make = Effect.gen(function*() {
     const c = connection.duplicateUnsafe({ nameSuffix: ":sub", redis: { autoResubscribe: false } })
     let everReady = false
     c.on("message", (channel: string) => {
-      const set = listeners.get(channel)
-      if (set !== undefined) for (const l of set) wake(l)
+      const list = listeners.get(channel)
+      if (list === undefined) return
+      if (list.length === 1) wake(list[0]!)
+      else for (const l of [...list]) wake(l)
     })
     c.on("ready", () => {
       if (!everReady) {
@@ -98,19 +116,19 @@ export const make = Effect.gen(function*() {
     // timeouts. Confirmed listeners stay; they are re-subscribed on reconnect.
     c.on("error", (cause: unknown) => {
       if (c.status === "ready") return
-      const error = new ConnectionError({
+      failUnconfirmed(new ConnectionError({
         operation: "subscribe",
         message: `Redis pub/sub connection unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
         cause
-      })
-      for (const channel of [...waiters.keys()]) settle(channel, error)
+      }))
     })
     c.connect().catch(() => {}) // reported through "error"; ioredis keeps reconnecting
     conn = c
     return c
   }
 
-  const wake = (l: Listener) => {
+  const wake = (l: Registration) => {
+    if (l.removed) return
     try {
       l.onMessage()
     } catch (cause) {
@@ -118,11 +136,24 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  const settle = (channel: string, error: ConnectionError | undefined) => {
-    const set = waiters.get(channel)
-    if (set === undefined) return
-    waiters.delete(channel)
-    for (const w of set) w(error)
+  const confirm = (l: Registration, error: ConnectionError | undefined) => {
+    unconfirmed.delete(l)
+    l.pending = false
+    try {
+      l.onConfirmed(error)
+    } catch (cause) {
+      warn("bananas redis subscriber: listener failed", cause)
+    }
+  }
+
+  const confirmChannel = (channel: string, error: ConnectionError | undefined) => {
+    const list = listeners.get(channel)
+    if (list === undefined) return
+    for (const l of list.length === 1 ? list : [...list]) if (l.pending) confirm(l, error)
+  }
+
+  const failUnconfirmed = (error: ConnectionError) => {
+    for (const l of [...unconfirmed]) confirm(l, error)
   }
 
   const scheduleFlush = () => {
@@ -171,10 +202,10 @@ export const make = Effect.gen(function*() {
         for (const channel of channels) {
           inflight.delete(channel)
           confirmed.add(channel)
-          settle(channel, undefined)
-          if (!listeners.has(channel)) touch(channel) // everyone left meanwhile
+          if (listeners.has(channel)) confirmChannel(channel, undefined)
+          else touch(channel) // everyone left meanwhile
         }
-        if (wakeAll) for (const set of listeners.values()) for (const l of set) wake(l)
+        if (wakeAll) for (const list of [...listeners.values()]) for (const l of [...list]) wake(l)
       },
       (cause: unknown) => {
         if (gen !== generation) return
@@ -185,7 +216,7 @@ export const make = Effect.gen(function*() {
         })
         for (const channel of channels) {
           inflight.delete(channel)
-          settle(channel, error)
+          confirmChannel(channel, error)
         }
       }
     )
@@ -200,66 +231,75 @@ export const make = Effect.gen(function*() {
     if (channels.length > 0) subscribe(c, channels, true)
   }
 
-  const awaitConfirmed = (channel: string) =>
-    Effect.callback<void, ConnectionError>((resume) => {
-      if (confirmed.has(channel)) {
-        resume(Effect.void)
-        return
-      }
-      const waiter: Waiter = (error) => resume(error === undefined ? Effect.void : Effect.fail(error))
-      let set = waiters.get(channel)
-      if (set === undefined) waiters.set(channel, (set = new Set()))
-      set.add(waiter)
-      return Effect.sync(() => {
-        const current = waiters.get(channel)
-        if (current === undefined) return
-        current.delete(waiter)
-        if (current.size === 0) waiters.delete(channel)
-      })
-    })
-
-  const addListener = (channel: string, onMessage: () => void): Listener => {
-    const listener: Listener = { onMessage }
-    let set = listeners.get(channel)
-    if (set === undefined) {
-      listeners.set(channel, (set = new Set()))
-      touch(channel)
+  const remove = (l: Registration) => {
+    if (l.removed) return
+    l.removed = true
+    unconfirmed.delete(l)
+    const list = listeners.get(l.channel)
+    if (list === undefined) return
+    const i = list.indexOf(l)
+    if (i >= 0) list.splice(i, 1)
+    if (list.length === 0) {
+      listeners.delete(l.channel)
+      touch(l.channel)
     }
-    set.add(listener)
-    return listener
   }
 
-  const removeListener = (channel: string, listener: Listener) => {
-    const set = listeners.get(channel)
-    if (set === undefined) return
-    set.delete(listener)
-    if (set.size === 0) {
-      listeners.delete(channel)
-      touch(channel)
+  const listenUnsafe = (
+    channel: string,
+    onMessage: () => void,
+    onConfirmed: (error: ConnectionError | undefined) => void
+  ): () => void => {
+    const l: Registration = { channel, onMessage, onConfirmed, pending: true, removed: false }
+    if (closed) {
+      l.removed = true
+      confirm(l, closedError())
+      return noop
     }
+    const list = listeners.get(channel)
+    if (list === undefined) {
+      listeners.set(channel, [l])
+      touch(channel)
+    } else {
+      list.push(l)
+    }
+    if (confirmed.has(channel)) confirm(l, undefined)
+    else unconfirmed.add(l)
+    return () => remove(l)
   }
 
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {
       closed = true
-      const error = new ConnectionError({ operation: "subscribe", message: "the Redis client was closed" })
-      for (const channel of [...waiters.keys()]) settle(channel, error)
+      failUnconfirmed(closedError())
       if (conn !== undefined) conn.disconnect()
     })
   )
 
   const listen = (channel: string, onMessage: () => void): Effect.Effect<void, ConnectionError, Scope.Scope> =>
     Effect.acquireRelease(
-      Effect.suspend(() =>
-        closed
-          ? Effect.fail(new ConnectionError({ operation: "subscribe", message: "the Redis client was closed" }))
-          : Effect.sync(() => addListener(channel, onMessage))
-      ),
-      (listener) => Effect.sync(() => removeListener(channel, listener))
-    ).pipe(Effect.andThen(awaitConfirmed(channel)))
+      Effect.sync(() => {
+        const state: ListenState = { remove: noop, outcome: undefined, resume: undefined }
+        state.remove = listenUnsafe(channel, onMessage, (error) => {
+          state.outcome = error === undefined ? Effect.void : Effect.fail(error)
+          state.resume?.(state.outcome)
+        })
+        return state
+      }),
+      (state) => Effect.sync(state.remove)
+    ).pipe(Effect.flatMap((state) =>
+      state.outcome ?? Effect.callback<void, ConnectionError>((resume) => {
+        if (state.outcome !== undefined) return resume(state.outcome)
+        state.resume = resume
+        return Effect.sync(() => {
+          state.resume = undefined
+        })
+      })
+    ))
 
   return Subscriber.of({
     listen,
+    listenUnsafe,
     listenedChannels: Effect.sync(() => listeners.size)
   })
 })
@@ -274,8 +314,21 @@ export const layer: Layer.Layer<Subscriber, never, RedisConnection> = Layer.effe
 
 // Internal
 
-interface Listener {
+interface Registration {
+  readonly channel: string
   readonly onMessage: () => void
+  readonly onConfirmed: (error: ConnectionError | undefined) => void
+  /** Waiting for the channel's confirmation. */
+  pending: boolean
+  removed: boolean
 }
 
-type Waiter = (error: ConnectionError | undefined) => void
+interface ListenState {
+  remove: () => void
+  outcome: Effect.Effect<void, ConnectionError> | undefined
+  resume: ((effect: Effect.Effect<void, ConnectionError>) => void) | undefined
+}
+
+const noop = () => {}
+
+const closedError = () => new ConnectionError({ operation: "subscribe", message: "the Redis client was closed" })

@@ -1,9 +1,9 @@
 /**
  * The `ResultBackend` service in memory: result hashes (fields merged, TTL
  * by status) and the `ready` notification, as on Redis. Waits subscribe
- * first, then check, so no notification is lost; the job rewrite and the
- * result write of `Queue.complete`/`fail` happen in one step, so a wait
- * never sees one without the other.
+ * first (then run their `start`, if any), then check, so no notification
+ * is lost; the job rewrite and the result write of `Queue.complete`/`fail`
+ * happen in one step, so a wait never sees one without the other.
  *
  * Internal: exposed through `BananasMemory`.
  *
@@ -17,7 +17,7 @@ import * as Result from "effect/Result"
 import { type SerializationError, TimeoutError } from "../../../domain/Errors.ts"
 import type { JobId } from "../../../domain/JobId.ts"
 import type { JobResult } from "../../../domain/JobResult.ts"
-import { ResultBackend } from "../../../services/ResultBackend.ts"
+import { ResultBackend, type WaitStart } from "../../../services/ResultBackend.ts"
 import { atomically, isFinalResult, readResult, type Shared, writeResult } from "./Shared.ts"
 
 /**
@@ -38,7 +38,7 @@ export const make = (shared: Shared): ResultBackend["Service"] => {
       Result.map(readResult(shared, id), (result) => (result !== undefined && isFinalResult(shared, result) ? result : undefined))
     ).pipe(Effect.flatMap(Effect.fromResult))
 
-  const wait = (id: JobId, timeout: Duration.Duration) =>
+  const wait = <E = never>(id: JobId, timeout: Duration.Duration, start?: WaitStart<E>) =>
     Effect.scoped(Effect.gen(function*() {
       const signal = yield* Queue.sliding<void>(1)
       // Subscribe, then check: a result stored in between still wakes the loop.
@@ -46,6 +46,8 @@ export const make = (shared: Shared): ResultBackend["Service"] => {
         Effect.sync(() => store.subscribe(keys.notify(id), () => Queue.offerUnsafe(signal, undefined))),
         (unsubscribe) => Effect.sync(unsubscribe)
       )
+      // Submitted once subscribed; checks are cheap here, so even a fresh job is checked.
+      if (start !== undefined) yield* start.run
       const loop: Effect.Effect<JobResult, SerializationError> = Effect.gen(function*() {
         for (;;) {
           const result = yield* final(id)
