@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -90,10 +91,58 @@ export const apply = <A, E>(
     const deadline = options?.operationTimeout !== undefined
       ? Duration.fromInputUnsafe(options.operationTimeout)
       : Context.get(context, TimeoutPolicy).operation
-    return effect.pipe(
-      Effect.catchIf(isRetryable, (first) => retryAfter(first, effect, schedule)),
-      Effect.timeoutOrElse({ duration: deadline, orElse: () => Effect.fail(timeoutError(operation, deadline)) })
+    return withDeadline(
+      Effect.catchIf(effect, isRetryable, (first) => retryAfter(first, effect, schedule)),
+      deadline,
+      () => timeoutError(operation, deadline)
     )
+  })
+
+/**
+ * Fails with `onTimeout()` when `effect` has not finished within
+ * `deadline` (interrupting it), as `Effect.timeoutOrElse` does.
+ *
+ * **Details**
+ *
+ * Under the live clock, `effect` runs in one child fiber raced against a
+ * plain timer: half the memory and CPU of `Effect.timeoutOrElse` (two
+ * fibers and a sleep), which matters when every storage operation of
+ * thousands of concurrent calls carries a deadline. Under any other clock
+ * (TestClock), or for a deadline beyond what a timer holds, it is
+ * `Effect.timeoutOrElse`.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const withDeadline = <A, E, E2, R>(
+  effect: Effect.Effect<A, E, R>,
+  deadline: Duration.Duration,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2, R> =>
+  Effect.withFiber((parent) => {
+    const millis = Duration.toMillis(deadline)
+    if (parent.getRef(Clock.Clock) !== liveClock || !(millis <= maxTimerMillis)) {
+      return Effect.timeoutOrElse(effect, { duration: deadline, orElse: () => Effect.fail(onTimeout()) })
+    }
+    return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (child) =>
+      Effect.callback<A, E | E2>((resume) => {
+        const done = child.pollUnsafe()
+        if (done !== undefined) return resume(done)
+        const timer = setTimeout(() => {
+          stopObserving()
+          child.interruptUnsafe(parent.id)
+          resume(Effect.fail(onTimeout()))
+        }, millis)
+        const stopObserving = child.addObserver((exit) => {
+          clearTimeout(timer)
+          resume(exit)
+        })
+        return Effect.sync(() => {
+          clearTimeout(timer)
+          stopObserving()
+          child.interruptUnsafe(parent.id)
+        })
+      }))
   })
 
 /**
@@ -141,3 +190,9 @@ export const retryAfter = <A, E>(
     })
     return Effect.retry(attempt, { schedule, while: retryIf })
   })
+
+// Internal
+
+const liveClock = Context.get(Context.empty(), Clock.Clock)
+
+const maxTimerMillis = 2 ** 31 - 1

@@ -74,4 +74,54 @@ describe("Policies.apply", () => {
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error.timeoutMillis, 2000)
     }))
+
+  it.live("under the live clock too: a hung operation fails with the TimeoutError and is interrupted", () =>
+    Effect.gen(function*() {
+      let interrupted = false
+      const hung = Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => {
+        interrupted = true
+      })))
+      const error = yield* Effect.flip(Policies.apply("getJob", hung, { operationTimeout: "20 millis" }))
+      assert.strictEqual(error._tag, "TimeoutError")
+      assert.strictEqual(error.operation, "getJob")
+      assert.strictEqual(error.timeoutMillis, 20)
+      yield* Effect.yieldNow
+      assert.isTrue(interrupted, "the operation was interrupted")
+    }))
+
+  it.live("under the live clock: results, failures and retries pass through the deadline unchanged", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* Policies.apply("op", Effect.succeed(7)), 7)
+      assert.strictEqual(yield* Policies.apply("op", Effect.promise(() => Promise.resolve(8))), 8)
+      const invalid = yield* Effect.flip(Policies.apply("op", Effect.fail(new ValidationError({ field: "f", message: "bad" }))))
+      assert.strictEqual(invalid._tag, "ValidationError")
+      const op = flaky(2, connectionError)
+      assert.strictEqual(yield* Policies.apply("op", op.effect, { retry: Schedule.recurs(2) }), 3)
+      const defect = yield* Effect.exit(Policies.apply("op", Effect.die("boom")))
+      assert.isTrue(defect._tag === "Failure")
+    }))
+
+  it.live("interrupting the caller interrupts the operation under its deadline", () =>
+    Effect.gen(function*() {
+      let interrupted = false
+      const hung = Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => {
+        interrupted = true
+      })))
+      const fiber = yield* Policies.apply("op", hung, { operationTimeout: "10 seconds" }).pipe(Effect.forkChild)
+      yield* Effect.sleep("10 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.yieldNow
+      assert.isTrue(interrupted)
+    }))
+
+  it.live("retryAfter: the first failure counts as the schedule's first, so `times` retries in all", () =>
+    Effect.gen(function*() {
+      const op = flaky(10, connectionError)
+      const error = yield* Effect.flip(Policies.retryAfter(connectionError, op.effect, Schedule.recurs(2)))
+      assert.strictEqual(error._tag, "ConnectionError")
+      assert.strictEqual(op.runs(), 2, "2 retries, the first failure already spent")
+      const nonRetryable = flaky(10, new ValidationError({ field: "f", message: "bad" }))
+      yield* Effect.flip(Policies.retryAfter<number, ConnectionError | ValidationError>(connectionError, nonRetryable.effect, Schedule.recurs(5)))
+      assert.strictEqual(nonRetryable.runs(), 1)
+    }))
 })
