@@ -63,21 +63,21 @@ export interface WorkerBenchResult {
 export const runWorkerBench = async (): Promise<WorkerBenchResult> => {
   const latency = await withRedis((url) => measureLatency(url, "client"))
   const latencyGoProducer = await withRedis((url) => measureLatency(url, "go"))
+  const latencyBullMQ = await withRedis((url) => latencyBull(url))
+  return { latency, latencyGoProducer, latencyBullMQ, rows: await runThroughputBench() }
+}
+
+/** The no-op throughput rows only (`BENCH_WORKER_THROUGHPUT_ONLY=1` when run alone). */
+export const runThroughputBench = async (): Promise<ReadonlyArray<Row>> => {
   const ours = await withRedis((url) => throughputOurs(url))
   const raw = await withRedis((url) => throughputRaw(url))
-  const latencyBullMQ = await withRedis((url) => latencyBull(url))
   const bull = await withRedis((url) => throughputBull(url))
   const scenario = `worker: drain ${THROUGHPUT_N} no-op jobs, concurrency ${CONCURRENCY}`
-  return {
-    latency,
-    latencyGoProducer,
-    latencyBullMQ,
-    rows: [
-      { scenario, impl: "raw ioredis (Go's command sequence)", ops: THROUGHPUT_N, millis: raw, note: "no leases, no Lua" },
-      { scenario, impl: "@bananas/effect Worker", ops: THROUGHPUT_N, millis: ours, note: "atomic Lua steps, leases" },
-      { scenario, impl: "BullMQ Worker", ops: THROUGHPUT_N, millis: bull, note: "the Node peer" }
-    ]
-  }
+  return [
+    { scenario, impl: "raw ioredis (Go's command sequence)", ops: THROUGHPUT_N, millis: raw, note: "no leases, no Lua" },
+    { scenario, impl: "@bananas/effect Worker", ops: THROUGHPUT_N, millis: ours, note: "atomic Lua steps, leases" },
+    { scenario, impl: "BullMQ Worker", ops: THROUGHPUT_N, millis: bull, note: "the Node peer" }
+  ]
 }
 
 /** Prints the latency table (the throughput rows go through `printTable`). */
@@ -164,7 +164,7 @@ const enqueueBacklog = async (url: string, n: number): Promise<void> => {
   await runtime.dispose()
 }
 
-const throughputOurs = async (url: string): Promise<number> => {
+export const throughputOurs = async (url: string): Promise<number> => {
   await enqueueBacklog(url, THROUGHPUT_N)
   const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void))
   const program: Effect.Effect<number, never, Queue | Scope.Scope> = Effect.gen(function*() {
@@ -239,7 +239,7 @@ const latencyBull = async (url: string): Promise<Latency> => {
   return { samples: samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), max: samples[samples.length - 1]! }
 }
 
-const throughputBull = async (url: string): Promise<number> => {
+export const throughputBull = async (url: string): Promise<number> => {
   const queue = new BullQueue("noop", { connection: bullConnection(url) })
   for (let i = 0; i < THROUGHPUT_N; i += 1000) {
     await queue.addBulk(Array.from({ length: Math.min(1000, THROUGHPUT_N - i) }, () => ({ name: "noop", data: { n: 1 } })))
@@ -259,7 +259,11 @@ const throughputBull = async (url: string): Promise<number> => {
 
 if (import.meta.main) {
   const { printTable } = await import("./support.ts")
-  const result = await runWorkerBench()
-  printLatency(result)
-  printTable(result.rows)
+  if (process.env.BENCH_WORKER_THROUGHPUT_ONLY === "1") {
+    printTable(await runThroughputBench())
+  } else {
+    const result = await runWorkerBench()
+    printLatency(result)
+    printTable(result.rows)
+  }
 }

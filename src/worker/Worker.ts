@@ -382,9 +382,23 @@ const validate = (config: Config): string | undefined => {
   return undefined
 }
 
-/** Retries a state change on connection errors for a while (a few seconds), then gives up. */
+/**
+ * Retries a state change on connection errors for a while (a few seconds),
+ * then gives up. The retry machinery is built only after a first failure
+ * (the schedule sees that failure first, so delays and count are those of
+ * `Effect.retry`): the success path of every job pays nothing for it.
+ */
 const persist = <A>(effect: Effect.Effect<A, ConnectionError>): Effect.Effect<A, ConnectionError> =>
-  Effect.retry(effect, persistPolicy)
+  Effect.catch(effect, (first) => {
+    if (!persistPolicy.while(first)) return Effect.fail(first)
+    let replayed = false
+    const attempt = Effect.suspend(() => {
+      if (replayed) return effect
+      replayed = true
+      return Effect.fail(first)
+    })
+    return Effect.retry(attempt, persistPolicy)
+  })
 
 const renewLeases = (
   queue: Queue["Service"],

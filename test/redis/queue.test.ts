@@ -55,6 +55,52 @@ describe("RedisQueue", () => {
         assert.strictEqual((yield* q.stats).queued.low, 600)
       }).pipe(Effect.provide(client({ batchChunkSize: 500 }))))
 
+    it.effect("dequeueMany: one script call takes the whole batch; a burst of completions shares one finish call", () =>
+      Effect.gen(function*() {
+        const q = yield* Queue
+        const k = yield* keys
+        const ids = Array.from({ length: 6 }, (_, i) => `burst-${i}`)
+        yield* q.enqueueBatch(ids.map((id, i) => job(id, { priority: i < 2 ? "high" : "low", maxRetries: 1 })))
+        yield* cmd((r) => r.config("RESETSTAT"))
+        const lease = { owner: "w", duration: Duration.seconds(30) }
+        const taken = yield* q.dequeueMany({ priorities: all, block: Duration.zero, lease, max: 10 })
+        assert.deepStrictEqual(taken.map((d) => (d._tag === "Job" ? d.job.id : d.id)), ids)
+        assert.match(yield* cmd((r) => r.info("commandstats")), /cmdstat_evalsha:calls=1,/)
+        yield* cmd((r) => r.config("RESETSTAT"))
+        const jobs = taken.flatMap((d) => (d._tag === "Job" ? [d.job] : []))
+        const now = ts("2025-01-15T10:31:00Z")
+        // Four completions and a final failure in the same burst: one call, each job's own outcome.
+        yield* Effect.all([
+          ...jobs.slice(0, 5).map((j) => q.complete(j, { result: `{"ok":"${j.id}"}` as RawJson, durationMs: 3, now })),
+          q.fail(jobs[5]!, "boom", { durationMs: 4, now })
+        ], { concurrency: "unbounded" })
+        const stats = yield* cmd((r) => r.info("commandstats"))
+        assert.match(stats, /cmdstat_evalsha:calls=1,/)
+        assert.match(stats, /cmdstat_publish:calls=6,/)
+        assert.strictEqual(yield* cmd((r) => r.llen(k.processing)), 0)
+        assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.dead, 0, -1)), ["burst-5"])
+        for (const id of ids.slice(0, 5)) {
+          assert.deepStrictEqual(yield* cmd((r) => r.hgetall(k.result(id))), {
+            status: "completed",
+            completed_at: "2025-01-15T10:31:00Z",
+            duration_ms: "3",
+            result: `{"ok":"${id}"}`
+          })
+          assert.include(yield* cmd((r) => r.get(k.job(id))) ?? "", `"status":"completed"`)
+          const ttl = yield* cmd((r) => r.ttl(k.job(id)))
+          assert.isTrue(ttl > 86_000 && ttl <= 86_400, `job TTL ${ttl}`)
+        }
+        assert.deepStrictEqual(yield* cmd((r) => r.hgetall(k.result("burst-5"))), {
+          status: "failed",
+          completed_at: "2025-01-15T10:31:00Z",
+          duration_ms: "4",
+          error: "boom"
+        })
+        const deadTtl = yield* cmd((r) => r.ttl(k.job("burst-5")))
+        assert.isTrue(deadTtl > 604_000 && deadTtl <= 604_800, `dead job TTL ${deadTtl}`)
+      }).pipe(Effect.provide(client())))
+
     it.effect("a blocked dequeue is woken by the PUBLISH of an SDK enqueue, then releases the wake channel", () =>
       Effect.gen(function*() {
         const q = yield* Queue

@@ -205,16 +205,57 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
 
   // --- the end of an attempt -----------------------------------------------
 
+  // Jobs finishing together (a burst of completions in one turn of the
+  // event loop) share one `finish` call: their steps, each Go's sequence,
+  // run as one atomic step, and the worker pays one command per burst.
+  let finishing: Array<Finishing> = []
+
+  const flushFinishing = () => {
+    const batch = finishing
+    finishing = []
+    for (let i = 0; i < batch.length; i += finishBatch) {
+      const chunk = batch.slice(i, i + finishBatch)
+      const keyList = [keys.processing, keys.leases, keys.dead]
+      const args: Array<string | number> = []
+      for (const f of chunk) {
+        keyList.push(f.jobKey, f.resultKey)
+        for (const arg of f.args) args.push(arg)
+      }
+      Scripts.run(connection.client, Scripts.finish, keyList, args).then(
+        () => {
+          for (const f of chunk) f.resume(Effect.void)
+        },
+        (cause: unknown) => {
+          for (const f of chunk) {
+            f.resume(Effect.fail(new ConnectionError({ operation: f.operation, message: `Redis ${f.operation} failed: ${describe(cause)}`, cause })))
+          }
+        }
+      )
+    }
+  }
+
   const finish = (operation: string, job: Job, result: JobResult.JobResult, toDead: boolean) =>
-    script(operation, Scripts.finish, [keys.job(job.id), keys.processing, keys.leases, keys.result(job.id), keys.dead], [
-      JobCodec.encode(job),
-      job.id,
-      toDead ? deadJobTtlSeconds : completedJobTtlSeconds,
-      result.status === "completed" ? settings.successTtlSeconds : settings.failureTtlSeconds,
-      keys.notify(job.id),
-      toDead ? "1" : "0",
-      ...JobResult.toHashFields(result)
-    ])
+    Effect.callback<void, ConnectionError>((resume) => {
+      const fields = JobResult.toHashFields(result)
+      finishing.push({
+        operation,
+        jobKey: keys.job(job.id),
+        resultKey: keys.result(job.id),
+        args: [
+          JobCodec.encode(job),
+          job.id,
+          toDead ? deadJobTtlSeconds : completedJobTtlSeconds,
+          result.status === "completed" ? settings.successTtlSeconds : settings.failureTtlSeconds,
+          keys.notify(job.id),
+          toDead ? "1" : "0",
+          fields.length,
+          ...fields
+        ],
+        resume
+      })
+      // A microtask: every completion of the current burst joins the call.
+      if (finishing.length === 1) queueMicrotask(flushFinishing)
+    })
 
   const complete = (job: Job, outcome: { readonly result?: RawJson | undefined; readonly durationMs: number; readonly now: Timestamp.Timestamp }) => {
     const done: Job = { ...job, status: "completed", updatedAt: outcome.now }
@@ -534,6 +575,20 @@ export const isDeadLetterRecord = (data: string): boolean =>
 // Internal
 
 type PromoteOutcome = "promoted" | "lost" | "skipped"
+
+/** A job end waiting for the next shared `finish` call. */
+interface Finishing {
+  readonly operation: string
+  readonly jobKey: string
+  readonly resultKey: string
+  readonly args: ReadonlyArray<string | number>
+  readonly resume: (effect: Effect.Effect<void, ConnectionError>) => void
+}
+
+/** Most jobs one `finish` call ends (bounds the time Redis spends in one script). */
+const finishBatch = 64
+
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
 const missingDataError = "Job data not found (corrupted reference)"
 const completedJobTtlSeconds = 86_400

@@ -139,25 +139,34 @@ redis.call('ZREM', KEYS[4], ARGV[2])
 return 1`)
 
 /**
- * The end of a job: rewritten job (with its TTL), out of processing and
- * leases, optionally `LPUSH dead`, the result hash merged (`HSET`) with its
- * TTL, and `PUBLISH result:notify:{id} ready`. Used by complete and by the
- * final failure.
+ * The end of one or more jobs, each exactly Go's sequence for it: rewritten
+ * job (with its TTL), out of processing and leases, optionally `LPUSH
+ * dead`, the result hash merged (`HSET`) with its TTL, and `PUBLISH
+ * result:notify:{id} ready`. Used by complete and by the final failure;
+ * the jobs finishing at the same moment share one call (one atomic step
+ * that contains each job's).
  *
- * KEYS: job, processing, leases, result, dead. ARGV: json, id, job TTL (s),
- * result TTL (s), notify channel, "1" to dead-letter, hash fields...
+ * KEYS: processing, leases, dead, then per job: job, result. ARGV per job:
+ * json, id, job TTL (s), result TTL (s), notify channel, "1" to
+ * dead-letter, number of hash fields, hash fields...
  *
  * @category scripts
  * @since 0.1.0
  */
 export const finish = define("finish", `
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-redis.call('LREM', KEYS[2], 1, ARGV[2])
-redis.call('ZREM', KEYS[3], ARGV[2])
-if ARGV[6] == '1' then redis.call('LPUSH', KEYS[5], ARGV[2]) end
-redis.call('HSET', KEYS[4], unpack(ARGV, 7))
-redis.call('EXPIRE', KEYS[4], ARGV[4])
-redis.call('PUBLISH', ARGV[5], 'ready')
+local a = 1
+for k = 4, #KEYS, 2 do
+  local id = ARGV[a + 1]
+  redis.call('SET', KEYS[k], ARGV[a], 'EX', ARGV[a + 2])
+  redis.call('LREM', KEYS[1], 1, id)
+  redis.call('ZREM', KEYS[2], id)
+  if ARGV[a + 5] == '1' then redis.call('LPUSH', KEYS[3], id) end
+  local n = tonumber(ARGV[a + 6])
+  redis.call('HSET', KEYS[k + 1], unpack(ARGV, a + 7, a + 6 + n))
+  redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3])
+  redis.call('PUBLISH', ARGV[a + 4], 'ready')
+  a = a + 7 + n
+end
 return 1`)
 
 /**
