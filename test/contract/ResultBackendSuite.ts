@@ -177,5 +177,69 @@ export const resultBackendTests = (it: It) => {
         const got = yield* Fiber.joinAll(waiters)
         assert.deepStrictEqual(got.map((r) => [r.jobId, r.result]), ids.map((id, i) => [id, String(i)]))
       }))
+
+    it.effect("start (RPC): runs once subscribed; a result stored and published inside it wakes the wait, fresh or not", () =>
+      Effect.gen(function*() {
+        const { results } = yield* fresh
+        for (const isFresh of [true, false]) {
+          const id = uid("rpc")
+          let started = 0
+          const result = yield* results.wait(id, Duration.seconds(5), {
+            run: Effect.suspend(() => {
+              started++
+              // Finished before the wait ever looked: only the notification can tell it.
+              return results.store({ jobId: id, status: "completed", result: `"fast"` as RawJson, completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
+            }),
+            fresh: isFresh
+          })
+          assert.strictEqual(started, 1)
+          assert.strictEqual(result.result, `"fast"`)
+        }
+      }))
+
+    it.effect("start (RPC): the job's later result ends the wait; a failed attempt that will be retried does not", () =>
+      Effect.gen(function*() {
+        const { queue, results } = yield* fresh
+        const job = makeJob({ maxRetries: 2 })
+        const waiter = yield* Effect.forkChild(results.wait(job.id, Duration.seconds(10), { run: queue.enqueue(job), fresh: true }))
+        yield* pause(30) // subscribed and submitted
+        const attempt = yield* takeJob()
+        yield* results.store({ jobId: job.id, status: "failed", error: "try 1", completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
+        yield* queue.fail(attempt, "try 1", { durationMs: 1, now: ts("2025-01-15T10:30:05Z") })
+        yield* pause(50)
+        assert.isUndefined(waiter.pollUnsafe(), "the job is pending again: not final")
+        yield* queue.promoteDue(ts("2025-01-15T10:31:00Z"))
+        yield* queue.complete(yield* takeJob(), { durationMs: 2, now: ts("2025-01-15T10:31:00Z") })
+        const result = yield* Fiber.join(waiter)
+        assert.strictEqual(result.status, "completed")
+      }))
+
+    it.effect("start (RPC): without fresh, a result already stored under the id is returned at once", () =>
+      Effect.gen(function*() {
+        const { results } = yield* fresh
+        const id = uid("reused")
+        yield* results.store({ jobId: id, status: "completed", result: `"old"` as RawJson, completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
+        const result = yield* results.wait(id, Duration.seconds(5), { run: Effect.void })
+        assert.strictEqual(result.result, `"old"`)
+      }))
+
+    it.effect("start (RPC): its failure ends the wait with that failure; nothing is left waiting", () =>
+      Effect.gen(function*() {
+        const { results } = yield* fresh
+        const id = uid("nostart")
+        const error = yield* Effect.flip(results.wait(id, Duration.seconds(5), { run: Effect.fail("enqueue failed" as const), fresh: true }))
+        assert.strictEqual(error, "enqueue failed")
+        // A later result for the id wakes nobody and breaks nothing.
+        yield* results.store({ jobId: id, status: "completed", completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
+      }))
+
+    it.effect("start (RPC): no result in time is a TimeoutError naming the job", () =>
+      Effect.gen(function*() {
+        const { results } = yield* fresh
+        const id = uid("slow")
+        const error = yield* Effect.flip(results.wait(id, Duration.millis(60), { run: Effect.void, fresh: true }))
+        assert.strictEqual(error._tag, "TimeoutError")
+        if (error._tag === "TimeoutError") assert.strictEqual(error.jobId, id)
+      }))
   })
 }

@@ -134,6 +134,48 @@ describe("ResultBackend.wait on Redis", () => {
         assert.strictEqual(result.error, "final")
       }).pipe(Effect.provide(client(noFallback))))
 
+    it.effect("RPC start: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
+      Effect.gen(function*() {
+        const checks = yield* Queue.unbounded<string>()
+        const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
+        yield* Effect.gen(function*() {
+          const rb = yield* ResultBackend
+          const k = yield* keys
+          const server = yield* RedisServer
+          const id = "rpc-fresh"
+          let subscribedAtStart = -1
+          const run = Effect.map(numsub(k.notify(id)), (n) => void (subscribedAtStart = n)).pipe(Effect.provideService(RedisServer, server))
+          const start = { run, fresh: true }
+          const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), start))
+          yield* eventually("started", Effect.sync(() => subscribedAtStart !== -1))
+          assert.strictEqual(subscribedAtStart, 1, "subscribed before the job was submitted")
+          // The hash alone (no PUBLISH) is not looked at: no check without a notification.
+          yield* hsetOnly(k.result(id), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" })
+          yield* Effect.sleep("50 millis")
+          assert.isUndefined(fiber.pollUnsafe())
+          assert.strictEqual(yield* Queue.size(checks), 0, "no check before the notification")
+          yield* cmd((r) => r.publish(k.notify(id), "ready"))
+          assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
+          assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
+          yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
+        }).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
+      }))
+
+    it.effect("RPC start: a failed start, and an interrupted wait after the start, both unsubscribe", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const error = yield* Effect.flip(rb.wait("rpc-fail", Duration.seconds(5), { run: Effect.fail("no" as const), fresh: true }))
+        assert.strictEqual(error, "no")
+        yield* eventually("unsubscribed after the failed start", Effect.map(numsub(k.notify("rpc-fail")), (n) => n === 0))
+        let started = false
+        const fiber = yield* Effect.forkChild(rb.wait("rpc-int", Duration.seconds(30), { run: Effect.sync(() => void (started = true)), fresh: true }))
+        yield* eventually("started", Effect.sync(() => started))
+        assert.strictEqual(yield* numsub(k.notify("rpc-int")), 1)
+        yield* Fiber.interrupt(fiber)
+        yield* eventually("unsubscribed after the interruption", Effect.map(numsub(k.notify("rpc-int")), (n) => n === 0))
+      }).pipe(Effect.provide(client(noFallback))))
+
     it.effect("timeout: TimeoutError with the job id, and the channel is unsubscribed", () =>
       Effect.gen(function*() {
         const rb = yield* ResultBackend
