@@ -49,7 +49,7 @@ export interface ListFilter {
   readonly to?: Timestamp.Timestamp | undefined
   /** Opaque cursor from a previous page; omit for the first page. */
   readonly cursor?: string | undefined
-  /** Page size hint (default 100). */
+  /** Most jobs in one page (default 100); a page may hold fewer and still have a cursor. */
   readonly limit?: number | undefined
 }
 

@@ -11,7 +11,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type { Job } from "../../src/domain/Job.ts"
-import type { Delivery } from "../../src/services/Queue.ts"
+import type { Delivery, JobPage } from "../../src/services/Queue.ts"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
 import * as JobPriority from "../../src/domain/JobPriority.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
@@ -669,6 +669,30 @@ export const queueTests = (it: It) => {
         assertSameIds(yield* listAll({ status: "failed" }), [c1.id], "status failed")
         assertSameIds(yield* listAll({ from: at(2), to: at(4) }), [a2.id, b1.id], "created_at in [from, to)")
         assertSameIds(yield* listAll({ name: "beta", status: "pending", from: at(3) }), [b1.id], "combined")
+      }))
+
+    it.effect("list: every page holds at most `limit` jobs, and the pages cover every matching job exactly once", () =>
+      Effect.gen(function*() {
+        const { queue } = yield* fresh
+        const jobs = Array.from({ length: 45 }, (_, i) => makeJob({ name: i % 3 === 0 ? "third" : "other" }))
+        yield* queue.enqueueBatch(jobs)
+        const pagesOf = (filter: { readonly limit: number; readonly name?: string }) =>
+          Effect.gen(function*() {
+            const seen: Array<Job> = []
+            let cursor: string | undefined = undefined
+            for (let page = 0; page < 500; page++) {
+              const p: JobPage = yield* queue.list({ ...filter, cursor })
+              assert.isAtMost(p.jobs.length, filter.limit, `page ${page} of limit ${filter.limit}`)
+              seen.push(...p.jobs)
+              cursor = p.cursor
+              if (cursor === undefined) return seen
+            }
+            return assert.fail("pagination did not end")
+          })
+        for (const limit of [1, 5, 7, 44, 45, 100]) {
+          assertSameIds(yield* pagesOf({ limit }), jobs.map((j) => j.id), `limit ${limit}`)
+        }
+        assertSameIds(yield* pagesOf({ limit: 4, name: "third" }), jobs.filter((j) => j.name === "third").map((j) => j.id), "filtered")
       }))
 
     it.effect("deadLetters: newest first, paginated; requeueDead: pending, attempts 0, no error, no TTL", () =>

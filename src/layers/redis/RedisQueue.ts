@@ -478,28 +478,42 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
     }
   })
 
+  // A page holds at most `limit` jobs, though SCAN returns batches of any
+  // size: each batch is sorted, and a page that fills up in the middle of
+  // one ends with a cursor naming the SCAN cursor that produced the batch
+  // and the last key examined. The next page re-reads that batch (SCAN
+  // with the same cursor and COUNT visits the same buckets) and skips the
+  // keys up to it, so every key present throughout is still seen once.
   const list = (filter: ListFilter) =>
     Effect.gen(function*() {
       const limit = Math.max(1, Math.floor(filter.limit ?? 100))
       const pattern = escapeGlob(jobKeyPrefix) + "*"
-      let cursor = filter.cursor ?? "0"
+      let { scan, after } = parseListCursor(filter.cursor)
       const jobs: Array<Job> = []
       // Bounded work per page: a rare filter over a large keyspace returns
       // short (even empty) pages with a cursor rather than one long call.
-      let scans = 0
-      do {
-        scans++
-        const [next, found] = yield* connection.use("list", (c) => c.scan(cursor, "MATCH", pattern, "COUNT", Math.max(limit, 100)))
-        cursor = next
-        if (found.length === 0) continue
-        const data = yield* connection.use("list", (c) => c.mget(...found))
-        data.forEach((text) => {
-          if (text === null || isDeadLetterRecord(text)) return
+      for (let scans = 0; scans < maxScansPerPage; scans++) {
+        const [next, found] = yield* connection.use("list", (c) => c.scan(scan, "MATCH", pattern, "COUNT", scanCount))
+        const batch = Array.from(new Set(found)).sort()
+        const start = after === undefined ? 0 : batch.findIndex((key) => key > after!)
+        after = undefined
+        const keyList = start < 0 ? [] : batch.slice(start)
+        const data = keyList.length === 0 ? [] : yield* connection.use("list", (c) => c.mget(...keyList))
+        for (let i = 0; i < keyList.length; i++) {
+          const text = data[i] ?? null
+          if (text === null || isDeadLetterRecord(text)) continue
           const decoded = JobCodec.decode(text)
-          if (Result.isSuccess(decoded) && matches(decoded.success, filter)) jobs.push(decoded.success)
-        })
-      } while (cursor !== "0" && jobs.length < limit && scans < maxScansPerPage)
-      return (cursor === "0" ? { jobs } : { jobs, cursor }) satisfies JobPage
+          if (!Result.isSuccess(decoded) || !matches(decoded.success, filter)) continue
+          jobs.push(decoded.success)
+          if (jobs.length === limit) {
+            if (i < keyList.length - 1) return { jobs, cursor: `${scan}:${keyList[i]!}` } satisfies JobPage
+            return (next === "0" ? { jobs } : { jobs, cursor: next }) satisfies JobPage
+          }
+        }
+        scan = next
+        if (scan === "0") return { jobs } satisfies JobPage
+      }
+      return { jobs, cursor: scan } satisfies JobPage
     })
 
   const deadLetters = (options?: { readonly cursor?: string | undefined; readonly limit?: number | undefined }) =>
@@ -596,6 +610,8 @@ const deadJobTtlSeconds = 604_800
 const reapBatch = 500
 const promoteBatch = 500
 const maxScansPerPage = 20
+/** SCAN's COUNT for `list`: constant, so a cursor's batch is the same when re-read. */
+const scanCount = 100
 /** Most ids one dequeue script takes (keeps its `unpack` far below Lua's stack limit). */
 const maxDequeueBatch = 1000
 const noDeliveries: ReadonlyArray<Delivery> = []
@@ -607,6 +623,13 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A
   const out: Array<ReadonlyArray<A>> = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
+}
+
+/** A `list` cursor: `<SCAN cursor>` or `<SCAN cursor>:<last key examined in its batch>`. */
+const parseListCursor = (cursor: string | undefined): { readonly scan: string; readonly after: string | undefined } => {
+  if (cursor === undefined) return { scan: "0", after: undefined }
+  const colon = cursor.indexOf(":")
+  return colon < 0 ? { scan: cursor, after: undefined } : { scan: cursor.slice(0, colon), after: cursor.slice(colon + 1) }
 }
 
 const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, "\\$&")
