@@ -19,6 +19,10 @@
  * with a (retryable) `ConnectionError` rather than hanging until the wait's
  * timeout.
  *
+ * `listenUnsafe` is the same registration for callback-driven callers (the
+ * result backend's waits, which run no fiber of their own): it registers at
+ * once and reports the confirmation through a callback.
+ *
  * The connection is opened on the first `listen`, so a client that never
  * waits keeps a single (command) connection. It is closed with the layer.
  *
