@@ -10,7 +10,13 @@
  * - no-op throughput at concurrency 50: a backlog of BENCH_WORKER_N jobs
  *   (default 20,000) drained by our worker, against the same work done with
  *   raw ioredis commands in Go's sequence (LMOVE, GET, SET EX, LREM, HSET,
- *   EXPIRE, PUBLISH; 50 lanes), the floor our overhead is measured against.
+ *   EXPIRE, PUBLISH; 50 lanes), the floor our overhead is measured against,
+ *   and against BullMQ's Worker (the Node peer) on the same backlog; each
+ *   implementation first drains BENCH_WORKER_WARMUP jobs (default 2,000)
+ *   unmeasured, so none is timed with a cold JIT;
+ * - BullMQ's pickup latency, for reference.
+ *
+ * BENCH_WORKER_THROUGHPUT_ONLY=1 runs only the throughput rows.
  *
  * Run alone with `node bench/worker.ts`, or through `npm run bench`.
  */
@@ -36,6 +42,8 @@ import { withRedis, type Row } from "./support.ts"
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200)
 const THROUGHPUT_N = Number(process.env.BENCH_WORKER_N ?? 20_000)
+/** Jobs drained first by each implementation, unmeasured, so none is timed with a cold JIT. */
+const WARMUP_N = Number(process.env.BENCH_WORKER_WARMUP ?? 2_000)
 const CONCURRENCY = 50
 const PRIORITIES: ReadonlyArray<JobPriority> = ["high", "normal", "low"]
 
@@ -69,9 +77,14 @@ export const runWorkerBench = async (): Promise<WorkerBenchResult> => {
 
 /** The no-op throughput rows only (`BENCH_WORKER_THROUGHPUT_ONLY=1` when run alone). */
 export const runThroughputBench = async (): Promise<ReadonlyArray<Row>> => {
-  const ours = await withRedis((url) => throughputOurs(url))
-  const raw = await withRedis((url) => throughputRaw(url))
-  const bull = await withRedis((url) => throughputBull(url))
+  const warm = (f: (url: string, n: number) => Promise<number>) =>
+    withRedis(async (url) => {
+      if (WARMUP_N > 0) await f(url, WARMUP_N)
+      return f(url, THROUGHPUT_N)
+    })
+  const ours = await warm(throughputOurs)
+  const raw = await warm(throughputRaw)
+  const bull = await warm(throughputBull)
   const scenario = `worker: drain ${THROUGHPUT_N} no-op jobs, concurrency ${CONCURRENCY}`
   return [
     { scenario, impl: "raw ioredis (Go's command sequence)", ops: THROUGHPUT_N, millis: raw, note: "no leases, no Lua" },
@@ -164,13 +177,13 @@ const enqueueBacklog = async (url: string, n: number): Promise<void> => {
   await runtime.dispose()
 }
 
-export const throughputOurs = async (url: string): Promise<number> => {
-  await enqueueBacklog(url, THROUGHPUT_N)
+export const throughputOurs = async (url: string, n: number = THROUGHPUT_N): Promise<number> => {
+  await enqueueBacklog(url, n)
   const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void))
   const program: Effect.Effect<number, never, Queue | Scope.Scope> = Effect.gen(function*() {
     const start = performance.now()
     yield* Worker.make({ handlers, concurrency: CONCURRENCY })
-    while ((yield* Metric.value(Metrics.processed)).count < THROUGHPUT_N) yield* Effect.sleep("2 millis")
+    while ((yield* Metric.value(Metrics.processed)).count < n) yield* Effect.sleep("2 millis")
     return performance.now() - start
   })
   return Effect.runPromise(
@@ -183,8 +196,8 @@ export const throughputOurs = async (url: string): Promise<number> => {
   )
 }
 
-const throughputRaw = async (url: string): Promise<number> => {
-  await enqueueBacklog(url, THROUGHPUT_N)
+const throughputRaw = async (url: string, n: number = THROUGHPUT_N): Promise<number> => {
+  await enqueueBacklog(url, n)
   const redis = new Redis(url)
   let done = 0
   const start = performance.now()
@@ -210,7 +223,7 @@ const throughputRaw = async (url: string): Promise<number> => {
   await Promise.all(Array.from({ length: CONCURRENCY }, lane))
   const millis = performance.now() - start
   redis.disconnect()
-  if (done !== THROUGHPUT_N) throw new Error(`raw drained ${done}/${THROUGHPUT_N}`)
+  if (done !== n) throw new Error(`raw drained ${done}/${n}`)
   return millis
 }
 
@@ -239,17 +252,17 @@ const latencyBull = async (url: string): Promise<Latency> => {
   return { samples: samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), max: samples[samples.length - 1]! }
 }
 
-export const throughputBull = async (url: string): Promise<number> => {
+export const throughputBull = async (url: string, n: number = THROUGHPUT_N): Promise<number> => {
   const queue = new BullQueue("noop", { connection: bullConnection(url) })
-  for (let i = 0; i < THROUGHPUT_N; i += 1000) {
-    await queue.addBulk(Array.from({ length: Math.min(1000, THROUGHPUT_N - i) }, () => ({ name: "noop", data: { n: 1 } })))
+  for (let i = 0; i < n; i += 1000) {
+    await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, () => ({ name: "noop", data: { n: 1 } })))
   }
   let done = 0
   let finish: (() => void) | undefined
   const finished = new Promise<void>((resolve) => { finish = resolve })
   const start = performance.now()
   const worker = new BullWorker("noop", async () => {}, { connection: bullConnection(url), concurrency: CONCURRENCY })
-  worker.on("completed", () => { if (++done === THROUGHPUT_N) finish?.() })
+  worker.on("completed", () => { if (++done === n) finish?.() })
   await finished
   const millis = performance.now() - start
   await worker.close()

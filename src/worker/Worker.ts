@@ -210,10 +210,11 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         })
       }
       const job = delivery.job
-      return Effect.gen(function*() {
+      return Effect.suspend(() => {
         running.set(job.id, job)
-        yield* sampleLag(job)
-        yield* FiberSet.run(jobs, runJob(job))
+        return isFresh(job)
+          ? Effect.andThen(sampleLag(job), FiberSet.run(jobs, runJob(job)))
+          : FiberSet.run(jobs, runJob(job))
       })
     }
 
@@ -422,8 +423,9 @@ const lagGauges = {
   low: Metrics.queueLagOf("low")
 } as const
 
+/** A first attempt of a job submitted (not retried or promoted): its wait says how far behind the queue is. */
+const isFresh = (job: Job): boolean => job.attempts === 0 && job.status === "pending" && !Timestamp.isZero(job.createdAt)
+
 const sampleLag = (job: Job): Effect.Effect<void> =>
-  job.attempts !== 0 || job.status !== "pending" || Timestamp.isZero(job.createdAt)
-    ? Effect.void
-    : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Metric.update(lagGauges[job.priority], Math.max(0, now - Timestamp.toMillis(job.createdAt))))
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Metric.update(lagGauges[job.priority], Math.max(0, now - Timestamp.toMillis(job.createdAt))))
