@@ -55,7 +55,8 @@ import { Subscriber } from "./Subscriber.ts"
 export interface RedisResultBackendOptions extends Settings.SettingsOptions {
   /**
    * Test hooks, run inside `wait`: after the subscription is confirmed
-   * (before the first check), and after every check. Not for production use.
+   * (before the first check; waits without a `start` only, since a `start`
+   * already runs there), and after every check. Not for production use.
    *
    * @internal
    */
