@@ -23,6 +23,12 @@
  *   milliseconds for every priority, at the cost of one cheap script call
  *   per interval per idle worker.
  *
+ * `dequeueMany` runs the same fast path for up to N ids in one script
+ * (strict priority across the lists), and the ends of jobs that finish in
+ * the same burst (completions, final failures) share one `finish` script,
+ * each job's steps exactly Go's: a worker under backlog pays about one
+ * command per burst instead of two per job.
+ *
  * Leases (`{prefix}leases`, a zset scored by expiry in epoch ms) are ours
  * only; Go keeps none. `reapExpired` recovers jobs whose lease ran out.
  *
