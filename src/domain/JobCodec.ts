@@ -56,7 +56,7 @@ export const decode = (text: string): Result.Result<Job, SerializationError> => 
   // decoding goes on; a time that does not parse stops at once.
   let typeMismatch: string | undefined
   for (const member of scanned.members) {
-    const field = FIELDS.get(foldKey(member.key))
+    const field = EXACT_FIELDS.get(member.key) ?? FIELDS.get(foldKey(member.key))
     if (field === undefined) continue
     const error = field(fields, member)
     if (error === undefined) continue
@@ -151,8 +151,10 @@ const intField = (field: string, set: (job: Mutable, value: number) => void) =>
 (job: Mutable, m: Member): string | undefined => {
   if (m.kind === "null") return undefined
   if (m.kind !== "number" || !/^-?\d+$/.test(m.raw)) return typeError(m, field, "int")
-  const big = BigInt(m.raw)
-  if (big < INT64_MIN || big > INT64_MAX) return typeError(m, field, "int")
+  if (m.raw.length > 18) { // beyond 18 digits a value may leave int64: check exactly
+    const big = BigInt(m.raw)
+    if (big < INT64_MIN || big > INT64_MAX) return typeError(m, field, "int")
+  }
   set(job, Number(m.raw))
   return undefined
 }
@@ -192,3 +194,5 @@ const FIELD_READERS: ReadonlyArray<readonly [string, Reader]> = [
 ]
 
 const FIELDS = new Map(FIELD_READERS.map(([name, read]) => [name.toUpperCase(), read] as const))
+// The keys as Go writes them: the common case, found without folding.
+const EXACT_FIELDS = new Map(FIELD_READERS)

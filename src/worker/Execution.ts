@@ -18,6 +18,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { Job } from "../domain/Job.ts"
 import type { RawJson } from "../domain/RawJson.ts"
+import { withDeadline } from "../layers/Policies.ts"
 import * as Failure from "./Failure.ts"
 import * as Handlers from "./Handlers.ts"
 
@@ -47,16 +48,15 @@ export const execute = <R>(
 ): Effect.Effect<Outcome, never, R> => {
   const handler = Handlers.get(handlers, job.name)
   if (handler === undefined) return Effect.succeed(failed(Failure.noHandlerMessage(job.name)))
-  return Effect.suspend(() => handler.run({ job, attempt: job.attempts + 1 })).pipe(
-    Effect.timeoutOption(handler.timeout ?? defaultTimeout),
-    Effect.exit,
+  const run = Effect.suspend(() => handler.run({ job, attempt: job.attempts + 1 }))
+  return Effect.exit(withDeadline(run, handler.timeout ?? defaultTimeout, () => timedOut)).pipe(
     Effect.map((exit): Outcome => {
-      if (Exit.isSuccess(exit)) {
-        return Option.isSome(exit.value)
-          ? { _tag: "Completed", result: exit.value.value }
-          : failed(Failure.timeoutMessage)
-      }
-      return Cause.hasInterruptsOnly(exit.cause) ? { _tag: "Interrupted" } : failed(Failure.messageOfCause(exit.cause))
+      if (Exit.isSuccess(exit)) return { _tag: "Completed", result: exit.value }
+      if (Cause.hasInterruptsOnly(exit.cause)) return { _tag: "Interrupted" }
+      const timeout = Cause.findErrorOption(exit.cause)
+      return Option.isSome(timeout) && timeout.value === timedOut
+        ? failed(Failure.timeoutMessage)
+        : failed(Failure.messageOfCause(exit.cause))
     })
   )
 }
@@ -64,3 +64,6 @@ export const execute = <R>(
 // Internal
 
 const failed = (error: string): Outcome => ({ _tag: "Failed", error })
+
+/** The failure standing for "past the job's timeout" (a handler cannot fail with it). */
+const timedOut: unique symbol = Symbol("bananas/worker/timedOut")
