@@ -86,6 +86,17 @@ export const missingDataRecord = (id: string): string =>
   `{"error":"Job data not found (corrupted reference)","id":${quote(id)}}`
 
 /**
+ * True for the records Go writes at `job:{id}` when it dead-letters missing
+ * or undecodable data (`missingDataRecord`, `corruptedDataRecord`): they are
+ * not jobs, and are never listed or requeued as such.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isDeadLetterRecord = (data: string): boolean =>
+  data.startsWith(`{"error":"Job data not found (corrupted reference)","id":`) || data.startsWith(`{"corrupted_data":`)
+
+/**
  * The record Go writes at `job:{id}` when the job JSON cannot be decoded:
  * keys sorted, the data cut to 500 bytes with `...` appended when cut.
  *

@@ -45,6 +45,7 @@ import { ConnectionError, SerializationError } from "../../domain/Errors.ts"
 import * as JobModel from "../../domain/Job.ts"
 import type { Job } from "../../domain/Job.ts"
 import * as JobCodec from "../../domain/JobCodec.ts"
+import * as ListFilters from "../ListFilter.ts"
 import type { JobId } from "../../domain/JobId.ts"
 import * as JobResult from "../../domain/JobResult.ts"
 import type { RawJson } from "../../domain/RawJson.ts"
@@ -446,7 +447,7 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
 
   const requeueDead = (id: JobId, now: Timestamp.Timestamp) =>
     readModifyWrite("requeueDead", id, (job, data) => {
-      if (isDeadLetterRecord(data)) {
+      if (JobCodec.isDeadLetterRecord(data)) {
         return Effect.fail(new SerializationError({
           message: `${keys.job(id)} holds Go's dead-letter record, not a job: the original data is lost`,
           key: keys.job(id)
@@ -507,9 +508,9 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
         const data = keyList.length === 0 ? [] : yield* connection.use("list", (c) => c.mget(...keyList))
         for (let i = 0; i < keyList.length; i++) {
           const text = data[i] ?? null
-          if (text === null || isDeadLetterRecord(text)) continue
+          if (text === null || JobCodec.isDeadLetterRecord(text)) continue
           const decoded = JobCodec.decode(text)
-          if (!Result.isSuccess(decoded) || !matches(decoded.success, filter)) continue
+          if (!Result.isSuccess(decoded) || !ListFilters.matches(decoded.success, filter)) continue
           jobs.push(decoded.success)
           if (jobs.length === limit) {
             if (i < keyList.length - 1) return { jobs, cursor: `${scan}:${keyList[i]!}` } satisfies JobPage
@@ -582,16 +583,6 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
 export const layer = (options: RedisQueueOptions = {}): Layer.Layer<Queue, ConnectionError, RedisConnection | Subscriber> =>
   Layer.effect(Queue, make(options))
 
-/**
- * True for the records Go writes at `job:{id}` when it dead-letters an id
- * whose data was missing or unparsable (they are not jobs).
- *
- * @category guards
- * @since 0.1.0
- */
-export const isDeadLetterRecord = (data: string): boolean =>
-  data.startsWith(`{"error":"Job data not found (corrupted reference)","id":`) || data.startsWith(`{"corrupted_data":`)
-
 // Internal
 
 type PromoteOutcome = "promoted" | "lost" | "skipped"
@@ -640,9 +631,3 @@ const parseListCursor = (cursor: string | undefined): { readonly scan: string; r
 
 const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, "\\$&")
 
-const matches = (job: Job, filter: ListFilter): boolean =>
-  (filter.status === undefined || job.status === filter.status) &&
-  (filter.priority === undefined || job.priority === filter.priority) &&
-  (filter.name === undefined || job.name === filter.name) &&
-  (filter.from === undefined || Timestamp.compare(job.createdAt, filter.from) >= 0) &&
-  (filter.to === undefined || Timestamp.compare(job.createdAt, filter.to) < 0)

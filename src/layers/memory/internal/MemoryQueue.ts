@@ -21,8 +21,8 @@ import { SerializationError } from "../../../domain/Errors.ts"
 import type { Job } from "../../../domain/Job.ts"
 import * as JobModel from "../../../domain/Job.ts"
 import * as JobCodec from "../../../domain/JobCodec.ts"
+import * as ListFilters from "../../ListFilter.ts"
 import type { JobId } from "../../../domain/JobId.ts"
-import type { JobPriority } from "../../../domain/JobPriority.ts"
 import type { RawJson } from "../../../domain/RawJson.ts"
 import * as Timestamp from "../../../domain/Timestamp.ts"
 import { Queue as QueueService, type DequeueManyOptions, type DequeueOptions, type Delivery, type FailOutcome, type JobPage, type ListFilter } from "../../../services/Queue.ts"
@@ -302,7 +302,7 @@ export const make = (shared: Shared): QueueService["Service"] => {
         const key = all[i]!
         const text = store.get(key) ?? ""
         const decoded = JobCodec.decode(text)
-        if (!isDeadLetterRecord(text) && Result.isSuccess(decoded) && matches(decoded.success, filter)) jobs.push(decoded.success)
+        if (!JobCodec.isDeadLetterRecord(text) && Result.isSuccess(decoded) && ListFilters.matches(decoded.success, filter)) jobs.push(decoded.success)
         if (jobs.length === limit) return i + 1 < all.length ? { jobs, cursor: key } : { jobs }
       }
       return { jobs }
@@ -326,7 +326,7 @@ export const make = (shared: Shared): QueueService["Service"] => {
       const read = readJob(id)
       if (Result.isFailure(read) || read.success === undefined) return Result.map(read, () => false)
       const key = keys.job(id)
-      if (isDeadLetterRecord(store.get(key)!)) {
+      if (JobCodec.isDeadLetterRecord(store.get(key)!)) {
         return Result.fail(new SerializationError({ message: `${key} holds Go's dead-letter record, not a job: the original data is lost`, key }))
       }
       if (!store.lrange(keys.dead).includes(id)) return Result.succeed(false)
@@ -373,24 +373,8 @@ export const make = (shared: Shared): QueueService["Service"] => {
   }
 }
 
-/**
- * True for the records Go writes at `job:{id}` when it dead-letters an id
- * whose data was missing or unparsable: they decode, but are not jobs.
- *
- * @category guards
- * @since 0.1.0
- */
-export const isDeadLetterRecord = (data: string): boolean =>
-  data.startsWith(`{"error":"Job data not found (corrupted reference)","id":`) || data.startsWith(`{"corrupted_data":`)
-
 // Internal
 
 const pageSize = (limit: number | undefined): number =>
   limit === undefined || !Number.isFinite(limit) ? 100 : Math.max(1, Math.floor(limit))
 
-const matches = (job: Job, filter: ListFilter): boolean =>
-  (filter.status === undefined || job.status === filter.status) &&
-  (filter.priority === undefined || job.priority === (filter.priority satisfies JobPriority)) &&
-  (filter.name === undefined || job.name === filter.name) &&
-  (filter.from === undefined || Timestamp.compare(job.createdAt, filter.from) >= 0) &&
-  (filter.to === undefined || Timestamp.compare(job.createdAt, filter.to) < 0)
