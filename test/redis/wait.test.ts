@@ -186,6 +186,20 @@ describe("ResultBackend.wait on Redis", () => {
         yield* eventually("unsubscribed", Effect.map(numsub(k.notify("never")), (n) => n === 0))
       }).pipe(Effect.provide(client(noFallback))))
 
+    it.effect("at the deadline one last check decides, as Go's: a result whose notification was lost is still returned", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const waiting = yield* Effect.forkChild(rb.wait("silent", Duration.millis(300)))
+        yield* eventually("subscribed", Effect.map(numsub(k.notify("silent")), (n) => n === 1))
+        // Stored after the first check, never published (and the fallback re-check is a minute away).
+        yield* hsetOnly(k.result("silent"), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "3" })
+        const result = yield* Fiber.join(waiting)
+        assert.strictEqual(result.status, "completed")
+        assert.strictEqual(result.durationMs, 3)
+        yield* eventually("unsubscribed", Effect.map(numsub(k.notify("silent")), (n) => n === 0))
+      }).pipe(Effect.provide(client(noFallback))))
+
     it.effect("interruption unsubscribes; concurrent waits for one job share one subscription", () =>
       Effect.gen(function*() {
         const rb = yield* ResultBackend

@@ -217,6 +217,8 @@ class ResultWait {
   checking = false
   recheck = false
   done = false
+  /** The deadline passed: the check under way (or one last check) decides. */
+  expired = false
   retryPoll = retryPollStartMillis
   pollTimer: ReturnType<typeof setTimeout> | undefined = undefined
   deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined
@@ -268,7 +270,7 @@ class ResultWait {
     if (this.done) return
     this.waiting = true
     if (this.deadlineMillis !== undefined) {
-      this.deadlineTimer = setTimeout(() => this.finish(Effect.fail(this.onTimeout())), this.deadlineMillis)
+      this.deadlineTimer = setTimeout(() => this.expire(), this.deadlineMillis)
     }
     if (checkFirst || this.woken) this.check()
     else this.arm(this.env.pollMillis)
@@ -319,6 +321,7 @@ class ResultWait {
     const afterCheck = this.env.hooks?.afterCheck
     this.hook(afterCheck === undefined ? undefined : () => afterCheck(this.id, outcome), () => {
       if (outcome === "final") return this.finish(Effect.succeed(result!))
+      if (this.expired) return this.finish(Effect.fail(this.onTimeout()))
       if (this.recheck) return this.check()
       if (outcome === "retrying") {
         this.arm(this.retryPoll)
@@ -328,6 +331,17 @@ class ResultWait {
         this.arm(this.env.pollMillis)
       }
     })
+  }
+
+  /**
+   * The deadline passed: as Go does, one last check decides (a result whose
+   * notification was lost is still returned); then a `TimeoutError`.
+   */
+  expire(): void {
+    this.deadlineTimer = undefined
+    if (this.done) return
+    this.expired = true
+    if (!this.checking) this.check()
   }
 
   /** Re-checks after `millis` unless a message comes first. */
