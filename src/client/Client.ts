@@ -172,11 +172,10 @@ export interface ClientJobResult {
  * const client = new Client({ redisUrl: "redis://localhost:6379" })
  * const id = await client.submitJob("send_email", { to: "a@b.c" }, "high")
  * const job = await client.getJob(id)
- * try {
- *   const result = await client.submitAndWait("resize", { w: 64 }, "normal", 30_000)
- * } catch (e) {
- *   if (e instanceof JobFailedError) console.error(e.error)
- * }
+ * const outcome = await client.submitAndWait("resize", { w: 64 }, "normal", 30_000).then(
+ *   (result) => `done: ${result.result}`,
+ *   (e) => (e instanceof JobFailedError ? `failed: ${e.error}` : Promise.reject(e))
+ * )
  * await client.close()
  * ```
  *
