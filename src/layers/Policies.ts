@@ -128,14 +128,16 @@ export const withDeadline = <A, E, E2, R>(
       Effect.callback<A, E | E2>((resume) => {
         const done = child.pollUnsafe()
         if (done !== undefined) return resume(done)
+        let timedOut = false
+        // On timeout the child is interrupted and the failure reported once
+        // it has stopped (its finalizers run), as `Effect.timeoutOrElse` does.
         const timer = setTimeout(() => {
-          stopObserving()
+          timedOut = true
           child.interruptUnsafe(parent.id)
-          resume(Effect.fail(onTimeout()))
         }, millis)
         const stopObserving = child.addObserver((exit) => {
           clearTimeout(timer)
-          resume(exit)
+          resume(timedOut ? Effect.fail(onTimeout()) : exit)
         })
         return Effect.sync(() => {
           clearTimeout(timer)

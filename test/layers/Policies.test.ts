@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
@@ -112,6 +113,33 @@ describe("Policies.apply", () => {
       yield* Fiber.interrupt(fiber)
       yield* Effect.yieldNow
       assert.isTrue(interrupted)
+    }))
+
+  it.live("under the live clock: a timed-out operation's finalizers have run when the TimeoutError arrives", () =>
+    Effect.gen(function*() {
+      let finalized = false
+      const slowToStop = Effect.never.pipe(Effect.onInterrupt(() =>
+        Effect.sleep("30 millis").pipe(Effect.andThen(Effect.sync(() => {
+          finalized = true
+        })))
+      ))
+      const error = yield* Effect.flip(Policies.withDeadline(slowToStop, Duration.millis(10), () => "timeout" as const))
+      assert.strictEqual(error, "timeout")
+      assert.isTrue(finalized, "the operation had stopped (as with Effect.timeoutOrElse)")
+    }))
+
+  it.live("under the live clock: interrupting the caller waits for the operation to stop", () =>
+    Effect.gen(function*() {
+      let finalized = false
+      const slowToStop = Effect.never.pipe(Effect.onInterrupt(() =>
+        Effect.sleep("30 millis").pipe(Effect.andThen(Effect.sync(() => {
+          finalized = true
+        })))
+      ))
+      const fiber = yield* Policies.withDeadline(slowToStop, Duration.seconds(10), () => "timeout" as const).pipe(Effect.forkChild)
+      yield* Effect.sleep("10 millis")
+      yield* Fiber.interrupt(fiber)
+      assert.isTrue(finalized, "the operation had stopped when the interruption returned")
     }))
 
   it.live("retryAfter: the first failure counts as the schedule's first, so `times` retries in all", () =>
