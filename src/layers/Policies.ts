@@ -10,6 +10,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { isRetryable, TimeoutError } from "../domain/Errors.ts"
@@ -139,10 +140,11 @@ export const withDeadline = <A, E, E2, R>(
           clearTimeout(timer)
           resume(timedOut ? Effect.fail(onTimeout()) : exit)
         })
-        return Effect.sync(() => {
+        // Interrupted: resume once the child has stopped.
+        return Effect.suspend(() => {
           clearTimeout(timer)
           stopObserving()
-          child.interruptUnsafe(parent.id)
+          return Fiber.interrupt(child)
         })
       }))
   })

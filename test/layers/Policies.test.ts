@@ -142,6 +142,28 @@ describe("Policies.apply", () => {
       assert.isTrue(finalized, "the operation had stopped when the interruption returned")
     }))
 
+  it.live("under the live clock: an interrupted caller resumes only once the operation has stopped", () =>
+    Effect.gen(function*() {
+      let finalized = false
+      let finalizedWhenResumed: boolean | undefined
+      const slowToStop = Effect.never.pipe(Effect.onInterrupt(() =>
+        Effect.sleep("30 millis").pipe(Effect.andThen(Effect.sync(() => {
+          finalized = true
+        })))
+      ))
+      // As the worker runs a handler: interruptible inside, then records the outcome.
+      const fiber = yield* Effect.uninterruptibleMask((restore) =>
+        Effect.exit(restore(Policies.withDeadline(slowToStop, Duration.seconds(10), () => "timeout" as const))).pipe(
+          Effect.andThen(Effect.sync(() => {
+            finalizedWhenResumed = finalized
+          }))
+        )
+      ).pipe(Effect.forkChild)
+      yield* Effect.sleep("10 millis")
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(finalizedWhenResumed, true)
+    }))
+
   it.live("retryAfter: the first failure counts as the schedule's first, so `times` retries in all", () =>
     Effect.gen(function*() {
       const op = flaky(10, connectionError)
