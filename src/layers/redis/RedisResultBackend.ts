@@ -230,8 +230,12 @@ class ResultWait {
     this.onTimeout = onTimeout
   }
 
-  /** Subscribes; without `deferred`, begins (checks) once confirmed. */
+  /**
+   * Subscribes; without `deferred`, begins (checks) once confirmed, and the
+   * deadline runs from now (it also bounds the wait for the confirmation).
+   */
   listen(deferred: boolean): void {
+    if (!deferred) this.armDeadline()
     const remove = this.env.subscriber.listenUnsafe(
       this.env.keys.notify(this.id),
       () => this.onMessage(),
@@ -267,13 +271,17 @@ class ResultWait {
 
   /** Starts waiting: arms the deadline and checks (at once, or on the first message). */
   begin(checkFirst: boolean): void {
-    if (this.done) return
+    if (this.done || this.expired) return // expired: its last check decides
     this.waiting = true
-    if (this.deadlineMillis !== undefined) {
-      this.deadlineTimer = setTimeout(() => this.expire(), this.deadlineMillis)
-    }
+    this.armDeadline()
     if (checkFirst || this.woken) this.check()
     else this.arm(this.env.pollMillis)
+  }
+
+  /** Arms the deadline timer, once. */
+  armDeadline(): void {
+    if (this.deadlineMillis === undefined || this.deadlineTimer !== undefined || this.done || this.expired) return
+    this.deadlineTimer = setTimeout(() => this.expire(), this.deadlineMillis)
   }
 
   onMessage(): void {
