@@ -119,7 +119,8 @@ class Scanner {
     }
   }
   number(): void {
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.t.slice(this.i, this.i + 512))
+    NUMBER.lastIndex = this.i
+    const m = NUMBER.exec(this.t)
     if (m === null) { this.i++; this.fail("in numeric literal") }
     this.i += m[0].length
   }
@@ -171,6 +172,9 @@ class Scanner {
     }
   }
 }
+
+// A JSON number at `lastIndex` (sticky), of any length as in Go.
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
 // Go's quoteChar: strconv.Quote of the character inside single quotes.
 const goChar = (c: string): string => {

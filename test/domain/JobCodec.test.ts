@@ -291,6 +291,12 @@ describe("JsonScanner", () => {
     }
   })
 
+  it("keeps numbers of any length (Go's scanner has no limit), as payload bytes", () => {
+    const long = "1" + "2".repeat(600) + "." + "3".repeat(600) + "e+" + "4".repeat(3)
+    const r = scanObject(`{"n":${long},"m":[-${long}]}`)
+    assert.deepStrictEqual(r, { members: [{ key: "n", raw: long, kind: "number" }, { key: "m", raw: `[-${long}]`, kind: "array" }] })
+  })
+
   it("decodes escaped keys", () => {
     const r = scanObject(`{"na\\u006de":"x"}`)
     assert.isTrue("members" in r && r.members[0]?.key === "name")
