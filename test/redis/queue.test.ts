@@ -22,11 +22,11 @@ import type { JobPriority } from "../../src/domain/JobPriority.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
-import { RedisQueue } from "../../src/layers/redis/index.ts"
+import { RedisQueue, Subscriber } from "../../src/layers/redis/index.ts"
 import { Queue } from "../../src/services/Queue.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { client, cmd, connectionsNamed, eventually, keys, numsub, takeJob, ts } from "./support.ts"
+import { client, cmd, connectionsNamed, eventually, keys, numsub, silentSubscriberConnection, takeJob, ts } from "./support.ts"
 
 const all: ReadonlyArray<JobPriority> = ["high", "normal", "low"]
 const t0 = ts("2025-01-15T10:30:00Z")
@@ -121,6 +121,21 @@ describe("RedisQueue", () => {
         assert.isTrue(Option.isNone(yield* q.dequeue({ priorities: all, block: Duration.millis(60) })))
         yield* eventually("released", Effect.map(numsub(wake), (n) => n === 0))
       }).pipe(Effect.provide(client({ dequeuePollInterval: Duration.minutes(1) }))))
+
+    it.effect("block bounds a dequeue even while Redis never confirms the wake channel's subscription (a silent pub/sub connection)", () =>
+      Effect.gen(function*() {
+        const queue = RedisQueue.layer({ prefix: uniquePrefix("silent") }).pipe(
+          Layer.provide(Subscriber.layer),
+          Layer.provide(silentSubscriberConnection),
+          Layer.orDie
+        )
+        const outcome = yield* Queue.use((q) => q.dequeue({ priorities: all, block: Duration.millis(100) })).pipe(
+          Effect.provide(queue),
+          // Far beyond `block`: only a dequeue that ignores it gets here.
+          Effect.timeoutOrElse({ duration: Duration.seconds(5), orElse: () => Effect.succeed("hung" as const) })
+        )
+        assert.isTrue(Option.isOption(outcome) && Option.isNone(outcome))
+      }))
 
     it.effect("every write that makes work available publishes a wake-up: enqueue, batch, promotion, release, requeue", () =>
       Effect.gen(function*() {

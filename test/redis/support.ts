@@ -4,11 +4,12 @@
  * fixed timestamps for the PROTOCOL.md vectors.
  */
 import { execFile } from "node:child_process"
+import { createServer, type Socket } from "node:net"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { Redis } from "ioredis"
+import { Redis } from "ioredis"
 import type { Job } from "../../src/domain/Job.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
@@ -107,3 +108,36 @@ export const audit = (prefix: string) =>
         resume(Effect.succeed({ code, output: stdout + stderr }))
       })
     }))
+
+/**
+ * The command connection of the file's redis-server, except that the
+ * connections it duplicates (the subscriber's) reach a TCP peer that accepts
+ * and never answers: they never become ready and report no error.
+ */
+export const silentSubscriberConnection: Layer.Layer<RedisConnection.RedisConnection, never, RedisServer> = Layer.effect(
+  RedisConnection.RedisConnection,
+  Effect.gen(function*() {
+    const sockets = new Set<Socket>()
+    const silent = createServer((socket) => {
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+    })
+    yield* Effect.acquireRelease(
+      Effect.promise(() => new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve))),
+      () =>
+        Effect.promise(() =>
+          new Promise<void>((resolve) => {
+            for (const socket of sockets) socket.destroy()
+            silent.close(() => resolve())
+          })
+        )
+    )
+    const port = (silent.address() as { readonly port: number }).port
+    const server = yield* RedisServer
+    const connection = yield* Effect.orDie(RedisConnection.make({ url: server.url }))
+    return RedisConnection.RedisConnection.of({
+      ...connection,
+      duplicateUnsafe: () => new Redis({ host: "127.0.0.1", port, lazyConnect: true })
+    })
+  })
+)

@@ -6,7 +6,6 @@
  * The slow fallback re-check is set to a minute here, so a wait that ends
  * did so because of a check or a notification, not the safety net.
  */
-import { createServer, type Socket } from "node:net"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -19,12 +18,10 @@ import { Queue as QueueService } from "../../src/services/Queue.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import * as Layer from "effect/Layer"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
-import * as RedisConnection from "../../src/layers/redis/RedisConnection.ts"
 import * as RedisResultBackend from "../../src/layers/redis/RedisResultBackend.ts"
 import * as Subscriber from "../../src/layers/redis/Subscriber.ts"
-import { Redis } from "ioredis"
 import { RedisServer, startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { client, cmd, connectionsNamed, eventually, keys, numsub, ts } from "./support.ts"
+import { client, cmd, connectionsNamed, eventually, keys, numsub, silentSubscriberConnection, ts } from "./support.ts"
 
 const noFallback = { waitPollInterval: Duration.minutes(1) }
 const at = ts("2025-01-15T10:30:09Z")
@@ -193,32 +190,9 @@ describe("ResultBackend.wait on Redis", () => {
 
     it.effect("timeout: bounds the wait even while Redis never confirms the subscription (a silent pub/sub connection)", () =>
       Effect.gen(function*() {
-        // A TCP peer that accepts and never answers: the subscriber connection never becomes ready and reports no error.
-        const sockets = new Set<Socket>()
-        const silent = createServer((socket) => {
-          sockets.add(socket)
-          socket.on("close", () => sockets.delete(socket))
-        })
-        yield* Effect.acquireRelease(
-          Effect.promise(() => new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve))),
-          () => Effect.promise(() => new Promise<void>((resolve) => {
-            for (const socket of sockets) socket.destroy()
-            silent.close(() => resolve())
-          }))
-        )
-        const port = (silent.address() as { readonly port: number }).port
-        const server = yield* RedisServer
-        const silentSubscriber = Layer.effect(
-          RedisConnection.RedisConnection,
-          Effect.map(RedisConnection.make({ url: server.url }), (c) =>
-            RedisConnection.RedisConnection.of({
-              ...c,
-              duplicateUnsafe: () => new Redis({ host: "127.0.0.1", port, lazyConnect: true })
-            }))
-        )
         const backend = RedisResultBackend.layer({ prefix: uniquePrefix("silent"), ...noFallback }).pipe(
           Layer.provide(Subscriber.layer),
-          Layer.provide(silentSubscriber),
+          Layer.provide(silentSubscriberConnection),
           Layer.orDie
         )
         const outcome = yield* Effect.flip(ResultBackend.use((rb) => rb.wait("unconfirmed", Duration.millis(100)))).pipe(
@@ -227,7 +201,7 @@ describe("ResultBackend.wait on Redis", () => {
           Effect.timeoutOrElse({ duration: Duration.seconds(5), orElse: () => Effect.succeed({ _tag: "Hung" as const }) })
         )
         assert.strictEqual(outcome._tag, "TimeoutError")
-      }).pipe(Effect.scoped))
+      }))
 
     it.effect("at the deadline one last check decides, as Go's: a result whose notification was lost is still returned", () =>
       Effect.gen(function*() {

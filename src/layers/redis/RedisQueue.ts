@@ -194,8 +194,11 @@ export const make = Effect.fnUntraced(function*(options: RedisQueueOptions = {})
       if (first.length > 0 || !(blockMillis > 0)) return first
       return yield* Effect.scoped(Effect.gen(function*() {
         const signal = WakeSignal.make()
-        // Listen first, then re-check: a job pushed in between wakes us.
-        yield* subscriber.listen(wakeChannel, signal.notify)
+        // Listen first, then re-check: a job pushed in between wakes us. The
+        // wait for Redis's confirmation is part of the wait for work:
+        // interruptible, and bounded by `block` (then one last look below).
+        const left = Math.max(0, deadline - (yield* nowMillis))
+        yield* Effect.interruptible(Effect.timeoutOption(subscriber.listen(wakeChannel, signal.notify), left))
         while (true) {
           const next = yield* dequeueOnce(queues, options.lease, max)
           if (next.length > 0) return next
