@@ -203,6 +203,18 @@ describe("ResultBackend.wait on Redis", () => {
         assert.strictEqual(outcome._tag, "TimeoutError")
       }))
 
+    it.effect("an infinite fallback interval means no fallback re-checks (not a timer that fires every millisecond)", () =>
+      Effect.gen(function*() {
+        let checks = 0
+        const counted = client({
+          waitPollInterval: Duration.infinity,
+          testHooks: { afterCheck: () => Effect.sync(() => void checks++) }
+        })
+        const error = yield* Effect.flip(ResultBackend.use((rb) => rb.wait("quiet", Duration.millis(300)))).pipe(Effect.provide(counted))
+        assert.strictEqual(error._tag, "TimeoutError")
+        assert.strictEqual(checks, 2) // the first check and the last one at the deadline
+      }))
+
     it.effect("at the deadline one last check decides, as Go's: a result whose notification was lost is still returned", () =>
       Effect.gen(function*() {
         const rb = yield* ResultBackend

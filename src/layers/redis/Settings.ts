@@ -66,10 +66,16 @@ export const make = (options: SettingsOptions = {}): Settings => {
     successTtlSeconds: wholeSeconds(options.successTtl ?? Duration.hours(1)),
     failureTtlSeconds: wholeSeconds(options.failureTtl ?? Duration.hours(24)),
     batchChunkSize: Math.max(1, Math.floor(options.batchChunkSize ?? 500)),
-    waitPollMillis: Math.max(1, Duration.toMillis(options.waitPollInterval ?? Duration.seconds(5))),
-    dequeuePollMillis: Math.max(1, Duration.toMillis(options.dequeuePollInterval ?? Duration.millis(25)))
+    waitPollMillis: timerMillis(options.waitPollInterval ?? Duration.seconds(5)),
+    dequeuePollMillis: timerMillis(options.dequeuePollInterval ?? Duration.millis(25))
   }
 }
+
+/**
+ * A poll interval for `setTimeout`: at least 1 ms and at most 2^31-1 ms
+ * (Node fires a longer, or infinite, delay after 1 ms).
+ */
+const timerMillis = (d: Duration.Input): number => Math.min(2 ** 31 - 1, Math.max(1, Duration.toMillis(d)))
 
 /**
  * A TTL in whole seconds for `EXPIRE`: rounded up, never below 1 (an
