@@ -79,9 +79,14 @@ const timerMillis = (d: Duration.Input): number => Math.min(2 ** 31 - 1, Math.ma
 
 /**
  * A TTL in whole seconds for `EXPIRE`: rounded up, never below 1 (an
- * `EXPIRE 0` would delete the key at once).
+ * `EXPIRE 0` would delete the key at once), and an infinite one capped at
+ * 2^31-1 s (Redis rejects `EXPIRE Infinity`).
  *
  * @category conversions
  * @since 0.1.0
  */
-export const wholeSeconds = (d: Duration.Input): number => Math.max(1, Math.ceil(Duration.toMillis(d) / 1000))
+export const wholeSeconds = (d: Duration.Input): number =>
+  Math.min(maxTtlSeconds, Math.max(1, Math.ceil(Duration.toMillis(d) / 1000)))
+
+// EXPIRE takes a finite integer: an infinite TTL is the longest one (68 years).
+const maxTtlSeconds = 2 ** 31 - 1
