@@ -40,7 +40,7 @@ export interface Shared {
 export const atomically = <A>(shared: Shared, f: (now: number) => A): Effect.Effect<A> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     Effect.sync(() => {
-      shared.store.now = now
+      shared.store.tick(now)
       return f(now)
     }))
 

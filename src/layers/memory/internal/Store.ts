@@ -40,6 +40,27 @@ export class Store {
   private readonly channels = new Map<string, Set<(message: string) => void>>()
   private readonly watchers = new Map<string, Set<() => void>>()
   private activeWatches = 0
+  private opsSinceSweep = 0
+
+  /**
+   * Sets the time for the next operation, and now and then drops every
+   * expired key (as Redis's active expiry does), so a long-running process
+   * does not keep finished jobs and results forever. A sweep runs once per
+   * max(1000, keys) operations: amortized O(1) per operation.
+   */
+  tick(now: number): void {
+    this.now = now
+    if (++this.opsSinceSweep < Math.max(1000, this.data.size)) return
+    this.opsSinceSweep = 0
+    for (const [key, e] of this.data) {
+      if (e.expiresAt !== undefined && now > e.expiresAt) this.data.delete(key)
+    }
+  }
+
+  /** Entries held, expired ones not yet dropped included (for tests of expiry). */
+  get size(): number {
+    return this.data.size
+  }
 
   // --- keys -----------------------------------------------------------------
 
