@@ -49,6 +49,7 @@ import type * as Handlers from "./Handlers.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
 import * as Scheduler from "./Scheduler.ts"
+import { surviving } from "./Survive.ts"
 
 /**
  * Worker options. Only `handlers` is required.
@@ -228,7 +229,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
     const takeJobs = (slots: number) =>
       Effect.gen(function*() {
         const deliveries = yield* queue.dequeueMany({ ...config.dequeue, max: slots }).pipe(
-          Effect.catch((error: ConnectionError) => Effect.as(Effect.logWarning("dequeue failed; retrying", error), undefined))
+          surviving("dequeue failed; retrying", undefined)
         )
         const got = deliveries?.length ?? 0
         if (got < slots) yield* Semaphore.release(permits, slots - got)
