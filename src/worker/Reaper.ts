@@ -20,7 +20,7 @@ import type { ConnectionError } from "../domain/Errors.ts"
 import type { JobId } from "../domain/JobId.ts"
 import { Queue } from "../services/Queue.ts"
 import * as Metrics from "./Metrics.ts"
-import { surviving } from "./Survive.ts"
+import { every } from "./Survive.ts"
 
 /**
  * Reaper options.
@@ -77,12 +77,7 @@ export const reapOnce = (options?: Options): Effect.Effect<ReadonlyArray<JobId>,
  */
 export const run = (options?: Options): Effect.Effect<never, never, Queue> => {
   const interval = Duration.fromInputUnsafe(options?.interval ?? defaultInterval)
-  return reapOnce(options).pipe(
-    surviving("lease reaper pass failed", undefined),
-    Effect.andThen(Effect.sleep(interval)),
-    Effect.forever,
-    Effect.annotateLogs({ module: "bananas/Reaper" })
-  )
+  return every(reapOnce(options), { interval, failure: "lease reaper pass failed", module: "bananas/Reaper" })
 }
 
 /**

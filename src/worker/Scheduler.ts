@@ -19,7 +19,7 @@ import type { ConnectionError } from "../domain/Errors.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import { Queue } from "../services/Queue.ts"
 import * as Metrics from "./Metrics.ts"
-import { surviving } from "./Survive.ts"
+import { every } from "./Survive.ts"
 
 /**
  * Scheduler options.
@@ -66,12 +66,7 @@ export const promoteOnce: Effect.Effect<number, ConnectionError, Queue> = Effect
  */
 export const run = (options?: Options): Effect.Effect<never, never, Queue> => {
   const interval = Duration.fromInputUnsafe(options?.interval ?? defaultInterval)
-  return promoteOnce.pipe(
-    surviving("scheduled-job promotion failed", undefined),
-    Effect.andThen(Effect.sleep(interval)),
-    Effect.forever,
-    Effect.annotateLogs({ module: "bananas/Scheduler" })
-  )
+  return every(promoteOnce, { interval, failure: "scheduled-job promotion failed", module: "bananas/Scheduler" })
 }
 
 /**

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
 /**
@@ -22,3 +23,21 @@ export const surviving = <B>(message: string, orElse: B) =>
     Cause.hasInterruptsOnly(cause)
       ? Effect.interrupt
       : Effect.as(Effect.logWarning(message, cause), orElse))
+
+/**
+ * Runs `pass` every `interval`, forever (until interrupted), each pass
+ * `surviving`; logs are annotated with `module`.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const every = <A, E, R>(
+  pass: Effect.Effect<A, E, R>,
+  options: { readonly interval: Duration.Input; readonly failure: string; readonly module: string }
+): Effect.Effect<never, never, R> =>
+  pass.pipe(
+    surviving(options.failure, undefined),
+    Effect.andThen(Effect.sleep(options.interval)),
+    Effect.forever,
+    Effect.annotateLogs({ module: options.module })
+  )
