@@ -18,7 +18,6 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Scope from "effect/Scope"
 import { Redis, type RedisOptions } from "ioredis"
 import { ConnectionError } from "../../domain/Errors.ts"
 
@@ -52,11 +51,6 @@ export class RedisConnection extends Context.Service<RedisConnection, {
   readonly client: Redis
   /** Runs a command (or several) on the client; a rejection becomes a `ConnectionError` for `operation`. */
   readonly use: <A>(operation: string, f: (client: Redis) => Promise<A>) => Effect.Effect<A, ConnectionError>
-  /** Opens another connection with the same settings (name suffixed), closed with the scope. */
-  readonly duplicate: (options: {
-    readonly nameSuffix: string
-    readonly redis?: RedisOptions | undefined
-  }) => Effect.Effect<Redis, ConnectionError, Scope.Scope>
   /** Creates (without connecting) another connection with the same settings; the caller closes it. */
   readonly duplicateUnsafe: (options: {
     readonly nameSuffix: string
@@ -129,13 +123,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   const duplicateUnsafe = (o: { readonly nameSuffix: string; readonly redis?: RedisOptions | undefined }) =>
     create(o.nameSuffix, o.redis)
 
-  const duplicate = (o: { readonly nameSuffix: string; readonly redis?: RedisOptions | undefined }) =>
-    Effect.acquireRelease(
-      Effect.sync(() => duplicateUnsafe(o)).pipe(Effect.tap((c) => connect(`connect${o.nameSuffix}`, c))),
-      quit
-    )
-
-  return RedisConnection.of({ client, use, duplicate, duplicateUnsafe })
+  return RedisConnection.of({ client, use, duplicateUnsafe })
 })
 
 /**
