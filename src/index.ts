@@ -1,16 +1,17 @@
 /**
  * @bananas/effect — the Effect-native TypeScript SDK for the Bananas task
- * queue: domain models and Go-compatible codecs, the Queue / ResultBackend /
- * TaskApi services, and their Redis and in-memory layers.
+ * queue: domain models and Go-compatible codecs, the protocol core, the
+ * TaskApi / JobQueue / QueueAdmin / ResultBackend services, their Redis and
+ * in-memory layers, and the `Tasks` helpers programs call.
  *
  * The worker runtime is exported from `@bananas/effect/worker`.
  *
  * @since 0.1.0
  */
 
-/** Tagged errors (ConnectionError, JobNotFoundError, JobFailedError, TimeoutError, SerializationError, ValidationError). */
+/** Tagged errors (ConnectionError, StorageError, JobNotFoundError, JobFailedError, JobConflictError, LeaseLostError, TimeoutError, SerializationError, ValidationError). */
 export * from "./domain/Errors.ts"
-/** The job model and Go's defaults (`make`, `defaultMaxRetries`, backoff). */
+/** The job model, its schemas and Go's constructor. */
 export * as Job from "./domain/Job.ts"
 /** Job JSON codec, byte-compatible with Go. */
 export * as JobCodec from "./domain/JobCodec.ts"
@@ -18,43 +19,66 @@ export * as JobCodec from "./domain/JobCodec.ts"
 export * as JobDefinition from "./domain/JobDefinition.ts"
 /** Job ids. */
 export * as JobId from "./domain/JobId.ts"
+/** Listing filters and pages. */
+export * as JobPage from "./domain/JobPage.ts"
 /** Priorities. */
 export * as JobPriority from "./domain/JobPriority.ts"
 /** Results and their hash / Go JSON forms. */
 export * as JobResult from "./domain/JobResult.ts"
 /** Statuses. */
 export * as JobStatus from "./domain/JobStatus.ts"
-/** The Redis key layout. */
-export * as Keys from "./domain/Keys.ts"
+/** Queue depths. */
+export * as QueueStats from "./domain/QueueStats.ts"
 /** Raw JSON carried byte for byte. */
 export * as RawJson from "./domain/RawJson.ts"
-/** Validation of submissions. */
+/** Submissions: the request, the receipt, validation. */
 export * as Submission from "./domain/Submission.ts"
 /** Go-compatible nanosecond timestamps. */
 export * as Timestamp from "./domain/Timestamp.ts"
 
-/** The storage-level queue service. */
-export * from "./services/Queue.ts"
+/** The Redis key layout. */
+export * as Keys from "./protocol/Keys.ts"
+/** Plans: what one atomic state change does. */
+export * as Plan from "./protocol/Plan.ts"
+/** The dequeue step. */
+export * as Take from "./protocol/Take.ts"
+/** Every job transition, decided once. */
+export * as Transitions from "./protocol/Transitions.ts"
+/** Recovery transitions: reaping, promotion. */
+export * as RecoveryTransitions from "./protocol/RecoveryTransitions.ts"
+/** Management transitions: cancel, requeue, purge. */
+export * as AdminTransitions from "./protocol/AdminTransitions.ts"
+/** Result transitions, and when a result is final. */
+export * as ResultTransitions from "./protocol/ResultTransitions.ts"
+/** Wire constants: TTLs, error texts, the retry rule, backoff. */
+export * as Wire from "./protocol/Wire.ts"
+
+/** The storage-level queue service (worker hot path). */
+export * from "./services/JobQueue.ts"
+/** The admin service. */
+export * from "./services/QueueAdmin.ts"
 /** The result backend service. */
 export * from "./services/ResultBackend.ts"
-/** The user-facing Task API service. */
+/** The Task API service (what crosses a wire). */
 export * from "./services/TaskApi.ts"
+/** The helpers programs call over TaskApi: submit, call, waitForResult, ... */
+export * as Tasks from "./Tasks.ts"
 
-/** The TaskApi over Queue + ResultBackend. */
+/** The TaskApi over the queue services. */
 export * as DirectTaskApi from "./layers/DirectTaskApi.ts"
 /** Retry and timeout policies. */
 export * as Policies from "./layers/Policies.ts"
 
 /** Whole-client layers: `layerRedis(options)` and `layerMemory(options)`. */
 export * as Bananas from "./Bananas.ts"
-/** The Redis backend (Queue + ResultBackend + connection). */
+/** The Redis backend. */
 export * as BananasRedis from "./layers/redis/BananasRedis.ts"
+/** The port between the Redis layers and a driver. */
+export * as RedisPort from "./layers/redis/RedisPort.ts"
 /** The in-memory backend. */
 export * as BananasMemory from "./layers/memory/BananasMemory.ts"
 /** Raw access to the in-memory keyspace (tests, inspection). */
 export * as MemoryStore from "./layers/memory/MemoryStore.ts"
-/** The ioredis connection service. */
-export * as RedisConnection from "./layers/redis/RedisConnection.ts"
 /** The Promise facade for code that does not use Effect. */
 export {
   Client,

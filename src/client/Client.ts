@@ -43,11 +43,14 @@ import type { JobResult, ResultStatus } from "../domain/JobResult.ts"
 import type { JobStatus } from "../domain/JobStatus.ts"
 import * as RawJson from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import type { QueueStats } from "../domain/QueueStats.ts"
 import * as DirectTaskApi from "../layers/DirectTaskApi.ts"
 import * as BananasRedis from "../layers/redis/BananasRedis.ts"
-import type { Queue, QueueStats } from "../services/Queue.ts"
+import type { JobQueue } from "../services/JobQueue.ts"
+import type { QueueAdmin } from "../services/QueueAdmin.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
-import { TaskApi, type SubmitOptions } from "../services/TaskApi.ts"
+import type { TaskApi } from "../services/TaskApi.ts"
+import * as Tasks from "../Tasks.ts"
 
 /**
  * Options of a client.
@@ -73,7 +76,7 @@ export interface ClientOptions {
    * (an in-process worker, for instance); it is built once and released by
    * `close()`. `redisUrl`, the TTLs and `keyPrefix` are ignored.
    */
-  readonly layer?: Layer.Layer<Queue | ResultBackend, unknown> | undefined
+  readonly layer?: Layer.Layer<JobQueue | QueueAdmin | ResultBackend, unknown> | undefined
 }
 
 /**
@@ -111,7 +114,7 @@ export interface SubmitScheduledJobOptions extends SubmitJobOptions {
  * @since 0.1.0
  */
 export interface SubmitAndWaitOptions extends SubmitJobOptions {
-  /** How long to wait, in milliseconds (default 5 minutes). */
+  /** How long to wait, in milliseconds (default 30 seconds, as for Effect users: the TimeoutPolicy's `wait`). */
   readonly timeout?: number | undefined
 }
 
@@ -203,7 +206,7 @@ export class Client {
     const o = typeof nameOrOptions === "object" && nameOrOptions !== null
       ? nameOrOptions
       : { name: nameOrOptions, payload, priority, description }
-    return this.#run("submitJob", TaskApi.use((api) => api.submit(o.name, o.payload, submitOptions(o))))
+    return this.#run("submitJob", Effect.map(Tasks.submit(o.name, o.payload, submitOptions(o)), (s) => s.id))
   }
 
   /**
@@ -235,7 +238,7 @@ export class Client {
       : { name: nameOrOptions, payload, priority, description, scheduledFor: scheduledFor as Date }
     return this.#run(
       "submitJobScheduled",
-      TaskApi.use((api) => api.submitScheduled(o.name, o.payload, o.scheduledFor, submitOptions(o)))
+      Effect.map(Tasks.submitScheduled(o.name, o.payload, o.scheduledFor, submitOptions(o)), (s) => s.id)
     )
   }
 
@@ -247,7 +250,7 @@ export class Client {
   getJob(jobId: string): Promise<ClientJob | null> {
     return this.#run(
       "getJob",
-      TaskApi.use((api) => api.getJob(jobId)).pipe(
+      Tasks.getJob(jobId).pipe(
         Effect.flatMap(toClientJob),
         Effect.catchTag("JobNotFoundError", () => Effect.succeed(null))
       )
@@ -262,14 +265,14 @@ export class Client {
   getResult(jobId: string): Promise<ClientJobResult | null> {
     return this.#run(
       "getResult",
-      TaskApi.use((api) => api.getResult(jobId)).pipe(
+      Tasks.getResult(jobId).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.succeed(null), onSome: toClientResult }))
       )
     )
   }
 
   /**
-   * Submits a job and waits for its final outcome (default 5 minutes):
+   * Submits a job and waits for its final outcome (default 30 seconds):
    * resolves with the completed result, rejects with `JobFailedError` when
    * the job failed for good, or `TimeoutError`.
    *
@@ -284,9 +287,8 @@ export class Client {
     return this.#run(
       "submitAndWait",
       Effect.gen(function*() {
-        const timeout = yield* millis("timeout", o.timeout ?? defaultWaitMillis)
-        const api = yield* TaskApi
-        return yield* toClientResult(yield* api.submitAndWait(o.name, o.payload, { ...submitOptions(o), timeout }))
+        const timeout = o.timeout === undefined ? undefined : yield* millis("timeout", o.timeout)
+        return yield* toClientResult(yield* Tasks.submitAndWait(o.name, o.payload, { ...submitOptions(o), timeout }))
       })
     )
   }
@@ -297,7 +299,7 @@ export class Client {
    * @since 0.1.0
    */
   stats(): Promise<QueueStats> {
-    return this.#run("stats", TaskApi.use((api) => api.stats()))
+    return this.#run("stats", Tasks.stats())
   }
 
   /**
@@ -307,7 +309,13 @@ export class Client {
    * @since 0.1.0
    */
   cancel(jobId: string): Promise<boolean> {
-    return this.#run("cancel", TaskApi.use((api) => api.cancel(jobId)))
+    return this.#run(
+      "cancel",
+      Tasks.cancel(jobId).pipe(
+        Effect.as(true),
+        Effect.catchTag(["JobConflictError", "JobNotFoundError"], () => Effect.succeed(false))
+      )
+    )
   }
 
   /**
@@ -348,8 +356,6 @@ export class Client {
 
 // Internal
 
-const defaultWaitMillis = 5 * 60 * 1000
-
 const closedError = (operation: string) => new ConnectionError({ operation, message: "the Bananas client is closed" })
 
 const rejection = (operation: string, cause: Cause.Cause<unknown>, closed: boolean): unknown => {
@@ -364,7 +370,7 @@ const millis = (field: string, value: number) =>
     ? Effect.succeed(Duration.millis(value))
     : Effect.fail(new ValidationError({ field, message: `${field} must be a positive number of milliseconds, got ${String(value)}` }))
 
-const submitOptions = (o: SubmitJobOptions): SubmitOptions => ({
+const submitOptions = (o: SubmitJobOptions): Tasks.SubmitOptions => ({
   priority: o.priority,
   description: o.description,
   routingKey: o.routingKey,

@@ -4,7 +4,7 @@
  * scheduled job, a job that fails once and then succeeds, and an RPC call,
  * printing progress and a final summary.
  *
- * The program only uses the `TaskApi` and `Queue` services: it runs
+ * The program only uses the `Tasks` helpers (over `TaskApi`) and the worker (over `JobQueue`): it runs
  * unchanged on the in-memory backend or on Redis (see `main.ts`); only the
  * provided layer differs.
  *
@@ -19,8 +19,9 @@ import type * as Scope from "effect/Scope"
 import * as JobDefinition from "../domain/JobDefinition.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
-import type { Queue } from "../services/Queue.ts"
-import { TaskApi } from "../services/TaskApi.ts"
+import type { JobQueue } from "../services/JobQueue.ts"
+import type { TaskApi } from "../services/TaskApi.ts"
+import * as Tasks from "../Tasks.ts"
 import { JobError } from "../worker/Failure.ts"
 import * as Handlers from "../worker/Handlers.ts"
 import * as Metrics from "../worker/Metrics.ts"
@@ -100,14 +101,13 @@ export interface Summary {
 }
 
 /**
- * The demo program, on whichever `TaskApi` and `Queue` are provided.
+ * The demo program, on whichever `TaskApi` and `JobQueue` are provided.
  *
  * @category programs
  * @since 0.1.0
  */
-export const program = (backend: string): Effect.Effect<Summary, unknown, TaskApi | Queue | Scope.Scope> =>
+export const program = (backend: string): Effect.Effect<Summary, unknown, TaskApi | JobQueue | Scope.Scope> =>
   Effect.gen(function*() {
-    const api = yield* TaskApi
     const startedAt = yield* Clock.currentTimeMillis
     const elapsed = Effect.map(Clock.currentTimeMillis, (now) => `${((now - startedAt) / 1000).toFixed(2)}s`)
     const say = (line: string) => Effect.flatMap(elapsed, (t) => Console.log(`[${t.padStart(6)}] ${line}`))
@@ -119,7 +119,7 @@ export const program = (backend: string): Effect.Effect<Summary, unknown, TaskAp
     const priorities: ReadonlyArray<JobPriority> = ["low", "normal", "high", "low", "high", "normal"]
     const resizes: Array<{ readonly id: JobId; readonly priority: JobPriority }> = []
     for (const [i, priority] of priorities.entries()) {
-      const id = yield* api.submitTyped(ResizeImage, { url: `https://example.com/photo-${i + 1}.jpg`, width: 320 * (i + 1) }, { priority })
+      const { id } = yield* Tasks.submitTyped(ResizeImage, { url: `https://example.com/photo-${i + 1}.jpg`, width: 320 * (i + 1) }, { priority })
       resizes.push({ id, priority })
     }
     yield* say(`client: submitted ${resizes.length} resize_image jobs, priorities ${priorities.join(", ")}`)
@@ -153,11 +153,11 @@ export const program = (backend: string): Effect.Effect<Summary, unknown, TaskAp
     yield* say("worker: started (concurrency 2, priorities high > normal > low)")
 
     // 3. A scheduled job, a flaky job, and an RPC call.
-    const report = yield* api.submitScheduled(DailyReport.name, { day: "2025-01-15" }, Duration.seconds(1))
+    const { id: report } = yield* Tasks.submitTyped(DailyReport, { day: "2025-01-15" }, { at: Duration.seconds(1) })
     yield* say("client: scheduled daily_report to run in 1 s")
-    const charge = yield* api.submitTyped(ChargeCard, { order: "A-1001", cents: 4200 })
+    const { id: charge } = yield* Tasks.submitTyped(ChargeCard, { order: "A-1001", cents: 4200 })
     yield* say("client: submitted charge_card (max_retries 2)")
-    const { greeting } = yield* api.call(Greet, { name: "Ada" }, { timeout: "10 seconds" })
+    const { greeting } = yield* Tasks.call(Greet, { name: "Ada" }, { timeout: "10 seconds" })
     yield* say(`client: RPC call greet -> ${JSON.stringify(greeting)}`)
 
     // 4. Wait for every final result.
@@ -166,7 +166,7 @@ export const program = (backend: string): Effect.Effect<Summary, unknown, TaskAp
       label: "charge_card"
     }]
     const results = yield* Effect.forEach(waited, ({ id, label }) =>
-      api.waitForResult(id, { timeout: "20 seconds" }).pipe(
+      Tasks.waitForResult(id, { timeout: "20 seconds" }).pipe(
         Effect.tap((result) =>
           say(`client: ${label} ${result.status}${result.result === undefined ? "" : ` -> ${result.result}`}`)
         )

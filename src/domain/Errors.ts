@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 
 /**
@@ -82,6 +83,23 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
 }
 
 /**
+ * The `TimeoutError` for an operation (or a wait for job `jobId`) that did
+ * not finish within `deadline`.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const timedOut = (operation: string, deadline: Duration.Duration, jobId?: string): TimeoutError =>
+  new TimeoutError({
+    operation,
+    timeoutMillis: Duration.toMillis(deadline),
+    jobId,
+    message: jobId === undefined
+      ? `${operation} did not finish within ${Duration.format(deadline)}`
+      : `${operation}: no final result for job ${jobId} within ${Duration.format(deadline)}`
+  })
+
+/**
  * Data could not be encoded to, or decoded from, the wire format: a payload
  * that is not JSON-serializable, or corrupted data read from Redis (`key`
  * names where it was read).
@@ -120,6 +138,120 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
 }
 
 /**
+ * The kinds of command error a storage backend can report.
+ *
+ * - `OutOfMemory`: Redis is over `maxmemory` and refused a write (retryable:
+ *   memory frees as results and finished jobs expire).
+ * - `WrongType`: a key of the layout holds another type (not retryable: the
+ *   key must be repaired; `key` names it). Nothing was written.
+ * - `ReadOnly`: the write reached a read-only replica, e.g. during a
+ *   failover (retryable).
+ * - `Busy`, `Loading`, `ClusterDown`: the server cannot serve right now
+ *   (retryable).
+ * - `Aborted`: a transaction was discarded (not retryable).
+ * - `Script`: a Lua script failed (a bug; not retryable).
+ * - `Auth`: authentication failed (configuration; not retryable).
+ * - `Other`: any other command error (not retryable).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export const StorageErrorReason = Schema.Literals([
+  "OutOfMemory",
+  "WrongType",
+  "ReadOnly",
+  "Busy",
+  "Loading",
+  "ClusterDown",
+  "Aborted",
+  "Script",
+  "Auth",
+  "Other"
+])
+
+/**
+ * The kind of a `StorageError`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type StorageErrorReason = typeof StorageErrorReason.Type
+
+/**
+ * The storage (Redis) was reached but refused or failed a command: out of
+ * memory, a wrong-typed key, a read-only replica, ... (`reason`). Whether a
+ * retry may help depends on the reason (`isRetryable`).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
+  /** The operation that failed (e.g. `submit`, `complete`). */
+  operation: Schema.String,
+  /** What kind of failure it was. */
+  reason: StorageErrorReason,
+  /** The key involved, when known (always for `WrongType`). */
+  key: Schema.optional(Schema.String),
+  /** What happened, for a person. */
+  message: Schema.String,
+  /** The underlying error. */
+  cause: Schema.optional(Schema.Defect())
+}) {
+  /** Out of memory, read-only, busy, loading and cluster-down may heal; the others need a person. */
+  get isRetryable(): boolean {
+    return retryableReasons.has(this.reason)
+  }
+}
+
+/**
+ * A worker tried to record the outcome of a job it no longer holds: its
+ * lease was recovered (the worker looked dead) and the job handed to
+ * another worker, or it was cancelled or requeued meanwhile. Nothing was
+ * written; the current holder's outcome stands.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class LeaseLostError extends Schema.TaggedError<LeaseLostError>()("LeaseLostError", {
+  /** The job. */
+  jobId: Schema.String,
+  /** The operation that was refused (`complete`, `fail`, ...). */
+  operation: Schema.String,
+  /** What happened, for a person. */
+  message: Schema.String
+}) {
+  /** Not retryable: the job belongs to someone else now. */
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * The job exists but is in a state that does not allow the operation:
+ * cancelling a job that is running or finished, requeueing one that is not
+ * dead-lettered, or submitting an id that exists when the caller asked for
+ * a unique id.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class JobConflictError extends Schema.TaggedError<JobConflictError>()("JobConflictError", {
+  /** The job. */
+  jobId: Schema.String,
+  /** The job's status when the operation was refused (`""` for Go's cron jobs). */
+  status: Schema.String,
+  /** The operation refused (`cancel`, `requeue`, `submit`). */
+  operation: Schema.String,
+  /** What happened, for a person. */
+  message: Schema.String
+}) {
+  /** Not retryable: the state has to change first. */
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
  * Every error of the SDK.
  *
  * @category errors
@@ -127,11 +259,16 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
  */
 export type BananasError =
   | ConnectionError
+  | StorageError
   | JobNotFoundError
   | JobFailedError
+  | JobConflictError
+  | LeaseLostError
   | TimeoutError
   | SerializationError
   | ValidationError
+
+const retryableReasons: ReadonlySet<StorageErrorReason> = new Set(["OutOfMemory", "ReadOnly", "Busy", "Loading", "ClusterDown"])
 
 /**
  * True for errors that a retry may heal (see each error's `isRetryable`).

@@ -4,13 +4,57 @@
  * Fields mirror Go's `models.Job`. Optional text fields are absent when
  * empty (Go's `omitempty`); `payload` is the raw JSON text, never re-encoded.
  *
+ * Two schemas: `Job` (the value; its JSON form has timestamps as RFC 3339
+ * text and the payload as its exact JSON text in a string) and `JobJson`
+ * (the string Go writes at `job:{id}`, decoded and encoded by `JobCodec`).
+ *
  * @since 0.1.0
  */
-import type { JobId } from "./JobId.ts"
-import type { JobPriority } from "./JobPriority.ts"
-import type { JobStatus } from "./JobStatus.ts"
-import type { RawJson } from "./RawJson.ts"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as JobCodec from "./JobCodec.ts"
+import { JobPriority } from "./JobPriority.ts"
+import { JobStatus } from "./JobStatus.ts"
+import { RawJson } from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
+
+/**
+ * The schema of a job.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const Job = Schema.Struct({
+  /** The job id (a UUID for jobs submitted here; `""` for Go's cron jobs). */
+  id: Schema.String,
+  /** The job name: which handler runs it. */
+  name: Schema.String,
+  /** A free-text description; absent when empty. */
+  description: Schema.optional(Schema.String),
+  /** The payload's exact JSON text. */
+  payload: RawJson,
+  /** The status; `""` only for jobs built by Go's cron scheduler. */
+  status: Schema.Union([JobStatus, Schema.Literal("")]),
+  /** Which queue list it goes to. */
+  priority: JobPriority,
+  /** When it was created (Go: `NewJob`), in the writer's offset. */
+  createdAt: Timestamp.FromString,
+  /** When it last changed state. */
+  updatedAt: Timestamp.FromString,
+  /** When a scheduled job (or a retry) is due; absent otherwise. */
+  scheduledFor: Schema.optional(Timestamp.FromString),
+  /** Failed runs so far. */
+  attempts: Schema.Int,
+  /** Runs allowed in all (Go's `max_retries`): a failure is retried while attempts + 1 < maxRetries. */
+  maxRetries: Schema.Int,
+  /** The last failure's message; absent when none. */
+  error: Schema.optional(Schema.String),
+  /** Route-Go's routing key; written last, and only when present. */
+  routingKey: Schema.optional(Schema.String)
+})
 
 /**
  * A job.
@@ -18,31 +62,24 @@ import * as Timestamp from "./Timestamp.ts"
  * @category models
  * @since 0.1.0
  */
-export interface Job {
-  readonly id: JobId
-  readonly name: string
-  readonly description?: string | undefined
-  readonly payload: RawJson
-  /** `""` only for jobs built by Go's cron scheduler. */
-  readonly status: JobStatus | ""
-  readonly priority: JobPriority
-  readonly createdAt: Timestamp.Timestamp
-  readonly updatedAt: Timestamp.Timestamp
-  readonly scheduledFor?: Timestamp.Timestamp | undefined
-  readonly attempts: number
-  readonly maxRetries: number
-  readonly error?: string | undefined
-  /** Route-Go's routing key; written last, and only when present. */
-  readonly routingKey?: string | undefined
-}
+export interface Job extends Schema.Schema.Type<typeof Job> {}
 
 /**
- * The retry budget of a new job when none is given (Go's `NewJob`).
+ * The schema of Go's job JSON text (what `job:{id}` holds): field order,
+ * omitempty and the payload bytes exactly as Go writes them.
  *
- * @category constants
- * @since 0.1.0
+ * @category schemas
+ * @since 0.2.0
  */
-export const defaultMaxRetries = 3
+export const JobJson: Schema.Codec<Job, string> = Schema.String.pipe(Schema.decodeTo(Schema.toType(Job), {
+  decode: SchemaGetter.transformEffect((text: string) => {
+    const decoded = JobCodec.decode(text)
+    return Result.isSuccess(decoded)
+      ? Effect.succeed(decoded.success)
+      : Effect.fail(new SchemaIssue.InvalidValue({ message: decoded.failure.message }, text))
+  }),
+  encode: SchemaGetter.transform((job: Job) => JobCodec.encode(job))
+}))
 
 /**
  * Builds a new pending job, as Go's `NewJob` does.
@@ -51,13 +88,13 @@ export const defaultMaxRetries = 3
  * @since 0.1.0
  */
 export const make = (options: {
-  readonly id: JobId
+  readonly id: string
   readonly name: string
   readonly payload: RawJson
   readonly priority: JobPriority
   readonly now: Timestamp.Timestamp
+  readonly maxRetries: number
   readonly description?: string | undefined
-  readonly maxRetries?: number | undefined
   readonly routingKey?: string | undefined
 }): Job => ({
   id: options.id,
@@ -69,23 +106,6 @@ export const make = (options: {
   createdAt: options.now,
   updatedAt: options.now,
   attempts: 0,
-  maxRetries: options.maxRetries ?? defaultMaxRetries,
+  maxRetries: options.maxRetries,
   routingKey: options.routingKey
 })
-
-/**
- * True when a failure on the job's current attempt will be retried, given
- * Go's rule: retry while `attempts + 1 < max_retries`.
- *
- * @category predicates
- * @since 0.1.0
- */
-export const willRetryAfterFailure = (job: Job): boolean => job.attempts + 1 < job.maxRetries
-
-/**
- * Go's backoff for the retry after `attempts` failures: 2^attempts seconds.
- *
- * @category constants
- * @since 0.1.0
- */
-export const backoffSeconds = (attemptsAfterFailure: number): number => 2 ** attemptsAfterFailure

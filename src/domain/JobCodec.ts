@@ -76,48 +76,7 @@ export const decode = (text: string): Result.Result<Job, SerializationError> => 
 export const decodeAt = (key: string, text: string): Result.Result<Job, SerializationError> =>
   Result.mapError(decode(text), (e) => new SerializationError({ message: `corrupted job data at ${key}: ${e.message}`, key }))
 
-/**
- * The record Go writes at `job:{id}` when a queued id has no data.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const missingDataRecord = (id: string): string =>
-  `{"error":"Job data not found (corrupted reference)","id":${quote(id)}}`
-
-/**
- * True for the records Go writes at `job:{id}` when it dead-letters missing
- * or undecodable data (`missingDataRecord`, `corruptedDataRecord`): they are
- * not jobs, and are never listed or requeued as such.
- *
- * @category guards
- * @since 0.1.0
- */
-export const isDeadLetterRecord = (data: string): boolean =>
-  data.startsWith(`{"error":"Job data not found (corrupted reference)","id":`) || data.startsWith(`{"corrupted_data":`)
-
-/**
- * The record Go writes at `job:{id}` when the job JSON cannot be decoded:
- * keys sorted, the data cut to 500 bytes with `...` appended when cut.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const corruptedDataRecord = (id: string, data: string, goError: string): string =>
-  `{"corrupted_data":${quoteCut(data)},"error":${quote(`Failed to unmarshal job: ${goError}`)},"id":${quote(id)}}`
-
 // Internal
-
-// Go cuts the bytes at 500 and appends "..."; a character split by the cut
-// leaves invalid UTF-8, which Go's encoder writes as one \ufffd per byte.
-const quoteCut = (data: string): string => {
-  const bytes = Buffer.from(data, "utf8")
-  if (bytes.length <= 500) return quote(data)
-  let start = 500
-  while (start > 0 && (bytes[start]! & 0xc0) === 0x80) start--
-  const whole = quote(bytes.subarray(0, start).toString("utf8"))
-  return whole.slice(0, -1) + "\\ufffd".repeat(500 - start) + "...\""
-}
 
 type Mutable = { -readonly [K in keyof Job]: Job[K] }
 

@@ -5,18 +5,49 @@
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { SerializationError } from "./Errors.ts"
 import type { JobId } from "./JobId.ts"
-import { quote, type RawJson } from "./RawJson.ts"
+import { quote, RawJson } from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
 
 /**
  * The outcome statuses a result hash holds.
  *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const ResultStatus = Schema.Literals(["completed", "failed"])
+
+/**
+ * `"completed" | "failed"`.
+ *
  * @category models
  * @since 0.1.0
  */
-export type ResultStatus = "completed" | "failed"
+export type ResultStatus = typeof ResultStatus.Type
+
+/**
+ * The schema of a job's result. Its JSON form carries `result` as its exact
+ * JSON text in a string and `completedAt` as RFC 3339 text.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const JobResult = Schema.Struct({
+  /** The job the result belongs to. */
+  jobId: Schema.String,
+  /** `completed` or `failed`. */
+  status: ResultStatus,
+  /** The JSON the handler returned, exactly as stored (completed jobs only). */
+  result: Schema.optional(RawJson),
+  /** The failure message; Go merges hash fields, so a completed result may keep an earlier attempt's error. */
+  error: Schema.optional(Schema.String),
+  /** When the outcome was recorded (whole seconds, as Go writes it). */
+  completedAt: Timestamp.FromString,
+  /** How long the run took, in whole milliseconds. */
+  durationMs: Schema.Number
+})
 
 /**
  * A job's result. `result` is the raw JSON the handler returned (completed
@@ -26,14 +57,7 @@ export type ResultStatus = "completed" | "failed"
  * @category models
  * @since 0.1.0
  */
-export interface JobResult {
-  readonly jobId: JobId
-  readonly status: ResultStatus
-  readonly result?: RawJson | undefined
-  readonly error?: string | undefined
-  readonly completedAt: Timestamp.Timestamp
-  readonly durationMs: number
-}
+export interface JobResult extends Schema.Schema.Type<typeof JobResult> {}
 
 /**
  * The hash fields to write, in Go's order: `status`, `completed_at` (RFC 3339

@@ -8,7 +8,9 @@
  *
  * @since 0.1.0
  */
+import type * as Brand from "effect/Brand"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { SerializationError } from "./Errors.ts"
 
 /**
@@ -17,7 +19,35 @@ import { SerializationError } from "./Errors.ts"
  * @category models
  * @since 0.1.0
  */
-export type RawJson = string & { readonly RawJson: unique symbol }
+export type RawJson = string & Brand.Brand<"RawJson">
+
+/**
+ * The schema of raw JSON text: a string holding one valid JSON value, kept
+ * as it is. Its JSON form is that text in a JSON string, so it crosses any
+ * JSON transport without being re-parsed.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const RawJson: Schema.brand<Schema.String, "RawJson"> = Schema.String.pipe(
+  Schema.check(Schema.makeFilter((text: string) => isValid(text) || "not valid JSON text", { expected: "JSON text" })),
+  Schema.brand("RawJson")
+)
+
+/**
+ * True when `text` is one valid JSON value.
+ *
+ * @category guards
+ * @since 0.2.0
+ */
+export const isValid = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /**
  * The JSON `null`.

@@ -1,83 +1,152 @@
 /**
- * Validation of what users submit, before anything is written: a job name,
- * a known priority, a retry budget, a routing key, a JSON-serializable
- * payload and a due time that is a valid instant not in the past. Every
- * rejection is a `ValidationError` (or a `SerializationError` for the
- * payload) naming the offending field.
+ * Submissions: what a producer asks for (`SubmitRequest`, the form that
+ * crosses a wire), what it gets back (`Submitted`), and the validation that
+ * turns a request into a new job before anything is written. Every
+ * rejection is a `ValidationError` naming the offending field (or a
+ * `SerializationError` for a payload JSON cannot carry).
  *
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { SerializationError, ValidationError } from "./Errors.ts"
-import * as Job from "./Job.ts"
+import * as JobModel from "./Job.ts"
 import * as JobId from "./JobId.ts"
-import { isJobPriority } from "./JobPriority.ts"
-import { isRoutingKey } from "./Keys.ts"
+import { isJobPriority, JobPriority } from "./JobPriority.ts"
 import * as RawJson from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
+import { isRoutingKey, isUnrouted } from "../protocol/Keys.ts"
+import * as Wire from "../protocol/Wire.ts"
 
 /**
- * A job as a user describes it.
+ * The schema of a submission as it crosses a wire: the payload is already
+ * JSON text, and the id is fixed by the producer before the first attempt
+ * (so a retried submission can never create a second job).
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const SubmitRequest = Schema.Struct({
+  /** The job name (which handler runs it); not empty. */
+  name: Schema.String,
+  /** The payload's exact JSON text. */
+  payload: RawJson.RawJson,
+  /** `high`, `normal` (default) or `low`. */
+  priority: Schema.optional(JobPriority),
+  /** A free-text description. */
+  description: Schema.optional(Schema.String),
+  /** Runs allowed in all (Go's `max_retries`, default 3): 1 means a single run. */
+  maxRetries: Schema.optional(Schema.Int),
+  /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`); `default` or none = unrouted. */
+  routingKey: Schema.optional(Schema.String),
+  /** The job id (a fresh UUID when omitted). Submitting an id that exists creates nothing. */
+  id: Schema.optional(Schema.String),
+  /** Fail with `JobConflictError` instead of reporting `duplicate` when the id exists. */
+  unique: Schema.optional(Schema.Boolean),
+  /** Run at this instant (a scheduled job); not in the past. */
+  scheduledFor: Schema.optional(Timestamp.FromString),
+  /** Run after this many milliseconds (a scheduled job), counted by whoever stores it. */
+  delayMillis: Schema.optional(Schema.Number)
+})
+
+/**
+ * A submission.
  *
  * @category models
- * @since 0.1.0
+ * @since 0.2.0
  */
-export interface Submission {
-  readonly name: string
-  readonly payload: unknown
-  readonly priority?: unknown
-  readonly description?: string | undefined
-  readonly maxRetries?: number | undefined
-  readonly routingKey?: string | undefined
-  readonly id?: string | undefined
+export interface SubmitRequest extends Schema.Schema.Type<typeof SubmitRequest> {}
+
+/**
+ * The schema of what a submission returns.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const Submitted = Schema.Struct({
+  /** The job's id. */
+  id: Schema.String,
+  /**
+   * True when a job with this id existed already, so nothing was written:
+   * submitted before (by anyone, including this caller's own earlier
+   * attempt whose reply was lost after the job was processed).
+   */
+  duplicate: Schema.Boolean
+})
+
+/**
+ * What a submission returns.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Submitted extends Schema.Schema.Type<typeof Submitted> {}
+
+/**
+ * A new job, and when it becomes due when it is a scheduled one.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface NewJob {
+  readonly job: JobModel.Job
+  /** The due time of a scheduled job (`scheduled_for`); none for a job queued now. */
+  readonly dueAt: Timestamp.Timestamp | undefined
 }
 
 /**
- * Builds a new pending job from a submission, or the first problem found.
- * `field` prefixes field names in errors (e.g. `entries[3].`).
+ * Validates a request and builds its new job (pending, or `scheduled` with
+ * `scheduled_for` when the request has a time). `field` prefixes field
+ * names in errors (e.g. `entries[3].`). `now` is the storing side's clock.
  *
  * @category constructors
- * @since 0.1.0
+ * @since 0.2.0
  */
 export const toJob = (
-  input: Submission,
+  request: SubmitRequest,
   now: Timestamp.Timestamp,
   field = ""
-): Result.Result<Job.Job, ValidationError | SerializationError> => {
+): Result.Result<NewJob, ValidationError> => {
   const invalid = (name: string, message: string) => Result.fail(new ValidationError({ field: field + name, message }))
-  if (typeof input.name !== "string" || input.name.trim() === "") return invalid("name", "job name must be a non-empty string")
-  const priority = input.priority ?? "normal"
+  if (typeof request.name !== "string" || request.name.trim() === "") return invalid("name", "job name must be a non-empty string")
+  if (!isWellFormed(request.name)) return invalid("name", "job name must be well-formed UTF-16 (no lone surrogates)")
+  const priority: unknown = request.priority ?? "normal"
   if (!isJobPriority(priority)) {
     return invalid("priority", `unknown priority ${JSON.stringify(priority) ?? String(priority)} (expected "high", "normal" or "low")`)
   }
-  if (input.maxRetries !== undefined && (!Number.isSafeInteger(input.maxRetries) || input.maxRetries < 0)) {
-    return invalid("maxRetries", `maxRetries must be a non-negative integer, got ${String(input.maxRetries)}`)
+  if (request.maxRetries !== undefined && (!Number.isSafeInteger(request.maxRetries) || request.maxRetries < 0)) {
+    return invalid("maxRetries", `maxRetries must be a non-negative integer, got ${String(request.maxRetries)}`)
   }
-  if (input.routingKey !== undefined && !isRoutingKey(input.routingKey)) {
-    return invalid("routingKey", `routing key must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(input.routingKey)}`)
+  if (request.routingKey !== undefined && (typeof request.routingKey !== "string" || !isRoutingKey(request.routingKey))) {
+    return invalid("routingKey", `routing key must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(request.routingKey)}`)
   }
-  if (input.description !== undefined && typeof input.description !== "string") {
-    return invalid("description", "description must be a string")
+  if (request.description !== undefined && (typeof request.description !== "string" || !isWellFormed(request.description))) {
+    return invalid("description", "description must be a well-formed string")
   }
-  if (input.id !== undefined && (typeof input.id !== "string" || input.id === "")) {
-    return invalid("id", "job id must be a non-empty string")
+  if (request.id !== undefined && (typeof request.id !== "string" || request.id === "" || !isWellFormed(request.id))) {
+    return invalid("id", "job id must be a non-empty, well-formed string (no lone surrogates)")
   }
-  const payload = toPayload(input.payload)
-  if (Result.isFailure(payload)) {
-    return Result.fail(new SerializationError({ message: `${field}payload: ${payload.failure.message}`, cause: payload.failure }))
+  if (typeof request.payload !== "string" || !RawJson.isValid(request.payload)) {
+    return invalid("payload", "payload must be valid JSON text")
   }
-  return Result.succeed(Job.make({
-    id: input.id ?? JobId.make(),
-    name: input.name,
-    payload: payload.success,
+  const due = dueAt(request, now, field)
+  if (Result.isFailure(due)) return Result.fail(due.failure)
+  const job = JobModel.make({
+    id: request.id ?? JobId.make(),
+    name: request.name,
+    payload: request.payload,
     priority,
     now,
-    description: input.description,
-    maxRetries: input.maxRetries,
-    routingKey: input.routingKey === "default" ? undefined : input.routingKey
-  }))
+    maxRetries: request.maxRetries ?? Wire.defaultMaxRetries,
+    description: request.description === "" ? undefined : request.description,
+    routingKey: isUnrouted(request.routingKey) ? undefined : request.routingKey
+  })
+  return Result.succeed({
+    job: due.success === undefined ? job : { ...job, status: "scheduled", scheduledFor: due.success },
+    dueAt: due.success
+  })
 }
 
 /**
@@ -91,39 +160,78 @@ export const toPayload = (payload: unknown): Result.Result<RawJson.RawJson, Seri
   payload instanceof RawJson.Raw ? Result.succeed(payload.json) : RawJson.fromValue(payload)
 
 /**
- * When a scheduled job becomes due: an instant (`Date` or `DateTime`) or a
- * delay from `now`. An invalid date, or an instant before `now`, is a
+ * When a scheduled job becomes due: an instant, or a delay from when it is
+ * stored.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ScheduleAt = Date | DateTime.DateTime | Duration.Duration
+
+/**
+ * The request fields of a due time: `scheduledFor` for an instant,
+ * `delayMillis` for a delay. An invalid date or delay is a
  * `ValidationError`.
  *
  * @category constructors
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const dueTime = (
-  at: Date | DateTime.DateTime | Duration.Duration,
-  nowMillis: number
-): Result.Result<Timestamp.Timestamp, ValidationError> => {
-  let millis: number
-  if (at instanceof Date) millis = at.getTime()
-  else if (DateTime.isDateTime(at)) millis = DateTime.toEpochMillis(at)
-  else if (Duration.isDuration(at)) millis = nowMillis + Duration.toMillis(at)
-  else return Result.fail(new ValidationError({ field: "scheduledFor", message: "scheduled time must be a Date, a DateTime or a Duration" }))
-  if (!Number.isFinite(millis)) {
-    return Result.fail(new ValidationError({ field: "scheduledFor", message: "scheduled time is not a valid date" }))
+export const scheduleFields = (
+  at: ScheduleAt
+): Result.Result<{ readonly scheduledFor?: Timestamp.Timestamp; readonly delayMillis?: number }, ValidationError> => {
+  if (at instanceof Date) return instant(at.getTime())
+  if (DateTime.isDateTime(at)) return instant(DateTime.toEpochMillis(at))
+  if (Duration.isDuration(at)) {
+    const millis = Duration.toMillis(at)
+    return Number.isFinite(millis) && millis >= 0
+      ? Result.succeed({ delayMillis: millis })
+      : Result.fail(new ValidationError({ field: "scheduledFor", message: `delay must be a finite, non-negative duration, got ${Duration.format(at)}` }))
   }
-  if (millis < nowMillis) {
-    return Result.fail(new ValidationError({
-      field: "scheduledFor",
-      message: `scheduled time ${new Date(millis).toISOString()} is in the past`
-    }))
-  }
-  return Result.succeed(Timestamp.fromMillis(millis))
+  return Result.fail(new ValidationError({ field: "scheduledFor", message: "scheduled time must be a Date, a DateTime or a Duration" }))
 }
 
-/**
- * Turns a pending job into a scheduled one due at `at` (status `scheduled`,
- * `scheduled_for` set), as the SDKs write it.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const toScheduled = (job: Job.Job, at: Timestamp.Timestamp): Job.Job => ({ ...job, status: "scheduled", scheduledFor: at })
+// Internal
+
+/** The latest instant Go can read back: 9999-12-31T23:59:59.999Z (RFC 3339 has four-digit years). */
+const maxMillis = 253_402_300_799_999
+
+const instant = (millis: number) =>
+  Number.isFinite(millis)
+    ? Result.succeed({ scheduledFor: Timestamp.fromMillis(millis) })
+    : Result.fail(new ValidationError({ field: "scheduledFor", message: "scheduled time is not a valid date" }))
+
+const dueAt = (
+  request: SubmitRequest,
+  now: Timestamp.Timestamp,
+  field: string
+): Result.Result<Timestamp.Timestamp | undefined, ValidationError> => {
+  const invalid = (message: string) => Result.fail(new ValidationError({ field: field + "scheduledFor", message }))
+  if (request.scheduledFor !== undefined && request.delayMillis !== undefined) {
+    return invalid("give either scheduledFor or delayMillis, not both")
+  }
+  let millis: number
+  if (request.delayMillis !== undefined) {
+    if (!Number.isFinite(request.delayMillis) || request.delayMillis < 0) {
+      return invalid(`delay must be a finite, non-negative number of milliseconds, got ${String(request.delayMillis)}`)
+    }
+    millis = Timestamp.toMillis(now) + request.delayMillis
+  } else if (request.scheduledFor !== undefined) {
+    millis = Timestamp.toMillis(request.scheduledFor)
+    if (!Number.isFinite(millis)) return invalid("scheduled time is not a valid date")
+    if (Timestamp.compare(request.scheduledFor, now) < 0) {
+      return invalid(`scheduled time ${Timestamp.format(request.scheduledFor)} is in the past`)
+    }
+  } else {
+    return Result.succeed(undefined)
+  }
+  if (millis > maxMillis) {
+    const shown = millis <= 8.64e15 ? new Date(millis).toISOString() : `${millis} ms after the epoch`
+    return invalid(`scheduled time must be before the year 10000 (Go cannot read it), got ${shown}`)
+  }
+  return Result.succeed(request.scheduledFor ?? Timestamp.fromMillis(millis))
+}
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** True when `s` has no lone surrogate (which Redis would store as the same replacement bytes as another id). */
+const isWellFormed = (s: string): boolean => !loneSurrogate.test(s)

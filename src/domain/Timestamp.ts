@@ -10,6 +10,10 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
+import * as SchemaIssue from "effect/SchemaIssue"
 
 /**
  * An instant: whole unix seconds, nanoseconds within the second, and the
@@ -19,10 +23,43 @@
  * @since 0.1.0
  */
 export interface Timestamp {
+  /** Whole seconds since the unix epoch (negative before 1970). */
   readonly seconds: number
+  /** Nanoseconds within the second, 0 to 999,999,999. */
   readonly nanos: number
+  /** The offset the instant is written in, in seconds east of UTC (0 writes `Z`). */
   readonly offsetSeconds: number
 }
+
+/**
+ * The schema of a timestamp as a value (its three numbers).
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const Fields: Schema.Codec<Timestamp> = Schema.Struct({
+  seconds: Schema.Int,
+  nanos: Schema.Int,
+  offsetSeconds: Schema.Int
+})
+
+/**
+ * The schema of a timestamp written as Go writes it: RFC 3339 text with up
+ * to nine fractional digits and the writer's offset. Decoding accepts what
+ * Go's `time.Time` accepts (any fraction length, `Z` or `±hh:mm`).
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const FromString: Schema.Codec<Timestamp, string> = Schema.String.pipe(Schema.decodeTo(Fields, {
+  decode: SchemaGetter.transformEffect((text: string) => {
+    const t = parse(text)
+    return t === undefined
+      ? Effect.fail(new SchemaIssue.InvalidValue({ message: `not an RFC 3339 time with an offset: ${JSON.stringify(text)}` }, text))
+      : Effect.succeed(t)
+  }),
+  encode: SchemaGetter.transform((t: Timestamp) => format(t))
+}))
 
 /**
  * Go's zero `time.Time` (`0001-01-01T00:00:00Z`), written by Go's cron

@@ -1,8 +1,10 @@
 /**
  * Typed retry and timeout policies, provided as services with defaults and
  * overridable per Layer (`layerRetry`, `layerTimeouts`) or per call
- * (`CallOptions`). Only retryable errors (connection failures) are retried;
- * validation, serialization and job failures never are.
+ * (`CallOptions`). Only retryable errors are retried (connection failures,
+ * and storage errors that may heal: out of memory, read-only replica,
+ * busy); validation, serialization and job failures never are. The `Tasks`
+ * helpers apply them to every TaskApi implementation alike.
  *
  * @since 0.1.0
  */
@@ -13,8 +15,20 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { isRetryable, TimeoutError } from "../domain/Errors.ts"
-import type { CallOptions } from "../services/TaskApi.ts"
+import { isRetryable, timedOut, type TimeoutError } from "../domain/Errors.ts"
+
+/**
+ * Per-call policy overrides.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface CallOptions {
+  /** Retry schedule for retryable failures of this call (default: the layer's `RetryPolicy`). */
+  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+  /** Deadline for this call, retries included (default: the layer's `TimeoutPolicy.operation`). */
+  readonly operationTimeout?: Duration.Input | undefined
+}
 
 /**
  * The schedule retrying retryable failures of a TaskApi operation. Default:
@@ -95,7 +109,7 @@ export const apply = <A, E>(
     return withDeadline(
       Effect.catchIf(effect, isRetryable, (first) => retryAfter(first, effect, schedule)),
       deadline,
-      () => timeoutError(operation, deadline)
+      () => timedOut(operation, deadline)
     )
   })
 
@@ -150,18 +164,24 @@ export const withDeadline = <A, E, E2, R>(
   })
 
 /**
- * The `TimeoutError` for an operation that exceeded `deadline`.
+ * The retry schedule of a call: its own, else the layer's.
  *
- * @category errors
- * @since 0.1.0
+ * @category combinators
+ * @since 0.2.0
  */
-export const timeoutError = (operation: string, deadline: Duration.Duration, jobId?: string): TimeoutError =>
-  new TimeoutError({
-    operation,
-    timeoutMillis: Duration.toMillis(deadline),
-    jobId,
-    message: `${operation} did not finish within ${Duration.format(deadline)}${jobId === undefined ? "" : ` (job ${jobId})`}`
-  })
+export const retrySchedule = (options?: CallOptions | undefined): Effect.Effect<Schedule.Schedule<unknown, unknown>> =>
+  options?.retry !== undefined ? Effect.succeed(options.retry) : Effect.map(Effect.context<never>(), (context) => Context.get(context, RetryPolicy))
+
+/**
+ * Retries a wait (which has its own deadline) on retryable failures by the
+ * call's schedule: no operation deadline around it.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const retrying = <A, E>(effect: Effect.Effect<A, E>, options?: CallOptions | undefined): Effect.Effect<A, E> =>
+  Effect.catchIf(effect, isRetryable, (first) =>
+    Effect.flatMap(retrySchedule(options), (schedule) => retryAfter(first, effect, schedule)))
 
 /**
  * Retries `effect` by `schedule` after it already failed with `first`

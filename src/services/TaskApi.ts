@@ -1,92 +1,45 @@
 /**
- * The API users call: submit jobs, read them, wait for results, and manage
- * queues. Implemented "direct" on Queue + ResultBackend
- * (`layers/DirectTaskApi`) for Redis or memory, and over HTTP.
+ * The Task API: the operations a producer or an operator performs, each
+ * one that can cross a wire — its arguments and results are data with
+ * schemas (`domain/Submission`, `domain/JobPage`, ...), no client-side
+ * policy. Implemented "direct" on the queue services (`DirectTaskApi`, for
+ * Redis or memory) and over HTTP.
+ *
+ * What programs call are the `Tasks` helpers, written once over this
+ * service for every implementation: they marshal payloads, fix job ids
+ * before the first attempt, add typed jobs (`submitTyped`, `call`) and
+ * apply the retry and timeout policies.
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as DateTime from "effect/DateTime"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type * as Schedule from "effect/Schedule"
 import type {
   ConnectionError,
+  JobConflictError,
   JobFailedError,
   JobNotFoundError,
   SerializationError,
+  StorageError,
   TimeoutError,
   ValidationError
 } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
-import type { JobDefinition, Payload, Success } from "../domain/JobDefinition.ts"
 import type { JobId } from "../domain/JobId.ts"
-import type { JobPriority } from "../domain/JobPriority.ts"
+import type { JobPage, ListFilter, PageRequest } from "../domain/JobPage.ts"
 import type { JobResult } from "../domain/JobResult.ts"
-import type { JobPage, ListFilter, QueueStats } from "./Queue.ts"
+import type { QueueStats } from "../domain/QueueStats.ts"
+import type { SubmitRequest, Submitted } from "../domain/Submission.ts"
 
 /**
- * Per-call policy overrides (see `Policies`).
+ * What reaching the backend can fail with, whatever the operation.
  *
- * @category models
- * @since 0.1.0
+ * @category errors
+ * @since 0.2.0
  */
-export interface CallOptions {
-  /** Retry schedule for retryable (connection) failures of this call. */
-  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
-  /** Deadline for a single storage operation of this call. */
-  readonly operationTimeout?: Duration.Input | undefined
-}
-
-/**
- * Options of a submission.
- *
- * @category models
- * @since 0.1.0
- */
-export interface SubmitOptions extends CallOptions {
-  /** Default `normal`. Anything else than high/normal/low is a `ValidationError`. */
-  readonly priority?: JobPriority | undefined
-  readonly description?: string | undefined
-  /** Runs allowed in all (Go: `max_retries`, default 3). */
-  readonly maxRetries?: number | undefined
-  /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`); `default` or none = unrouted. */
-  readonly routingKey?: string | undefined
-  /** Use this id instead of a fresh UUID (idempotent producers). */
-  readonly id?: JobId | undefined
-}
-
-/**
- * Options of a wait.
- *
- * @category models
- * @since 0.1.0
- */
-export interface WaitOptions extends CallOptions {
-  /** How long to wait for the final result (default: the TimeoutPolicy's `wait`). */
-  readonly timeout?: Duration.Input | undefined
-}
-
-/**
- * When a scheduled job becomes due: an instant, or a delay from now.
- *
- * @category models
- * @since 0.1.0
- */
-export type ScheduleAt = Date | DateTime.DateTime | Duration.Duration
-
-/**
- * One entry of a batch submission.
- *
- * @category models
- * @since 0.1.0
- */
-export interface BatchEntry {
-  readonly name: string
-  readonly payload: unknown
-  readonly options?: Omit<SubmitOptions, keyof CallOptions> | undefined
-}
+export type TransportError = ConnectionError | StorageError | TimeoutError
 
 /**
  * Errors of a submission.
@@ -94,15 +47,23 @@ export interface BatchEntry {
  * @category errors
  * @since 0.1.0
  */
-export type SubmitError = ValidationError | SerializationError | ConnectionError | TimeoutError
+export type SubmitError = ValidationError | SerializationError | JobConflictError | TransportError
 
 /**
- * Errors of a wait for a final outcome.
+ * Errors of reading a job or a result.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export type ReadError = SerializationError | TransportError
+
+/**
+ * Errors of a wait for a job's completed result.
  *
  * @category errors
  * @since 0.1.0
  */
-export type WaitError = JobFailedError | TimeoutError | ConnectionError | SerializationError
+export type WaitError = JobFailedError | ReadError
 
 /**
  * The Task API service.
@@ -111,32 +72,31 @@ export type WaitError = JobFailedError | TimeoutError | ConnectionError | Serial
  * @since 0.1.0
  */
 export class TaskApi extends Context.Service<TaskApi, {
-  /** Submits a job (payload: any JSON-serializable value, or `RawJson.Raw` for exact bytes). */
-  readonly submit: (name: string, payload: unknown, options?: SubmitOptions) => Effect.Effect<JobId, SubmitError>
-  /** Submits a job that becomes due at an instant or after a delay (a past instant is a `ValidationError`). */
-  readonly submitScheduled: (name: string, payload: unknown, at: ScheduleAt, options?: SubmitOptions) => Effect.Effect<JobId, SubmitError>
-  /** Submits many jobs: validated first (nothing written on bad input), one round trip per chunk, each job atomic. */
-  readonly submitBatch: (entries: ReadonlyArray<BatchEntry>, options?: CallOptions) => Effect.Effect<ReadonlyArray<JobId>, SubmitError>
-  /** Submits a typed job, its payload validated and encoded by the definition's schema. */
-  readonly submitTyped: <D extends JobDefinition>(definition: D, payload: Payload<D>, options?: SubmitOptions) => Effect.Effect<JobId, SubmitError>
+  /**
+   * Submits a job, queued now or scheduled (`scheduledFor` / `delayMillis`).
+   * Validated first (nothing written on bad input). An id that exists
+   * creates nothing and reports `duplicate` (or fails with
+   * `JobConflictError` when `unique`).
+   */
+  readonly submit: (request: SubmitRequest) => Effect.Effect<Submitted, SubmitError>
+  /** Submits many jobs: all validated first (nothing written on bad input), each atomic; results in order. */
+  readonly submitBatch: (requests: ReadonlyArray<SubmitRequest>) => Effect.Effect<ReadonlyArray<Submitted>, SubmitError>
   /** The job, or `JobNotFoundError`. */
-  readonly getJob: (id: JobId, options?: CallOptions) => Effect.Effect<Job, JobNotFoundError | ConnectionError | SerializationError | TimeoutError>
-  /** The stored result, if any (any status). */
-  readonly getResult: (id: JobId, options?: CallOptions) => Effect.Effect<Option.Option<JobResult>, ConnectionError | SerializationError | TimeoutError>
-  /** Waits for the final result (completed or failed for good). */
-  readonly waitForResult: (id: JobId, options?: WaitOptions) => Effect.Effect<JobResult, TimeoutError | ConnectionError | SerializationError>
-  /** Submits, then waits: the completed result, or `JobFailedError`. */
-  readonly submitAndWait: (name: string, payload: unknown, options?: SubmitOptions & WaitOptions) => Effect.Effect<JobResult, SubmitError | WaitError>
-  /** RPC: submits a typed job and returns its typed result, or a typed `JobFailedError`. */
-  readonly call: <D extends JobDefinition>(definition: D, payload: Payload<D>, options?: SubmitOptions & WaitOptions) => Effect.Effect<Success<D>, SubmitError | WaitError>
-  /** Cancels a queued or scheduled job; false when it was no longer waiting. */
-  readonly cancel: (id: JobId, options?: CallOptions) => Effect.Effect<boolean, ConnectionError | SerializationError | TimeoutError>
+  readonly getJob: (id: JobId) => Effect.Effect<Job, JobNotFoundError | ReadError>
+  /** The stored result, if any (any status, final or not). */
+  readonly getResult: (id: JobId) => Effect.Effect<Option.Option<JobResult>, ReadError>
+  /** Waits up to `timeout` for the final result (completed, or failed for good). */
+  readonly waitForResult: (id: JobId, timeout: Duration.Duration) => Effect.Effect<JobResult, ReadError>
+  /** Submits, then waits up to `timeout`: the completed result, or `JobFailedError`. */
+  readonly submitAndWait: (request: SubmitRequest, timeout: Duration.Duration) => Effect.Effect<JobResult, SubmitError | WaitError>
+  /** Cancels a queued or scheduled job; `JobConflictError` when it is running or finished. */
+  readonly cancel: (id: JobId) => Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError>
   /** Queue depths (queued per priority, processing, scheduled, dead). */
-  readonly stats: (options?: CallOptions) => Effect.Effect<QueueStats, ConnectionError | TimeoutError>
+  readonly stats: Effect.Effect<QueueStats, TransportError>
   /** Lists jobs by status, priority, name and creation time, paginated. */
-  readonly list: (filter?: ListFilter, options?: CallOptions) => Effect.Effect<JobPage, ValidationError | ConnectionError | TimeoutError>
-  /** The dead-letter list, paginated. */
-  readonly deadLetters: (page?: { readonly cursor?: string | undefined; readonly limit?: number | undefined }, options?: CallOptions) => Effect.Effect<JobPage, ValidationError | ConnectionError | TimeoutError>
-  /** Requeues a dead-lettered job; false when it was not dead. */
-  readonly requeueDead: (id: JobId, options?: CallOptions) => Effect.Effect<boolean, ConnectionError | SerializationError | TimeoutError>
+  readonly list: (filter: ListFilter) => Effect.Effect<JobPage, ValidationError | TransportError>
+  /** The dead-letter list, newest first, paginated. */
+  readonly deadLetters: (page: PageRequest) => Effect.Effect<JobPage, ValidationError | TransportError>
+  /** Requeues a dead-lettered job; `JobConflictError` when it is not dead. */
+  readonly requeueDead: (id: JobId) => Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError>
 }>()("@bananas/effect/TaskApi") {}

@@ -10,6 +10,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Schema from "effect/Schema"
+import { errorText } from "../protocol/Wire.ts"
 
 /**
  * A failure a handler may raise to fail its job with exactly this message.
@@ -35,7 +36,7 @@ export class JobError extends Schema.TaggedError<JobError>()("JobError", {
  * @category constants
  * @since 0.1.0
  */
-export const timeoutMessage = "context cancelled: context deadline exceeded"
+export const timeoutMessage: string = errorText.timeout
 
 /**
  * The message recorded when no handler is registered for a job's name
@@ -44,7 +45,7 @@ export const timeoutMessage = "context cancelled: context deadline exceeded"
  * @category constructors
  * @since 0.1.0
  */
-export const noHandlerMessage = (name: string): string => `no handler registered for job: ${name}`
+export const noHandlerMessage: (name: string) => string = errorText.noHandler
 
 /**
  * The job error for a handler's typed failure: a string as is; an object's
@@ -78,7 +79,7 @@ export const messageOf = (error: unknown): string => {
  * @category constructors
  * @since 0.1.0
  */
-export const panicMessage = (defect: unknown): string => `PANIC: ${messageOf(defect)}`
+export const panicMessage = (defect: unknown): string => errorText.panic(messageOf(defect))
 
 /**
  * The job error for a failed handler's cause: its first typed failure, else

@@ -67,6 +67,30 @@ export const recovered = Metric.counter("bananas_worker_jobs_recovered_total", {
 })
 
 /**
+ * Outcomes this process did not record because its worker no longer held
+ * the job (its lease was recovered and the job handed on): fenced off.
+ *
+ * @category metrics
+ * @since 0.2.0
+ */
+export const leaseLost = Metric.counter("bananas_worker_lease_lost_total", {
+  description: "Job outcomes refused because the worker no longer held the job",
+  incremental: true
+})
+
+/**
+ * Jobs a worker held but never received (its dequeue reply was lost),
+ * given back to their queue without counting an attempt.
+ *
+ * @category metrics
+ * @since 0.2.0
+ */
+export const reclaimed = Metric.counter("bananas_worker_jobs_reclaimed_total", {
+  description: "Jobs given back because the worker never received them (lost dequeue reply)",
+  incremental: true
+})
+
+/**
  * Jobs moved from the scheduled set to their queue by this process's
  * scheduler.
  *
@@ -122,6 +146,8 @@ export interface Counts {
   readonly dead: number
   readonly recovered: number
   readonly promoted: number
+  readonly leaseLost: number
+  readonly reclaimed: number
 }
 
 /**
@@ -136,12 +162,16 @@ export const counts: Effect.Effect<Counts> = Effect.all({
   retried: Metric.value(retried),
   dead: Metric.value(dead),
   recovered: Metric.value(recovered),
-  promoted: Metric.value(promoted)
+  promoted: Metric.value(promoted),
+  leaseLost: Metric.value(leaseLost),
+  reclaimed: Metric.value(reclaimed)
 }).pipe(Effect.map((s) => ({
   processed: s.processed.count,
   failed: s.failed.count,
   retried: s.retried.count,
   dead: s.dead.count,
   recovered: s.recovered.count,
-  promoted: s.promoted.count
+  promoted: s.promoted.count,
+  leaseLost: s.leaseLost.count,
+  reclaimed: s.reclaimed.count
 })))

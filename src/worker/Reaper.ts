@@ -16,9 +16,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import type { ConnectionError } from "../domain/Errors.ts"
 import type { JobId } from "../domain/JobId.ts"
-import { Queue } from "../services/Queue.ts"
+import { JobQueue } from "../services/JobQueue.ts"
+import type { StoreFailure } from "../store/JobStore.ts"
 import * as Metrics from "./Metrics.ts"
 import { every } from "./Survive.ts"
 
@@ -53,9 +53,9 @@ export const defaultInterval: Duration.Duration = Duration.seconds(5)
  * @category constructors
  * @since 0.1.0
  */
-export const reapOnce = (options?: Options): Effect.Effect<ReadonlyArray<JobId>, ConnectionError, Queue> =>
+export const reapOnce = (options?: Options): Effect.Effect<ReadonlyArray<JobId>, StoreFailure, JobQueue> =>
   Effect.gen(function*() {
-    const queue = yield* Queue
+    const queue = yield* JobQueue
     const ids = yield* queue.reapExpired(
       options?.maxAge === undefined ? undefined : { maxAge: Duration.fromInputUnsafe(options.maxAge) }
     )
@@ -75,7 +75,7 @@ export const reapOnce = (options?: Options): Effect.Effect<ReadonlyArray<JobId>,
  * @category constructors
  * @since 0.1.0
  */
-export const run = (options?: Options): Effect.Effect<never, never, Queue> => {
+export const run = (options?: Options): Effect.Effect<never, never, JobQueue> => {
   const interval = Duration.fromInputUnsafe(options?.interval ?? defaultInterval)
   return every(reapOnce(options), { interval, failure: "lease reaper pass failed", module: "bananas/Reaper" })
 }
@@ -86,5 +86,5 @@ export const run = (options?: Options): Effect.Effect<never, never, Queue> => {
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Options): Layer.Layer<never, never, Queue> =>
+export const layer = (options?: Options): Layer.Layer<never, never, JobQueue> =>
   Layer.effectDiscard(Effect.forkScoped(run(options)))

@@ -3,8 +3,9 @@
  * their backoff, jobs submitted for later) to their queue, every `interval`.
  *
  * Many schedulers may run at once (one per worker process, or standalone):
- * `Queue.promoteDue` pushes a job only from the promoter whose `ZREM`
- * removed it, so no job is pushed twice. It runs inside every worker by
+ * `JobQueue.promoteDue` pushes a job once, whoever promotes it. A scheduled
+ * job whose data is missing or unreadable (e.g. a naive `scheduled_for`
+ * written by another SDK) is left where it is, as Go does, and logged once. It runs inside every worker by
  * default; `layer` runs it alone (e.g. next to Go workers, which have no
  * built-in promoter).
  *
@@ -15,9 +16,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import type { ConnectionError } from "../domain/Errors.ts"
+import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import { Queue } from "../services/Queue.ts"
+import { JobQueue } from "../services/JobQueue.ts"
+import type { StoreFailure } from "../store/JobStore.ts"
 import * as Metrics from "./Metrics.ts"
 import { every } from "./Survive.ts"
 
@@ -42,20 +44,29 @@ export const defaultInterval: Duration.Duration = Duration.seconds(1)
 
 /**
  * One promotion pass at the current time: returns how many jobs it moved.
+ * `warned` remembers the ids already reported as unreadable, so each is
+ * logged once.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const promoteOnce: Effect.Effect<number, ConnectionError, Queue> = Effect.gen(function*() {
-  const queue = yield* Queue
-  const now = Timestamp.fromMillis(yield* Clock.currentTimeMillis)
-  const moved = yield* queue.promoteDue(now)
-  if (moved > 0) {
-    yield* Metric.update(Metrics.promoted, moved)
-    yield* Effect.logDebug(`promoted ${moved} scheduled job(s)`)
-  }
-  return moved
-})
+export const promoteOnce = (warned: Set<JobId> = new Set()): Effect.Effect<number, StoreFailure, JobQueue> =>
+  Effect.gen(function*() {
+    const queue = yield* JobQueue
+    const now = Timestamp.fromMillis(yield* Clock.currentTimeMillis)
+    const { promoted, skipped } = yield* queue.promoteDue(now)
+    if (promoted > 0) {
+      yield* Metric.update(Metrics.promoted, promoted)
+      yield* Effect.logDebug(`promoted ${promoted} scheduled job(s)`)
+    }
+    for (const { id, reason } of skipped) {
+      if (warned.has(id)) continue
+      if (warned.size >= maxWarned) warned.clear()
+      warned.add(id)
+      yield* Effect.logWarning(`scheduled job ${id} cannot be promoted (left in the scheduled set): ${reason}`)
+    }
+    return promoted
+  })
 
 /**
  * Runs promotion passes forever (until interrupted). A failed pass is
@@ -64,9 +75,12 @@ export const promoteOnce: Effect.Effect<number, ConnectionError, Queue> = Effect
  * @category constructors
  * @since 0.1.0
  */
-export const run = (options?: Options): Effect.Effect<never, never, Queue> => {
+export const run = (options?: Options): Effect.Effect<never, never, JobQueue> => {
   const interval = Duration.fromInputUnsafe(options?.interval ?? defaultInterval)
-  return every(promoteOnce, { interval, failure: "scheduled-job promotion failed", module: "bananas/Scheduler" })
+  return Effect.suspend(() => {
+    const warned = new Set<JobId>()
+    return every(promoteOnce(warned), { interval, failure: "scheduled-job promotion failed", module: "bananas/Scheduler" })
+  })
 }
 
 /**
@@ -75,5 +89,10 @@ export const run = (options?: Options): Effect.Effect<never, never, Queue> => {
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Options): Layer.Layer<never, never, Queue> =>
+export const layer = (options?: Options): Layer.Layer<never, never, JobQueue> =>
   Layer.effectDiscard(Effect.forkScoped(run(options)))
+
+// Internal
+
+/** Bounds the memory of ids already reported. */
+const maxWarned = 10_000

@@ -4,16 +4,23 @@
  * per-job timeout, and records each outcome as one atomic `Queue` step
  * (complete; retry with Go's backoff; dead letter).
  *
- * Around that it keeps jobs safe: each job taken carries a lease that a
- * background fiber renews while it runs, so that when a worker dies the
- * reaper (of any worker) returns its jobs to their queue. The scheduler
- * (promotion of due scheduled jobs) and the reaper run inside the worker by
- * default.
+ * Around that it keeps jobs safe: each job taken carries a lease (and a
+ * token only this delivery has) that a background fiber renews while it
+ * runs, together with the worker's heartbeat, so that when a worker dies
+ * the reaper (of any worker) returns its jobs to their queue; a worker that
+ * was presumed dead and comes back is fenced off (`LeaseLostError`, nothing
+ * written). An outcome that cannot be written (Redis down, out of memory)
+ * is retried with backoff while the job stays leased: a finished job is
+ * not run again only because Redis refused writes for a while. Jobs Redis
+ * says the worker holds but that it never received (a dequeue reply lost
+ * on the wire) are given back within seconds, without counting an attempt.
+ * The scheduler (promotion of due scheduled jobs) and the reaper run inside
+ * the worker by default.
  *
  * The worker lives in a `Scope`: closing it (interruption, or SIGINT /
  * SIGTERM under `NodeRuntime.runMain`) stops taking jobs, lets running ones
  * finish until `shutdownTimeout`, returns the others to their queue and then
- * stops its fibers. It needs only the `Queue` service: Redis or memory.
+ * stops its fibers. It needs only the `JobQueue` service: Redis or memory.
  *
  * @example
  * ```ts
@@ -37,13 +44,15 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
-import type { ConnectionError } from "../domain/Errors.ts"
+import type { LeaseLostError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
-import * as Keys from "../domain/Keys.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import { type Delivery, Queue } from "../services/Queue.ts"
+import * as Keys from "../protocol/Keys.ts"
+import * as Wire from "../protocol/Wire.ts"
+import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
+import type { StoreFailure } from "../store/JobStore.ts"
 import * as Execution from "./Execution.ts"
 import type * as Handlers from "./Handlers.ts"
 import * as Metrics from "./Metrics.ts"
@@ -68,7 +77,7 @@ export interface Options<R> {
   readonly routingKey?: string | undefined
   /** Timeout of a handler without one of its own (default 5 minutes). */
   readonly jobTimeout?: Duration.Input | undefined
-  /** How long a lease lasts without renewal (default 30 seconds): the longest a dead worker's job waits. */
+  /** How long a lease (and the worker's heartbeat) lasts without renewal (default 30 seconds): the longest a dead worker's job waits. */
   readonly leaseDuration?: Duration.Input | undefined
   /** Time between two lease renewals (default a third of `leaseDuration`). */
   readonly leaseRenewInterval?: Duration.Input | undefined
@@ -86,8 +95,10 @@ export interface Options<R> {
   readonly shutdownTimeout?: Duration.Input | undefined
   /** How long one dequeue waits on empty queues before polling again (default 2 seconds); pickup is immediate either way. */
   readonly block?: Duration.Input | undefined
-  /** The lease owner name (default `worker-<pid>-<random>`). */
+  /** The lease owner name (default `worker-<pid>-<random>`); unique per running worker. */
   readonly workerId?: string | undefined
+  /** Time between two checks for jobs held but never received (default 5 seconds). */
+  readonly reclaimInterval?: Duration.Input | undefined
 }
 
 /**
@@ -116,9 +127,9 @@ export class Worker extends Context.Service<Worker, {
  * @category constructors
  * @since 0.1.0
  */
-export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], never, Queue | R | Scope.Scope> =>
+export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], never, JobQueue | R | Scope.Scope> =>
   Effect.gen(function*() {
-    const queue = yield* Queue
+    const queue = yield* JobQueue
     const config = resolve(options)
     const invalid = validate(config)
     // A programming error in the options, not a runtime condition: a defect.
@@ -127,7 +138,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       yield* Effect.logWarning("leaseRenewInterval >= leaseDuration: leases of running jobs will lapse between renewals")
     }
     const permits = yield* Semaphore.make(config.concurrency)
-    const running = new Map<JobId, Job>()
+    const running = new Map<JobId, JobDelivery>()
     let stopping = false
 
     // Lease renewal: keeps running during the drain, stopped last.
@@ -135,7 +146,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
 
     const jobs = yield* FiberSet.make<void, never>()
 
-    const recordOutcome = (job: Job, outcome: Execution.Outcome, startedAt: number) =>
+    const recordOutcome = (delivery: JobDelivery, outcome: Execution.Outcome, startedAt: number, restore: Restore) =>
       Effect.gen(function*() {
         const end = yield* Clock.currentTimeMillis
         const now = Timestamp.fromMillis(end)
@@ -143,31 +154,32 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         switch (outcome._tag) {
           case "Interrupted": {
             if (stopping) {
-              yield* persist(queue.release(job))
+              // Uninterruptible and bounded: the drain gives the job back.
+              yield* retryBriefly(queue.release(delivery))
               yield* Effect.logInfo("job returned to its queue (shutdown)")
               return
             }
-            return yield* recordFailure(job, "interrupted", durationMs, now)
+            return yield* recordFailure(delivery, "interrupted", durationMs, now, restore)
           }
           case "Completed": {
-            yield* persist(queue.complete(job, { result: outcome.result, durationMs, now }))
+            yield* restore(persist(queue.complete(delivery, { result: outcome.result, durationMs, now })))
             yield* Metric.update(Metrics.processed, 1)
             yield* Effect.logDebug(`job completed in ${durationMs} ms`)
             return
           }
           case "Failed":
-            return yield* recordFailure(job, outcome.error, durationMs, now)
+            return yield* recordFailure(delivery, outcome.error, durationMs, now, restore)
         }
       })
 
-    const recordFailure = (job: Job, error: string, durationMs: number, now: Timestamp.Timestamp) =>
-      persist(queue.fail(job, error, { durationMs, now })).pipe(
+    const recordFailure = (delivery: JobDelivery, error: string, durationMs: number, now: Timestamp.Timestamp, restore: Restore) =>
+      restore(persist(queue.fail(delivery, error, { durationMs, now }))).pipe(
         Effect.flatMap((result) =>
           Effect.gen(function*() {
             yield* Metric.update(Metrics.failed, 1)
             if (result._tag === "Retrying") {
               yield* Metric.update(Metrics.retried, 1)
-              yield* Effect.logWarning(`job failed, retrying in ${2 ** result.job.attempts} s: ${error}`)
+              yield* Effect.logWarning(`job failed, retrying in ${Wire.backoffSeconds(result.job.attempts)} s: ${error}`)
             } else {
               yield* Metric.update(Metrics.dead, 1)
               yield* Effect.logError(`job failed for good (dead letter): ${error}`)
@@ -176,28 +188,39 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         )
       )
 
-    const runJob = (job: Job): Effect.Effect<void, never, R> =>
+    const runJob = (delivery: JobDelivery): Effect.Effect<void, never, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const startedAt = yield* Clock.currentTimeMillis
-          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, job, config.jobTimeout)))
+          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout)))
           const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
-          yield* recordOutcome(job, outcome, startedAt).pipe(
-            Effect.catch((error) =>
-              Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error)
-            )
+          // Recording an outcome is interruptible only while it waits to
+          // retry (a drain past its deadline stops it: the job stays leased
+          // and is recovered); the write itself runs to its end.
+          yield* recordOutcome(delivery, outcome, startedAt, restore).pipe(
+            Effect.catchTag("LeaseLostError", (lost: LeaseLostError) =>
+              Effect.andThen(
+                Metric.update(Metrics.leaseLost, 1),
+                Effect.logWarning(`outcome discarded: ${lost.message}`)
+              )),
+            Effect.catch((error) => Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error))
           )
         })
       ).pipe(
         Effect.ensuring(Effect.suspend(() => {
-          running.delete(job.id)
+          running.delete(delivery.job.id)
           return Semaphore.release(permits, 1)
         })),
         Effect.withSpan("bananas.worker.execute", {
           kind: "consumer",
-          attributes: { "job.id": job.id, "job.name": job.name, "job.attempt": job.attempts + 1, "job.priority": job.priority }
+          attributes: {
+            "job.id": delivery.job.id,
+            "job.name": delivery.job.name,
+            "job.attempt": delivery.job.attempts + 1,
+            "job.priority": delivery.job.priority
+          }
         }, noStackTrace),
-        Effect.annotateLogs({ jobId: job.id, jobName: job.name, attempt: job.attempts + 1 })
+        Effect.annotateLogs({ jobId: delivery.job.id, jobName: delivery.job.name, attempt: delivery.job.attempts + 1 })
       )
 
     const accept = (delivery: Delivery): Effect.Effect<void, never, R> => {
@@ -210,12 +233,11 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
           )
         })
       }
-      const job = delivery.job
       return Effect.suspend(() => {
-        running.set(job.id, job)
-        return isFresh(job)
-          ? Effect.andThen(sampleLag(job), FiberSet.run(jobs, runJob(job)))
-          : FiberSet.run(jobs, runJob(job))
+        running.set(delivery.job.id, delivery)
+        return isFresh(delivery.job)
+          ? Effect.andThen(sampleLag(delivery.job), FiberSet.run(jobs, runJob(delivery)))
+          : FiberSet.run(jobs, runJob(delivery))
       })
     }
 
@@ -237,6 +259,23 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         return deliveries
       }).pipe(Effect.uninterruptible)
 
+    // Jobs Redis says this worker holds but that it never received (a
+    // dequeue whose reply was lost): given back between two dequeues, when
+    // every job received is registered in `running`.
+    let lastReclaim = yield* Clock.currentTimeMillis
+    const reclaimStrays = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      if (now - lastReclaim < Duration.toMillis(config.reclaimInterval)) return
+      lastReclaim = now
+      const ids = yield* queue.reclaim(config.workerId, new Set(running.keys()))
+      if (ids.length > 0) {
+        yield* Metric.update(Metrics.reclaimed, ids.length)
+        yield* Effect.logWarning(`gave back ${ids.length} job(s) this worker held but never received (a lost dequeue reply)`).pipe(
+          Effect.annotateLogs({ jobIds: ids.join(",") })
+        )
+      }
+    }).pipe(surviving("reclaiming jobs never received failed; retrying", undefined))
+
     const dispatch = Effect.gen(function*() {
       let failures = 0
       while (!stopping) {
@@ -245,6 +284,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         while (taken < maxBatch && (yield* Semaphore.takeIfAvailable(permits, 1))) taken++
         const deliveries = yield* takeJobs(taken)
         failures = deliveries === undefined ? failures + 1 : 0
+        yield* reclaimStrays
         if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
       }
     })
@@ -280,7 +320,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
 
     return Worker.of({
       id: config.workerId,
-      inFlight: Effect.sync(() => Array.from(running.values())),
+      inFlight: Effect.sync(() => Array.from(running.values(), (d) => d.job)),
       shutdown
     })
   }).pipe(Effect.annotateLogs({ module: "bananas/Worker" }))
@@ -292,7 +332,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
  * @category layers
  * @since 0.1.0
  */
-export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, Queue | R> =>
+export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, JobQueue | R> =>
   Layer.effect(Worker, make(options))
 
 /**
@@ -303,7 +343,7 @@ export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, Queue 
  * @category constructors
  * @since 0.1.0
  */
-export const run = <R>(options: Options<R>): Effect.Effect<never, never, Queue | R> =>
+export const run = <R>(options: Options<R>): Effect.Effect<never, never, JobQueue | R> =>
   Effect.scoped(Effect.andThen(make(options), Effect.never))
 
 // Internal
@@ -325,6 +365,7 @@ interface Config {
   readonly scheduler: boolean
   readonly schedulerInterval: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
+  readonly reclaimInterval: Duration.Duration
   readonly workerId: string
   readonly dequeue: {
     readonly priorities: ReadonlyArray<JobPriority.JobPriority>
@@ -351,6 +392,7 @@ const resolve = <R>(options: Options<R>): Config => {
     scheduler: options.scheduler ?? true,
     schedulerInterval: Duration.fromInputUnsafe(options.schedulerInterval ?? Scheduler.defaultInterval),
     shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "30 seconds"),
+    reclaimInterval: Duration.fromInputUnsafe(options.reclaimInterval ?? "5 seconds"),
     workerId,
     dequeue: {
       priorities: options.priorities ?? JobPriority.all,
@@ -361,11 +403,7 @@ const resolve = <R>(options: Options<R>): Config => {
   }
 }
 
-/** How a state change is retried on connection errors: for a few seconds, then given up (the lease takes over). */
-const persistPolicy = {
-  schedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(6)]),
-  while: (error: ConnectionError) => error.isRetryable
-}
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 /** Why the options cannot run, if they cannot. */
 const validate = (config: Config): string | undefined => {
@@ -378,39 +416,60 @@ const validate = (config: Config): string | undefined => {
   const key = config.dequeue.routingKey
   if (key !== undefined && !Keys.isRoutingKey(key)) return `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(key)}`
   if (!Duration.isPositive(config.leaseDuration)) return "leaseDuration must be positive"
-  for (const [name, d] of [["leaseRenewInterval", config.leaseRenewInterval], ["reaperInterval", config.reaperInterval], ["schedulerInterval", config.schedulerInterval]] as const) {
+  for (const [name, d] of [["leaseRenewInterval", config.leaseRenewInterval], ["reaperInterval", config.reaperInterval], ["schedulerInterval", config.schedulerInterval], ["reclaimInterval", config.reclaimInterval]] as const) {
     if (!Duration.isPositive(d)) return `${name} must be positive`
   }
   return undefined
 }
 
 /**
- * Retries a state change on connection errors for a while (a few seconds),
- * then gives up. The retry machinery is built only after a first failure
- * (the schedule sees that failure first, so delays and count are those of
- * `Effect.retry`): the success path of every job pays nothing for it.
+ * Writes an attempt's outcome, retrying every storage failure (Redis down,
+ * out of memory, a wrong-typed key until someone repairs it) with a
+ * backoff capped at 10 s, for as long as it takes: the job stays leased
+ * meanwhile, so it is neither lost nor run again. Each failure is logged.
+ * Only a lost lease ends it (the job belongs to another worker now). The
+ * retry machinery is built after a first failure only: the success path
+ * of every job pays nothing for it.
  */
-const persist = <A>(effect: Effect.Effect<A, ConnectionError>): Effect.Effect<A, ConnectionError> =>
+const persist = <A>(effect: Effect.Effect<A, StoreFailure | LeaseLostError>): Effect.Effect<A, StoreFailure | LeaseLostError> =>
   Effect.catch(effect, (first) => {
-    if (!persistPolicy.while(first)) return Effect.fail(first)
+    if (first._tag === "LeaseLostError") return Effect.fail(first)
     let replayed = false
     const attempt = Effect.suspend(() => {
       if (replayed) return effect
       replayed = true
       return Effect.fail(first)
-    })
-    return Effect.retry(attempt, persistPolicy)
+    }).pipe(Effect.tapError((error) =>
+      error._tag === "LeaseLostError"
+        ? Effect.void
+        : Effect.logWarning(`could not record the job's outcome (${error._tag}); retrying while the job stays leased`, error)
+    ))
+    return Effect.retry(attempt, { schedule: persistSchedule, while: (error) => error._tag !== "LeaseLostError" })
   })
 
+const persistSchedule = Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("10 seconds")]).pipe(Schedule.jittered)
+
+/** A bounded retry (a few seconds) of a step taken while stopping. */
+const retryBriefly = <A>(effect: Effect.Effect<A, StoreFailure>): Effect.Effect<A, StoreFailure> =>
+  Effect.retry(effect, { schedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(6)]), while: (e) => e.isRetryable })
+
 const renewLeases = (
-  queue: Queue["Service"],
-  running: ReadonlyMap<JobId, Job>,
+  queue: JobQueue["Service"],
+  running: ReadonlyMap<JobId, JobDelivery>,
   config: Config
 ): Effect.Effect<never> =>
   Effect.suspend(() => {
-    const ids = Array.from(running.keys())
-    const gauge = Metric.update(Metrics.inFlight, ids.length)
-    return ids.length === 0 ? gauge : Effect.andThen(gauge, queue.renewLeases(ids, config.leaseDuration))
+    const deliveries = Array.from(running.values())
+    return Metric.update(Metrics.inFlight, deliveries.length).pipe(
+      Effect.andThen(queue.renewLeases(config.workerId, deliveries, config.leaseDuration)),
+      Effect.flatMap((lost) =>
+        lost.length === 0
+          ? Effect.void
+          : Effect.logWarning(`lost the lease of ${lost.length} running job(s): another worker owns them now; their outcome will be discarded`).pipe(
+            Effect.annotateLogs({ jobIds: lost.join(",") })
+          )
+      )
+    )
   }).pipe(
     Effect.catch((error) => Effect.logWarning("lease renewal failed; retrying", error)),
     Effect.andThen(Effect.sleep(config.leaseRenewInterval)),

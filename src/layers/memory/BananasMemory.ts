@@ -1,9 +1,11 @@
 /**
- * The in-memory Bananas backend: `Queue` and `ResultBackend` over one
- * private keyspace that holds what Redis would hold, with the Redis layer's
- * semantics (Go's wire format, TTLs, backoff, dead-letter records). For
- * tests of code written against the services, demos, and single-process
- * tools; deterministic under TestClock.
+ * The in-memory Bananas backend: `JobQueue`, `QueueAdmin` and
+ * `ResultBackend` over one private keyspace that holds what Redis would
+ * hold, carried out by the same protocol core as the Redis layer (Go's
+ * wire format, TTLs, backoff, dead-letter records, leases). For tests of
+ * code written against the services, demos, and single-process tools;
+ * deterministic under TestClock. A differential test runs random
+ * operations against it and a real Redis and compares the keyspaces.
  *
  * Each `layer` call builds a fresh, empty instance. Nothing is shared across
  * processes, and nothing survives the layer.
@@ -11,8 +13,8 @@
  * @example
  * ```ts
  * const program = Effect.gen(function*() {
- *   const queue = yield* Queue
- *   return yield* queue.stats
+ *   const admin = yield* QueueAdmin
+ *   return yield* admin.stats
  * }).pipe(Effect.provide(BananasMemory.layer()))
  * ```
  *
@@ -20,62 +22,65 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Keys from "../../domain/Keys.ts"
-import { Queue } from "../../services/Queue.ts"
+import * as Wire from "../../protocol/Wire.ts"
+import { JobQueue } from "../../services/JobQueue.ts"
+import { QueueAdmin } from "../../services/QueueAdmin.ts"
 import { ResultBackend } from "../../services/ResultBackend.ts"
-import type { Shared } from "./internal/Shared.ts"
-import { Store } from "./internal/Store.ts"
-import * as MemoryQueue from "./internal/MemoryQueue.ts"
+import { JobStore } from "../../store/JobStore.ts"
+import * as StoreAdmin from "../../store/StoreAdmin.ts"
+import * as StoreQueue from "../../store/StoreQueue.ts"
+import * as MemoryJobStore from "./internal/MemoryJobStore.ts"
 import * as MemoryResultBackend from "./internal/MemoryResultBackend.ts"
 import * as MemoryStoreLive from "./internal/MemoryStoreLive.ts"
-import * as MemoryStore from "./MemoryStore.ts"
+import { Store } from "./internal/Store.ts"
+import { MemoryStore } from "./MemoryStore.ts"
 
 /**
- * Options of a memory instance.
+ * Options of a memory instance: the protocol's (prefix, TTLs), the same as
+ * the Redis layer's.
  *
  * @category models
  * @since 0.1.0
  */
-export interface Options {
-  /** Key prefix (default `bananas:`, Go's). */
-  readonly prefix?: string | undefined
-  /** TTL of a completed result (default 1 hour, Go's). */
-  readonly successTtl?: Duration.Input | undefined
-  /** TTL of a failed result (default 24 hours, Go's). */
-  readonly failureTtl?: Duration.Input | undefined
-}
+export interface Options extends Wire.Options {}
 
 /**
- * A fresh memory instance providing `Queue` and `ResultBackend`.
+ * What a memory instance provides.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Services = JobQueue | QueueAdmin | ResultBackend
+
+/**
+ * A fresh memory instance providing `JobQueue`, `QueueAdmin` and
+ * `ResultBackend`.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Options): Layer.Layer<Queue | ResultBackend> => layerWithStore(options)
+export const layer = (options?: Options): Layer.Layer<Services> => layerWithStore(options)
 
 /**
- * A fresh memory instance providing `Queue`, `ResultBackend` and the raw
- * `MemoryStore` of the same keyspace (to inspect or plant data in tests).
+ * A fresh memory instance providing the services and the raw `MemoryStore`
+ * of the same keyspace (to inspect or plant data in tests).
  *
  * @category layers
  * @since 0.1.0
  */
-export const layerWithStore = (options?: Options): Layer.Layer<Queue | ResultBackend | MemoryStore.MemoryStore> =>
-  Layer.syncContext(() => {
-    const shared = makeShared(options)
-    return Context.make(Queue, MemoryQueue.make(shared)).pipe(
-      Context.add(ResultBackend, MemoryResultBackend.make(shared)),
-      Context.add(MemoryStore.MemoryStore, MemoryStoreLive.make(shared))
+export const layerWithStore = (options?: Options): Layer.Layer<Services | MemoryStore> =>
+  Layer.effectContext(Effect.gen(function*() {
+    const store = new Store()
+    const protocol = Wire.make(options)
+    const jobStore = MemoryJobStore.make(store, protocol)
+    const withStore = Context.make(JobStore, jobStore)
+    const queue = yield* Effect.provide(StoreQueue.make, withStore)
+    const admin = yield* Effect.provide(StoreAdmin.make, withStore)
+    return Context.make(JobQueue, queue).pipe(
+      Context.add(QueueAdmin, admin),
+      Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
+      Context.add(MemoryStore, MemoryStoreLive.make(store, protocol.keys))
     )
-  })
-
-// Internal
-
-const makeShared = (options: Options | undefined): Shared => ({
-  store: new Store(),
-  keys: Keys.make(options?.prefix ?? Keys.defaultPrefix),
-  successTtlMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.successTtl ?? "1 hour")),
-  failureTtlMillis: Duration.toMillis(Duration.fromInputUnsafe(options?.failureTtl ?? "24 hours"))
-})
+  }))

@@ -5,7 +5,8 @@
  * job JSON, ids without data, records written by Go).
  *
  * The commands mirror their Redis namesakes, and TTLs follow Effect's
- * `Clock` like the rest of the memory layers.
+ * `Clock` like the rest of the memory layers. A command on a key of another
+ * type dies (Redis's `WRONGTYPE`): these are test tools.
  *
  * @stability stable
  * @since 0.1.0
@@ -14,7 +15,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { Keys } from "../../domain/Keys.ts"
+import type { Keys } from "../../protocol/Keys.ts"
 
 /**
  * One key of a dump, with its value in Redis terms.
@@ -27,6 +28,7 @@ export type DumpEntry =
   | { readonly key: string; readonly type: "list"; readonly value: ReadonlyArray<string>; readonly pttl: number }
   | { readonly key: string; readonly type: "zset"; readonly value: ReadonlyArray<readonly [string, number]>; readonly pttl: number }
   | { readonly key: string; readonly type: "hash"; readonly value: Readonly<Record<string, string>>; readonly pttl: number }
+  | { readonly key: string; readonly type: "set"; readonly value: ReadonlyArray<string>; readonly pttl: number }
 
 /**
  * The raw keyspace service of a memory instance.

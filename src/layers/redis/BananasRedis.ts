@@ -1,7 +1,7 @@
 /**
- * The public entry of the Redis backend: one layer giving `Queue`,
- * `ResultBackend` and the `RedisConnection`, wire-compatible with the Go
- * reference (PROTOCOL.md).
+ * The public entry of the Redis backend: one layer giving `JobQueue`,
+ * `QueueAdmin`, `ResultBackend` and the `RedisPort`, wire-compatible with
+ * the Go reference (docs/PROTOCOL.md).
  *
  * A client opens one command connection (auto-pipelined) when the layer is
  * built, and one pub/sub connection on its first wait (result wait or idle
@@ -11,8 +11,8 @@
  * ```ts
  * const live = BananasRedis.layer({ url: "redis://localhost:6379" })
  * const program = Effect.gen(function*() {
- *   const queue = yield* Queue
- *   return yield* queue.stats
+ *   const admin = yield* QueueAdmin
+ *   return yield* admin.stats
  * }).pipe(Effect.provide(live))
  * ```
  *
@@ -20,47 +20,77 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { ConnectionError } from "../../domain/Errors.ts"
-import * as Keys from "../../domain/Keys.ts"
-import type { Queue } from "../../services/Queue.ts"
+import type { ConnectionError, StorageError, ValidationError } from "../../domain/Errors.ts"
+import * as Keys from "../../protocol/Keys.ts"
+import type { JobQueue } from "../../services/JobQueue.ts"
+import type { QueueAdmin } from "../../services/QueueAdmin.ts"
 import type { ResultBackend } from "../../services/ResultBackend.ts"
-import * as RedisConnection from "./RedisConnection.ts"
-import * as RedisQueue from "./RedisQueue.ts"
+import * as StoreAdmin from "../../store/StoreAdmin.ts"
+import * as StoreQueue from "../../store/StoreQueue.ts"
+import * as IoRedis from "./IoRedis.ts"
+import * as RedisJobStore from "./RedisJobStore.ts"
+import type { RedisPort } from "./RedisPort.ts"
 import * as RedisResultBackend from "./RedisResultBackend.ts"
-import type * as Settings from "./Settings.ts"
+import type { WaitHooks } from "./ResultWait.ts"
+import * as Settings from "./Settings.ts"
 import * as Subscriber from "./Subscriber.ts"
 
 /**
- * Options of the Redis backend: where Redis is (`url` and/or ioredis
- * options), the key prefix, result TTLs, and tunables.
+ * Options of the Redis backend: where Redis is (`url` and/or driver
+ * options), the key prefix, TTLs, and tunables.
  *
  * @category models
  * @since 0.1.0
  */
-export interface Options extends RedisConnection.ConnectionOptions, Settings.SettingsOptions {}
+export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOptions {
+  /** Hooks run inside result waits. Tests only. @internal */
+  readonly testHooks?: WaitHooks | undefined
+}
 
 /**
- * `Queue`, `ResultBackend` and `RedisConnection` on one Redis client. Fails
- * with a `ConnectionError` when Redis cannot be reached.
+ * What the Redis backend provides.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Services = JobQueue | QueueAdmin | ResultBackend | RedisPort
+
+/**
+ * How building the backend can fail: Redis unreachable, a command refused
+ * at start, or options that cannot work (e.g. a malformed URL).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type LayerError = ConnectionError | StorageError | ValidationError
+
+/**
+ * The services on one Redis client. Fails with a `ConnectionError` when
+ * Redis cannot be reached.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (
-  options: Options = {}
-): Layer.Layer<Queue | ResultBackend | RedisConnection.RedisConnection, ConnectionError> =>
-  Layer.mergeAll(RedisQueue.layer(options), RedisResultBackend.layer(options)).pipe(
-    Layer.provide(Subscriber.layer),
-    Layer.provideMerge(RedisConnection.layer(options))
+export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> => {
+  const settings = Settings.make(options)
+  const store = RedisJobStore.layer(settings)
+  return Layer.mergeAll(
+    StoreQueue.layer,
+    StoreAdmin.layer,
+    RedisResultBackend.layer(settings, options.testHooks)
+  ).pipe(
+    Layer.provideMerge(store),
+    Layer.provideMerge(Subscriber.layer),
+    Layer.provideMerge(IoRedis.layer(options))
   )
+}
 
 /**
  * The options read from the environment: `REDIS_URL` (default
- * `redis://localhost:6379`), `BANANAS_PREFIX` (default `bananas:`),
+ * `redis://127.0.0.1:6379`), `BANANAS_PREFIX` (default `bananas:`),
  * `BANANAS_RESULT_SUCCESS_TTL` / `BANANAS_RESULT_FAILURE_TTL` (durations,
  * default 1 hour / 24 hours) and `BANANAS_CONNECTION_NAME` (optional).
  *
@@ -68,10 +98,10 @@ export const layer = (
  * @since 0.1.0
  */
 export const config: Config.Config<Options> = Config.all({
-  url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://localhost:6379")),
+  url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379")),
   prefix: Config.String("BANANAS_PREFIX").pipe(Config.withDefault(Keys.defaultPrefix)),
-  successTtl: Config.Duration("BANANAS_RESULT_SUCCESS_TTL").pipe(Config.withDefault(Duration.hours(1))),
-  failureTtl: Config.Duration("BANANAS_RESULT_FAILURE_TTL").pipe(Config.withDefault(Duration.hours(24))),
+  successTtl: Config.Duration("BANANAS_RESULT_SUCCESS_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  failureTtl: Config.Duration("BANANAS_RESULT_FAILURE_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),
   connectionName: Config.String("BANANAS_CONNECTION_NAME").pipe(Config.option, Config.map(Option.getOrUndefined))
 })
 
@@ -83,5 +113,5 @@ export const config: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   options: Config.Wrap<Options> = config
-): Layer.Layer<Queue | ResultBackend | RedisConnection.RedisConnection, ConnectionError | Config.ConfigError> =>
+): Layer.Layer<Services, LayerError | Config.ConfigError> =>
   Layer.unwrap(Effect.map(Config.unwrap(options), layer))

@@ -1,11 +1,18 @@
 /**
- * The Lua scripts behind every job state transition on Redis, each one
- * atomic step. Job JSON is never built or parsed in Lua (cjson would turn a
- * 20-digit integer into a float): rewrites are encoded in TypeScript by
- * `JobCodec` and passed in as arguments. Every key a script touches is
- * declared in `KEYS`, except the job key `dequeue` derives from the id it
- * pops (it shares the prefix, so with a hash-tagged prefix it shares the
- * slot too).
+ * The Lua scripts of the Redis layer. There are three, and none decides
+ * anything: transitions are decided in TypeScript (`protocol/Transitions`)
+ * and arrive as plans; scripts only make them atomic.
+ *
+ * - `apply`: a generic plan interpreter (types, guards, writes), the Redis
+ *   twin of `MemoryJobStore.applyPlan`.
+ * - `take`: the dequeue step (`protocol/Take`).
+ * - `checkResult`: the read of a waiter (result hash, plus the job).
+ *
+ * Job JSON is never built or parsed in Lua (cjson would turn a 20-digit
+ * integer into a float); no wire constant is written in Lua (TTLs, scores
+ * and messages arrive as ARGV); every key a script touches is declared in
+ * `KEYS` (no key is built inside a script), so all of them hash to the
+ * slot of the prefix's hash tag on Redis Cluster.
  *
  * Scripts run with `EVALSHA`, falling back to `EVAL` (which caches the
  * script) on `NOSCRIPT`, so a Redis restart or `SCRIPT FLUSH` is harmless.
@@ -14,7 +21,6 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import type { Redis } from "ioredis"
 
 /**
  * A Lua script and its SHA1.
@@ -23,313 +29,209 @@ import type { Redis } from "ioredis"
  * @since 0.1.0
  */
 export interface Script {
+  /** A name for logs and errors. */
   readonly name: string
+  /** The Lua source. */
   readonly lua: string
+  /** Its SHA1, for `EVALSHA`. */
   readonly sha: string
 }
 
 /**
- * Runs a script on the client (`EVALSHA`, `EVAL` on `NOSCRIPT`).
- *
- * @category execution
- * @since 0.1.0
- */
-export const run = (
-  client: Redis,
-  script: Script,
-  keys: ReadonlyArray<string>,
-  args: ReadonlyArray<string | number>
-): Promise<unknown> =>
-  client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) =>
-    error instanceof Error && error.message.startsWith("NOSCRIPT")
-      ? client.eval(script.lua, keys.length, ...keys, ...args)
-      : Promise.reject(error)
-  )
-
-/**
- * Loads every script into the server's cache (one round trip), so the
- * first calls do not each fall back to `EVAL`.
- *
- * @category execution
- * @since 0.1.0
- */
-export const loadAll = async (client: Redis): Promise<void> => {
-  await Promise.all(all.map((s) => client.script("LOAD", s.lua)))
-}
-
-/**
- * `SET job` then `LPUSH queue`, and `PUBLISH` the wake-up for idle workers.
- *
- * KEYS: job, queue. ARGV: json, id, wake channel, priority.
+ * The plan interpreter.
  *
  * @category scripts
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const enqueue = define("enqueue", `
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('LPUSH', KEYS[2], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`)
+export const apply: Script = define("apply", `
+-- apply: carries out plans, each one atomic step (see src/protocol/Plan.ts).
+--
+-- KEYS: every key the plans touch, each once; plans name them by index.
+-- ARGV[1]: the number of plans. Then, per plan:
+--   ntypes, then ntypes pairs: key index, the type the plan needs
+--     (string | list | zset | hash | set)
+--   nguards, then nguards quadruples: op, key index, a, b
+--     absent k / exists k           EXISTS k is 0 / 1
+--     eq k v / ne k v               GET k equals / differs from v
+--     heq k f v / hnil k f          HGET k f equals v / HEXISTS k f is 0
+--     lhas k m                      LPOS k m finds it
+--     zhas k m / zle k m max        ZSCORE k m exists / exists and <= max
+--     snot k m                      SISMEMBER k m is 0
+--   nwrites, then per write: op, key index (0: none), nargs, args...
+--     set k v | setex k v ttl | del k | lpush k v | rpush k v | lrem k count v
+--     zadd k score m | zaddnx k score m | zrem k m | hset k f v ... | hdel k f
+--     sadd k m | srem k m | expire k seconds | pexpire k millis | publish - channel message
+-- Output: one integer per plan: 0 applied; g > 0 the g-th guard refused it;
+--   -k KEYS[k] holds another type than the plan needs. A refused plan writes
+--   nothing. Identical PUBLISHes of one call go out once (a wake-up is a wake-up).
+local planCount = tonumber(ARGV[1])
+local published = {}
+
+local function holds(op, key, a, b)
+  if op == 'absent' then return redis.call('EXISTS', key) == 0 end
+  if op == 'exists' then return redis.call('EXISTS', key) == 1 end
+  if op == 'eq' then return redis.call('GET', key) == a end
+  if op == 'ne' then return redis.call('GET', key) ~= a end
+  if op == 'heq' then return redis.call('HGET', key, a) == b end
+  if op == 'hnil' then return redis.call('HEXISTS', key, a) == 0 end
+  if op == 'lhas' then return redis.call('LPOS', key, a) ~= false end
+  if op == 'zhas' then return redis.call('ZSCORE', key, a) ~= false end
+  if op == 'zle' then
+    local score = redis.call('ZSCORE', key, a)
+    return score ~= false and tonumber(score) <= tonumber(b)
+  end
+  if op == 'snot' then return redis.call('SISMEMBER', key, a) == 0 end
+  error('apply: unknown guard ' .. tostring(op))
+end
+
+local function write(op, key, at, nargs)
+  if op == 'set' then redis.call('SET', key, ARGV[at])
+  elseif op == 'setex' then redis.call('SET', key, ARGV[at], 'EX', ARGV[at + 1])
+  elseif op == 'del' then redis.call('DEL', key)
+  elseif op == 'lpush' then redis.call('LPUSH', key, ARGV[at])
+  elseif op == 'rpush' then redis.call('RPUSH', key, ARGV[at])
+  elseif op == 'lrem' then redis.call('LREM', key, ARGV[at], ARGV[at + 1])
+  elseif op == 'zadd' then redis.call('ZADD', key, ARGV[at], ARGV[at + 1])
+  elseif op == 'zaddnx' then redis.call('ZADD', key, 'NX', ARGV[at], ARGV[at + 1])
+  elseif op == 'zrem' then redis.call('ZREM', key, ARGV[at])
+  elseif op == 'hset' then redis.call('HSET', key, unpack(ARGV, at, at + nargs - 1))
+  elseif op == 'hdel' then redis.call('HDEL', key, ARGV[at])
+  elseif op == 'sadd' then redis.call('SADD', key, ARGV[at])
+  elseif op == 'srem' then redis.call('SREM', key, ARGV[at])
+  elseif op == 'expire' then redis.call('EXPIRE', key, ARGV[at])
+  elseif op == 'pexpire' then redis.call('PEXPIRE', key, ARGV[at])
+  elseif op == 'publish' then
+    local note = ARGV[at] .. '\\0' .. ARGV[at + 1]
+    if not published[note] then
+      published[note] = true
+      redis.call('PUBLISH', ARGV[at], ARGV[at + 1])
+    end
+  else
+    error('apply: unknown write ' .. tostring(op))
+  end
+end
+
+local outcomes = {}
+local at = 2
+for plan = 1, planCount do
+  local status = 0
+  local typeCount = tonumber(ARGV[at]); at = at + 1
+  for _ = 1, typeCount do
+    if status == 0 then
+      local k = tonumber(ARGV[at])
+      local actual = redis.call('TYPE', KEYS[k]).ok
+      if actual ~= 'none' and actual ~= ARGV[at + 1] then status = -k end
+    end
+    at = at + 2
+  end
+  local guardCount = tonumber(ARGV[at]); at = at + 1
+  for g = 1, guardCount do
+    if status == 0 and not holds(ARGV[at], KEYS[tonumber(ARGV[at + 1])], ARGV[at + 2], ARGV[at + 3]) then status = g end
+    at = at + 4
+  end
+  local writeCount = tonumber(ARGV[at]); at = at + 1
+  for _ = 1, writeCount do
+    local op, k, nargs = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+    if status == 0 then write(op, KEYS[k], at + 3, nargs) end
+    at = at + 3 + nargs
+  end
+  outcomes[plan] = status
+end
+return outcomes`)
 
 /**
- * `SET job` and `ZADD queue:scheduled <unix seconds> id`.
- *
- * KEYS: job, scheduled. ARGV: json, score, id.
+ * The dequeue step.
  *
  * @category scripts
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const schedule = define("schedule", `
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-return 1`)
+export const take: Script = define("take", `
+-- take: moves up to max ids into processing, strict priority, oldest first
+-- (see src/protocol/Take.ts).
+--
+-- KEYS[1..n]: the source lists, in priority order
+-- KEYS[n+1]: queue:processing
+-- KEYS[n+2..n+4] (with a lease): leases (zset), lease:tokens (hash),
+--   worker:{owner} (set)
+-- ARGV[1]: n, the number of sources
+-- ARGV[2]: max, the most ids to take (>= 1)
+-- ARGV[3]: lease expiry, epoch ms ('' = no lease)
+-- ARGV[4]: token prefix ('<owner>:'); ARGV[5]: the first token number
+-- ARGV[6]: heartbeat (TTL of worker:{owner}), ms
+-- Output: the ids taken, in order (empty when every source is empty), or
+--   the error 'WRONGTYPE <key> is not a <type>' before anything moved.
+local sourceCount = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local leased = ARGV[3] ~= ''
+local processing = KEYS[sourceCount + 1]
 
-/**
- * The dequeue fast path, for up to `max` jobs: ids are popped oldest first
- * (`RPOP`, Go's `BRPOPLPUSH` end) from the first list until it is empty,
- * then from the next (strict priority), and pushed into processing in the
- * order taken (`LPUSH`, so processing looks exactly as after as many
- * `LMOVE ... RIGHT LEFT`); their leases are recorded and their data read in
- * the same step. Returns `{ids, datas}` (a data entry is nil when missing)
- * or nil when every list is empty.
- *
- * KEYS: queue_1..queue_n, processing, leases. ARGV: job key prefix, lease
- * expiry (epoch ms, or "" for none), max (>= 1).
- *
- * @category scripts
- * @since 0.1.0
- */
-export const dequeue = define("dequeue", `
-local n = #KEYS - 2
-local want = tonumber(ARGV[3])
+local function expect(key, wanted)
+  local actual = redis.call('TYPE', key).ok
+  if actual ~= 'none' and actual ~= wanted then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' is not a ' .. wanted)
+  end
+end
+for i = 1, sourceCount + 1 do
+  local bad = expect(KEYS[i], 'list')
+  if bad then return bad end
+end
+if leased then
+  local bad = expect(KEYS[sourceCount + 2], 'zset') or expect(KEYS[sourceCount + 3], 'hash') or expect(KEYS[sourceCount + 4], 'set')
+  if bad then return bad end
+end
+
 local ids = {}
-for i = 1, n do
-  local got = redis.call('RPOP', KEYS[i], want - #ids)
+for i = 1, sourceCount do
+  local got = redis.call('RPOP', KEYS[i], max - #ids)
   if got then
     for j = 1, #got do ids[#ids + 1] = got[j] end
-    if #ids >= want then break end
+    if #ids >= max then break end
   end
 end
-if #ids == 0 then return false end
-redis.call('LPUSH', KEYS[n + 1], unpack(ids))
-local jobKeys = {}
-local leases = {}
-for j = 1, #ids do
-  jobKeys[j] = ARGV[1] .. ids[j]
-  leases[2 * j - 1] = ARGV[2]
-  leases[2 * j] = ids[j]
+if #ids == 0 then return ids end
+redis.call('LPUSH', processing, unpack(ids))
+if leased then
+  local leases, tokens, held = KEYS[sourceCount + 2], KEYS[sourceCount + 3], KEYS[sourceCount + 4]
+  local first = tonumber(ARGV[5])
+  for j = 1, #ids do
+    redis.call('ZADD', leases, ARGV[3], ids[j])
+    redis.call('HSET', tokens, ids[j], ARGV[4] .. string.format('%.0f', first + j - 1))
+    redis.call('SADD', held, ids[j])
+  end
+  redis.call('PEXPIRE', held, ARGV[6])
 end
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[n + 2], unpack(leases)) end
-return {ids, redis.call('MGET', unpack(jobKeys))}`)
+return ids`)
 
 /**
- * Go's dead-lettering of a dequeued id whose data is missing or corrupted:
- * the error record (7 days), `LPUSH dead`, out of processing and leases.
- *
- * KEYS: job, dead, processing, leases. ARGV: record, id.
+ * A waiter's read.
  *
  * @category scripts
  * @since 0.1.0
  */
-export const deadLetter = define("deadLetter", `
-redis.call('SET', KEYS[1], ARGV[1], 'EX', 604800)
-redis.call('LPUSH', KEYS[2], ARGV[2])
-redis.call('LREM', KEYS[3], 1, ARGV[2])
-redis.call('ZREM', KEYS[4], ARGV[2])
-return 1`)
-
-/**
- * The end of one or more jobs, each exactly Go's sequence for it: rewritten
- * job (with its TTL), out of processing and leases, optionally `LPUSH
- * dead`, the result hash merged (`HSET`) with its TTL, and `PUBLISH
- * result:notify:{id} ready`. Used by complete and by the final failure;
- * the jobs finishing at the same moment share one call (one atomic step
- * that contains each job's).
- *
- * KEYS: processing, leases, dead, then per job: job, result. ARGV per job:
- * json, id, job TTL (s), result TTL (s), notify channel, "1" to
- * dead-letter, number of hash fields, hash fields...
- *
- * @category scripts
- * @since 0.1.0
- */
-export const finish = define("finish", `
-local a = 1
-for k = 4, #KEYS, 2 do
-  local id = ARGV[a + 1]
-  redis.call('SET', KEYS[k], ARGV[a], 'EX', ARGV[a + 2])
-  redis.call('LREM', KEYS[1], 1, id)
-  redis.call('ZREM', KEYS[2], id)
-  if ARGV[a + 5] == '1' then redis.call('LPUSH', KEYS[3], id) end
-  local n = tonumber(ARGV[a + 6])
-  redis.call('HSET', KEYS[k + 1], unpack(ARGV, a + 7, a + 6 + n))
-  redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3])
-  redis.call('PUBLISH', ARGV[a + 4], 'ready')
-  a = a + 7 + n
-end
-return 1`)
-
-/**
- * A failed attempt that will be retried (Go's backoff): rewritten job (no
- * TTL), `ZADD queue:scheduled <floor unix s>`, out of processing and
- * leases. No result, no notification.
- *
- * KEYS: job, scheduled, processing, leases. ARGV: json, score, id.
- *
- * @category scripts
- * @since 0.1.0
- */
-export const retry = define("retry", `
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('LREM', KEYS[3], 1, ARGV[3])
-redis.call('ZREM', KEYS[4], ARGV[3])
-return 1`)
-
-/**
- * Gives a job back (graceful shutdown): out of processing and leases, back
- * at the head of its queue (`RPUSH`, the end `LMOVE` pops), wake-up
- * published. Returns 0 when it was not in processing.
- *
- * KEYS: processing, queue, leases. ARGV: id, wake channel, priority.
- *
- * @category scripts
- * @since 0.1.0
- */
-export const release = define("release", `
-redis.call('ZREM', KEYS[3], ARGV[1])
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1`)
-
-/**
- * Recovers one job whose lease expired, if it still did and the job data is
- * still what the reaper read: out of leases and processing, the rewritten
- * data stored, the id pushed to its target list, and a message published.
- * A lease whose id is no longer in processing (finished by a worker that
- * keeps no leases) is dropped. Returns 1 when recovered.
- *
- * KEYS: job, processing, leases, target list, result. ARGV: id, now (ms),
- * "1" if data was read, data read, new data, job TTL (s, "0" = none),
- * "L"/"R" push side, channel, message, result TTL (s, "0" = no result),
- * hash fields...
- *
- * @category scripts
- * @since 0.1.0
- */
-export const reap = define("reap", `
-local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
-local data = redis.call('GET', KEYS[1])
-if ARGV[3] == '1' then
-  if data ~= ARGV[4] then return 0 end
-elseif data then return 0 end
-redis.call('ZREM', KEYS[3], ARGV[1])
-if redis.call('LREM', KEYS[2], 1, ARGV[1]) == 0 then return 0 end
-if ARGV[6] == '0' then redis.call('SET', KEYS[1], ARGV[5])
-else redis.call('SET', KEYS[1], ARGV[5], 'EX', ARGV[6]) end
-if ARGV[7] == 'R' then redis.call('RPUSH', KEYS[4], ARGV[1]) else redis.call('LPUSH', KEYS[4], ARGV[1]) end
-if ARGV[10] ~= '0' then
-  redis.call('HSET', KEYS[5], unpack(ARGV, 11))
-  redis.call('EXPIRE', KEYS[5], ARGV[10])
-end
-if ARGV[8] ~= '' then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
-return 1`)
-
-/**
- * Promotes one due job, only if this caller's `ZREM` removed it (so
- * concurrent promoters push it once) and its score is still due (it was not
- * rescheduled since it was read): `SET` without `scheduled_for`, `LPUSH`
- * its queue, wake-up published.
- *
- * KEYS: scheduled, job, queue. ARGV: id, max score, json, wake channel,
- * priority.
- *
- * @category scripts
- * @since 0.1.0
- */
-export const promote = define("promote", `
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('SET', KEYS[2], ARGV[3])
-redis.call('LPUSH', KEYS[3], ARGV[1])
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-return 1`)
-
-/**
- * Cancels a waiting job if its data is still what the caller read (-1
- * otherwise: read again): removed from its queue and the scheduled set (0
- * when it was in neither), marked failed (7 days), failed result stored
- * and `ready` published.
- *
- * KEYS: job, queue, scheduled, result. ARGV: id, data read, new data,
- * result TTL (s), notify channel, hash fields...
- *
- * @category scripts
- * @since 0.1.0
- */
-export const cancel = define("cancel", `
-if redis.call('GET', KEYS[1]) ~= ARGV[2] then return -1 end
-local removed = redis.call('LREM', KEYS[2], 0, ARGV[1]) + redis.call('ZREM', KEYS[3], ARGV[1])
-if removed == 0 then return 0 end
-redis.call('SET', KEYS[1], ARGV[3], 'EX', 604800)
-redis.call('HSET', KEYS[4], unpack(ARGV, 6))
-redis.call('EXPIRE', KEYS[4], ARGV[4])
-redis.call('PUBLISH', ARGV[5], 'ready')
-return 1`)
-
-/**
- * Requeues a dead-lettered job if its data is still what the caller read
- * (-1 otherwise): out of the dead list (0 when not there), rewritten data
- * without TTL, `LPUSH` its queue, wake-up published.
- *
- * KEYS: job, dead, queue. ARGV: id, data read, new data, wake channel,
- * priority.
- *
- * @category scripts
- * @since 0.1.0
- */
-export const requeueDead = define("requeueDead", `
-if redis.call('GET', KEYS[1]) ~= ARGV[2] then return -1 end
-if redis.call('LREM', KEYS[2], 0, ARGV[1]) == 0 then return 0 end
-redis.call('SET', KEYS[1], ARGV[3])
-redis.call('LPUSH', KEYS[3], ARGV[1])
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-return 1`)
-
-/**
- * Stores a result: `HSET` (merging, as Go), `EXPIRE`, `PUBLISH ready`.
- *
- * KEYS: result. ARGV: TTL (s), notify channel, hash fields...
- *
- * @category scripts
- * @since 0.1.0
- */
-export const storeResult = define("storeResult", `
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], 'ready')
-return 1`)
-
-/**
- * One read for a waiter: the result hash, plus the job data when the
- * result says `failed` (to tell a final failure from a retried attempt).
- *
- * KEYS: result, job. Returns `{hash}` or `{hash, data|nil}`.
- *
- * @category scripts
- * @since 0.1.0
- */
-export const checkResult = define("checkResult", `
-local h = redis.call('HGETALL', KEYS[1])
-for i = 1, #h, 2 do
-  if h[i] == 'status' and h[i + 1] == 'failed' then
-    return {h, redis.call('GET', KEYS[2])}
+export const checkResult: Script = define("checkResult", `
+-- checkResult: one read for a waiter, atomic with the step that wrote it.
+--
+-- KEYS[1]: result:{id}; KEYS[2]: job:{id}
+-- Output: {hash} or, when the hash says failed, {hash, job data or false}
+--   (to tell a final failure from an attempt about to be retried).
+local resultKey, jobKey = KEYS[1], KEYS[2]
+local hash = redis.call('HGETALL', resultKey)
+for i = 1, #hash, 2 do
+  if hash[i] == 'status' and hash[i + 1] == 'failed' then
+    local jobType = redis.call('TYPE', jobKey).ok
+    if jobType ~= 'string' then return {hash, false} end
+    return {hash, redis.call('GET', jobKey)}
   end
 end
-return {h}`)
+return {hash}`)
+
+/**
+ * Every script, for `SCRIPT LOAD` at start.
+ *
+ * @category scripts
+ * @since 0.1.0
+ */
+export const all: ReadonlyArray<Script> = [apply, take, checkResult]
 
 // Internal
 
@@ -337,7 +239,3 @@ function define(name: string, lua: string): Script {
   const body = lua.trim()
   return { name, lua: body, sha: createHash("sha1").update(body).digest("hex") }
 }
-
-const all: ReadonlyArray<Script> = [
-  enqueue, schedule, dequeue, deadLetter, finish, retry, release, reap, promote, cancel, requeueDead, storeResult, checkResult
-]

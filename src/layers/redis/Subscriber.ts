@@ -33,9 +33,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import type { Redis } from "ioredis"
 import { ConnectionError } from "../../domain/Errors.ts"
-import { RedisConnection } from "./RedisConnection.ts"
+import { type PubSubConnection, RedisPort } from "./RedisPort.ts"
 
 /**
  * The shared subscriber service.
@@ -70,14 +69,14 @@ export class Subscriber extends Context.Service<Subscriber, {
 }>()("@bananas/effect/redis/Subscriber") {}
 
 /**
- * Builds the subscriber on the `RedisConnection` in context. The pub/sub
+ * Builds the subscriber on the `RedisPort` in context. The pub/sub
  * connection itself opens lazily, on the first `listen`.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const make = Effect.gen(function*() {
-  const connection = yield* RedisConnection
+  const port = yield* RedisPort
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   const warn = (message: string, cause: unknown) => runSync(Effect.logWarning(message, cause))
 
@@ -95,19 +94,19 @@ export const make = Effect.gen(function*() {
   let closed = false
   /** Bumped on reconnect: replies to commands of an older connection are ignored. */
   let generation = 0
-  let conn: Redis | undefined
+  let conn: PubSubConnection | undefined
 
-  const connectionFor = (): Redis => {
+  const connectionFor = (): PubSubConnection => {
     if (conn !== undefined) return conn
-    const c = connection.duplicateUnsafe({ nameSuffix: ":sub", redis: { autoResubscribe: false } })
+    const c = port.pubsub()
     let everReady = false
-    c.on("message", (channel: string) => {
+    c.onMessage((channel) => {
       const list = listeners.get(channel)
       if (list === undefined) return
       if (list.length === 1) wake(list[0]!)
       else for (const l of [...list]) wake(l)
     })
-    c.on("ready", () => {
+    c.onReady(() => {
       if (!everReady) {
         everReady = true
         scheduleFlush()
@@ -118,15 +117,15 @@ export const make = Effect.gen(function*() {
     // While the connection is down, a wait cannot be confirmed: fail the
     // unconfirmed ones (retryable) instead of letting them run into their
     // timeouts. Confirmed listeners stay; they are re-subscribed on reconnect.
-    c.on("error", (cause: unknown) => {
-      if (c.status === "ready") return
+    c.onError((cause) => {
+      if (c.isReady()) return
       failUnconfirmed(new ConnectionError({
         operation: "subscribe",
-        message: `Redis pub/sub connection unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
+        message: `Redis pub/sub connection to ${port.target} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
         cause
       }))
     })
-    c.connect().catch(() => {}) // reported through "error"; ioredis keeps reconnecting
+    c.connect()
     conn = c
     return c
   }
@@ -180,7 +179,7 @@ export const make = Effect.gen(function*() {
     // Only on a ready connection: ioredis writes SUBSCRIBE during the
     // handshake (before its INFO ready check, which then fails in subscriber
     // mode). The "ready" handler flushes what accumulated meanwhile.
-    if (c.status !== "ready") return
+    if (!c.isReady()) return
     const toSubscribe: Array<string> = []
     const toUnsubscribe: Array<string> = []
     for (const channel of dirty) {
@@ -192,15 +191,15 @@ export const make = Effect.gen(function*() {
     dirty.clear()
     if (toUnsubscribe.length > 0) {
       for (const channel of toUnsubscribe) confirmed.delete(channel)
-      c.unsubscribe(...toUnsubscribe).catch((cause: unknown) => warn("bananas redis subscriber: UNSUBSCRIBE failed", cause))
+      c.unsubscribe(toUnsubscribe).catch((cause: unknown) => warn("bananas redis subscriber: UNSUBSCRIBE failed", cause))
     }
     if (toSubscribe.length > 0) subscribe(c, toSubscribe, false)
   }
 
-  const subscribe = (c: Redis, channels: Array<string>, wakeAll: boolean) => {
+  const subscribe = (c: PubSubConnection, channels: Array<string>, wakeAll: boolean) => {
     const gen = generation
     for (const channel of channels) inflight.add(channel)
-    c.subscribe(...channels).then(
+    c.subscribe(channels).then(
       () => {
         if (gen !== generation) return
         for (const channel of channels) {
@@ -226,7 +225,7 @@ export const make = Effect.gen(function*() {
     )
   }
 
-  const resubscribeAll = (c: Redis) => {
+  const resubscribeAll = (c: PubSubConnection) => {
     generation++
     confirmed.clear()
     inflight.clear()
@@ -276,7 +275,7 @@ export const make = Effect.gen(function*() {
     Effect.sync(() => {
       closed = true
       failUnconfirmed(closedError())
-      if (conn !== undefined) conn.disconnect()
+      if (conn !== undefined) conn.close()
     })
   )
 
@@ -309,12 +308,12 @@ export const make = Effect.gen(function*() {
 })
 
 /**
- * The subscriber as a layer (needs the `RedisConnection`).
+ * The subscriber as a layer (needs the `RedisPort`).
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer: Layer.Layer<Subscriber, never, RedisConnection> = Layer.effect(Subscriber, make)
+export const layer: Layer.Layer<Subscriber, never, RedisPort> = Layer.effect(Subscriber, make)
 
 // Internal
 

@@ -1,9 +1,10 @@
 /**
- * The `ResultBackend` service in memory: result hashes (fields merged, TTL
- * by status) and the `ready` notification, as on Redis. Waits subscribe
- * first (then run their `start`, if any), then check, so no notification
- * is lost; the job rewrite and the result write of `Queue.complete`/`fail`
- * happen in one step, so a wait never sees one without the other.
+ * The `ResultBackend` service in memory: storing, reading and deleting go
+ * through the shared store code (`StoreResults`); waits subscribe to the
+ * keyspace's channel first (then run their `start`, if any), then check, so
+ * no notification is lost. The job rewrite and the result write of an
+ * attempt's end happen in one step, so a wait never sees one without the
+ * other.
  *
  * Internal: exposed through `BananasMemory`.
  *
@@ -11,32 +12,37 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import * as Result from "effect/Result"
-import { type SerializationError, TimeoutError } from "../../../domain/Errors.ts"
+import { type SerializationError, type StorageError, timedOut } from "../../../domain/Errors.ts"
 import type { JobId } from "../../../domain/JobId.ts"
-import type { JobResult } from "../../../domain/JobResult.ts"
+import * as JobResult from "../../../domain/JobResult.ts"
+import { isFinalResult } from "../../../protocol/ResultTransitions.ts"
+import type { JobStore } from "../../../store/JobStore.ts"
+import * as StoreResults from "../../../store/StoreResults.ts"
 import { ResultBackend, type WaitStart } from "../../../services/ResultBackend.ts"
-import { atomically, isFinalResult, readResult, type Shared, writeResult } from "./Shared.ts"
+import { atomically } from "./MemoryJobStore.ts"
+import type { Store } from "./Store.ts"
 
 /**
- * Builds the memory `ResultBackend` over a shared keyspace (see `BananasMemory`).
+ * Builds the memory `ResultBackend` over a keyspace and its store port.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = (shared: Shared): ResultBackend["Service"] => {
-  const { store, keys } = shared
-  const run = <A>(f: (now: number) => A) => atomically(shared, f)
-
-  const get = (id: JobId) => run(() => readResult(shared, id)).pipe(Effect.flatMap(Effect.fromResult), Effect.map(Option.fromUndefinedOr))
+export const make = (store: Store, jobStore: JobStore["Service"]): ResultBackend["Service"] => {
+  const { keys } = jobStore.protocol
+  const shared = StoreResults.make(jobStore)
 
   /** The final result, if one is stored. */
   const final = (id: JobId) =>
-    run(() =>
-      Result.map(readResult(shared, id), (result) => (result !== undefined && isFinalResult(shared, result) ? result : undefined))
-    ).pipe(Effect.flatMap(Effect.fromResult))
+    atomically(store, "waitForResult", () => {
+      const key = keys.result(id)
+      const decoded = JobResult.fromHash(id, key, store.hgetall(key))
+      if (decoded._tag === "Failure" || decoded.success === undefined) return decoded
+      const jobKey = keys.job(id)
+      const data = store.type(jobKey) === "string" ? store.get(jobKey) : undefined
+      return isFinalResult(decoded.success, data) ? decoded : { ...decoded, success: undefined }
+    }).pipe(Effect.flatMap(Effect.fromResult))
 
   const wait = <E = never>(id: JobId, timeout: Duration.Duration, start?: WaitStart<E>) =>
     Effect.scoped(Effect.gen(function*() {
@@ -48,35 +54,22 @@ export const make = (shared: Shared): ResultBackend["Service"] => {
       )
       // Submitted once subscribed; checks are cheap here, so even a fresh job is checked.
       if (start !== undefined) yield* start.run
-      const loop: Effect.Effect<JobResult, SerializationError> = Effect.gen(function*() {
+      const loop: Effect.Effect<JobResult.JobResult, SerializationError | StorageError> = Effect.gen(function*() {
         for (;;) {
           const result = yield* final(id)
           if (result !== undefined) return result
           yield* Queue.take(signal)
         }
       })
-      const timeoutMillis = Duration.toMillis(timeout)
       return yield* loop.pipe(Effect.timeoutOrElse({
         duration: timeout,
         orElse: () =>
           // One last look, as Go does, before giving up.
           final(id).pipe(Effect.flatMap((result) =>
-            result !== undefined
-              ? Effect.succeed(result)
-              : Effect.fail(new TimeoutError({
-                operation: "ResultBackend.wait",
-                timeoutMillis,
-                jobId: id,
-                message: `no final result for job ${id} within ${timeoutMillis} ms`
-              }))
+            result !== undefined ? Effect.succeed(result) : Effect.fail(timedOut("waitForResult", timeout, id))
           ))
       }))
     }))
 
-  return ResultBackend.of({
-    store: (result) => run(() => writeResult(shared, result)),
-    get,
-    wait,
-    delete: (id) => run(() => store.del(keys.result(id)))
-  })
+  return ResultBackend.of({ store: shared.store, get: shared.get, wait, delete: shared.delete })
 }

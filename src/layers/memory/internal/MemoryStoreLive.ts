@@ -6,9 +6,12 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type { Keys } from "../../../protocol/Keys.ts"
 import { type DumpEntry, MemoryStore } from "../MemoryStore.ts"
-import { atomically, type Shared } from "./Shared.ts"
+import { atomically } from "./MemoryJobStore.ts"
+import type { Store } from "./Store.ts"
 
 /**
  * Builds the raw access of a memory instance (see `BananasMemory`).
@@ -16,9 +19,8 @@ import { atomically, type Shared } from "./Shared.ts"
  * @category constructors
  * @since 0.1.0
  */
-export const make = (shared: Shared): MemoryStore["Service"] => {
-  const { store, keys } = shared
-  const run = <A>(f: (now: number) => A) => atomically(shared, f)
+export const make = (store: Store, keys: Keys): MemoryStore["Service"] => {
+  const run = <A>(f: (now: number) => A) => Effect.orDie(atomically(store, "MemoryStore", f))
   return MemoryStore.of({
     keys,
     set: (key, text, ttl) => run(() => store.set(key, text, ttl === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(ttl)))),
@@ -42,6 +44,7 @@ export const make = (shared: Shared): MemoryStore["Service"] => {
           case "list": return [{ key, type: "list", value: [...e.items], pttl }]
           case "zset": return [{ key, type: "zset", value: store.zrangeByScore(key, Infinity), pttl }]
           case "hash": return [{ key, type: "hash", value: Object.fromEntries(e.fields), pttl }]
+          case "set": return [{ key, type: "set", value: store.smembers(key), pttl }]
         }
       })
     ),

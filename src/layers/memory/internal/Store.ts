@@ -1,18 +1,21 @@
 /**
  * The synchronous in-memory keyspace behind the memory layers: the Redis
- * data types the protocol uses (strings, lists, sorted sets, hashes), key
- * TTLs, pub/sub channels, and watchers woken by list pushes.
+ * data types the protocol uses (strings, lists, sorted sets, hashes, sets),
+ * key TTLs, pub/sub channels, and watchers woken by list pushes — each
+ * command with Redis's semantics, including `WRONGTYPE` for a key of
+ * another type (thrown as `WrongTypeError`).
  *
  * Every method is synchronous, so an operation built from several calls
- * runs as one uninterrupted state change (the memory counterpart of a
- * MULTI/EXEC or Lua script). Time is not read here: the caller sets `now`
- * (epoch milliseconds, from Effect's `Clock`) before each operation, and
- * expired keys are dropped lazily when touched, as Redis does.
+ * runs as one uninterrupted state change (the memory counterpart of a Lua
+ * script). Time is not read here: the caller sets `now` (epoch ms, from
+ * Effect's `Clock`) before each operation; expired keys are dropped when
+ * touched, as Redis does, and swept now and then.
  *
  * Internal: not part of the public API.
  *
  * @since 0.1.0
  */
+import type { KeyType } from "../../../protocol/Plan.ts"
 
 /**
  * A stored value and its expiry (epoch ms, `undefined` = no TTL).
@@ -25,6 +28,23 @@ export type Entry =
   | { readonly type: "list"; readonly items: Array<string>; expiresAt: number | undefined }
   | { readonly type: "zset"; readonly members: Map<string, number>; expiresAt: number | undefined }
   | { readonly type: "hash"; readonly fields: Map<string, string>; expiresAt: number | undefined }
+  | { readonly type: "set"; readonly members: Set<string>; expiresAt: number | undefined }
+
+/**
+ * A command met a key of another type (Redis's `WRONGTYPE`).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class WrongTypeError extends Error {
+  readonly key: string
+  readonly expected: KeyType
+  constructor(key: string, expected: KeyType) {
+    super(`WRONGTYPE ${key} is not a ${expected}`)
+    this.key = key
+    this.expected = expected
+  }
+}
 
 /**
  * The keyspace. Lists keep their head (the `LPUSH` side) at index 0, as
@@ -75,6 +95,16 @@ export class Store {
     return e
   }
 
+  /** `TYPE`. */
+  type(key: string): KeyType | "none" {
+    return this.entry(key)?.type ?? "none"
+  }
+
+  /** `EXISTS` of one key. */
+  exists(key: string): boolean {
+    return this.entry(key) !== undefined
+  }
+
   /** `DEL`: true when the key existed. */
   del(key: string): boolean {
     const existed = this.entry(key) !== undefined
@@ -82,13 +112,28 @@ export class Store {
     return existed
   }
 
-  /** Every live key starting with `prefix`, sorted. */
+  /** Every live key starting with `prefix`, sorted (by UTF-8 bytes, as Redis compares). */
   keys(prefix: string): Array<string> {
     const out: Array<string> = []
     for (const key of [...this.data.keys()]) {
       if (key.startsWith(prefix) && this.entry(key) !== undefined) out.push(key)
     }
-    return out.sort()
+    return out.sort(compareBytes)
+  }
+
+  /**
+   * `SCAN cursor MATCH <prefix>* COUNT count` over the sorted keyspace: the
+   * cursor is the last key returned (`"0"` to start, and at the end), so
+   * every key present throughout is returned once.
+   */
+  scan(cursor: string, prefix: string, count: number): readonly [string, Array<string>] {
+    const all = this.keys(prefix)
+    const after = cursor === "0" ? undefined : cursor.slice(1)
+    const start = after === undefined ? 0 : all.findIndex((k) => compareBytes(k, after) > 0)
+    if (start < 0) return ["0", []]
+    const batch = all.slice(start, start + Math.max(1, count))
+    const done = start + batch.length >= all.length
+    return [done ? "0" : "k" + batch[batch.length - 1]!, batch]
   }
 
   /** `PEXPIRE`: true when the key exists. */
@@ -109,13 +154,12 @@ export class Store {
 
   // --- strings --------------------------------------------------------------
 
-  /** `GET` (a key of another type reads as absent). */
+  /** `GET`. */
   get(key: string): string | undefined {
-    const e = this.entry(key)
-    return e?.type === "string" ? e.value : undefined
+    return this.typed(key, "string")?.value
   }
 
-  /** `SET` (clears any TTL), or `SET ... PX ttl` when `ttlMillis` is given. */
+  /** `SET` (any previous value or type replaced, TTL cleared), or `SET ... PX ttl` when `ttlMillis` is given. */
   set(key: string, value: string, ttlMillis?: number): void {
     if (ttlMillis !== undefined && ttlMillis <= 0) {
       this.data.delete(key) // as SET with a non-positive expiry never leaves the key behind
@@ -164,9 +208,13 @@ export class Store {
     return removed
   }
 
-  /** `LRANGE key 0 -1`: head (newest `LPUSH`) first. */
-  lrange(key: string): ReadonlyArray<string> {
-    return [...(this.list(key, false)?.items ?? [])]
+  /** `LRANGE key start stop` (negative indexes count from the tail, as Redis). */
+  lrange(key: string, start = 0, stop = -1): ReadonlyArray<string> {
+    const items = this.list(key, false)?.items ?? []
+    const n = items.length
+    const from = Math.max(0, start < 0 ? n + start : start)
+    const to = Math.min(n - 1, stop < 0 ? n + stop : stop)
+    return from > to ? [] : items.slice(from, to + 1)
   }
 
   /** `LLEN`. */
@@ -174,12 +222,19 @@ export class Store {
     return this.list(key, false)?.items.length ?? 0
   }
 
+  /** `LPOS key member` found it. */
+  lpos(key: string, member: string): boolean {
+    return this.list(key, false)?.items.includes(member) ?? false
+  }
+
   // --- sorted sets ----------------------------------------------------------
 
-  /** `ZADD` (`xx`: only update existing members); returns true when written. */
-  zadd(key: string, score: number, member: string, xx = false): boolean {
-    const z = this.zset(key, !xx)
-    if (z === undefined || (xx && !z.members.has(member))) return false
+  /** `ZADD` (`xx`: only update existing members, `nx`: only add new ones); returns true when written. */
+  zadd(key: string, score: number, member: string, mode?: "xx" | "nx"): boolean {
+    const z = this.zset(key, mode !== "xx")
+    if (z === undefined) return false
+    if (mode === "xx" && !z.members.has(member)) return false
+    if (mode === "nx" && z.members.has(member)) return false
     z.members.set(member, score)
     return true
   }
@@ -203,31 +258,68 @@ export class Store {
     return this.zset(key, false)?.members.size ?? 0
   }
 
-  /** `ZRANGEBYSCORE key -inf max WITHSCORES`: ordered by score, then member. */
-  zrangeByScore(key: string, max: number): Array<readonly [string, number]> {
+  /** `ZRANGEBYSCORE key -inf max WITHSCORES [LIMIT offset count]`: ordered by score, then member bytes. */
+  zrangeByScore(key: string, max: number, offset = 0, count = Infinity): Array<readonly [string, number]> {
     const z = this.zset(key, false)
     if (z === undefined) return []
     return [...z.members.entries()]
       .filter(([, score]) => score <= max)
-      .sort(([am, as], [bm, bs]) => (as !== bs ? as - bs : am < bm ? -1 : am > bm ? 1 : 0))
+      .sort(([am, as], [bm, bs]) => (as !== bs ? as - bs : compareBytes(am, bm)))
+      .slice(offset, offset + count)
   }
 
   // --- hashes ---------------------------------------------------------------
 
   /** `HSET` (merges into existing fields, keeps the TTL). */
   hset(key: string, fields: ReadonlyArray<readonly [string, string]>): void {
-    let e = this.entry(key)
-    if (e === undefined || e.type !== "hash") {
-      e = { type: "hash", fields: new Map(), expiresAt: undefined }
-      this.data.set(key, e)
-    }
-    for (const [field, value] of fields) e.fields.set(field, value)
+    const h = this.hash(key, true)!
+    for (const [field, value] of fields) h.fields.set(field, value)
+  }
+
+  /** `HGET`. */
+  hget(key: string, field: string): string | undefined {
+    return this.hash(key, false)?.fields.get(field)
+  }
+
+  /** `HDEL` of one field: true when it was there. */
+  hdel(key: string, field: string): boolean {
+    const h = this.hash(key, false)
+    if (h === undefined) return false
+    const removed = h.fields.delete(field)
+    this.dropIfEmpty(key, h.fields.size)
+    return removed
   }
 
   /** `HGETALL` (empty when absent). */
   hgetall(key: string): Record<string, string> {
-    const e = this.entry(key)
-    return e?.type === "hash" ? Object.fromEntries(e.fields) : {}
+    const h = this.hash(key, false)
+    return h === undefined ? {} : Object.fromEntries(h.fields)
+  }
+
+  // --- sets -----------------------------------------------------------------
+
+  /** `SADD` of one member. */
+  sadd(key: string, member: string): void {
+    this.set_(key, true)!.members.add(member)
+  }
+
+  /** `SREM` of one member. */
+  srem(key: string, member: string): boolean {
+    const s = this.set_(key, false)
+    if (s === undefined) return false
+    const removed = s.members.delete(member)
+    this.dropIfEmpty(key, s.members.size)
+    return removed
+  }
+
+  /** `SISMEMBER`. */
+  sismember(key: string, member: string): boolean {
+    return this.set_(key, false)?.members.has(member) ?? false
+  }
+
+  /** `SMEMBERS` (sorted, for determinism). */
+  smembers(key: string): Array<string> {
+    return [...(this.set_(key, false)?.members ?? [])].sort(compareBytes)
   }
 
   // --- pub/sub and watchers -------------------------------------------------
@@ -271,22 +363,36 @@ export class Store {
 
   // Internal
 
-  private list(key: string, create: boolean): Extract<Entry, { type: "list" }> | undefined {
+  /** The live entry of `key` when it has `type`; undefined when absent; WRONGTYPE otherwise. */
+  private typed<T extends KeyType>(key: string, type: T): Extract<Entry, { type: T }> | undefined {
     const e = this.entry(key)
-    if (e?.type === "list") return e
-    if (!create) return undefined
-    const fresh = { type: "list" as const, items: [], expiresAt: undefined }
+    if (e === undefined) return undefined
+    if (e.type !== type) throw new WrongTypeError(key, type)
+    return e as Extract<Entry, { type: T }>
+  }
+
+  private create<T extends KeyType>(key: string, type: T, create: boolean): Extract<Entry, { type: T }> | undefined {
+    const e = this.typed(key, type)
+    if (e !== undefined || !create) return e
+    const fresh = { type, expiresAt: undefined, ...emptyOf[type]() } as Extract<Entry, { type: T }>
     this.data.set(key, fresh)
     return fresh
   }
 
-  private zset(key: string, create: boolean): Extract<Entry, { type: "zset" }> | undefined {
-    const e = this.entry(key)
-    if (e?.type === "zset") return e
-    if (!create) return undefined
-    const fresh = { type: "zset" as const, members: new Map<string, number>(), expiresAt: undefined }
-    this.data.set(key, fresh)
-    return fresh
+  private list(key: string, create: boolean) {
+    return this.create(key, "list", create)
+  }
+
+  private zset(key: string, create: boolean) {
+    return this.create(key, "zset", create)
+  }
+
+  private hash(key: string, create: boolean) {
+    return this.create(key, "hash", create)
+  }
+
+  private set_(key: string, create: boolean) {
+    return this.create(key, "set", create)
   }
 
   /** Redis deletes a list, set or hash once it is empty. */
@@ -297,6 +403,31 @@ export class Store {
   private wake(key: string): void {
     for (const listener of [...(this.watchers.get(key) ?? [])]) listener()
   }
+}
+
+/**
+ * Orders strings as Redis does (by their UTF-8 bytes, which is code point
+ * order; the default sort compares UTF-16 units instead).
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const compareBytes = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!, y = b.codePointAt(i)!
+    if (x !== y) return x < y ? -1 : 1
+    if (x > 0xffff) i++
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
+}
+
+const emptyOf: { readonly [T in KeyType]: () => object } = {
+  string: () => ({ value: "" }),
+  list: () => ({ items: [] }),
+  zset: () => ({ members: new Map() }),
+  hash: () => ({ fields: new Map() }),
+  set: () => ({ members: new Set() })
 }
 
 const addListener = <F>(registry: Map<string, Set<F>>, key: string, listener: F): () => void => {

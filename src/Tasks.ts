@@ -1,0 +1,317 @@
+/**
+ * What programs call to submit jobs and get their results: functions over
+ * the `TaskApi` service, written once for every implementation (direct on
+ * Redis or memory, or over HTTP).
+ *
+ * They add what a wire does not carry: payloads given as JavaScript values
+ * (marshalled as Go does) or `RawJson.Raw` (exact bytes), typed jobs
+ * (`submitTyped`, `call`), scheduling by `Date`, `DateTime` or `Duration`,
+ * and the retry and timeout policies (`Policies`, per call with
+ * `CallOptions`). The job id is fixed before the first attempt, so a retried
+ * submission never creates a second job.
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const { id } = yield* Tasks.submit("send_email", { to: "a@b.c" }, { priority: "high" })
+ *   const result = yield* Tasks.waitForResult(id, { timeout: "10 seconds" })
+ *   const greeting = yield* Tasks.call(Greet, { name: "Ada" }) // typed RPC
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import { type JobConflictError, type JobNotFoundError, ValidationError } from "./domain/Errors.ts"
+import type { Job } from "./domain/Job.ts"
+import * as JobDefinition from "./domain/JobDefinition.ts"
+import * as JobId from "./domain/JobId.ts"
+import type { JobPage, ListFilter, PageRequest } from "./domain/JobPage.ts"
+import type { JobPriority } from "./domain/JobPriority.ts"
+import type { JobResult } from "./domain/JobResult.ts"
+import type { QueueStats } from "./domain/QueueStats.ts"
+import * as RawJson from "./domain/RawJson.ts"
+import * as Submission from "./domain/Submission.ts"
+import * as Policies from "./layers/Policies.ts"
+import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
+
+export type { CallOptions } from "./layers/Policies.ts"
+export type { ScheduleAt } from "./domain/Submission.ts"
+
+/**
+ * Options of a submission.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SubmitOptions extends Policies.CallOptions {
+  /** Default `normal`. Anything else than high/normal/low is a `ValidationError`. */
+  readonly priority?: JobPriority | undefined
+  /** A free-text description. */
+  readonly description?: string | undefined
+  /** Runs allowed in all (Go's `max_retries`, default 3): 1 means one run and no retry. */
+  readonly maxRetries?: number | undefined
+  /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`); `default` or none = unrouted. */
+  readonly routingKey?: string | undefined
+  /** Use this id instead of a fresh UUID (idempotent producers): an id that exists creates nothing. */
+  readonly id?: string | undefined
+  /** With `id`: fail with `JobConflictError` instead of reporting `duplicate` when it exists. */
+  readonly unique?: boolean | undefined
+  /** Run at this instant or after this delay instead of now (a scheduled job). */
+  readonly at?: Submission.ScheduleAt | undefined
+}
+
+/**
+ * Options of a wait.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface WaitOptions extends Policies.CallOptions {
+  /** How long to wait for the final result (default: the TimeoutPolicy's `wait`, 30 s). */
+  readonly timeout?: Duration.Input | undefined
+}
+
+/**
+ * One entry of a batch submission.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BatchEntry {
+  /** The job name. */
+  readonly name: string
+  /** The payload: any JSON-serializable value, or `RawJson.Raw` for exact bytes. */
+  readonly payload: unknown
+  /** Its options. */
+  readonly options?: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined
+}
+
+/**
+ * The wire request of a submission: the payload marshalled, the due time
+ * resolved, the id fixed (a fresh UUID unless given).
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const request = (
+  name: string,
+  payload: unknown,
+  options?: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined
+): Result.Result<Submission.SubmitRequest, SubmitError> => {
+  const json = Submission.toPayload(payload)
+  if (Result.isFailure(json)) return Result.fail(json.failure)
+  const due = options?.at === undefined ? Result.succeed({}) : Submission.scheduleFields(options.at)
+  if (Result.isFailure(due)) return Result.fail(due.failure)
+  return Result.succeed({
+    name,
+    payload: json.success,
+    priority: options?.priority,
+    description: options?.description,
+    maxRetries: options?.maxRetries,
+    routingKey: options?.routingKey,
+    id: options?.id ?? JobId.make(),
+    unique: options?.unique,
+    ...due.success
+  })
+}
+
+/**
+ * Submits a job (payload: any JSON-serializable value, or `RawJson.Raw` for
+ * exact bytes); queued now, or scheduled with `at`.
+ *
+ * @category submitting
+ * @since 0.2.0
+ */
+export const submit = (name: string, payload: unknown, options?: SubmitOptions): Effect.Effect<Submission.Submitted, SubmitError, TaskApi> =>
+  Effect.fromResult(request(name, payload, options)).pipe(
+    Effect.flatMap((req) => withApi((api) => Policies.apply("submit", api.submit(req), options))),
+    Effect.withSpan("Tasks.submit", { attributes: { "job.name": name, "job.priority": options?.priority ?? "normal" } }, noStack)
+  )
+
+/**
+ * Submits a job that becomes due at an instant or after a delay (a past
+ * instant is a `ValidationError`).
+ *
+ * @category submitting
+ * @since 0.2.0
+ */
+export const submitScheduled = (
+  name: string,
+  payload: unknown,
+  at: Submission.ScheduleAt,
+  options?: SubmitOptions
+): Effect.Effect<Submission.Submitted, SubmitError, TaskApi> => submit(name, payload, { ...options, at })
+
+/**
+ * Submits many jobs: all validated first (nothing written on bad input),
+ * each atomic, few round trips; results in order.
+ *
+ * @category submitting
+ * @since 0.2.0
+ */
+export const submitBatch = (
+  entries: ReadonlyArray<BatchEntry>,
+  options?: Policies.CallOptions
+): Effect.Effect<ReadonlyArray<Submission.Submitted>, SubmitError, TaskApi> =>
+  Effect.forEach(entries, (entry, i) =>
+    Effect.fromResult(Result.mapError(request(entry.name, entry.payload, entry.options), (e) => prefixed(e, `entries[${i}].`)))).pipe(
+      Effect.flatMap((requests) => withApi((api) => Policies.apply("submitBatch", api.submitBatch(requests), options))),
+      Effect.withSpan("Tasks.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)
+    )
+
+/**
+ * Submits a typed job: the payload validated and encoded by the
+ * definition's schema, the definition's defaults applied.
+ *
+ * @category typed
+ * @since 0.2.0
+ */
+export const submitTyped = <D extends JobDefinition.JobDefinition>(
+  definition: D,
+  payload: JobDefinition.Payload<D>,
+  options?: SubmitOptions
+): Effect.Effect<Submission.Submitted, SubmitError, TaskApi> =>
+  Effect.flatMap(JobDefinition.encodePayload(definition, payload), (raw) => submit(definition.name, new RawJson.Raw(raw), withDefaults(definition, options)))
+
+/**
+ * Waits for a job's final result (completed, or failed for good).
+ *
+ * @category results
+ * @since 0.2.0
+ */
+export const waitForResult = (id: string, options?: WaitOptions): Effect.Effect<JobResult, ReadError, TaskApi> =>
+  Effect.flatMap(waitTimeout(options), (timeout) => withApi((api) => Policies.retrying(api.waitForResult(id, timeout), options)))
+
+/**
+ * Submits, then waits: the completed result, or `JobFailedError`.
+ * Subscribed before the submission, so the result cannot slip by.
+ *
+ * @category results
+ * @since 0.2.0
+ */
+export const submitAndWait = (
+  name: string,
+  payload: unknown,
+  options?: SubmitOptions & WaitOptions
+): Effect.Effect<JobResult, SubmitError | WaitError, TaskApi> =>
+  Effect.fromResult(request(name, payload, options)).pipe(
+    Effect.flatMap((req) => rpc(req, options)),
+    Effect.withSpan("Tasks.submitAndWait", { attributes: { "job.name": name } }, noStack)
+  )
+
+/**
+ * RPC: submits a typed job and returns its typed result (decoded by the
+ * definition's result schema), or a typed `JobFailedError`.
+ *
+ * @category typed
+ * @since 0.2.0
+ */
+export const call = <D extends JobDefinition.JobDefinition>(
+  definition: D,
+  payload: JobDefinition.Payload<D>,
+  options?: SubmitOptions & WaitOptions
+): Effect.Effect<JobDefinition.Success<D>, SubmitError | WaitError, TaskApi> =>
+  JobDefinition.encodePayload(definition, payload).pipe(
+    Effect.flatMap((raw) => Effect.fromResult(request(definition.name, new RawJson.Raw(raw), withDefaults(definition, options)))),
+    Effect.flatMap((req) => rpc(req, options)),
+    Effect.flatMap((result) => JobDefinition.decodeResult(definition, result.result)),
+    Effect.withSpan("Tasks.call", { attributes: { "job.name": definition.name } }, noStack)
+  )
+
+/**
+ * The job, or `JobNotFoundError`.
+ *
+ * @category reading
+ * @since 0.2.0
+ */
+export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | ReadError, TaskApi> =>
+  withApi((api) => Policies.apply("getJob", api.getJob(id), options))
+
+/**
+ * The stored result, if any (any status).
+ *
+ * @category reading
+ * @since 0.2.0
+ */
+export const getResult = (id: string, options?: Policies.CallOptions): Effect.Effect<Option.Option<JobResult>, ReadError, TaskApi> =>
+  withApi((api) => Policies.apply("getResult", api.getResult(id), options))
+
+/**
+ * Cancels a queued or scheduled job; `JobConflictError` when it is running
+ * or finished.
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const cancel = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError, TaskApi> =>
+  withApi((api) => Policies.apply("cancel", api.cancel(id), options))
+
+/**
+ * Queue depths.
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const stats = (options?: Policies.CallOptions): Effect.Effect<QueueStats, TransportError, TaskApi> =>
+  withApi((api) => Policies.apply("stats", api.stats, options))
+
+/**
+ * Lists jobs by status, priority, name and creation time, paginated.
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const list = (filter: ListFilter = {}, options?: Policies.CallOptions): Effect.Effect<JobPage, ValidationError | TransportError, TaskApi> =>
+  withApi((api) => Policies.apply("list", api.list(filter), options))
+
+/**
+ * The dead-letter list, newest first, paginated.
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const deadLetters = (page: PageRequest = {}, options?: Policies.CallOptions): Effect.Effect<JobPage, ValidationError | TransportError, TaskApi> =>
+  withApi((api) => Policies.apply("deadLetters", api.deadLetters(page), options))
+
+/**
+ * Requeues a dead-lettered job; `JobConflictError` when it is not dead.
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError, TaskApi> =>
+  withApi((api) => Policies.apply("requeueDead", api.requeueDead(id), options))
+
+// Internal
+
+/** Spans without a captured call-site stack trace: capturing one costs more than the Redis round trip. */
+const noStack = { captureStackTrace: false } as const
+
+const withApi = <A, E>(f: (api: TaskApi["Service"]) => Effect.Effect<A, E>): Effect.Effect<A, E, TaskApi> =>
+  Effect.flatMap(Effect.service(TaskApi), f)
+
+const waitTimeout = (options: WaitOptions | undefined): Effect.Effect<Duration.Duration> =>
+  options?.timeout !== undefined
+    ? Effect.succeed(Duration.fromInputUnsafe(options.timeout))
+    : Effect.map(Effect.context<never>(), (context) => Context.get(context, Policies.TimeoutPolicy).wait)
+
+/** Submit-and-wait, retried as a whole on retryable failures (safe: the id is fixed, so a retry never submits twice). */
+const rpc = (req: Submission.SubmitRequest, options: (SubmitOptions & WaitOptions) | undefined) =>
+  Effect.flatMap(waitTimeout(options), (timeout) => withApi((api) => Policies.retrying(api.submitAndWait(req, timeout), options)))
+
+const withDefaults = (definition: JobDefinition.JobDefinition, options: SubmitOptions | undefined): SubmitOptions => ({
+  ...options,
+  priority: options?.priority ?? definition.priority,
+  maxRetries: options?.maxRetries ?? definition.maxRetries,
+  description: options?.description ?? definition.description
+})
+
+const prefixed = (error: SubmitError, prefix: string): SubmitError =>
+  error._tag === "ValidationError"
+    ? new ValidationError({ field: prefix + error.field, message: error.message, cause: error.cause })
+    : error

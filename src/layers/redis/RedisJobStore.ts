@@ -1,0 +1,275 @@
+/**
+ * The storage port (`JobStore`) on Redis. Plans become the arguments of
+ * the `apply` interpreter script; takes run the `take` script; reads are
+ * single commands. Plans applied in the same turn of the event loop (a
+ * burst of completions, concurrent submits) share one script call per
+ * chunk: each plan is still its own atomic step, and a worker or producer
+ * under load pays about one round trip per burst instead of one per job.
+ *
+ * Waiting for work: every write that makes work available publishes
+ * `queue:wake` in the same step; an idle dequeue listens on it through the
+ * client's shared `Subscriber` (confirmed before its last look, so no
+ * wake-up is lost) and also re-looks every `dequeuePollInterval` (default
+ * 25 ms), since jobs pushed by Go producers publish nothing.
+ *
+ * @stability unstable
+ * @since 0.2.0
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { StorageError } from "../../domain/Errors.ts"
+import type { Outcome, Plan } from "../../protocol/Plan.ts"
+import { keyTypes } from "../../protocol/Plan.ts"
+import type { TakeRequest } from "../../protocol/Take.ts"
+import { JobStore, type StoreFailure } from "../../store/JobStore.ts"
+import { type Arg, RedisPort, toFailure } from "./RedisPort.ts"
+import * as Scripts from "./Scripts.ts"
+import type { Settings } from "./Settings.ts"
+import { Subscriber } from "./Subscriber.ts"
+import * as WakeSignal from "./WakeSignal.ts"
+
+/**
+ * Builds the store on the `RedisPort` and `Subscriber` in context.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make = Effect.fnUntraced(function*(settings: Settings) {
+  const port = yield* RedisPort
+  const subscriber = yield* Subscriber
+  const { protocol } = settings
+
+  if (!port.isCluster) {
+    yield* Effect.tryPromise({
+      try: () => Promise.all(Scripts.all.map((s) => port.send("SCRIPT", ["LOAD", s.lua]))),
+      catch: (cause) => toFailure("scriptLoad", port.target, cause)
+    })
+  }
+
+  // --- plans, batched per turn of the event loop ------------------------------
+
+  let pending: Array<Pending> = []
+
+  const flush = () => {
+    const batch = pending
+    pending = []
+    const items: Array<{ readonly owner: Pending; readonly index: number }> = []
+    for (const p of batch) for (let i = 0; i < p.plans.length; i++) items.push({ owner: p, index: i })
+    for (let start = 0; start < items.length; start += settings.batchChunkSize) {
+      const chunk = items.slice(start, start + settings.batchChunkSize)
+      const { keys, args } = encode(chunk.map((item) => item.owner.plans[item.index]!))
+      for (const item of chunk) item.owner.chunks++
+      port.evalScript(Scripts.apply, keys, args).then(
+        (reply) => {
+          const codes = reply as ReadonlyArray<number>
+          chunk.forEach((item, i) => {
+            const plan = item.owner.plans[item.index]!
+            item.owner.outcomes[item.index] = decodeOutcome(codes[i]!, keys, plan)
+          })
+          for (const item of new Set(chunk.map((c) => c.owner))) settle(item)
+        },
+        (cause: unknown) => {
+          for (const owner of new Set(chunk.map((c) => c.owner))) {
+            owner.failure ??= toFailure(owner.operation, port.target, cause)
+            settle(owner)
+          }
+        }
+      )
+    }
+  }
+
+  const settle = (p: Pending) => {
+    if (--p.chunks > 0) return
+    p.resume(p.failure !== undefined ? Effect.fail(p.failure) : Effect.succeed(p.outcomes as ReadonlyArray<Outcome>))
+  }
+
+  const apply = (operation: string, plans: ReadonlyArray<Plan>): Effect.Effect<ReadonlyArray<Outcome>, StoreFailure> =>
+    plans.length === 0
+      ? Effect.succeed([])
+      : Effect.callback<ReadonlyArray<Outcome>, StoreFailure>((resume) => {
+        pending.push({ operation, plans, outcomes: new Array(plans.length), chunks: 0, failure: undefined, resume })
+        // A microtask: every plan of the current burst joins the call.
+        if (pending.length === 1) queueMicrotask(flush)
+      })
+
+  // --- take ---------------------------------------------------------------------
+
+  const take = (request: TakeRequest) => {
+    const lease = request.lease
+    const keys = lease === undefined
+      ? [...request.sources, request.processing]
+      : [...request.sources, request.processing, lease.leases, lease.tokens, lease.held]
+    const args: Array<Arg> = lease === undefined
+      ? [request.sources.length, request.max, "", "", 0, 0]
+      : [request.sources.length, request.max, lease.expiresAt, `${lease.owner}:`, lease.firstToken, lease.heartbeatMillis]
+    return command("dequeue", undefined, (p) => p.evalScript(Scripts.take, keys, args)).pipe(
+      Effect.map((reply) => reply as ReadonlyArray<string>)
+    )
+  }
+
+  // --- reads ----------------------------------------------------------------------
+
+  /** One driver call; a WRONGTYPE reply names `key` when the call reads one key. */
+  const command = <A>(operation: string, key: string | undefined, f: (p: RedisPort["Service"]) => Promise<A>) =>
+    Effect.tryPromise({
+      try: () => f(port),
+      catch: (cause) => {
+        const failure = toFailure(operation, port.target, cause)
+        return failure instanceof StorageError && failure.reason === "WrongType" && failure.key === undefined && key !== undefined
+          ? new StorageError({ ...failure, key, message: `${failure.message} (key ${key})` })
+          : failure
+      }
+    })
+
+  const send = (operation: string, key: string | undefined, name: string, args: ReadonlyArray<Arg>) =>
+    command(operation, key, (p) => p.send(name, args))
+
+  const strings = (reply: unknown): ReadonlyArray<string | undefined> =>
+    (reply as ReadonlyArray<string | null>).map((v) => v ?? undefined)
+
+  const store = JobStore.of({
+    protocol,
+    apply,
+    take,
+    touch: (key, millis) => Effect.asVoid(send("heartbeat", key, "PEXPIRE", [key, millis])),
+    get: (key) => Effect.map(send("get", key, "GET", [key]), (v) => (v as string | null) ?? undefined),
+    mget: (keys) => keys.length === 0 ? Effect.succeed([]) : Effect.map(send("get", undefined, "MGET", keys), strings),
+    lrange: (key, start, stop) => Effect.map(send("read", key, "LRANGE", [key, start, stop]), (v) => v as ReadonlyArray<string>),
+    lpos: (key, member) => Effect.map(send("read", key, "LPOS", [key, member]), (v) => v !== null),
+    zscore: (key, member) =>
+      Effect.map(send("read", key, "ZSCORE", [key, member]), (v) => (v === null ? undefined : Number(v as string))),
+    zrangeByScore: (key, max, offset, count) =>
+      Effect.map(send("read", key, "ZRANGEBYSCORE", [key, "-inf", max, "LIMIT", offset, count]), (v) => v as ReadonlyArray<string>),
+    hgetall: (key) =>
+      Effect.map(send("read", key, "HGETALL", [key]), (v) => {
+        const flat = v as ReadonlyArray<string> | Record<string, string>
+        if (!Array.isArray(flat)) return flat as Record<string, string>
+        const out: Record<string, string> = {}
+        for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!
+        return out
+      }),
+    hmget: (key, fields) => fields.length === 0 ? Effect.succeed([]) : Effect.map(send("read", key, "HMGET", [key, ...fields]), strings),
+    smembers: (key) => Effect.map(send("read", key, "SMEMBERS", [key]), (v) => v as ReadonlyArray<string>),
+    sizes: (lists, zsets) =>
+      // Sent together: one round trip (auto-pipelining).
+      Effect.all({
+        lists: Effect.forEach(lists, (key) => Effect.map(send("stats", key, "LLEN", [key]), Number), { concurrency: "unbounded" }),
+        zsets: Effect.forEach(zsets, (key) => Effect.map(send("stats", key, "ZCARD", [key]), Number), { concurrency: "unbounded" })
+      }, { concurrency: "unbounded" }),
+    scan: (cursor, prefix, count) =>
+      Effect.map(send("list", undefined, "SCAN", [cursor, "MATCH", escapeGlob(prefix) + "*", "COUNT", count]), (v) => {
+        const [next, keys] = v as [string, ReadonlyArray<string>]
+        return [next, keys] as const
+      }),
+    awaitWork: (_sources, maxMillis) =>
+      Effect.gen(function*() {
+        const signal = WakeSignal.make()
+        // The wait for Redis's confirmation is part of the wait for work,
+        // bounded like it (a silent pub/sub connection cannot hang it).
+        yield* Effect.timeoutOption(Effect.ignore(subscriber.listen(protocol.keys.wake, signal.notify)), maxMillis)
+        return {
+          next: (millis: number) => Effect.asVoid(signal.awaitFor(Math.min(settings.dequeuePollMillis, millis)))
+        }
+      })
+  })
+  return store
+})
+
+/**
+ * The store as a layer (needs the `RedisPort` and `Subscriber`).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layer = (settings: Settings): Layer.Layer<JobStore, StoreFailure, RedisPort | Subscriber> =>
+  Layer.effect(JobStore, make(settings))
+
+/**
+ * The script arguments of plans: every key once (in `KEYS`), each plan as
+ * `Scripts.apply` reads it.
+ *
+ * @category encoding
+ * @since 0.2.0
+ */
+export const encode = (plans: ReadonlyArray<Plan>): { readonly keys: Array<string>; readonly args: Array<Arg> } => {
+  const keys: Array<string> = []
+  const index = new Map<string, number>()
+  const k = (key: string): number => {
+    let i = index.get(key)
+    if (i === undefined) {
+      keys.push(key)
+      i = keys.length
+      index.set(key, i)
+    }
+    return i
+  }
+  const args: Array<Arg> = [plans.length]
+  for (const plan of plans) {
+    const types = keyTypes(plan)
+    args.push(types.length)
+    for (const [key, type] of types) args.push(k(key), type)
+    args.push(plan.guards.length)
+    for (const g of plan.guards) {
+      switch (g.op) {
+        case "absent":
+        case "exists": args.push(g.op, k(g.key), "", ""); break
+        case "eq":
+        case "ne": args.push(g.op, k(g.key), g.value, ""); break
+        case "heq": args.push(g.op, k(g.key), g.field, g.value); break
+        case "hnil": args.push(g.op, k(g.key), g.field, ""); break
+        case "lhas":
+        case "zhas":
+        case "snot": args.push(g.op, k(g.key), g.member, ""); break
+        case "zle": args.push(g.op, k(g.key), g.member, g.max); break
+      }
+    }
+    args.push(plan.writes.length)
+    for (const w of plan.writes) {
+      switch (w.op) {
+        case "set":
+          if (w.ttl === undefined) args.push("set", k(w.key), 1, w.value)
+          else args.push("setex", k(w.key), 2, w.value, w.ttl)
+          break
+        case "del": args.push("del", k(w.key), 0); break
+        case "lpush":
+        case "rpush": args.push(w.op, k(w.key), 1, w.value); break
+        case "lrem": args.push("lrem", k(w.key), 2, w.count, w.value); break
+        case "zadd": args.push(w.nx === true ? "zaddnx" : "zadd", k(w.key), 2, w.score, w.member); break
+        case "zrem": args.push("zrem", k(w.key), 1, w.member); break
+        case "hset":
+          args.push("hset", k(w.key), w.fields.length * 2)
+          for (const [f, v] of w.fields) args.push(f, v)
+          break
+        case "hdel": args.push("hdel", k(w.key), 1, w.field); break
+        case "sadd":
+        case "srem": args.push(w.op, k(w.key), 1, w.member); break
+        case "expire": args.push("expire", k(w.key), 1, w.seconds); break
+        case "pexpire": args.push("pexpire", k(w.key), 1, w.millis); break
+        case "publish": args.push("publish", 0, 2, w.channel, w.message); break
+      }
+    }
+  }
+  return { keys, args }
+}
+
+// Internal
+
+/** Plans of one caller waiting for their script calls. */
+interface Pending {
+  readonly operation: string
+  readonly plans: ReadonlyArray<Plan>
+  readonly outcomes: Array<Outcome | undefined>
+  chunks: number
+  failure: StoreFailure | undefined
+  readonly resume: (effect: Effect.Effect<ReadonlyArray<Outcome>, StoreFailure>) => void
+}
+
+const decodeOutcome = (code: number, keys: ReadonlyArray<string>, plan: Plan): Outcome => {
+  if (code === 0) return { _tag: "Applied" }
+  if (code > 0) return { _tag: "Refused", reason: plan.guards[code - 1]!.reason }
+  const key = keys[-code - 1]!
+  const expected = keyTypes(plan).find(([k]) => k === key)?.[1] ?? "string"
+  return { _tag: "WrongType", key, expected }
+}
+
+const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, "\\$&")

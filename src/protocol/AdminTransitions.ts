@@ -1,0 +1,108 @@
+/**
+ * The management transitions, decided once (see `Transitions` for the
+ * shared rules): cancelling, requeueing and purging dead-lettered jobs.
+ *
+ * @since 0.2.0
+ */
+import type { Job } from "../domain/Job.ts"
+import * as JobCodec from "../domain/JobCodec.ts"
+import type { JobId } from "../domain/JobId.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
+import type { Plan } from "./Plan.ts"
+import * as S from "./Steps.ts"
+import type { Step } from "./Steps.ts"
+import * as Wire from "./Wire.ts"
+
+// --- management ---------------------------------------------------------------------
+
+/**
+ * Where a waiting job waits.
+ *
+ * @category management
+ * @since 0.2.0
+ */
+export type Waiting = "queued" | "scheduled"
+
+/**
+ * Cancel a waiting job: out of its queue or `queue:scheduled`, status
+ * `failed` with error `cancelled` (TTL 7 d), a failed result and `ready`.
+ * Refused when its data changed since it was read, or it no longer waits
+ * there.
+ *
+ * @category management
+ * @since 0.2.0
+ */
+export const cancel = (p: Wire.Protocol, read: {
+  readonly data: string
+  readonly job: Job
+  readonly where: Waiting
+  readonly now: Timestamp.Timestamp
+}): Step => {
+  const { keys } = p
+  const { job, now } = read
+  const error = Wire.errorText.cancelled
+  const cancelled: Job = { ...job, status: "failed", error, updatedAt: now, scheduledFor: undefined }
+  const queued = read.where === "queued"
+  return {
+    value: cancelled,
+    plan: {
+      guards: [
+        { op: "eq", key: keys.job(job.id), value: read.data, reason: "changed" },
+        queued
+          ? { op: "lhas", key: S.queueOf(p, job), member: job.id, reason: "notWaiting" }
+          : { op: "zhas", key: keys.scheduled, member: job.id, reason: "notWaiting" }
+      ],
+      writes: [
+        queued ? { op: "lrem", key: S.queueOf(p, job), count: 0, value: job.id } : { op: "zrem", key: keys.scheduled, member: job.id },
+        { op: "set", key: keys.job(job.id), value: JobCodec.encode(cancelled), ttl: p.ttl.deadJob },
+        ...S.storeResultWrites(p, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 })
+      ]
+    }
+  }
+}
+
+/**
+ * Requeue a dead-lettered job: out of `queue:dead`, status `pending`,
+ * attempts 0, error cleared, TTL removed, its old result deleted, `LPUSH` its
+ * queue, workers woken.
+ *
+ * @category management
+ * @since 0.2.0
+ */
+export const requeueDead = (p: Wire.Protocol, read: { readonly data: string; readonly job: Job; readonly now: Timestamp.Timestamp }): Step => {
+  const { keys } = p
+  const requeued: Job = { ...read.job, status: "pending", attempts: 0, error: undefined, updatedAt: read.now, scheduledFor: undefined }
+  return {
+    value: requeued,
+    plan: {
+      guards: [
+        { op: "eq", key: keys.job(requeued.id), value: read.data, reason: "changed" },
+        { op: "lhas", key: keys.dead, member: requeued.id, reason: "notWaiting" }
+      ],
+      writes: [
+        { op: "lrem", key: keys.dead, count: 0, value: requeued.id },
+        { op: "set", key: keys.job(requeued.id), value: JobCodec.encode(requeued) },
+        { op: "del", key: keys.result(requeued.id) },
+        { op: "lpush", key: S.queueOf(p, requeued), value: requeued.id },
+        S.wake(p, requeued.priority)
+      ]
+    }
+  }
+}
+
+/**
+ * Delete a dead-lettered job for good: out of `queue:dead`, its data and
+ * its result deleted.
+ *
+ * @category management
+ * @since 0.2.0
+ */
+export const purgeDead = (p: Wire.Protocol, id: JobId): Plan => ({
+  guards: [{ op: "lhas", key: p.keys.dead, member: id, reason: "notWaiting" }],
+  writes: [
+    { op: "lrem", key: p.keys.dead, count: 0, value: id },
+    { op: "del", key: p.keys.job(id) },
+    { op: "del", key: p.keys.result(id) }
+  ]
+})
+

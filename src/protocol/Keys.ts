@@ -1,0 +1,113 @@
+/**
+ * The Redis key layout of the protocol, under a configurable prefix
+ * (default `bananas:`, the one Go hard-codes). Every key the SDK reads or
+ * writes is built here, and nowhere else: scripts receive them as `KEYS`.
+ *
+ * Go's keys: `job:{id}`, `queue:{high,normal,low}`, `queue:processing`,
+ * `queue:dead`, `queue:scheduled`, `result:{id}` and the channel
+ * `result:notify:{id}` (plus Route-Go's `route:{key}:queue:{p}`). Ours
+ * only, which Go never reads: `leases`, `lease:tokens`, `worker:{owner}` and
+ * the channel `queue:wake`.
+ *
+ * On Redis Cluster the prefix must carry a hash tag (e.g. `{bananas}:`) so
+ * that every key of a queue lives in one slot; Go workers sharing the
+ * cluster must use the same prefix.
+ *
+ * @since 0.1.0
+ */
+import type { JobId } from "../domain/JobId.ts"
+import type { JobPriority } from "../domain/JobPriority.ts"
+
+/**
+ * Every key and channel of one queue namespace.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Keys {
+  /** The prefix every key starts with. */
+  readonly prefix: string
+  /** `job:{id}`: the job JSON. */
+  readonly job: (id: JobId) => string
+  /** `queue:{p}`, or `route:{key}:queue:{p}` for a routing key other than `default`. */
+  readonly queue: (priority: JobPriority, routingKey?: string | undefined) => string
+  /** `queue:processing`: ids a worker holds. */
+  readonly processing: string
+  /** `queue:dead`: dead-lettered ids. */
+  readonly dead: string
+  /** `queue:scheduled`: zset of ids scored by unix seconds. */
+  readonly scheduled: string
+  /** `result:{id}`: the result hash. */
+  readonly result: (id: JobId) => string
+  /** `result:notify:{id}`: the pub/sub channel announcing a result. */
+  readonly notify: (id: JobId) => string
+  /** `leases`: zset of in-flight ids scored by lease expiry (epoch ms). Ours only. */
+  readonly leases: string
+  /** `lease:tokens`: hash id -> the token of the delivery that holds it (fencing). Ours only. */
+  readonly tokens: string
+  /** `worker:{owner}`: set of the ids a worker holds; its TTL is the worker's heartbeat. Ours only. */
+  readonly held: (owner: string) => string
+  /** `queue:wake`: channel published by every write that makes work available. Ours only. */
+  readonly wake: string
+}
+
+/**
+ * The prefix Go uses.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const defaultPrefix = "bananas:"
+
+/**
+ * Routing keys accepted by Route-Go: `[A-Za-z0-9_-]{1,64}`.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isRoutingKey = (key: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(key)
+
+/**
+ * True when routing key `key` means "no routing": absent, empty or
+ * `default` (all read `queue:{p}`).
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isUnrouted = (key: string | undefined): boolean => key === undefined || key === "" || key === "default"
+
+/**
+ * The hash tag of a prefix (`{...}`), as Redis Cluster computes slots: the
+ * text between the first `{` and the next `}`, when not empty.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const hashTag = (prefix: string): string | undefined => {
+  const open = prefix.indexOf("{")
+  if (open < 0) return undefined
+  const close = prefix.indexOf("}", open + 1)
+  return close > open + 1 ? prefix.slice(open + 1, close) : undefined
+}
+
+/**
+ * The key layout under `prefix`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (prefix: string = defaultPrefix): Keys => ({
+  prefix,
+  job: (id) => `${prefix}job:${id}`,
+  queue: (priority, routingKey) =>
+    isUnrouted(routingKey) ? `${prefix}queue:${priority}` : `${prefix}route:${routingKey}:queue:${priority}`,
+  processing: `${prefix}queue:processing`,
+  dead: `${prefix}queue:dead`,
+  scheduled: `${prefix}queue:scheduled`,
+  result: (id) => `${prefix}result:${id}`,
+  notify: (id) => `${prefix}result:notify:${id}`,
+  leases: `${prefix}leases`,
+  tokens: `${prefix}lease:tokens`,
+  held: (owner) => `${prefix}worker:${owner}`,
+  wake: `${prefix}queue:wake`
+})

@@ -1,0 +1,212 @@
+/**
+ * Plans: what one atomic state change does, decided in TypeScript by the
+ * transition functions (`Transitions`) and carried out unchanged by a
+ * backend — the Redis layer turns a plan into the arguments of one Lua
+ * interpreter script, the memory layer applies it to its keyspace. Both
+ * follow the same rules:
+ *
+ * 1. every key's type is checked first: a key that exists with another type
+ *    than the plan needs refuses the plan (`WrongType`, naming the key);
+ * 2. guards are checked in order: the first that does not hold refuses the
+ *    plan with its `reason`;
+ * 3. only then are the writes applied, in order.
+ *
+ * A refused plan writes nothing. The operations are Redis commands with
+ * Redis's semantics, so a plan reads like the command sequence it stands for.
+ *
+ * @since 0.2.0
+ */
+
+/**
+ * The Redis types a plan can require of a key.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type KeyType = "string" | "list" | "zset" | "hash" | "set"
+
+/**
+ * Why a plan was refused (the `reason` of its failing guard).
+ *
+ * - `alreadyApplied`: the state already is what the plan would write (a
+ *   resent command, or our own earlier attempt): a success, nothing written.
+ * - `duplicate`: a job with this id exists already.
+ * - `notHeld`: the job is no longer held by this delivery (its lease was
+ *   recovered and the job handed to another worker, or it finished).
+ * - `changed`: the job data changed since it was read (read again).
+ * - `notDue`: a scheduled job is no longer due (rescheduled or gone).
+ * - `notWaiting`: the job is not in the list or set the plan expected.
+ * - `ownerAlive`: the lease expired but its worker still heartbeats.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Reason = "alreadyApplied" | "duplicate" | "notHeld" | "changed" | "notDue" | "notWaiting" | "ownerAlive"
+
+/**
+ * A condition a plan needs (each read of one key).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Guard =
+  /** `EXISTS key` is 0. */
+  | { readonly op: "absent"; readonly key: string; readonly reason: Reason }
+  /** `EXISTS key` is 1. */
+  | { readonly op: "exists"; readonly key: string; readonly reason: Reason }
+  /** `GET key` equals `value`. */
+  | { readonly op: "eq"; readonly key: string; readonly value: string; readonly reason: Reason }
+  /** `GET key` differs from `value` (an absent key differs). */
+  | { readonly op: "ne"; readonly key: string; readonly value: string; readonly reason: Reason }
+  /** `HGET key field` equals `value`. */
+  | { readonly op: "heq"; readonly key: string; readonly field: string; readonly value: string; readonly reason: Reason }
+  /** `HEXISTS key field` is 0. */
+  | { readonly op: "hnil"; readonly key: string; readonly field: string; readonly reason: Reason }
+  /** `LPOS key member` finds it. */
+  | { readonly op: "lhas"; readonly key: string; readonly member: string; readonly reason: Reason }
+  /** `ZSCORE key member` exists. */
+  | { readonly op: "zhas"; readonly key: string; readonly member: string; readonly reason: Reason }
+  /** `ZSCORE key member` exists and is at most `max`. */
+  | { readonly op: "zle"; readonly key: string; readonly member: string; readonly max: number; readonly reason: Reason }
+  /** `SISMEMBER key member` is 0. */
+  | { readonly op: "snot"; readonly key: string; readonly member: string; readonly reason: Reason }
+
+/**
+ * A write (each one Redis command).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Write =
+  /** `SET key value` (clears any TTL), or `SET key value EX ttl` with `ttl` (seconds). */
+  | { readonly op: "set"; readonly key: string; readonly value: string; readonly ttl?: number | undefined }
+  /** `DEL key`. */
+  | { readonly op: "del"; readonly key: string }
+  /** `LPUSH key value`: the tail of the FIFO (popped last). */
+  | { readonly op: "lpush"; readonly key: string; readonly value: string }
+  /** `RPUSH key value`: the head of the FIFO (popped next). */
+  | { readonly op: "rpush"; readonly key: string; readonly value: string }
+  /** `LREM key count value` (0: every occurrence). */
+  | { readonly op: "lrem"; readonly key: string; readonly count: number; readonly value: string }
+  /** `ZADD key score member`, or `ZADD key NX ...` with `nx`. */
+  | { readonly op: "zadd"; readonly key: string; readonly score: number; readonly member: string; readonly nx?: boolean | undefined }
+  /** `ZREM key member`. */
+  | { readonly op: "zrem"; readonly key: string; readonly member: string }
+  /** `HSET key field value ...` (merges into existing fields). */
+  | { readonly op: "hset"; readonly key: string; readonly fields: ReadonlyArray<readonly [string, string]> }
+  /** `HDEL key field`. */
+  | { readonly op: "hdel"; readonly key: string; readonly field: string }
+  /** `SADD key member`. */
+  | { readonly op: "sadd"; readonly key: string; readonly member: string }
+  /** `SREM key member`. */
+  | { readonly op: "srem"; readonly key: string; readonly member: string }
+  /** `EXPIRE key seconds`. */
+  | { readonly op: "expire"; readonly key: string; readonly seconds: number }
+  /** `PEXPIRE key millis`. */
+  | { readonly op: "pexpire"; readonly key: string; readonly millis: number }
+  /** `PUBLISH channel message` (a channel, not a key). */
+  | { readonly op: "publish"; readonly channel: string; readonly message: string }
+
+/**
+ * One atomic state change.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Plan {
+  /** Checked in order before anything is written. */
+  readonly guards: ReadonlyArray<Guard>
+  /** Applied in order once every guard holds. */
+  readonly writes: ReadonlyArray<Write>
+}
+
+/**
+ * What became of a plan.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Outcome =
+  | { readonly _tag: "Applied" }
+  | { readonly _tag: "Refused"; readonly reason: Reason }
+  | { readonly _tag: "WrongType"; readonly key: string; readonly expected: KeyType }
+
+/**
+ * The outcome of an applied plan.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const applied: Outcome = { _tag: "Applied" }
+
+/**
+ * True when the plan took effect: applied now, or found already applied.
+ *
+ * @category guards
+ * @since 0.2.0
+ */
+export const tookEffect = (outcome: Outcome): boolean =>
+  outcome._tag === "Applied" || (outcome._tag === "Refused" && outcome.reason === "alreadyApplied")
+
+/**
+ * The type each key of the plan must have (or not exist with), in the order
+ * the keys first appear. A plan that uses one key as two types is a bug:
+ * it throws.
+ *
+ * @category accessors
+ * @since 0.2.0
+ */
+export const keyTypes = (plan: Plan): ReadonlyArray<readonly [string, KeyType]> => {
+  const types = new Map<string, KeyType>()
+  const need = (key: string, type: KeyType | undefined) => {
+    if (type === undefined) return
+    const known = types.get(key)
+    if (known !== undefined && known !== type) throw new Error(`plan uses ${key} as ${known} and ${type}`)
+    types.set(key, type)
+  }
+  for (const g of plan.guards) need(g.key, guardType[g.op])
+  for (const w of plan.writes) if (w.op !== "publish") need(w.key, writeType[w.op])
+  return [...types]
+}
+
+/**
+ * The key type each guard operation reads (`absent` works on any type).
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const guardType: Readonly<Record<Guard["op"], KeyType | undefined>> = {
+  absent: undefined,
+  exists: undefined,
+  eq: "string",
+  ne: "string",
+  heq: "hash",
+  hnil: "hash",
+  lhas: "list",
+  zhas: "zset",
+  zle: "zset",
+  snot: "set"
+}
+
+/**
+ * The key type each write operation needs (`del`, `expire` and `pexpire`
+ * work on any type).
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const writeType: Readonly<Record<Exclude<Write["op"], "publish">, KeyType | undefined>> = {
+  set: "string",
+  del: undefined,
+  lpush: "list",
+  rpush: "list",
+  lrem: "list",
+  zadd: "zset",
+  zrem: "zset",
+  hset: "hash",
+  hdel: "hash",
+  sadd: "set",
+  srem: "set",
+  expire: undefined,
+  pexpire: undefined
+}

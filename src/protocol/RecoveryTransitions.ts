@@ -1,0 +1,144 @@
+/**
+ * The recovery transitions, decided once (see `Transitions` for the shared
+ * rules): reaping jobs of dead workers, dropping stale leases, leasing Go's
+ * unleased entries, promoting due scheduled jobs.
+ *
+ * @since 0.2.0
+ */
+import type { Job } from "../domain/Job.ts"
+import * as JobCodec from "../domain/JobCodec.ts"
+import type { JobId } from "../domain/JobId.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
+import type { Guard, Plan, Write } from "./Plan.ts"
+import * as S from "./Steps.ts"
+import type { Claim, Step } from "./Steps.ts"
+import { ownerOf } from "./Take.ts"
+import * as Wire from "./Wire.ts"
+
+// --- recovery ------------------------------------------------------------------------
+
+/**
+ * A processing entry whose lease expired, as the reaper read it.
+ *
+ * @category recovery
+ * @since 0.2.0
+ */
+export interface Expired extends Claim {
+  /** The job data read (undefined when missing). */
+  readonly data: string | undefined
+  /** The reaper's clock, epoch ms: the lease must have expired by then. */
+  readonly nowMillis: number
+}
+
+/**
+ * Recover a job whose lease expired and whose worker is gone (its held set
+ * no longer names it): attempts + 1 with error `lease expired: worker lost`,
+ * back at the head of its queue while Go's rule allows a retry, else
+ * dead-lettered with a failed result. Missing or corrupt data is
+ * dead-lettered as `deadLetterData` does. Refused when anything changed
+ * since it was read (`changed`), when it left processing (`notWaiting`), or
+ * while its worker still heartbeats (`ownerAlive`).
+ *
+ * @category recovery
+ * @since 0.2.0
+ */
+export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead" | "badData"> => {
+  const { keys } = p
+  const now = Timestamp.fromMillis(expired.nowMillis)
+  const key = keys.job(expired.id)
+  const guards: Array<Guard> = [
+    { op: "zle", key: keys.leases, member: expired.id, max: expired.nowMillis, reason: "changed" },
+    expired.token === undefined
+      ? { op: "hnil", key: keys.tokens, field: expired.id, reason: "changed" }
+      : { op: "heq", key: keys.tokens, field: expired.id, value: expired.token, reason: "changed" },
+    S.unchanged(key, expired.data),
+    { op: "lhas", key: keys.processing, member: expired.id, reason: "notWaiting" },
+    ...(expired.token === undefined
+      ? []
+      : [{ op: "snot", key: keys.held(ownerOf(expired.token)), member: expired.id, reason: "ownerAlive" } as const])
+  ]
+  const decoded = expired.data === undefined ? undefined : JobCodec.decode(expired.data)
+  if (decoded === undefined || decoded._tag === "Failure") {
+    const goError = decoded === undefined ? undefined : decoded.failure.message
+    const { record, error } = S.badDataRecord(expired.id, expired.data, goError)
+    return { value: "badData", plan: { guards, writes: S.deadLetterWrites(p, expired, record, { error, now, durationMs: 0 }) } }
+  }
+  const job = decoded.success
+  const attempts = job.attempts + 1
+  const error = Wire.errorText.leaseExpired
+  if (Wire.willRetry(job)) {
+    // Back at the head at once (no backoff): the worker died, not the job.
+    const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: now, scheduledFor: undefined }
+    return {
+      value: "retried",
+      plan: {
+        guards,
+        writes: [
+          { op: "set", key, value: JobCodec.encode(retried) },
+          ...S.letGo(p, expired),
+          { op: "rpush", key: S.queueOf(p, job), value: job.id },
+          S.wake(p, job.priority)
+        ]
+      }
+    }
+  }
+  const dead: Job = { ...job, status: "failed", attempts, error, updatedAt: now, scheduledFor: undefined }
+  return { value: "dead", plan: S.deadPlan(p, expired, dead, guards, { error, now, durationMs: 0 }) }
+}
+
+/**
+ * Drop an expired lease whose id is no longer in processing (its job
+ * finished by a worker that left the lease behind).
+ *
+ * @category recovery
+ * @since 0.2.0
+ */
+export const dropLease = (p: Wire.Protocol, claim: Claim, nowMillis: number): Plan => ({
+  guards: [
+    { op: "zle", key: p.keys.leases, member: claim.id, max: nowMillis, reason: "changed" },
+    claim.token === undefined
+      ? { op: "hnil", key: p.keys.tokens, field: claim.id, reason: "changed" }
+      : { op: "heq", key: p.keys.tokens, field: claim.id, value: claim.token, reason: "changed" }
+  ],
+  writes: S.leaseWrites(p, claim)
+})
+
+/**
+ * Give processing entries without a lease (Go workers', or taken without a
+ * lease) one expiring at `expiresAt`, if they have none yet: the reaper
+ * recovers them once it passes.
+ *
+ * @category recovery
+ * @since 0.2.0
+ */
+export const stampUnleased = (p: Wire.Protocol, ids: ReadonlyArray<JobId>, expiresAt: number): Plan => ({
+  guards: [],
+  writes: ids.map((id): Write => ({ op: "zadd", key: p.keys.leases, score: expiresAt, member: id, nx: true }))
+})
+
+/**
+ * Promote a due scheduled job (`score <= maxScore`): out of
+ * `queue:scheduled`, `scheduled_for` dropped (nothing else changes, as Go),
+ * `LPUSH` its queue, workers woken. Refused when it was promoted, cancelled
+ * or rescheduled meanwhile, so concurrent promoters push it once.
+ *
+ * @category recovery
+ * @since 0.2.0
+ */
+export const promote = (p: Wire.Protocol, read: { readonly data: string; readonly job: Job; readonly maxScore: number }): Plan => {
+  const { keys } = p
+  const promoted: Job = { ...read.job, scheduledFor: undefined }
+  return {
+    guards: [
+      { op: "zle", key: keys.scheduled, member: read.job.id, max: read.maxScore, reason: "notDue" },
+      { op: "eq", key: keys.job(read.job.id), value: read.data, reason: "changed" }
+    ],
+    writes: [
+      { op: "zrem", key: keys.scheduled, member: read.job.id },
+      { op: "set", key: keys.job(read.job.id), value: JobCodec.encode(promoted) },
+      { op: "lpush", key: S.queueOf(p, promoted), value: promoted.id },
+      S.wake(p, promoted.priority)
+    ]
+  }
+}
+

@@ -1,0 +1,130 @@
+/**
+ * The building blocks the transition functions share: the guards and
+ * writes every plan of a kind repeats (who holds a job, letting a job go,
+ * writing a result, waking workers). Internal to the protocol core.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+import type { Job } from "../domain/Job.ts"
+import type { JobId } from "../domain/JobId.ts"
+import type { JobPriority } from "../domain/JobPriority.ts"
+import * as JobResult from "../domain/JobResult.ts"
+import * as JobCodec from "../domain/JobCodec.ts"
+import type * as Timestamp from "../domain/Timestamp.ts"
+import type { Guard, Plan, Write } from "./Plan.ts"
+import { ownerOf } from "./Take.ts"
+import * as Wire from "./Wire.ts"
+
+/**
+ * A delivery's hold on a job: its id and, when taken with a lease, the
+ * lease token only this delivery has.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Claim {
+  /** The job held. */
+  readonly id: JobId
+  /** The delivery's lease token (`<owner>:<n>`); none for a take without lease. */
+  readonly token: string | undefined
+}
+
+/**
+ * A plan and the job it leaves behind.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Step<A = Job> {
+  /** The atomic step. */
+  readonly plan: Plan
+  /** The job as the step writes it (or what the step decided). */
+  readonly value: A
+}
+
+/**
+ * What ending an attempt decided.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type FailOutcome =
+  | { readonly _tag: "Retrying"; readonly job: Job }
+  | { readonly _tag: "Dead"; readonly job: Job }
+
+export const queueOf = (p: Wire.Protocol, job: Pick<Job, "priority" | "routingKey">): string => p.keys.queue(job.priority, job.routingKey)
+
+export const wake = (p: Wire.Protocol, priority: JobPriority): Write => ({ op: "publish", channel: p.keys.wake, message: priority })
+
+/** Refused as `alreadyApplied` when the key already holds `value`. */
+export const ne = (key: string, value: string): Guard => ({ op: "ne", key, value, reason: "alreadyApplied" })
+
+/** A new key: the same value again is a resend, anything else a duplicate. */
+export const create = (key: string, value: string): ReadonlyArray<Guard> => [ne(key, value), { op: "absent", key, reason: "duplicate" }]
+
+/** The key still holds what was read (`undefined`: still absent). */
+export const unchanged = (key: string, data: string | undefined): Guard =>
+  data === undefined ? { op: "absent", key, reason: "changed" } : { op: "eq", key, value: data, reason: "changed" }
+
+/** Only the delivery holding the job may end it. */
+export const held = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Guard> =>
+  claim.token !== undefined
+    ? [{ op: "heq", key: p.keys.tokens, field: claim.id, value: claim.token, reason: "notHeld" }]
+    : [
+      { op: "hnil", key: p.keys.tokens, field: claim.id, reason: "notHeld" },
+      { op: "lhas", key: p.keys.processing, member: claim.id, reason: "notHeld" }
+    ]
+
+/** The lease of a claim removed (expiry, token, owner's held set). */
+export const leaseWrites = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
+  { op: "zrem", key: p.keys.leases, member: claim.id },
+  { op: "hdel", key: p.keys.tokens, field: claim.id },
+  ...(claim.token === undefined ? [] : [{ op: "srem", key: p.keys.held(ownerOf(claim.token)), member: claim.id } as const])
+]
+
+/** Out of processing, and the lease removed. */
+export const letGo = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
+  { op: "lrem", key: p.keys.processing, count: 1, value: claim.id },
+  ...leaseWrites(p, claim)
+]
+
+export const storeResultWrites = (p: Wire.Protocol, result: JobResult.JobResult): ReadonlyArray<Write> => {
+  const flat = JobResult.toHashFields(result)
+  const fields: Array<readonly [string, string]> = []
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i]!, flat[i + 1]!])
+  return [
+    { op: "hset", key: p.keys.result(result.jobId), fields },
+    { op: "expire", key: p.keys.result(result.jobId), seconds: result.status === "completed" ? p.ttl.resultSuccess : p.ttl.resultFailure },
+    { op: "publish", channel: p.keys.notify(result.jobId), message: "ready" }
+  ]
+}
+
+/** The dead letter of a held id: `value` at its key (TTL 7 d), `LPUSH dead`, released, failed result + `ready`. */
+export const deadLetterWrites = (
+  p: Wire.Protocol,
+  claim: Claim,
+  value: string,
+  failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number }
+): ReadonlyArray<Write> => [
+  { op: "set", key: p.keys.job(claim.id), value, ttl: p.ttl.deadJob },
+  { op: "lpush", key: p.keys.dead, value: claim.id },
+  ...letGo(p, claim),
+  ...storeResultWrites(p, { jobId: claim.id, status: "failed", error: failure.error, completedAt: failure.now, durationMs: failure.durationMs })
+]
+
+export const deadPlan = (
+  p: Wire.Protocol,
+  claim: Claim,
+  dead: Job,
+  guards: ReadonlyArray<Guard>,
+  failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number }
+): Plan => {
+  const json = JobCodec.encode(dead)
+  return { guards: [ne(p.keys.job(dead.id), json), ...guards], writes: deadLetterWrites(p, claim, json, failure) }
+}
+
+export const badDataRecord = (id: JobId, data: string | undefined, goError: string | undefined) =>
+  data === undefined || goError === undefined
+    ? { record: Wire.missingDataRecord(id), error: Wire.errorText.missingData }
+    : { record: Wire.corruptedDataRecord(id, data, goError), error: Wire.errorText.unmarshal(goError) }

@@ -1,0 +1,111 @@
+/**
+ * Taking jobs (the dequeue step): the one transition whose outcome Redis
+ * decides (which ids are next), so it is not a `Plan` but a request that
+ * each backend carries out with the same rule:
+ *
+ * 1. every key's type is checked first (a wrong-typed key fails the whole
+ *    take before anything moves, naming the key);
+ * 2. ids are taken oldest first (`RPOP`, the end Go's `BRPOPLPUSH` pops)
+ *    from the first source until it is empty, then from the next (strict
+ *    priority), up to `max`;
+ * 3. they are pushed into processing in the order taken (`LPUSH`, so
+ *    processing looks exactly as after as many `LMOVE ... RIGHT LEFT`);
+ * 4. with a lease, each id gets an expiry in `leases`, a token in
+ *    `lease:tokens` (`<owner>:<n>`, n counting up from `firstToken`) and a
+ *    place in the owner's `worker:{owner}` set, whose TTL is renewed to the
+ *    heartbeat.
+ *
+ * The job data is read afterwards (a plain `MGET`): no key is built inside
+ * a script.
+ *
+ * @since 0.2.0
+ */
+import type { JobPriority } from "../domain/JobPriority.ts"
+import type { Protocol } from "./Wire.ts"
+
+/**
+ * What a backend is asked to take.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface TakeRequest {
+  /** The lists to take from, in priority order. */
+  readonly sources: ReadonlyArray<string>
+  /** `queue:processing`. */
+  readonly processing: string
+  /** Most ids to take (at least 1). */
+  readonly max: number
+  /** The lease recorded for each id taken, if any. */
+  readonly lease?: TakeLease | undefined
+}
+
+/**
+ * The lease part of a take.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface TakeLease {
+  /** `leases`: the expiry zset. */
+  readonly leases: string
+  /** `lease:tokens`: id -> token. */
+  readonly tokens: string
+  /** `worker:{owner}`: the owner's held set. */
+  readonly held: string
+  /** The owner (the worker's id). */
+  readonly owner: string
+  /** Lease expiry, epoch milliseconds. */
+  readonly expiresAt: number
+  /** The number of the first token handed out by this take. */
+  readonly firstToken: number
+  /** TTL of the owner's held set (its heartbeat), milliseconds. */
+  readonly heartbeatMillis: number
+}
+
+/**
+ * The token of the `i`-th id (from 0) taken by a take.
+ *
+ * @category accessors
+ * @since 0.2.0
+ */
+export const tokenOf = (lease: Pick<TakeLease, "owner" | "firstToken">, i: number): string => `${lease.owner}:${lease.firstToken + i}`
+
+/**
+ * The owner a token was issued to.
+ *
+ * @category accessors
+ * @since 0.2.0
+ */
+export const ownerOf = (token: string): string => token.slice(0, Math.max(0, token.lastIndexOf(":")))
+
+/**
+ * Builds a take request from what a worker asks for.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make = (protocol: Protocol, options: {
+  readonly priorities: ReadonlyArray<JobPriority>
+  readonly routingKey?: string | undefined
+  readonly max: number
+  readonly lease?: {
+    readonly owner: string
+    readonly expiresAt: number
+    readonly firstToken: number
+    readonly heartbeatMillis: number
+  } | undefined
+}): TakeRequest => {
+  const { keys } = protocol
+  return {
+    sources: options.priorities.map((p) => keys.queue(p, options.routingKey)),
+    processing: keys.processing,
+    max: options.max,
+    lease: options.lease === undefined ? undefined : {
+      leases: keys.leases,
+      tokens: keys.tokens,
+      held: keys.held(options.lease.owner),
+      ...options.lease
+    }
+  }
+}

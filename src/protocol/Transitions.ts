@@ -1,0 +1,216 @@
+/**
+ * The job transitions of producers and workers, decided once: each function takes
+ * what was read and returns the `Plan` of its one atomic step (what to
+ * write, where the id goes, what to publish) and the job as it will be.
+ * Backends never decide; they carry plans out (`Plan`). Recovery
+ * (`RecoveryTransitions`), management (`AdminTransitions`) and results
+ * (`ResultTransitions`) follow the same rules.
+ *
+ * Shared rules:
+ *
+ * - A plan that rewrites the job starts with `ne(job, <new JSON>)` refused as
+ *   `alreadyApplied`: when a lost reply makes the same step run twice, the
+ *   second run changes nothing and still reports success.
+ * - Only the holder of a job may end it: `held` checks the delivery's lease
+ *   token (fencing); a job taken without a lease must still be in
+ *   processing and carry no token.
+ * - A final outcome (completed, dead-lettered for any reason, cancelled)
+ *   writes the result hash and publishes `ready`, so every wait ends at once.
+ * - Every write that makes work available publishes `queue:wake`.
+ *
+ * @since 0.2.0
+ */
+import type { Job } from "../domain/Job.ts"
+import * as JobCodec from "../domain/JobCodec.ts"
+import type { RawJson } from "../domain/RawJson.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
+import type { Plan } from "./Plan.ts"
+import * as S from "./Steps.ts"
+import type { Claim, Step } from "./Steps.ts"
+import { ownerOf } from "./Take.ts"
+import * as Wire from "./Wire.ts"
+
+export type { Claim, Step } from "./Steps.ts"
+
+/**
+ * What ending an attempt decided.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type FailOutcome =
+  | { readonly _tag: "Retrying"; readonly job: Job }
+  | { readonly _tag: "Dead"; readonly job: Job }
+
+// --- producers -------------------------------------------------------------------
+
+/**
+ * Enqueue a new job: `SET job`, `LPUSH` its queue, wake workers. A job whose
+ * id exists is refused as `duplicate` (nothing overwritten, nothing queued);
+ * the same job again (a resend) as `alreadyApplied`. A stale result of an
+ * earlier job with the same id is deleted, so waits see only this job's.
+ *
+ * @category producers
+ * @since 0.2.0
+ */
+export const enqueue = (p: Wire.Protocol, job: Job): Plan => {
+  const { keys } = p
+  const json = JobCodec.encode(job)
+  return {
+    guards: S.create(keys.job(job.id), json),
+    writes: [
+      { op: "set", key: keys.job(job.id), value: json },
+      { op: "del", key: keys.result(job.id) },
+      { op: "lpush", key: S.queueOf(p, job), value: job.id },
+      S.wake(p, job.priority)
+    ]
+  }
+}
+
+/**
+ * Schedule a new job due at `dueAt`: `SET job` (status `scheduled`,
+ * `scheduled_for` set) and `ZADD queue:scheduled <unix s> id`. Duplicates as
+ * `enqueue`.
+ *
+ * @category producers
+ * @since 0.2.0
+ */
+export const schedule = (p: Wire.Protocol, job: Job, dueAt: Timestamp.Timestamp): Plan => {
+  const { keys } = p
+  const json = JobCodec.encode(job)
+  return {
+    guards: S.create(keys.job(job.id), json),
+    writes: [
+      { op: "set", key: keys.job(job.id), value: json },
+      { op: "del", key: keys.result(job.id) },
+      { op: "zadd", key: keys.scheduled, score: Wire.scheduleScore(dueAt), member: job.id }
+    ]
+  }
+}
+
+// --- the end of an attempt ---------------------------------------------------------
+
+/**
+ * Complete a held job: status `completed` (data TTL 24 h), out of processing
+ * and its lease, the result hash merged with its TTL, `ready` published.
+ *
+ * @category attempts
+ * @since 0.2.0
+ */
+export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
+  readonly result?: RawJson | undefined
+  readonly durationMs: number
+  readonly now: Timestamp.Timestamp
+}): Step => {
+  const done: Job = { ...job, status: "completed", updatedAt: outcome.now }
+  const json = JobCodec.encode(done)
+  return {
+    value: done,
+    plan: {
+      guards: [S.ne(p.keys.job(job.id), json), ...S.held(p, claim)],
+      writes: [
+        { op: "set", key: p.keys.job(job.id), value: json, ttl: p.ttl.completedJob },
+        ...S.letGo(p, claim),
+        ...S.storeResultWrites(p, {
+          jobId: job.id,
+          status: "completed",
+          result: outcome.result,
+          completedAt: outcome.now,
+          durationMs: outcome.durationMs
+        })
+      ]
+    }
+  }
+}
+
+/**
+ * Fail an attempt of a held job: attempts + 1; while Go's rule allows a
+ * retry, status `pending` with `scheduled_for` now + 2^attempts s and the id
+ * in `queue:scheduled` at that whole second (no result: the job is not
+ * finished); else status `failed` (TTL 7 d), `LPUSH queue:dead`, a failed
+ * result and `ready`.
+ *
+ * @category attempts
+ * @since 0.2.0
+ */
+export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, outcome: {
+  readonly durationMs: number
+  readonly now: Timestamp.Timestamp
+}): Step<FailOutcome> => {
+  const attempts = job.attempts + 1
+  if (Wire.willRetry(job)) {
+    const scheduledFor = Timestamp.addSeconds(outcome.now, Wire.backoffSeconds(attempts))
+    const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: outcome.now, scheduledFor }
+    const json = JobCodec.encode(retried)
+    return {
+      value: { _tag: "Retrying", job: retried },
+      plan: {
+        guards: [S.ne(p.keys.job(job.id), json), ...S.held(p, claim)],
+        writes: [
+          { op: "set", key: p.keys.job(job.id), value: json },
+          { op: "zadd", key: p.keys.scheduled, score: Wire.retryScore(scheduledFor), member: job.id },
+          ...S.letGo(p, claim)
+        ]
+      }
+    }
+  }
+  const dead: Job = { ...job, status: "failed", attempts, error, updatedAt: outcome.now, scheduledFor: undefined }
+  return {
+    value: { _tag: "Dead", job: dead },
+    plan: S.deadPlan(p, claim, dead, [...S.held(p, claim)], { error, now: outcome.now, durationMs: outcome.durationMs })
+  }
+}
+
+/**
+ * Give a held job back (graceful shutdown, or a job its worker never got):
+ * out of processing and its lease, back at the head of its queue (`RPUSH`),
+ * workers woken. No attempt counted.
+ *
+ * @category attempts
+ * @since 0.2.0
+ */
+export const release = (p: Wire.Protocol, claim: Claim, job: Pick<Job, "id" | "priority" | "routingKey">): Plan => ({
+  guards: S.held(p, claim),
+  writes: [...S.letGo(p, claim), { op: "rpush", key: S.queueOf(p, job), value: claim.id }, S.wake(p, job.priority)]
+})
+
+/**
+ * Extend a held job's lease to `expiresAt` (epoch ms) and keep it in its
+ * owner's held set. Only the delivery holding the token may.
+ *
+ * @category attempts
+ * @since 0.2.0
+ */
+export const renew = (p: Wire.Protocol, claim: Claim & { readonly token: string }, expiresAt: number): Plan => ({
+  guards: [{ op: "heq", key: p.keys.tokens, field: claim.id, value: claim.token, reason: "notHeld" }],
+  writes: [
+    { op: "zadd", key: p.keys.leases, score: expiresAt, member: claim.id },
+    { op: "sadd", key: p.keys.held(ownerOf(claim.token)), member: claim.id }
+  ]
+})
+
+/**
+ * Dead-letter a held id whose data is missing (`data` undefined) or does
+ * not decode (`goError`), as Go does: Go's error record at `job:{id}` (TTL
+ * 7 d), `LPUSH queue:dead`; and, unlike Go, a failed result with the same
+ * text and `ready`, so its waiters fail at once instead of timing out.
+ *
+ * @category attempts
+ * @since 0.2.0
+ */
+export const deadLetterData = (p: Wire.Protocol, claim: Claim, read: {
+  readonly data: string | undefined
+  readonly goError?: string | undefined
+  readonly now: Timestamp.Timestamp
+}): Step<string> => {
+  const key = p.keys.job(claim.id)
+  const { record, error } = S.badDataRecord(claim.id, read.data, read.goError)
+  return {
+    value: error,
+    plan: {
+      guards: [S.ne(key, record), S.unchanged(key, read.data), ...S.held(p, claim)],
+      writes: S.deadLetterWrites(p, claim, record, { error, now: read.now, durationMs: 0 })
+    }
+  }
+}
+

@@ -1,0 +1,48 @@
+/**
+ * Queue administration: depths, listings, dead letters, cancelling and
+ * requeueing — what dashboards, the CLI and the gateway's admin endpoints
+ * use. Written once over the storage port (`store/StoreAdmin`) for every
+ * backend.
+ *
+ * @since 0.2.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type { JobConflictError, JobNotFoundError, SerializationError, ValidationError } from "../domain/Errors.ts"
+import type { Job } from "../domain/Job.ts"
+import type { JobId } from "../domain/JobId.ts"
+import type { JobPage, ListFilter, PageRequest } from "../domain/JobPage.ts"
+import type { QueueStats } from "../domain/QueueStats.ts"
+import type * as Timestamp from "../domain/Timestamp.ts"
+import type { StoreFailure } from "../store/JobStore.ts"
+
+/**
+ * The admin service.
+ *
+ * @category services
+ * @since 0.2.0
+ */
+export class QueueAdmin extends Context.Service<QueueAdmin, {
+  /** Depths of every list. */
+  readonly stats: Effect.Effect<QueueStats, StoreFailure>
+  /** Jobs matching the filter, paginated (SCAN on Redis, never KEYS). Go's dead-letter records are not jobs and are skipped. */
+  readonly list: (filter: ListFilter) => Effect.Effect<JobPage, ValidationError | StoreFailure>
+  /** The dead-letter list, newest first, paginated. A cursor this listing did not return is a `ValidationError`. */
+  readonly deadLetters: (page?: PageRequest) => Effect.Effect<JobPage, ValidationError | StoreFailure>
+  /**
+   * Cancels a queued or scheduled job: removed from its list or the
+   * scheduled set, marked `failed` with error `cancelled`, and a failed
+   * result published so waiters end. `JobConflictError` when it is not
+   * waiting (running or finished), `JobNotFoundError` when unknown.
+   */
+  readonly cancel: (id: JobId, now: Timestamp.Timestamp) => Effect.Effect<Job, JobNotFoundError | JobConflictError | SerializationError | StoreFailure>
+  /**
+   * Moves a dead-lettered job back to its queue: status `pending`, attempts
+   * 0, error and old result cleared, TTL removed. `JobConflictError` when it
+   * is not in the dead letter; `SerializationError` when its data is one of
+   * Go's dead-letter records (the job itself is lost).
+   */
+  readonly requeueDead: (id: JobId, now: Timestamp.Timestamp) => Effect.Effect<Job, JobNotFoundError | JobConflictError | SerializationError | StoreFailure>
+  /** Deletes every dead-lettered job (its data and result too); returns how many. */
+  readonly purgeDead: Effect.Effect<number, StoreFailure>
+}>()("@bananas/effect/QueueAdmin") {}

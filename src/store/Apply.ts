@@ -1,0 +1,90 @@
+/**
+ * Carrying out plans through the store port, with the one rule for a
+ * wrong-typed key: it fails the operation with a `StorageError`
+ * (`WrongType`) naming the key, and nothing of that plan was written.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+import * as Effect from "effect/Effect"
+import { StorageError } from "../domain/Errors.ts"
+import type { Outcome, Plan, Reason } from "../protocol/Plan.ts"
+import type { JobStore, StoreFailure } from "./JobStore.ts"
+
+/**
+ * A plan's outcome once a wrong type became an error: applied (now, or
+ * found already applied), or refused for a reason.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Settled = { readonly _tag: "Applied" } | { readonly _tag: "Refused"; readonly reason: Exclude<Reason, "alreadyApplied"> }
+
+/**
+ * The error for a key that holds another type than a step needs.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export const wrongType = (operation: string, key: string, expected: string): StorageError =>
+  new StorageError({
+    operation,
+    reason: "WrongType",
+    key,
+    message: `${operation}: ${key} is not a ${expected} (another program wrote something else there); nothing was written. ` +
+      `Inspect it with TYPE and repair or delete it.`
+  })
+
+/**
+ * Settles one outcome: `alreadyApplied` counts as applied, a wrong type
+ * fails.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const settle = (operation: string, outcome: Outcome): Settled | StorageError => {
+  switch (outcome._tag) {
+    case "Applied":
+      return applied
+    case "WrongType":
+      return wrongType(operation, outcome.key, outcome.expected)
+    case "Refused":
+      return outcome.reason === "alreadyApplied" ? applied : { _tag: "Refused", reason: outcome.reason }
+  }
+}
+
+/**
+ * Carries out one plan; a wrong type fails the effect.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const applyOne = (
+  store: JobStore["Service"],
+  operation: string,
+  plan: Plan
+): Effect.Effect<Settled, StoreFailure> =>
+  Effect.flatMap(store.apply(operation, [plan]), (outcomes) => {
+    const settled = settle(operation, outcomes[0]!)
+    return settled instanceof StorageError ? Effect.fail(settled) : Effect.succeed(settled)
+  })
+
+/**
+ * Carries out plans (batched by the store); each outcome settled, a wrong
+ * type kept as that plan's error so the others still count.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const applyMany = (
+  store: JobStore["Service"],
+  operation: string,
+  plans: ReadonlyArray<Plan>
+): Effect.Effect<ReadonlyArray<Settled | StorageError>, StoreFailure> =>
+  plans.length === 0
+    ? Effect.succeed([])
+    : Effect.map(store.apply(operation, plans), (outcomes) => outcomes.map((o) => settle(operation, o)))
+
+// Internal
+
+const applied: Settled = { _tag: "Applied" }

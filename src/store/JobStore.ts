@@ -1,0 +1,100 @@
+/**
+ * The narrow storage port every backend implements: carry out plans and
+ * takes (`protocol/Plan`, `protocol/Take`), a handful of Redis reads, a
+ * heartbeat, and a way to wait for work. The queue and admin services are
+ * written once on top of it (`StoreQueue`, `StoreAdmin`, `Recovery`), so
+ * the Redis and memory backends share every decision and differ only in
+ * how they store.
+ *
+ * Reads return Redis's answers (absent values as `undefined`); a key of
+ * another type than the read expects fails with a `StorageError`
+ * (`WrongType`), as Redis does.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { ConnectionError, StorageError } from "../domain/Errors.ts"
+import type { Outcome, Plan } from "../protocol/Plan.ts"
+import type { TakeRequest } from "../protocol/Take.ts"
+import type { Protocol } from "../protocol/Wire.ts"
+
+/**
+ * What a storage operation can fail with: the storage could not be reached
+ * (`ConnectionError`), or it refused or failed the command (`StorageError`).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export type StoreFailure = ConnectionError | StorageError
+
+/**
+ * A wait for work, opened before the last look at the queues.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface WorkWaiter {
+  /**
+   * Resumes on a wake-up (one that arrived since the last call counts) or
+   * after at most `maxMillis` (a backend may return sooner, to poll).
+   * Interruptible.
+   */
+  readonly next: (maxMillis: number) => Effect.Effect<void>
+}
+
+/**
+ * The storage port.
+ *
+ * @category services
+ * @since 0.2.0
+ */
+export class JobStore extends Context.Service<JobStore, {
+  /** The key layout and TTLs this store was built with. */
+  readonly protocol: Protocol
+  /** Carries out plans, each one atomic step, and reports each one's outcome (in order). */
+  readonly apply: (operation: string, plans: ReadonlyArray<Plan>) => Effect.Effect<ReadonlyArray<Outcome>, StoreFailure>
+  /** Carries out a take; returns the ids taken, in order. */
+  readonly take: (request: TakeRequest) => Effect.Effect<ReadonlyArray<string>, StoreFailure>
+  /** `PEXPIRE key millis` on its own (never batched with writes): a heartbeat that Redis accepts even when out of memory. */
+  readonly touch: (key: string, millis: number) => Effect.Effect<void, StoreFailure>
+  /** `GET key`. */
+  readonly get: (key: string) => Effect.Effect<string | undefined, StoreFailure>
+  /** `MGET keys...` (no keys: none). */
+  readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string | undefined>, StoreFailure>
+  /** `LRANGE key start stop`. */
+  readonly lrange: (key: string, start: number, stop: number) => Effect.Effect<ReadonlyArray<string>, StoreFailure>
+  /** `LPOS key member` found it. */
+  readonly lpos: (key: string, member: string) => Effect.Effect<boolean, StoreFailure>
+  /** `ZSCORE key member`. */
+  readonly zscore: (key: string, member: string) => Effect.Effect<number | undefined, StoreFailure>
+  /** `ZRANGEBYSCORE key -inf max LIMIT offset count`. */
+  readonly zrangeByScore: (key: string, max: number, offset: number, count: number) => Effect.Effect<ReadonlyArray<string>, StoreFailure>
+  /** `HGETALL key`. */
+  readonly hgetall: (key: string) => Effect.Effect<Readonly<Record<string, string>>, StoreFailure>
+  /** `HMGET key fields...`. */
+  readonly hmget: (key: string, fields: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string | undefined>, StoreFailure>
+  /** `SMEMBERS key`. */
+  readonly smembers: (key: string) => Effect.Effect<ReadonlyArray<string>, StoreFailure>
+  /** Depths: `LLEN` of each list and `ZCARD` of each zset, read together. */
+  readonly sizes: (lists: ReadonlyArray<string>, zsets: ReadonlyArray<string>) => Effect.Effect<{
+    readonly lists: ReadonlyArray<number>
+    readonly zsets: ReadonlyArray<number>
+  }, StoreFailure>
+  /**
+   * `SCAN cursor MATCH <prefix>* COUNT count`: the next cursor ("0" at the
+   * end) and a batch of keys. Every key present for the whole iteration is
+   * returned at least once; a batch re-read from the same cursor is the
+   * same while the keyspace does not change.
+   */
+  readonly scan: (cursor: string, prefix: string, count: number) => Effect.Effect<readonly [string, ReadonlyArray<string>], StoreFailure>
+  /**
+   * Opens a wait for work on `sources` (the lists a dequeue takes from),
+   * confirmed before it returns (so work made available afterwards wakes
+   * it), waiting at most `maxMillis` for that confirmation. Closed with the
+   * scope.
+   */
+  readonly awaitWork: (sources: ReadonlyArray<string>, maxMillis: number) => Effect.Effect<WorkWaiter, never, Scope.Scope>
+}>()("@bananas/effect/store/JobStore") {}

@@ -1,0 +1,229 @@
+/**
+ * `QueueAdmin` written once over the storage port: depths, listings (SCAN,
+ * never KEYS), dead letters, cancel and requeue (read, decide, apply if
+ * nothing changed meanwhile).
+ *
+ * @internal
+ * @since 0.2.0
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { JobConflictError, JobNotFoundError, SerializationError, StorageError, ValidationError } from "../domain/Errors.ts"
+import type { Job } from "../domain/Job.ts"
+import * as JobCodec from "../domain/JobCodec.ts"
+import type { JobId } from "../domain/JobId.ts"
+import * as JobPage from "../domain/JobPage.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
+import type { Plan } from "../protocol/Plan.ts"
+import * as A from "../protocol/AdminTransitions.ts"
+import type { Step } from "../protocol/Steps.ts"
+import * as Wire from "../protocol/Wire.ts"
+import { QueueAdmin } from "../services/QueueAdmin.ts"
+import { applyMany, applyOne } from "./Apply.ts"
+import { JobStore, type StoreFailure } from "./JobStore.ts"
+
+/**
+ * Builds the admin service on the `JobStore` in context.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make = Effect.gen(function*() {
+  const store = yield* JobStore
+  const p = store.protocol
+  const { keys } = p
+  const jobPrefix = keys.job("")
+
+  const stats = Effect.map(
+    store.sizes([keys.queue("high"), keys.queue("normal"), keys.queue("low"), keys.processing, keys.dead], [keys.scheduled]),
+    ({ lists, zsets }) => ({
+      queued: { high: lists[0]!, normal: lists[1]!, low: lists[2]! },
+      processing: lists[3]!,
+      dead: lists[4]!,
+      scheduled: zsets[0]!
+    })
+  )
+
+  // A page holds at most `limit` jobs, though SCAN returns batches of any
+  // size: each batch is sorted, and a page that fills up in the middle of
+  // one ends with a cursor naming the SCAN cursor that produced the batch
+  // and the last key examined. The next page re-reads that batch (SCAN
+  // with the same cursor and COUNT visits the same buckets) and skips the
+  // keys up to it, so every key present throughout is still seen once.
+  const list = (filter: JobPage.ListFilter) =>
+    Effect.gen(function*() {
+      const limit = pageSize(filter.limit)
+      const cursor = decodeCursor(filter.cursor)
+      if (cursor === undefined) return yield* badCursor(filter.cursor)
+      let { scan, after } = cursor
+      const jobs: Array<Job> = []
+      // Bounded work per page: a rare filter over a large keyspace returns
+      // short (even empty) pages with a cursor rather than one long call.
+      for (let scans = 0; scans < maxScansPerPage; scans++) {
+        const [next, found] = yield* store.scan(scan, jobPrefix, scanCount)
+        const sorted = Array.from(new Set(found)).sort()
+        const start = after === undefined ? 0 : sorted.findIndex((key) => key > after!)
+        after = undefined
+        const keyList = start < 0 ? [] : sorted.slice(start)
+        const datas = yield* store.mget(keyList)
+        for (let i = 0; i < keyList.length; i++) {
+          const job = readJob(datas[i])
+          if (job === undefined || !matches(job, filter)) continue
+          jobs.push(job)
+          if (jobs.length === limit) {
+            if (i < keyList.length - 1) return { jobs, cursor: encodeCursor(scan, keyList[i]!) }
+            return next === "0" ? { jobs } : { jobs, cursor: encodeCursor(next, undefined) }
+          }
+        }
+        scan = next
+        if (scan === "0") return { jobs }
+      }
+      return { jobs, cursor: encodeCursor(scan, undefined) }
+    })
+
+  const deadLetters = (page?: JobPage.PageRequest) =>
+    Effect.gen(function*() {
+      const limit = pageSize(page?.limit)
+      const offset = parseOffset(page?.cursor)
+      if (offset === undefined) return yield* badCursor(page?.cursor)
+      const ids = yield* store.lrange(keys.dead, offset, offset + limit) // one more: is there a next page?
+      const datas = yield* store.mget(ids.slice(0, limit).map((id) => keys.job(id)))
+      const jobs = datas.map(readJob).filter((j): j is Job => j !== undefined) // expired (7 d) or Go's records: not jobs
+      return ids.length > limit ? { jobs, cursor: String(offset + limit) } : { jobs }
+    })
+
+  /** Reads the job, decides, applies if nothing changed meanwhile (else reads again). */
+  const readDecideApply = <E>(
+    operation: string,
+    id: JobId,
+    decide: (job: Job, data: string) => Effect.Effect<Step, E | StoreFailure>
+  ): Effect.Effect<Job, E | JobNotFoundError | SerializationError | StoreFailure> =>
+    Effect.gen(function*() {
+      for (let attempt = 0; attempt < maxAttempts; attempt++) {
+        const data = yield* store.get(keys.job(id))
+        if (data === undefined) return yield* new JobNotFoundError({ jobId: id, message: `job ${id} not found` })
+        const job = yield* Effect.fromResult(JobCodec.decodeAt(keys.job(id), data))
+        const step = yield* decide(job, data)
+        const settled = yield* applyOne(store, operation, step.plan)
+        if (settled._tag === "Applied") return step.value
+      }
+      return yield* new StorageError({
+        operation,
+        reason: "Other",
+        key: keys.job(id),
+        message: `${operation}: job ${id} kept changing while it was being read; gave up after ${maxAttempts} attempts`
+      })
+    })
+
+  const conflict = (job: Job, operation: string, why: string) =>
+    new JobConflictError({ jobId: job.id, status: job.status, operation, message: `cannot ${operation} job ${job.id}: ${why}` })
+
+  const cancel = (id: JobId, now: Timestamp.Timestamp) =>
+    readDecideApply("cancel", id, (job, data) =>
+      Effect.gen(function*() {
+        const queued = yield* store.lpos(keys.queue(job.priority, job.routingKey), id)
+        const scheduled = !queued && (yield* store.zscore(keys.scheduled, id)) !== undefined
+        if (!queued && !scheduled) {
+          return yield* conflict(job, "cancel", isFinished(job)
+            ? `it has finished (status ${JSON.stringify(job.status)})`
+            : "it is not waiting in its queue or the scheduled set (it is running)")
+        }
+        return A.cancel(p, { data, job, where: queued ? "queued" : "scheduled", now })
+      }))
+
+  const requeueDead = (id: JobId, now: Timestamp.Timestamp) =>
+    readDecideApply("requeueDead", id, (job, data) =>
+      Effect.gen(function*() {
+        if (Wire.isDeadLetterRecord(data)) {
+          return yield* new SerializationError({
+            message: `${keys.job(id)} holds Go's dead-letter record (${Wire.deadLetterRecordError(data) ?? "no error"}), not a job: the original data is lost`,
+            key: keys.job(id)
+          })
+        }
+        if (!(yield* store.lpos(keys.dead, id))) return yield* conflict(job, "requeue", "it is not in the dead letter")
+        return A.requeueDead(p, { data, job, now })
+      }))
+
+  const purgeDead = Effect.gen(function*() {
+    let purged = 0
+    for (let round = 0; round < 10_000; round++) {
+      const ids = [...new Set(yield* store.lrange(keys.dead, 0, batch - 1))]
+      if (ids.length === 0) break
+      const plans: Array<Plan> = ids.map((id) => A.purgeDead(p, id))
+      const outcomes = yield* applyMany(store, "purgeDead", plans)
+      for (const o of outcomes) {
+        if (o instanceof StorageError) return yield* Effect.fail(o)
+        if (o._tag === "Applied") purged++
+      }
+    }
+    return purged
+  })
+
+  return QueueAdmin.of({ stats, list, deadLetters, cancel, requeueDead, purgeDead })
+})
+
+/**
+ * The admin service over whichever `JobStore` is provided.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layer: Layer.Layer<QueueAdmin, never, JobStore> = Layer.effect(QueueAdmin, make)
+
+/**
+ * True when the job passes every filter given (status, priority, name, and
+ * `from` <= created_at < `to`).
+ *
+ * @category predicates
+ * @since 0.2.0
+ */
+export const matches = (job: Job, filter: JobPage.ListFilter): boolean =>
+  (filter.status === undefined || job.status === filter.status) &&
+  (filter.priority === undefined || job.priority === filter.priority) &&
+  (filter.name === undefined || job.name === filter.name) &&
+  (filter.from === undefined || Timestamp.compare(job.createdAt, filter.from) >= 0) &&
+  (filter.to === undefined || Timestamp.compare(job.createdAt, filter.to) < 0)
+
+// Internal
+
+const batch = 500
+const maxAttempts = 10
+const maxScansPerPage = 20
+/** SCAN's COUNT for `list`: constant, so a cursor's batch is the same when re-read. */
+const scanCount = 100
+
+const pageSize = (limit: number | undefined): number =>
+  limit === undefined || !Number.isFinite(limit) ? JobPage.defaultLimit : Math.min(JobPage.maxLimit, Math.max(1, Math.floor(limit)))
+
+const isFinished = (job: Job): boolean => job.status === "completed" || job.status === "failed"
+
+/** A job from data read, or none (absent, one of Go's dead-letter records, or undecodable). */
+const readJob = (data: string | undefined): Job | undefined => {
+  if (data === undefined || Wire.isDeadLetterRecord(data)) return undefined
+  const decoded = JobCodec.decode(data)
+  return decoded._tag === "Success" ? decoded.success : undefined
+}
+
+/** A `list` cursor: the SCAN cursor and, mid-batch, the last key examined (opaque to callers). */
+const encodeCursor = (scan: string, after: string | undefined): string =>
+  Buffer.from(JSON.stringify(after === undefined ? [scan] : [scan, after]), "utf8").toString("base64url")
+
+const decodeCursor = (cursor: string | undefined): { scan: string; after: string | undefined } | undefined => {
+  if (cursor === undefined) return { scan: "0", after: undefined }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
+    if (Array.isArray(parsed) && typeof parsed[0] === "string" && (parsed[1] === undefined || typeof parsed[1] === "string")) {
+      return { scan: parsed[0], after: parsed[1] }
+    }
+  } catch {
+    // not one of ours
+  }
+  return undefined
+}
+
+/** A dead-letter cursor: the offset of the next page. */
+const parseOffset = (cursor: string | undefined): number | undefined =>
+  cursor === undefined ? 0 : /^\d{1,15}$/.test(cursor) ? Number(cursor) : undefined
+
+const badCursor = (cursor: string | undefined) =>
+  new ValidationError({ field: "cursor", message: `not a cursor this listing returned: ${JSON.stringify(cursor)}` })

@@ -1,0 +1,238 @@
+/**
+ * `JobQueue` written once over the storage port (`JobStore`): every
+ * backend gets the same enqueue, dequeue, attempt ends and lease upkeep,
+ * each state change a plan decided by `protocol/Transitions`. Recovery
+ * (reaping, promotion, reclaiming) is in `Recovery`.
+ *
+ * **Dequeue.** A take moves ids into processing with their leases (one
+ * atomic step), then their data is read and decoded here; missing or
+ * corrupted data is dead-lettered at once (Go's records, plus a failed
+ * result so waiters end). When every list is empty and `block` > 0, it
+ * opens a wait for work before looking once more (no lost wake-up) and
+ * looks again on every wake-up or poll.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { LeaseLostError, StorageError } from "../domain/Errors.ts"
+import type { Job } from "../domain/Job.ts"
+import * as JobCodec from "../domain/JobCodec.ts"
+import type { JobId } from "../domain/JobId.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
+import * as Take from "../protocol/Take.ts"
+import * as T from "../protocol/Transitions.ts"
+import {
+  type Delivery,
+  type DequeueManyOptions,
+  type DequeueOptions,
+  type EnqueueOutcome,
+  type JobDelivery,
+  JobQueue
+} from "../services/JobQueue.ts"
+import { applyMany, applyOne, type Settled } from "./Apply.ts"
+import { JobStore, type StoreFailure } from "./JobStore.ts"
+import * as Recovery from "./Recovery.ts"
+
+/**
+ * Builds the queue on the `JobStore` in context.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make = Effect.gen(function*() {
+  const store = yield* JobStore
+  const p = store.protocol
+  const { keys } = p
+  const recovery = Recovery.make(store)
+
+  // Lease tokens are `<owner>:<n>`; n starts at a random point so a worker
+  // restarted under the same id never reissues a token of its previous life.
+  let nextToken = Math.floor(Math.random() * 2 ** 40)
+
+  const created = (operation: string, job: Job) => (settled: Settled | StorageError): Effect.Effect<EnqueueOutcome, StorageError> => {
+    if (settled instanceof StorageError) return Effect.fail(settled)
+    if (settled._tag === "Applied") return Effect.succeed("created")
+    if (settled.reason === "duplicate") return Effect.succeed("duplicate")
+    return Effect.die(new Error(`${operation} of ${job.id} refused: ${settled.reason}`))
+  }
+
+  const enqueue = (job: Job) => Effect.flatMap(applyOne(store, "enqueue", T.enqueue(p, job)), created("enqueue", job))
+
+  const schedule = (job: Job) =>
+    Effect.flatMap(applyOne(store, "schedule", T.schedule(p, job, job.scheduledFor ?? job.updatedAt)), created("schedule", job))
+
+  const enqueueBatch = (jobs: ReadonlyArray<Job>) =>
+    Effect.flatMap(
+      applyMany(store, "enqueueBatch", jobs.map((job) => job.scheduledFor !== undefined && job.status === "scheduled"
+        ? T.schedule(p, job, job.scheduledFor)
+        : T.enqueue(p, job))),
+      (outcomes) => Effect.forEach(outcomes, (o, i) => created("enqueueBatch", jobs[i]!)(o))
+    )
+
+  const get = (id: JobId) =>
+    Effect.flatMap(store.get(keys.job(id)), (data) =>
+      data === undefined ? Effect.succeed(Option.none<Job>()) : Effect.map(Effect.fromResult(JobCodec.decodeAt(keys.job(id), data)), Option.some))
+
+  // --- dequeue -------------------------------------------------------------
+
+  /** One take, its data read, bad data dead-lettered. */
+  const takeOnce = (options: DequeueOptions, max: number) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const lease = options.lease === undefined ? undefined : {
+        owner: options.lease.owner,
+        expiresAt: now + Duration.toMillis(options.lease.duration),
+        firstToken: reserveTokens(max),
+        heartbeatMillis: Duration.toMillis(options.lease.duration)
+      }
+      const ids = yield* store.take(Take.make(p, { priorities: options.priorities, routingKey: options.routingKey, max, lease }))
+      if (ids.length === 0) return noDeliveries
+      const datas = yield* store.mget(ids.map((id) => keys.job(id)))
+      const out: Array<Delivery | undefined> = []
+      const bad: Array<{ readonly index: number; readonly step: T.Step<string> }> = []
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!
+        const token = lease === undefined ? undefined : Take.tokenOf(lease, i)
+        const data = datas[i]
+        const decoded = data === undefined ? undefined : JobCodec.decode(data)
+        if (decoded !== undefined && decoded._tag === "Success") {
+          out.push({ _tag: "Job", job: decoded.success, token })
+          continue
+        }
+        out.push(undefined)
+        const goError = decoded === undefined ? undefined : decoded.failure.message
+        bad.push({ index: i, step: T.deadLetterData(p, { id, token }, { data, goError, now: Timestamp.fromMillis(now) }) })
+      }
+      if (bad.length > 0) {
+        // The other deliveries of this take are unaffected: should the dead
+        // letter itself fail, the id stays in processing under its lease and
+        // the reaper dead-letters it later.
+        const outcomes = yield* applyMany(store, "dequeue", bad.map((b) => b.step.plan)).pipe(
+          Effect.catch((error) => Effect.as(Effect.logWarning("bananas: could not dead-letter bad job data; the reaper will", error), undefined))
+        )
+        for (let j = 0; j < bad.length; j++) {
+          const { index, step } = bad[j]!
+          const settled = outcomes?.[j]
+          if (settled === undefined || settled instanceof StorageError || settled._tag === "Refused") continue
+          const id = ids[index]!
+          out[index] = { _tag: "DeadLettered", id, reason: step.value }
+          yield* Effect.logWarning(`bananas: dead-lettered ${id}: ${step.value}`)
+        }
+      }
+      return out.filter((d): d is Delivery => d !== undefined)
+    })
+
+  const reserveTokens = (n: number): number => {
+    const first = nextToken
+    nextToken += n
+    return first
+  }
+
+  const dequeueMany = (options: DequeueManyOptions): Effect.Effect<ReadonlyArray<Delivery>, StoreFailure> =>
+    Effect.gen(function*() {
+      const max = Math.min(maxTake, Math.floor(options.max))
+      if (options.priorities.length === 0 || !(max >= 1)) return noDeliveries
+      const blockMillis = Duration.toMillis(options.block)
+      const deadline = (yield* Clock.currentTimeMillis) + blockMillis
+      const first = yield* takeOnce(options, max)
+      if (first.length > 0 || !(blockMillis > 0)) return first
+      return yield* Effect.scoped(Effect.gen(function*() {
+        // Listen first, then look again: work made available in between
+        // wakes us. Opening the wait is part of the wait for work:
+        // interruptible, and bounded by `block` (then one last look).
+        const left = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
+        const sources = options.priorities.map((pr) => keys.queue(pr, options.routingKey))
+        const waiter = yield* Effect.interruptible(store.awaitWork(sources, left))
+        while (true) {
+          const next = yield* takeOnce(options, max)
+          if (next.length > 0) return next
+          const remaining = deadline - (yield* Clock.currentTimeMillis)
+          if (remaining <= 0) return noDeliveries
+          // The only interruptible step: see JobQueue.dequeue.
+          yield* Effect.interruptible(waiter.next(remaining))
+        }
+      }))
+    })
+
+  const dequeue = (options: DequeueOptions) =>
+    Effect.map(dequeueMany({ ...options, max: 1 }), (taken) => Option.fromUndefinedOr(taken[0]))
+
+  // --- the end of an attempt -----------------------------------------------
+
+  const claim = (delivery: JobDelivery): T.Claim => ({ id: delivery.job.id, token: delivery.token })
+
+  const held = <A>(operation: string, delivery: JobDelivery, step: T.Step<A>) =>
+    Effect.flatMap(applyOne(store, operation, step.plan), (settled) =>
+      settled._tag === "Applied"
+        ? Effect.succeed(step.value)
+        : Effect.fail(new LeaseLostError({
+          jobId: delivery.job.id,
+          operation,
+          message: `${operation} of job ${delivery.job.id} refused: this delivery no longer holds it ` +
+            `(its lease was recovered and the job handed on, or it was cancelled); nothing was written`
+        })))
+
+  const complete: JobQueue["Service"]["complete"] = (delivery, outcome) =>
+    held("complete", delivery, T.complete(p, claim(delivery), delivery.job, outcome))
+
+  const fail: JobQueue["Service"]["fail"] = (delivery, error, outcome) =>
+    held("fail", delivery, T.fail(p, claim(delivery), delivery.job, error, outcome))
+
+  const release = (delivery: JobDelivery) =>
+    Effect.asVoid(applyOne(store, "release", T.release(p, claim(delivery), delivery.job)))
+
+  const renewLeases = (owner: string, deliveries: ReadonlyArray<JobDelivery>, duration: Duration.Duration) =>
+    Effect.gen(function*() {
+      const millis = Duration.toMillis(duration)
+      // The heartbeat first, as its own command: Redis accepts a PEXPIRE
+      // even when out of memory, so a live worker's jobs stay its own.
+      yield* store.touch(keys.held(owner), millis)
+      const leased = deliveries.filter((d): d is JobDelivery & { readonly token: string } => d.token !== undefined)
+      if (leased.length === 0) return noIds
+      const expiresAt = (yield* Clock.currentTimeMillis) + millis
+      const outcomes = yield* applyMany(store, "renewLeases", leased.map((d) => T.renew(p, { id: d.job.id, token: d.token }, expiresAt)))
+      const lost: Array<JobId> = []
+      outcomes.forEach((o, i) => {
+        if (!(o instanceof StorageError) && o._tag === "Refused") lost.push(leased[i]!.job.id)
+      })
+      return lost as ReadonlyArray<JobId>
+    })
+
+  return JobQueue.of({
+    protocol: p,
+    enqueue,
+    enqueueBatch,
+    schedule,
+    get,
+    dequeue,
+    dequeueMany,
+    complete,
+    fail,
+    release,
+    renewLeases,
+    reclaim: recovery.reclaim,
+    reapExpired: recovery.reapExpired,
+    promoteDue: recovery.promoteDue
+  })
+})
+
+/**
+ * The queue over whichever `JobStore` is provided.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layer: Layer.Layer<JobQueue, never, JobStore> = Layer.effect(JobQueue, make)
+
+// Internal
+
+/** Most ids one take moves (keeps each script call short). */
+const maxTake = 1000
+
+const noDeliveries: ReadonlyArray<Delivery> = []
+const noIds: ReadonlyArray<JobId> = []
