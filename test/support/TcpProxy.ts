@@ -19,6 +19,7 @@
  *   before `pause()` are still delivered.
  * - `refuse(true | false)`: stops / restarts listening on the same port, so
  *   new connections get ECONNREFUSED; existing connections are kept.
+ *   (`refuse(false)` rejects if something else took the port meanwhile.)
  *
  * Matching (`CommandMatch`): a string equals the command name
  * (case-insensitive: ioredis sends names in lower case, and a substring test
