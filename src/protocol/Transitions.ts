@@ -176,16 +176,19 @@ export const release = (p: Wire.Protocol, claim: Claim, job: Pick<Job, "id" | "p
 
 /**
  * Extend a held job's lease to `expiresAt` (epoch ms) and keep it in its
- * owner's held set. Only the delivery holding the token may.
+ * owner's held set, whose TTL is set to `heartbeatMillis` (should the set
+ * have lapsed, `SADD` recreates it without one: a worker dying then would
+ * never be recovered). Only the delivery holding the token may.
  *
  * @category attempts
  * @since 0.2.0
  */
-export const renew = (p: Wire.Protocol, claim: Claim & { readonly token: string }, expiresAt: number): Plan => ({
+export const renew = (p: Wire.Protocol, claim: Claim & { readonly token: string }, expiresAt: number, heartbeatMillis: number): Plan => ({
   guards: [{ op: "heq", key: p.keys.tokens, field: claim.id, value: claim.token, reason: "notHeld" }],
   writes: [
     { op: "zadd", key: p.keys.leases, score: expiresAt, member: claim.id },
-    { op: "sadd", key: p.keys.held(ownerOf(claim.token)), member: claim.id }
+    { op: "sadd", key: p.keys.held(ownerOf(claim.token)), member: claim.id },
+    { op: "pexpire", key: p.keys.held(ownerOf(claim.token)), millis: heartbeatMillis }
   ]
 })
 

@@ -42,9 +42,14 @@ export interface DequeueOptions {
   /**
    * Hold each job under a lease of `owner` for `duration` (renewed with
    * `renewLeases`), so the reaper recovers it if the worker dies, and only
-   * this delivery can end it (fencing).
+   * this delivery can end it (fencing). The owner's heartbeat (the TTL of
+   * `worker:{owner}`) is `heartbeat`, by default `duration`.
    */
-  readonly lease?: { readonly owner: string; readonly duration: Duration.Duration } | undefined
+  readonly lease?: {
+    readonly owner: string
+    readonly duration: Duration.Duration
+    readonly heartbeat?: Duration.Duration | undefined
+  } | undefined
 }
 
 /**
@@ -173,15 +178,17 @@ export class JobQueue extends Context.Service<JobQueue, {
   readonly release: (delivery: JobDelivery) => Effect.Effect<void, StoreFailure>
   /**
    * The lease upkeep of a worker `owner`: its heartbeat (the TTL of its
-   * held set) and the leases of the deliveries it runs, extended to now +
-   * `duration`. Returns the ids it no longer holds (recovered elsewhere).
+   * held set, `heartbeat`, by default `duration`) and the leases of the
+   * deliveries it runs, extended to now + `duration`. Returns the ids it no
+   * longer holds (recovered elsewhere).
    * The heartbeat is written on its own, so Redis accepts it even when out
    * of memory: the reaper leaves a live worker's jobs alone.
    */
   readonly renewLeases: (
     owner: string,
     deliveries: ReadonlyArray<JobDelivery>,
-    duration: Duration.Duration
+    duration: Duration.Duration,
+    heartbeat?: Duration.Duration | undefined
   ) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
   /**
    * Gives back the jobs Redis says `owner` holds but that it is not

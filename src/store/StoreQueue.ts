@@ -88,7 +88,7 @@ export const make = Effect.gen(function*() {
         owner: options.lease.owner,
         expiresAt: now + Duration.toMillis(options.lease.duration),
         firstToken: reserveTokens(max),
-        heartbeatMillis: Duration.toMillis(options.lease.duration)
+        heartbeatMillis: Duration.toMillis(options.lease.heartbeat ?? options.lease.duration)
       }
       const ids = yield* store.take(Take.make(p, { priorities: options.priorities, routingKey: options.routingKey, max, lease }))
       if (ids.length === 0) return noDeliveries
@@ -186,16 +186,21 @@ export const make = Effect.gen(function*() {
   const release = (delivery: JobDelivery) =>
     Effect.asVoid(applyOne(store, "release", T.release(p, claim(delivery), delivery.job)))
 
-  const renewLeases = (owner: string, deliveries: ReadonlyArray<JobDelivery>, duration: Duration.Duration) =>
+  const renewLeases = (owner: string, deliveries: ReadonlyArray<JobDelivery>, duration: Duration.Duration, heartbeat?: Duration.Duration) =>
     Effect.gen(function*() {
       const millis = Duration.toMillis(duration)
       // The heartbeat first, as its own command: Redis accepts a PEXPIRE
       // even when out of memory, so a live worker's jobs stay its own.
-      yield* store.touch(keys.held(owner), millis)
+      const heartbeatMillis = Duration.toMillis(heartbeat ?? duration)
+      yield* store.touch(keys.held(owner), heartbeatMillis)
       const leased = deliveries.filter((d): d is JobDelivery & { readonly token: string } => d.token !== undefined)
       if (leased.length === 0) return noIds
       const expiresAt = (yield* Clock.currentTimeMillis) + millis
-      const outcomes = yield* applyMany(store, "renewLeases", leased.map((d) => T.renew(p, { id: d.job.id, token: d.token }, expiresAt)))
+      const outcomes = yield* applyMany(
+        store,
+        "renewLeases",
+        leased.map((d) => T.renew(p, { id: d.job.id, token: d.token }, expiresAt, heartbeatMillis))
+      )
       const lost: Array<JobId> = []
       outcomes.forEach((o, i) => {
         if (!(o instanceof StorageError) && o._tag === "Refused") lost.push(leased[i]!.job.id)

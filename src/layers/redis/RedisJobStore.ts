@@ -58,7 +58,8 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     for (let start = 0; start < items.length; start += settings.batchChunkSize) {
       const chunk = items.slice(start, start + settings.batchChunkSize)
       const { keys, args } = encode(chunk.map((item) => item.owner.plans[item.index]!))
-      for (const item of chunk) item.owner.chunks++
+      // One count per call a caller takes part in (its plans may be many in one chunk), one settle per reply.
+      for (const owner of new Set(chunk.map((item) => item.owner))) owner.chunks++
       port.evalScript(Scripts.apply, keys, args).then(
         (reply) => {
           const codes = reply as ReadonlyArray<number>
