@@ -27,7 +27,11 @@ export class QueueAdmin extends Context.Service<QueueAdmin, {
   readonly stats: Effect.Effect<QueueStats, StoreFailure>
   /** Jobs matching the filter, paginated (SCAN on Redis, never KEYS). Go's dead-letter records are not jobs and are skipped. */
   readonly list: (filter: ListFilter) => Effect.Effect<JobPage, ValidationError | StoreFailure>
-  /** The dead-letter list, newest first, paginated. A cursor this listing did not return is a `ValidationError`. */
+  /**
+   * The dead-letter list, newest first, paginated; Go's dead-letter records
+   * are listed as read (id and Go's error). A cursor this listing did not
+   * return is a `ValidationError`.
+   */
   readonly deadLetters: (page?: PageRequest) => Effect.Effect<JobPage, ValidationError | StoreFailure>
   /**
    * Cancels a queued or scheduled job: removed from its list or the

@@ -88,7 +88,9 @@ export const make = Effect.gen(function*() {
       if (offset === undefined) return yield* badCursor(page?.cursor)
       const ids = yield* store.lrange(keys.dead, offset, offset + limit) // one more: is there a next page?
       const datas = yield* store.mget(ids.slice(0, limit).map((id) => keys.job(id)))
-      const jobs = datas.map(readJob).filter((j): j is Job => j !== undefined) // expired (7 d) or Go's records: not jobs
+      // Expired (7 d) or undecodable data is left out; Go's dead-letter
+      // records are listed (id and Go's error), as the dead list holds them.
+      const jobs = datas.map(readDeadLetter).filter((j): j is Job => j !== undefined)
       return ids.length > limit ? { jobs, cursor: String(offset + limit) } : { jobs }
     })
 
@@ -196,6 +198,13 @@ const pageSize = (limit: number | undefined): number =>
   limit === undefined || !Number.isFinite(limit) ? JobPage.defaultLimit : Math.min(JobPage.maxLimit, Math.max(1, Math.floor(limit)))
 
 const isFinished = (job: Job): boolean => job.status === "completed" || job.status === "failed"
+
+/** A dead letter from data read: a job, or one of Go's dead-letter records read as one (id, error); none when absent or undecodable. */
+const readDeadLetter = (data: string | undefined): Job | undefined => {
+  if (data === undefined) return undefined
+  const decoded = JobCodec.decode(data)
+  return decoded._tag === "Success" ? decoded.success : undefined
+}
 
 /** A job from data read, or none (absent, one of Go's dead-letter records, or undecodable). */
 const readJob = (data: string | undefined): Job | undefined => {
