@@ -21,6 +21,7 @@
  *
  * @since 0.2.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -36,6 +37,7 @@ import type { JobResult } from "./domain/JobResult.ts"
 import type { QueueStats } from "./domain/QueueStats.ts"
 import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
+import * as Timestamp from "./domain/Timestamp.ts"
 import * as Policies from "./layers/Policies.ts"
 import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
 
@@ -93,7 +95,8 @@ export interface BatchEntry {
 
 /**
  * The wire request of a submission: the payload marshalled, the due time
- * resolved, the id fixed (a fresh UUID unless given).
+ * resolved, the id (a fresh UUID unless given) and the creation time
+ * (`now`) fixed, so every retry of it is the same job.
  *
  * @category constructors
  * @since 0.2.0
@@ -101,7 +104,8 @@ export interface BatchEntry {
 export const request = (
   name: string,
   payload: unknown,
-  options?: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined
+  options: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined,
+  now: Timestamp.Timestamp
 ): Result.Result<Submission.SubmitRequest, SubmitError> => {
   const json = Submission.toPayload(payload)
   if (Result.isFailure(json)) return Result.fail(json.failure)
@@ -116,9 +120,14 @@ export const request = (
     routingKey: options?.routingKey,
     id: options?.id ?? JobId.make(),
     unique: options?.unique,
+    submittedAt: now,
     ...due.success
   })
 }
+
+/** `request` at the current time (Effect's `Clock`). */
+const requestNow = (name: string, payload: unknown, options: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined) =>
+  Effect.flatMap(Clock.currentTimeMillis, (millis) => Effect.fromResult(request(name, payload, options, Timestamp.fromMillis(millis))))
 
 /**
  * Submits a job (payload: any JSON-serializable value, or `RawJson.Raw` for
@@ -128,7 +137,7 @@ export const request = (
  * @since 0.2.0
  */
 export const submit = (name: string, payload: unknown, options?: SubmitOptions): Effect.Effect<Submission.Submitted, SubmitError, TaskApi> =>
-  Effect.fromResult(request(name, payload, options)).pipe(
+  requestNow(name, payload, options).pipe(
     Effect.flatMap((req) => withApi((api) => Policies.apply("submit", api.submit(req), options))),
     Effect.withSpan("Tasks.submit", { attributes: { "job.name": name, "job.priority": options?.priority ?? "normal" } }, noStack)
   )
@@ -158,8 +167,11 @@ export const submitBatch = (
   entries: ReadonlyArray<BatchEntry>,
   options?: Policies.CallOptions
 ): Effect.Effect<ReadonlyArray<Submission.Submitted>, SubmitError, TaskApi> =>
-  Effect.forEach(entries, (entry, i) =>
-    Effect.fromResult(Result.mapError(request(entry.name, entry.payload, entry.options), (e) => prefixed(e, `entries[${i}].`)))).pipe(
+  Effect.flatMap(Clock.currentTimeMillis, (millis) =>
+    Effect.forEach(entries, (entry, i) =>
+      Effect.fromResult(
+        Result.mapError(request(entry.name, entry.payload, entry.options, Timestamp.fromMillis(millis)), (e) => prefixed(e, `entries[${i}].`))
+      ))).pipe(
       Effect.flatMap((requests) => withApi((api) => Policies.apply("submitBatch", api.submitBatch(requests), options))),
       Effect.withSpan("Tasks.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)
     )
@@ -199,7 +211,7 @@ export const submitAndWait = (
   payload: unknown,
   options?: SubmitOptions & WaitOptions
 ): Effect.Effect<JobResult, SubmitError | WaitError, TaskApi> =>
-  Effect.fromResult(request(name, payload, options)).pipe(
+  requestNow(name, payload, options).pipe(
     Effect.flatMap((req) => rpc(req, options)),
     Effect.withSpan("Tasks.submitAndWait", { attributes: { "job.name": name } }, noStack)
   )
@@ -217,7 +229,7 @@ export const call = <D extends JobDefinition.JobDefinition>(
   options?: SubmitOptions & WaitOptions
 ): Effect.Effect<JobDefinition.Success<D>, SubmitError | WaitError, TaskApi> =>
   JobDefinition.encodePayload(definition, payload).pipe(
-    Effect.flatMap((raw) => Effect.fromResult(request(definition.name, new RawJson.Raw(raw), withDefaults(definition, options)))),
+    Effect.flatMap((raw) => requestNow(definition.name, new RawJson.Raw(raw), withDefaults(definition, options))),
     Effect.flatMap((req) => rpc(req, options)),
     Effect.flatMap((result) => JobDefinition.decodeResult(definition, result.result)),
     Effect.withSpan("Tasks.call", { attributes: { "job.name": definition.name } }, noStack)

@@ -47,8 +47,15 @@ export const SubmitRequest = Schema.Struct({
   unique: Schema.optional(Schema.Boolean),
   /** Run at this instant (a scheduled job); not in the past. */
   scheduledFor: Schema.optional(Timestamp.FromString),
-  /** Run after this many milliseconds (a scheduled job), counted by whoever stores it. */
-  delayMillis: Schema.optional(Schema.Number)
+  /** Run after this many milliseconds (a scheduled job), counted from `submittedAt` (else from when it is stored). */
+  delayMillis: Schema.optional(Schema.Number),
+  /**
+   * When the producer made the job: its `created_at` (Go's clients stamp
+   * jobs with their own clock too). Fixed with the id before the first
+   * attempt, so a retried submission writes the same job and is recognized
+   * as the same; the storing side's clock when omitted.
+   */
+  submittedAt: Schema.optional(Timestamp.FromString)
 })
 
 /**
@@ -131,14 +138,18 @@ export const toJob = (
   if (typeof request.payload !== "string" || !RawJson.isValid(request.payload)) {
     return invalid("payload", "payload must be valid JSON text")
   }
-  const due = dueAt(request, now, field)
+  if (request.submittedAt !== undefined && !isReadableByGo(request.submittedAt)) {
+    return invalid("submittedAt", "submittedAt must be a valid time between the years 1 and 9999")
+  }
+  const created = request.submittedAt ?? now
+  const due = dueAt(request, now, created, field)
   if (Result.isFailure(due)) return Result.fail(due.failure)
   const job = JobModel.make({
     id: request.id ?? JobId.make(),
     name: request.name,
     payload: request.payload,
     priority,
-    now,
+    now: created,
     maxRetries: request.maxRetries ?? Wire.defaultMaxRetries,
     description: request.description === "" ? undefined : request.description,
     routingKey: isUnrouted(request.routingKey) ? undefined : request.routingKey
@@ -203,6 +214,7 @@ const instant = (millis: number) =>
 const dueAt = (
   request: SubmitRequest,
   now: Timestamp.Timestamp,
+  created: Timestamp.Timestamp,
   field: string
 ): Result.Result<Timestamp.Timestamp | undefined, ValidationError> => {
   const invalid = (message: string) => Result.fail(new ValidationError({ field: field + "scheduledFor", message }))
@@ -214,7 +226,7 @@ const dueAt = (
     if (!Number.isFinite(request.delayMillis) || request.delayMillis < 0) {
       return invalid(`delay must be a finite, non-negative number of milliseconds, got ${String(request.delayMillis)}`)
     }
-    millis = Timestamp.toMillis(now) + request.delayMillis
+    millis = Timestamp.toMillis(created) + request.delayMillis
   } else if (request.scheduledFor !== undefined) {
     millis = Timestamp.toMillis(request.scheduledFor)
     if (!Number.isFinite(millis)) return invalid("scheduled time is not a valid date")
@@ -235,3 +247,12 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
 
 /** True when `s` has no lone surrogate (which Redis would store as the same replacement bytes as another id). */
 const isWellFormed = (s: string): boolean => !loneSurrogate.test(s)
+
+/** Go reads RFC 3339 with four-digit years only. */
+const isReadableByGo = (t: Timestamp.Timestamp): boolean => {
+  const millis = Timestamp.toMillis(t)
+  return Number.isFinite(millis) && millis >= minMillis && millis <= maxMillis
+}
+
+/** 0001-01-01T00:00:00Z. */
+const minMillis = -62_135_596_800_000
