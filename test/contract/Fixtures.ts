@@ -15,13 +15,16 @@ import * as JobModel from "../../src/domain/Job.ts"
 import * as JobPriority from "../../src/domain/JobPriority.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
-import { Queue } from "../../src/services/Queue.ts"
+import type { Keys } from "../../src/protocol/Keys.ts"
+import * as Wire from "../../src/protocol/Wire.ts"
+import { type Delivery, type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
+import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { TaskApi } from "../../src/services/TaskApi.ts"
 import { Raw } from "./Raw.ts"
 
 /** What every implementation under test provides. */
-export type Services = Queue | ResultBackend | TaskApi | Raw
+export type Services = JobQueue | QueueAdmin | ResultBackend | TaskApi | Raw
 
 /** The test API of a suite block. */
 export type It = Vitest.MethodsNonLive<Services>
@@ -34,14 +37,18 @@ export interface SuiteOptions {
 
 /** The services, after deleting every key under the prefix (each test starts empty). */
 export const fresh = Effect.gen(function*() {
-  const queue = yield* Queue
-  yield* queue.purge
+  const queue = yield* JobQueue
+  const raw = yield* Raw
+  const keys = queue.protocol.keys
+  yield* raw.purge(keys.prefix)
+  assert.deepStrictEqual(yield* raw.keys(keys.prefix), [], "purged")
   return {
     queue,
+    admin: yield* QueueAdmin,
     results: yield* ResultBackend,
     api: yield* TaskApi,
-    raw: yield* Raw,
-    keys: queue.keys
+    raw,
+    keys
   }
 })
 
@@ -61,14 +68,15 @@ export const now = Effect.map(Clock.currentTimeMillis, Timestamp.fromMillis)
 /** PROTOCOL.md vector 2: payload bytes no JSON.parse round trip keeps. */
 export const payloadBytes = `{"order_id":12345678901234567890,"amt":1.10,"10":"x","2":"y"}` as RawJson
 
-/** A new pending job (Go's NewJob), with overrides. */
+/** A new pending job (Go's NewJob, default max retries), with overrides. */
 export const makeJob = (overrides: Partial<Job> = {}): Job => ({
   ...JobModel.make({
     id: uid("job"),
     name: "test_job",
     payload: `{"n":1}` as RawJson,
     priority: "normal",
-    now: ts("2025-01-15T10:30:00Z")
+    now: ts("2025-01-15T10:30:00Z"),
+    maxRetries: Wire.defaultMaxRetries
   }),
   ...overrides
 })
@@ -82,20 +90,70 @@ export const vector1 = (id: string): string =>
 export const assertTtl = (actual: number, expected: number, label = "ttl") =>
   assert.isTrue(actual <= expected && actual >= expected - 30, `${label}: expected about ${expected} s, got ${actual}`)
 
+/** A lease request of `owner` for `millis`. */
+export const lease = (owner: string, millis: number) => ({ owner, duration: Duration.millis(millis) })
+
 /** Takes the next job with `block` 0, failing the test when there is none or it was dead-lettered. */
-export const takeJob = (options: { readonly priorities?: ReadonlyArray<JobPriority.JobPriority>; readonly routingKey?: string; readonly lease?: { readonly owner: string; readonly duration: Duration.Duration } } = {}) =>
+export const takeJob = (options: {
+  readonly priorities?: ReadonlyArray<JobPriority.JobPriority>
+  readonly routingKey?: string
+  readonly lease?: { readonly owner: string; readonly duration: Duration.Duration }
+} = {}) =>
   Effect.gen(function*() {
-    const queue = yield* Queue
+    const queue = yield* JobQueue
     const delivery = yield* queue.dequeue({
       priorities: options.priorities ?? JobPriority.all,
       routingKey: options.routingKey,
-      block: zeroBlock,
+      block: Duration.zero,
       lease: options.lease
     })
     if (Option.isNone(delivery) || delivery.value._tag !== "Job") {
       return assert.fail(`expected a job, got ${JSON.stringify(delivery)}`)
     }
-    return delivery.value.job
+    return delivery.value
+  })
+
+/** Dequeues once with `block` 0 (any outcome). */
+export const dequeueNow = Effect.flatMap(Effect.service(JobQueue), (queue) => queue.dequeue({ priorities: JobPriority.all, block: Duration.zero }))
+
+/** The ids of deliveries; dead-lettered ones as `dead:<id>`. */
+export const deliveryIds = (deliveries: ReadonlyArray<Delivery>) =>
+  deliveries.map((d) => (d._tag === "Job" ? d.job.id : `dead:${d.id}`))
+
+/** The lease state of a job: its expiry score, its token, and whether the owner's held set names it. */
+export const leaseState = (keys: Keys, id: string, owner: string) =>
+  Effect.gen(function*() {
+    const raw = yield* Raw
+    return {
+      expiry: yield* raw.zscore(keys.leases, id),
+      token: (yield* raw.hgetall(keys.tokens))[id],
+      held: (yield* raw.smembers(keys.held(owner))).includes(id)
+    }
+  })
+
+/** Asserts a job holds no lease at all (no expiry, no token, in no held set of `owner`). */
+export const assertNoLease = (keys: Keys, id: string, owner: string, label = "no lease") =>
+  Effect.gen(function*() {
+    assert.deepStrictEqual(yield* leaseState(keys, id, owner), { expiry: undefined, token: undefined, held: false }, label)
+  })
+
+/**
+ * Asserts the failed result a dead letter of bad data writes: Go's error
+ * text, duration 0, completed between `fromMillis` and now, failure TTL.
+ */
+export const assertBadDataResult = (keys: Keys, id: string, error: string, fromMillis: number) =>
+  Effect.gen(function*() {
+    const raw = yield* Raw
+    const hash = yield* raw.hgetall(keys.result(id))
+    assert.deepStrictEqual(Object.keys(hash).sort(), ["completed_at", "duration_ms", "error", "status"], JSON.stringify(hash))
+    assert.strictEqual(hash.status, "failed")
+    assert.strictEqual(hash.error, error)
+    assert.strictEqual(hash.duration_ms, "0")
+    const at = Timestamp.parse(hash.completed_at!)
+    assert.isDefined(at, hash.completed_at)
+    const ms = Timestamp.toMillis(at!)
+    assert.isTrue(ms >= Math.floor(fromMillis / 1000) * 1000 && ms <= Date.now(), `completed_at ${hash.completed_at}`)
+    assertTtl(yield* raw.ttl(keys.result(id)), 86400, "failed result ttl")
   })
 
 /** What a responder does with a job. */
@@ -105,20 +163,19 @@ export type Outcome =
 
 /**
  * A stand-in worker: a fiber (scoped to the test) that dequeues jobs and
- * completes or fails them through `Queue`, as the handler decides.
+ * completes or fails them through `JobQueue`, as the handler decides.
  */
-export const respond = (handler: (job: Job) => Outcome): Effect.Effect<void, never, Queue | Scope.Scope> =>
+export const respond = (handler: (job: Job) => Outcome): Effect.Effect<void, never, JobQueue | Scope.Scope> =>
   Effect.gen(function*() {
-    const queue = yield* Queue
+    const queue = yield* JobQueue
     const loop = Effect.gen(function*() {
       for (;;) {
         const delivery = yield* queue.dequeue({ priorities: JobPriority.all, block: responderBlock })
         if (Option.isNone(delivery) || delivery.value._tag !== "Job") continue
-        const job = delivery.value.job
-        const outcome = handler(job)
+        const outcome = handler(delivery.value.job)
         const at = yield* now
-        if (outcome._tag === "Complete") yield* queue.complete(job, { result: outcome.result, durationMs: 1, now: at })
-        else yield* queue.fail(job, outcome.error, { durationMs: 1, now: at })
+        if (outcome._tag === "Complete") yield* queue.complete(delivery.value, { result: outcome.result, durationMs: 1, now: at })
+        else yield* queue.fail(delivery.value, outcome.error, { durationMs: 1, now: at })
       }
     })
     yield* Effect.forkScoped(Effect.orDie(loop))
@@ -148,7 +205,9 @@ export const assertSameIds = (jobs: ReadonlyArray<{ readonly id: string }>, expe
 /** A short real pause (the suite runs on the live clock for every implementation). */
 export const pause = (millis: number) => Effect.sleep(millis)
 
+/** The delivery's job id (test shorthand). */
+export const idOf = (delivery: JobDelivery): string => delivery.job.id
+
 // Internal
 
-const zeroBlock = Duration.zero
 const responderBlock = Duration.millis(50)

@@ -10,7 +10,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as JobResult from "../../src/domain/JobResult.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
-import { assertTtl, fresh, type It, makeJob, pause, takeJob, ts, uid } from "./Fixtures.ts"
+import { assertTtl, dequeueNow, fresh, type It, makeJob, pause, takeJob, ts, uid } from "./Fixtures.ts"
 
 /** Registers the ResultBackend contract tests in the current layer block. */
 export const resultBackendTests = (it: It) => {
@@ -136,7 +136,7 @@ export const resultBackendTests = (it: It) => {
         assert.strictEqual(retried._tag, "Retrying")
         yield* pause(50)
         assert.isUndefined(waiter.pollUnsafe(), "the job is pending again: not final")
-        yield* queue.promoteDue(ts("2025-01-15T10:31:00Z"))
+        assert.strictEqual((yield* queue.promoteDue(ts("2025-01-15T10:31:00Z"))).promoted, 1)
         const outcome = yield* queue.fail(yield* takeJob(), "try 2", { durationMs: 1, now: ts("2025-01-15T10:31:00Z") })
         assert.strictEqual(outcome._tag, "Dead")
         const result = yield* Fiber.join(waiter)
@@ -151,6 +151,30 @@ export const resultBackendTests = (it: It) => {
         yield* results.store({ jobId: id, status: "failed", error: "x", completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
         const result = yield* results.wait(id, Duration.seconds(5))
         assert.strictEqual(result.error, "x")
+      }))
+
+    it.effect("a job dead-lettered for missing or corrupted data ends its waiters with the failed result (Go's text)", () =>
+      Effect.gen(function*() {
+        const { results, raw, keys } = yield* fresh
+        const ghost = uid("ghost")
+        const bad = uid("bad")
+        yield* raw.set(keys.job(bad), `{"id":"${bad}","attempts":"1"}`)
+        const waiters = yield* Effect.forEach([ghost, bad], (id) => Effect.forkChild(results.wait(id, Duration.seconds(10))))
+        yield* pause(30)
+        for (const w of waiters) assert.isUndefined(w.pollUnsafe(), "no result yet")
+        yield* raw.lpush(keys.queue("normal"), ghost)
+        yield* raw.lpush(keys.queue("normal"), bad)
+        for (let i = 0; i < 2; i++) assert.strictEqual(Option.getOrThrow(yield* dequeueNow)._tag, "DeadLettered")
+        const [onGhost, onBad] = yield* Fiber.joinAll(waiters)
+        assert.strictEqual(onGhost!.jobId, ghost)
+        assert.strictEqual(onGhost!.status, "failed")
+        assert.strictEqual(onGhost!.error, "Job data not found (corrupted reference)")
+        assert.strictEqual(onGhost!.durationMs, 0)
+        assert.strictEqual(onBad!.status, "failed")
+        assert.strictEqual(onBad!.error, "Failed to unmarshal job: json: cannot unmarshal string into Go struct field Job.attempts of type int")
+        assert.strictEqual(onBad!.durationMs, 0)
+        // Final for a later wait too: the job data is Go's dead-letter record.
+        assert.strictEqual((yield* results.wait(ghost, Duration.seconds(1))).error, "Job data not found (corrupted reference)")
       }))
 
     it.effect("no final result in time: TimeoutError naming the job", () =>
@@ -178,19 +202,21 @@ export const resultBackendTests = (it: It) => {
         assert.deepStrictEqual(got.map((r) => [r.jobId, r.result]), ids.map((id, i) => [id, String(i)]))
       }))
 
-    it.effect("start (RPC): runs once subscribed; a result stored and published inside it wakes the wait, fresh or not", () =>
+    it.effect("start (RPC): runs once subscribed; a result stored and published inside it wakes the wait, created now or not", () =>
       Effect.gen(function*() {
         const { results } = yield* fresh
-        for (const isFresh of [true, false]) {
+        for (const created of [true, false]) {
           const id = uid("rpc")
           let started = 0
           const result = yield* results.wait(id, Duration.seconds(5), {
             run: Effect.suspend(() => {
               started++
               // Finished before the wait ever looked: only the notification can tell it.
-              return results.store({ jobId: id, status: "completed", result: `"fast"` as RawJson, completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
-            }),
-            fresh: isFresh
+              return Effect.as(
+                results.store({ jobId: id, status: "completed", result: `"fast"` as RawJson, completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 }),
+                created
+              )
+            })
           })
           assert.strictEqual(started, 1)
           assert.strictEqual(result.result, `"fast"`)
@@ -201,25 +227,27 @@ export const resultBackendTests = (it: It) => {
       Effect.gen(function*() {
         const { queue, results } = yield* fresh
         const job = makeJob({ maxRetries: 2 })
-        const waiter = yield* Effect.forkChild(results.wait(job.id, Duration.seconds(10), { run: queue.enqueue(job), fresh: true }))
+        const waiter = yield* Effect.forkChild(
+          results.wait(job.id, Duration.seconds(10), { run: Effect.map(queue.enqueue(job), (outcome) => outcome === "created") })
+        )
         yield* pause(30) // subscribed and submitted
         const attempt = yield* takeJob()
         yield* results.store({ jobId: job.id, status: "failed", error: "try 1", completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
         yield* queue.fail(attempt, "try 1", { durationMs: 1, now: ts("2025-01-15T10:30:05Z") })
         yield* pause(50)
         assert.isUndefined(waiter.pollUnsafe(), "the job is pending again: not final")
-        yield* queue.promoteDue(ts("2025-01-15T10:31:00Z"))
+        assert.strictEqual((yield* queue.promoteDue(ts("2025-01-15T10:31:00Z"))).promoted, 1)
         yield* queue.complete(yield* takeJob(), { durationMs: 2, now: ts("2025-01-15T10:31:00Z") })
         const result = yield* Fiber.join(waiter)
         assert.strictEqual(result.status, "completed")
       }))
 
-    it.effect("start (RPC): without fresh, a result already stored under the id is returned at once", () =>
+    it.effect("start (RPC): not created now (false), a result already stored under the id is returned at once", () =>
       Effect.gen(function*() {
         const { results } = yield* fresh
         const id = uid("reused")
         yield* results.store({ jobId: id, status: "completed", result: `"old"` as RawJson, completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
-        const result = yield* results.wait(id, Duration.seconds(5), { run: Effect.void })
+        const result = yield* results.wait(id, Duration.seconds(5), { run: Effect.succeed(false) })
         assert.strictEqual(result.result, `"old"`)
       }))
 
@@ -227,7 +255,7 @@ export const resultBackendTests = (it: It) => {
       Effect.gen(function*() {
         const { results } = yield* fresh
         const id = uid("nostart")
-        const error = yield* Effect.flip(results.wait(id, Duration.seconds(5), { run: Effect.fail("enqueue failed" as const), fresh: true }))
+        const error = yield* Effect.flip(results.wait(id, Duration.seconds(5), { run: Effect.fail("enqueue failed" as const) }))
         assert.strictEqual(error, "enqueue failed")
         // A later result for the id wakes nobody and breaks nothing.
         yield* results.store({ jobId: id, status: "completed", completedAt: ts("2025-01-15T10:30:05Z"), durationMs: 1 })
@@ -237,7 +265,7 @@ export const resultBackendTests = (it: It) => {
       Effect.gen(function*() {
         const { results } = yield* fresh
         const id = uid("slow")
-        const error = yield* Effect.flip(results.wait(id, Duration.millis(60), { run: Effect.void, fresh: true }))
+        const error = yield* Effect.flip(results.wait(id, Duration.millis(60), { run: Effect.succeed(true) }))
         assert.strictEqual(error._tag, "TimeoutError")
         if (error._tag === "TimeoutError") assert.strictEqual(error.jobId, id)
       }))

@@ -1,6 +1,7 @@
 /**
  * The contract suite: one set of tests for every implementation of
- * `Queue` + `ResultBackend` + `TaskApi` (memory, Redis, later HTTP).
+ * `JobQueue` + `QueueAdmin` + `ResultBackend` + `TaskApi` (memory, Redis,
+ * later HTTP).
  *
  * Usage (one file per implementation):
  *
@@ -9,13 +10,16 @@
  * ```
  *
  * `makeLayer` is called once: all tests of the run share that instance, run
- * one after another, and each starts by purging its prefix. The run uses
- * the live clock for every implementation (a real Redis cannot follow
- * TestClock), with waits of tens of milliseconds.
+ * one after another, and each starts by purging its prefix through `Raw`.
+ * The run uses the live clock for every implementation (a real Redis cannot
+ * follow TestClock), with waits of tens of milliseconds.
  */
 import { layer } from "@effect/vitest"
 import type * as Layer from "effect/Layer"
-import type { Services, SuiteOptions } from "./Fixtures.ts"
+import { adminTests } from "./AdminSuite.ts"
+import { attemptTests } from "./AttemptSuite.ts"
+import type { It, Services, SuiteOptions } from "./Fixtures.ts"
+import { leaseTests } from "./LeaseSuite.ts"
 import { queueTests } from "./QueueSuite.ts"
 import { resultBackendTests } from "./ResultBackendSuite.ts"
 import { taskApiTests } from "./TaskApiSuite.ts"
@@ -23,17 +27,29 @@ import { taskApiTests } from "./TaskApiSuite.ts"
 export type { Services, SuiteOptions } from "./Fixtures.ts"
 export { Raw } from "./Raw.ts"
 
-/** Runs the Queue, ResultBackend and TaskApi contracts against one instance. */
+/** The JobQueue contract: producers and takes, attempt ends, leases and recovery. */
+export const jobQueueTests = (it: It) => {
+  queueTests(it)
+  attemptTests(it)
+  leaseTests(it)
+}
+
+/** Runs the JobQueue, QueueAdmin, ResultBackend and TaskApi contracts against one instance. */
 export const contractSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>
   layer(makeLayer(), suiteOptions(options))(`contract: ${name}`, (it) => {
-    queueTests(it)
+    jobQueueTests(it)
+    adminTests(it)
     resultBackendTests(it)
     taskApiTests(it)
   })
 
-/** Runs only the Queue contract. */
-export const queueSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>
-  layer(makeLayer(), suiteOptions(options))(`Queue contract: ${name}`, queueTests)
+/** Runs only the JobQueue contract. */
+export const jobQueueSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>
+  layer(makeLayer(), suiteOptions(options))(`JobQueue contract: ${name}`, jobQueueTests)
+
+/** Runs only the QueueAdmin contract. */
+export const queueAdminSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>
+  layer(makeLayer(), suiteOptions(options))(`QueueAdmin contract: ${name}`, adminTests)
 
 /** Runs only the ResultBackend contract. */
 export const resultBackendSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>

@@ -1,7 +1,7 @@
 /**
- * The memory instance under the contract suite: the memory Queue and
- * ResultBackend, the direct TaskApi over them, and `Raw` over the same
- * keyspace.
+ * The memory instance under the contract suite: the memory JobQueue,
+ * QueueAdmin and ResultBackend, the direct TaskApi over them, and `Raw`
+ * over the same keyspace.
  */
 import * as Layer from "effect/Layer"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"

@@ -22,9 +22,19 @@ export const layer: Layer.Layer<Raw, never, MemoryStore> = Layer.effect(
       zscore: (key, member) => store.zscore(key, member).pipe(Effect.map(Option.getOrUndefined)),
       // Redis rounds the remaining milliseconds to the nearest second.
       ttl: (key) => store.pttl(key).pipe(Effect.map((ms) => (ms < 0 ? ms : Math.floor((ms + 500) / 1000)))),
+      pttl: (key) => store.pttl(key),
       hset: (key, fields) => store.hset(key, fields),
       hgetall: (key) => store.hgetall(key),
-      keys: (prefix) => store.scan(prefix)
+      // MemoryStore has no SMEMBERS: read the set from a dump (sets live under the instance prefix).
+      smembers: (key) =>
+        store.dump.pipe(Effect.flatMap((entries) => {
+          const entry = entries.find((e) => e.key === key)
+          if (entry === undefined) return Effect.succeed<ReadonlyArray<string>>([])
+          if (entry.type !== "set") return Effect.die(new Error(`WRONGTYPE ${key} is a ${entry.type}`))
+          return Effect.succeed([...entry.value].sort())
+        })),
+      keys: (prefix) => store.scan(prefix),
+      purge: (prefix) => Effect.flatMap(store.scan(prefix), (keys) => Effect.forEach(keys, (key) => store.del(key), { discard: true }))
     })
   })
 )

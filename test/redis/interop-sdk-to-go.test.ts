@@ -12,10 +12,12 @@ import * as Job from "../../src/domain/Job.ts"
 import type { JobResult } from "../../src/domain/JobResult.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
-import { Queue } from "../../src/services/Queue.ts"
+import * as Wire from "../../src/protocol/Wire.ts"
+import { JobQueue } from "../../src/services/JobQueue.ts"
+import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { audit, client, cmd, keys, takeJob, ts } from "./support.ts"
+import { audit, client, cmd, keys, keysUnder, listenRaw, takeJob, ts } from "./support.ts"
 
 const J = "8f14e45f-ceea-4167-a5c4-1e2a3b4c5d6e"
 const payload1 = `{"subject":"Hi \\u003c3","to":"a@b.c"}` as RawJson
@@ -24,18 +26,37 @@ const vector1 =
   `{"id":"${J}","name":"send_email","payload":${payload1},"status":"pending","priority":"high","created_at":"2025-01-15T15:30:00.123456789+05:00","updated_at":"2025-01-15T15:30:00.123456789+05:00","attempts":0,"max_retries":3}`
 
 const newJob = (options?: Partial<Parameters<typeof Job.make>[0]>) =>
-  Job.make({ id: J, name: "send_email", payload: payload1, priority: "high", now: karachi, ...options })
+  Job.make({ id: J, name: "send_email", payload: payload1, priority: "high", now: karachi, maxRetries: Wire.defaultMaxRetries, ...options })
 
 describe("interop: SDK -> Go", () => {
   layer(RedisServer.layer, { excludeTestServices: true })((it) => {
-    it.effect("vector 1: enqueue writes Go's SubmitJob bytes (Karachi offset, nanoseconds, escaped <) then LPUSH", () =>
+    it.effect("vector 1: enqueue writes Go's SubmitJob bytes (Karachi offset, nanoseconds, escaped <) then LPUSH; an existing id is never overwritten", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
-        yield* q.enqueue(newJob())
+        // A stale result of an earlier job with this id is deleted with the creation.
+        const stale = { status: "failed", completed_at: "2025-01-14T10:00:00Z", duration_ms: "1", error: "old" }
+        yield* cmd((r) => r.hset(k.result(J), stale))
+        assert.strictEqual(yield* q.enqueue(newJob()), "created")
         assert.strictEqual(yield* cmd((r) => r.get(k.job(J))), vector1)
         assert.strictEqual(yield* cmd((r) => r.ttl(k.job(J))), -1)
         assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.queue("high"), 0, -1)), [J])
+        assert.strictEqual(yield* cmd((r) => r.exists(k.result(J))), 0)
+        yield* cmd((r) => r.hset(k.result(J), stale)) // (as if a worker had stored one since)
+        // The same JSON again (a resend): reported created, written once, pushed once.
+        assert.strictEqual(yield* q.enqueue(newJob()), "created")
+        // Another job with that id (enqueued or scheduled): nothing overwritten, nothing pushed.
+        assert.strictEqual(yield* q.enqueue(newJob({ name: "other", priority: "low" })), "duplicate")
+        assert.strictEqual(
+          yield* q.schedule({ ...newJob({ name: "other" }), status: "scheduled", scheduledFor: ts("2025-01-15T11:00:00Z") }),
+          "duplicate"
+        )
+        assert.strictEqual(yield* cmd((r) => r.get(k.job(J))), vector1)
+        assert.strictEqual(yield* cmd((r) => r.ttl(k.job(J))), -1)
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.queue("high"), 0, -1)), [J])
+        assert.strictEqual(yield* cmd((r) => r.llen(k.queue("low"))), 0)
+        assert.strictEqual(yield* cmd((r) => r.zcard(k.scheduled)), 0)
+        assert.deepStrictEqual(yield* cmd((r) => r.hgetall(k.result(J))), stale) // untouched by the resend and the duplicates
         // Route-Go's form when a routing key is given: appended last.
         yield* q.enqueue(newJob({ id: "R", routingKey: "default" }))
         assert.strictEqual(
@@ -50,7 +71,7 @@ describe("interop: SDK -> Go", () => {
 
     it.effect("schedule: status scheduled + scheduled_for, and ZADD in unix seconds (fractional kept, never ms)", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         const due = ts("2025-01-15T11:00:00.5Z")
         yield* q.schedule({ ...newJob({ id: "S" }), status: "scheduled", scheduledFor: due })
@@ -62,7 +83,7 @@ describe("interop: SDK -> Go", () => {
 
     it.effect("vectors 3, 5, 7: fail -> promote -> complete rewrite the job exactly as Go (fixed now)", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         yield* q.enqueue(newJob())
         const job = yield* takeJob()
@@ -83,7 +104,7 @@ describe("interop: SDK -> Go", () => {
         assert.strictEqual(yield* cmd((r) => r.exists(k.result(J))), 0)
 
         // Vector 5.
-        assert.strictEqual(yield* q.promoteDue(Timestamp.fromMillis(1736937007_000)), 1)
+        assert.deepStrictEqual(yield* q.promoteDue(Timestamp.fromMillis(1736937007_000)), { promoted: 1, skipped: [] })
         const v5 = v3.replace(`"scheduled_for":"2025-01-15T10:30:07.250012Z",`, "")
         assert.strictEqual(yield* cmd((r) => r.get(k.job(J))), v5)
         assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.queue("high"), 0, -1)), [J])
@@ -106,7 +127,7 @@ describe("interop: SDK -> Go", () => {
 
     it.effect("vector 6: the last failure: failed, no scheduled_for, EX 604800, LPUSH dead, failed result (86400) with error", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         yield* q.enqueue({ ...newJob(), attempts: 2 })
         const job = yield* takeJob()
@@ -134,14 +155,7 @@ describe("interop: SDK -> Go", () => {
       Effect.gen(function*() {
         const rb = yield* ResultBackend
         const k = yield* keys
-        const sub = yield* cmd(async (r) => {
-          const s = r.duplicate()
-          s.on("error", () => {})
-          const got: Array<string> = []
-          s.on("message", (_c: string, m: string) => got.push(m))
-          await s.subscribe(k.notify("ok"), k.notify("ko"))
-          return { s, got }
-        })
+        const sub = yield* listenRaw(k.notify("ok"), k.notify("ko"))
         const ok: JobResult = {
           jobId: "ok",
           status: "completed",
@@ -165,11 +179,7 @@ describe("interop: SDK -> Go", () => {
           error: "bad"
         })
         assert.strictEqual(yield* cmd((r) => r.ttl(k.result("ko"))), 86400)
-        yield* Effect.promise(async () => {
-          for (let i = 0; i < 200 && sub.got.length < 2; i++) await new Promise((r) => setTimeout(r, 5))
-          sub.s.disconnect()
-        })
-        assert.deepStrictEqual(sub.got, ["ready", "ready"])
+        assert.deepStrictEqual(yield* sub.stop(2), [[k.notify("ok"), "ready"], [k.notify("ko"), "ready"]])
         const read = Option.getOrThrow(yield* rb.get("ok"))
         assert.strictEqual(read.result, ok.result)
         assert.strictEqual(read.durationMs, 12)
@@ -190,9 +200,10 @@ describe("interop: SDK -> Go", () => {
         assert.isTrue(ttlB > 1000 && ttlB <= 2000, `failure TTL ${ttlB} ms`)
       }).pipe(Effect.provide(client({ successTtl: Duration.millis(200), failureTtl: Duration.millis(1500) }))))
 
-    it.effect("the audit script finds Go's wire shape in every key a busy client wrote", () =>
+    it.effect("the audit script finds Go's wire shape in every key a busy client wrote; the only other keys are ours (leases, lease:tokens, worker:{owner})", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
+        const admin = yield* QueueAdmin
         const rb = yield* ResultBackend
         const k = yield* keys
         const now = ts("2025-01-15T15:30:00.5+05:00")
@@ -209,17 +220,36 @@ describe("interop: SDK -> Go", () => {
           }))
         yield* q.enqueueBatch(jobs)
         yield* q.schedule({ ...newJob({ id: "sched", now }), status: "scheduled", scheduledFor: Timestamp.addSeconds(now, 3600) })
+        // A worker's way: leased takes (half of them), then the outcome; two leased jobs are still running at the audit.
+        const lease = { owner: "audit-worker", duration: Duration.seconds(60) }
         for (let i = 0; i < 30; i++) {
-          const job = yield* takeJob()
+          const job = yield* takeJob(["high", "normal", "low"], i % 2 === 0 ? { lease } : undefined)
           const at = Timestamp.addSeconds(now, i)
           if (i % 3 === 0) yield* q.complete(job, { result: `{"ok":${i}}` as RawJson, durationMs: i, now: at })
           else yield* q.fail(job, `err ${i}`, { durationMs: i, now: at })
         }
-        assert.isTrue(yield* q.cancel("job-59", now))
+        const running = [yield* takeJob(["high", "normal", "low"], { lease }), yield* takeJob(["high", "normal", "low"], { lease })]
+        const cancelled = yield* admin.cancel("job-59", now)
+        assert.strictEqual(cancelled.status, "failed")
+        assert.strictEqual(cancelled.error, "cancelled")
         yield* rb.store({ jobId: "standalone", status: "completed", completedAt: now, durationMs: 5 })
         const { code, output } = yield* audit(k.prefix)
         assert.strictEqual(code, 0, output)
         assert.match(output, /jobs=61 results=\d+ problems=0/)
+        // The key layout: Go's keys (job:*, result:*, the queue lists and the scheduled set), plus ours only.
+        const goKeys = /^(job:.*|result:.*|queue:(high|normal|low|processing|dead|scheduled))$/
+        const ours = (yield* keysUnder(k.prefix)).map((key) => key.slice(k.prefix.length)).filter((key) => !goKeys.test(key))
+        assert.deepStrictEqual(ours, ["lease:tokens", "leases", "worker:audit-worker"])
+        assert.strictEqual(yield* cmd((r) => r.type(k.leases)), "zset")
+        assert.deepStrictEqual(
+          yield* cmd((r) => r.hgetall(k.tokens)),
+          Object.fromEntries(running.map((d) => [d.job.id, d.token!]))
+        )
+        assert.deepStrictEqual(
+          (yield* cmd((r) => r.smembers(k.held("audit-worker")))).sort(),
+          running.map((d) => d.job.id).sort()
+        )
+        assert.deepStrictEqual((yield* cmd((r) => r.zrange(k.leases, 0, -1))).sort(), running.map((d) => d.job.id).sort())
       }).pipe(Effect.provide(client({ prefix: uniquePrefix("audit") }))))
   })
 })

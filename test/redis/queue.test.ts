@@ -1,14 +1,16 @@
 /**
- * Redis-specific Queue behaviour (the shared contract suite covers the
- * semantics): round trips of batch submission, the wake-up channel of
- * blocking dequeues, the lazily opened subscriber connection, concurrent
- * promoters on separate connections, atomicity under concurrent workers,
- * crash recovery under TestClock, script cache loss, connection failures,
- * and `layerConfig`.
+ * Redis-specific JobQueue / QueueAdmin behaviour (the shared contract suite
+ * covers the semantics): round trips of batched plans (one EVALSHA of the
+ * `apply` script per chunk and per burst), the wake-up channel of blocking
+ * dequeues, the lazily opened subscriber connection, concurrent promoters
+ * on separate connections, atomicity under concurrent workers, crash
+ * recovery under TestClock (leases, lease tokens, worker heartbeats),
+ * script cache loss, glob-safe SCAN, connection failures, and `layerConfig`.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -18,67 +20,116 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import { TestClock } from "effect/testing"
 import * as Job from "../../src/domain/Job.ts"
+import type { JobPage } from "../../src/domain/JobPage.ts"
 import type { JobPriority } from "../../src/domain/JobPriority.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
-import { RedisQueue, Subscriber } from "../../src/layers/redis/index.ts"
-import { Queue } from "../../src/services/Queue.ts"
+import * as Wire from "../../src/protocol/Wire.ts"
+import { type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
+import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { client, cmd, connectionsNamed, eventually, keys, numsub, silentSubscriberConnection, takeJob, ts } from "./support.ts"
+import {
+  calls,
+  client,
+  cmd,
+  connectionsNamed,
+  eventually,
+  keys,
+  listenRaw,
+  numsub,
+  silentClient,
+  takeJob,
+  ts
+} from "./support.ts"
 
 const all: ReadonlyArray<JobPriority> = ["high", "normal", "low"]
 const t0 = ts("2025-01-15T10:30:00Z")
 
 const job = (id: string, options?: { readonly priority?: JobPriority; readonly maxRetries?: number; readonly now?: Timestamp.Timestamp }) =>
-  Job.make({ id, name: "t", payload: `{"id":"${id}"}` as RawJson, priority: options?.priority ?? "normal", now: options?.now ?? t0, maxRetries: options?.maxRetries })
+  Job.make({
+    id,
+    name: "t",
+    payload: `{"id":"${id}"}` as RawJson,
+    priority: options?.priority ?? "normal",
+    now: options?.now ?? t0,
+    maxRetries: options?.maxRetries ?? Wire.defaultMaxRetries
+  })
 
-describe("RedisQueue", () => {
+/** The id of a delivery. */
+const idOf = (d: { readonly _tag: "Job"; readonly job: { readonly id: string } } | { readonly _tag: "DeadLettered"; readonly id: string }) =>
+  d._tag === "Job" ? d.job.id : d.id
+
+describe("Redis JobQueue", () => {
   layer(RedisServer.layer, { excludeTestServices: true })((it) => {
-    it.effect("enqueueBatch: one MULTI/EXEC round trip per chunk, every job stored and queued in order", () =>
+    it.effect("enqueueBatch: one EVALSHA of the apply script per chunk (no MULTI), every job stored and queued in order", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         const jobs = Array.from({ length: 1200 }, (_, i) => job(`b-${i}`, { priority: i % 2 === 0 ? "normal" : "low" }))
         yield* cmd((r) => r.config("RESETSTAT"))
-        yield* q.enqueueBatch(jobs)
+        const outcomes = yield* q.enqueueBatch(jobs)
+        assert.deepStrictEqual(new Set(outcomes), new Set(["created"]))
+        assert.strictEqual(outcomes.length, 1200)
         const stats = yield* cmd((r) => r.info("commandstats"))
-        assert.match(stats, /cmdstat_exec:calls=3,/) // 500 + 500 + 200
+        assert.match(stats, /cmdstat_evalsha:calls=3,/) // 500 + 500 + 200 plans
+        assert.notMatch(stats, /cmdstat_(multi|exec|eval):/)
+        // Inside the script: each plan's own writes.
         assert.match(stats, /cmdstat_set:calls=1200,/)
+        assert.match(stats, /cmdstat_lpush:calls=1200,/)
+        // Identical wake-ups of one call go out once: "normal" and "low" per chunk.
+        assert.match(stats, /cmdstat_publish:calls=6,/)
         // FIFO: the oldest is at the RPOP end.
         const normal = yield* cmd((r) => r.lrange(k.queue("normal"), 0, -1))
         assert.strictEqual(normal.length, 600)
         assert.strictEqual(normal[normal.length - 1], "b-0")
         assert.strictEqual(normal[0], "b-1198")
-        assert.strictEqual((yield* takeJob()).id, "b-0")
-        assert.strictEqual((yield* q.stats).queued.low, 600)
+        assert.strictEqual((yield* takeJob()).job.id, "b-0")
+        assert.strictEqual((yield* (yield* QueueAdmin).stats).queued.low, 600)
       }).pipe(Effect.provide(client({ batchChunkSize: 500 }))))
 
-    it.effect("dequeueMany: one script call takes the whole batch; a burst of completions shares one finish call", () =>
+    it.effect("dequeueMany: one script call takes the whole batch with its leases; a burst of completions shares one apply call", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         const ids = Array.from({ length: 6 }, (_, i) => `burst-${i}`)
         yield* q.enqueueBatch(ids.map((id, i) => job(id, { priority: i < 2 ? "high" : "low", maxRetries: 1 })))
         yield* cmd((r) => r.config("RESETSTAT"))
         const lease = { owner: "w", duration: Duration.seconds(30) }
         const taken = yield* q.dequeueMany({ priorities: all, block: Duration.zero, lease, max: 10 })
-        assert.deepStrictEqual(taken.map((d) => (d._tag === "Job" ? d.job.id : d.id)), ids)
-        assert.match(yield* cmd((r) => r.info("commandstats")), /cmdstat_evalsha:calls=1,/)
+        assert.deepStrictEqual(taken.map(idOf), ids)
+        const takeStats = yield* cmd((r) => r.info("commandstats"))
+        assert.match(takeStats, /cmdstat_evalsha:calls=1,/) // the take script
+        assert.match(takeStats, /cmdstat_mget:calls=1,/) // the data, one read
+        const deliveries = taken.filter((d): d is JobDelivery => d._tag === "Job")
+        assert.strictEqual(deliveries.length, 6)
+        // Each delivery holds its own token, recorded in lease:tokens; the worker's held set names them all,
+        // its TTL (the heartbeat) the lease duration.
+        const tokens = yield* cmd((r) => r.hgetall(k.tokens))
+        assert.deepStrictEqual(tokens, Object.fromEntries(deliveries.map((d) => [d.job.id, d.token!])))
+        for (const d of deliveries) assert.match(d.token!, /^w:\d+$/)
+        assert.strictEqual(new Set(deliveries.map((d) => d.token)).size, 6)
+        assert.deepStrictEqual((yield* cmd((r) => r.smembers(k.held("w")))).sort(), [...ids].sort())
+        const heartbeat = yield* cmd((r) => r.pttl(k.held("w")))
+        assert.isTrue(heartbeat > 25_000 && heartbeat <= 30_000, `heartbeat TTL ${heartbeat} ms`)
+        assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 6)
+
         yield* cmd((r) => r.config("RESETSTAT"))
-        const jobs = taken.flatMap((d) => (d._tag === "Job" ? [d.job] : []))
         const now = ts("2025-01-15T10:31:00Z")
-        // Four completions and a final failure in the same burst: one call, each job's own outcome.
+        // Five completions and a final failure in the same burst: one call, each job's own outcome.
         yield* Effect.all([
-          ...jobs.slice(0, 5).map((j) => q.complete(j, { result: `{"ok":"${j.id}"}` as RawJson, durationMs: 3, now })),
-          q.fail(jobs[5]!, "boom", { durationMs: 4, now })
+          ...deliveries.slice(0, 5).map((d) => q.complete(d, { result: `{"ok":"${d.job.id}"}` as RawJson, durationMs: 3, now })),
+          q.fail(deliveries[5]!, "boom", { durationMs: 4, now })
         ], { concurrency: "unbounded" })
         const stats = yield* cmd((r) => r.info("commandstats"))
         assert.match(stats, /cmdstat_evalsha:calls=1,/)
+        assert.notMatch(stats, /cmdstat_(multi|exec|eval):/)
         assert.match(stats, /cmdstat_publish:calls=6,/)
         assert.strictEqual(yield* cmd((r) => r.llen(k.processing)), 0)
         assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
+        assert.strictEqual(yield* cmd((r) => r.exists(k.tokens)), 0)
+        assert.strictEqual(yield* cmd((r) => r.exists(k.held("w"))), 0)
         assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.dead, 0, -1)), ["burst-5"])
         for (const id of ids.slice(0, 5)) {
           assert.deepStrictEqual(yield* cmd((r) => r.hgetall(k.result(id))), {
@@ -103,9 +154,10 @@ describe("RedisQueue", () => {
 
     it.effect("a blocked dequeue is woken by the PUBLISH of an SDK enqueue, then releases the wake channel", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         const wake = `${k.prefix}queue:wake`
+        assert.strictEqual(k.wake, wake)
         const fiber = yield* Effect.forkChild(q.dequeue({ priorities: ["low"], block: Duration.seconds(20) }))
         yield* eventually("listening", Effect.map(numsub(wake), (n) => n === 1))
         yield* q.enqueue(job("woken", { priority: "low" }))
@@ -124,12 +176,8 @@ describe("RedisQueue", () => {
 
     it.effect("block bounds a dequeue even while Redis never confirms the wake channel's subscription (a silent pub/sub connection)", () =>
       Effect.gen(function*() {
-        const queue = RedisQueue.layer({ prefix: uniquePrefix("silent") }).pipe(
-          Layer.provide(Subscriber.layer),
-          Layer.provide(silentSubscriberConnection),
-          Layer.orDie
-        )
-        const outcome = yield* Queue.use((q) => q.dequeue({ priorities: all, block: Duration.millis(100) })).pipe(
+        const queue = silentClient({ prefix: uniquePrefix("silent") })
+        const outcome = yield* JobQueue.use((q) => q.dequeue({ priorities: all, block: Duration.millis(100) })).pipe(
           Effect.provide(queue),
           // Far beyond `block`: only a dequeue that ignores it gets here.
           Effect.timeoutOrElse({ duration: Duration.seconds(5), orElse: () => Effect.succeed("hung" as const) })
@@ -137,32 +185,27 @@ describe("RedisQueue", () => {
         assert.isTrue(Option.isOption(outcome) && Option.isNone(outcome))
       }))
 
-    it.effect("every write that makes work available publishes a wake-up: enqueue, batch, promotion, release, requeue", () =>
+    it.effect("every write that makes work available publishes a wake-up: enqueue, batch, promotion, release, requeue; a duplicate none", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
+        const admin = yield* QueueAdmin
         const k = yield* keys
-        const messages = yield* cmd(async (r) => {
-          const s = r.duplicate()
-          s.on("error", () => {})
-          const got: Array<string> = []
-          s.on("message", (_c: string, m: string) => got.push(m))
-          await s.subscribe(`${k.prefix}queue:wake`)
-          return { s, got }
-        })
+        const messages = yield* listenRaw(k.wake)
         yield* q.enqueue(job("e", { priority: "high" }))
         yield* q.enqueueBatch([job("b1", { priority: "low" }), job("b2", { priority: "low" })])
         yield* q.schedule({ ...job("s"), status: "scheduled", scheduledFor: t0 })
-        yield* q.promoteDue(t0)
+        assert.strictEqual((yield* q.promoteDue(t0)).promoted, 1)
         const taken = yield* takeJob()
         yield* q.release(taken)
         const dying = yield* takeJob()
-        yield* q.fail({ ...dying, maxRetries: 0 }, "x", { durationMs: 0, now: t0 })
-        yield* q.requeueDead(dying.id, t0)
-        yield* Effect.promise(async () => {
-          for (let i = 0; i < 200 && messages.got.length < 5; i++) await new Promise((r) => setTimeout(r, 5))
-          messages.s.disconnect()
-        })
-        assert.deepStrictEqual(messages.got, ["high", "low", "normal", "high", "high"])
+        yield* q.fail({ ...dying, job: { ...dying.job, maxRetries: 0 } }, "x", { durationMs: 0, now: t0 })
+        yield* admin.requeueDead(dying.job.id, t0)
+        // An id that exists: nothing written, nothing pushed, so no wake-up (the sentinel after it is next).
+        assert.strictEqual(yield* q.enqueue(job("e", { priority: "high" })), "duplicate")
+        yield* q.enqueue(job("sentinel", { priority: "low" }))
+        const got = yield* messages.stop(6)
+        assert.deepStrictEqual(got.map(([, m]) => m), ["high", "low", "normal", "high", "high", "low"])
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.queue("high"), 0, -1)), ["e"])
       }).pipe(Effect.provide(client())))
 
     it.effect("one connection until the first wait; the subscriber joins lazily; both close with the layer", () =>
@@ -171,8 +214,8 @@ describe("RedisQueue", () => {
         const name = `lazy-${crypto.randomUUID().slice(0, 6)}`
         const scope = yield* Scope.make()
         const context = yield* Layer.buildWithScope(BananasRedis.layer({ url: server.url, prefix: uniquePrefix(), connectionName: name }), scope)
-        const q = context.mapUnsafe.get(Queue.key) as Queue["Service"]
-        const rb = context.mapUnsafe.get(ResultBackend.key) as ResultBackend["Service"]
+        const q = Context.get(context, JobQueue)
+        const rb = Context.get(context, ResultBackend)
         yield* q.enqueue(job("one"))
         yield* q.dequeue({ priorities: all, block: Duration.zero })
         assert.strictEqual((yield* connectionsNamed(name)).length, 1)
@@ -189,11 +232,11 @@ describe("RedisQueue", () => {
         const due = Timestamp.addSeconds(t0, -1)
         const ids = Array.from({ length: 1000 }, (_, i) => `p-${i}`)
         const promoters = Array.from({ length: 4 }, () => BananasRedis.layer({ url: server.url, prefix }).pipe(Layer.orDie))
-        yield* Effect.flatMap(Queue, (q) => Effect.forEach(ids, (id) => q.schedule({ ...job(id), status: "scheduled", scheduledFor: due }), { concurrency: 50 }))
+        yield* Effect.flatMap(JobQueue, (q) => Effect.forEach(ids, (id) => q.schedule({ ...job(id), status: "scheduled", scheduledFor: due }), { concurrency: 50 }))
           .pipe(Effect.provide(promoters[0]!))
         const counts = yield* Effect.forEach(
           promoters,
-          (l) => Effect.flatMap(Queue, (q) => q.promoteDue(t0)).pipe(Effect.provide(l)),
+          (l) => Effect.flatMap(JobQueue, (q) => q.promoteDue(t0)).pipe(Effect.map((r) => r.promoted), Effect.provide(l)),
           { concurrency: "unbounded" }
         )
         assert.strictEqual(counts.reduce((a, b) => a + b, 0), 1000, `per promoter: ${counts}`)
@@ -210,7 +253,7 @@ describe("RedisQueue", () => {
         const k = { prefix, lists: ["high", "normal", "low", "processing", "dead"].map((n) => `${prefix}queue:${n}`), scheduled: `${prefix}queue:scheduled` }
         const ids = Array.from({ length: 300 }, (_, i) => `a-${i}`)
         const clients = Array.from({ length: 3 }, () => BananasRedis.layer({ url: server.url, prefix }).pipe(Layer.orDie))
-        yield* Effect.flatMap(Queue, (q) =>
+        yield* Effect.flatMap(JobQueue, (q) =>
           q.enqueueBatch(ids.map((id, i) => job(id, { priority: all[i % 3]!, maxRetries: i % 2 === 0 ? 2 : 1 })))).pipe(Effect.provide(clients[0]!))
 
         const snapshot = cmd(async (r) => {
@@ -232,8 +275,8 @@ describe("RedisQueue", () => {
             }
           })
         })))
-        const worker = (l: Layer.Layer<Queue | ResultBackend>) =>
-          Effect.flatMap(Queue, (q) =>
+        const worker = (l: Layer.Layer<BananasRedis.Services>) =>
+          Effect.flatMap(JobQueue, (q) =>
             Effect.gen(function*() {
               let n = 0
               while (true) {
@@ -241,7 +284,7 @@ describe("RedisQueue", () => {
                 const d = yield* q.dequeue({ priorities: all, block: Duration.millis(30) })
                 if (Option.isNone(d)) return n
                 if (d.value._tag !== "Job") continue
-                const j = d.value.job
+                const j = d.value
                 n++
                 const roll = n % 4
                 if (roll === 0) yield* q.release(j)
@@ -267,34 +310,54 @@ describe("RedisQueue", () => {
 
     it.effect("scripts survive a SCRIPT FLUSH (NOSCRIPT falls back to EVAL)", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         yield* cmd((r) => r.script("FLUSH"))
+        yield* cmd((r) => r.config("RESETSTAT"))
         yield* q.enqueue(job("after-flush"))
-        assert.strictEqual((yield* takeJob()).id, "after-flush")
+        assert.strictEqual((yield* takeJob()).job.id, "after-flush")
+        assert.strictEqual(yield* calls("eval"), 2) // apply, then take: each fell back once (EVAL caches it again)
       }).pipe(Effect.provide(client())))
 
-    it.effect("purge deletes only its own prefix, even when the prefix has glob characters", () =>
+    it.effect("list scans only its own prefix, even when the prefix has glob characters", () =>
       Effect.gen(function*() {
+        // (`purge` left the services; `list` is the SDK's SCAN MATCH on a prefix now.)
         const server = yield* RedisServer
         const base = uniquePrefix("glob")
         const globby = BananasRedis.layer({ url: server.url, prefix: `${base}[a]*:` }).pipe(Layer.orDie)
         const plain = BananasRedis.layer({ url: server.url, prefix: `${base}a-x:` }).pipe(Layer.orDie)
-        yield* Effect.flatMap(Queue, (q) => q.enqueue(job("keep"))).pipe(Effect.provide(plain))
-        yield* Effect.flatMap(Queue, (q) => Effect.andThen(q.enqueue(job("gone")), q.purge)).pipe(Effect.provide(globby))
-        const left = yield* cmd((r) => r.keys(`${base}*`))
-        assert.deepStrictEqual(left.sort(), [`${base}a-x:job:keep`, `${base}a-x:queue:normal`])
+        yield* Effect.flatMap(JobQueue, (q) => q.enqueue(job("keep"))).pipe(Effect.provide(plain))
+        yield* Effect.flatMap(JobQueue, (q) => q.enqueue(job("mine"))).pipe(Effect.provide(globby))
+        // Unescaped, `${base}[a]*:job:*` would match the plain prefix's job and not its own.
+        // Every page (a page over a large keyspace may be short, even empty, with a cursor).
+        const ids = (l: typeof plain) =>
+          Effect.flatMap(QueueAdmin, (a) =>
+            Effect.gen(function*() {
+              const seen: Array<string> = []
+              let cursor: string | undefined = undefined
+              do {
+                const page: JobPage = yield* a.list({ cursor })
+                seen.push(...page.jobs.map((j) => j.id))
+                cursor = page.cursor
+              } while (cursor !== undefined)
+              return seen
+            })).pipe(Effect.provide(l))
+        assert.deepStrictEqual(yield* ids(globby), ["mine"])
+        assert.deepStrictEqual(yield* ids(plain), ["keep"])
+        const all = yield* cmd((r) => r.keys(`${base}*`))
+        assert.deepStrictEqual(all.sort(), [`${base}[a]*:job:mine`, `${base}[a]*:queue:normal`, `${base}a-x:job:keep`, `${base}a-x:queue:normal`])
       }))
 
     it.effect("list pages through SCAN (no KEYS): every matching job exactly once", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
+        const admin = yield* QueueAdmin
         yield* q.enqueueBatch(Array.from({ length: 230 }, (_, i) => ({ ...job(`l-${i}`), name: i % 10 === 0 ? "tenth" : "other" })))
         yield* cmd((r) => r.config("RESETSTAT"))
         const seen: Array<string> = []
         let cursor: string | undefined = undefined
         let pages = 0
         do {
-          const page: { readonly jobs: ReadonlyArray<{ readonly id: string }>; readonly cursor?: string | undefined } = yield* q.list({ name: "tenth", limit: 10, cursor })
+          const page: { readonly jobs: ReadonlyArray<{ readonly id: string }>; readonly cursor?: string | undefined } = yield* admin.list({ name: "tenth", limit: 10, cursor })
           seen.push(...page.jobs.map((j) => j.id))
           cursor = page.cursor
           pages++
@@ -310,10 +373,11 @@ describe("RedisQueue", () => {
       Effect.gen(function*() {
         const port = yield* Effect.promise(freePort)
         const error = yield* Effect.flip(
-          Effect.flatMap(Queue, (q) => q.stats).pipe(Effect.provide(BananasRedis.layer({ url: `redis://127.0.0.1:${port}` })))
+          Effect.flatMap(QueueAdmin, (a) => a.stats).pipe(Effect.provide(BananasRedis.layer({ url: `redis://127.0.0.1:${port}` })))
         )
         assert.strictEqual(error._tag, "ConnectionError")
-        assert.strictEqual(error.operation, "connect")
+        assert.strictEqual(error._tag === "ConnectionError" ? error.operation : undefined, "connect")
+        assert.include(error.message, `127.0.0.1:${port}`)
       }))
 
     it.effect("layerConfig reads REDIS_URL and BANANAS_PREFIX", () =>
@@ -323,58 +387,94 @@ describe("RedisQueue", () => {
         const live = BananasRedis.layerConfig().pipe(
           Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ REDIS_URL: server.url, BANANAS_PREFIX: prefix })))
         )
-        yield* Effect.flatMap(Queue, (q) => q.enqueue(job("cfg"))).pipe(Effect.provide(live))
+        yield* Effect.flatMap(JobQueue, (q) => q.enqueue(job("cfg"))).pipe(Effect.provide(live))
         assert.strictEqual(yield* cmd((r) => r.exists(`${prefix}job:cfg`)), 1)
       }))
   })
 
   layer(RedisServer.layer)("crash recovery (TestClock)", (it) => {
-    it.effect("leases: recorded at now + duration (ms), renewed with XX, dropped on complete; expired ones are reaped", () =>
+    it.effect("leases: recorded at now + duration (ms) with a token and the owner's heartbeat; renewed by the token holder; dropped on complete; reaped once the owner stops heartbeating", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         yield* q.enqueueBatch([job("l1", { maxRetries: 3 }), job("l2", { maxRetries: 1 }), job("l3")])
         const lease = { owner: "w1", duration: Duration.seconds(30) }
-        const take = Effect.map(q.dequeue({ priorities: all, block: Duration.zero, lease }), (o) => {
-          const d = Option.getOrThrow(o)
-          return d._tag === "Job" ? d.job : assert.fail("dead-lettered")
-        })
         const start = yield* Clock.currentTimeMillis
-        assert.deepStrictEqual([(yield* take).id, (yield* take).id], ["l1", "l2"])
-        const l3 = yield* take
+        const d1 = yield* takeJob(all, { lease })
+        const d2 = yield* takeJob(all, { lease })
+        const d3 = yield* takeJob(all, { lease })
+        assert.deepStrictEqual([d1.job.id, d2.job.id, d3.job.id], ["l1", "l2", "l3"])
         assert.strictEqual(Number(yield* cmd((r) => r.zscore(k.leases, "l1"))), start + 30_000)
+        assert.strictEqual(yield* cmd((r) => r.hget(k.tokens, "l1")), d1.token)
+        assert.deepStrictEqual((yield* cmd((r) => r.smembers(k.held("w1")))).sort(), ["l1", "l2", "l3"])
 
         yield* TestClock.adjust("20 seconds")
-        yield* q.renewLeases(["l1", "l3", "not-leased"], Duration.seconds(30))
+        // A delivery whose token Redis does not hold is reported lost (nothing renewed for it).
+        const notLeased: JobDelivery = { _tag: "Job", job: job("not-leased"), token: "w1:1" }
+        assert.deepStrictEqual(yield* q.renewLeases("w1", [d1, d3, notLeased], Duration.seconds(30)), ["not-leased"])
         assert.strictEqual(Number(yield* cmd((r) => r.zscore(k.leases, "l1"))), start + 50_000)
         assert.isNull(yield* cmd((r) => r.zscore(k.leases, "not-leased")))
-        yield* q.complete(l3, { durationMs: 1, now: t0 })
+        assert.strictEqual(yield* cmd((r) => r.sismember(k.held("w1"), "not-leased")), 0)
+        yield* q.complete(d3, { durationMs: 1, now: t0 })
         assert.isNull(yield* cmd((r) => r.zscore(k.leases, "l3")))
-        yield* q.renewLeases(["l3"], Duration.seconds(30))
+        assert.isNull(yield* cmd((r) => r.hget(k.tokens, "l3")))
+        assert.strictEqual(yield* cmd((r) => r.sismember(k.held("w1"), "l3")), 0)
+        // Renewing a finished delivery renews nothing: it is reported lost.
+        assert.deepStrictEqual(yield* q.renewLeases("w1", [d3], Duration.seconds(30)), ["l3"])
         assert.isNull(yield* cmd((r) => r.zscore(k.leases, "l3")))
 
         assert.deepStrictEqual(yield* q.reapExpired(), [])
         yield* TestClock.adjust("15 seconds") // l2 expired (35 s > 30 s), l1 renewed to 50 s
+        // w1 still heartbeats (its held set lives, TTL in real time): its expired lease is left alone.
+        assert.deepStrictEqual(yield* q.reapExpired(), [])
+        assert.isTrue((yield* cmd((r) => r.lrange(k.processing, 0, -1))).includes("l2"))
+        assert.strictEqual(yield* cmd((r) => r.hget(k.tokens, "l2")), d2.token)
+        // w1 dies: its heartbeat (the held set) is gone.
+        yield* cmd((r) => r.del(k.held("w1")))
         assert.deepStrictEqual(yield* q.reapExpired(), ["l2"])
         // l2 had one run allowed: dead, with a failed result.
         assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.dead, 0, -1)), ["l2"])
-        assert.strictEqual(Option.getOrThrow(yield* (yield* ResultBackend).get("l2")).error, RedisQueue.leaseExpiredError)
+        assert.strictEqual(Option.getOrThrow(yield* (yield* ResultBackend).get("l2")).error, Wire.errorText.leaseExpired)
+        assert.isNull(yield* cmd((r) => r.hget(k.tokens, "l2")))
+        // The dead worker's late outcome is refused: nothing written.
+        const late = yield* Effect.flip(q.complete(d2, { durationMs: 1, now: t0 }))
+        assert.strictEqual(late._tag, "LeaseLostError")
+        assert.include(yield* cmd((r) => r.get(k.job("l2"))), `"status":"failed"`)
 
         yield* TestClock.adjust("20 seconds")
         assert.deepStrictEqual(yield* q.reapExpired(), ["l1"])
+        assert.isNull(yield* cmd((r) => r.hget(k.tokens, "l1")))
+        assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
         const back = yield* takeJob()
-        assert.strictEqual(back.id, "l1")
-        assert.strictEqual(back.attempts, 1)
-        assert.strictEqual(back.error, RedisQueue.leaseExpiredError)
-        assert.strictEqual(back.status, "pending")
+        assert.strictEqual(back.job.id, "l1")
+        assert.strictEqual(back.job.attempts, 1)
+        assert.strictEqual(back.job.error, Wire.errorText.leaseExpired)
+        assert.strictEqual(back.job.status, "pending")
         assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.processing, 0, -1)), ["l1"])
         assert.strictEqual(yield* q.complete(back, { durationMs: 1, now: t0 }).pipe(Effect.map((j) => j.attempts)), 1)
         assert.strictEqual(yield* cmd((r) => r.llen(k.processing)), 0)
       }).pipe(Effect.provide(client())))
 
-    it.effect("maxAge: lease-less processing entries (Go workers) are recovered once older than maxAge; missing data is dead-lettered", () =>
+    it.effect("a lease whose owner's heartbeat expired on its own (TTL = lease duration) is reaped", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
+        const k = yield* keys
+        yield* q.enqueue(job("hb"))
+        const d = yield* takeJob(all, { lease: { owner: "w2", duration: Duration.millis(200) } })
+        const heartbeat = yield* cmd((r) => r.pttl(k.held("w2")))
+        assert.isTrue(heartbeat > 0 && heartbeat <= 200, `heartbeat TTL ${heartbeat} ms`)
+        yield* TestClock.adjust("1 second") // the lease (TestClock) expired
+        yield* eventually("heartbeat expired", Effect.map(cmd((r) => r.exists(k.held("w2"))), (n) => n === 0))
+        assert.deepStrictEqual(yield* q.reapExpired(), ["hb"])
+        const back = yield* takeJob()
+        assert.strictEqual(back.job.attempts, 1)
+        assert.strictEqual(back.job.error, Wire.errorText.leaseExpired)
+        assert.strictEqual((yield* Effect.flip(q.fail(d, "late", { durationMs: 1, now: t0 })))._tag, "LeaseLostError")
+      }).pipe(Effect.provide(client())))
+
+    it.effect("maxAge: lease-less processing entries (Go workers) are recovered once older than maxAge; missing data is dead-lettered with a failed result", () =>
+      Effect.gen(function*() {
+        const q = yield* JobQueue
         const k = yield* keys
         const goJob = `{"id":"go","name":"n","payload":{},"status":"pending","priority":"low","created_at":"2025-01-15T10:30:00Z","updated_at":"2025-01-15T10:30:00Z","attempts":0,"max_retries":3}`
         yield* cmd((r) => r.multi().set(k.job("go"), goJob).lpush(k.processing, "go").lpush(k.processing, "ghost").exec())
@@ -383,25 +483,45 @@ describe("RedisQueue", () => {
         yield* TestClock.adjust("9 minutes")
         assert.deepStrictEqual(yield* q.reapExpired({ maxAge: Duration.minutes(10) }), [])
         yield* TestClock.adjust("2 minutes")
+        const notes = yield* listenRaw(k.notify("ghost"))
+        const reapedAt = Timestamp.fromMillis(yield* Clock.currentTimeMillis)
         const recovered = yield* q.reapExpired({ maxAge: Duration.minutes(10) })
         assert.deepStrictEqual([...recovered].sort(), ["ghost", "go"])
         assert.strictEqual(yield* cmd((r) => r.llen(k.processing)), 0)
         assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.queue("low"), 0, -1)), ["go"])
         assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.dead, 0, -1)), ["ghost"])
         assert.strictEqual(yield* cmd((r) => r.get(k.job("ghost"))), `{"error":"Job data not found (corrupted reference)","id":"ghost"}`)
+        // New: the dead letter also writes Go's text as a failed result (duration 0, failure TTL) and publishes ready.
+        assert.deepStrictEqual(yield* cmd((r) => r.hgetall(k.result("ghost"))), {
+          status: "failed",
+          completed_at: Timestamp.formatSeconds(reapedAt),
+          duration_ms: "0",
+          error: "Job data not found (corrupted reference)"
+        })
+        assert.strictEqual(yield* cmd((r) => r.ttl(k.result("ghost"))), 86400)
+        assert.deepStrictEqual(yield* notes.stop(1), [[k.notify("ghost"), "ready"]])
+        assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
+
+        // maxAge 0: an unleased entry is recovered in the first pass.
+        yield* cmd((r) => r.lrem(k.queue("low"), 0, "go").then(() => r.lpush(k.processing, "go")))
+        assert.deepStrictEqual(yield* q.reapExpired({ maxAge: Duration.zero }), ["go"])
+        assert.deepStrictEqual(yield* cmd((r) => r.lrange(k.queue("low"), 0, -1)), ["go"])
+        assert.include(yield* cmd((r) => r.get(k.job("go"))), `"attempts":2`)
         assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
       }).pipe(Effect.provide(client())))
 
-    it.effect("a stale lease whose job a lease-less worker already finished is dropped, not reaped", () =>
+    it.effect("a stale lease whose job a lease-less worker already finished is dropped (token and held set too), not reaped", () =>
       Effect.gen(function*() {
-        const q = yield* Queue
+        const q = yield* JobQueue
         const k = yield* keys
         yield* q.enqueue(job("stale"))
-        yield* q.dequeue({ priorities: all, block: Duration.zero, lease: { owner: "w", duration: Duration.seconds(1) } })
+        yield* takeJob(all, { lease: { owner: "w", duration: Duration.seconds(1) } })
         yield* cmd((r) => r.lrem(k.processing, 1, "stale")) // e.g. Go's Complete: LREM, no lease cleanup
         yield* TestClock.adjust("2 seconds")
         assert.deepStrictEqual(yield* q.reapExpired(), [])
         assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
+        assert.strictEqual(yield* cmd((r) => r.exists(k.tokens)), 0)
+        assert.strictEqual(yield* cmd((r) => r.exists(k.held("w"))), 0)
         assert.strictEqual(yield* cmd((r) => r.llen(k.queue("normal"))), 0)
       }).pipe(Effect.provide(client())))
   })

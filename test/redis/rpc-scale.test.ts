@@ -13,7 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
 import * as Bananas from "../../src/Bananas.ts"
-import { TaskApi } from "../../src/services/TaskApi.ts"
+import * as Tasks from "../../src/Tasks.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
@@ -37,7 +37,6 @@ describe("RPC at scale", () => {
             Layer.provide(Bananas.layerRedis({ url: server.url, prefix, connectionName: "rpc-scale-worker" }))
           )
         )
-        const api = yield* TaskApi
 
         let maxConnections = 0
         const sampler = yield* Effect.forkChild(Effect.forever(
@@ -49,7 +48,7 @@ describe("RPC at scale", () => {
 
         const results = yield* Effect.forEach(
           Array.from({ length: N }, (_, i) => i),
-          (i) => api.submitAndWait("echo", { i }, { timeout: "60 seconds" }),
+          (i) => Tasks.submitAndWait("echo", { i }, { timeout: "60 seconds" }),
           { concurrency: "unbounded" }
         )
         yield* Fiber.interrupt(sampler)

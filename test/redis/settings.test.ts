@@ -2,17 +2,17 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { RawJson } from "../../src/domain/RawJson.ts"
-import * as Settings from "../../src/layers/redis/Settings.ts"
+import * as Wire from "../../src/protocol/Wire.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { RedisServer } from "../support/RedisServer.ts"
 import { client, cmd, keys, ts } from "./support.ts"
 
-describe("Settings.wholeSeconds", () => {
+describe("Wire.wholeSeconds", () => {
   it("rounds up to whole seconds, never below 1, and caps an infinite TTL", () => {
-    assert.strictEqual(Settings.wholeSeconds(Duration.millis(1)), 1)
-    assert.strictEqual(Settings.wholeSeconds(Duration.millis(1500)), 2)
-    assert.strictEqual(Settings.wholeSeconds(Duration.hours(1)), 3600)
-    assert.strictEqual(Settings.wholeSeconds(Duration.infinity), 2 ** 31 - 1)
+    assert.strictEqual(Wire.wholeSeconds(Duration.millis(1)), 1)
+    assert.strictEqual(Wire.wholeSeconds(Duration.millis(1500)), 2)
+    assert.strictEqual(Wire.wholeSeconds(Duration.hours(1)), 3600)
+    assert.strictEqual(Wire.wholeSeconds(Duration.infinity), 2 ** 31 - 1)
   })
 })
 

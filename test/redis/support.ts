@@ -1,7 +1,9 @@
 /**
  * Support for the Redis layer tests: a client layer on the test file's
- * private redis-server (fresh prefix by default), raw command helpers, and
- * fixed timestamps for the PROTOCOL.md vectors.
+ * private redis-server (fresh prefix by default), the same stack over a
+ * custom `RedisPort` (e.g. one whose pub/sub connections reach a silent
+ * peer), raw command helpers, and fixed timestamps for the PROTOCOL.md
+ * vectors.
  */
 import { execFile } from "node:child_process"
 import { createServer, type Socket } from "node:net"
@@ -10,35 +12,46 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Redis } from "ioredis"
-import type { Job } from "../../src/domain/Job.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
-import * as RedisConnection from "../../src/layers/redis/RedisConnection.ts"
-import * as RedisQueue from "../../src/layers/redis/RedisQueue.ts"
+import * as IoRedis from "../../src/layers/redis/IoRedis.ts"
+import * as RedisJobStore from "../../src/layers/redis/RedisJobStore.ts"
+import { type PubSubConnection, RedisPort } from "../../src/layers/redis/RedisPort.ts"
 import * as RedisResultBackend from "../../src/layers/redis/RedisResultBackend.ts"
+import * as Settings from "../../src/layers/redis/Settings.ts"
 import * as Subscriber from "../../src/layers/redis/Subscriber.ts"
-import { Queue } from "../../src/services/Queue.ts"
+import { type DequeueOptions, JobQueue, type JobDelivery } from "../../src/services/JobQueue.ts"
+import type { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import type { ResultBackend } from "../../src/services/ResultBackend.ts"
+import * as StoreAdmin from "../../src/store/StoreAdmin.ts"
+import * as StoreQueue from "../../src/store/StoreQueue.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 
-/** What a test gets: the services, the subscriber, and the raw server. */
-export type Client = Queue | ResultBackend | RedisConnection.RedisConnection | Subscriber.Subscriber
+/** What a test gets: the services, the driver port and the shared subscriber. */
+export type Client = JobQueue | QueueAdmin | ResultBackend | RedisPort | Subscriber.Subscriber
 
 /**
- * A client on the file's redis-server, composed as `BananasRedis.layer`
- * does (plus the Subscriber in context and the result backend's test hooks).
+ * The services of `BananasRedis.layer` over the `RedisPort` in context,
+ * composed exactly as `BananasRedis.layer` composes them (store, queue,
+ * admin, result backend with the test hooks), plus the `Subscriber`.
  */
-export const client = (
-  options: BananasRedis.Options & Pick<RedisResultBackend.RedisResultBackendOptions, "testHooks"> = {}
-): Layer.Layer<Client, never, RedisServer> =>
+export const stack = (options: BananasRedis.Options = {}) => {
+  const settings = Settings.make(options)
+  return Layer.mergeAll(StoreQueue.layer, StoreAdmin.layer, RedisResultBackend.layer(settings, options.testHooks)).pipe(
+    Layer.provideMerge(RedisJobStore.layer(settings)),
+    Layer.provideMerge(Subscriber.layer)
+  )
+}
+
+/**
+ * A client on the file's redis-server: `BananasRedis.layer`'s services on
+ * the ioredis port (`IoRedis.layer`), a fresh prefix unless given.
+ */
+export const client = (options: BananasRedis.Options = {}): Layer.Layer<Client, never, RedisServer> =>
   Layer.unwrap(Effect.gen(function*() {
     const server = yield* RedisServer
-    const all = { url: server.url, prefix: uniquePrefix("r"), ...options }
-    return Layer.mergeAll(RedisQueue.layer(all), RedisResultBackend.layer(all)).pipe(
-      Layer.provideMerge(Subscriber.layer),
-      Layer.provideMerge(RedisConnection.layer(all)),
-      Layer.orDie
-    )
+    const all: BananasRedis.Options = { url: server.url, prefix: uniquePrefix("r"), ...options }
+    return stack(all).pipe(Layer.provideMerge(IoRedis.layer(all)), Layer.orDie)
   }))
 
 /** The raw ioredis client of the test server. */
@@ -48,8 +61,34 @@ export const raw: Effect.Effect<Redis, never, RedisServer> = Effect.map(RedisSer
 export const cmd = <A>(f: (r: Redis) => Promise<A>): Effect.Effect<A, never, RedisServer> =>
   Effect.flatMap(raw, (r) => Effect.promise(() => f(r)))
 
+/** Deletes every key under `prefix` (glob characters in it taken literally), with SCAN. */
+export const purge = (prefix: string) =>
+  cmd(async (r) => {
+    const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
+    let cursor = "0"
+    do {
+      const [next, found] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+      cursor = next
+      if (found.length > 0) await r.del(...found)
+    } while (cursor !== "0")
+  })
+
+/** Every key under `prefix` (SCAN), sorted. */
+export const keysUnder = (prefix: string) =>
+  cmd(async (r) => {
+    const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
+    const found = new Set<string>()
+    let cursor = "0"
+    do {
+      const [next, batch] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+      cursor = next
+      for (const key of batch) found.add(key)
+    } while (cursor !== "0")
+    return [...found].sort()
+  })
+
 /** The key layout of the client in context. */
-export const keys = Effect.map(Queue, (q) => q.keys)
+export const keys = Effect.map(JobQueue, (q) => q.protocol.keys)
 
 /** A timestamp from RFC 3339 text (dies when invalid). */
 export const ts = (text: string): Timestamp.Timestamp => {
@@ -60,16 +99,23 @@ export const ts = (text: string): Timestamp.Timestamp => {
 
 /** Gets a job through the SDK, dying when absent. */
 export const getJob = (id: string) =>
-  Effect.flatMap(Queue, (q) => q.get(id)).pipe(
+  Effect.flatMap(JobQueue, (q) => q.get(id)).pipe(
     Effect.flatMap((o) => (Option.isSome(o) ? Effect.succeed(o.value) : Effect.die(new Error(`job ${id} not found`))))
   )
 
-/** Dequeues (no blocking) through the SDK, dying when nothing was delivered as a job. */
-export const takeJob = (priorities: ReadonlyArray<"high" | "normal" | "low"> = ["high", "normal", "low"]) =>
-  Effect.flatMap(Queue, (q) => q.dequeue({ priorities, block: Duration.zero })).pipe(
-    Effect.flatMap((o): Effect.Effect<Job> =>
+/**
+ * Dequeues (no blocking, no lease unless given) through the SDK, dying
+ * when nothing was delivered as a job; returns the delivery (what
+ * complete / fail / release take).
+ */
+export const takeJob = (
+  priorities: ReadonlyArray<"high" | "normal" | "low"> = ["high", "normal", "low"],
+  options?: Pick<DequeueOptions, "lease" | "routingKey">
+) =>
+  Effect.flatMap(JobQueue, (q) => q.dequeue({ priorities, block: Duration.zero, ...options })).pipe(
+    Effect.flatMap((o): Effect.Effect<JobDelivery> =>
       Option.isSome(o) && o.value._tag === "Job"
-        ? Effect.succeed(o.value.job)
+        ? Effect.succeed(o.value)
         : Effect.die(new Error(`expected a job, got ${JSON.stringify(o)}`))
     )
   )
@@ -80,13 +126,37 @@ export const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, 
     const deadline = Date.now() + timeoutMs
     while (!(yield* check)) {
       if (Date.now() > deadline) return yield* Effect.die(new Error(`timed out waiting for: ${what}`))
-      yield* Effect.sleep("5 millis")
+      // A real timer, not Effect.sleep: under TestClock that would never fire.
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
     }
   })
 
 /** Subscribers of a channel on the server (`PUBSUB NUMSUB`). */
 export const numsub = (channel: string) =>
   cmd((r) => r.pubsub("NUMSUB", channel)).pipe(Effect.map((reply) => Number((reply as Array<unknown>)[1])))
+
+/**
+ * A raw subscriber (its own connection) on `channels`, collecting
+ * `channel message` pairs; `stop` waits until `count` arrived (at most a
+ * second), disconnects, and returns them.
+ */
+export const listenRaw = (...channels: ReadonlyArray<string>) =>
+  cmd(async (r) => {
+    const s = r.duplicate()
+    s.on("error", () => {})
+    const got: Array<readonly [string, string]> = []
+    s.on("message", (c: string, m: string) => got.push([c, m]))
+    await s.subscribe(...channels)
+    return {
+      got,
+      stop: (count: number) =>
+        Effect.promise(async () => {
+          for (let i = 0; i < 200 && got.length < count; i++) await new Promise((res) => setTimeout(res, 5))
+          s.disconnect()
+          return [...got]
+        })
+    }
+  })
 
 /** Lines of `CLIENT LIST` whose name starts with `name`. */
 export const connectionsNamed = (name: string) =>
@@ -97,6 +167,12 @@ export const connectionsNamed = (name: string) =>
         return m !== null && m[1]!.startsWith(name)
       })
     )
+  )
+
+/** Calls of `command` in `INFO commandstats` since the last `CONFIG RESETSTAT` (0 when never called). */
+export const calls = (command: string) =>
+  cmd((r) => r.info("commandstats")).pipe(
+    Effect.map((stats) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+),`, "m").exec(stats)?.[1] ?? 0))
   )
 
 /** Runs the wire-shape audit script against the test server; resolves to its exit code and output. */
@@ -110,12 +186,13 @@ export const audit = (prefix: string) =>
     }))
 
 /**
- * The command connection of the file's redis-server, except that the
- * connections it duplicates (the subscriber's) reach a TCP peer that accepts
- * and never answers: they never become ready and report no error.
+ * The ioredis port on the file's redis-server, except that its pub/sub
+ * connections (the subscriber's) reach a TCP peer that accepts and never
+ * answers: they never become ready and report no error. Commands and
+ * scripts go to the real server.
  */
-export const silentSubscriberConnection: Layer.Layer<RedisConnection.RedisConnection, never, RedisServer> = Layer.effect(
-  RedisConnection.RedisConnection,
+export const silentSubscriberPort: Layer.Layer<RedisPort, never, RedisServer> = Layer.effect(
+  RedisPort,
   Effect.gen(function*() {
     const sockets = new Set<Socket>()
     const silent = createServer((socket) => {
@@ -134,10 +211,24 @@ export const silentSubscriberConnection: Layer.Layer<RedisConnection.RedisConnec
     )
     const port = (silent.address() as { readonly port: number }).port
     const server = yield* RedisServer
-    const connection = yield* Effect.orDie(RedisConnection.make({ url: server.url }))
-    return RedisConnection.RedisConnection.of({
-      ...connection,
-      duplicateUnsafe: () => new Redis({ host: "127.0.0.1", port, lazyConnect: true })
-    })
+    const real = yield* Effect.orDie(IoRedis.make({ url: server.url }))
+    const pubsub = (): PubSubConnection => {
+      const c = new Redis({ host: "127.0.0.1", port, lazyConnect: true, autoResubscribe: false })
+      return {
+        isReady: () => c.status === "ready",
+        subscribe: (channels) => c.subscribe(...channels).then(() => undefined),
+        unsubscribe: (channels) => c.unsubscribe(...channels).then(() => undefined),
+        onMessage: (listener) => void c.on("message", (channel: string) => listener(channel)),
+        onReady: (listener) => void c.on("ready", listener),
+        onError: (listener) => void c.on("error", listener),
+        connect: () => void c.connect().catch(() => {}),
+        close: () => c.disconnect()
+      }
+    }
+    return RedisPort.of({ ...real, pubsub })
   })
 )
+
+/** `stack` over `silentSubscriberPort`. */
+export const silentClient = (options: BananasRedis.Options = {}): Layer.Layer<Client, never, RedisServer> =>
+  stack({ prefix: uniquePrefix("silent"), ...options }).pipe(Layer.provideMerge(silentSubscriberPort), Layer.orDie)

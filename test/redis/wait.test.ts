@@ -11,17 +11,17 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Job from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
-import { Queue as QueueService } from "../../src/services/Queue.ts"
-import { ResultBackend } from "../../src/services/ResultBackend.ts"
-import * as Layer from "effect/Layer"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
-import * as RedisResultBackend from "../../src/layers/redis/RedisResultBackend.ts"
-import * as Subscriber from "../../src/layers/redis/Subscriber.ts"
+import * as Wire from "../../src/protocol/Wire.ts"
+import { JobQueue } from "../../src/services/JobQueue.ts"
+import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { RedisServer, startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { client, cmd, connectionsNamed, eventually, keys, numsub, silentSubscriberConnection, ts } from "./support.ts"
+import { client, cmd, connectionsNamed, eventually, keys, numsub, silentClient, takeJob, ts } from "./support.ts"
 
 const noFallback = { waitPollInterval: Duration.minutes(1) }
 const at = ts("2025-01-15T10:30:09Z")
@@ -125,15 +125,27 @@ describe("ResultBackend.wait on Redis", () => {
         yield* rb.store({ jobId: "gone", status: "failed", error: "x", completedAt: at, durationMs: 1 })
         assert.strictEqual((yield* rb.wait("gone", Duration.seconds(2))).status, "failed")
         // Through the queue: the last attempt dead-letters and publishes.
-        const q = yield* QueueService
+        const q = yield* JobQueue
         const job = Job.make({ id: "dies", name: "n", payload: "null" as RawJson, priority: "low", now: at, maxRetries: 1 })
         yield* q.enqueue(job)
         const fiber = yield* Effect.forkChild(rb.wait("dies", Duration.seconds(5)))
-        const taken = yield* q.dequeue({ priorities: ["low"], block: Duration.zero })
-        assert.strictEqual(taken._tag, "Some")
-        yield* q.fail(job, "final", { durationMs: 1, now: Timestamp.addSeconds(at, 1) })
+        const taken = yield* takeJob(["low"])
+        assert.strictEqual(taken.job.id, "dies")
+        yield* q.fail(taken, "final", { durationMs: 1, now: Timestamp.addSeconds(at, 1) })
         const result = yield* Fiber.join(fiber)
         assert.strictEqual(result.error, "final")
+        // Dead-lettered for missing data at dequeue: a failed result (Go's text) is written and published,
+        // so the wait ends at once (the fallback re-check is a minute away) instead of timing out.
+        const k = yield* keys
+        yield* cmd((r) => r.lpush(k.queue("low"), "ghost"))
+        const ghostWait = yield* Effect.forkChild(rb.wait("ghost", Duration.seconds(5)))
+        yield* eventually("subscribed", Effect.map(numsub(k.notify("ghost")), (n) => n === 1))
+        const dead = yield* q.dequeue({ priorities: ["low"], block: Duration.zero })
+        assert.deepStrictEqual(dead, Option.some({ _tag: "DeadLettered" as const, id: "ghost", reason: Wire.errorText.missingData }))
+        const ghost = yield* Fiber.join(ghostWait)
+        assert.strictEqual(ghost.status, "failed")
+        assert.strictEqual(ghost.error, Wire.errorText.missingData)
+        assert.strictEqual(ghost.durationMs, 0)
       }).pipe(Effect.provide(client(noFallback))))
 
     it.effect("RPC start: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
@@ -146,8 +158,12 @@ describe("ResultBackend.wait on Redis", () => {
           const server = yield* RedisServer
           const id = "rpc-fresh"
           let subscribedAtStart = -1
-          const run = Effect.map(numsub(k.notify(id)), (n) => void (subscribedAtStart = n)).pipe(Effect.provideService(RedisServer, server))
-          const start = { run, fresh: true }
+          // Succeeds with true: "created now", so the first check is skipped.
+          const run = Effect.map(numsub(k.notify(id)), (n) => {
+            subscribedAtStart = n
+            return true
+          }).pipe(Effect.provideService(RedisServer, server))
+          const start = { run }
           const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), start))
           yield* eventually("started", Effect.sync(() => subscribedAtStart !== -1))
           assert.strictEqual(subscribedAtStart, 1, "subscribed before the job was submitted")
@@ -167,11 +183,16 @@ describe("ResultBackend.wait on Redis", () => {
       Effect.gen(function*() {
         const rb = yield* ResultBackend
         const k = yield* keys
-        const error = yield* Effect.flip(rb.wait("rpc-fail", Duration.seconds(5), { run: Effect.fail("no" as const), fresh: true }))
+        const error = yield* Effect.flip(rb.wait("rpc-fail", Duration.seconds(5), { run: Effect.fail("no" as const) }))
         assert.strictEqual(error, "no")
         yield* eventually("unsubscribed after the failed start", Effect.map(numsub(k.notify("rpc-fail")), (n) => n === 0))
         let started = false
-        const fiber = yield* Effect.forkChild(rb.wait("rpc-int", Duration.seconds(30), { run: Effect.sync(() => void (started = true)), fresh: true }))
+        const fiber = yield* Effect.forkChild(rb.wait("rpc-int", Duration.seconds(30), {
+          run: Effect.sync(() => {
+            started = true
+            return true
+          })
+        }))
         yield* eventually("started", Effect.sync(() => started))
         assert.strictEqual(yield* numsub(k.notify("rpc-int")), 1)
         yield* Fiber.interrupt(fiber)
@@ -190,11 +211,7 @@ describe("ResultBackend.wait on Redis", () => {
 
     it.effect("timeout: bounds the wait even while Redis never confirms the subscription (a silent pub/sub connection)", () =>
       Effect.gen(function*() {
-        const backend = RedisResultBackend.layer({ prefix: uniquePrefix("silent"), ...noFallback }).pipe(
-          Layer.provide(Subscriber.layer),
-          Layer.provide(silentSubscriberConnection),
-          Layer.orDie
-        )
+        const backend = silentClient({ prefix: uniquePrefix("silent"), ...noFallback })
         const outcome = yield* Effect.flip(ResultBackend.use((rb) => rb.wait("unconfirmed", Duration.millis(100)))).pipe(
           Effect.provide(backend),
           // Far beyond the wait's own timeout: only a wait that ignores its timeout gets here.
@@ -262,7 +279,7 @@ describe("ResultBackend.wait on Redis", () => {
         ...noFallback,
         connectionName: "reconnect-test",
         // Reconnect only well after the store below, so its PUBLISH is surely lost.
-        redis: { retryStrategy: () => 300 }
+        driverOptions: { retryStrategy: () => 300 }
       }))))
   })
 
@@ -273,7 +290,7 @@ describe("ResultBackend.wait on Redis", () => {
         const rb = yield* ResultBackend
         yield* Effect.promise(server.stop)
         return yield* Effect.flip(rb.wait("lost", Duration.seconds(20)))
-      }).pipe(Effect.provide(BananasRedis.layer({ url: server.url, redis: { maxRetriesPerRequest: 1 } }).pipe(Layer.orDie)))
+      }).pipe(Effect.provide(BananasRedis.layer({ url: server.url, driverOptions: { maxRetriesPerRequest: 1 } }).pipe(Layer.orDie)))
       assert.strictEqual(outcome._tag, "ConnectionError")
       assert.isTrue(outcome.isRetryable)
     }), 20_000)
