@@ -1,0 +1,172 @@
+/**
+ * The differential test: the memory layer is a faithful model of Redis.
+ *
+ * fast-check generates sequences of operations — submits (duplicate ids
+ * included), schedules, batches, dequeues with and without leases,
+ * completes, failures, releases, lease renewals, reclaims, reaps (with and
+ * without maxAge) and promotions with clock advances, cancels, requeues,
+ * dead-letter purges, dead workers, and raw Go-shaped writes (a cron job
+ * with status "", ids without data, corrupt data, unleased processing
+ * entries) — runs each against a fresh memory instance and a fresh prefix
+ * on a real Redis, and after every step compares the answers and the
+ * normalized keyspaces (job JSON, lists, zsets, hashes, sets, TTL classes).
+ *
+ * Both sides run under one TestClock (the protocol's times come from
+ * Effect's Clock); TTLs are configured far longer than the virtual time a
+ * sequence spans, so no key expires on either side. The seed is printed on
+ * failure; reproduce with `DIFF_SEED=<seed> DIFF_PATH=<path>`; `DIFF_RUNS`
+ * sets the number of sequences (default 150).
+ */
+import { assert, layer } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import { TestClock } from "effect/testing"
+import fc from "fast-check"
+import { isDeepStrictEqual } from "node:util"
+import * as JobCodec from "../../src/domain/JobCodec.ts"
+import * as JobModel from "../../src/domain/Job.ts"
+import type { RawJson } from "../../src/domain/RawJson.ts"
+import * as Timestamp from "../../src/domain/Timestamp.ts"
+import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
+import { MemoryStore } from "../../src/layers/memory/MemoryStore.ts"
+import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
+import { JobQueue } from "../../src/services/JobQueue.ts"
+import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
+import { ResultBackend } from "../../src/services/ResultBackend.ts"
+import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { dumpRedis, normalize } from "./Keyspace.ts"
+import { heartbeat, type Operation, operation, run, type Side } from "./Model.ts"
+
+const ttlOptions = {
+  successTtl: Duration.hours(2),
+  failureTtl: Duration.hours(5),
+  completedJobTtl: Duration.hours(12),
+  deadJobTtl: Duration.hours(48)
+}
+const ttlNames = { resultSuccess: 2 * 3600, resultFailure: 5 * 3600, completedJob: 12 * 3600, deadJob: 48 * 3600, heartbeat: Duration.toSeconds(heartbeat) }
+
+const numRuns = Number(process.env.DIFF_RUNS ?? 150)
+
+/** The memory side: a fresh instance. */
+const memorySide: Effect.Effect<Side, never, Scope.Scope> = Effect.gen(function*() {
+  const prefix = uniquePrefix("diff")
+  const context = yield* Layer.build(BananasMemory.layerWithStore({ prefix, ...ttlOptions }))
+  const store = Context.get(context, MemoryStore)
+  return {
+    name: "memory",
+    prefix,
+    queue: Context.get(context, JobQueue),
+    admin: Context.get(context, QueueAdmin),
+    results: Context.get(context, ResultBackend),
+    set: (key, value) => store.set(key, value),
+    lpush: (key, member) => store.lpush(key, member),
+    del: (key) => Effect.asVoid(store.del(key)),
+    dump: store.dump,
+    deliveries: []
+  }
+})
+
+/** The Redis side: a fresh prefix on the file's redis-server. */
+const redisSide: Effect.Effect<Side, never, Scope.Scope | RedisServer> = Effect.gen(function*() {
+  const server = yield* RedisServer
+  const prefix = uniquePrefix("diff")
+  const context = yield* Layer.build(BananasRedis.layer({ url: server.url, prefix, ...ttlOptions })).pipe(Effect.orDie)
+  const raw = server.raw
+  return {
+    name: "redis",
+    prefix,
+    queue: Context.get(context, JobQueue),
+    admin: Context.get(context, QueueAdmin),
+    results: Context.get(context, ResultBackend),
+    set: (key, value) => Effect.promise(() => raw.set(key, value)).pipe(Effect.asVoid),
+    lpush: (key, member) => Effect.promise(() => raw.lpush(key, member)).pipe(Effect.asVoid),
+    del: (key) => Effect.promise(() => raw.del(key)).pipe(Effect.asVoid),
+    dump: dumpRedis(raw, prefix),
+    deliveries: []
+  }
+})
+
+/** Where the running sequence is (reported when a step hangs). */
+let current = ""
+
+/** Runs a sequence on both sides, comparing after every step; fails with the first divergence. */
+const sequence = (ops: ReadonlyArray<Operation>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const memory = yield* memorySide
+    const redis = yield* redisSide
+    for (const [step, op] of ops.entries()) {
+      current = `step ${step} of ${JSON.stringify(ops)}`
+      const a = yield* run(memory, op)
+      current += " (memory done)"
+      const b = yield* run(redis, op)
+      if (op.op === "advance") yield* TestClock.adjust(Duration.seconds(op.seconds))
+      const where = `step ${step} ${JSON.stringify(op)}`
+      if (!isDeepStrictEqual(a, b)) {
+        return yield* Effect.die(new Error(`${where}: answers differ\n memory: ${JSON.stringify(a)}\n redis:  ${JSON.stringify(b)}`))
+      }
+      const ka = normalize(memory.prefix, yield* memory.dump, ttlNames)
+      const kb = normalize(redis.prefix, yield* redis.dump, ttlNames)
+      if (!isDeepStrictEqual(ka, kb)) {
+        return yield* Effect.die(new Error(`${where}: keyspaces differ\n memory: ${JSON.stringify(ka)}\n redis:  ${JSON.stringify(kb)}`))
+      }
+    }
+  }))
+
+/** A sequence that has not ended after 10 s of real time hangs: fail it, saying where. */
+const withDeadline = <A>(promise: Promise<A>): Promise<A> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`sequence hung at ${current}`)), 10_000)
+  })
+  return Promise.race([promise, hung]).finally(() => clearTimeout(timer))
+}
+
+layer(RedisServer.layer, { timeout: 30_000 })("differential: memory vs Redis", (it) => {
+  it.effect(`${numRuns} random sequences: same answers, same keyspace after every step`, () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.parse("2025-01-15T10:30:00Z"))
+      const runPromise = Effect.runPromiseWith(yield* Effect.context<RedisServer>())
+      const seed = process.env.DIFF_SEED === undefined ? undefined : Number(process.env.DIFF_SEED)
+      const path = process.env.DIFF_PATH
+      yield* Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 25 }), (ops) => withDeadline(runPromise(sequence(ops)))),
+          { numRuns, ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), endOnFailure: false }
+        )
+      )
+    }), { timeout: 240_000 })
+
+  // The two drifts the protocol core fixed, as regression cases on both sides.
+
+  it.effect("drift 1: a failed result of a job whose status is \"\" (Go's cron jobs) ends a wait on both backends", () =>
+    Effect.scoped(Effect.gen(function*() {
+      for (const side of [yield* memorySide, yield* redisSide]) {
+        const keys = side.queue.protocol.keys
+        yield* side.set(keys.job("cron-1"), `{"id":"cron-1","name":"cleanup","payload":null,"status":"","priority":"normal","created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z","attempts":0,"max_retries":0}`)
+        yield* side.results.store({ jobId: "cron-1", status: "failed", error: "boom", completedAt: Timestamp.fromMillis(Date.now()), durationMs: 1 })
+        const result = yield* side.results.wait("cron-1", Duration.millis(500))
+        assert.strictEqual(result.status, "failed", side.name)
+        assert.strictEqual(result.error, "boom", side.name)
+      }
+    })))
+
+  it.effect("drift 2: reapExpired({ maxAge: 0 }) recovers an unleased processing entry in the first pass on both backends", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const answers: Array<unknown> = []
+      for (const side of [yield* memorySide, yield* redisSide]) {
+        const keys = side.queue.protocol.keys
+        const job = JobModel.make({ id: "go-1", name: "go", payload: `{}` as RawJson, priority: "high", now: Timestamp.fromMillis(1_736_937_000_000), maxRetries: 3 })
+        yield* side.set(keys.job("go-1"), JobCodec.encode(job))
+        yield* side.lpush(keys.processing, "go-1")
+        const recovered = yield* side.queue.reapExpired({ maxAge: Duration.zero })
+        assert.deepStrictEqual(recovered, ["go-1"], side.name)
+        const requeued = JobCodec.decode((yield* side.dump).find((e) => e.key === keys.job("go-1"))!.value as string)
+        assert.strictEqual(requeued._tag === "Success" && requeued.success.attempts, 1, side.name)
+        answers.push(normalize(side.prefix, yield* side.dump, ttlNames))
+      }
+      assert.deepStrictEqual(answers[0], answers[1])
+    })))
+})
