@@ -37,133 +37,24 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import { ConnectionError, ValidationError } from "../domain/Errors.ts"
-import type { Job } from "../domain/Job.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
-import type { JobResult, ResultStatus } from "../domain/JobResult.ts"
-import type { JobStatus } from "../domain/JobStatus.ts"
-import * as RawJson from "../domain/RawJson.ts"
-import * as Timestamp from "../domain/Timestamp.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
+import {
+  type ClientJob,
+  type ClientJobResult,
+  type ClientOptions,
+  type SubmitAndWaitOptions,
+  type SubmitJobOptions,
+  type SubmitScheduledJobOptions,
+  toClientJob,
+  toClientResult
+} from "./ClientModels.ts"
 import * as DirectTaskApi from "../layers/DirectTaskApi.ts"
 import * as BananasRedis from "../layers/redis/BananasRedis.ts"
-import type { JobQueue } from "../services/JobQueue.ts"
-import type { QueueAdmin } from "../services/QueueAdmin.ts"
-import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
 import * as Tasks from "../Tasks.ts"
 
-/**
- * Options of a client.
- *
- * @category models
- * @since 0.1.0
- */
-export interface ClientOptions {
-  /** Redis URL, e.g. `redis://localhost:6379` (the default). Ignored when `layer` is given. */
-  readonly redisUrl?: string | undefined
-  /**
-   * TTL of a completed result, in **milliseconds** (as the reference client;
-   * default 1 hour). Sent to Redis as whole seconds, rounded up.
-   */
-  readonly successTTL?: number | undefined
-  /** TTL of a failed result, in **milliseconds** (default 24 hours). Rounded up to whole seconds. */
-  readonly failureTTL?: number | undefined
-  /** Key prefix (default `bananas`, Go's); a trailing `:` is added when missing. */
-  readonly keyPrefix?: string | undefined
-  /**
-   * Use this backend instead of Redis, e.g. `BananasMemory.layer()` to test
-   * code that uses the client without Redis. The layer may provide more
-   * (an in-process worker, for instance); it is built once and released by
-   * `close()`. `redisUrl`, the TTLs and `keyPrefix` are ignored.
-   */
-  readonly layer?: Layer.Layer<JobQueue | QueueAdmin | ResultBackend, unknown> | undefined
-}
-
-/**
- * Options of a submission, in the reference client's object form.
- *
- * @category models
- * @since 0.1.0
- */
-export interface SubmitJobOptions {
-  readonly name: string
-  readonly payload: unknown
-  /** Default `normal`. */
-  readonly priority?: JobPriority | undefined
-  readonly description?: string | undefined
-  /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`). */
-  readonly routingKey?: string | undefined
-  /** Runs allowed in all (default 3). */
-  readonly maxRetries?: number | undefined
-}
-
-/**
- * Options of a scheduled submission (object form).
- *
- * @category models
- * @since 0.1.0
- */
-export interface SubmitScheduledJobOptions extends SubmitJobOptions {
-  readonly scheduledFor: Date
-}
-
-/**
- * Options of `submitAndWait` (object form).
- *
- * @category models
- * @since 0.1.0
- */
-export interface SubmitAndWaitOptions extends SubmitJobOptions {
-  /** How long to wait, in milliseconds (default 30 seconds, as for Effect users: the TimeoutPolicy's `wait`). */
-  readonly timeout?: number | undefined
-}
-
-/**
- * A job as the client returns it: times as `Date`s (millisecond precision:
- * Go's nanoseconds and the writer's UTC offset are dropped), the payload
- * parsed, and its exact JSON text in `rawPayload`.
- *
- * @category models
- * @since 0.1.0
- */
-export interface ClientJob {
-  readonly id: string
-  readonly name: string
-  readonly description?: string | undefined
-  /** The payload, parsed with `JSON.parse` (integers beyond 2^53 lose digits: use `rawPayload`). */
-  readonly payload: unknown
-  /** The payload's exact JSON text. */
-  readonly rawPayload: string
-  /** `""` only for jobs written by Go's cron scheduler. */
-  readonly status: JobStatus | ""
-  readonly priority: JobPriority
-  readonly createdAt: Date
-  readonly updatedAt: Date
-  readonly scheduledFor?: Date | undefined
-  readonly attempts: number
-  readonly maxRetries: number
-  readonly error?: string | undefined
-  readonly routingKey?: string | undefined
-}
-
-/**
- * A job's result as the client returns it.
- *
- * @category models
- * @since 0.1.0
- */
-export interface ClientJobResult {
-  readonly jobId: string
-  readonly status: ResultStatus
-  /** The handler's result, parsed (absent when it stored none). */
-  readonly result?: unknown
-  /** The result's exact JSON text. */
-  readonly rawResult?: string | undefined
-  /** The failure message (a completed job may still carry an earlier attempt's). */
-  readonly error?: string | undefined
-  readonly completedAt: Date
-  readonly durationMs: number
-}
+export type { ClientJob, ClientJobResult, ClientOptions, SubmitAndWaitOptions, SubmitJobOptions, SubmitScheduledJobOptions } from "./ClientModels.ts"
 
 /**
  * The Promise client.
@@ -395,35 +286,3 @@ const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
 // Milliseconds to whole seconds for EXPIRE: rounded up, at least 1 (the
 // reference client floored them, and EXPIRE 0 deletes the key).
 const ttlSeconds = (d: Duration.Duration): number => Math.max(1, Math.ceil(Duration.toMillis(d) / 1000))
-
-const date = (t: Timestamp.Timestamp) => Timestamp.toDate(t)
-
-const parsed = (raw: RawJson.RawJson) => Effect.fromResult(RawJson.parse(raw))
-
-const toClientJob = (job: Job) =>
-  Effect.map(parsed(job.payload), (payload): ClientJob => ({
-    id: job.id,
-    name: job.name,
-    description: job.description,
-    payload,
-    rawPayload: job.payload,
-    status: job.status,
-    priority: job.priority,
-    createdAt: date(job.createdAt),
-    updatedAt: date(job.updatedAt),
-    scheduledFor: job.scheduledFor === undefined ? undefined : date(job.scheduledFor),
-    attempts: job.attempts,
-    maxRetries: job.maxRetries,
-    error: job.error,
-    routingKey: job.routingKey
-  }))
-
-const toClientResult = (r: JobResult) =>
-  Effect.map(r.result === undefined ? Effect.succeed(undefined) : parsed(r.result), (result): ClientJobResult => ({
-    jobId: r.jobId,
-    status: r.status,
-    ...(r.result === undefined ? {} : { result, rawResult: r.result }),
-    error: r.error,
-    completedAt: date(r.completedAt),
-    durationMs: r.durationMs
-  }))

@@ -13,6 +13,7 @@ import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as JobPage from "../domain/JobPage.ts"
+import * as JobStatus from "../domain/JobStatus.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import type { Plan } from "../protocol/Plan.ts"
 import * as A from "../protocol/AdminTransitions.ts"
@@ -126,7 +127,7 @@ export const make = Effect.gen(function*() {
         const queued = yield* store.lpos(keys.queue(job.priority, job.routingKey), id)
         const scheduled = !queued && (yield* store.zscore(keys.scheduled, id)) !== undefined
         if (!queued && !scheduled) {
-          return yield* conflict(job, "cancel", isFinished(job)
+          return yield* conflict(job, "cancel", JobStatus.isFinal(job.status)
             ? `it has finished (status ${JSON.stringify(job.status)})`
             : "it is not waiting in its queue or the scheduled set (it is running)")
         }
@@ -196,8 +197,6 @@ const scanCount = 100
 
 const pageSize = (limit: number | undefined): number =>
   limit === undefined || !Number.isFinite(limit) ? JobPage.defaultLimit : Math.min(JobPage.maxLimit, Math.max(1, Math.floor(limit)))
-
-const isFinished = (job: Job): boolean => job.status === "completed" || job.status === "failed"
 
 /** A dead letter from data read: a job, or one of Go's dead-letter records read as one (id, error); none when absent or undecodable. */
 const readDeadLetter = (data: string | undefined): Job | undefined => {
