@@ -1,23 +1,29 @@
 /**
  * Client-side benchmarks on a private redis-server: submission one by one
- * and in batches, and RPC round trips, for @bananas/effect against the raw
- * ioredis commands of the protocol (the floor our overhead is measured
- * against) and BullMQ (the strongest Node peer), all in the same run.
+ * and in batches, and RPC round trips, for @bananas/effect against raw
+ * ioredis sending exactly our commands (the `apply` script by `EVALSHA`,
+ * with the arguments our Redis layer builds for the same jobs: the floor
+ * our overhead is measured against) and BullMQ (the strongest Node peer),
+ * all in the same run.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Result from "effect/Result"
 import { Queue as BullQueue, QueueEvents, Worker as BullWorker } from "bullmq"
 import { Redis } from "ioredis"
 import * as Bananas from "../src/Bananas.ts"
-import * as JobCodec from "../src/domain/JobCodec.ts"
 import * as Submission from "../src/domain/Submission.ts"
 import * as Timestamp from "../src/domain/Timestamp.ts"
-import { TaskApi } from "../src/services/TaskApi.ts"
+import { encode } from "../src/layers/redis/RedisJobStore.ts"
+import * as Scripts from "../src/layers/redis/Scripts.ts"
+import type { Plan } from "../src/protocol/Plan.ts"
+import * as Transitions from "../src/protocol/Transitions.ts"
+import * as Wire from "../src/protocol/Wire.ts"
+import * as Tasks from "../src/Tasks.ts"
 import * as Handlers from "../src/worker/Handlers.ts"
 import * as Worker from "../src/worker/Worker.ts"
 import { pool, time, withRedis, type Row } from "./support.ts"
-import * as Result from "effect/Result"
 
 const N = Number(process.env.BENCH_N ?? 20_000)
 const RPC_N = Number(process.env.BENCH_RPC_N ?? 10_000)
@@ -31,19 +37,36 @@ const connectionsNamed = async (admin: Redis, name: string): Promise<number> => 
   return list.split("\n").filter((line) => line.includes(` name=${name} `) || line.includes(` name=${name}:`)).length
 }
 
-const rawJobs = (n: number) => {
+/** The protocol of our Redis layer with its defaults (prefix `bananas:`, Go's TTLs). */
+const protocol = Wire.make()
+
+/** The enqueue plans of `n` new jobs, as `Tasks.submit` makes them (payload encoded beforehand). */
+const enqueuePlans = (n: number): Array<Plan> => {
   const now = Timestamp.fromMillis(Date.now())
+  const json = Result.getOrThrow(Submission.toPayload(payload))
   return Array.from({ length: n }, () => {
-    const job = Result.getOrThrow(Submission.toJob({ name: "send_email", payload }, now))
-    return { id: job.id, json: JobCodec.encode(job) }
+    const { job } = Result.getOrThrow(Submission.toJob({ name: "send_email", payload: json }, now))
+    return Transitions.enqueue(protocol, job)
   })
+}
+
+/** `EVALSHA apply` with the keys and arguments our Redis layer sends for these plans, checking each was applied. */
+const evalApply = async (redis: Redis, call: { readonly keys: ReadonlyArray<string>; readonly args: ReadonlyArray<string | number> }, plans: number) => {
+  const codes = (await redis.evalsha(Scripts.apply.sha, call.keys.length, ...call.keys, ...call.args)) as ReadonlyArray<number>
+  if (codes.length !== plans || codes.some((c) => c !== 0)) throw new Error(`apply refused: ${codes.join(",")}`)
+}
+
+const rawClient = async (url: string) => {
+  const redis = new Redis(url)
+  await redis.script("LOAD", Scripts.apply.lua) // as our layer does when it starts
+  return redis
 }
 
 const rawSingle = () =>
   withRedis(async (url) => {
-    const redis = new Redis(url)
-    const jobs = rawJobs(N)
-    const millis = await time(() => pool(N, CONCURRENCY, (i) => redis.multi().set(`bananas:job:${jobs[i]!.id}`, jobs[i]!.json).lpush("bananas:queue:normal", jobs[i]!.id).exec()))
+    const redis = await rawClient(url)
+    const calls = enqueuePlans(N).map((plan) => encode([plan]))
+    const millis = await time(() => pool(N, CONCURRENCY, (i) => evalApply(redis, calls[i]!, 1)))
     redis.disconnect()
     return millis
   })
@@ -51,8 +74,10 @@ const rawSingle = () =>
 const oursSingle = () =>
   withRedis(async (url) => {
     const runtime = ManagedRuntime.make(Bananas.layerRedis({ url }))
-    const api = await runtime.runPromise(Effect.gen(function*() { return yield* TaskApi }))
-    const millis = await time(() => runtime.runPromise(Effect.forEach(Array.from({ length: N }), () => api.submit("send_email", payload), { concurrency: CONCURRENCY, discard: true })))
+    await runtime.context()
+    const millis = await time(() =>
+      runtime.runPromise(Effect.forEach(Array.from({ length: N }), () => Tasks.submit("send_email", payload), { concurrency: CONCURRENCY, discard: true }))
+    )
     await runtime.dispose()
     return millis
   })
@@ -69,15 +94,15 @@ const bullSingle = () =>
 
 const rawBatch = () =>
   withRedis(async (url) => {
-    const redis = new Redis(url)
-    const jobs = rawJobs(N)
-    const millis = await time(async () => {
-      for (let i = 0; i < N; i += CHUNK) {
-        const m = redis.multi()
-        for (const job of jobs.slice(i, i + CHUNK)) m.set(`bananas:job:${job.id}`, job.json).lpush("bananas:queue:normal", job.id)
-        await m.exec()
-      }
-    })
+    const redis = await rawClient(url)
+    const plans = enqueuePlans(N)
+    // One EVALSHA per chunk of CHUNK plans, all sent at once: what our layer sends for one submitBatch.
+    const chunks: Array<{ readonly call: ReturnType<typeof encode>; readonly size: number }> = []
+    for (let i = 0; i < N; i += CHUNK) {
+      const chunk = plans.slice(i, i + CHUNK)
+      chunks.push({ call: encode(chunk), size: chunk.length })
+    }
+    const millis = await time(() => Promise.all(chunks.map(({ call, size }) => evalApply(redis, call, size))))
     redis.disconnect()
     return millis
   })
@@ -85,9 +110,9 @@ const rawBatch = () =>
 const oursBatch = () =>
   withRedis(async (url) => {
     const runtime = ManagedRuntime.make(Bananas.layerRedis({ url, batchChunkSize: CHUNK }))
-    const api = await runtime.runPromise(Effect.gen(function*() { return yield* TaskApi }))
+    await runtime.context()
     const entries = Array.from({ length: N }, () => ({ name: "send_email", payload }))
-    const millis = await time(() => runtime.runPromise(api.submitBatch(entries)))
+    const millis = await time(() => runtime.runPromise(Tasks.submitBatch(entries)))
     await runtime.dispose()
     return millis
   })
@@ -121,7 +146,7 @@ export const oursRpc = () =>
     const worker = ManagedRuntime.make(workerLayer)
     await worker.runPromise(Effect.void)
     const client = ManagedRuntime.make(Bananas.layerRedis({ url, connectionName: name }))
-    const api = await client.runPromise(Effect.gen(function*() { return yield* TaskApi }))
+    await client.context()
     const admin = new Redis(url)
     let connections = 0
     let sampling = true
@@ -133,7 +158,7 @@ export const oursRpc = () =>
     })()
     const millis = await time(() =>
       client.runPromise(Effect.gen(function*() {
-        const results = yield* Effect.forEach(Array.from({ length: RPC_N }, (_, i) => i), (i) => api.submitAndWait("echo", { i }, { timeout: "120 seconds" }), { concurrency: "unbounded" })
+        const results = yield* Effect.forEach(Array.from({ length: RPC_N }, (_, i) => i), (i) => Tasks.submitAndWait("echo", { i }, { timeout: "120 seconds" }), { concurrency: "unbounded" })
         if (results.length !== RPC_N) throw new Error("lost results")
       }))
     )
@@ -168,15 +193,15 @@ export const bullRpc = () =>
 /** Runs every client scenario and returns the rows. */
 export const runClientBench = async (): Promise<Array<Row>> => {
   const rows: Array<Row> = []
-  rows.push({ scenario: `submit one by one (${N} jobs, ${CONCURRENCY} in flight)`, impl: "raw ioredis MULTI SET+LPUSH", ops: N, millis: await rawSingle() })
-  rows.push({ scenario: `submit one by one (${N} jobs, ${CONCURRENCY} in flight)`, impl: "@bananas/effect TaskApi.submit", ops: N, millis: await oursSingle() })
+  rows.push({ scenario: `submit one by one (${N} jobs, ${CONCURRENCY} in flight)`, impl: "raw ioredis EVALSHA apply", ops: N, millis: await rawSingle() })
+  rows.push({ scenario: `submit one by one (${N} jobs, ${CONCURRENCY} in flight)`, impl: "@bananas/effect Tasks.submit", ops: N, millis: await oursSingle() })
   rows.push({ scenario: `submit one by one (${N} jobs, ${CONCURRENCY} in flight)`, impl: "BullMQ Queue.add", ops: N, millis: await bullSingle() })
-  rows.push({ scenario: `submit in batches (${N} jobs, chunks of ${CHUNK})`, impl: "raw ioredis MULTI per chunk", ops: N, millis: await rawBatch() })
-  rows.push({ scenario: `submit in batches (${N} jobs, chunks of ${CHUNK})`, impl: "@bananas/effect TaskApi.submitBatch", ops: N, millis: await oursBatch() })
+  rows.push({ scenario: `submit in batches (${N} jobs, chunks of ${CHUNK})`, impl: "raw ioredis EVALSHA per chunk", ops: N, millis: await rawBatch() })
+  rows.push({ scenario: `submit in batches (${N} jobs, chunks of ${CHUNK})`, impl: "@bananas/effect Tasks.submitBatch", ops: N, millis: await oursBatch() })
   rows.push({ scenario: `submit in batches (${N} jobs, chunks of ${CHUNK})`, impl: "BullMQ Queue.addBulk", ops: N, millis: await bullBatch() })
   const rpc = `RPC round trips (${RPC_N} concurrent submit-and-wait, worker concurrency 50)`
   rows.push({ scenario: rpc, impl: "BullMQ add + waitUntilFinished", ops: RPC_N, millis: await bullRpc() })
   const ours = await oursRpc()
-  rows.push({ scenario: rpc, impl: "@bananas/effect submitAndWait", ops: RPC_N, millis: ours.millis, note: `client connections: ${ours.connections}` })
+  rows.push({ scenario: rpc, impl: "@bananas/effect Tasks.submitAndWait", ops: RPC_N, millis: ours.millis, note: `client connections: ${ours.connections}` })
   return rows
 }

@@ -34,7 +34,8 @@ import type { JobPriority } from "../src/domain/JobPriority.ts"
 import type { RawJson } from "../src/domain/RawJson.ts"
 import * as Timestamp from "../src/domain/Timestamp.ts"
 import * as BananasRedis from "../src/layers/redis/BananasRedis.ts"
-import { Queue } from "../src/services/Queue.ts"
+import * as Wire from "../src/protocol/Wire.ts"
+import { JobQueue } from "../src/services/JobQueue.ts"
 import * as Handlers from "../src/worker/Handlers.ts"
 import * as Metrics from "../src/worker/Metrics.ts"
 import * as Worker from "../src/worker/Worker.ts"
@@ -119,11 +120,12 @@ const makeJob = (name: string, priority: JobPriority) =>
     name,
     payload: `{"n":1}` as RawJson,
     priority,
-    now: Timestamp.fromMillis(Date.now())
+    now: Timestamp.fromMillis(Date.now()),
+    maxRetries: Wire.defaultMaxRetries
   })
 
 const getQueue = Effect.gen(function*() {
-  return yield* Queue
+  return yield* JobQueue
 })
 
 const percentile = (sorted: ReadonlyArray<number>, q: number): number =>
@@ -180,7 +182,7 @@ const enqueueBacklog = async (url: string, n: number): Promise<void> => {
 export const throughputOurs = async (url: string, n: number = THROUGHPUT_N): Promise<number> => {
   await enqueueBacklog(url, n)
   const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void))
-  const program: Effect.Effect<number, never, Queue | Scope.Scope> = Effect.gen(function*() {
+  const program: Effect.Effect<number, never, JobQueue | Scope.Scope> = Effect.gen(function*() {
     const start = performance.now()
     yield* Worker.make({ handlers, concurrency: CONCURRENCY })
     while ((yield* Metric.value(Metrics.processed)).count < n) yield* Effect.sleep("2 millis")

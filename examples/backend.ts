@@ -3,13 +3,22 @@
  * default; on Redis when `REDIS_URL` is set.
  *
  * On Redis each backend uses a fresh throwaway key prefix
- * (`bananas-example-<random>:`) and purges it when released, so running the
- * examples never touches the `bananas:` queues that Go, Python or other
- * TypeScript programs share. Real applications keep the default prefix.
+ * (`bananas-example-<random>:`) and deletes its keys when released, so
+ * running the examples never touches the `bananas:` queues that Go, Python
+ * or other TypeScript programs share. Real applications keep the default
+ * prefix and never delete keys like this.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { BananasMemory, BananasRedis, type ConnectionError, Queue, type ResultBackend } from "../src/index.ts"
+import {
+  Bananas,
+  type BananasRedis,
+  type JobQueue,
+  type QueueAdmin,
+  RedisPort,
+  type ResultBackend,
+  type TaskApi
+} from "../src/index.ts"
 
 /** `REDIS_URL`, when set. */
 export const redisUrl: string | undefined = process.env.REDIS_URL === "" ? undefined : process.env.REDIS_URL
@@ -20,16 +29,31 @@ export const backendName: "memory" | "redis" = redisUrl === undefined ? "memory"
 /** A fresh throwaway key prefix (used on Redis). */
 export const examplePrefix = (): string => `bananas-example-${crypto.randomUUID().slice(0, 8)}:`
 
-/**
- * A fresh backend providing `Queue` and `ResultBackend`: a new empty memory
- * instance, or Redis under a new throwaway prefix (purged on release).
- */
-export const makeBackend = (prefix: string = examplePrefix()): Layer.Layer<Queue | ResultBackend, ConnectionError> =>
-  redisUrl === undefined
-    ? BananasMemory.layer()
-    : purgeOnRelease.pipe(Layer.provideMerge(BananasRedis.layer({ url: redisUrl, prefix })))
+/** What every backend of the examples provides. */
+export type Services = TaskApi | JobQueue | QueueAdmin | ResultBackend
 
-const purgeOnRelease = Layer.effectDiscard(Effect.gen(function*() {
-  const queue = yield* Queue
-  yield* Effect.addFinalizer(() => Effect.ignore(queue.purge))
-}))
+/**
+ * A fresh backend: `Bananas.layerMemory()` (a new empty memory instance),
+ * or `Bananas.layerRedis(...)` under a new throwaway prefix whose keys are
+ * deleted on release.
+ */
+export const makeBackend = (prefix: string = examplePrefix()): Layer.Layer<Services, BananasRedis.LayerError> =>
+  redisUrl === undefined
+    ? Bananas.layerMemory()
+    : deleteOnRelease(prefix).pipe(Layer.provideMerge(Bananas.layerRedis({ url: redisUrl, prefix })))
+
+/** On release, deletes every key under `prefix` (SCAN + DEL through the layer's own connection). */
+const deleteOnRelease = (prefix: string) =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const port = yield* RedisPort.RedisPort
+    yield* Effect.addFinalizer(() =>
+      Effect.ignore(RedisPort.run(port, "cleanup", async (redis) => {
+        let cursor = "0"
+        do {
+          const [next, keys] = (await redis.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", 1000])) as [string, Array<string>]
+          if (keys.length > 0) await redis.send("DEL", keys)
+          cursor = next
+        } while (cursor !== "0")
+      }))
+    )
+  }))

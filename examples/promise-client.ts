@@ -47,6 +47,8 @@ try {
   const scheduled = await client.getJob(scheduledId)
   console.log(`scheduled send_reminder for ${scheduled?.scheduledFor?.toISOString()}: status=${scheduled?.status}`)
   console.log(`cancelled it: ${await client.cancel(scheduledId)}`)
+  // A job that is no longer waiting cannot be cancelled: false.
+  console.log(`cancelled it again: ${await client.cancel(scheduledId)}`)
 
   const result = await client.submitAndWait("generate_report", { month: "2025-01" }, "normal", 10_000)
   console.log(`generate_report ${result.status}: ${JSON.stringify(result.result)}`)

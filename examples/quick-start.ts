@@ -1,7 +1,7 @@
 /**
- * The README's quick start, verbatim but for the import paths: a typed job,
- * a worker that runs it, and a client that submits jobs and calls one
- * RPC-style. In memory; swap `Bananas.layerMemory()` for
+ * The quick start: a typed job, a worker that runs it, and a program that
+ * submits jobs and calls one RPC-style. In memory; swap
+ * `Bananas.layerMemory()` for
  * `Bananas.layerRedis({ url: "redis://localhost:6379" })` to run on Redis.
  *
  *   node examples/quick-start.ts
@@ -10,7 +10,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { Bananas, JobDefinition, TaskApi } from "../src/index.ts"
+import { Bananas, JobDefinition, Tasks } from "../src/index.ts"
 import { Handlers, Worker } from "../src/worker/index.ts"
 
 // A typed job: shared by producers and workers.
@@ -25,17 +25,16 @@ const handlers = Handlers.empty.pipe(
   Handlers.add(Greet, ({ name }) => Effect.succeed({ greeting: `Hello, ${name}!` }))
 )
 
-// The client side: written against TaskApi, whatever the backend.
+// The producer side: the `Tasks` functions, whatever the backend.
 const program = Effect.gen(function*() {
-  const api = yield* TaskApi
   // Fire and forget (typed payload, validated before anything is written)...
-  const id = yield* api.submitTyped(Greet, { name: "Grace" }, { priority: "high" })
+  const { id } = yield* Tasks.submitTyped(Greet, { name: "Grace" }, { priority: "high" })
   // ...and later, the stored result (raw JSON, exactly as the worker wrote it).
-  const stored = yield* api.waitForResult(id, { timeout: "5 seconds" })
+  const stored = yield* Tasks.waitForResult(id, { timeout: "5 seconds" })
   yield* Console.log(`job ${stored.status}: ${stored.result}`)
 
   // RPC: submit + wait + decode, a typed result (or a typed JobFailedError).
-  const { greeting } = yield* api.call(Greet, { name: "Ada" })
+  const { greeting } = yield* Tasks.call(Greet, { name: "Ada" })
   yield* Console.log(greeting)
 })
 

@@ -10,28 +10,29 @@ import { NodeRuntime } from "@effect/platform-node"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import { DirectTaskApi, TaskApi, Timestamp } from "../src/index.ts"
+import { QueueAdmin, Tasks, Timestamp } from "../src/index.ts"
 import { Handlers, Worker } from "../src/worker/index.ts"
 import { backendName, makeBackend } from "./backend.ts"
 
 const program = Effect.gen(function*() {
-  const api = yield* TaskApi
-
   // Due in one second (a Duration), or at an instant (a Date or a DateTime).
-  const soon = yield* api.submitScheduled("send_reminder", { user: 42 }, Duration.seconds(1))
-  const later = yield* api.submitScheduled("send_reminder", { user: 7 }, new Date(Date.now() + 3_600_000))
+  const soon = yield* Tasks.submitScheduled("send_reminder", { user: 42 }, Duration.seconds(1))
+  const later = yield* Tasks.submitScheduled("send_reminder", { user: 7 }, new Date(Date.now() + 3_600_000))
 
-  const job = yield* api.getJob(soon)
-  yield* Console.log(`scheduled ${soon}: status=${job.status} scheduled_for=${Timestamp.format(job.scheduledFor!)}`)
-  yield* Console.log(`scheduled set holds ${(yield* api.stats()).scheduled} jobs`)
+  const job = yield* Tasks.getJob(soon.id)
+  yield* Console.log(`scheduled ${soon.id}: status=${job.status} scheduled_for=${Timestamp.format(job.scheduledFor!)}`)
+  yield* Console.log(`scheduled set holds ${(yield* (yield* QueueAdmin).stats).scheduled} jobs`)
 
   // A scheduled time in the past is rejected before anything is written.
-  const past = yield* Effect.flip(api.submitScheduled("send_reminder", {}, new Date(Date.now() - 60_000)))
+  const past = yield* Effect.flip(Tasks.submitScheduled("send_reminder", {}, new Date(Date.now() - 60_000)))
   yield* Console.log(`a past time is rejected with ${past._tag}`)
 
-  // Cancel the one-hour reminder while it waits.
-  yield* Console.log(`cancelled the one-hour reminder: ${yield* api.cancel(later)}`)
+  // Cancel the one-hour reminder while it waits: it is marked failed ("cancelled").
+  const cancelled = yield* Tasks.cancel(later.id)
+  yield* Console.log(`cancelled the one-hour reminder: status=${cancelled.status} error=${cancelled.error}`)
+  // Only a waiting job can be cancelled.
+  const again = yield* Effect.flip(Tasks.cancel(later.id))
+  yield* Console.log(`cancelling it again fails with ${again._tag}`)
 
   // A worker promotes due jobs (its scheduler runs every second by
   // default; Go's cmd/scheduler does the same) and runs them.
@@ -41,13 +42,10 @@ const program = Effect.gen(function*() {
   )
   yield* Effect.scoped(Effect.gen(function*() {
     yield* Worker.make({ handlers, schedulerInterval: "200 millis", block: "200 millis" })
-    const result = yield* api.waitForResult(soon, { timeout: "10 seconds" })
+    const result = yield* Tasks.waitForResult(soon.id, { timeout: "10 seconds" })
     yield* Console.log(`send_reminder ${result.status} with result ${result.result}`)
   }))
   yield* Console.log(`done (${backendName})`)
 })
 
-program.pipe(
-  Effect.provide(DirectTaskApi.layer.pipe(Layer.provideMerge(makeBackend()))),
-  NodeRuntime.runMain
-)
+program.pipe(Effect.provide(makeBackend()), NodeRuntime.runMain)

@@ -10,7 +10,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { DirectTaskApi, TaskApi } from "../src/index.ts"
+import { Tasks } from "../src/index.ts"
 import { Failure, Handlers, Worker } from "../src/worker/index.ts"
 import { backendName, makeBackend } from "./backend.ts"
 
@@ -27,39 +27,36 @@ const handlers = Handlers.empty.pipe(
 )
 
 const program = Effect.gen(function*() {
-  const api = yield* TaskApi
-
-  const result = yield* api.submitAndWait("add", { a: 2, b: 3 }, { priority: "high", timeout: "10 seconds" })
+  const result = yield* Tasks.submitAndWait("add", { a: 2, b: 3 }, { priority: "high", timeout: "10 seconds" })
   yield* Console.log(`add completed: ${result.result}`)
 
   // A job that fails for good is a JobFailedError carrying the worker's message.
-  const declined = yield* api.submitAndWait("charge_card", { cents: 999 }, { maxRetries: 1, timeout: "10 seconds" }).pipe(
+  const declined = yield* Tasks.submitAndWait("charge_card", { cents: 999 }, { maxRetries: 1, timeout: "10 seconds" }).pipe(
     Effect.catchTag("JobFailedError", (e) => Effect.succeed(`charge_card failed: ${e.error}`))
   )
   yield* Console.log(declined)
 
   // Or submit now and wait later.
-  const id = yield* api.submit("add", { a: 40, b: 2 })
-  const later = yield* api.waitForResult(id, { timeout: "10 seconds" })
+  const { id } = yield* Tasks.submit("add", { a: 40, b: 2 })
+  const later = yield* Tasks.waitForResult(id, { timeout: "10 seconds" })
   yield* Console.log(`waited for ${id}: ${later.status} ${later.result}`)
 
   // A job no handler is registered for fails for good, with Go's message.
-  const unknown = yield* Effect.flip(api.submitAndWait("unknown_job", {}, { maxRetries: 1, timeout: "10 seconds" }))
+  const unknown = yield* Effect.flip(Tasks.submitAndWait("unknown_job", {}, { maxRetries: 1, timeout: "10 seconds" }))
   yield* Console.log(`unknown_job: ${unknown._tag}: ${unknown.message}`)
 
   // This process's worker takes only high and normal jobs, so a low one
   // waits in its queue and the caller's deadline passes: a TimeoutError.
-  const timedOut = yield* Effect.flip(api.submitAndWait("add", { a: 1, b: 1 }, { priority: "low", timeout: "100 millis" }))
+  const timedOut = yield* Effect.flip(Tasks.submitAndWait("add", { a: 1, b: 1 }, { priority: "low", timeout: "100 millis" }))
   yield* Console.log(`low-priority add: ${timedOut._tag} after ${timedOut._tag === "TimeoutError" ? timedOut.timeoutMillis : "?"} ms`)
   yield* Console.log(`done (${backendName})`)
 })
 
 // The worker is a layer over the same backend: started before the program,
 // drained when it ends.
-const backend = makeBackend()
 const worker = Worker.layer({ handlers, concurrency: 4, priorities: ["high", "normal"] })
 
 program.pipe(
-  Effect.provide(Layer.mergeAll(DirectTaskApi.layer, worker).pipe(Layer.provideMerge(backend))),
+  Effect.provide(worker.pipe(Layer.provideMerge(makeBackend()))),
   NodeRuntime.runMain
 )

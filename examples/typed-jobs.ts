@@ -1,6 +1,6 @@
 /**
  * Typed jobs: a `JobDefinition` pairs a job name with payload and result
- * Schemas. Producers `call` it and get a typed result (or a typed
+ * Schemas. Producers `Tasks.call` it and get a typed result (or a typed
  * `JobFailedError`); the worker registers a typed handler for it. Both
  * sides validate with the same schemas, and Schema transformations (here a
  * `DateTimeUtc`) travel as JSON.
@@ -14,7 +14,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { DirectTaskApi, JobDefinition, TaskApi } from "../src/index.ts"
+import { JobDefinition, Tasks } from "../src/index.ts"
 import { Failure, Handlers, Worker } from "../src/worker/index.ts"
 import { backendName, makeBackend } from "./backend.ts"
 
@@ -45,33 +45,32 @@ const handlers = Handlers.empty.pipe(
 )
 
 const program = Effect.gen(function*() {
-  const api = yield* TaskApi
   const requestedAt = yield* DateTime.now
 
   // call = submit + wait + decode: `thumb` is { url: string; bytes: number }.
-  const thumb = yield* api.call(ResizeImage, { url: "https://example.com/cat.png", width: 128, requestedAt })
+  const thumb = yield* Tasks.call(ResizeImage, { url: "https://example.com/cat.png", width: 128, requestedAt })
   yield* Console.log(`resized: ${thumb.url} (${thumb.bytes} bytes)`)
 
   // The handler's failure arrives as a typed JobFailedError.
-  const tooWide = yield* api.call(ResizeImage, { url: "https://example.com/cat.png", width: 10_000, requestedAt }).pipe(
+  const tooWide = yield* Tasks.call(ResizeImage, { url: "https://example.com/cat.png", width: 10_000, requestedAt }).pipe(
     Effect.map((r) => `unexpected success: ${r.url}`),
     Effect.catchTag("JobFailedError", (e) => Effect.succeed(`resize failed: ${e.error}`))
   )
   yield* Console.log(tooWide)
 
   // A payload that does not match the schema is rejected before it is sent.
-  const invalid = yield* Effect.flip(api.call(ResizeImage, { url: "https://example.com/cat.png", width: 1.5, requestedAt }))
+  const invalid = yield* Effect.flip(Tasks.call(ResizeImage, { url: "https://example.com/cat.png", width: 1.5, requestedAt }))
   yield* Console.log(`width 1.5 rejected with ${invalid._tag}`)
 
   // submitTyped submits without waiting; the stored payload is plain JSON
   // any Go or Python worker can read.
-  const id = yield* api.submitTyped(ResizeImage, { url: "https://example.com/dog.png", width: 64, requestedAt })
-  const job = yield* api.getJob(id)
+  const { id } = yield* Tasks.submitTyped(ResizeImage, { url: "https://example.com/dog.png", width: 64, requestedAt })
+  const job = yield* Tasks.getJob(id)
   yield* Console.log(`stored payload of ${job.name}: ${job.payload.replace(/"requestedAt":"[^"]+"/, `"requestedAt":"..."`)}`)
   yield* Console.log(`done (${backendName})`)
 })
 
 program.pipe(
-  Effect.provide(Layer.mergeAll(DirectTaskApi.layer, Worker.layer({ handlers })).pipe(Layer.provideMerge(makeBackend()))),
+  Effect.provide(Worker.layer({ handlers }).pipe(Layer.provideMerge(makeBackend()))),
   NodeRuntime.runMain
 )

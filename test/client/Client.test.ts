@@ -1,4 +1,4 @@
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it, vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Redis as IORedis } from "ioredis"
@@ -6,6 +6,7 @@ import { Client } from "../../src/client/Client.ts"
 import { ConnectionError, JobFailedError, SerializationError, TimeoutError, ValidationError } from "../../src/domain/Errors.ts"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
+import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { freePort, startRedisServer } from "../support/RedisServer.ts"
@@ -119,7 +120,12 @@ describe("Client on the memory layer", () => {
       const viaObject = await client.submitJobScheduled({ name: "reminder", payload: null, scheduledFor: at })
       assert.strictEqual((await client.getJob(viaObject))!.status, "scheduled")
       assert.isTrue(await client.cancel(viaObject))
-      assert.strictEqual((await client.getJob(viaObject))!.status, "failed")
+      const cancelled = (await client.getJob(viaObject))!
+      assert.strictEqual(cancelled.status, "failed")
+      assert.strictEqual(cancelled.error, "cancelled")
+      // no longer waiting (the services fail with JobConflictError / JobNotFoundError): false, as the reference client
+      assert.isFalse(await client.cancel(viaObject))
+      assert.isFalse(await client.cancel("no-such-job"))
     } finally {
       await client.close()
     }
@@ -164,6 +170,28 @@ describe("Client on the memory layer", () => {
       assert.instanceOf(e, TimeoutError)
       assert.strictEqual((e as TimeoutError).timeoutMillis, 50)
     } finally {
+      await client.close()
+    }
+  })
+
+  it("submitAndWait waits 30 seconds by default (the TimeoutPolicy's wait; was 5 minutes)", async () => {
+    const client = new Client({ layer: BananasMemory.layer() })
+    await client.stats() // builds the layer before the timers are faked
+    // Effect's live clock sleeps with setTimeout: fake it, and move 30 s on at once.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] })
+    try {
+      let settled = 0
+      const byDefault = [client.submitAndWait("nobody_home", {}), client.submitAndWait({ name: "nobody_home", payload: {} })]
+        .map((pending) => rejectionOf(pending).finally(() => { settled++ }))
+      await vi.advanceTimersByTimeAsync(29_900)
+      assert.strictEqual(settled, 0, "still waiting after 29.9 s")
+      await vi.advanceTimersByTimeAsync(100)
+      for (const e of await Promise.all(byDefault)) {
+        assert.instanceOf(e, TimeoutError)
+        assert.strictEqual((e as TimeoutError).timeoutMillis, 30_000)
+      }
+    } finally {
+      vi.useRealTimers()
       await client.close()
     }
   })
@@ -290,7 +318,6 @@ describe("Client on Redis", () => {
   })
 
   it("submitAndWait gets the result a worker (another process's runtime) stores", async () => {
-    const { BananasRedis } = await import("../../src/layers/redis/index.ts")
     const workerRuntime = await import("effect/ManagedRuntime").then((M) =>
       M.make(Worker.layer(workerOptions).pipe(Layer.provideMerge(BananasRedis.layer({ url: server.url, prefix: "rpc:" }))))
     )

@@ -4,6 +4,7 @@ import type { Job } from "../../src/domain/Job.ts"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
 import { scanObject } from "../../src/domain/JsonScanner.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
+import * as Wire from "../../src/protocol/Wire.ts"
 
 const decoded = (text: string): Job => {
   const r = JobCodec.decode(text)
@@ -245,36 +246,48 @@ describe("JobCodec: Go's decoding rules", () => {
   })
 })
 
-describe("JobCodec: Go's dead-letter records", () => {
+describe("Go's dead-letter records (Wire)", () => {
   it("missingDataRecord is vector 8's exact bytes", () => {
-    assert.strictEqual(JobCodec.missingDataRecord("ghost"), `{"error":"Job data not found (corrupted reference)","id":"ghost"}`)
-    assert.strictEqual(JobCodec.missingDataRecord("<x>"), `{"error":"Job data not found (corrupted reference)","id":"\\u003cx\\u003e"}`)
+    assert.strictEqual(Wire.missingDataRecord("ghost"), `{"error":"Job data not found (corrupted reference)","id":"ghost"}`)
+    assert.strictEqual(Wire.missingDataRecord("<x>"), `{"error":"Job data not found (corrupted reference)","id":"\\u003cx\\u003e"}`)
   })
 
   it("corruptedDataRecord is vector 9's exact bytes (keys sorted)", () => {
     assert.strictEqual(
-      JobCodec.corruptedDataRecord("B", V9, V9_ERROR),
+      Wire.corruptedDataRecord("B", V9, V9_ERROR),
       `{"corrupted_data":"{\\"id\\":\\"B\\",\\"attempts\\":\\"1\\"}","error":"Failed to unmarshal job: ${V9_ERROR}","id":"B"}`
     )
   })
 
   it("cuts the data at 500 bytes and appends ... only when cut", () => {
     const exact = "a".repeat(500)
-    assert.strictEqual(JobCodec.corruptedDataRecord("C", exact, "e"), `{"corrupted_data":"${exact}","error":"Failed to unmarshal job: e","id":"C"}`)
+    assert.strictEqual(Wire.corruptedDataRecord("C", exact, "e"), `{"corrupted_data":"${exact}","error":"Failed to unmarshal job: e","id":"C"}`)
     const long = "b".repeat(499) + "cd"
-    assert.strictEqual(JobCodec.corruptedDataRecord("C", long, "e"),
+    assert.strictEqual(Wire.corruptedDataRecord("C", long, "e"),
       `{"corrupted_data":"${"b".repeat(499)}c...","error":"Failed to unmarshal job: e","id":"C"}`)
   })
 
   it("counts bytes, not characters, and writes a split character as Go does (one \\ufffd per dangling byte)", () => {
     // 498 ASCII bytes + "€" (3 bytes: E2 82 AC): the cut keeps E2 82, which Go writes as two \ufffd
     const data = "a".repeat(498) + "\u20ac" + "zzz"
-    assert.strictEqual(JobCodec.corruptedDataRecord("D", data, "e"),
+    assert.strictEqual(Wire.corruptedDataRecord("D", data, "e"),
       `{"corrupted_data":"${"a".repeat(498)}\\ufffd\\ufffd...","error":"Failed to unmarshal job: e","id":"D"}`)
     // a whole multi-byte character before the cut is kept as is
     const whole = "a".repeat(497) + "\u20ac" + "zzz"
-    assert.strictEqual(JobCodec.corruptedDataRecord("D", whole, "e"),
+    assert.strictEqual(Wire.corruptedDataRecord("D", whole, "e"),
       `{"corrupted_data":"${"a".repeat(497)}\u20ac...","error":"Failed to unmarshal job: e","id":"D"}`)
+  })
+
+  it("isDeadLetterRecord recognises both records (never a job), and deadLetterRecordError reads their error", () => {
+    const missing = Wire.missingDataRecord("ghost")
+    const corrupt = Wire.corruptedDataRecord("B", V9, V9_ERROR)
+    assert.isTrue(Wire.isDeadLetterRecord(missing))
+    assert.isTrue(Wire.isDeadLetterRecord(corrupt))
+    assert.isFalse(Wire.isDeadLetterRecord(V1))
+    assert.isFalse(Wire.isDeadLetterRecord(`{"error":"something else","id":"x"}`))
+    assert.strictEqual(Wire.deadLetterRecordError(missing), "Job data not found (corrupted reference)")
+    assert.strictEqual(Wire.deadLetterRecordError(corrupt), `Failed to unmarshal job: ${V9_ERROR}`)
+    assert.isUndefined(Wire.deadLetterRecordError(V1))
   })
 })
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Keys from "../../src/domain/Keys.ts"
+import * as Keys from "../../src/protocol/Keys.ts"
 
 describe("Keys", () => {
   it("uses Go's bananas: prefix by default", () => {
@@ -17,6 +17,9 @@ describe("Keys", () => {
     assert.strictEqual(k.result("J"), "bananas:result:J")
     assert.strictEqual(k.notify("J"), "bananas:result:notify:J")
     assert.strictEqual(k.leases, "bananas:leases")
+    assert.strictEqual(k.tokens, "bananas:lease:tokens")
+    assert.strictEqual(k.held("w-1"), "bananas:worker:w-1")
+    assert.strictEqual(k.wake, "bananas:queue:wake")
   })
 
   it("puts every key under a custom prefix (e.g. a Cluster hash tag)", () => {
@@ -30,6 +33,9 @@ describe("Keys", () => {
     assert.strictEqual(k.result("J"), "{app}:result:J")
     assert.strictEqual(k.notify("J"), "{app}:result:notify:J")
     assert.strictEqual(k.leases, "{app}:leases")
+    assert.strictEqual(k.tokens, "{app}:lease:tokens")
+    assert.strictEqual(k.held("w-1"), "{app}:worker:w-1")
+    assert.strictEqual(k.wake, "{app}:queue:wake")
   })
 
   it("routes to route:{rk}:queue:{p}, except for no key, \"\" and default", () => {
@@ -38,10 +44,22 @@ describe("Keys", () => {
     assert.strictEqual(k.queue("normal", "default"), "bananas:queue:normal")
     assert.strictEqual(k.queue("normal", ""), "bananas:queue:normal")
     assert.strictEqual(k.queue("normal", undefined), "bananas:queue:normal")
+    for (const key of [undefined, "", "default"]) assert.isTrue(Keys.isUnrouted(key), String(key))
+    for (const key of ["gpu", "Default", "default-2"]) assert.isFalse(Keys.isUnrouted(key), key)
   })
 
   it("accepts Route-Go's routing keys only", () => {
     for (const key of ["default", "gpu", "a_b-C9", "x".repeat(64)]) assert.isTrue(Keys.isRoutingKey(key), key)
     for (const key of ["", "x".repeat(65), "a b", "a:b", "ü", "a.b", "a/b"]) assert.isFalse(Keys.isRoutingKey(key), key)
+  })
+
+  it("hashTag finds a Cluster hash tag as Redis computes slots (first {, next }, not empty)", () => {
+    assert.strictEqual(Keys.hashTag("{bananas}:"), "bananas")
+    assert.strictEqual(Keys.hashTag("app:{q1}:x"), "q1")
+    assert.strictEqual(Keys.hashTag("{a}{b}:"), "a")
+    assert.isUndefined(Keys.hashTag("bananas:"))
+    assert.isUndefined(Keys.hashTag("{}:"))
+    assert.isUndefined(Keys.hashTag("{open:"))
+    assert.strictEqual(Keys.hashTag("{}{x}:"), undefined) // the first { opens the only candidate: "" is no tag
   })
 })

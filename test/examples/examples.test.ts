@@ -28,13 +28,43 @@ const examples: ReadonlyArray<{
   readonly memoryOnly?: boolean
 }> = [
   { name: "quick-start", expect: () => ["job completed: {\"greeting\":\"Hello, Grace!\"}", "Hello, Ada!"], memoryOnly: true },
-  { name: "basic-usage", expect: (m) => ["queued: high=1 normal=1 low=1", "getJob(\"no-such-job\") failed with JobNotFoundError", `done (${m})`] },
-  { name: "scheduled-jobs", expect: (m) => ["cancelled the one-hour reminder: true", `send_reminder completed with result {"reminded":42}`, `done (${m})`] },
+  {
+    name: "basic-usage",
+    expect: (m) => [
+      "submitted a batch of 2 jobs",
+      "submitting the same id again: duplicate=true",
+      "queued: high=1 normal=1 low=1",
+      "pending jobs: cleanup, resize_image, send_email",
+      "getJob(\"no-such-job\") failed with JobNotFoundError",
+      `done (${m})`
+    ]
+  },
+  {
+    name: "scheduled-jobs",
+    expect: (m) => [
+      "scheduled set holds 2 jobs",
+      "a past time is rejected with ValidationError",
+      "cancelled the one-hour reminder: status=failed error=cancelled",
+      "cancelling it again fails with JobConflictError",
+      `send_reminder completed with result {"reminded":42}`,
+      `done (${m})`
+    ]
+  },
   { name: "result-backend", expect: (m) => ["waited for job-2: failed (smtp: timeout)", "waiting for job-3 ended with TimeoutError", `done (${m})`] },
   { name: "submit-and-wait", expect: (m) => [`add completed: {"sum":5}`, "charge_card failed: card declined (attempt 1)", "low-priority add: TimeoutError after 100 ms", `done (${m})`] },
   { name: "typed-jobs", expect: (m) => ["resized: https://example.com/cat-128.png (12288 bytes)", "resize failed: width 10000 is larger than 4096", "width 1.5 rejected with ValidationError", `done (${m})`] },
   { name: "testing-with-memory", expect: (m) => ["ok - signUp rejects a bad email and writes nothing", `3 checks passed (${m})`] },
-  { name: "promise-client", expect: (m) => [`generate_report completed: {"report":"sales for 2025-01","rows":3}`, "always_fails rejected with JobFailedError: upstream unavailable", "slow_export rejected with TimeoutError after 50 ms", `done (${m})`] }
+  {
+    name: "promise-client",
+    expect: (m) => [
+      "cancelled it: true",
+      "cancelled it again: false",
+      `generate_report completed: {"report":"sales for 2025-01","rows":3}`,
+      "always_fails rejected with JobFailedError: upstream unavailable",
+      "slow_export rejected with TimeoutError after 50 ms",
+      `done (${m})`
+    ]
+  }
 ]
 
 interface Run {

@@ -174,4 +174,32 @@ describe("Policies.apply", () => {
       yield* Effect.flip(Policies.retryAfter<number, ConnectionError | ValidationError>(connectionError, nonRetryable.effect, Schedule.recurs(5)))
       assert.strictEqual(nonRetryable.runs(), 1)
     }))
+
+  it.effect("retrying (waits): the call's schedule, else the layer's; never an operation deadline (a wait has its own)", () =>
+    Effect.gen(function*() {
+      const byCall = flaky(3, connectionError)
+      assert.strictEqual(yield* Policies.retrying(byCall.effect, { retry: Schedule.recurs(3) }), 4)
+      const byLayer = flaky(3, connectionError)
+      const error = yield* Policies.retrying(byLayer.effect).pipe(Effect.flip, Effect.provide(Policies.layerRetry(Schedule.recurs(1))))
+      assert.strictEqual(error._tag, "ConnectionError")
+      assert.strictEqual(byLayer.runs(), 2)
+      const invalid = flaky(3, new ValidationError({ field: "f", message: "bad" }))
+      yield* Effect.flip(Policies.retrying(invalid.effect, { retry: Schedule.recurs(3) }))
+      assert.strictEqual(invalid.runs(), 1, "never retried")
+      // a long wait is not cut by the operation deadline
+      const fiber = yield* Policies.retrying(Effect.as(Effect.sleep("1 minute"), "done")).pipe(
+        Effect.provide(Policies.layerTimeouts({ operation: "1 second" })),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(yield* Fiber.join(fiber), "done")
+    }))
+
+  it.effect("retrySchedule: the call's schedule, else the layer's RetryPolicy", () =>
+    Effect.gen(function*() {
+      const own = Schedule.recurs(7)
+      assert.strictEqual(yield* Policies.retrySchedule({ retry: own }), own)
+      const layer = Schedule.recurs(2)
+      assert.strictEqual(yield* Policies.retrySchedule().pipe(Effect.provide(Policies.layerRetry(layer))), layer)
+    }))
 })

@@ -9,7 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
-import { Queue } from "../../src/services/Queue.ts"
+import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { eventually, freshMetrics, memory, newJob, Raw } from "./support/Backend.ts"
@@ -33,7 +33,7 @@ describe("Worker observability", () => {
       })
     })
     return Effect.gen(function*() {
-      const queue = yield* Queue
+      const queue = yield* JobQueue
       const raw = yield* Raw
       const ok = yield* newJob("ok")
       const bad = yield* newJob("bad", { maxRetries: 1 })
@@ -74,7 +74,7 @@ describe("Worker observability", () => {
 
   it.live("Worker.layer runs while the layer lives and drains when it is released", () =>
     Effect.gen(function*() {
-      const queue = yield* Queue
+      const queue = yield* JobQueue
       const raw = yield* Raw
       const job = yield* newJob("ok")
       yield* queue.enqueue(job)

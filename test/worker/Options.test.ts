@@ -20,7 +20,11 @@ describe("Worker options", () => {
     ["no priorities", { priorities: [] }, "priorities must name at least one priority"],
     ["an unknown priority", { priorities: ["urgent" as "high"] }, `unknown priority "urgent"`],
     ["a malformed routing key", { routingKey: "gpu pool" }, "routingKey must match"],
-    ["a zero lease", { leaseDuration: "0 millis" }, "leaseDuration must be positive"]
+    ["a zero lease", { leaseDuration: "0 millis" }, "leaseDuration must be positive"],
+    ["a zero renewal interval", { leaseRenewInterval: "0 millis" }, "leaseRenewInterval must be positive"],
+    ["a zero reaper interval", { reaperInterval: "0 millis" }, "reaperInterval must be positive"],
+    ["a zero scheduler interval", { schedulerInterval: "0 millis" }, "schedulerInterval must be positive"],
+    ["a zero reclaim interval", { reclaimInterval: "0 millis" }, "reclaimInterval must be positive"]
   ] as const) {
     it.effect(`${label} is a defect naming the option`, () =>
       Effect.gen(function*() {
