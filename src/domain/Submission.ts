@@ -246,7 +246,10 @@ const dueAt = (
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /** True when `s` has no lone surrogate (which Redis would store as the same replacement bytes as another id). */
-const isWellFormed = (s: string): boolean => !loneSurrogate.test(s)
+const isWellFormed = (s: string): boolean => {
+  const native = (s as { isWellFormed?: () => boolean }).isWellFormed
+  return native !== undefined ? native.call(s) : !loneSurrogate.test(s)
+}
 
 /** Go reads RFC 3339 with four-digit years only. */
 const isReadableByGo = (t: Timestamp.Timestamp): boolean => {

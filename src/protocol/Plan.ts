@@ -8,7 +8,7 @@
  * 1. every key's type is checked first: a key that exists with another type
  *    than the plan needs refuses the plan (`WrongType`, naming the key);
  * 2. guards are checked in order: the first that does not hold refuses the
- *    plan with its `reason`;
+ *    plan with its `reason` (or `alreadyApplied`, see `Guard.appliedIf`);
  * 3. only then are the writes applied, in order.
  *
  * A refused plan writes nothing. The operations are Redis commands with
@@ -44,32 +44,47 @@ export type KeyType = "string" | "list" | "zset" | "hash" | "set"
 export type Reason = "alreadyApplied" | "duplicate" | "notHeld" | "changed" | "notDue" | "notWaiting" | "ownerAlive"
 
 /**
- * A condition a plan needs (each read of one key).
+ * A condition a plan needs (each a read of one key), and why the plan is
+ * refused when it does not hold: `reason`, unless `appliedIf` says the
+ * state already is what the plan writes (`GET key` equals `value`: a
+ * resend, or our own earlier attempt), then `alreadyApplied`. Checking that
+ * only when the guard fails keeps the common path one read shorter.
  *
  * @category models
  * @since 0.2.0
  */
-export type Guard =
+export type Guard = GuardTest & {
+  readonly reason: Reason
+  readonly appliedIf?: { readonly key: string; readonly value: string } | undefined
+}
+
+/**
+ * The read of a guard.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type GuardTest =
   /** `EXISTS key` is 0. */
-  | { readonly op: "absent"; readonly key: string; readonly reason: Reason }
+  | { readonly op: "absent"; readonly key: string }
   /** `EXISTS key` is 1. */
-  | { readonly op: "exists"; readonly key: string; readonly reason: Reason }
+  | { readonly op: "exists"; readonly key: string }
   /** `GET key` equals `value`. */
-  | { readonly op: "eq"; readonly key: string; readonly value: string; readonly reason: Reason }
+  | { readonly op: "eq"; readonly key: string; readonly value: string }
   /** `GET key` differs from `value` (an absent key differs). */
-  | { readonly op: "ne"; readonly key: string; readonly value: string; readonly reason: Reason }
+  | { readonly op: "ne"; readonly key: string; readonly value: string }
   /** `HGET key field` equals `value`. */
-  | { readonly op: "heq"; readonly key: string; readonly field: string; readonly value: string; readonly reason: Reason }
+  | { readonly op: "heq"; readonly key: string; readonly field: string; readonly value: string }
   /** `HEXISTS key field` is 0. */
-  | { readonly op: "hnil"; readonly key: string; readonly field: string; readonly reason: Reason }
+  | { readonly op: "hnil"; readonly key: string; readonly field: string }
   /** `LPOS key member` finds it. */
-  | { readonly op: "lhas"; readonly key: string; readonly member: string; readonly reason: Reason }
+  | { readonly op: "lhas"; readonly key: string; readonly member: string }
   /** `ZSCORE key member` exists. */
-  | { readonly op: "zhas"; readonly key: string; readonly member: string; readonly reason: Reason }
+  | { readonly op: "zhas"; readonly key: string; readonly member: string }
   /** `ZSCORE key member` exists and is at most `max`. */
-  | { readonly op: "zle"; readonly key: string; readonly member: string; readonly max: number; readonly reason: Reason }
+  | { readonly op: "zle"; readonly key: string; readonly member: string; readonly max: number }
   /** `SISMEMBER key member` is 0. */
-  | { readonly op: "snot"; readonly key: string; readonly member: string; readonly reason: Reason }
+  | { readonly op: "snot"; readonly key: string; readonly member: string }
 
 /**
  * A write (each one Redis command).
@@ -86,7 +101,7 @@ export type Write =
   | { readonly op: "lpush"; readonly key: string; readonly value: string }
   /** `RPUSH key value`: the head of the FIFO (popped next). */
   | { readonly op: "rpush"; readonly key: string; readonly value: string }
-  /** `LREM key count value` (0: every occurrence). */
+  /** `LREM key count value` (0: every occurrence; < 0 from the tail). */
   | { readonly op: "lrem"; readonly key: string; readonly count: number; readonly value: string }
   /** `ZADD key score member`, or `ZADD key NX ...` with `nx`. */
   | { readonly op: "zadd"; readonly key: string; readonly score: number; readonly member: string; readonly nx?: boolean | undefined }
@@ -164,7 +179,10 @@ export const keyTypes = (plan: Plan): ReadonlyArray<readonly [string, KeyType]> 
     if (known !== undefined && known !== type) throw new Error(`plan uses ${key} as ${known} and ${type}`)
     types.set(key, type)
   }
-  for (const g of plan.guards) need(g.key, guardType[g.op])
+  for (const g of plan.guards) {
+    need(g.key, guardType[g.op])
+    if (g.appliedIf !== undefined) need(g.appliedIf.key, "string")
+  }
   for (const w of plan.writes) if (w.op !== "publish") need(w.key, writeType[w.op])
   return [...types]
 }

@@ -57,11 +57,12 @@ export const queueOf = (p: Wire.Protocol, job: Pick<Job, "priority" | "routingKe
 
 export const wake = (p: Wire.Protocol, priority: JobPriority): Write => ({ op: "publish", channel: p.keys.wake, message: priority })
 
-/** Refused as `alreadyApplied` when the key already holds `value`. */
-export const ne = (key: string, value: string): Guard => ({ op: "ne", key, value, reason: "alreadyApplied" })
+/** The guards, each refused as `alreadyApplied` instead when `key` already holds `value` (the state the plan writes). */
+export const orApplied = (guards: ReadonlyArray<Guard>, key: string, value: string): ReadonlyArray<Guard> =>
+  guards.map((g) => ({ ...g, appliedIf: { key, value } }))
 
-/** A new key: the same value again is a resend, anything else a duplicate. */
-export const create = (key: string, value: string): ReadonlyArray<Guard> => [ne(key, value), { op: "absent", key, reason: "duplicate" }]
+/** A new key: the same value again is a resend (`alreadyApplied`), anything else a duplicate. */
+export const create = (key: string, value: string): ReadonlyArray<Guard> => [{ op: "absent", key, reason: "duplicate", appliedIf: { key, value } }]
 
 /** The key still holds what was read (`undefined`: still absent). */
 export const unchanged = (key: string, data: string | undefined): Guard =>
@@ -85,7 +86,9 @@ export const leaseWrites = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write
 
 /** Out of processing, and the lease removed. */
 export const letGo = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
-  { op: "lrem", key: p.keys.processing, count: 1, value: claim.id },
+  // From the tail (-1): the oldest entries are there, so the scan is short; Go's
+  // LREM 1 removes the same single entry.
+  { op: "lrem", key: p.keys.processing, count: -1, value: claim.id },
   ...leaseWrites(p, claim)
 ]
 
@@ -93,9 +96,10 @@ export const storeResultWrites = (p: Wire.Protocol, result: JobResult.JobResult)
   const flat = JobResult.toHashFields(result)
   const fields: Array<readonly [string, string]> = []
   for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i]!, flat[i + 1]!])
+  const key = p.keys.result(result.jobId)
   return [
-    { op: "hset", key: p.keys.result(result.jobId), fields },
-    { op: "expire", key: p.keys.result(result.jobId), seconds: result.status === "completed" ? p.ttl.resultSuccess : p.ttl.resultFailure },
+    { op: "hset", key, fields },
+    { op: "expire", key, seconds: result.status === "completed" ? p.ttl.resultSuccess : p.ttl.resultFailure },
     { op: "publish", channel: p.keys.notify(result.jobId), message: "ready" }
   ]
 }
@@ -121,7 +125,8 @@ export const deadPlan = (
   failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number }
 ): Plan => {
   const json = JobCodec.encode(dead)
-  return { guards: [ne(p.keys.job(dead.id), json), ...guards], writes: deadLetterWrites(p, claim, json, failure) }
+  const writes = deadLetterWrites(p, claim, json, failure)
+  return { guards: orApplied(guards, (writes[0] as { readonly key: string }).key, json), writes }
 }
 
 export const badDataRecord = (id: JobId, data: string | undefined, goError: string | undefined) =>

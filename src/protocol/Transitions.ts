@@ -8,9 +8,10 @@
  *
  * Shared rules:
  *
- * - A plan that rewrites the job starts with `ne(job, <new JSON>)` refused as
- *   `alreadyApplied`: when a lost reply makes the same step run twice, the
- *   second run changes nothing and still reports success.
+ * - A plan that rewrites the job is refused as `alreadyApplied` when the job
+ *   already holds the JSON it writes (`Guard.appliedIf`): when a lost reply
+ *   makes the same step run twice, the second run changes nothing and still
+ *   reports success.
  * - Only the holder of a job may end it: `held` checks the delivery's lease
  *   token (fencing); a job taken without a lease must still be in
  *   processing and carry no token.
@@ -56,10 +57,11 @@ export type FailOutcome =
 export const enqueue = (p: Wire.Protocol, job: Job): Plan => {
   const { keys } = p
   const json = JobCodec.encode(job)
+  const key = keys.job(job.id)
   return {
-    guards: S.create(keys.job(job.id), json),
+    guards: S.create(key, json),
     writes: [
-      { op: "set", key: keys.job(job.id), value: json },
+      { op: "set", key, value: json },
       { op: "del", key: keys.result(job.id) },
       { op: "lpush", key: S.queueOf(p, job), value: job.id },
       S.wake(p, job.priority)
@@ -78,10 +80,11 @@ export const enqueue = (p: Wire.Protocol, job: Job): Plan => {
 export const schedule = (p: Wire.Protocol, job: Job, dueAt: Timestamp.Timestamp): Plan => {
   const { keys } = p
   const json = JobCodec.encode(job)
+  const key = keys.job(job.id)
   return {
-    guards: S.create(keys.job(job.id), json),
+    guards: S.create(key, json),
     writes: [
-      { op: "set", key: keys.job(job.id), value: json },
+      { op: "set", key, value: json },
       { op: "del", key: keys.result(job.id) },
       { op: "zadd", key: keys.scheduled, score: Wire.scheduleScore(dueAt), member: job.id }
     ]
@@ -104,12 +107,13 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
 }): Step => {
   const done: Job = { ...job, status: "completed", updatedAt: outcome.now }
   const json = JobCodec.encode(done)
+  const key = p.keys.job(job.id)
   return {
     value: done,
     plan: {
-      guards: [S.ne(p.keys.job(job.id), json), ...S.held(p, claim)],
+      guards: S.orApplied(S.held(p, claim), key, json),
       writes: [
-        { op: "set", key: p.keys.job(job.id), value: json, ttl: p.ttl.completedJob },
+        { op: "set", key, value: json, ttl: p.ttl.completedJob },
         ...S.letGo(p, claim),
         ...S.storeResultWrites(p, {
           jobId: job.id,
@@ -142,12 +146,13 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
     const scheduledFor = Timestamp.addSeconds(outcome.now, Wire.backoffSeconds(attempts))
     const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: outcome.now, scheduledFor }
     const json = JobCodec.encode(retried)
+    const key = p.keys.job(job.id)
     return {
       value: { _tag: "Retrying", job: retried },
       plan: {
-        guards: [S.ne(p.keys.job(job.id), json), ...S.held(p, claim)],
+        guards: S.orApplied(S.held(p, claim), key, json),
         writes: [
-          { op: "set", key: p.keys.job(job.id), value: json },
+          { op: "set", key, value: json },
           { op: "zadd", key: p.keys.scheduled, score: Wire.retryScore(scheduledFor), member: job.id },
           ...S.letGo(p, claim)
         ]
@@ -211,7 +216,7 @@ export const deadLetterData = (p: Wire.Protocol, claim: Claim, read: {
   return {
     value: error,
     plan: {
-      guards: [S.ne(key, record), S.unchanged(key, read.data), ...S.held(p, claim)],
+      guards: S.orApplied([S.unchanged(key, read.data), ...S.held(p, claim)], key, record),
       writes: S.deadLetterWrites(p, claim, record, { error, now: read.now, durationMs: 0 })
     }
   }

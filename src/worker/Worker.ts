@@ -138,6 +138,11 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
       yield* Effect.logWarning("leaseRenewInterval >= leaseDuration: leases of running jobs will lapse between renewals")
     }
     const permits = yield* Semaphore.make(config.concurrency)
+    // Outcomes being written: a job's slot frees as soon as its handler is
+    // done, so the next jobs are taken while its outcome is written; at most
+    // `concurrency` outcomes are written at once (backpressure when Redis is
+    // slow or refuses writes).
+    const recording = yield* Semaphore.make(config.concurrency)
     const running = new Map<JobId, JobDelivery>()
     let stopping = false
 
@@ -188,12 +193,16 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         )
       )
 
-    const runJob = (delivery: JobDelivery): Effect.Effect<void, never, R> =>
-      Effect.uninterruptibleMask((restore) =>
+    const runJob = (delivery: JobDelivery): Effect.Effect<void, never, R> => {
+      let slotHeld = true
+      return Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const startedAt = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout)))
           const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
+          yield* Semaphore.take(recording, 1)
+          slotHeld = false
+          yield* Semaphore.release(permits, 1)
           // Recording an outcome is interruptible only while it waits to
           // retry (a drain past its deadline stops it: the job stays leased
           // and is recovered); the write itself runs to its end.
@@ -203,13 +212,14 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
                 Metric.update(Metrics.leaseLost, 1),
                 Effect.logWarning(`outcome discarded: ${lost.message}`)
               )),
-            Effect.catch((error) => Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error))
+            Effect.catch((error) => Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error)),
+            Effect.ensuring(Semaphore.release(recording, 1))
           )
         })
       ).pipe(
         Effect.ensuring(Effect.suspend(() => {
           running.delete(delivery.job.id)
-          return Semaphore.release(permits, 1)
+          return slotHeld ? Semaphore.release(permits, 1) : Effect.void
         })),
         Effect.withSpan("bananas.worker.execute", {
           kind: "consumer",
@@ -222,6 +232,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         }, noStackTrace),
         Effect.annotateLogs({ jobId: delivery.job.id, jobName: delivery.job.name, attempt: delivery.job.attempts + 1 })
       )
+    }
 
     const accept = (delivery: Delivery): Effect.Effect<void, never, R> => {
       if (delivery._tag === "DeadLettered") {

@@ -18,8 +18,8 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { StorageError } from "../../domain/Errors.ts"
-import type { Outcome, Plan } from "../../protocol/Plan.ts"
-import { keyTypes } from "../../protocol/Plan.ts"
+import type { Guard, Outcome, Plan, Write } from "../../protocol/Plan.ts"
+import { guardType, keyTypes, writeType } from "../../protocol/Plan.ts"
 import type { TakeRequest } from "../../protocol/Take.ts"
 import { JobStore, type StoreFailure } from "../../store/JobStore.ts"
 import { type Arg, RedisPort, toFailure } from "./RedisPort.ts"
@@ -53,29 +53,55 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
   const flush = () => {
     const batch = pending
     pending = []
-    const items: Array<{ readonly owner: Pending; readonly index: number }> = []
-    for (const p of batch) for (let i = 0; i < p.plans.length; i++) items.push({ owner: p, index: i })
-    for (let start = 0; start < items.length; start += settings.batchChunkSize) {
-      const chunk = items.slice(start, start + settings.batchChunkSize)
-      const { keys, args } = encode(chunk.map((item) => item.owner.plans[item.index]!))
-      // One count per call a caller takes part in (its plans may be many in one chunk), one settle per reply.
-      for (const owner of new Set(chunk.map((item) => item.owner))) owner.chunks++
+    let encoder = Encoder.make()
+    let owners: Array<Pending> = []
+    let slots: Array<number> = [] // per plan of the chunk: its index in its owner's plans
+    const send = () => {
+      const { keys, args } = encoder.finish()
+      let last: Pending | undefined
+      for (const owner of owners) {
+        if (owner !== last) owner.chunks++
+        last = owner
+      }
+      const chunkOwners = owners
+      const chunkSlots = slots
       port.evalScript(Scripts.apply, keys, args).then(
         (reply) => {
           const codes = reply as ReadonlyArray<number>
-          chunk.forEach((item, i) => {
-            const plan = item.owner.plans[item.index]!
-            item.owner.outcomes[item.index] = decodeOutcome(codes[i]!, keys, plan)
-          })
-          for (const item of new Set(chunk.map((c) => c.owner))) settle(item)
+          for (let i = 0; i < chunkSlots.length; i++) {
+            const owner = chunkOwners[i]!
+            const slot = chunkSlots[i]!
+            owner.outcomes[slot] = decodeOutcome(codes[i]!, keys, owner.plans[slot]!)
+          }
+          settleChunk(chunkOwners)
         },
         (cause: unknown) => {
-          for (const owner of new Set(chunk.map((c) => c.owner))) {
-            owner.failure ??= toFailure(owner.operation, port.target, cause)
-            settle(owner)
-          }
+          for (const owner of chunkOwners) owner.failure ??= toFailure(owner.operation, port.target, cause)
+          settleChunk(chunkOwners)
         }
       )
+      encoder = Encoder.make()
+      owners = []
+      slots = []
+    }
+    for (const p of batch) {
+      for (let i = 0; i < p.plans.length; i++) {
+        encoder.add(p.plans[i]!)
+        owners.push(p)
+        slots.push(i)
+        if (slots.length === settings.batchChunkSize) send()
+      }
+    }
+    if (slots.length > 0) send()
+  }
+
+  /** Settles every owner of a chunk once for it (an owner's plans may be many in one chunk). */
+  const settleChunk = (chunkOwners: ReadonlyArray<Pending>) => {
+    let last: Pending | undefined
+    for (const owner of chunkOwners) {
+      if (owner === last) continue
+      last = owner
+      settle(owner)
     }
   }
 
@@ -186,74 +212,139 @@ export const layer = (settings: Settings): Layer.Layer<JobStore, StoreFailure, R
   Layer.effect(JobStore, make(settings))
 
 /**
- * The script arguments of plans: every key once (in `KEYS`), each plan as
- * `Scripts.apply` reads it.
+ * Builds the script arguments of plans, as `Scripts.apply` reads them:
+ * every key once (in `KEYS`); per plan a program (its typed keys, its guard
+ * count, one byte per op code and operand, two per key index) followed by
+ * the plan's values, each once.
+ *
+ * @category encoding
+ * @since 0.2.0
+ */
+export const Encoder = {
+  make: (): {
+    readonly add: (plan: Plan) => void
+    readonly finish: () => { readonly keys: Array<string>; readonly args: Array<Arg> }
+  } => {
+    const keys: Array<string> = []
+    const keyIndex = new Map<string, string>()
+    const args: Array<Arg> = [0]
+    let plans = 0
+    let values: Array<string> = []
+    const k = (key: string): string => {
+      let code = keyIndex.get(key)
+      if (code === undefined) {
+        const i = keys.push(key)
+        if (i >= keyCodes.length) throw new Error("apply: too many keys in one call")
+        code = keyCodes[i]!
+        keyIndex.set(key, code)
+      }
+      return code
+    }
+    const v = (value: string | number): string => {
+      const text = typeof value === "number" ? String(value) : value
+      let i = values.indexOf(text)
+      if (i < 0) i = values.push(text) - 1
+      if (i >= valueCodes.length) throw new Error("apply: too many values in one plan")
+      return valueCodes[i]!
+    }
+    let typed = ""
+    let typedCount = 0
+    const need = (key: string, type: string | undefined) => {
+      if (type === undefined) return
+      const index = k(key)
+      for (let j = 0; j < typed.length; j += 3) if (typed.startsWith(index, j)) return
+      typed += index + typeCode[type]!
+      typedCount++
+    }
+    const guardOps = (g: Guard): string => {
+      switch (g.op) {
+        case "absent": return "a" + k(g.key)
+        case "exists": return "x" + k(g.key)
+        case "eq": return "e" + k(g.key) + v(g.value)
+        case "ne": return "n" + k(g.key) + v(g.value)
+        case "heq": return "h" + k(g.key) + v(g.field) + v(g.value)
+        case "hnil": return "H" + k(g.key) + v(g.field)
+        case "lhas": return "l" + k(g.key) + v(g.member)
+        case "zhas": return "z" + k(g.key) + v(g.member)
+        case "zle": return "Z" + k(g.key) + v(g.member) + v(g.max)
+        case "snot": return "s" + k(g.key) + v(g.member)
+      }
+    }
+    const writeOps = (w: Write): string => {
+      switch (w.op) {
+        case "set": return w.ttl === undefined ? "S" + k(w.key) + v(w.value) : "X" + k(w.key) + v(w.value) + v(w.ttl)
+        case "del": return "D" + k(w.key)
+        case "lpush": return "L" + k(w.key) + v(w.value)
+        case "rpush": return "R" + k(w.key) + v(w.value)
+        case "lrem": return "M" + k(w.key) + v(w.count) + v(w.value)
+        case "zadd": return (w.nx === true ? "N" : "A") + k(w.key) + v(w.score) + v(w.member)
+        case "zrem": return "Q" + k(w.key) + v(w.member)
+        case "hset": {
+          let out = "T" + k(w.key) + countCodes[w.fields.length * 2]!
+          for (const [f, value] of w.fields) out += v(f) + v(value)
+          return out
+        }
+        case "hdel": return "E" + k(w.key) + v(w.field)
+        case "sadd": return "B" + k(w.key) + v(w.member)
+        case "srem": return "C" + k(w.key) + v(w.member)
+        case "expire": return "P" + k(w.key) + v(w.seconds)
+        case "pexpire": return "Y" + k(w.key) + v(w.millis)
+        case "publish": return "U  " + v(w.channel) + v(w.message)
+      }
+    }
+    return {
+      add: (plan) => {
+        values = []
+        typed = ""
+        typedCount = 0
+        for (const g of plan.guards) {
+          need(g.key, guardType[g.op])
+          if (g.appliedIf !== undefined) need(g.appliedIf.key, "string")
+        }
+        for (const w of plan.writes) if (w.op !== "publish") need(w.key, writeType[w.op])
+        let program = countCodes[typedCount]! + typed + countCodes[plan.guards.length]!
+        for (const g of plan.guards) {
+          program += guardOps(g)
+          program += g.appliedIf === undefined ? "   " : k(g.appliedIf.key) + v(g.appliedIf.value)
+        }
+        for (const w of plan.writes) program += writeOps(w)
+        args.push(countCodes[values.length]! + program)
+        for (const value of values) args.push(value)
+        plans++
+      },
+      finish: () => {
+        args[0] = plans
+        return { keys, args }
+      }
+    }
+  }
+}
+
+/**
+ * The script arguments of plans (see `Encoder`).
  *
  * @category encoding
  * @since 0.2.0
  */
 export const encode = (plans: ReadonlyArray<Plan>): { readonly keys: Array<string>; readonly args: Array<Arg> } => {
-  const keys: Array<string> = []
-  const index = new Map<string, number>()
-  const k = (key: string): number => {
-    let i = index.get(key)
-    if (i === undefined) {
-      keys.push(key)
-      i = keys.length
-      index.set(key, i)
-    }
-    return i
-  }
-  const args: Array<Arg> = [plans.length]
-  for (const plan of plans) {
-    const types = keyTypes(plan)
-    args.push(types.length)
-    for (const [key, type] of types) args.push(k(key), type)
-    args.push(plan.guards.length)
-    for (const g of plan.guards) {
-      switch (g.op) {
-        case "absent":
-        case "exists": args.push(g.op, k(g.key), "", ""); break
-        case "eq":
-        case "ne": args.push(g.op, k(g.key), g.value, ""); break
-        case "heq": args.push(g.op, k(g.key), g.field, g.value); break
-        case "hnil": args.push(g.op, k(g.key), g.field, ""); break
-        case "lhas":
-        case "zhas":
-        case "snot": args.push(g.op, k(g.key), g.member, ""); break
-        case "zle": args.push(g.op, k(g.key), g.member, g.max); break
-      }
-    }
-    args.push(plan.writes.length)
-    for (const w of plan.writes) {
-      switch (w.op) {
-        case "set":
-          if (w.ttl === undefined) args.push("set", k(w.key), 1, w.value)
-          else args.push("setex", k(w.key), 2, w.value, w.ttl)
-          break
-        case "del": args.push("del", k(w.key), 0); break
-        case "lpush":
-        case "rpush": args.push(w.op, k(w.key), 1, w.value); break
-        case "lrem": args.push("lrem", k(w.key), 2, w.count, w.value); break
-        case "zadd": args.push(w.nx === true ? "zaddnx" : "zadd", k(w.key), 2, w.score, w.member); break
-        case "zrem": args.push("zrem", k(w.key), 1, w.member); break
-        case "hset":
-          args.push("hset", k(w.key), w.fields.length * 2)
-          for (const [f, v] of w.fields) args.push(f, v)
-          break
-        case "hdel": args.push("hdel", k(w.key), 1, w.field); break
-        case "sadd":
-        case "srem": args.push(w.op, k(w.key), 1, w.member); break
-        case "expire": args.push("expire", k(w.key), 1, w.seconds); break
-        case "pexpire": args.push("pexpire", k(w.key), 1, w.millis); break
-        case "publish": args.push("publish", 0, 2, w.channel, w.message); break
-      }
-    }
-  }
-  return { keys, args }
+  const encoder = Encoder.make()
+  for (const plan of plans) encoder.add(plan)
+  return encoder.finish()
 }
 
 // Internal
+
+/** The output of a plan refused because it was already applied (`Scripts.apply`). */
+const alreadyAppliedCode = -1_000_000
+
+/** The two bytes of key index i (base 95 from 32), computed once. */
+const keyCodes: ReadonlyArray<string> = Array.from({ length: 95 * 95 }, (_, i) => String.fromCharCode(32 + Math.floor(i / 95), 32 + (i % 95)))
+/** The byte of value number i + 1, and the byte of count i. */
+const valueCodes: ReadonlyArray<string> = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i))
+const countCodes: ReadonlyArray<string> = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))
+
+/** The byte of each key type in a program. */
+const typeCode: Readonly<Record<string, string>> = { string: "s", list: "l", zset: "z", hash: "h", set: "t" }
 
 /** Plans of one caller waiting for their script calls. */
 interface Pending {
@@ -267,6 +358,7 @@ interface Pending {
 
 const decodeOutcome = (code: number, keys: ReadonlyArray<string>, plan: Plan): Outcome => {
   if (code === 0) return { _tag: "Applied" }
+  if (code === alreadyAppliedCode) return { _tag: "Refused", reason: "alreadyApplied" }
   if (code > 0) return { _tag: "Refused", reason: plan.guards[code - 1]!.reason }
   const key = keys[-code - 1]!
   const expected = keyTypes(plan).find(([k]) => k === key)?.[1] ?? "string"

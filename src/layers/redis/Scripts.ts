@@ -47,93 +47,126 @@ export const apply: Script = define("apply", `
 -- apply: carries out plans, each one atomic step (see src/protocol/Plan.ts).
 --
 -- KEYS: every key the plans touch, each once; plans name them by index.
--- ARGV[1]: the number of plans. Then, per plan:
---   ntypes, then ntypes pairs: key index, the type the plan needs
---     (string | list | zset | hash | set)
---   nguards, then nguards quadruples: op, key index, a, b
---     absent k / exists k           EXISTS k is 0 / 1
---     eq k v / ne k v               GET k equals / differs from v
---     heq k f v / hnil k f          HGET k f equals v / HEXISTS k f is 0
---     lhas k m                      LPOS k m finds it
---     zhas k m / zle k m max        ZSCORE k m exists / exists and <= max
---     snot k m                      SISMEMBER k m is 0
---   nwrites, then per write: op, key index (0: none), nargs, args...
---     set k v | setex k v ttl | del k | lpush k v | rpush k v | lrem k count v
---     zadd k score m | zaddnx k score m | zrem k m | hset k f v ... | hdel k f
---     sadd k m | srem k m | expire k seconds | pexpire k millis | publish - channel message
+-- ARGV[1]: the number of plans. Then, per plan: its program, then its values.
+-- A program is a string of single bytes (a count or a number is 32 + it; a
+-- key index is two bytes, base 95 from 32):
+--   1. the number of values following the program in ARGV;
+--   2. the number of typed keys, then each: its index and the type it must
+--      have or not exist with (s string, l list, z zset, h hash, t set);
+--   3. the number of guards, then guards and writes, each: its code, its key
+--      index ('  ' for none), one byte per operand (the operand's value
+--      number, from 1); T (HSET) first has the number of its operands; a
+--      guard ends with three more bytes: a key index and a value number
+--      ('   ' for none) — when the guard does not hold and GET of that key
+--      equals that value, the plan is refused as already applied (0 + the
+--      code -1 in the output) instead of by this guard.
+--   Guards (checked in order):            Writes (applied in order):
+--     a  EXISTS k is 0                      S SET k v           X SET k v EX ttl
+--     x  EXISTS k is 1                      D DEL k             L LPUSH k v
+--     e  GET k equals v                     R RPUSH k v         M LREM k count v
+--     n  GET k differs from v               A ZADD k score m    N ZADD k NX score m
+--     h  HGET k f equals v                  Q ZREM k m          T HSET k f v ...
+--     H  HEXISTS k f is 0                   E HDEL k f          B SADD k m
+--     l  LPOS k m finds it                  C SREM k m          P EXPIRE k seconds
+--     z  ZSCORE k m exists                  Y PEXPIRE k millis  U PUBLISH channel message
+--     Z  ZSCORE k m exists and <= max
+--     s  SISMEMBER k m is 0
 -- Output: one integer per plan: 0 applied; g > 0 the g-th guard refused it;
---   -k KEYS[k] holds another type than the plan needs. A refused plan writes
---   nothing. Identical PUBLISHes of one call go out once (a wake-up is a wake-up).
-local planCount = tonumber(ARGV[1])
+--   -1000000 already applied (a guard failed but its appliedIf holds);
+--   -k KEYS[k] holds another type than the plan needs (types are checked
+--   before guards, guards before any write: a refused plan writes nothing).
+--   A key's type is read once per call (plans keep every key the type of the
+--   layout: a write keeps its key's type, or deletes it). Identical PUBLISHes
+--   of one call go out once (a wake-up is a wake-up).
+local byte, call = string.byte, redis.call
+local typeName = { [115] = 'string', [108] = 'list', [122] = 'zset', [104] = 'hash', [116] = 'set' }
+local keyType = {}
 local published = {}
-
-local function holds(op, key, a, b)
-  if op == 'absent' then return redis.call('EXISTS', key) == 0 end
-  if op == 'exists' then return redis.call('EXISTS', key) == 1 end
-  if op == 'eq' then return redis.call('GET', key) == a end
-  if op == 'ne' then return redis.call('GET', key) ~= a end
-  if op == 'heq' then return redis.call('HGET', key, a) == b end
-  if op == 'hnil' then return redis.call('HEXISTS', key, a) == 0 end
-  if op == 'lhas' then return redis.call('LPOS', key, a) ~= false end
-  if op == 'zhas' then return redis.call('ZSCORE', key, a) ~= false end
-  if op == 'zle' then
-    local score = redis.call('ZSCORE', key, a)
-    return score ~= false and tonumber(score) <= tonumber(b)
-  end
-  if op == 'snot' then return redis.call('SISMEMBER', key, a) == 0 end
-  error('apply: unknown guard ' .. tostring(op))
-end
-
-local function write(op, key, at, nargs)
-  if op == 'set' then redis.call('SET', key, ARGV[at])
-  elseif op == 'setex' then redis.call('SET', key, ARGV[at], 'EX', ARGV[at + 1])
-  elseif op == 'del' then redis.call('DEL', key)
-  elseif op == 'lpush' then redis.call('LPUSH', key, ARGV[at])
-  elseif op == 'rpush' then redis.call('RPUSH', key, ARGV[at])
-  elseif op == 'lrem' then redis.call('LREM', key, ARGV[at], ARGV[at + 1])
-  elseif op == 'zadd' then redis.call('ZADD', key, ARGV[at], ARGV[at + 1])
-  elseif op == 'zaddnx' then redis.call('ZADD', key, 'NX', ARGV[at], ARGV[at + 1])
-  elseif op == 'zrem' then redis.call('ZREM', key, ARGV[at])
-  elseif op == 'hset' then redis.call('HSET', key, unpack(ARGV, at, at + nargs - 1))
-  elseif op == 'hdel' then redis.call('HDEL', key, ARGV[at])
-  elseif op == 'sadd' then redis.call('SADD', key, ARGV[at])
-  elseif op == 'srem' then redis.call('SREM', key, ARGV[at])
-  elseif op == 'expire' then redis.call('EXPIRE', key, ARGV[at])
-  elseif op == 'pexpire' then redis.call('PEXPIRE', key, ARGV[at])
-  elseif op == 'publish' then
-    local note = ARGV[at] .. '\\0' .. ARGV[at + 1]
-    if not published[note] then
-      published[note] = true
-      redis.call('PUBLISH', ARGV[at], ARGV[at + 1])
-    end
-  else
-    error('apply: unknown write ' .. tostring(op))
-  end
-end
-
 local outcomes = {}
 local at = 2
-for plan = 1, planCount do
+
+for plan = 1, tonumber(ARGV[1]) do
+  local program = ARGV[at]
+  local v = at -- value j is ARGV[v + j]
+  at = at + 1 + byte(program, 1) - 32
   local status = 0
-  local typeCount = tonumber(ARGV[at]); at = at + 1
-  for _ = 1, typeCount do
+  -- Types.
+  local pos = 3
+  for _ = 1, byte(program, 2) - 32 do
+    local k1, k2, t = byte(program, pos, pos + 2)
+    pos = pos + 3
     if status == 0 then
-      local k = tonumber(ARGV[at])
-      local actual = redis.call('TYPE', KEYS[k]).ok
-      if actual ~= 'none' and actual ~= ARGV[at + 1] then status = -k end
+      local k = (k1 - 32) * 95 + k2 - 32
+      local actual = keyType[k]
+      if actual == nil then
+        actual = call('TYPE', KEYS[k]).ok
+        if actual ~= 'none' then keyType[k] = actual end
+      end
+      if actual ~= 'none' and actual ~= typeName[t] then status = -k end
     end
-    at = at + 2
   end
-  local guardCount = tonumber(ARGV[at]); at = at + 1
-  for g = 1, guardCount do
-    if status == 0 and not holds(ARGV[at], KEYS[tonumber(ARGV[at + 1])], ARGV[at + 2], ARGV[at + 3]) then status = g end
-    at = at + 4
+  local guards = byte(program, pos) - 32
+  pos = pos + 1
+  -- Guards.
+  for g = 1, guards do
+    if status ~= 0 then break end
+    local op, k1, k2, a, b = byte(program, pos, pos + 4)
+    local key = KEYS[(k1 - 32) * 95 + k2 - 32]
+    local ok
+    if op == 104 then ok = call('HGET', key, ARGV[v + a - 32]) == ARGV[v + b - 32]; pos = pos + 5
+    elseif op == 97 then ok = call('EXISTS', key) == 0; pos = pos + 3
+    elseif op == 110 then ok = call('GET', key) ~= ARGV[v + a - 32]; pos = pos + 4
+    elseif op == 120 then ok = call('EXISTS', key) == 1; pos = pos + 3
+    elseif op == 101 then ok = call('GET', key) == ARGV[v + a - 32]; pos = pos + 4
+    elseif op == 72 then ok = call('HEXISTS', key, ARGV[v + a - 32]) == 0; pos = pos + 4
+    elseif op == 108 then ok = call('LPOS', key, ARGV[v + a - 32]) ~= false; pos = pos + 4
+    elseif op == 122 then ok = call('ZSCORE', key, ARGV[v + a - 32]) ~= false; pos = pos + 4
+    elseif op == 90 then
+      local score = call('ZSCORE', key, ARGV[v + a - 32])
+      ok = score ~= false and tonumber(score) <= tonumber(ARGV[v + b - 32])
+      pos = pos + 5
+    elseif op == 115 then ok = call('SISMEMBER', key, ARGV[v + a - 32]) == 0; pos = pos + 4
+    else error('apply: unknown guard ' .. op) end
+    local j1, j2, jv = byte(program, pos, pos + 2)
+    pos = pos + 3
+    if not ok then
+      status = g
+      if (j1 ~= 32 or j2 ~= 32) and call('GET', KEYS[(j1 - 32) * 95 + j2 - 32]) == ARGV[v + jv - 32] then status = -1000000 end
+    end
   end
-  local writeCount = tonumber(ARGV[at]); at = at + 1
-  for _ = 1, writeCount do
-    local op, k, nargs = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
-    if status == 0 then write(op, KEYS[k], at + 3, nargs) end
-    at = at + 3 + nargs
+  -- Writes.
+  local size = #program
+  while status == 0 and pos <= size do
+    local op, k1, k2, a, b = byte(program, pos, pos + 4)
+    local key = KEYS[(k1 - 32) * 95 + k2 - 32]
+    if op == 88 then call('SET', key, ARGV[v + a - 32], 'EX', ARGV[v + b - 32]); pos = pos + 5
+    elseif op == 77 then call('LREM', key, ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
+    elseif op == 81 then call('ZREM', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 69 then call('HDEL', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 67 then call('SREM', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 84 then
+      local fields = {}
+      for j = 1, a - 32 do fields[j] = ARGV[v + byte(program, pos + 3 + j) - 32] end
+      call('HSET', key, unpack(fields))
+      pos = pos + 4 + a - 32
+    elseif op == 80 then call('EXPIRE', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 85 then
+      local channel, message = ARGV[v + a - 32], ARGV[v + b - 32]
+      local note = channel .. '\\0' .. message
+      if not published[note] then
+        published[note] = true
+        call('PUBLISH', channel, message)
+      end
+      pos = pos + 5
+    elseif op == 83 then call('SET', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 76 then call('LPUSH', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 82 then call('RPUSH', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 65 then call('ZADD', key, ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
+    elseif op == 78 then call('ZADD', key, 'NX', ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
+    elseif op == 66 then call('SADD', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 89 then call('PEXPIRE', key, ARGV[v + a - 32]); pos = pos + 4
+    elseif op == 68 then call('DEL', key); pos = pos + 3
+    else error('apply: unknown write ' .. op) end
   end
   outcomes[plan] = status
 end
@@ -193,11 +226,16 @@ redis.call('LPUSH', processing, unpack(ids))
 if leased then
   local leases, tokens, held = KEYS[sourceCount + 2], KEYS[sourceCount + 3], KEYS[sourceCount + 4]
   local first = tonumber(ARGV[5])
+  local scored, tokened = {}, {}
   for j = 1, #ids do
-    redis.call('ZADD', leases, ARGV[3], ids[j])
-    redis.call('HSET', tokens, ids[j], ARGV[4] .. string.format('%.0f', first + j - 1))
-    redis.call('SADD', held, ids[j])
+    scored[2 * j - 1] = ARGV[3]
+    scored[2 * j] = ids[j]
+    tokened[2 * j - 1] = ids[j]
+    tokened[2 * j] = ARGV[4] .. string.format('%.0f', first + j - 1)
   end
+  redis.call('ZADD', leases, unpack(scored))
+  redis.call('HSET', tokens, unpack(tokened))
+  redis.call('SADD', held, unpack(ids))
   redis.call('PEXPIRE', held, ARGV[6])
 end
 return ids`)

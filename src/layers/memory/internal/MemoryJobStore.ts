@@ -56,7 +56,9 @@ export const applyPlan = (store: Store, plan: Plan): Outcome => {
     if (actual !== "none" && actual !== expected) return { _tag: "WrongType", key, expected }
   }
   for (const guard of plan.guards) {
-    if (!holds(store, guard)) return { _tag: "Refused", reason: guard.reason }
+    if (holds(store, guard)) continue
+    const applied = guard.appliedIf !== undefined && store.get(guard.appliedIf.key) === guard.appliedIf.value
+    return { _tag: "Refused", reason: applied ? "alreadyApplied" : guard.reason }
   }
   for (const write of plan.writes) apply(store, write)
   return { _tag: "Applied" }

@@ -55,17 +55,27 @@ export class Store extends Keyspace {
     return member
   }
 
-  /** `LREM key count member` (count 0 = all, > 0 from the head); returns how many were removed. */
+  /** `LREM key count member` (count 0 = all, > 0 from the head, < 0 from the tail); returns how many were removed. */
   lrem(key: string, count: number, member: string): number {
     const l = this.list(key, false)
     if (l === undefined) return 0
+    const limit = count === 0 ? Infinity : Math.abs(count)
     let removed = 0
-    for (let i = 0; i < l.items.length && (count === 0 || removed < count);) {
-      if (l.items[i] === member) {
-        l.items.splice(i, 1)
-        removed++
-      } else {
-        i++
+    if (count >= 0) {
+      for (let i = 0; i < l.items.length && removed < limit;) {
+        if (l.items[i] === member) {
+          l.items.splice(i, 1)
+          removed++
+        } else {
+          i++
+        }
+      }
+    } else {
+      for (let i = l.items.length - 1; i >= 0 && removed < limit; i--) {
+        if (l.items[i] === member) {
+          l.items.splice(i, 1)
+          removed++
+        }
       }
     }
     this.dropIfEmpty(key, l.items.length)
