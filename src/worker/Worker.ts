@@ -41,65 +41,23 @@ import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import type { LeaseLostError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
-import * as JobPriority from "../domain/JobPriority.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import * as Keys from "../protocol/Keys.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
-import type { StoreFailure } from "../store/JobStore.ts"
 import * as Execution from "./Execution.ts"
-import type * as Handlers from "./Handlers.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
 import * as Scheduler from "./Scheduler.ts"
 import { surviving } from "./Survive.ts"
+import { persist, renewLeases, retryBriefly } from "./Upkeep.ts"
+import { type Options, resolve, validate } from "./WorkerConfig.ts"
 
-/**
- * Worker options. Only `handlers` is required.
- *
- * @category models
- * @since 0.1.0
- */
-export interface Options<R> {
-  /** The handlers, by job name (see `Handlers`). */
-  readonly handlers: Handlers.Handlers<R>
-  /** Jobs run at once (default 10). */
-  readonly concurrency?: number | undefined
-  /** Priorities to take, in order (default high, normal, low): a lower one only when the higher are empty. */
-  readonly priorities?: ReadonlyArray<JobPriority.JobPriority> | undefined
-  /** Take jobs from `route:{key}:queue:{p}` instead of `queue:{p}` (`default`: unrouted). */
-  readonly routingKey?: string | undefined
-  /** Timeout of a handler without one of its own (default 5 minutes). */
-  readonly jobTimeout?: Duration.Input | undefined
-  /** How long a lease (and the worker's heartbeat) lasts without renewal (default 30 seconds): the longest a dead worker's job waits. */
-  readonly leaseDuration?: Duration.Input | undefined
-  /** Time between two lease renewals (default a third of `leaseDuration`). */
-  readonly leaseRenewInterval?: Duration.Input | undefined
-  /** Run the reaper in this worker (default true). */
-  readonly reaper?: boolean | undefined
-  /** Time between two reaper passes (default 5 seconds). */
-  readonly reaperInterval?: Duration.Input | undefined
-  /** Let the reaper also recover unleased (e.g. Go workers') processing entries older than this (default: never). */
-  readonly reaperMaxAge?: Duration.Input | undefined
-  /** Run the scheduler (promotion of due scheduled jobs) in this worker (default true). */
-  readonly scheduler?: boolean | undefined
-  /** Time between two promotion passes (default 1 second). */
-  readonly schedulerInterval?: Duration.Input | undefined
-  /** How long running jobs may take to finish at shutdown before they are returned to their queue (default 30 seconds). */
-  readonly shutdownTimeout?: Duration.Input | undefined
-  /** How long one dequeue waits on empty queues before polling again (default 2 seconds); pickup is immediate either way. */
-  readonly block?: Duration.Input | undefined
-  /** The lease owner name (default `worker-<pid>-<random>`); unique per running worker. */
-  readonly workerId?: string | undefined
-  /** Time between two checks for jobs held but never received (default 5 seconds). */
-  readonly reclaimInterval?: Duration.Input | undefined
-}
+export type { Options } from "./WorkerConfig.ts"
 
 /**
  * A running worker.
@@ -365,128 +323,7 @@ const noStackTrace = { captureStackTrace: false } as const
 /** Most jobs one dequeue takes under backlog (the free slots, up to this). */
 const maxBatch = 64
 
-interface Config {
-  readonly concurrency: number
-  readonly jobTimeout: Duration.Duration
-  readonly leaseDuration: Duration.Duration
-  readonly leaseRenewInterval: Duration.Duration
-  readonly reaper: boolean
-  readonly reaperInterval: Duration.Duration
-  readonly reaperMaxAge: Duration.Duration | undefined
-  readonly scheduler: boolean
-  readonly schedulerInterval: Duration.Duration
-  readonly shutdownTimeout: Duration.Duration
-  readonly reclaimInterval: Duration.Duration
-  readonly workerId: string
-  readonly dequeue: {
-    readonly priorities: ReadonlyArray<JobPriority.JobPriority>
-    readonly routingKey: string | undefined
-    readonly block: Duration.Duration
-    readonly lease: { readonly owner: string; readonly duration: Duration.Duration }
-  }
-}
-
-const resolve = <R>(options: Options<R>): Config => {
-  const concurrency = options.concurrency ?? 10
-  const leaseDuration = Duration.fromInputUnsafe(options.leaseDuration ?? "30 seconds")
-  const workerId = options.workerId ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
-  return {
-    concurrency,
-    jobTimeout: Duration.fromInputUnsafe(options.jobTimeout ?? "5 minutes"),
-    leaseDuration,
-    leaseRenewInterval: options.leaseRenewInterval !== undefined
-      ? Duration.fromInputUnsafe(options.leaseRenewInterval)
-      : Duration.millis(Math.max(1, Math.floor(Duration.toMillis(leaseDuration) / 3))),
-    reaper: options.reaper ?? true,
-    reaperInterval: Duration.fromInputUnsafe(options.reaperInterval ?? Reaper.defaultInterval),
-    reaperMaxAge: options.reaperMaxAge === undefined ? undefined : Duration.fromInputUnsafe(options.reaperMaxAge),
-    scheduler: options.scheduler ?? true,
-    schedulerInterval: Duration.fromInputUnsafe(options.schedulerInterval ?? Scheduler.defaultInterval),
-    shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "30 seconds"),
-    reclaimInterval: Duration.fromInputUnsafe(options.reclaimInterval ?? "5 seconds"),
-    workerId,
-    dequeue: {
-      priorities: options.priorities ?? JobPriority.all,
-      routingKey: options.routingKey,
-      block: Duration.fromInputUnsafe(options.block ?? "2 seconds"),
-      lease: { owner: workerId, duration: leaseDuration }
-    }
-  }
-}
-
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-
-/** Why the options cannot run, if they cannot. */
-const validate = (config: Config): string | undefined => {
-  if (!Number.isSafeInteger(config.concurrency) || config.concurrency < 1) {
-    return `concurrency must be a positive integer, got ${String(config.concurrency)}`
-  }
-  if (config.dequeue.priorities.length === 0) return "priorities must name at least one priority"
-  const unknown = config.dequeue.priorities.find((p) => !JobPriority.isJobPriority(p))
-  if (unknown !== undefined) return `unknown priority ${JSON.stringify(unknown)}`
-  const key = config.dequeue.routingKey
-  if (key !== undefined && !Keys.isRoutingKey(key)) return `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(key)}`
-  if (!Duration.isPositive(config.leaseDuration)) return "leaseDuration must be positive"
-  for (const [name, d] of [["leaseRenewInterval", config.leaseRenewInterval], ["reaperInterval", config.reaperInterval], ["schedulerInterval", config.schedulerInterval], ["reclaimInterval", config.reclaimInterval]] as const) {
-    if (!Duration.isPositive(d)) return `${name} must be positive`
-  }
-  return undefined
-}
-
-/**
- * Writes an attempt's outcome, retrying every storage failure (Redis down,
- * out of memory, a wrong-typed key until someone repairs it) with a
- * backoff capped at 10 s, for as long as it takes: the job stays leased
- * meanwhile, so it is neither lost nor run again. Each failure is logged.
- * Only a lost lease ends it (the job belongs to another worker now). The
- * retry machinery is built after a first failure only: the success path
- * of every job pays nothing for it.
- */
-const persist = <A>(effect: Effect.Effect<A, StoreFailure | LeaseLostError>): Effect.Effect<A, StoreFailure | LeaseLostError> =>
-  Effect.catch(effect, (first) => {
-    if (first._tag === "LeaseLostError") return Effect.fail(first)
-    let replayed = false
-    const attempt = Effect.suspend(() => {
-      if (replayed) return effect
-      replayed = true
-      return Effect.fail(first)
-    }).pipe(Effect.tapError((error) =>
-      error._tag === "LeaseLostError"
-        ? Effect.void
-        : Effect.logWarning(`could not record the job's outcome (${error._tag}); retrying while the job stays leased`, error)
-    ))
-    return Effect.retry(attempt, { schedule: persistSchedule, while: (error) => error._tag !== "LeaseLostError" })
-  })
-
-const persistSchedule = Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("10 seconds")]).pipe(Schedule.jittered)
-
-/** A bounded retry (a few seconds) of a step taken while stopping. */
-const retryBriefly = <A>(effect: Effect.Effect<A, StoreFailure>): Effect.Effect<A, StoreFailure> =>
-  Effect.retry(effect, { schedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(6)]), while: (e) => e.isRetryable })
-
-const renewLeases = (
-  queue: JobQueue["Service"],
-  running: ReadonlyMap<JobId, JobDelivery>,
-  config: Config
-): Effect.Effect<never> =>
-  Effect.suspend(() => {
-    const deliveries = Array.from(running.values())
-    return Metric.update(Metrics.inFlight, deliveries.length).pipe(
-      Effect.andThen(queue.renewLeases(config.workerId, deliveries, config.leaseDuration)),
-      Effect.flatMap((lost) =>
-        lost.length === 0
-          ? Effect.void
-          : Effect.logWarning(`lost the lease of ${lost.length} running job(s): another worker owns them now; their outcome will be discarded`).pipe(
-            Effect.annotateLogs({ jobIds: lost.join(",") })
-          )
-      )
-    )
-  }).pipe(
-    Effect.catch((error) => Effect.logWarning("lease renewal failed; retrying", error)),
-    Effect.andThen(Effect.sleep(config.leaseRenewInterval)),
-    Effect.forever,
-    Effect.annotateLogs({ module: "bananas/Worker", fiber: "lease-renewal" })
-  )
 
 const lagGauges = {
   high: Metrics.queueLagOf("high"),
