@@ -25,7 +25,7 @@ import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import type { Plan } from "./Plan.ts"
+import type { Plan, Write } from "./Plan.ts"
 import * as S from "./Steps.ts"
 import type { Claim, Step } from "./Steps.ts"
 import { ownerOf } from "./Take.ts"
@@ -54,20 +54,8 @@ export type FailOutcome =
  * @category producers
  * @since 0.2.0
  */
-export const enqueue = (p: Wire.Protocol, job: Job): Plan => {
-  const { keys } = p
-  const json = JobCodec.encode(job)
-  const key = keys.job(job.id)
-  return {
-    guards: S.create(key, json),
-    writes: [
-      { op: "set", key, value: json },
-      { op: "del", key: keys.result(job.id) },
-      { op: "lpush", key: S.queueOf(p, job), value: job.id },
-      S.wake(p, job.priority)
-    ]
-  }
-}
+export const enqueue = (p: Wire.Protocol, job: Job): Plan =>
+  create(p, job, [{ op: "lpush", key: S.queueOf(p, job), value: job.id }, S.wake(p, job.priority)])
 
 /**
  * Schedule a new job due at `dueAt`: `SET job` (status `scheduled`,
@@ -77,17 +65,16 @@ export const enqueue = (p: Wire.Protocol, job: Job): Plan => {
  * @category producers
  * @since 0.2.0
  */
-export const schedule = (p: Wire.Protocol, job: Job, dueAt: Timestamp.Timestamp): Plan => {
-  const { keys } = p
+export const schedule = (p: Wire.Protocol, job: Job, dueAt: Timestamp.Timestamp): Plan =>
+  create(p, job, [{ op: "zadd", key: p.keys.scheduled, score: Wire.scheduleScore(dueAt), member: job.id }])
+
+/** A new job: `SET job` unless the id exists, its stale result deleted, then where it waits (`placed`). */
+const create = (p: Wire.Protocol, job: Job, placed: ReadonlyArray<Write>): Plan => {
   const json = JobCodec.encode(job)
-  const key = keys.job(job.id)
+  const key = p.keys.job(job.id)
   return {
     guards: S.create(key, json),
-    writes: [
-      { op: "set", key, value: json },
-      { op: "del", key: keys.result(job.id) },
-      { op: "zadd", key: keys.scheduled, score: Wire.scheduleScore(dueAt), member: job.id }
-    ]
+    writes: [{ op: "set", key, value: json }, { op: "del", key: p.keys.result(job.id) }, ...placed]
   }
 }
 
