@@ -117,13 +117,19 @@ export const parse = (raw: RawJson): Result.Result<unknown, SerializationError> 
  * @category formatting
  * @since 0.1.0
  */
-export const quote = (s: string): string => JSON.stringify(s).replace(GO_ESCAPES, goEscape)
+export const quote = (s: string): string => {
+  const json = JSON.stringify(s)
+  // Most strings need nothing more than JSON.stringify: skip the rewrite then.
+  return GO_SPECIAL.test(json) ? json.replace(GO_ESCAPES, goEscape) : json
+}
 
 // Internal
 
 class NotSerializable extends Error {}
 
 const GO_ESCAPES = /\\.|[<>&\u2028\u2029]/g
+/** What Go writes differently from JSON.stringify: HTML characters, U+2028/9, and \b / \f. */
+const GO_SPECIAL = /[<>&\u2028\u2029]|\\[bf]/
 const goEscape = (m: string): string => {
   switch (m) {
     case "\\b": return "\\u0008"
