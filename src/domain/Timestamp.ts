@@ -152,12 +152,8 @@ export const parse = (text: string): Timestamp | undefined => {
   const m = RFC3339.exec(text)
   if (m === null) return undefined
   const [, y, mo, d, h, mi, s, frac, off] = m as unknown as [string, string, string, string, string, string, string, string | undefined, string]
-  const month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s)
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined
-  const wall = new Date(0)
-  wall.setUTCFullYear(Number(y), month - 1, day) // unlike Date.UTC, keeps years 0..99 as they are
-  wall.setUTCHours(hour, minute, second, 0)
-  if (wall.getUTCDate() !== day) return undefined // e.g. 02-30
+  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s)
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined
   let offsetSeconds = 0
   if (off !== "Z") {
     const sign = off[0] === "-" ? -1 : 1
@@ -165,8 +161,11 @@ export const parse = (text: string): Timestamp | undefined => {
     if (oh > 23 || om > 59) return undefined
     offsetSeconds = sign * (oh * 3600 + om * 60)
   }
-  const nanos = frac === undefined ? 0 : Number(frac.slice(0, 9).padEnd(9, "0"))
-  return { seconds: wall.getTime() / 1000 - offsetSeconds, nanos, offsetSeconds }
+  const nanos = frac === undefined ? 0 : Number(frac.length === 9 ? frac : frac.slice(0, 9).padEnd(9, "0"))
+  const t: Timestamp = { seconds: daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds, nanos, offsetSeconds }
+  // Text already in Go's form is kept, so writing it back costs nothing.
+  if ((frac === undefined || (frac.length <= 9 && !frac.endsWith("0"))) && (offsetSeconds !== 0 || off === "Z")) canonical.set(t, text)
+  return t
 }
 
 /**
@@ -176,7 +175,7 @@ export const parse = (text: string): Timestamp | undefined => {
  * @category formatting
  * @since 0.1.0
  */
-export const format = (t: Timestamp): string => formatWith(t, true)
+export const format = (t: Timestamp): string => canonical.get(t) ?? formatWith(t, true)
 
 /**
  * Formats as Go's `time.RFC3339` (whole seconds), used for `completed_at` in
@@ -189,12 +188,47 @@ export const formatSeconds = (t: Timestamp): string => formatWith(t, false)
 
 // Internal
 
+/** The text each parsed timestamp was read from, when that already is Go's form. */
+const canonical = new WeakMap<Timestamp, string>()
+
+const two: ReadonlyArray<string> = Array.from({ length: 100 }, (_, i) => (i < 10 ? "0" : "") + i)
+
 const pad = (n: number, width: number) => String(n).padStart(width, "0")
 
+const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+
+const daysInMonth = (y: number, m: number): number => (m === 2 ? (isLeap(y) ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31)
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+const daysFromCivil = (year: number, month: number, day: number): number => {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146_097 + doe - 719_468
+}
+
+/** The date of a day since 1970-01-01 (the inverse of `daysFromCivil`). */
+const civilFromDays = (days: number): readonly [number, number, number] => {
+  const z = days + 719_468
+  const era = Math.floor(z / 146_097)
+  const doe = z - era * 146_097
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365)
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const month = mp < 10 ? mp + 3 : mp - 9
+  return [yoe + era * 400 + (month <= 2 ? 1 : 0), month, day]
+}
+
 const formatWith = (t: Timestamp, nano: boolean): string => {
-  const wall = new Date((t.seconds + t.offsetSeconds) * 1000)
-  const date = `${pad(wall.getUTCFullYear(), 4)}-${pad(wall.getUTCMonth() + 1, 2)}-${pad(wall.getUTCDate(), 2)}`
-  const time = `${pad(wall.getUTCHours(), 2)}:${pad(wall.getUTCMinutes(), 2)}:${pad(wall.getUTCSeconds(), 2)}`
+  const local = t.seconds + t.offsetSeconds
+  const days = Math.floor(local / 86_400)
+  const secs = local - days * 86_400
+  const [year, month, day] = civilFromDays(days)
+  const date = `${year >= 0 && year < 10_000 ? pad(year, 4) : String(year)}-${two[month]}-${two[day]}`
+  const time = `${two[Math.floor(secs / 3600)]}:${two[Math.floor((secs % 3600) / 60)]}:${two[secs % 60]}`
   const frac = nano && t.nanos !== 0 ? "." + pad(t.nanos, 9).replace(/0+$/, "") : ""
   return `${date}T${time}${frac}${formatOffset(t.offsetSeconds)}`
 }
@@ -203,5 +237,5 @@ const formatOffset = (offsetSeconds: number): string => {
   if (offsetSeconds === 0) return "Z"
   const sign = offsetSeconds < 0 ? "-" : "+"
   const abs = Math.abs(offsetSeconds)
-  return `${sign}${pad(Math.floor(abs / 3600), 2)}:${pad(Math.floor((abs % 3600) / 60), 2)}`
+  return `${sign}${two[Math.floor(abs / 3600)]}:${two[Math.floor((abs % 3600) / 60)]}`
 }
