@@ -299,6 +299,15 @@ export const deadLetters = (page: PageRequest = {}, options?: Policies.CallOptio
 export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("requeueDead", api.requeueDead(id), options))
 
+/**
+ * Deletes every dead-lettered job; how many were removed.
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const purgeDead = (options?: Policies.CallOptions): Effect.Effect<number, TransportError, TaskApi> =>
+  withApi((api) => Policies.apply("purgeDead", api.purgeDead, options))
+
 // Internal
 
 /** Spans without a captured call-site stack trace: capturing one costs more than the Redis round trip. */

@@ -90,7 +90,8 @@ export const make = Effect.gen(function*() {
     stats: admin.stats,
     list: (filter) => Effect.flatMap(validPage(filter), admin.list),
     deadLetters: (page) => Effect.flatMap(validPage(page), admin.deadLetters),
-    requeueDead: (id) => Effect.flatMap(now, (ts) => admin.requeueDead(id, ts))
+    requeueDead: (id) => Effect.flatMap(now, (ts) => admin.requeueDead(id, ts)),
+    purgeDead: admin.purgeDead
   })
 })
 

@@ -99,4 +99,6 @@ export class TaskApi extends Context.Service<TaskApi, {
   readonly deadLetters: (page: PageRequest) => Effect.Effect<JobPage, ValidationError | TransportError>
   /** Requeues a dead-lettered job; `JobConflictError` when it is not dead. */
   readonly requeueDead: (id: JobId) => Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError>
+  /** Deletes every dead-lettered job (ids, data and results); how many were removed. */
+  readonly purgeDead: Effect.Effect<number, TransportError>
 }>()("@bananas/effect/TaskApi") {}

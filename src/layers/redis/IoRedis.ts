@@ -15,8 +15,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import { Redis, type RedisOptions } from "ioredis"
-import { ConnectionError, ValidationError } from "../../domain/Errors.ts"
-import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
+import { ConnectionError, type StorageError, ValidationError } from "../../domain/Errors.ts"
+import { type Arg, type PubSubConnection, RedisFailure, RedisPort, toFailure } from "./RedisPort.ts"
 
 /**
  * How to reach Redis: a URL (`redis://`, `rediss://` for TLS) and/or
@@ -80,17 +80,21 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
 
   const client = yield* Effect.acquireRelease(
     Effect.sync(() => create("", { enableAutoPipelining: true })).pipe(
-      Effect.tap((c) =>
-        Effect.tryPromise({
+      Effect.tap((c) => {
+        // A refused handshake (NOAUTH, WRONGPASS) shows as an "error" event; connect() then only says the connection closed.
+        let refused: unknown
+        c.once("error", (e: unknown) => (refused = (e as { name?: unknown }).name === "ReplyError" ? e : undefined))
+        return Effect.tryPromise({
           try: () => c.connect(),
-          catch: (cause) => {
+          catch: (cause): ConnectionError | StorageError => {
             c.disconnect()
+            if (refused !== undefined) return toFailure("connect", target, normalize(refused))
             const failure = normalize(cause)
             const code = failure.code === undefined ? "" : ` (${failure.code})`
             return new ConnectionError({ operation: "connect", message: `cannot connect to Redis at ${target}${code}: ${failure.message}`, cause })
           }
         })
-      )
+      })
     ),
     (c) =>
       Effect.promise(() => (c.status === "end" ? Promise.resolve() : c.quit().then(() => undefined, () => c.disconnect()))).pipe(
@@ -131,7 +135,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
  * @category layers
  * @since 0.2.0
  */
-export const layer = (options: ConnectionOptions = {}): Layer.Layer<RedisPort, ConnectionError | ValidationError> =>
+export const layer = (options: ConnectionOptions = {}): Layer.Layer<RedisPort, ConnectionError | StorageError | ValidationError> =>
   Layer.effect(RedisPort, make(options))
 
 /**

@@ -1,0 +1,141 @@
+/**
+ * Where the CLI's commands find the queue: the TaskApi for client commands
+ * (over HTTP with `--api-url`, else on Redis) and the queue services for
+ * the processes that run jobs (`worker`, `scheduler`, `reaper`, `serve`),
+ * which always talk to Redis. Swappable: tests and the demo provide the
+ * in-memory backend instead.
+ *
+ * @since 0.2.0
+ */
+import * as Context from "effect/Context"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as References from "effect/References"
+import type * as Scope from "effect/Scope"
+import * as Bananas from "../Bananas.ts"
+import type * as BananasMemory from "../layers/memory/BananasMemory.ts"
+import type { JobQueue } from "../services/JobQueue.ts"
+import type { QueueAdmin } from "../services/QueueAdmin.ts"
+import type { ResultBackend } from "../services/ResultBackend.ts"
+import { TaskApi } from "../services/TaskApi.ts"
+import { type CliFailure, fromError, type Transport, usage } from "./Failures.ts"
+import { redisTarget, type Settings } from "./Settings.ts"
+
+/**
+ * The services of the processes that run jobs.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type QueueServices = TaskApi | JobQueue | QueueAdmin | ResultBackend
+
+/**
+ * How to reach the queue for given settings.
+ *
+ * @category services
+ * @since 0.2.0
+ */
+export class Backend extends Context.Service<Backend, {
+  /** The TaskApi of client commands, and which way it goes. */
+  readonly client: (settings: Settings) => { readonly transport: Transport; readonly layer: Layer.Layer<TaskApi, unknown> }
+  /** The queue services of job-running commands (never over HTTP). */
+  readonly queue: (settings: Settings) => Layer.Layer<QueueServices, unknown>
+  /** Where the queue is, for log lines (`Redis at 127.0.0.1:6379`). */
+  readonly describe: (settings: Settings) => string
+}>()("@bananas/effect/cli/Backend") {}
+
+/**
+ * Redis (`--redis-url`, `--prefix`), and the HTTP gateway for client
+ * commands when `--api-url` is given.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerLive: Layer.Layer<Backend> = Layer.succeed(Backend, {
+  client: (settings) =>
+    Option.isSome(settings.apiUrl)
+      ? { transport: "http", layer: Layer.effect(TaskApi, Effect.fail(usage("--api-url: this build has no HTTP transport; use --redis-url"))) }
+      : { transport: "redis", layer: redisLayer(settings) },
+  queue: (settings) => redisLayer(settings),
+  describe: (settings) =>
+    Option.isSome(settings.apiUrl) ? `the gateway at ${settings.apiUrl.value}` : `Redis at ${redisTarget(settings.redisUrl)} (prefix ${settings.prefix})`
+})
+
+/**
+ * The queue services given (e.g. an in-memory queue a test also uses):
+ * every command runs on them, and the flags that point at Redis or a
+ * gateway are ignored.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerServices = (services: Context.Context<QueueServices>): Layer.Layer<Backend> =>
+  Layer.succeed(Backend, {
+    client: () => ({ transport: "redis", layer: Layer.succeedContext(services) }),
+    queue: () => Layer.succeedContext(services),
+    describe: () => "the in-memory queue"
+  })
+
+/**
+ * One fresh in-memory queue shared by every command run with this layer
+ * (tests, trying the CLI out).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<Backend> =>
+  Layer.unwrap(Effect.map(Layer.build(Bananas.layerMemory(options)), layerServices))
+
+/**
+ * Runs a client command: its TaskApi provided, every error turned into a
+ * `CliFailure` with advice.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const withClient = <A, E, R>(
+  settings: Settings,
+  effect: Effect.Effect<A, E, R | TaskApi>
+): Effect.Effect<A, CliFailure, Exclude<R, TaskApi> | Backend> =>
+  Effect.gen(function*() {
+    const { layer, transport } = (yield* Backend).client(settings)
+    return yield* effect.pipe(
+      Effect.provide(layer),
+      Effect.mapError((e) => fromError(e, settings, transport)),
+      Effect.tapError((failure) => explain(settings, failure)),
+      // A client command reports its failure itself: driver logs only with --verbose.
+      Effect.provideService(References.MinimumLogLevel, settings.verbose ? "Debug" : "Error")
+    )
+  })
+
+/**
+ * Runs a job-running command: the queue services provided (scoped to the
+ * command), every error turned into a `CliFailure`.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const withQueue = <A, E, R>(
+  settings: Settings,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, CliFailure, Exclude<Exclude<R, Scope.Scope>, QueueServices> | Backend> =>
+  Effect.gen(function*() {
+    const layer = (yield* Backend).queue(settings)
+    return yield* effect.pipe(
+      Effect.scoped,
+      Effect.provide(layer),
+      Effect.mapError((e) => fromError(e, settings, "redis")),
+      Effect.tapError((failure) => explain(settings, failure)),
+      (e) => settings.verbose ? Effect.provideService(e, References.MinimumLogLevel, "Debug") : e
+    )
+  })
+
+// Internal
+
+const explain = (settings: Settings, failure: CliFailure) =>
+  settings.verbose && failure.detail !== undefined ? Console.error(failure.detail) : Effect.void
+
+const redisLayer = (settings: Settings) =>
+  Bananas.layerRedis({ url: settings.redisUrl, prefix: settings.prefix, connectionName: "bananas-cli" })

@@ -1,0 +1,131 @@
+/**
+ * How the CLI ends: its exit codes, and the one line on stderr that says
+ * what went wrong and what to do next, for every error the SDK can raise.
+ *
+ * @since 0.2.0
+ */
+import * as Schema from "effect/Schema"
+import * as Option from "effect/Option"
+import { type Settings, defaultRedisUrl, redisTarget } from "./Settings.ts"
+
+/**
+ * The exit codes: 0 ok, 1 the job (or the operation) failed, 2 usage error
+ * (bad flags or input, nothing written), 3 connection or authentication
+ * error, 4 timeout.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  connection: 3,
+  timeout: 4
+} as const
+
+/**
+ * A failure the CLI reports: its line for stderr and its exit code.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
+  /** The line for stderr (what failed and what to do next). */
+  message: Schema.String,
+  /** The process exit code (see `ExitCode`). */
+  exitCode: Schema.Int,
+  /** More detail, printed with `--verbose`. */
+  detail: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * A usage error (exit code 2): bad flags or input, nothing was written.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const usage = (message: string): CliFailure => new CliFailure({ message, exitCode: ExitCode.usage })
+
+/**
+ * Which way a command reached the queue, for the advice in messages.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Transport = "redis" | "http"
+
+/**
+ * The CLI failure for any error: its message with advice, and its exit code.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const fromError = (error: unknown, settings: Settings, transport: Transport): CliFailure => {
+  if (error instanceof CliFailure) return error
+  const tagged = error as { readonly _tag?: unknown; readonly message?: unknown }
+  const message = typeof tagged.message === "string" ? tagged.message : String(error)
+  const fail = (text: string, exitCode: number) => new CliFailure({ message: text, exitCode, detail: `${message}\n${detailOf(error) ?? ""}`.trim() })
+  const redis = redisTarget(settings.redisUrl)
+  const gateway = Option.getOrElse(settings.apiUrl, () => "")
+  switch (tagged._tag) {
+    case "ConnectionError":
+      return transport === "http"
+        ? fail(`cannot reach the gateway at ${gateway}: start one with \`bananas serve\`, or fix --api-url / BANANAS_API_URL`, ExitCode.connection)
+        : fail(`cannot reach Redis at ${redis}: start one with \`redis-server --port ${portOf(redis)}\`, or pass --redis-url (env REDIS_URL; default ${defaultRedisUrl})`, ExitCode.connection)
+    case "AuthenticationError":
+      return fail(`the gateway at ${gateway} refused the API key (${message}): pass --api-key or set BANANAS_API_KEY`, ExitCode.connection)
+    case "StorageError":
+      return storageFailure(error as { readonly reason?: unknown }, message, redis, fail)
+    case "TimeoutError":
+      return fail(`${message}: the job may still finish later (check with \`bananas result ID\`), or wait longer with --timeout`, ExitCode.timeout)
+    case "ValidationError": {
+      const field = (error as { readonly field?: unknown }).field
+      return fail(typeof field === "string" && field !== "" ? `invalid ${field}: ${message}` : message, ExitCode.usage)
+    }
+    case "JobFailedError":
+    case "JobNotFoundError":
+    case "JobConflictError":
+    case "SerializationError":
+    case "RateLimitError":
+    case "ApiError":
+      return fail(message, ExitCode.failed)
+    default:
+      return fail(message, ExitCode.failed)
+  }
+}
+
+// Internal
+
+const storageFailure = (
+  error: { readonly reason?: unknown },
+  message: string,
+  redis: string,
+  fail: (text: string, exitCode: number) => CliFailure
+): CliFailure => {
+  switch (error.reason) {
+    case "Auth":
+      return fail(`Redis at ${redis} refused the credentials: give them in the URL, redis://user:password@host:port`, ExitCode.connection)
+    case "ReadOnly":
+      return fail(`Redis at ${redis} is a read-only replica (${message}): point --redis-url at the primary`, ExitCode.failed)
+    case "OutOfMemory":
+      return fail(`Redis at ${redis} is out of memory (${message}): free memory or raise maxmemory; nothing was written`, ExitCode.failed)
+    case "Loading":
+    case "Busy":
+    case "ClusterDown":
+      return fail(`Redis at ${redis} is not ready (${message}): try again shortly`, ExitCode.connection)
+    default:
+      return fail(`Redis at ${redis} answered with an error: ${message}`, ExitCode.failed)
+  }
+}
+
+const portOf = (target: string): string => target.slice(target.lastIndexOf(":") + 1)
+
+const detailOf = (error: unknown): string | undefined => {
+  if (error instanceof Error) return error.stack ?? error.message
+  try {
+    return JSON.stringify(error)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The long-running commands: `worker` (runs jobs with the handlers of a
+ * module), `scheduler` (promotes due scheduled jobs), `reaper` (recovers
+ * jobs of dead workers), and `demo`. They talk to Redis directly and stop
+ * gracefully on SIGINT / SIGTERM: running jobs get `--shutdown-timeout`
+ * to finish, the rest go back to their queue.
+ *
+ * @since 0.2.0
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { Command, Flag } from "effect/cli"
+import * as Demo from "../../demo/main.ts"
+import * as JobPriority from "../../domain/JobPriority.ts"
+import * as Keys from "../../protocol/Keys.ts"
+import * as HandlerRegistry from "../../worker/Handlers.ts"
+import * as Reaper from "../../worker/Reaper.ts"
+import * as Scheduler from "../../worker/Scheduler.ts"
+import * as Worker from "../../worker/Worker.ts"
+import * as WorkerConfig from "../../worker/WorkerConfig.ts"
+import { Backend, withQueue } from "../Backend.ts"
+import { usage } from "../Failures.ts"
+import * as Handlers from "../Handlers.ts"
+import * as Input from "../Input.ts"
+import * as Output from "../Output.ts"
+import { settings } from "../Root.ts"
+import { defaultRedisUrl } from "../Settings.ts"
+
+const intervalFlag = (name: string, fallback: string, what: string) =>
+  Flag.String(name).pipe(Flag.withDescription(what), Flag.withDefault(fallback))
+
+/**
+ * `worker --handlers MODULE`.
+ *
+ * @category commands
+ * @since 0.2.0
+ */
+export const worker = Command.make("worker", {
+  handlers: Flag.String("handlers").pipe(
+    Flag.withDescription("ES module exporting `handlers` (or default) and optionally a `layer`"),
+    Flag.withMetavar("module")
+  ),
+  concurrency: Flag.Int("concurrency").pipe(Flag.withAlias("c"), Flag.withDescription("Jobs run at once"), Flag.withDefault(10)),
+  priorities: Flag.String("priorities").pipe(
+    Flag.withDescription("Priorities to take, in order (comma-separated)"),
+    Flag.withDefault(JobPriority.all.join(","))
+  ),
+  route: Flag.String("route").pipe(Flag.withDescription("Take jobs of this routing key only"), Flag.optional),
+  jobTimeout: intervalFlag("job-timeout", "5m", "Timeout of a handler without its own"),
+  shutdownTimeout: intervalFlag("shutdown-timeout", "30s", "How long running jobs may finish after SIGINT/SIGTERM"),
+  scheduler: Flag.Boolean("scheduler").pipe(Flag.withDescription("Also promote due scheduled jobs"), Flag.withDefault(true)),
+  reaper: Flag.Boolean("reaper").pipe(Flag.withDescription("Also recover jobs of dead workers"), Flag.withDefault(true)),
+  workerId: Flag.String("worker-id").pipe(Flag.withDescription("Lease owner name (default worker-<pid>-<random>)"), Flag.optional)
+}, (input) =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const priorities = yield* parsePriorities(input.priorities)
+    const jobTimeout = yield* Effect.fromResult(Input.duration(input.jobTimeout, "--job-timeout"))
+    const shutdownTimeout = yield* Effect.fromResult(Input.duration(input.shutdownTimeout, "--shutdown-timeout"))
+    const loaded = yield* Handlers.load(input.handlers)
+    const backend = yield* Backend
+    const config = {
+      handlers: loaded.handlers,
+      concurrency: input.concurrency,
+      priorities,
+      routingKey: Option.getOrUndefined(input.route),
+      jobTimeout,
+      shutdownTimeout,
+      scheduler: input.scheduler,
+      reaper: input.reaper,
+      workerId: Option.getOrUndefined(input.workerId)
+    }
+    const invalid = WorkerConfig.validate(WorkerConfig.resolve(config))
+    if (invalid !== undefined) return yield* usage(invalid)
+    const run = Effect.gen(function*() {
+      yield* Worker.make(config)
+      yield* Output.note(
+        `worker on ${backend.describe(options)}: ${HandlerRegistry.names(loaded.handlers).join(", ")}; ` +
+          `concurrency ${input.concurrency}, priorities ${priorities.join(",")}${Option.isSome(input.route) ? `, route ${input.route.value}` : ""}. Ctrl+C stops it.`
+      )
+      return yield* Effect.never
+    })
+    yield* withQueue(options, loaded.layer === undefined ? run : Effect.provide(run, loaded.layer))
+  })).pipe(Command.withDescription("Run jobs with the handlers of a module until SIGINT/SIGTERM (graceful)."))
+
+/**
+ * `scheduler`: the promoter alone.
+ *
+ * @category commands
+ * @since 0.2.0
+ */
+export const scheduler = Command.make("scheduler", {
+  interval: intervalFlag("interval", "1s", "Time between two promotion passes")
+}, ({ interval }) =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
+    const backend = yield* Backend
+    yield* Output.note(`scheduler on ${backend.describe(options)}: promoting due jobs every ${interval}. Ctrl+C stops it.`)
+    yield* withQueue(options, Scheduler.run({ interval: every }))
+  })).pipe(Command.withDescription("Promote due scheduled jobs (and retries) to their queues, until interrupted."))
+
+/**
+ * `reaper`: recovers the jobs of dead workers.
+ *
+ * @category commands
+ * @since 0.2.0
+ */
+export const reaper = Command.make("reaper", {
+  interval: intervalFlag("interval", "5s", "Time between two passes"),
+  maxAge: Flag.String("max-age").pipe(
+    Flag.withDescription("Also recover unleased (e.g. Go workers') processing jobs older than this"),
+    Flag.optional
+  )
+}, ({ interval, maxAge }) =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
+    const age = Option.isSome(maxAge) ? yield* Effect.fromResult(Input.duration(maxAge.value, "--max-age")) : undefined
+    const backend = yield* Backend
+    yield* Output.note(`reaper on ${backend.describe(options)}: a pass every ${interval}. Ctrl+C stops it.`)
+    yield* withQueue(options, Reaper.run({ interval: every, maxAge: age }))
+  })).pipe(Command.withDescription("Recover jobs whose worker died (expired leases), until interrupted."))
+
+/**
+ * `demo`: the end-to-end demo of `npm start` (in memory, or on Redis when
+ * a Redis URL is given).
+ *
+ * @category commands
+ * @since 0.2.0
+ */
+export const demo = Command.make("demo", {}, () =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const onRedis = options.redisUrl !== defaultRedisUrl
+    yield* Demo.main({
+      REDIS_URL: onRedis ? options.redisUrl : undefined,
+      BANANAS_PREFIX: options.prefix === Keys.defaultPrefix ? undefined : options.prefix
+    }).pipe(Effect.mapError((e) => usage(`the demo failed: ${String(e)}`)))
+  })).pipe(
+    Command.withDescription("Run the end-to-end demo (in memory; on Redis with --redis-url or REDIS_URL, keys under bananas-demo:).")
+  )
+
+// Internal
+
+const parsePriorities = (text: string) => {
+  const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  const bad = list.find((p) => !JobPriority.isJobPriority(p))
+  return bad !== undefined || list.length === 0
+    ? Effect.fail(usage(`--priorities: ${JSON.stringify(bad ?? text)} is not a priority (high, normal, low, comma-separated)`))
+    : Effect.succeed(list as ReadonlyArray<JobPriority.JobPriority>)
+}

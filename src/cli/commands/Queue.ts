@@ -1,0 +1,139 @@
+/**
+ * The commands about the whole queue: `list` (jobs by filter, a table or
+ * one JSON object per line) and `stats` (depths per queue; `--watch`
+ * refreshes in place).
+ *
+ * @since 0.2.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { Command, Flag, TerminalCapabilities } from "effect/cli"
+import type { Job } from "../../domain/Job.ts"
+import * as JobPage from "../../domain/JobPage.ts"
+import * as JobPriority from "../../domain/JobPriority.ts"
+import * as JobStatus from "../../domain/JobStatus.ts"
+import * as Timestamp from "../../domain/Timestamp.ts"
+import * as Tasks from "../../Tasks.ts"
+import { withClient } from "../Backend.ts"
+import { usage } from "../Failures.ts"
+import * as Input from "../Input.ts"
+import * as Output from "../Output.ts"
+import { settings } from "../Root.ts"
+import type { Settings } from "../Settings.ts"
+import * as Views from "../Views.ts"
+
+/**
+ * The paging flags (`list`, `dlq list`).
+ *
+ * @category flags
+ * @since 0.2.0
+ */
+export const pageFlags = {
+  limit: Flag.Int("limit").pipe(
+    Flag.withAlias("n"),
+    Flag.withDescription(`Jobs per page, 1 to ${JobPage.maxLimit}`),
+    Flag.withDefault(JobPage.defaultLimit)
+  ),
+  cursor: Flag.String("cursor").pipe(Flag.withDescription("Continue from this cursor (printed after a page)"), Flag.optional),
+  all: Flag.Boolean("all").pipe(Flag.withDescription("Follow the cursors: every page"), Flag.withDefault(false))
+}
+
+/**
+ * Prints pages of jobs from `fetch` (all of them with `all`), as a table
+ * or one JSON object per line; says on stderr how to get the next page.
+ *
+ * @category printing
+ * @since 0.2.0
+ */
+export const printPages = <E, R>(
+  options: Settings,
+  paging: { readonly cursor: Option.Option<string>; readonly all: boolean },
+  fetch: (cursor: string | undefined) => Effect.Effect<JobPage.JobPage, E, R>
+) =>
+  Effect.gen(function*() {
+    const jobs: Array<Job> = []
+    let cursor = Option.getOrUndefined(paging.cursor)
+    do {
+      const page = yield* fetch(cursor)
+      jobs.push(...page.jobs)
+      if (options.json) for (const job of page.jobs) yield* Output.line(Views.jobJson(job))
+      cursor = page.cursor
+    } while (paging.all && cursor !== undefined)
+    if (!options.json) {
+      const [now, paint] = yield* Effect.all([Clock.currentTimeMillis, Output.painter])
+      yield* Output.line(jobs.length === 0 ? "no jobs" : Views.jobTable(jobs, now, paint))
+    }
+    if (cursor !== undefined) yield* Output.note(`more jobs: pass --cursor ${cursor} (or --all)`)
+  })
+
+/**
+ * `list`: jobs by status, priority, name and creation time.
+ *
+ * @category commands
+ * @since 0.2.0
+ */
+export const list = Command.make("list", {
+  status: Flag.Literals("status", JobStatus.JobStatus.literals).pipe(Flag.withDescription("Only jobs with this status"), Flag.optional),
+  priority: Flag.Literals("priority", JobPriority.all).pipe(Flag.withDescription("Only jobs with this priority"), Flag.optional),
+  name: Flag.String("name").pipe(Flag.withDescription("Only jobs with this name"), Flag.optional),
+  from: Flag.String("from").pipe(Flag.withDescription("Only jobs created at or after this time (RFC 3339)"), Flag.optional),
+  to: Flag.String("to").pipe(Flag.withDescription("Only jobs created before this time (RFC 3339)"), Flag.optional),
+  ...pageFlags
+}, (input) =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const from = yield* instantOf(input.from, "--from")
+    const to = yield* instantOf(input.to, "--to")
+    const filter: JobPage.ListFilter = {
+      status: Option.getOrUndefined(input.status),
+      priority: Option.getOrUndefined(input.priority),
+      name: Option.getOrUndefined(input.name),
+      from,
+      to,
+      limit: input.limit
+    }
+    yield* printPages(options, input, (cursor) => withClient(options, Tasks.list({ ...filter, cursor })))
+  })).pipe(Command.withDescription("List jobs (filters combine): a table, or one JSON object per line with --json."))
+
+/**
+ * `stats`: queue depths.
+ *
+ * @category commands
+ * @since 0.2.0
+ */
+export const stats = Command.make("stats", {
+  watch: Flag.Boolean("watch").pipe(Flag.withAlias("w"), Flag.withDescription("Refresh until interrupted (Ctrl+C)"), Flag.withDefault(false)),
+  interval: Flag.String("interval").pipe(Flag.withDescription("Time between refreshes with --watch"), Flag.withDefault("1s")),
+  count: Flag.Int("count").pipe(Flag.withDescription("With --watch: stop after this many refreshes"), Flag.optional)
+}, (input) =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const every = yield* Effect.fromResult(Input.duration(input.interval, "--interval"))
+    if (Option.isSome(input.count) && input.count.value < 1) return yield* usage("--count must be at least 1")
+    const rounds = input.watch ? Option.getOrElse(input.count, () => Infinity) : 1
+    const caps = yield* TerminalCapabilities.TerminalCapabilities
+    const inPlace = input.watch && caps.canAnimate && !options.json
+    const paint = yield* Output.painter
+    let drawn = 0
+    for (let round = 0; round < rounds; round++) {
+      if (round > 0) yield* Effect.sleep(every)
+      const depths = yield* withClient(options, Tasks.stats())
+      if (options.json) {
+        yield* Output.line(Views.statsJson(depths))
+        continue
+      }
+      const text = Views.statsTable(depths, paint) +
+        (input.watch ? `\n${paint("dim", `${Timestamp.format(Timestamp.fromMillis(yield* Clock.currentTimeMillis))} · every ${input.interval}`)}` : "")
+      // In place: move up over the previous table and clear to the end.
+      yield* Output.line(inPlace && drawn > 0 ? `\x1b[${drawn}A\x1b[J${text}` : text)
+      drawn = text.split("\n").length
+    }
+  })).pipe(Command.withDescription("Show queue depths (queued per priority, processing, scheduled, dead); --watch refreshes."))
+
+// Internal
+
+const instantOf = (text: Option.Option<string>, flag: string) =>
+  Option.isNone(text)
+    ? Effect.succeed(undefined)
+    : Effect.map(Effect.fromResult(Input.instant(text.value, flag)), (d) => Timestamp.fromMillis(d.getTime()))

@@ -1,0 +1,90 @@
+/**
+ * What the CLI says when it cannot do its job: one line on stderr naming
+ * the problem and the next step, with the documented exit code; and where
+ * its settings come from (flag, then environment, then default).
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
+import * as Backend from "../../src/cli/Backend.ts"
+import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { idOf, runCli } from "./support.ts"
+
+const live = (args: ReadonlyArray<string>, options?: Parameters<typeof runCli>[1]) =>
+  runCli(args, options).pipe(Effect.provide(Backend.layerLive))
+
+/** A redis-server that wants a password, stopped with the scope. */
+const redisWithPassword = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const port = await freePort()
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--requirepass", "s3cret"], {
+      stdio: "ignore"
+    })
+    for (let i = 0; i < 200; i++) {
+      const r = await new Promise<boolean>((resolve) => {
+        const probe = spawn("redis-cli", ["-p", String(port), "ping"], { stdio: ["ignore", "pipe", "ignore"] })
+        let out = ""
+        probe.stdout.on("data", (d) => (out += String(d)))
+        probe.on("close", () => resolve(out.includes("NOAUTH") || out.includes("PONG")))
+      })
+      if (r) break
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    return { port, child }
+  }),
+  ({ child }) => Effect.sync(() => child.kill("SIGKILL"))
+)
+
+describe("cli errors", () => {
+  layer(RedisServer.layer, { excludeTestServices: true })((it) => {
+    it.effect("Redis down: exit 3, one line naming host:port and how to fix it", () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.promise(freePort)
+        const r = yield* live(["--redis-url", `redis://127.0.0.1:${port}`, "stats"])
+        assert.strictEqual(r.code, 3)
+        assert.strictEqual(r.stdout, "")
+        assert.strictEqual(
+          r.stderr,
+          `error: cannot reach Redis at 127.0.0.1:${port}: start one with \`redis-server --port ${port}\`, or pass --redis-url (env REDIS_URL; default redis://127.0.0.1:6379)`
+        )
+        const verbose = yield* live(["-v", "--redis-url", `redis://127.0.0.1:${port}`, "stats"])
+        assert.strictEqual(verbose.code, 3)
+        assert.isAbove(verbose.stderr.split("\n").length, 1, "--verbose adds the details")
+      }))
+
+    it.effect("Redis wants a password: exit 3 and where to put it", () =>
+      Effect.gen(function*() {
+        const { port } = yield* redisWithPassword
+        const r = yield* live(["--redis-url", `redis://127.0.0.1:${port}`, "stats"])
+        assert.strictEqual(r.code, 3, r.stderr)
+        assert.match(r.stderr, new RegExp(`^error: Redis at 127.0.0.1:${port} refused the credentials: .*redis://user:password@host:port$`))
+        const ok = yield* live(["--redis-url", `redis://:s3cret@127.0.0.1:${port}`, "--prefix", uniquePrefix("auth"), "stats"])
+        assert.strictEqual(ok.code, 0, ok.stderr)
+      }))
+
+    it.effect("a bad Redis URL is a usage error", () =>
+      Effect.gen(function*() {
+        const r = yield* live(["--redis-url", "http://localhost:6379", "stats"])
+        assert.strictEqual(r.code, 2)
+        assert.match(r.stderr, /^error: invalid url: a Redis URL starts with redis:\/\/ or rediss:\/\//)
+      }))
+
+    it.effect("settings: the flag wins over the environment, the environment over the default", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const prefix = uniquePrefix("env")
+        const env = { REDIS_URL: server.url, BANANAS_PREFIX: prefix }
+        const submitted = yield* live(["--json", "submit", "from_env"], { env })
+        assert.strictEqual(submitted.code, 0, submitted.stderr)
+        const id = idOf(submitted)
+        assert.strictEqual(yield* Effect.promise(() => server.raw.exists(`${prefix}job:${id}`)), 1)
+        const other = uniquePrefix("flag")
+        const viaFlag = yield* live(["--json", "--prefix", other, "get", id], { env })
+        assert.strictEqual(viaFlag.code, 1, "the flag's prefix holds no such job")
+        const port = yield* Effect.promise(freePort)
+        const wrongEnv = yield* live(["stats"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } })
+        assert.strictEqual(wrongEnv.code, 3)
+        assert.include(wrongEnv.stderr, `127.0.0.1:${port}`)
+      }))
+  })
+})
