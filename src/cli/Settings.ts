@@ -20,22 +20,6 @@ import * as Keys from "../protocol/Keys.ts"
 export const defaultRedisUrl = "redis://127.0.0.1:6379"
 
 /**
- * Every environment variable the CLI reads, with what it sets: the README's
- * table is checked against this list.
- *
- * @category constants
- * @since 0.2.0
- */
-export const environment: ReadonlyArray<{ readonly name: string; readonly meaning: string }> = [
-  { name: "REDIS_URL", meaning: `Redis URL (\`--redis-url\`), default \`${defaultRedisUrl}\`` },
-  { name: "BANANAS_PREFIX", meaning: `key prefix (\`--prefix\`), default \`${Keys.defaultPrefix}\`` },
-  { name: "BANANAS_API_URL", meaning: "HTTP gateway URL (`--api-url`): client commands go over HTTP when set" },
-  { name: "BANANAS_API_KEY", meaning: "API key sent to the gateway (`--api-key`); for `serve`, the key it accepts" },
-  { name: "NO_COLOR", meaning: "any non-empty value turns colours off (they are only used on a terminal anyway)" },
-  { name: "FORCE_COLOR", meaning: "colours even when the output is not a terminal (`NO_COLOR` wins)" }
-]
-
-/**
  * The shared flags, as declared on the root command.
  *
  * @category flags

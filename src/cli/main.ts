@@ -8,17 +8,8 @@
  *
  * @since 0.2.0
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as Backend from "./Backend.ts"
-import * as Cli from "./Cli.ts"
+import { enableCompileCache } from "node:module"
 
-const program = Cli.run(process.argv.slice(2)).pipe(
-  Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
-  Effect.provide(Layer.mergeAll(NodeServices.layer, Backend.layerLive)),
-  Effect.provideService(Logger.LogToStderr, true)
-)
-
-NodeRuntime.runMain(program, { disableErrorReporting: true })
+// Compiled code is cached between runs (the CLI loads a few hundred modules), then the CLI is loaded.
+enableCompileCache()
+await import("./Process.ts")

@@ -1,0 +1,108 @@
+/**
+ * `bananas submit --interactive` in a real pseudo-terminal (tmux, on a
+ * private tmux server): the prompts are answered with keystrokes, a bad
+ * payload is asked again, and the job lands in Redis as answered. Without
+ * a terminal the command refuses (checked in-process).
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
+import { resolve } from "node:path"
+import { Redis } from "ioredis"
+import * as Backend from "../../src/cli/Backend.ts"
+import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { runCli } from "./support.ts"
+
+const root = resolve(import.meta.dirname, "../..")
+const socket = `bananas-test-${process.pid}`
+const session = "cli"
+
+const tmux = (...args: ReadonlyArray<string>): string => {
+  try {
+    return execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" })
+  } catch (e) {
+    throw new Error(`tmux ${args.join(" ")} failed (is tmux installed? apt-get install tmux): ${String(e)}`)
+  }
+}
+
+const screen = () => tmux("capture-pane", "-p", "-t", session)
+
+/** Waits until the screen matches, or fails with what it shows. */
+const waitFor = async (pattern: RegExp, timeoutMs = 15_000): Promise<string> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const text = screen()
+    if (pattern.test(text)) return text
+    if (Date.now() > deadline) throw new Error(`screen never matched ${pattern}:\n${text}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const keys = (...k: ReadonlyArray<string>) => tmux("send-keys", "-t", session, ...k)
+const type = (text: string) => tmux("send-keys", "-t", session, "-l", text)
+const clearLine = () => {
+  keys("C-u")
+  for (let i = 0; i < 20; i++) keys("BSpace")
+}
+
+let redis: Awaited<ReturnType<typeof startRedisServer>>
+let raw: Redis
+
+beforeAll(async () => {
+  redis = await startRedisServer()
+  raw = new Redis(redis.url)
+})
+
+afterAll(async () => {
+  try {
+    tmux("kill-server")
+  } catch {
+    // already gone
+  }
+  raw?.disconnect()
+  await redis?.stop()
+})
+
+describe("submit --interactive", () => {
+  it("asks for name, priority, payload (again when invalid) and schedule, confirms, and submits", async () => {
+    const prefix = uniquePrefix("tty")
+    tmux("new-session", "-d", "-s", session, "-x", "150", "-y", "30", "-c", root)
+    const command = `${process.execPath} src/cli/main.ts --redis-url ${redis.url} --prefix ${prefix} submit --interactive; echo EXIT=$?`
+    type(command)
+    keys("Enter")
+    await waitFor(/Job name/)
+    type("greet")
+    keys("Enter")
+    await waitFor(/Priority/)
+    keys("Down")
+    keys("Enter")
+    await waitFor(/Payload \(JSON\)/)
+    clearLine()
+    type("{bad")
+    keys("Enter")
+    await waitFor(/not valid JSON/)
+    clearLine()
+    type(`{"name":"Ada","n":12345678901234567890}`)
+    keys("Enter")
+    await waitFor(/When/)
+    clearLine()
+    type("10m")
+    keys("Enter")
+    await waitFor(/Submit greet \(high, 10m\)/)
+    type("y")
+    const done = await waitFor(/EXIT=\d+/)
+    assert.match(done, /EXIT=0/)
+    const id = /scheduled (\S+) for /.exec(done)?.[1]
+    assert.isDefined(id, done)
+    const data = await raw.get(`${prefix}job:${id}`)
+    assert.include(data ?? "", `"name":"greet","payload":{"name":"Ada","n":12345678901234567890},"status":"scheduled","priority":"high"`)
+    assert.strictEqual(await raw.zcard(`${prefix}queue:scheduled`), 1)
+  }, 60_000)
+
+  it.effect("refuses without a terminal (exit 2)", () =>
+    Effect.gen(function*() {
+      const r = yield* runCli(["submit", "--interactive"]).pipe(Effect.provide(Backend.layerMemory()))
+      assert.strictEqual(r.code, 2)
+      assert.match(r.stderr, /^error: submit --interactive needs a terminal/)
+    }))
+})
