@@ -1,13 +1,16 @@
 /**
- * `bananas submit --interactive` in a real pseudo-terminal (tmux, on a
- * private tmux server): the prompts are answered with keystrokes, a bad
- * payload is asked again, and the job lands in Redis as answered. Without
- * a terminal the command refuses (checked in-process).
+ * The CLI in a real pseudo-terminal (tmux, on a private tmux server):
+ * `submit --interactive` answered with keystrokes (a bad payload is asked
+ * again, the job lands in Redis as answered; without a terminal it
+ * refuses), the batch progress bar, `stats --watch` redrawing in place,
+ * and colours on a terminal unless `NO_COLOR`.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { execFileSync } from "node:child_process"
-import { resolve } from "node:path"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
 import { Redis } from "ioredis"
 import * as Backend from "../../src/cli/Backend.ts"
 import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
@@ -25,7 +28,7 @@ const tmux = (...args: ReadonlyArray<string>): string => {
   }
 }
 
-const screen = () => tmux("capture-pane", "-p", "-t", session)
+const screen = (escapes = false) => tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", session)
 
 /** Waits until the screen matches, or fails with what it shows. */
 const waitFor = async (pattern: RegExp, timeoutMs = 15_000): Promise<string> => {
@@ -51,6 +54,7 @@ let raw: Redis
 beforeAll(async () => {
   redis = await startRedisServer()
   raw = new Redis(redis.url)
+  tmux("new-session", "-d", "-s", session, "-x", "150", "-y", "40", "-c", root)
 })
 
 afterAll(async () => {
@@ -63,11 +67,21 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-describe("submit --interactive", () => {
+/** Runs a shell line in the session and waits for its exit code. */
+const shell = async (line: string): Promise<string> => {
+  keys("C-l")
+  tmux("clear-history", "-t", session)
+  type(`${line}; echo EXIT=$?`)
+  keys("Enter")
+  return waitFor(/EXIT=\d+/, 30_000)
+}
+
+const cli = (prefix: string) => `${process.execPath} src/cli/main.ts --redis-url ${redis.url} --prefix ${prefix}`
+
+describe("the CLI in a terminal", () => {
   it("asks for name, priority, payload (again when invalid) and schedule, confirms, and submits", async () => {
     const prefix = uniquePrefix("tty")
-    tmux("new-session", "-d", "-s", session, "-x", "150", "-y", "30", "-c", root)
-    const command = `${process.execPath} src/cli/main.ts --redis-url ${redis.url} --prefix ${prefix} submit --interactive; echo EXIT=$?`
+    const command = `${cli(prefix)} submit --interactive; echo EXIT=$?`
     type(command)
     keys("Enter")
     await waitFor(/Job name/)
@@ -97,6 +111,30 @@ describe("submit --interactive", () => {
     const data = await raw.get(`${prefix}job:${id}`)
     assert.include(data ?? "", `"name":"greet","payload":{"name":"Ada","n":12345678901234567890},"status":"scheduled","priority":"high"`)
     assert.strictEqual(await raw.zcard(`${prefix}queue:scheduled`), 1)
+  }, 60_000)
+
+  it("submit --batch draws a progress bar, then the summary", async () => {
+    const prefix = uniquePrefix("bar")
+    const file = join(mkdtempSync(join(tmpdir(), "bananas-batch-")), "jobs.ndjson")
+    writeFileSync(file, Array.from({ length: 2500 }, (_, i) => JSON.stringify({ name: "bulk", payload: { i } })).join("\n"))
+    const done = await shell(`${cli(prefix)} submit --batch ${file}`)
+    assert.match(done, /\[#{30}\] 2500\/2500/)
+    assert.match(done, /^submitted 2500 jobs$/m)
+    assert.match(done, /EXIT=0/)
+    assert.strictEqual(await raw.llen(`${prefix}queue:normal`), 2500)
+  }, 60_000)
+
+  it("stats --watch redraws in place; colours unless NO_COLOR", async () => {
+    const prefix = uniquePrefix("watch")
+    const watched = await shell(`${cli(prefix)} stats --watch --interval 100ms --count 4`)
+    assert.strictEqual(watched.match(/QUEUE/g)?.length, 1, watched)
+    assert.match(watched, /EXIT=0/)
+    await shell(`${cli(prefix)} stats`)
+    assert.include(screen(true), "\x1b[1mQUEUE")
+    await shell(`NO_COLOR=1 ${cli(prefix)} stats`)
+    const plain = screen(true)
+    assert.include(plain, "QUEUE")
+    assert.notInclude(plain, "\x1b[1mQUEUE")
   }, 60_000)
 
   it.effect("refuses without a terminal (exit 2)", () =>
