@@ -21,6 +21,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"

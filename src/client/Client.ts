@@ -29,6 +29,7 @@
  * @stability stable
  * @since 0.1.0
  */
+
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
