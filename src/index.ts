@@ -27,6 +27,8 @@ export * as JobPriority from "./domain/JobPriority.ts"
 export * as JobResult from "./domain/JobResult.ts"
 /** Statuses. */
 export * as JobStatus from "./domain/JobStatus.ts"
+/** Limits on submitted payloads: nesting depth and size. */
+export * as PayloadLimits from "./domain/PayloadLimits.ts"
 /** Queue depths. */
 export * as QueueStats from "./domain/QueueStats.ts"
 /** Raw JSON carried byte for byte. */

@@ -14,6 +14,7 @@ import * as Schema from "effect/Schema"
 import { SerializationError, ValidationError } from "./Errors.ts"
 import * as JobModel from "./Job.ts"
 import * as JobId from "./JobId.ts"
+import * as PayloadLimits from "./PayloadLimits.ts"
 import { isJobPriority, JobPriority } from "./JobPriority.ts"
 import * as RawJson from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
@@ -106,7 +107,8 @@ export interface NewJob {
 /**
  * Validates a request and builds its new job (pending, or `scheduled` with
  * `scheduled_for` when the request has a time). `field` prefixes field
- * names in errors (e.g. `entries[3].`). `now` is the storing side's clock.
+ * names in errors (e.g. `entries[3].`). `now` is the storing side's clock;
+ * `maxPayloadBytes` the payload size limit (see `PayloadLimits`).
  *
  * @category constructors
  * @since 0.2.0
@@ -114,7 +116,8 @@ export interface NewJob {
 export const toJob = (
   request: SubmitRequest,
   now: Timestamp.Timestamp,
-  field = ""
+  field = "",
+  maxPayloadBytes: number = PayloadLimits.defaultMaxPayloadBytes
 ): Result.Result<NewJob, ValidationError> => {
   const invalid = (name: string, message: string) => Result.fail(new ValidationError({ field: field + name, message }))
   if (typeof request.name !== "string" || request.name.trim() === "") return invalid("name", "job name must be a non-empty string")
@@ -138,6 +141,8 @@ export const toJob = (
   if (typeof request.payload !== "string" || !RawJson.isValid(request.payload)) {
     return invalid("payload", "payload must be valid JSON text")
   }
+  const limited = PayloadLimits.check(request.payload, maxPayloadBytes, field + "payload")
+  if (limited !== undefined) return Result.fail(limited)
   if (request.submittedAt !== undefined && !isReadableByGo(request.submittedAt)) {
     return invalid("submittedAt", "submittedAt must be a valid time between the years 1 and 9999")
   }

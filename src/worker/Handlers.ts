@@ -221,5 +221,5 @@ const register = <R, R2>(self: Handlers<R>, handler: Handler<R2>): Handlers<R | 
 const encodeRawResult = (value: unknown): Effect.Effect<RawJson.RawJson | undefined, SerializationError> => {
   if (value === undefined) return Effect.succeed(undefined)
   if (value instanceof RawJson.Raw) return Effect.succeed(value.json)
-  return Effect.fromResult(RawJson.fromValue(value))
+  return Effect.fromResult(RawJson.fromValue(value, "result"))
 }

@@ -44,7 +44,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
-import type { LeaseLostError } from "../domain/Errors.ts"
+import type { LeaseLostError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
@@ -56,7 +56,7 @@ import * as Reaper from "./Reaper.ts"
 import * as Scheduler from "./Scheduler.ts"
 import { surviving } from "./Survive.ts"
 import { persist, renewLeases, retryBriefly } from "./Upkeep.ts"
-import { type Options, resolve, validate } from "./WorkerConfig.ts"
+import { type Options, resolve } from "./WorkerConfig.ts"
 
 export type { Options } from "./WorkerConfig.ts"
 
@@ -86,13 +86,10 @@ export class Worker extends Context.Service<Worker, {
  * @category constructors
  * @since 0.1.0
  */
-export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], never, JobQueue | R | Scope.Scope> =>
+export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], ValidationError, JobQueue | R | Scope.Scope> =>
   Effect.gen(function*() {
     const queue = yield* JobQueue
-    const config = resolve(options)
-    const invalid = validate(config)
-    // A programming error in the options, not a runtime condition: a defect.
-    if (invalid !== undefined) return yield* Effect.die(new RangeError(`invalid worker options: ${invalid}`))
+    const config = yield* Effect.fromResult(resolve(options))
     if (Duration.isGreaterThanOrEqualTo(config.leaseRenewInterval, config.leaseDuration)) {
       yield* Effect.logWarning("leaseRenewInterval >= leaseDuration: leases of running jobs will lapse between renewals")
     }
@@ -302,7 +299,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
  * @category layers
  * @since 0.1.0
  */
-export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, JobQueue | R> =>
+export const layer = <R>(options: Options<R>): Layer.Layer<Worker, ValidationError, JobQueue | R> =>
   Layer.effect(Worker, make(options))
 
 /**
@@ -313,7 +310,7 @@ export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, JobQue
  * @category constructors
  * @since 0.1.0
  */
-export const run = <R>(options: Options<R>): Effect.Effect<never, never, JobQueue | R> =>
+export const run = <R>(options: Options<R>): Effect.Effect<never, ValidationError, JobQueue | R> =>
   Effect.scoped(Effect.andThen(make(options), Effect.never))
 
 // Internal
