@@ -277,6 +277,7 @@ const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
     const prefix = options.keyPrefix === undefined ? undefined : options.keyPrefix.endsWith(":") ? options.keyPrefix : `${options.keyPrefix}:`
     return DirectTaskApi.layer.pipe(Layer.provide(BananasRedis.layer({
       url: options.redisUrl,
+      urlField: "redisUrl",
       prefix,
       successTtl: Duration.seconds(ttlSeconds(successTtl)),
       failureTtl: Duration.seconds(ttlSeconds(failureTtl))

@@ -3,9 +3,11 @@
  * the queue: the worker records the outcome.
  *
  * - a handler's value → `Completed` (with the result JSON, if any);
- * - a typed failure → `Failed` with its message; a defect → `PANIC: …`;
+ * - a typed failure → `Failed` with its message; a defect → `PANIC: …`
+ *   and its stack frames;
  * - past its timeout → `Failed` with Go's `context cancelled: context
- *   deadline exceeded` (the handler is interrupted);
+ *   deadline exceeded` and which timeout ran out, how long it was (the
+ *   handler is interrupted);
  * - no handler for the name → `Failed` with `no handler registered for job: …`;
  * - interrupted from outside (shutdown) → `Interrupted`.
  *
@@ -50,13 +52,14 @@ export const execute = <R>(
   const handler = Handlers.get(handlers, job.name)
   if (handler === undefined) return Effect.succeed(failed(Failure.noHandlerMessage(job.name)))
   const run = Effect.suspend(() => handler.run({ job, attempt: job.attempts + 1 }))
-  return Effect.exit(withDeadline(run, handler.timeout ?? defaultTimeout, () => timedOut)).pipe(
+  const deadline = handler.timeout ?? defaultTimeout
+  return Effect.exit(withDeadline(run, deadline, () => timedOut)).pipe(
     Effect.map((exit): Outcome => {
       if (Exit.isSuccess(exit)) return { _tag: "Completed", result: exit.value }
       if (Cause.hasInterruptsOnly(exit.cause)) return { _tag: "Interrupted" }
       const timeout = Cause.findErrorOption(exit.cause)
       return Option.isSome(timeout) && timeout.value === timedOut
-        ? failed(Failure.timeoutMessage)
+        ? failed(Failure.timeoutReport(deadline, handler.timeout === undefined ? "worker" : "handler"))
         : failed(Failure.messageOfCause(exit.cause))
     })
   )
