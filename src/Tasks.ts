@@ -28,7 +28,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Result from "effect/Result"
-import { type JobConflictError, type JobNotFoundError, ValidationError } from "./domain/Errors.ts"
+import { type JobConflictError, type JobFailedError, type JobNotFoundError, ValidationError } from "./domain/Errors.ts"
 import type { Job } from "./domain/Job.ts"
 import * as JobDefinition from "./domain/JobDefinition.ts"
 import * as JobId from "./domain/JobId.ts"
@@ -58,6 +58,8 @@ export interface SubmitOptions extends Policies.CallOptions {
   readonly description?: string | undefined
   /** Runs allowed in all (Go's `max_retries`, default 3): 1 means one run and no retry. */
   readonly maxRetries?: number | undefined
+  /** The same as `maxRetries`, by a name that says what it counts (runs in all, default 3). */
+  readonly maxAttempts?: number | undefined
   /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`); `default` or none = unrouted. */
   readonly routingKey?: string | undefined
   /** Use this id instead of a fresh UUID (idempotent producers): an id that exists creates nothing. */
@@ -112,12 +114,14 @@ export const request = (
   if (Result.isFailure(json)) return Result.fail(json.failure)
   const due = options?.at === undefined ? Result.succeed({}) : Submission.scheduleFields(options.at)
   if (Result.isFailure(due)) return Result.fail(due.failure)
+  const runs = Submission.runsInAll(options?.maxRetries, options?.maxAttempts)
+  if (Result.isFailure(runs)) return Result.fail(runs.failure)
   return Result.succeed({
     name,
     payload: json.success,
     priority: options?.priority,
     description: options?.description,
-    maxRetries: options?.maxRetries,
+    maxRetries: runs.success,
     routingKey: options?.routingKey,
     id: options?.id ?? JobId.make(),
     unique: options?.unique,
@@ -237,12 +241,13 @@ export const call = <D extends JobDefinition.JobDefinition>(
   )
 
 /**
- * The job, or `JobNotFoundError`.
+ * The job, or `JobNotFoundError`; `JobFailedError` when a worker
+ * dead-lettered it without its data (only Go's dead-letter record is left).
  *
  * @category reading
  * @since 0.2.0
  */
-export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | ReadError, TaskApi> =>
+export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobFailedError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("getJob", api.getJob(id), options))
 
 /**
@@ -320,7 +325,9 @@ const rpc = (req: Submission.SubmitRequest, options: (SubmitOptions & WaitOption
 const withDefaults = (definition: JobDefinition.JobDefinition, options: SubmitOptions | undefined): SubmitOptions => ({
   ...options,
   priority: options?.priority ?? definition.priority,
-  maxRetries: options?.maxRetries ?? definition.maxRetries,
+  ...(options?.maxRetries === undefined && options?.maxAttempts === undefined
+    ? { maxRetries: definition.maxRetries, maxAttempts: definition.maxAttempts }
+    : {}),
   description: options?.description ?? definition.description
 })
 

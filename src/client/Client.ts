@@ -135,7 +135,9 @@ export class Client {
   }
 
   /**
-   * The job, or `null` when there is none.
+   * The job, or `null` when there is none; rejects with `JobFailedError`
+   * when a worker dead-lettered it without its data (only Go's dead-letter
+   * record is left under the id).
    *
    * @since 0.1.0
    */
@@ -266,7 +268,8 @@ const submitOptions = (o: SubmitJobOptions): Tasks.SubmitOptions => ({
   priority: o.priority,
   description: o.description,
   routingKey: o.routingKey,
-  maxRetries: o.maxRetries
+  maxRetries: o.maxRetries,
+  maxAttempts: o.maxAttempts
 })
 
 const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {

@@ -58,8 +58,10 @@ export interface SubmitJobOptions {
   readonly description?: string | undefined
   /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`). */
   readonly routingKey?: string | undefined
-  /** Runs allowed in all (default 3). */
+  /** Runs allowed in all (Go's `max_retries`, default 3): 1 means one run and no retry. */
   readonly maxRetries?: number | undefined
+  /** The same as `maxRetries`, by a name that says what it counts. */
+  readonly maxAttempts?: number | undefined
 }
 
 /**

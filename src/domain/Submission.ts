@@ -176,6 +176,27 @@ export const toPayload = (payload: unknown): Result.Result<RawJson.RawJson, Seri
   payload instanceof RawJson.Raw ? Result.succeed(payload.json) : RawJson.fromValue(payload)
 
 /**
+ * The runs a job is allowed in all, from either name of the setting:
+ * `maxRetries` (Go's `max_retries`, which despite its name counts runs: 1
+ * means one run and no retry) or its clearer alias `maxAttempts`. Giving
+ * both with different values is a `ValidationError`.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const runsInAll = (
+  maxRetries: number | undefined,
+  maxAttempts: number | undefined,
+  field = ""
+): Result.Result<number | undefined, ValidationError> =>
+  maxRetries !== undefined && maxAttempts !== undefined && maxRetries !== maxAttempts
+    ? Result.fail(new ValidationError({
+      field: field + "maxAttempts",
+      message: `maxAttempts (${maxAttempts}) and maxRetries (${maxRetries}) are the same setting (Go's max_retries: runs in all); give one`
+    }))
+    : Result.succeed(maxRetries ?? maxAttempts)
+
+/**
  * When a scheduled job becomes due: an instant, or a delay from when it is
  * stored.
  *

@@ -14,7 +14,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { LeaseLostError, SerializationError } from "../domain/Errors.ts"
+import type { JobFailedError, LeaseLostError, SerializationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
@@ -133,8 +133,13 @@ export class JobQueue extends Context.Service<JobQueue, {
   readonly enqueueBatch: (jobs: ReadonlyArray<Job>) => Effect.Effect<ReadonlyArray<EnqueueOutcome>, StoreFailure>
   /** A new job due at its `scheduledFor`: `SET job:{id}` and `ZADD queue:scheduled <unix s>`, one atomic step. */
   readonly schedule: (job: Job) => Effect.Effect<EnqueueOutcome, StoreFailure>
-  /** The job, or none. Corrupted data fails with a `SerializationError` naming the key. */
-  readonly get: (id: JobId) => Effect.Effect<Option.Option<Job>, StoreFailure | SerializationError>
+  /**
+   * The job, or none. Go's dead-letter record under the id (the job's data
+   * was missing or unreadable when a worker took it) fails with
+   * `JobFailedError` carrying the error recorded; other corrupted data with
+   * a `SerializationError` naming the key.
+   */
+  readonly get: (id: JobId) => Effect.Effect<Option.Option<Job>, StoreFailure | SerializationError | JobFailedError>
 
   /**
    * Takes the next job (strict priority order) into `queue:processing`,

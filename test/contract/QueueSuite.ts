@@ -56,6 +56,28 @@ export const queueTests = (it: It) => {
         assert.strictEqual(Option.getOrThrow(read).payload, payloadBytes)
       }))
 
+    it.effect("get of Go's dead-letter records is a JobFailedError carrying the recorded error, not a blank job", () =>
+      Effect.gen(function*() {
+        const { queue, raw, keys } = yield* fresh
+        const missing = uid("missing")
+        const corrupt = uid("corrupt")
+        yield* raw.set(keys.job(missing), Wire.missingDataRecord(missing))
+        yield* raw.set(keys.job(corrupt), Wire.corruptedDataRecord(corrupt, `{"attempts":"1"}`, "json: cannot unmarshal string into Go struct field Job.attempts of type int"))
+        for (const [id, error] of [
+          [missing, "Job data not found (corrupted reference)"],
+          [corrupt, "Failed to unmarshal job: json: cannot unmarshal string into Go struct field Job.attempts of type int"]
+        ] as const) {
+          const failure = yield* Effect.flip(queue.get(id))
+          assert.strictEqual(failure._tag, "JobFailedError")
+          if (failure._tag === "JobFailedError") {
+            assert.strictEqual(failure.jobId, id)
+            assert.strictEqual(failure.error, error)
+            assert.include(failure.message, `job ${id} was dead-lettered without its data`)
+            assert.include(failure.message, error)
+          }
+        }
+      }))
+
     it.effect("an existing id: nothing overwritten, `duplicate`, list unchanged; the same job again (a resend) is `created`, written once", () =>
       Effect.gen(function*() {
         const { queue, raw, keys } = yield* fresh

@@ -8,8 +8,10 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { ValidationError } from "../../src/domain/Errors.ts"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
+import * as JobDefinition from "../../src/domain/JobDefinition.ts"
 import * as PayloadLimits from "../../src/domain/PayloadLimits.ts"
 import * as RawJson from "../../src/domain/RawJson.ts"
 import * as Submission from "../../src/domain/Submission.ts"
@@ -131,4 +133,26 @@ describe("limits applied where jobs are built (DirectTaskApi)", () => {
       const bad = yield* Effect.flip(Layer.build(PayloadLimits.layerMaxPayloadBytes(0)))
       assert.strictEqual(bad.field, "maxPayloadBytes")
     }))
+})
+
+describe("maxAttempts, the alias that says what maxRetries counts", () => {
+  const backend = Bananas.layerMemory()
+  const Report = JobDefinition.make({ name: "report", payload: Schema.Struct({}), result: Schema.Struct({}), maxAttempts: 5 })
+
+  it.effect("is Go's max_retries (runs in all), from options or a definition; both with different values is refused", () =>
+    Effect.gen(function*() {
+      const once = yield* Tasks.submit("x", {}, { maxAttempts: 1 })
+      assert.strictEqual((yield* Tasks.getJob(once.id)).maxRetries, 1)
+      const same = yield* Tasks.submit("x", {}, { maxAttempts: 2, maxRetries: 2 })
+      assert.strictEqual((yield* Tasks.getJob(same.id)).maxRetries, 2)
+      const typed = yield* Tasks.submitTyped(Report, {})
+      assert.strictEqual((yield* Tasks.getJob(typed.id)).maxRetries, 5, "the definition's default")
+      const overridden = yield* Tasks.submitTyped(Report, {}, { maxRetries: 1 })
+      assert.strictEqual((yield* Tasks.getJob(overridden.id)).maxRetries, 1, "the call's value wins over the definition's")
+      const conflict = yield* Effect.flip(Tasks.submit("x", {}, { maxAttempts: 2, maxRetries: 3 }))
+      assert.strictEqual((conflict as ValidationError).field, "maxAttempts")
+      assert.include(conflict.message, "maxAttempts (2) and maxRetries (3) are the same setting (Go's max_retries: runs in all)")
+      const batch = yield* Effect.flip(Tasks.submitBatch([{ name: "x", payload: 1, options: { maxAttempts: 1, maxRetries: 4 } }]))
+      assert.strictEqual((batch as ValidationError).field, "entries[0].maxAttempts")
+    }).pipe(Effect.provide(backend)))
 })
