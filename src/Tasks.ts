@@ -39,6 +39,7 @@ import type { QueueStats } from "./domain/QueueStats.ts"
 import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
 import * as Timestamp from "./domain/Timestamp.ts"
+import * as TraceContext from "./domain/TraceContext.ts"
 import * as Policies from "./layers/Policies.ts"
 import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
 
@@ -99,7 +100,8 @@ export interface BatchEntry {
 /**
  * The wire request of a submission: the payload marshalled, the due time
  * resolved, the id (a fresh UUID unless given) and the creation time
- * (`now`) fixed, so every retry of it is the same job.
+ * (`now`) fixed, so every retry of it is the same job; `traceContext` the
+ * producer's traceparent to carry with it (see `TraceContext`).
  *
  * @category constructors
  * @since 0.2.0
@@ -108,7 +110,8 @@ export const request = (
   name: string,
   payload: unknown,
   options: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined,
-  now: Timestamp.Timestamp
+  now: Timestamp.Timestamp,
+  traceContext?: string | undefined
 ): Result.Result<Submission.SubmitRequest, SubmitError> => {
   const json = Submission.toPayload(payload)
   if (Result.isFailure(json)) return Result.fail(json.failure)
@@ -126,13 +129,17 @@ export const request = (
     id: options?.id ?? JobId.make(),
     unique: options?.unique,
     submittedAt: now,
+    traceContext,
     ...due.success
   })
 }
 
-/** `request` at the current time (Effect's `Clock`). */
+/** The current time (Effect's `Clock`) and the trace context to carry. */
+const stamp = Effect.all([Clock.currentTimeMillis, TraceContext.current])
+
+/** `request` at the current time, in the current trace. */
 const requestNow = (name: string, payload: unknown, options: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined) =>
-  Effect.flatMap(Clock.currentTimeMillis, (millis) => Effect.fromResult(request(name, payload, options, Timestamp.fromMillis(millis))))
+  Effect.flatMap(stamp, ([millis, trace]) => Effect.fromResult(request(name, payload, options, Timestamp.fromMillis(millis), trace)))
 
 /**
  * Submits a job (payload: any JSON-serializable value, or `RawJson.Raw` for
@@ -172,10 +179,10 @@ export const submitBatch = (
   entries: ReadonlyArray<BatchEntry>,
   options?: Policies.CallOptions
 ): Effect.Effect<ReadonlyArray<Submission.Submitted>, SubmitError, TaskApi> =>
-  Effect.flatMap(Clock.currentTimeMillis, (millis) =>
+  Effect.flatMap(stamp, ([millis, trace]) =>
     Effect.forEach(entries, (entry, i) =>
       Effect.fromResult(
-        Result.mapError(request(entry.name, entry.payload, entry.options, Timestamp.fromMillis(millis)), (e) => prefixed(e, `entries[${i}].`))
+        Result.mapError(request(entry.name, entry.payload, entry.options, Timestamp.fromMillis(millis), trace), (e) => prefixed(e, `entries[${i}].`))
       ))).pipe(
       Effect.flatMap((requests) => withApi((api) => Policies.apply("submitBatch", api.submitBatch(requests), options))),
       Effect.withSpan("Tasks.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)

@@ -53,8 +53,13 @@ export const Job = Schema.Struct({
   maxRetries: Schema.Int,
   /** The last failure's message; absent when none. */
   error: Schema.optional(Schema.String),
-  /** Route-Go's routing key; written last, and only when present. */
-  routingKey: Schema.optional(Schema.String)
+  /** Route-Go's routing key; written after Go's other fields, and only when present. */
+  routingKey: Schema.optional(Schema.String),
+  /**
+   * The producer's W3C traceparent (`trace_context`, ours: Go ignores it and
+   * drops it when it rewrites the job); absent when none was carried.
+   */
+  traceContext: Schema.optional(Schema.String)
 })
 
 /**

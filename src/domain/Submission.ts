@@ -18,6 +18,7 @@ import * as PayloadLimits from "./PayloadLimits.ts"
 import { isJobPriority, JobPriority } from "./JobPriority.ts"
 import * as RawJson from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
+import { isTraceparent } from "./TraceContext.ts"
 import { isRoutingKey, isUnrouted } from "../protocol/Keys.ts"
 import * as Wire from "../protocol/Wire.ts"
 
@@ -56,7 +57,12 @@ export const SubmitRequest = Schema.Struct({
    * attempt, so a retried submission writes the same job and is recognized
    * as the same; the storing side's clock when omitted.
    */
-  submittedAt: Schema.optional(Timestamp.FromString)
+  submittedAt: Schema.optional(Timestamp.FromString),
+  /**
+   * The producer's W3C traceparent, carried with the job so the worker's
+   * execution span joins the producer's trace (see `TraceContext`).
+   */
+  traceContext: Schema.optional(Schema.String)
 })
 
 /**
@@ -143,6 +149,9 @@ export const toJob = (
   }
   const limited = PayloadLimits.check(request.payload, maxPayloadBytes, field + "payload")
   if (limited !== undefined) return Result.fail(limited)
+  if (request.traceContext !== undefined && (typeof request.traceContext !== "string" || !isTraceparent(request.traceContext))) {
+    return invalid("traceContext", `traceContext must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got ${JSON.stringify(request.traceContext)}`)
+  }
   if (request.submittedAt !== undefined && !isReadableByGo(request.submittedAt)) {
     return invalid("submittedAt", "submittedAt must be a valid time between the years 1 and 9999")
   }
@@ -159,8 +168,9 @@ export const toJob = (
     description: request.description === "" ? undefined : request.description,
     routingKey: isUnrouted(request.routingKey) ? undefined : request.routingKey
   })
+  const traced = request.traceContext === undefined ? job : { ...job, traceContext: request.traceContext }
   return Result.succeed({
-    job: due.success === undefined ? job : { ...job, status: "scheduled", scheduledFor: due.success },
+    job: due.success === undefined ? traced : { ...traced, status: "scheduled", scheduledFor: due.success },
     dueAt: due.success
   })
 }

@@ -48,6 +48,7 @@ import type { LeaseLostError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import * as TraceContext from "../domain/TraceContext.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import * as Execution from "./Execution.ts"
@@ -155,6 +156,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         Effect.gen(function*() {
           const startedAt = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout)))
+          if (exit._tag === "Success") yield* Metrics.observeDuration(exit.value._tag, (yield* Clock.currentTimeMillis) - startedAt)
           const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
           yield* Semaphore.take(recording, 1)
           slotHeld = false
@@ -179,6 +181,8 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         })),
         Effect.withSpan("bananas.worker.execute", {
           kind: "consumer",
+          // A child of the producer's submit span, when the job carries its trace context.
+          parent: Option.getOrUndefined(TraceContext.parse(delivery.job.traceContext)),
           attributes: {
             "job.id": delivery.job.id,
             "job.name": delivery.job.name,
