@@ -6,6 +6,7 @@
  *
  * The worker runtime is exported from `@bananas/effect/worker`.
  *
+ * @module @bananas/effect
  * @since 0.1.0
  */
 
@@ -57,6 +58,8 @@ export * as Wire from "./protocol/Wire.ts"
 
 /** The storage-level queue service (worker hot path). */
 export * from "./services/JobQueue.ts"
+/** How a storage operation can fail: `ConnectionError` or `StorageError`. */
+export type { StoreFailure } from "./store/JobStore.ts"
 /** The admin service. */
 export * from "./services/QueueAdmin.ts"
 /** The result backend service. */

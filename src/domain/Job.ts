@@ -94,13 +94,21 @@ export const JobJson: Schema.Codec<Job, string> = Schema.String.pipe(Schema.deco
  * @since 0.1.0
  */
 export const make = (options: {
+  /** The job id. */
   readonly id: string
+  /** The job name. */
   readonly name: string
+  /** The payload's JSON text. */
   readonly payload: RawJson
+  /** Its priority. */
   readonly priority: JobPriority
+  /** Its `created_at` and `updated_at`. */
   readonly now: Timestamp.Timestamp
+  /** Runs allowed in all (`Wire.defaultMaxRetries` is Go's 3). */
   readonly maxRetries: number
+  /** A description (empty: none). */
   readonly description?: string | undefined
+  /** Route-Go's routing key. */
   readonly routingKey?: string | undefined
 }): Job => ({
   id: options.id,

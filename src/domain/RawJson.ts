@@ -202,6 +202,7 @@ const marshal = (value: unknown, path: string, seen: Set<object>): string => {
  * @since 0.1.0
  */
 export class Raw {
+  /** The JSON text, submitted as it is. */
   readonly json: RawJson
   constructor(json: RawJson) {
     this.json = json

@@ -105,6 +105,7 @@ export interface Submitted extends Schema.Schema.Type<typeof Submitted> {}
  * @since 0.2.0
  */
 export interface NewJob {
+  /** The job to write. */
   readonly job: JobModel.Job
   /** The due time of a scheduled job (`scheduled_for`); none for a job queued now. */
   readonly dueAt: Timestamp.Timestamp | undefined

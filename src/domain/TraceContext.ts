@@ -17,6 +17,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"

@@ -46,8 +46,11 @@ export interface DequeueOptions {
    * `worker:{owner}`) is `heartbeat`, by default `duration`.
    */
   readonly lease?: {
+    /** The worker taking the jobs (its lease tokens are `<owner>:<n>`). */
     readonly owner: string
+    /** How long each lease lasts without renewal. */
     readonly duration: Duration.Duration
+    /** The TTL of the owner's held set, `worker:{owner}` (default `duration`). */
     readonly heartbeat?: Duration.Duration | undefined
   } | undefined
 }
@@ -70,6 +73,7 @@ export interface DequeueManyOptions extends DequeueOptions {
  * @since 0.2.0
  */
 export interface JobDelivery {
+  /** A job to run. */
   readonly _tag: "Job"
   /** The job as read when it was taken. */
   readonly job: Job
@@ -88,6 +92,7 @@ export interface JobDelivery {
 export type Delivery =
   | JobDelivery
   | {
+    /** An id whose data was missing or unreadable: dead-lettered at once, nothing to run. */
     readonly _tag: "DeadLettered"
     /** The id taken. */
     readonly id: JobId
@@ -210,7 +215,10 @@ export class JobQueue extends Context.Service<JobQueue, {
    * recovered once it passes (`maxAge` 0: in this pass). Returns the ids
    * recovered.
    */
-  readonly reapExpired: (options?: { readonly maxAge?: Duration.Duration | undefined }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
+  readonly reapExpired: (options?: {
+    /** Also recover unleased processing entries (Go workers' ones) older than this. */
+    readonly maxAge?: Duration.Duration | undefined
+  }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
   /**
    * Moves due jobs (score <= now, unix seconds) from `queue:scheduled` to
    * their queue, dropping `scheduled_for`. Safe with many promoters: a job

@@ -32,8 +32,11 @@ import * as Handlers from "./Handlers.ts"
  * @since 0.1.0
  */
 export type Outcome =
+  /** The handler succeeded: `result` is the JSON to store (none for a handler returning nothing). */
   | { readonly _tag: "Completed"; readonly result: RawJson | undefined }
+  /** The attempt failed: `error` is the job's error text (Go's wording where Go has one). */
   | { readonly _tag: "Failed"; readonly error: string }
+  /** Interrupted from outside (a shutdown): not an attempt. */
   | { readonly _tag: "Interrupted" }
 
 /**

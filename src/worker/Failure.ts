@@ -27,6 +27,7 @@ import { errorText } from "../protocol/Wire.ts"
  * @since 0.1.0
  */
 export class JobError extends Schema.TaggedError<JobError>()("JobError", {
+  /** The job's error text, recorded as it is. */
   message: Schema.String
 }) {}
 

@@ -181,13 +181,21 @@ export const inFlight = Metric.gauge("bananas_worker_jobs_in_flight", {
  * @since 0.1.0
  */
 export interface Counts {
+  /** Jobs completed (`processed`). */
   readonly processed: number
+  /** Failed attempts (`failed`). */
   readonly failed: number
+  /** Failed attempts scheduled for a retry (`retried`). */
   readonly retried: number
+  /** Jobs dead-lettered (`dead`). */
   readonly dead: number
+  /** Jobs recovered from dead workers (`recovered`). */
   readonly recovered: number
+  /** Scheduled jobs promoted (`promoted`). */
   readonly promoted: number
+  /** Outcomes refused because the lease was lost (`leaseLost`). */
   readonly leaseLost: number
+  /** Jobs given back because they were never received (`reclaimed`). */
   readonly reclaimed: number
 }
 

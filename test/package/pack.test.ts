@@ -12,7 +12,7 @@
 import { execFile } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 
@@ -156,6 +156,17 @@ describe("the packed package in a fresh application", () => {
     assert.strictEqual((JSON.parse(readFileSync(join(effects[0]!, "package.json"), "utf8")) as { version: string }).version, appEffect)
     assert.deepStrictEqual(copiesOf(app, "@effect/platform-node"), [], "the core entry points need no @effect/platform-node")
     assert.deepStrictEqual(copiesOf(app, ours.name).length, 1)
+
+    // The declarations keep each module's header, and their maps point at the shipped sources.
+    const installedRoot = join(app, "node_modules", ...ours.name.split("/"))
+    const declarations = files.filter((f) => f.startsWith("dist/") && f.endsWith(".d.ts"))
+    assert.isAbove(declarations.length, 50)
+    for (const file of declarations) {
+      const text = readFileSync(join(installedRoot, file), "utf8")
+      assert.isTrue(text.startsWith("/**"), `${file} keeps its module header`)
+      const map = JSON.parse(readFileSync(join(installedRoot, `${file}.map`), "utf8")) as { readonly sources: ReadonlyArray<string> }
+      for (const source of map.sources) assert.isTrue(existsSync(join(installedRoot, dirname(file), source)), `${file}.map: ${source} shipped`)
+    }
 
     // 3. Strict nodenext, library checks on.
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify(tsconfig, null, 2))
