@@ -1,6 +1,6 @@
 /**
  * The contract of the `JobQueue` service's producer and take side
- * (src/services/JobQueue.ts JSDoc and PROTOCOL.md §3): enqueue, schedule,
+ * (src/services/JobQueue.ts JSDoc and docs/PROTOCOL.md §3): enqueue, schedule,
  * get, dequeue and dequeueMany, run against every implementation. Each test
  * purges the keyspace first; the suite runs sequentially on the live clock
  * (so a real Redis and memory see the same time), with short real waits

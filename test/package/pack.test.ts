@@ -4,7 +4,8 @@
  * than ours, installs the tarball. It must get a single copy of effect (a
  * nested second copy breaks types and runtime checks), no
  * `@effect/platform-node`, compile under strict `nodenext` TypeScript with
- * library checks on, and run a small program in memory.
+ * library checks on, and run a small program in memory, on this Node and
+ * on Node 20 (the oldest `engines` admits).
  *
  * npm's cache lives in the system temp directory across runs, so only the
  * first run downloads anything.
@@ -26,6 +27,9 @@ const ourEffect = (JSON.parse(readFileSync(join(root, "node_modules/effect/packa
 
 /** Another effect 4.x than the one we develop with (an older release inside our peer range). */
 const appEffect = "4.0.6"
+
+/** The oldest Node major the package supports (`engines`); the program runs on it too (the `node` package of the registry). */
+const oldestNode = "20"
 
 const work = mkdtempSync(join(tmpdir(), "bananas-pack-"))
 const cache = join(tmpdir(), "bananas-effect-npm-cache")
@@ -147,7 +151,7 @@ describe("the packed package in a fresh application", () => {
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "fresh-app", version: "1.0.0", private: true, type: "module" }))
     const installed = await npm([
       "install", "--no-audit", "--no-fund", "--prefer-offline", "--cache", cache,
-      `effect@${appEffect}`, `ioredis@5.11.1`, "@types/node@24.19.2", "typescript@5.9.3", join(work, info!.filename)
+      `effect@${appEffect}`, `ioredis@5.11.1`, "@types/node@24.19.2", "typescript@5.9.3", `node@${oldestNode}`, join(work, info!.filename)
     ], app)
     assert.strictEqual(installed.code, 0, show(installed))
 
@@ -174,9 +178,15 @@ describe("the packed package in a fresh application", () => {
     const compiled = await run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", app], app)
     assert.strictEqual(compiled.code, 0, show(compiled))
 
-    // 4. It runs.
-    const ran = await run(process.execPath, [join(app, "out/main.js")], app)
-    assert.strictEqual(ran.code, 0, show(ran))
-    assert.include(ran.stdout, "Hello, Ada! / ValidationError on name / processing: 0")
+    // 4. It runs, on this Node and on the oldest the package's engines admit.
+    const node20 = join(app, "node_modules/node/bin/node")
+    const version = await run(node20, ["--version"], app)
+    assert.match(version.stdout, new RegExp(`^v${oldestNode}\\.`), show(version))
+    assert.strictEqual((JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { engines: { node: string } }).engines.node, `>=${oldestNode}`)
+    for (const node of [process.execPath, node20]) {
+      const ran = await run(node, [join(app, "out/main.js")], app)
+      assert.strictEqual(ran.code, 0, `${node}\n${show(ran)}`)
+      assert.include(ran.stdout, "Hello, Ada! / ValidationError on name / processing: 0")
+    }
   })
 })

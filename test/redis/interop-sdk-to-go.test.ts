@@ -1,6 +1,6 @@
 /**
  * Interop, SDK -> Go: what our Redis layer writes is what Go writes (and
- * what Go can read): job JSON bytes (PROTOCOL.md §6 vectors 1, 3, 5, 6, 7
+ * what Go can read): job JSON bytes (docs/PROTOCOL.md §6 vectors 1, 3, 5, 6, 7
  * with fixed times), unix-second scores, TTLs, result hash fields, and a
  * final audit of every key (`test/support/WireAudit.ts`).
  */

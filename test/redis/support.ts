@@ -2,7 +2,7 @@
  * Support for the Redis layer tests: a client layer on the test file's
  * private redis-server (fresh prefix by default), the same stack over a
  * custom `RedisPort` (e.g. one whose pub/sub connections reach a silent
- * peer), raw command helpers, and fixed timestamps for the PROTOCOL.md
+ * peer), raw command helpers, and fixed timestamps for the docs/PROTOCOL.md
  * vectors.
  */
 import { createServer, type Socket } from "node:net"

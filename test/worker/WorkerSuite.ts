@@ -1,6 +1,6 @@
 /**
  * The worker's behaviour against a backend (memory or real Redis), in real
- * time: priorities, routing, outcomes as PROTOCOL.md writes them, Go-shaped
+ * time: priorities, routing, outcomes as docs/PROTOCOL.md writes them, Go-shaped
  * and cron-shaped jobs, bad data, crash recovery (only once the owner's
  * heartbeat lapsed), fencing of a worker whose lease was recovered,
  * reclaiming jobs held but never received, and graceful drain.
