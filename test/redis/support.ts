@@ -74,18 +74,7 @@ export const purge = (prefix: string) =>
   })
 
 /** Every key under `prefix` (SCAN), sorted. */
-export const keysUnder = (prefix: string) =>
-  cmd(async (r) => {
-    const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
-    const found = new Set<string>()
-    let cursor = "0"
-    do {
-      const [next, batch] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000)
-      cursor = next
-      for (const key of batch) found.add(key)
-    } while (cursor !== "0")
-    return [...found].sort()
-  })
+export const keysUnder = (prefix: string) => cmd((r) => WireAudit.scanKeys(r, prefix))
 
 /** The key layout of the client in context. */
 export const keys = Effect.map(JobQueue, (q) => q.protocol.keys)

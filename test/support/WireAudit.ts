@@ -41,7 +41,7 @@ export const audit = async (redis: Redis, prefix = "bananas:"): Promise<AuditRep
   const problems: Array<string> = []
   const problem = (key: string, what: string) => problems.push(`${key}: ${what}`)
   const counts = { jobs: 0, deadLetterRecords: 0, results: 0, keys: 0 }
-  const keys = await scanAll(redis, prefix)
+  const keys = new Set(await scanKeys(redis, prefix))
   const ids = {
     queued: new Map<string, string>(),
     scheduled: new Map<string, number>(),
@@ -133,6 +133,19 @@ export const audit = async (redis: Redis, prefix = "bananas:"): Promise<AuditRep
   return { ...counts, problems }
 }
 
+/** Every key under `prefix` (SCAN; glob characters in it taken literally), sorted. */
+export const scanKeys = async (redis: Redis, prefix: string): Promise<ReadonlyArray<string>> => {
+  const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
+  const found = new Set<string>()
+  let cursor = "0"
+  do {
+    const [next, batch] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+    cursor = next
+    for (const key of batch) found.add(key)
+  } while (cursor !== "0")
+  return [...found].sort()
+}
+
 // Internal
 
 /** Go's field order; `trace_context` (ours, ignored by Go) comes after Go's fields. */
@@ -145,18 +158,6 @@ const goTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?(Z|[+-]\d\d:\d\d)$/
 /** Go's RFC3339 (whole seconds), as results store `completed_at`. */
 const goSeconds = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/
 const traceparent = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
-
-const scanAll = async (redis: Redis, prefix: string): Promise<ReadonlySet<string>> => {
-  const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
-  const found = new Set<string>()
-  let cursor = "0"
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000)
-    cursor = next
-    for (const key of batch) found.add(key)
-  } while (cursor !== "0")
-  return new Set([...found].sort())
-}
 
 const deadLetterRecord = (text: string): { readonly id: string; readonly error: string } | undefined => {
   const scanned = scanObject(text)

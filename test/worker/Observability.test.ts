@@ -12,18 +12,11 @@ import * as Tracer from "effect/Tracer"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Worker from "../../src/worker/Worker.ts"
-import { eventually, freshMetrics, memory, newJob, Raw } from "./support/Backend.ts"
+import { eventually, freshMetrics, memory, newJob, Raw, recordingTracer } from "./support/Backend.ts"
 
 describe("Worker observability", () => {
   it.live("each execution is a span with the job's id, name and attempt; failures log with them", () => {
-    const spans: Array<Tracer.Span> = []
-    const tracer = Tracer.make({
-      span(options) {
-        const span = Tracer.nativeTracer.span(options)
-        spans.push(span)
-        return span
-      }
-    })
+    const { spans, tracer } = recordingTracer()
     const logs: Array<{ readonly level: string; readonly message: unknown; readonly annotations: Readonly<Record<string, unknown>> }> = []
     const logger = Logger.make((options) => {
       logs.push({

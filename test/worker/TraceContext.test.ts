@@ -21,26 +21,14 @@ import { TaskApi } from "../../src/services/TaskApi.ts"
 import * as Tasks from "../../src/Tasks.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Worker from "../../src/worker/Worker.ts"
-import { eventually, freshMetrics, memory, Raw } from "./support/Backend.ts"
-
-const recording = () => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span(options) {
-      const span = Tracer.nativeTracer.span(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { spans, tracer }
-}
+import { eventually, freshMetrics, memory, Raw, recordingTracer } from "./support/Backend.ts"
 
 const backend = DirectTaskApi.layer.pipe(Layer.provideMerge(memory))
 const stored = (id: string) => Effect.flatMap(Raw, (raw) => Effect.map(raw.get(raw.keys.job(id)), (t) => t ?? ""))
 
 describe("trace context", () => {
   it.live("carried with the job: the worker's execution span is a child of the submit span", () => {
-    const { spans, tracer } = recording()
+    const { spans, tracer } = recordingTracer()
     return Effect.gen(function*() {
       const raw = yield* Raw
       const { id } = yield* Tasks.submit("traced", { n: 1 })
@@ -65,7 +53,7 @@ describe("trace context", () => {
     Effect.gen(function*() {
       const plain = yield* Tasks.submit("x", {})
       assert.notInclude(yield* stored(plain.id), "trace_context")
-      const { tracer } = recording()
+      const { tracer } = recordingTracer()
       const disabled = yield* Tasks.submit("x", {}).pipe(
         Effect.provideService(Tracer.DisablePropagation, true),
         Effect.provideService(Tracer.Tracer, tracer)
