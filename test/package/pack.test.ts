@@ -133,7 +133,7 @@ describe("the packed package in a fresh application", () => {
   it("installs with a single copy of effect, compiles under strict nodenext and runs", { timeout: 180_000 }, async () => {
     assert.notStrictEqual(appEffect, ourEffect, "the application must use another effect version than ours")
 
-    // 1. npm pack (prepack builds dist/).
+    // 1. npm pack (the prepare script builds dist/).
     const packed = await npm(["pack", "--json", "--pack-destination", work], root)
     assert.strictEqual(packed.code, 0, show(packed))
     const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as ReadonlyArray<{
