@@ -87,13 +87,10 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   const client = yield* Effect.acquireRelease(
     Effect.sync(() => create("", { enableAutoPipelining: true })).pipe(
       Effect.tap((c) =>
-        Effect.tryPromise({
-          try: () => connectChecked(c, url),
-          catch: (failure) => {
-            c.disconnect()
-            const { errors, rejection } = failure as ConnectAttempt
-            return ConnectFailure.toConnectionError(target, url?.protocol === "rediss:", errors, rejection)
-          }
+        Effect.flatMap(Effect.promise(() => connectChecked(c, url)), (failed) => {
+          if (failed === undefined) return Effect.void
+          c.disconnect()
+          return Effect.fail(ConnectFailure.toConnectionError(target, url?.protocol === "rediss:", failed.errors, failed.rejection))
         })
       )
     ),
@@ -175,9 +172,10 @@ interface ConnectAttempt {
  * Connects, keeping the error events of the attempt (ioredis rejects with
  * a bare "Connection is closed." after them), and checks the database
  * index of the URL (ioredis only reports a failed `SELECT` as an event,
- * and then works on database 0).
+ * and then works on database 0). Resolves to the failed attempt, if it
+ * failed; never rejects.
  */
-const connectChecked = async (client: Redis, url: URL | undefined): Promise<void> => {
+const connectChecked = async (client: Redis, url: URL | undefined): Promise<ConnectAttempt | undefined> => {
   const errors: Array<unknown> = []
   const collect = (error: unknown) => void errors.push(error)
   client.on("error", collect)
@@ -185,8 +183,9 @@ const connectChecked = async (client: Redis, url: URL | undefined): Promise<void
     await client.connect()
     const db = url === undefined ? "" : url.pathname.slice(1)
     if (db !== "" && db !== "0") await client.call("SELECT", db)
+    return undefined
   } catch (rejection) {
-    throw { errors, rejection } satisfies ConnectAttempt
+    return { errors, rejection }
   } finally {
     client.off("error", collect)
   }
