@@ -184,7 +184,7 @@ export const throughputOurs = async (url: string, n: number = THROUGHPUT_N): Pro
   const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void))
   const program: Effect.Effect<number, never, JobQueue | Scope.Scope> = Effect.gen(function*() {
     const start = performance.now()
-    yield* Worker.make({ handlers, concurrency: CONCURRENCY })
+    yield* Effect.orDie(Worker.make({ handlers, concurrency: CONCURRENCY }))
     while ((yield* Metric.value(Metrics.processed)).count < n) yield* Effect.sleep("2 millis")
     return performance.now() - start
   })

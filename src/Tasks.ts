@@ -21,13 +21,14 @@
  *
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Result from "effect/Result"
-import { type JobConflictError, type JobNotFoundError, ValidationError } from "./domain/Errors.ts"
+import { type JobConflictError, type JobFailedError, type JobNotFoundError, ValidationError } from "./domain/Errors.ts"
 import type { Job } from "./domain/Job.ts"
 import * as JobDefinition from "./domain/JobDefinition.ts"
 import * as JobId from "./domain/JobId.ts"
@@ -38,6 +39,7 @@ import type { QueueStats } from "./domain/QueueStats.ts"
 import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
 import * as Timestamp from "./domain/Timestamp.ts"
+import * as TraceContext from "./domain/TraceContext.ts"
 import * as Policies from "./layers/Policies.ts"
 import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
 
@@ -57,6 +59,8 @@ export interface SubmitOptions extends Policies.CallOptions {
   readonly description?: string | undefined
   /** Runs allowed in all (Go's `max_retries`, default 3): 1 means one run and no retry. */
   readonly maxRetries?: number | undefined
+  /** The same as `maxRetries`, by a name that says what it counts (runs in all, default 3). */
+  readonly maxAttempts?: number | undefined
   /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`); `default` or none = unrouted. */
   readonly routingKey?: string | undefined
   /** Use this id instead of a fresh UUID (idempotent producers): an id that exists creates nothing. */
@@ -96,7 +100,8 @@ export interface BatchEntry {
 /**
  * The wire request of a submission: the payload marshalled, the due time
  * resolved, the id (a fresh UUID unless given) and the creation time
- * (`now`) fixed, so every retry of it is the same job.
+ * (`now`) fixed, so every retry of it is the same job; `traceContext` the
+ * producer's traceparent to carry with it (see `TraceContext`).
  *
  * @category constructors
  * @since 0.2.0
@@ -105,29 +110,36 @@ export const request = (
   name: string,
   payload: unknown,
   options: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined,
-  now: Timestamp.Timestamp
+  now: Timestamp.Timestamp,
+  traceContext?: string | undefined
 ): Result.Result<Submission.SubmitRequest, SubmitError> => {
   const json = Submission.toPayload(payload)
   if (Result.isFailure(json)) return Result.fail(json.failure)
   const due = options?.at === undefined ? Result.succeed({}) : Submission.scheduleFields(options.at)
   if (Result.isFailure(due)) return Result.fail(due.failure)
+  const runs = Submission.runsInAll(options?.maxRetries, options?.maxAttempts)
+  if (Result.isFailure(runs)) return Result.fail(runs.failure)
   return Result.succeed({
     name,
     payload: json.success,
     priority: options?.priority,
     description: options?.description,
-    maxRetries: options?.maxRetries,
+    maxRetries: runs.success,
     routingKey: options?.routingKey,
     id: options?.id ?? JobId.make(),
     unique: options?.unique,
     submittedAt: now,
+    traceContext,
     ...due.success
   })
 }
 
-/** `request` at the current time (Effect's `Clock`). */
+/** The current time (Effect's `Clock`) and the trace context to carry. */
+const stamp = Effect.all([Clock.currentTimeMillis, TraceContext.current])
+
+/** `request` at the current time, in the current trace. */
 const requestNow = (name: string, payload: unknown, options: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined) =>
-  Effect.flatMap(Clock.currentTimeMillis, (millis) => Effect.fromResult(request(name, payload, options, Timestamp.fromMillis(millis))))
+  Effect.flatMap(stamp, ([millis, trace]) => Effect.fromResult(request(name, payload, options, Timestamp.fromMillis(millis), trace)))
 
 /**
  * Submits a job (payload: any JSON-serializable value, or `RawJson.Raw` for
@@ -167,10 +179,10 @@ export const submitBatch = (
   entries: ReadonlyArray<BatchEntry>,
   options?: Policies.CallOptions
 ): Effect.Effect<ReadonlyArray<Submission.Submitted>, SubmitError, TaskApi> =>
-  Effect.flatMap(Clock.currentTimeMillis, (millis) =>
+  Effect.flatMap(stamp, ([millis, trace]) =>
     Effect.forEach(entries, (entry, i) =>
       Effect.fromResult(
-        Result.mapError(request(entry.name, entry.payload, entry.options, Timestamp.fromMillis(millis)), (e) => prefixed(e, `entries[${i}].`))
+        Result.mapError(request(entry.name, entry.payload, entry.options, Timestamp.fromMillis(millis), trace), (e) => prefixed(e, `entries[${i}].`))
       ))).pipe(
       Effect.flatMap((requests) => withApi((api) => Policies.apply("submitBatch", api.submitBatch(requests), options))),
       Effect.withSpan("Tasks.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)
@@ -236,12 +248,13 @@ export const call = <D extends JobDefinition.JobDefinition>(
   )
 
 /**
- * The job, or `JobNotFoundError`.
+ * The job, or `JobNotFoundError`; `JobFailedError` when a worker
+ * dead-lettered it without its data (only Go's dead-letter record is left).
  *
  * @category reading
  * @since 0.2.0
  */
-export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | ReadError, TaskApi> =>
+export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobFailedError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("getJob", api.getJob(id), options))
 
 /**
@@ -328,7 +341,9 @@ const rpc = (req: Submission.SubmitRequest, options: (SubmitOptions & WaitOption
 const withDefaults = (definition: JobDefinition.JobDefinition, options: SubmitOptions | undefined): SubmitOptions => ({
   ...options,
   priority: options?.priority ?? definition.priority,
-  maxRetries: options?.maxRetries ?? definition.maxRetries,
+  ...(options?.maxRetries === undefined && options?.maxAttempts === undefined
+    ? { maxRetries: definition.maxRetries, maxAttempts: definition.maxAttempts }
+    : {}),
   description: options?.description ?? definition.description
 })
 

@@ -6,6 +6,7 @@
  *
  * The worker runtime is exported from `@bananas/effect/worker`.
  *
+ * @module @bananas/effect
  * @since 0.1.0
  */
 
@@ -27,6 +28,8 @@ export * as JobPriority from "./domain/JobPriority.ts"
 export * as JobResult from "./domain/JobResult.ts"
 /** Statuses. */
 export * as JobStatus from "./domain/JobStatus.ts"
+/** Limits on submitted payloads: nesting depth and size. */
+export * as PayloadLimits from "./domain/PayloadLimits.ts"
 /** Queue depths. */
 export * as QueueStats from "./domain/QueueStats.ts"
 /** Raw JSON carried byte for byte. */
@@ -55,6 +58,8 @@ export * as Wire from "./protocol/Wire.ts"
 
 /** The storage-level queue service (worker hot path). */
 export * from "./services/JobQueue.ts"
+/** How a storage operation can fail: `ConnectionError` or `StorageError`. */
+export type { StoreFailure } from "./store/JobStore.ts"
 /** The admin service. */
 export * from "./services/QueueAdmin.ts"
 /** The result backend service. */

@@ -7,6 +7,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -138,4 +139,4 @@ const explain = (settings: Settings, failure: CliFailure) =>
   settings.verbose && failure.detail !== undefined ? Console.error(failure.detail) : Effect.void
 
 const redisLayer = (settings: Settings) =>
-  Bananas.layerRedis({ url: settings.redisUrl, prefix: settings.prefix, connectionName: "bananas-cli" })
+  Bananas.layerRedis({ url: settings.redisUrl, urlField: "--redis-url", prefix: settings.prefix, connectionName: "bananas-cli" })

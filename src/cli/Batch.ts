@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"

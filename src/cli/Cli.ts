@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"

@@ -4,8 +4,10 @@
  *
  * @since 0.2.0
  */
+
 import * as Schema from "effect/Schema"
 import * as Option from "effect/Option"
+import * as ConnectFailure from "../layers/redis/ConnectFailure.ts"
 import { type Settings, defaultRedisUrl, redisTarget } from "./Settings.ts"
 
 /**
@@ -70,9 +72,13 @@ export const fromError = (error: unknown, settings: Settings, transport: Transpo
   const gateway = Option.getOrElse(settings.apiUrl, () => "")
   switch (tagged._tag) {
     case "ConnectionError":
-      return transport === "http"
-        ? fail(`cannot reach the gateway at ${gateway}: start one with \`bananas serve\`, or fix --api-url / BANANAS_API_URL`, ExitCode.connection)
-        : fail(`cannot reach Redis at ${redis}: start one with \`redis-server --port ${portOf(redis)}\`, or pass --redis-url (env REDIS_URL; default ${defaultRedisUrl})`, ExitCode.connection)
+      if (transport === "http") {
+        return fail(`cannot reach the gateway at ${gateway}: start one with \`bananas serve\`, or fix --api-url / BANANAS_API_URL`, ExitCode.connection)
+      }
+      // Nothing listening: say how to start one. Any other refusal (password, TLS, database) carries its own advice.
+      return refused(error)
+        ? fail(`cannot reach Redis at ${redis}: start one with \`redis-server --port ${portOf(redis)}\`, or pass --redis-url (env REDIS_URL; default ${defaultRedisUrl})`, ExitCode.connection)
+        : fail(`${message} (--redis-url, env REDIS_URL)`, ExitCode.connection)
     case "AuthenticationError":
       return fail(`the gateway at ${gateway} refused the API key (${message}): pass --api-key or set BANANAS_API_KEY`, ExitCode.connection)
     case "StorageError":
@@ -81,7 +87,8 @@ export const fromError = (error: unknown, settings: Settings, transport: Transpo
       return fail(`${message}: the job may still finish later (check with \`bananas result ID\`), or wait longer with --timeout`, ExitCode.timeout)
     case "ValidationError": {
       const field = (error as { readonly field?: unknown }).field
-      return fail(typeof field === "string" && field !== "" ? `invalid ${field}: ${message}` : message, ExitCode.usage)
+      const named = typeof field !== "string" || field === "" || message.startsWith(field)
+      return fail(named ? message : `invalid ${field}: ${message}`, ExitCode.usage)
     }
     case "JobFailedError":
     case "JobNotFoundError":
@@ -117,6 +124,12 @@ const storageFailure = (
     default:
       return fail(`Redis at ${redis} answered with an error: ${message}`, ExitCode.failed)
   }
+}
+
+const refused = (error: unknown): boolean => {
+  const cause = (error as { readonly cause?: unknown }).cause
+  const code = ConnectFailure.codeOf(cause)
+  return code === "ECONNREFUSED" || code === undefined
 }
 
 const portOf = (target: string): string => target.slice(target.lastIndexOf(":") + 1)

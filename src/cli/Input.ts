@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Duration from "effect/Duration"
 import * as FileSystem from "effect/FileSystem"

@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { Prompt, TerminalCapabilities } from "effect/cli"

@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Stdio from "effect/Stdio"

@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

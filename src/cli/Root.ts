@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { Command } from "effect/cli"

@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Config from "effect/Config"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"

@@ -29,6 +29,7 @@
  * @stability stable
  * @since 0.1.0
  */
+
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -134,7 +135,9 @@ export class Client {
   }
 
   /**
-   * The job, or `null` when there is none.
+   * The job, or `null` when there is none; rejects with `JobFailedError`
+   * when a worker dead-lettered it without its data (only Go's dead-letter
+   * record is left under the id).
    *
    * @since 0.1.0
    */
@@ -265,7 +268,8 @@ const submitOptions = (o: SubmitJobOptions): Tasks.SubmitOptions => ({
   priority: o.priority,
   description: o.description,
   routingKey: o.routingKey,
-  maxRetries: o.maxRetries
+  maxRetries: o.maxRetries,
+  maxAttempts: o.maxAttempts
 })
 
 const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
@@ -276,6 +280,7 @@ const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
     const prefix = options.keyPrefix === undefined ? undefined : options.keyPrefix.endsWith(":") ? options.keyPrefix : `${options.keyPrefix}:`
     return DirectTaskApi.layer.pipe(Layer.provide(BananasRedis.layer({
       url: options.redisUrl,
+      urlField: "redisUrl",
       prefix,
       successTtl: Duration.seconds(ttlSeconds(successTtl)),
       failureTtl: Duration.seconds(ttlSeconds(failureTtl))

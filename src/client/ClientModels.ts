@@ -51,15 +51,20 @@ export interface ClientOptions {
  * @since 0.1.0
  */
 export interface SubmitJobOptions {
+  /** The job name (which handler runs it); not empty. */
   readonly name: string
+  /** Any JSON-serializable value (marshalled as Go does), or `RawJson.Raw` for exact bytes. */
   readonly payload: unknown
   /** Default `normal`. */
   readonly priority?: JobPriority | undefined
+  /** A free-text description. */
   readonly description?: string | undefined
   /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`). */
   readonly routingKey?: string | undefined
-  /** Runs allowed in all (default 3). */
+  /** Runs allowed in all (Go's `max_retries`, default 3): 1 means one run and no retry. */
   readonly maxRetries?: number | undefined
+  /** The same as `maxRetries`, by a name that says what it counts. */
+  readonly maxAttempts?: number | undefined
 }
 
 /**
@@ -69,6 +74,7 @@ export interface SubmitJobOptions {
  * @since 0.1.0
  */
 export interface SubmitScheduledJobOptions extends SubmitJobOptions {
+  /** When the job becomes due; not in the past. */
   readonly scheduledFor: Date
 }
 
@@ -92,8 +98,11 @@ export interface SubmitAndWaitOptions extends SubmitJobOptions {
  * @since 0.1.0
  */
 export interface ClientJob {
+  /** The job id. */
   readonly id: string
+  /** The job name. */
   readonly name: string
+  /** Its description, when it has one. */
   readonly description?: string | undefined
   /** The payload, parsed with `JSON.parse` (integers beyond 2^53 lose digits: use `rawPayload`). */
   readonly payload: unknown
@@ -101,13 +110,21 @@ export interface ClientJob {
   readonly rawPayload: string
   /** `""` only for jobs written by Go's cron scheduler. */
   readonly status: JobStatus | ""
+  /** Which queue it goes to. */
   readonly priority: JobPriority
+  /** When it was created. */
   readonly createdAt: Date
+  /** When it last changed state. */
   readonly updatedAt: Date
+  /** When a scheduled job (or a retry) is due. */
   readonly scheduledFor?: Date | undefined
+  /** Failed runs so far. */
   readonly attempts: number
+  /** Runs allowed in all (Go's `max_retries`). */
   readonly maxRetries: number
+  /** The last failure's message. */
   readonly error?: string | undefined
+  /** Route-Go's routing key. */
   readonly routingKey?: string | undefined
 }
 
@@ -118,7 +135,9 @@ export interface ClientJob {
  * @since 0.1.0
  */
 export interface ClientJobResult {
+  /** The job. */
   readonly jobId: string
+  /** `completed` or `failed`. */
   readonly status: ResultStatus
   /** The handler's result, parsed (absent when it stored none). */
   readonly result?: unknown
@@ -126,7 +145,9 @@ export interface ClientJobResult {
   readonly rawResult?: string | undefined
   /** The failure message (a completed job may still carry an earlier attempt's). */
   readonly error?: string | undefined
+  /** When it was stored (whole seconds, as Go writes it). */
   readonly completedAt: Date
+  /** How long the attempt ran, in milliseconds. */
   readonly durationMs: number
 }
 

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+
 import { NodeRuntime } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

@@ -19,8 +19,11 @@ import * as Schema from "effect/Schema"
  * @since 0.1.0
  */
 export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
+  /** The operation that could not reach Redis (`connect`, `submit`, `complete`, ...). */
   operation: Schema.String,
+  /** What happened, for a person: where it tried, the cause's code, what to check. */
   message: Schema.String,
+  /** The driver's error. */
   cause: Schema.optional(Schema.Defect())
 }) {
   /** A connection failure may heal: retry policies retry it. */
@@ -37,7 +40,9 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
  * @since 0.1.0
  */
 export class JobNotFoundError extends Schema.TaggedError<JobNotFoundError>()("JobNotFoundError", {
+  /** The id looked up. */
   jobId: Schema.String,
+  /** What happened, for a person. */
   message: Schema.String
 }) {
   /** Not retryable. */
@@ -54,8 +59,11 @@ export class JobNotFoundError extends Schema.TaggedError<JobNotFoundError>()("Jo
  * @since 0.1.0
  */
 export class JobFailedError extends Schema.TaggedError<JobFailedError>()("JobFailedError", {
+  /** The job. */
   jobId: Schema.String,
+  /** The error the worker recorded (Go's text where Go has one, e.g. `PANIC: ...`). */
   error: Schema.String,
+  /** What happened, for a person. */
   message: Schema.String
 }) {
   /** Not retryable: resubmit the job instead. */
@@ -71,9 +79,13 @@ export class JobFailedError extends Schema.TaggedError<JobFailedError>()("JobFai
  * @since 0.1.0
  */
 export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
+  /** The operation, or wait, that ran out of time. */
   operation: Schema.String,
+  /** The deadline it had, in milliseconds. */
   timeoutMillis: Schema.Number,
+  /** The job waited for, for a wait. */
   jobId: Schema.optional(Schema.String),
+  /** What happened, for a person. */
   message: Schema.String
 }) {
   /** Not retried by the default policy: the caller chose the deadline. */
@@ -108,8 +120,11 @@ export const timedOut = (operation: string, deadline: Duration.Duration, jobId?:
  * @since 0.1.0
  */
 export class SerializationError extends Schema.TaggedError<SerializationError>()("SerializationError", {
+  /** What could not be encoded or decoded, and why. */
   message: Schema.String,
+  /** The Redis key the bad data was read from, when it was read. */
   key: Schema.optional(Schema.String),
+  /** The underlying error. */
   cause: Schema.optional(Schema.Defect())
 }) {
   /** Not retryable: the same bytes fail the same way. */
@@ -127,8 +142,11 @@ export class SerializationError extends Schema.TaggedError<SerializationError>()
  * @since 0.1.0
  */
 export class ValidationError extends Schema.TaggedError<ValidationError>()("ValidationError", {
+  /** The option, field or variable at fault (e.g. `priority`, `entries[3].payload`, `REDIS_URL`). */
   field: Schema.String,
+  /** What is wrong with it, for a person. */
   message: Schema.String,
+  /** The underlying error (e.g. a schema's). */
   cause: Schema.optional(Schema.Defect())
 }) {
   /** Never retryable. */

@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -52,8 +53,13 @@ export const Job = Schema.Struct({
   maxRetries: Schema.Int,
   /** The last failure's message; absent when none. */
   error: Schema.optional(Schema.String),
-  /** Route-Go's routing key; written last, and only when present. */
-  routingKey: Schema.optional(Schema.String)
+  /** Route-Go's routing key; written after Go's other fields, and only when present. */
+  routingKey: Schema.optional(Schema.String),
+  /**
+   * The producer's W3C traceparent (`trace_context`, ours: Go ignores it and
+   * drops it when it rewrites the job); absent when none was carried.
+   */
+  traceContext: Schema.optional(Schema.String)
 })
 
 /**
@@ -88,13 +94,21 @@ export const JobJson: Schema.Codec<Job, string> = Schema.String.pipe(Schema.deco
  * @since 0.1.0
  */
 export const make = (options: {
+  /** The job id. */
   readonly id: string
+  /** The job name. */
   readonly name: string
+  /** The payload's JSON text. */
   readonly payload: RawJson
+  /** Its priority. */
   readonly priority: JobPriority
+  /** Its `created_at` and `updated_at`. */
   readonly now: Timestamp.Timestamp
+  /** Runs allowed in all (`Wire.defaultMaxRetries` is Go's 3). */
   readonly maxRetries: number
+  /** A description (empty: none). */
   readonly description?: string | undefined
+  /** Route-Go's routing key. */
   readonly routingKey?: string | undefined
 }): Job => ({
   id: options.id,

@@ -8,6 +8,9 @@
  * and a value of the wrong type fails the whole job with Go's message (which
  * the worker records when it dead-letters the job).
  *
+ * One field is ours: `trace_context` (the producer's W3C traceparent, see
+ * `TraceContext`), written last and only when present; Go ignores it.
+ *
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
@@ -18,6 +21,7 @@ import { isJobStatus, type JobStatus } from "./JobStatus.ts"
 import { scanObject, type Member } from "./JsonScanner.ts"
 import { nullJson, quote, type RawJson } from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
+import { isTraceparent } from "./TraceContext.ts"
 
 /**
  * Encodes a job as Go writes it.
@@ -34,6 +38,8 @@ export const encode = (job: Job): string => {
   out += `,"attempts":${job.attempts},"max_retries":${job.maxRetries}`
   if (job.error !== undefined && job.error !== "") out += `,"error":${quote(job.error)}`
   if (job.routingKey !== undefined) out += `,"routing_key":${quote(job.routingKey)}`
+  // Ours, after Go's fields (Go ignores it); absent unless a trace context was carried.
+  if (job.traceContext !== undefined) out += `,"trace_context":${quote(job.traceContext)}`
   return out + "}"
 }
 
@@ -160,7 +166,13 @@ const FIELD_READERS: ReadonlyArray<readonly [string, Reader]> = [
   ["attempts", intField("attempts", (j, v) => { j.attempts = v })],
   ["max_retries", intField("max_retries", (j, v) => { j.maxRetries = v })],
   ["error", stringField("error", (j, v) => { j.error = v === "" ? undefined : v })],
-  ["routing_key", stringField("routing_key", (j, v) => { j.routingKey = v })]
+  ["routing_key", stringField("routing_key", (j, v) => { j.routingKey = v })],
+  // Not a Go field: whatever it holds never fails the job (Go ignores it); only a valid traceparent is kept.
+  ["trace_context", (j, m) => {
+    const text = m.kind === "string" ? (JSON.parse(m.raw) as string) : undefined
+    j.traceContext = text !== undefined && isTraceparent(text) ? text : undefined
+    return undefined
+  }]
 ]
 
 const FIELDS = new Map(FIELD_READERS.map(([name, read]) => [name.toUpperCase(), read] as const))

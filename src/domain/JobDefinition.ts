@@ -28,12 +28,24 @@ export type JobSchema = Schema.Codec<any, any, never, never>
  * @since 0.1.0
  */
 export interface JobDefinition<P extends JobSchema = JobSchema, R extends JobSchema = JobSchema> {
+  /** The job name: which handler runs it (the `name` of the job JSON). */
   readonly name: string
+  /** The payload's schema: producers encode with it, handlers decode with it. */
   readonly payload: P
+  /** The result's schema: handlers encode with it, `Tasks.call` decodes with it. */
   readonly result: R
+  /** The default priority of its submissions (`normal` when unset). */
   readonly priority?: JobPriority | undefined
+  /**
+   * The default runs allowed in all (Go's `max_retries`, which counts runs
+   * despite its name: 1 means a single run, no retry; default 3).
+   */
   readonly maxRetries?: number | undefined
+  /** The same as `maxRetries`, by a name that says what it counts. */
+  readonly maxAttempts?: number | undefined
+  /** How long the handler may run before it is interrupted and the attempt fails (default: the worker's `jobTimeout`). */
   readonly timeout?: Duration.Input | undefined
+  /** The default description of its submissions. */
   readonly description?: string | undefined
 }
 

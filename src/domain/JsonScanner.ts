@@ -55,7 +55,7 @@ export const scanObject = (
         s.i++
         s.ws()
         const vs = s.i
-        const kind = s.value()
+        const kind = s.value(1)
         members.push({ key, raw: text.slice(vs, s.i), kind })
         s.ws()
         const c = s.peek()
@@ -69,10 +69,19 @@ export const scanObject = (
     return { members }
   } catch (e) {
     if (e instanceof SyntaxFailure) return { error: e.message }
-    if (e instanceof RangeError) return { error: "exceeded max depth" } // as Go, which stops at 10000 levels
     throw e
   }
 }
+
+/**
+ * The deepest nesting Go's `encoding/json` (and this scanner) reads: the
+ * job object is level 1, so a payload may nest 9,999 levels. Deeper text
+ * fails with Go's `exceeded max depth`.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const maxNestingDepth = 10_000
 
 // Internal
 
@@ -98,11 +107,12 @@ class Scanner {
       else break
     }
   }
-  value(): Member["kind"] {
+  /** Skips one value; `outside` containers enclose it (the job object is level 1). */
+  value(outside = 0): Member["kind"] {
     const c = this.peek()
     switch (c) {
-      case "{": this.skipContainer("{", "}"); return "object"
-      case "[": this.skipContainer("[", "]"); return "array"
+      case "{": this.skipContainer(outside); return "object"
+      case "[": this.skipContainer(outside); return "array"
       case "\"": this.string(); return "string"
       case "t": this.literal("true"); return "bool"
       case "f": this.literal("false"); return "bool"
@@ -149,13 +159,30 @@ class Scanner {
       }
     }
   }
-  skipContainer(open: "{" | "[", close: "}" | "]"): void {
-    this.i++
-    this.ws()
-    if (this.peek() === close) { this.i++; return }
-    for (;;) {
+  /**
+   * Skips the object or array at `i`, enclosed by `outside` containers,
+   * without recursion (so the depth is Go's limit, not the call stack's):
+   * `stack` holds the closing character of every container still open.
+   */
+  skipContainer(outside: number): void {
+    const stack: Array<"}" | "]"> = []
+    const enter = (): boolean => {
+      if (outside + stack.length + 1 > maxNestingDepth) throw new SyntaxFailure("exceeded max depth")
+      const close = this.t[this.i] === "{" ? "}" : "]"
+      this.i++
       this.ws()
-      if (open === "{") {
+      if (this.peek() === close) {
+        this.i++
+        return false // empty: closed at once
+      }
+      stack.push(close)
+      return true
+    }
+    if (!enter()) return
+    for (;;) {
+      // At an element of the innermost open container.
+      this.ws()
+      if (stack[stack.length - 1] === "}") {
         if (this.peek() !== "\"") this.fail("looking for beginning of object key string")
         this.string()
         this.ws()
@@ -163,12 +190,26 @@ class Scanner {
         this.i++
         this.ws()
       }
-      this.value()
-      this.ws()
       const c = this.peek()
-      if (c === ",") { this.i++; continue }
-      if (c === close) { this.i++; return }
-      this.fail(open === "{" ? "after object key:value pair" : "after array element")
+      if (c === "{" || c === "[") {
+        if (enter()) continue
+      } else {
+        this.value()
+      }
+      // After a value: a comma, or the end of one or more containers.
+      for (;;) {
+        this.ws()
+        const close = stack[stack.length - 1]!
+        const next = this.peek()
+        if (next === ",") {
+          this.i++
+          break
+        }
+        if (next !== close) this.fail(close === "}" ? "after object key:value pair" : "after array element")
+        this.i++
+        stack.pop()
+        if (stack.length === 0) return
+      }
     }
   }
 }

@@ -62,19 +62,21 @@ export const nullJson = "null" as RawJson
  * data: object keys sorted, no whitespace, `<`, `>`, `&`, U+2028 and U+2029
  * escaped. Fails with a `SerializationError` for values JSON cannot carry
  * (BigInt, functions, symbols, `undefined` at the top, non-finite numbers,
- * Map/Set, cycles) instead of silently dropping or changing them.
+ * Map/Set, cycles) instead of silently dropping or changing them; `what`
+ * names the value in the message (`payload`, or a handler's `result`).
  *
  * @category constructors
  * @since 0.1.0
  */
-export const fromValue = (value: unknown): Result.Result<RawJson, SerializationError> => {
+export const fromValue = (value: unknown, what: "payload" | "result" = "payload"): Result.Result<RawJson, SerializationError> => {
   try {
     return Result.succeed(marshal(value, "$", new Set()) as RawJson)
   } catch (e) {
     if (e instanceof NotSerializable) {
-      return Result.fail(new SerializationError({ message: `payload is not JSON-serializable: ${e.message}` }))
+      return Result.fail(new SerializationError({ message: `${what} is not JSON-serializable: ${e.message}` }))
     }
-    return Result.fail(new SerializationError({ message: "payload is not JSON-serializable", cause: e }))
+    const why = e instanceof RangeError ? ": nested too deeply to marshal" : ""
+    return Result.fail(new SerializationError({ message: `${what} is not JSON-serializable${why}`, cause: e }))
   }
 }
 
@@ -200,6 +202,7 @@ const marshal = (value: unknown, path: string, seen: Set<object>): string => {
  * @since 0.1.0
  */
 export class Raw {
+  /** The JSON text, submitted as it is. */
   readonly json: RawJson
   constructor(json: RawJson) {
     this.json = json

@@ -14,9 +14,11 @@ import * as Schema from "effect/Schema"
 import { SerializationError, ValidationError } from "./Errors.ts"
 import * as JobModel from "./Job.ts"
 import * as JobId from "./JobId.ts"
+import * as PayloadLimits from "./PayloadLimits.ts"
 import { isJobPriority, JobPriority } from "./JobPriority.ts"
 import * as RawJson from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
+import { isTraceparent } from "./TraceContext.ts"
 import { isRoutingKey, isUnrouted } from "../protocol/Keys.ts"
 import * as Wire from "../protocol/Wire.ts"
 
@@ -55,7 +57,12 @@ export const SubmitRequest = Schema.Struct({
    * attempt, so a retried submission writes the same job and is recognized
    * as the same; the storing side's clock when omitted.
    */
-  submittedAt: Schema.optional(Timestamp.FromString)
+  submittedAt: Schema.optional(Timestamp.FromString),
+  /**
+   * The producer's W3C traceparent, carried with the job so the worker's
+   * execution span joins the producer's trace (see `TraceContext`).
+   */
+  traceContext: Schema.optional(Schema.String)
 })
 
 /**
@@ -98,6 +105,7 @@ export interface Submitted extends Schema.Schema.Type<typeof Submitted> {}
  * @since 0.2.0
  */
 export interface NewJob {
+  /** The job to write. */
   readonly job: JobModel.Job
   /** The due time of a scheduled job (`scheduled_for`); none for a job queued now. */
   readonly dueAt: Timestamp.Timestamp | undefined
@@ -106,7 +114,8 @@ export interface NewJob {
 /**
  * Validates a request and builds its new job (pending, or `scheduled` with
  * `scheduled_for` when the request has a time). `field` prefixes field
- * names in errors (e.g. `entries[3].`). `now` is the storing side's clock.
+ * names in errors (e.g. `entries[3].`). `now` is the storing side's clock;
+ * `maxPayloadBytes` the payload size limit (see `PayloadLimits`).
  *
  * @category constructors
  * @since 0.2.0
@@ -114,7 +123,8 @@ export interface NewJob {
 export const toJob = (
   request: SubmitRequest,
   now: Timestamp.Timestamp,
-  field = ""
+  field = "",
+  maxPayloadBytes: number = PayloadLimits.defaultMaxPayloadBytes
 ): Result.Result<NewJob, ValidationError> => {
   const invalid = (name: string, message: string) => Result.fail(new ValidationError({ field: field + name, message }))
   if (typeof request.name !== "string" || request.name.trim() === "") return invalid("name", "job name must be a non-empty string")
@@ -138,6 +148,11 @@ export const toJob = (
   if (typeof request.payload !== "string" || !RawJson.isValid(request.payload)) {
     return invalid("payload", "payload must be valid JSON text")
   }
+  const limited = PayloadLimits.check(request.payload, maxPayloadBytes, field + "payload")
+  if (limited !== undefined) return Result.fail(limited)
+  if (request.traceContext !== undefined && (typeof request.traceContext !== "string" || !isTraceparent(request.traceContext))) {
+    return invalid("traceContext", `traceContext must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got ${JSON.stringify(request.traceContext)}`)
+  }
   if (request.submittedAt !== undefined && !isReadableByGo(request.submittedAt)) {
     return invalid("submittedAt", "submittedAt must be a valid time between the years 1 and 9999")
   }
@@ -154,8 +169,9 @@ export const toJob = (
     description: request.description === "" ? undefined : request.description,
     routingKey: isUnrouted(request.routingKey) ? undefined : request.routingKey
   })
+  const traced = request.traceContext === undefined ? job : { ...job, traceContext: request.traceContext }
   return Result.succeed({
-    job: due.success === undefined ? job : { ...job, status: "scheduled", scheduledFor: due.success },
+    job: due.success === undefined ? traced : { ...traced, status: "scheduled", scheduledFor: due.success },
     dueAt: due.success
   })
 }
@@ -169,6 +185,27 @@ export const toJob = (
  */
 export const toPayload = (payload: unknown): Result.Result<RawJson.RawJson, SerializationError> =>
   payload instanceof RawJson.Raw ? Result.succeed(payload.json) : RawJson.fromValue(payload)
+
+/**
+ * The runs a job is allowed in all, from either name of the setting:
+ * `maxRetries` (Go's `max_retries`, which despite its name counts runs: 1
+ * means one run and no retry) or its clearer alias `maxAttempts`. Giving
+ * both with different values is a `ValidationError`.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const runsInAll = (
+  maxRetries: number | undefined,
+  maxAttempts: number | undefined,
+  field = ""
+): Result.Result<number | undefined, ValidationError> =>
+  maxRetries !== undefined && maxAttempts !== undefined && maxRetries !== maxAttempts
+    ? Result.fail(new ValidationError({
+      field: field + "maxAttempts",
+      message: `maxAttempts (${maxAttempts}) and maxRetries (${maxRetries}) are the same setting (Go's max_retries: runs in all); give one`
+    }))
+    : Result.succeed(maxRetries ?? maxAttempts)
 
 /**
  * When a scheduled job becomes due: an instant, or a delay from when it is

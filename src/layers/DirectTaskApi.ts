@@ -7,13 +7,16 @@
  *
  * @since 0.1.0
  */
+
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { JobConflictError, JobFailedError, JobNotFoundError, ValidationError } from "../domain/Errors.ts"
 import * as JobPage from "../domain/JobPage.ts"
+import * as PayloadLimits from "../domain/PayloadLimits.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import * as Submission from "../domain/Submission.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
@@ -34,9 +37,12 @@ export const make = Effect.gen(function*() {
   const results = yield* ResultBackend
 
   const now = Effect.map(Clock.currentTimeMillis, Timestamp.fromMillis)
+  // The clock and the payload size limit in force for this call.
+  const limits = Effect.flatMap(Effect.context<never>(), (context) =>
+    Effect.map(now, (ts) => ({ now: ts, maxPayloadBytes: Context.get(context, PayloadLimits.MaxPayloadBytes) })))
 
   const build = (request: Submission.SubmitRequest, field?: string) =>
-    Effect.flatMap(now, (ts) => Effect.fromResult(Submission.toJob(request, ts, field)))
+    Effect.flatMap(limits, (l) => Effect.fromResult(Submission.toJob(request, l.now, field, l.maxPayloadBytes)))
 
   const store = ({ job, dueAt }: Submission.NewJob) => (dueAt === undefined ? queue.enqueue(job) : queue.schedule(job))
 
@@ -55,8 +61,8 @@ export const make = Effect.gen(function*() {
 
   const submitBatch = (requests: ReadonlyArray<Submission.SubmitRequest>) =>
     Effect.gen(function*() {
-      const ts = yield* now
-      const jobs = yield* Effect.forEach(requests, (request, i) => Effect.fromResult(Submission.toJob(request, ts, `entries[${i}].`)))
+      const l = yield* limits
+      const jobs = yield* Effect.forEach(requests, (request, i) => Effect.fromResult(Submission.toJob(request, l.now, `entries[${i}].`, l.maxPayloadBytes)))
       if (jobs.length === 0) return []
       const outcomes = yield* queue.enqueueBatch(jobs.map((j) => j.job))
       return jobs.map((j, i): Submission.Submitted => ({ id: j.job.id, duplicate: outcomes[i] === "duplicate" }))

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -53,7 +54,9 @@ export const RetryPolicy = Context.Reference<Schedule.Schedule<unknown, unknown>
  * @since 0.1.0
  */
 export interface Timeouts {
+  /** The deadline of one TaskApi operation, retries included (default 10 s). */
   readonly operation: Duration.Duration
+  /** How long a wait for a job's result lasts when the call gives none (default 30 s). */
   readonly wait: Duration.Duration
 }
 
@@ -82,7 +85,12 @@ export const layerRetry = (schedule: Schedule.Schedule<unknown, unknown>): Layer
  * @category layers
  * @since 0.1.0
  */
-export const layerTimeouts = (timeouts: { readonly operation?: Duration.Input; readonly wait?: Duration.Input }): Layer.Layer<never> =>
+export const layerTimeouts = (timeouts: {
+  /** The deadline of one operation (default 10 seconds). */
+  readonly operation?: Duration.Input
+  /** The default wait for a result (default 30 seconds). */
+  readonly wait?: Duration.Input
+}): Layer.Layer<never> =>
   Layer.succeed(TimeoutPolicy, {
     operation: Duration.fromInputUnsafe(timeouts.operation ?? "10 seconds"),
     wait: Duration.fromInputUnsafe(timeouts.wait ?? "30 seconds")

@@ -33,9 +33,13 @@ export type Waiting = "queued" | "scheduled"
  * @since 0.2.0
  */
 export const cancel = (p: Wire.Protocol, read: {
+  /** The job JSON as read (the plan is refused if it changed). */
   readonly data: string
+  /** The job, decoded from `data`. */
   readonly job: Job
+  /** Where it waits: its queue or the scheduled set. */
   readonly where: Waiting
+  /** The time of the cancellation. */
   readonly now: Timestamp.Timestamp
 }): Step => {
   const { keys } = p
@@ -69,7 +73,14 @@ export const cancel = (p: Wire.Protocol, read: {
  * @category management
  * @since 0.2.0
  */
-export const requeueDead = (p: Wire.Protocol, read: { readonly data: string; readonly job: Job; readonly now: Timestamp.Timestamp }): Step => {
+export const requeueDead = (p: Wire.Protocol, read: {
+  /** The job JSON as read (the plan is refused if it changed). */
+  readonly data: string
+  /** The job, decoded from `data`. */
+  readonly job: Job
+  /** The time of the requeue. */
+  readonly now: Timestamp.Timestamp
+}): Step => {
   const { keys } = p
   const requeued: Job = { ...read.job, status: "pending", attempts: 0, error: undefined, updatedAt: read.now, scheduledFor: undefined }
   return {

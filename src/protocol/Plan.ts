@@ -54,8 +54,15 @@ export type Reason = "alreadyApplied" | "duplicate" | "notHeld" | "changed" | "n
  * @since 0.2.0
  */
 export type Guard = GuardTest & {
+  /** Why the plan is refused when the test does not hold. */
   readonly reason: Reason
-  readonly appliedIf?: { readonly key: string; readonly value: string } | undefined
+  /** When the test fails but `GET key` equals `value`, the plan counts as `alreadyApplied`. */
+  readonly appliedIf?: {
+    /** The key to read. */
+    readonly key: string
+    /** The value meaning "already applied". */
+    readonly value: string
+  } | undefined
 }
 
 /**
@@ -142,8 +149,11 @@ export interface Plan {
  * @since 0.2.0
  */
 export type Outcome =
+  /** Every guard held; the writes were applied. */
   | { readonly _tag: "Applied" }
+  /** A guard did not hold (`reason`); nothing was written. */
   | { readonly _tag: "Refused"; readonly reason: Reason }
+  /** `key` exists with another type than the plan needs (`expected`); nothing was written. */
   | { readonly _tag: "WrongType"; readonly key: string; readonly expected: KeyType }
 
 /**

@@ -125,7 +125,14 @@ export const stampUnleased = (p: Wire.Protocol, ids: ReadonlyArray<JobId>, expir
  * @category recovery
  * @since 0.2.0
  */
-export const promote = (p: Wire.Protocol, read: { readonly data: string; readonly job: Job; readonly maxScore: number }): Plan => {
+export const promote = (p: Wire.Protocol, read: {
+  /** The job JSON as read (the plan is refused if it changed). */
+  readonly data: string
+  /** The job, decoded from `data`. */
+  readonly job: Job
+  /** The highest score still due (the promotion pass's time, unix seconds). */
+  readonly maxScore: number
+}): Plan => {
   const { keys } = p
   const promoted: Job = { ...read.job, scheduledFor: undefined }
   return {

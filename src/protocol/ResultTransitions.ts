@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { Plan } from "./Plan.ts"

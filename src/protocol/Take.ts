@@ -86,13 +86,21 @@ export const ownerOf = (token: string): string => token.slice(0, Math.max(0, tok
  * @since 0.2.0
  */
 export const make = (protocol: Protocol, options: {
+  /** The priorities to take from, in order. */
   readonly priorities: ReadonlyArray<JobPriority>
+  /** Take from `route:{key}:queue:{p}` (`default` or none: `queue:{p}`). */
   readonly routingKey?: string | undefined
+  /** The most ids to take. */
   readonly max: number
+  /** Lease what is taken (none: Go's way, no lease). */
   readonly lease?: {
+    /** The worker taking them. */
     readonly owner: string
+    /** When the leases expire, epoch milliseconds. */
     readonly expiresAt: number
+    /** The counter of the first id's token (`<owner>:<n>`); the next ids count up. */
     readonly firstToken: number
+    /** The TTL of the owner's held set (its heartbeat), milliseconds. */
     readonly heartbeatMillis: number
   } | undefined
 }): TakeRequest => {

@@ -40,7 +40,9 @@ export type { Claim, Step } from "./Steps.ts"
  * @since 0.2.0
  */
 export type FailOutcome =
+  /** Scheduled for another attempt after Go's backoff: `job` as written. */
   | { readonly _tag: "Retrying"; readonly job: Job }
+  /** Out of attempts, dead-lettered: `job` as written. */
   | { readonly _tag: "Dead"; readonly job: Job }
 
 // --- producers -------------------------------------------------------------------
@@ -88,8 +90,11 @@ const create = (p: Wire.Protocol, job: Job, placed: ReadonlyArray<Write>): Plan 
  * @since 0.2.0
  */
 export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
+  /** The result JSON to store (none: no `result` field, as Go's handlers). */
   readonly result?: RawJson | undefined
+  /** How long the attempt ran, in milliseconds. */
   readonly durationMs: number
+  /** When it ended. */
   readonly now: Timestamp.Timestamp
 }): Step => {
   const done: Job = { ...job, status: "completed", updatedAt: outcome.now }
@@ -125,7 +130,9 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
  * @since 0.2.0
  */
 export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, outcome: {
+  /** How long the attempt ran, in milliseconds. */
   readonly durationMs: number
+  /** When it ended. */
   readonly now: Timestamp.Timestamp
 }): Step<FailOutcome> => {
   const attempts = job.attempts + 1
@@ -175,7 +182,10 @@ export const release = (p: Wire.Protocol, claim: Claim, job: Pick<Job, "id" | "p
  * @category attempts
  * @since 0.2.0
  */
-export const renew = (p: Wire.Protocol, claim: Claim & { readonly token: string }, expiresAt: number, heartbeatMillis: number): Plan => ({
+export const renew = (p: Wire.Protocol, claim: Claim & {
+  /** The delivery's lease token: only its holder may renew. */
+  readonly token: string
+}, expiresAt: number, heartbeatMillis: number): Plan => ({
   guards: [{ op: "heq", key: p.keys.tokens, field: claim.id, value: claim.token, reason: "notHeld" }],
   writes: [
     { op: "zadd", key: p.keys.leases, score: expiresAt, member: claim.id },
@@ -194,8 +204,11 @@ export const renew = (p: Wire.Protocol, claim: Claim & { readonly token: string 
  * @since 0.2.0
  */
 export const deadLetterData = (p: Wire.Protocol, claim: Claim, read: {
+  /** The data read at `job:{id}`: none when missing. */
   readonly data: string | undefined
+  /** Go's unmarshal error for data that does not decode. */
   readonly goError?: string | undefined
+  /** When it was found. */
   readonly now: Timestamp.Timestamp
 }): Step<string> => {
   const key = p.keys.job(claim.id)

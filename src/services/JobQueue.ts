@@ -14,7 +14,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { LeaseLostError, SerializationError } from "../domain/Errors.ts"
+import type { JobFailedError, LeaseLostError, SerializationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
@@ -46,8 +46,11 @@ export interface DequeueOptions {
    * `worker:{owner}`) is `heartbeat`, by default `duration`.
    */
   readonly lease?: {
+    /** The worker taking the jobs (its lease tokens are `<owner>:<n>`). */
     readonly owner: string
+    /** How long each lease lasts without renewal. */
     readonly duration: Duration.Duration
+    /** The TTL of the owner's held set, `worker:{owner}` (default `duration`). */
     readonly heartbeat?: Duration.Duration | undefined
   } | undefined
 }
@@ -70,6 +73,7 @@ export interface DequeueManyOptions extends DequeueOptions {
  * @since 0.2.0
  */
 export interface JobDelivery {
+  /** A job to run. */
   readonly _tag: "Job"
   /** The job as read when it was taken. */
   readonly job: Job
@@ -88,6 +92,7 @@ export interface JobDelivery {
 export type Delivery =
   | JobDelivery
   | {
+    /** An id whose data was missing or unreadable: dead-lettered at once, nothing to run. */
     readonly _tag: "DeadLettered"
     /** The id taken. */
     readonly id: JobId
@@ -133,8 +138,13 @@ export class JobQueue extends Context.Service<JobQueue, {
   readonly enqueueBatch: (jobs: ReadonlyArray<Job>) => Effect.Effect<ReadonlyArray<EnqueueOutcome>, StoreFailure>
   /** A new job due at its `scheduledFor`: `SET job:{id}` and `ZADD queue:scheduled <unix s>`, one atomic step. */
   readonly schedule: (job: Job) => Effect.Effect<EnqueueOutcome, StoreFailure>
-  /** The job, or none. Corrupted data fails with a `SerializationError` naming the key. */
-  readonly get: (id: JobId) => Effect.Effect<Option.Option<Job>, StoreFailure | SerializationError>
+  /**
+   * The job, or none. Go's dead-letter record under the id (the job's data
+   * was missing or unreadable when a worker took it) fails with
+   * `JobFailedError` carrying the error recorded; other corrupted data with
+   * a `SerializationError` naming the key.
+   */
+  readonly get: (id: JobId) => Effect.Effect<Option.Option<Job>, StoreFailure | SerializationError | JobFailedError>
 
   /**
    * Takes the next job (strict priority order) into `queue:processing`,
@@ -205,7 +215,10 @@ export class JobQueue extends Context.Service<JobQueue, {
    * recovered once it passes (`maxAge` 0: in this pass). Returns the ids
    * recovered.
    */
-  readonly reapExpired: (options?: { readonly maxAge?: Duration.Duration | undefined }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
+  readonly reapExpired: (options?: {
+    /** Also recover unleased processing entries (Go workers' ones) older than this. */
+    readonly maxAge?: Duration.Duration | undefined
+  }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
   /**
    * Moves due jobs (score <= now, unix seconds) from `queue:scheduled` to
    * their queue, dropping `scheduled_for`. Safe with many promoters: a job

@@ -81,8 +81,12 @@ export class TaskApi extends Context.Service<TaskApi, {
   readonly submit: (request: SubmitRequest) => Effect.Effect<Submitted, SubmitError>
   /** Submits many jobs: all validated first (nothing written on bad input), each atomic; results in order. */
   readonly submitBatch: (requests: ReadonlyArray<SubmitRequest>) => Effect.Effect<ReadonlyArray<Submitted>, SubmitError>
-  /** The job, or `JobNotFoundError`. */
-  readonly getJob: (id: JobId) => Effect.Effect<Job, JobNotFoundError | ReadError>
+  /**
+   * The job, or `JobNotFoundError`; `JobFailedError` when only Go's
+   * dead-letter record is left under the id (its data was missing or
+   * unreadable when a worker took it: `error` says which).
+   */
+  readonly getJob: (id: JobId) => Effect.Effect<Job, JobNotFoundError | JobFailedError | ReadError>
   /** The stored result, if any (any status, final or not). */
   readonly getResult: (id: JobId) => Effect.Effect<Option.Option<JobResult>, ReadError>
   /** Waits up to `timeout` for the final result (completed, or failed for good). */

@@ -14,18 +14,20 @@
  * @internal
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { LeaseLostError, StorageError } from "../domain/Errors.ts"
+import { JobFailedError, LeaseLostError, type SerializationError, StorageError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Take from "../protocol/Take.ts"
 import * as T from "../protocol/Transitions.ts"
+import * as Wire from "../protocol/Wire.ts"
 import {
   type Delivery,
   type DequeueManyOptions,
@@ -75,8 +77,12 @@ export const make = Effect.gen(function*() {
     )
 
   const get = (id: JobId) =>
-    Effect.flatMap(store.get(keys.job(id)), (data) =>
-      data === undefined ? Effect.succeed(Option.none<Job>()) : Effect.map(Effect.fromResult(JobCodec.decodeAt(keys.job(id), data)), Option.some))
+    Effect.flatMap(store.get(keys.job(id)), (data): Effect.Effect<Option.Option<Job>, SerializationError | JobFailedError> =>
+      data === undefined
+        ? Effect.succeed(Option.none<Job>())
+        : Wire.isDeadLetterRecord(data)
+        ? Effect.fail(deadLetterRecordFailure(id, data))
+        : Effect.map(Effect.fromResult(JobCodec.decodeAt(keys.job(id), data)), Option.some))
 
   // --- dequeue -------------------------------------------------------------
 
@@ -241,3 +247,13 @@ const maxTake = 1000
 
 const noDeliveries: ReadonlyArray<Delivery> = []
 const noIds: ReadonlyArray<JobId> = []
+
+/** What `get` says of Go's dead-letter record: the job failed for good, and its data is lost. */
+const deadLetterRecordFailure = (id: JobId, data: string): JobFailedError => {
+  const error = Wire.deadLetterRecordError(data) ?? ""
+  return new JobFailedError({
+    jobId: id,
+    error,
+    message: `job ${id} was dead-lettered without its data (its data was missing or unreadable when a worker took it; only Go's dead-letter record is left): ${error}`
+  })
+}

@@ -1,14 +1,16 @@
 /**
  * How a handler's failure becomes the job's error message, with the Go
- * worker's wording where Go has one: a defect is `PANIC: <message>`, a
- * timeout is `context cancelled: context deadline exceeded`, an unknown job
- * name is `no handler registered for job: <name>`.
+ * worker's wording where Go has one: a defect is `PANIC: <message>` (then
+ * its stack frames), a timeout is `context cancelled: context deadline
+ * exceeded` (then which timeout ran out), an unknown job name is `no
+ * handler registered for job: <name>`.
  *
  * This module only formats messages; the worker records them (`Queue.fail`).
  *
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 import { errorText } from "../protocol/Wire.ts"
 
@@ -25,6 +27,7 @@ import { errorText } from "../protocol/Wire.ts"
  * @since 0.1.0
  */
 export class JobError extends Schema.TaggedError<JobError>()("JobError", {
+  /** The job's error text, recorded as it is. */
   message: Schema.String
 }) {}
 
@@ -82,8 +85,38 @@ export const messageOf = (error: unknown): string => {
 export const panicMessage = (defect: unknown): string => errorText.panic(messageOf(defect))
 
 /**
+ * The job error for a defect, with where it happened: Go's `PANIC:
+ * <message>` on the first line (what Go's dashboards match), then the
+ * defect's stack frames (at most 20), so whoever reads the failure (the
+ * job's `error`, the result, `JobFailedError.error`, the worker's log)
+ * can find the bug.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const panicReport = (defect: unknown): string => {
+  const first = panicMessage(defect)
+  const stack = defect instanceof Error && typeof defect.stack === "string" ? defect.stack : ""
+  const frames = stack.split("\n").filter((line) => /^\s+at\s/.test(line)).slice(0, maxFrames)
+  return frames.length === 0 ? first : `${first}\n${frames.join("\n")}`
+}
+
+/**
+ * The job error for a handler that ran past its timeout: Go's text
+ * (`context cancelled: context deadline exceeded`), then which timeout it
+ * was and how long: the handler's own (`JobDefinition.timeout`, or
+ * `Handlers.addRaw`'s `timeout` option) or the worker's `jobTimeout`.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const timeoutReport = (timeout: Duration.Duration, source: "handler" | "worker"): string =>
+  `${timeoutMessage} (${source === "handler" ? "the handler's own timeout" : "the worker's jobTimeout"} of ${Duration.format(timeout)} ran out)`
+
+/**
  * The job error for a failed handler's cause: its first typed failure, else
- * its first defect (`PANIC: …`), else (interrupted from inside) `interrupted`.
+ * its first defect (`PANIC: …` and its stack, see `panicReport`), else
+ * (interrupted from inside) `interrupted`.
  *
  * @category constructors
  * @since 0.1.0
@@ -93,7 +126,11 @@ export const messageOfCause = (cause: Cause.Cause<unknown>): string => {
     if (Cause.isFailReason(reason)) return messageOf(reason.error)
   }
   for (const reason of cause.reasons) {
-    if (Cause.isDieReason(reason)) return panicMessage(reason.defect)
+    if (Cause.isDieReason(reason)) return panicReport(reason.defect)
   }
   return "interrupted"
 }
+
+// Internal
+
+const maxFrames = 20

@@ -53,7 +53,9 @@ export interface JobContext {
  * @since 0.1.0
  */
 export interface RawInput extends JobContext {
+  /** The payload's exact JSON text, as stored. */
   readonly payload: RawJson.RawJson
+  /** `JSON.parse` of the payload, on demand (a `SerializationError` if it is not JSON). */
   readonly decode: Effect.Effect<unknown, SerializationError>
 }
 
@@ -66,9 +68,11 @@ export interface RawInput extends JobContext {
  * @since 0.1.0
  */
 export interface Handler<R> {
+  /** The job name it runs. */
   readonly name: string
   /** The handler's own timeout (from its definition); the worker's default otherwise. */
   readonly timeout: Duration.Duration | undefined
+  /** Runs the job: the result JSON to store (or none), or a failure that becomes the job's error. */
   readonly run: (context: JobContext) => Effect.Effect<RawJson.RawJson | undefined, unknown, R>
 }
 
@@ -80,6 +84,7 @@ export interface Handler<R> {
  */
 export interface Handlers<out R = never> extends Pipeable {
   readonly [TypeId]: typeof TypeId
+  /** The handlers by job name. */
   readonly handlers: ReadonlyMap<string, Handler<R>>
 }
 
@@ -221,5 +226,5 @@ const register = <R, R2>(self: Handlers<R>, handler: Handler<R2>): Handlers<R | 
 const encodeRawResult = (value: unknown): Effect.Effect<RawJson.RawJson | undefined, SerializationError> => {
   if (value === undefined) return Effect.succeed(undefined)
   if (value instanceof RawJson.Raw) return Effect.succeed(value.json)
-  return Effect.fromResult(RawJson.fromValue(value))
+  return Effect.fromResult(RawJson.fromValue(value, "result"))
 }

@@ -1,6 +1,6 @@
 /**
- * The worker's metrics, as Effect `Metric`s: counters of outcomes and a
- * queue-lag gauge. Export them with any Effect metrics exporter (or read
+ * The worker's metrics, as Effect `Metric`s: counters of outcomes, a
+ * job-duration histogram and a queue-lag gauge. Export them with any Effect metrics exporter (or read
  * them with `Metric.value`).
  *
  * @since 0.1.0
@@ -124,6 +124,47 @@ export const queueLag = Metric.gauge("bananas_worker_queue_lag_ms", {
 export const queueLagOf = (priority: JobPriority) => Metric.withAttributes(queueLag, { priority })
 
 /**
+ * How long handlers ran, in milliseconds, per outcome (`outcome`
+ * attribute: `completed` or `failed`; timeouts count as failed, runs cut
+ * short by a shutdown are not sampled). Buckets from 1 ms, doubling, to
+ * about 70 minutes.
+ *
+ * @category metrics
+ * @since 0.2.0
+ */
+export const jobDuration = Metric.histogram("bananas_worker_job_duration_ms", {
+  description: "Milliseconds a job's handler ran, by outcome",
+  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 23 })
+})
+
+/**
+ * The job-duration histogram of completed runs.
+ *
+ * @category metrics
+ * @since 0.2.0
+ */
+export const jobDurationCompleted = Metric.withAttributes(jobDuration, { outcome: "completed" })
+
+/**
+ * The job-duration histogram of failed runs (typed failures, defects,
+ * timeouts, unknown job names).
+ *
+ * @category metrics
+ * @since 0.2.0
+ */
+export const jobDurationFailed = Metric.withAttributes(jobDuration, { outcome: "failed" })
+
+/**
+ * Records a handler's run time under its outcome (an interrupted run is not
+ * recorded).
+ *
+ * @category metrics
+ * @since 0.2.0
+ */
+export const observeDuration = (outcome: "Completed" | "Failed" | "Interrupted", millis: number): Effect.Effect<void> =>
+  outcome === "Interrupted" ? Effect.void : Metric.update(outcome === "Completed" ? jobDurationCompleted : jobDurationFailed, millis)
+
+/**
  * Jobs this process is running, sampled at each lease renewal.
  *
  * @category metrics
@@ -140,13 +181,21 @@ export const inFlight = Metric.gauge("bananas_worker_jobs_in_flight", {
  * @since 0.1.0
  */
 export interface Counts {
+  /** Jobs completed (`processed`). */
   readonly processed: number
+  /** Failed attempts (`failed`). */
   readonly failed: number
+  /** Failed attempts scheduled for a retry (`retried`). */
   readonly retried: number
+  /** Jobs dead-lettered (`dead`). */
   readonly dead: number
+  /** Jobs recovered from dead workers (`recovered`). */
   readonly recovered: number
+  /** Scheduled jobs promoted (`promoted`). */
   readonly promoted: number
+  /** Outcomes refused because the lease was lost (`leaseLost`). */
   readonly leaseLost: number
+  /** Jobs given back because they were never received (`reclaimed`). */
   readonly reclaimed: number
 }
 

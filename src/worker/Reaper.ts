@@ -16,6 +16,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as DurationInput from "../domain/DurationInput.ts"
+import type { ValidationError } from "../domain/Errors.ts"
 import type { JobId } from "../domain/JobId.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
@@ -81,10 +83,18 @@ export const run = (options?: Options): Effect.Effect<never, never, JobQueue> =>
 }
 
 /**
- * The reaper alone, as a layer: runs while the layer is alive.
+ * The reaper alone, as a layer: runs while the layer is alive. An
+ * `interval` or `maxAge` that is not a valid duration fails the layer with
+ * a `ValidationError` naming it.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Options): Layer.Layer<never, never, JobQueue> =>
-  Layer.effectDiscard(Effect.forkScoped(run(options)))
+export const layer = (options?: Options): Layer.Layer<never, ValidationError, JobQueue> =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const interval = yield* Effect.fromResult(DurationInput.decode("interval", options?.interval, "positive", defaultInterval))
+    const maxAge = options?.maxAge === undefined
+      ? undefined
+      : yield* Effect.fromResult(DurationInput.decode("maxAge", options.maxAge, "nonNegative"))
+    yield* Effect.forkScoped(run({ interval, maxAge }))
+  }))

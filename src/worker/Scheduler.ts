@@ -11,11 +11,14 @@
  *
  * @since 0.1.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as DurationInput from "../domain/DurationInput.ts"
+import type { ValidationError } from "../domain/Errors.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import { JobQueue } from "../services/JobQueue.ts"
@@ -84,13 +87,18 @@ export const run = (options?: Options): Effect.Effect<never, never, JobQueue> =>
 }
 
 /**
- * The scheduler alone, as a layer: runs while the layer is alive.
+ * The scheduler alone, as a layer: runs while the layer is alive. An
+ * `interval` that is not a positive duration fails the layer with a
+ * `ValidationError` naming it.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Options): Layer.Layer<never, never, JobQueue> =>
-  Layer.effectDiscard(Effect.forkScoped(run(options)))
+export const layer = (options?: Options): Layer.Layer<never, ValidationError, JobQueue> =>
+  Layer.effectDiscard(Effect.flatMap(
+    Effect.fromResult(DurationInput.decode("interval", options?.interval, "positive", defaultInterval)),
+    (interval) => Effect.forkScoped(run({ interval }))
+  ))
 
 // Internal
 

@@ -31,6 +31,7 @@
  *
  * @since 0.1.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -43,10 +44,11 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
-import type { LeaseLostError } from "../domain/Errors.ts"
+import type { LeaseLostError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import * as TraceContext from "../domain/TraceContext.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import * as Execution from "./Execution.ts"
@@ -55,7 +57,7 @@ import * as Reaper from "./Reaper.ts"
 import * as Scheduler from "./Scheduler.ts"
 import { surviving } from "./Survive.ts"
 import { persist, renewLeases, retryBriefly } from "./Upkeep.ts"
-import { type Options, resolve, validate } from "./WorkerConfig.ts"
+import { type Options, resolve } from "./WorkerConfig.ts"
 
 export type { Options } from "./WorkerConfig.ts"
 
@@ -85,13 +87,10 @@ export class Worker extends Context.Service<Worker, {
  * @category constructors
  * @since 0.1.0
  */
-export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], never, JobQueue | R | Scope.Scope> =>
+export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], ValidationError, JobQueue | R | Scope.Scope> =>
   Effect.gen(function*() {
     const queue = yield* JobQueue
-    const config = resolve(options)
-    const invalid = validate(config)
-    // A programming error in the options, not a runtime condition: a defect.
-    if (invalid !== undefined) return yield* Effect.die(new RangeError(`invalid worker options: ${invalid}`))
+    const config = yield* Effect.fromResult(resolve(options))
     if (Duration.isGreaterThanOrEqualTo(config.leaseRenewInterval, config.leaseDuration)) {
       yield* Effect.logWarning("leaseRenewInterval >= leaseDuration: leases of running jobs will lapse between renewals")
     }
@@ -157,6 +156,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         Effect.gen(function*() {
           const startedAt = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout)))
+          if (exit._tag === "Success") yield* Metrics.observeDuration(exit.value._tag, (yield* Clock.currentTimeMillis) - startedAt)
           const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
           yield* Semaphore.take(recording, 1)
           slotHeld = false
@@ -181,6 +181,8 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
         })),
         Effect.withSpan("bananas.worker.execute", {
           kind: "consumer",
+          // A child of the producer's submit span, when the job carries its trace context.
+          parent: Option.getOrUndefined(TraceContext.parse(delivery.job.traceContext)),
           attributes: {
             "job.id": delivery.job.id,
             "job.name": delivery.job.name,
@@ -301,7 +303,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], n
  * @category layers
  * @since 0.1.0
  */
-export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, JobQueue | R> =>
+export const layer = <R>(options: Options<R>): Layer.Layer<Worker, ValidationError, JobQueue | R> =>
   Layer.effect(Worker, make(options))
 
 /**
@@ -312,7 +314,7 @@ export const layer = <R>(options: Options<R>): Layer.Layer<Worker, never, JobQue
  * @category constructors
  * @since 0.1.0
  */
-export const run = <R>(options: Options<R>): Effect.Effect<never, never, JobQueue | R> =>
+export const run = <R>(options: Options<R>): Effect.Effect<never, ValidationError, JobQueue | R> =>
   Effect.scoped(Effect.andThen(make(options), Effect.never))
 
 // Internal

@@ -1,10 +1,13 @@
 /**
  * The worker's options: what can be set, the defaults, and the check that
- * they can run.
+ * they can run (a `ValidationError` naming the option when they cannot).
  *
  * @since 0.2.0
  */
 import * as Duration from "effect/Duration"
+import * as Result from "effect/Result"
+import * as DurationInput from "../domain/DurationInput.ts"
+import { ValidationError } from "../domain/Errors.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
 import * as Keys from "../protocol/Keys.ts"
 import type * as Handlers from "./Handlers.ts"
@@ -80,58 +83,69 @@ export interface Config {
 }
 
 /**
- * Fills in the defaults.
+ * Fills in the defaults and checks that the options can run: a worker
+ * that could not (no priorities, `block` of zero — a hot loop —, a
+ * `jobTimeout` of zero or NaN — every job would fail —, a duration string
+ * that does not parse, ...) is refused with a `ValidationError` naming the
+ * option, before it takes any job.
  *
  * @category constructors
  * @since 0.2.0
  */
-export const resolve = <R>(options: Options<R>): Config => {
+export const resolve = <R>(options: Options<R>): Result.Result<Config, ValidationError> => {
+  const invalid = (field: string, message: string) => Result.fail(new ValidationError({ field, message }))
   const concurrency = options.concurrency ?? 10
-  const leaseDuration = Duration.fromInputUnsafe(options.leaseDuration ?? "30 seconds")
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    return invalid("concurrency", `concurrency must be a positive integer, got ${String(concurrency)}`)
+  }
+  const priorities = options.priorities ?? JobPriority.all
+  if (priorities.length === 0) return invalid("priorities", "priorities must name at least one priority")
+  const unknown = priorities.find((p) => !JobPriority.isJobPriority(p))
+  if (unknown !== undefined) return invalid("priorities", `unknown priority ${JSON.stringify(unknown)} (expected "high", "normal" or "low")`)
+  const routingKey = options.routingKey
+  if (routingKey !== undefined && !Keys.isRoutingKey(routingKey)) {
+    return invalid("routingKey", `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(routingKey)}`)
+  }
+  const durations = {
+    jobTimeout: DurationInput.decode("jobTimeout", options.jobTimeout, "positiveOrInfinite", "5 minutes"),
+    leaseDuration: DurationInput.decode("leaseDuration", options.leaseDuration, "positive", "30 seconds"),
+    reaperInterval: DurationInput.decode("reaperInterval", options.reaperInterval, "positive", Reaper.defaultInterval),
+    schedulerInterval: DurationInput.decode("schedulerInterval", options.schedulerInterval, "positive", Scheduler.defaultInterval),
+    shutdownTimeout: DurationInput.decode("shutdownTimeout", options.shutdownTimeout, "nonNegative", "30 seconds"),
+    reclaimInterval: DurationInput.decode("reclaimInterval", options.reclaimInterval, "positive", "5 seconds"),
+    block: DurationInput.decode("block", options.block, "positive", "2 seconds")
+  }
+  for (const d of Object.values(durations)) if (Result.isFailure(d)) return Result.fail(d.failure)
+  const get = (d: Result.Result<Duration.Duration, ValidationError>) => (d as Result.Success<Duration.Duration, ValidationError>).success
+  const leaseDuration = get(durations.leaseDuration)
+  const leaseRenewInterval = DurationInput.decode(
+    "leaseRenewInterval",
+    options.leaseRenewInterval,
+    "positive",
+    Duration.millis(Math.max(1, Math.floor(Duration.toMillis(leaseDuration) / 3)))
+  )
+  if (Result.isFailure(leaseRenewInterval)) return Result.fail(leaseRenewInterval.failure)
+  const reaperMaxAge = options.reaperMaxAge === undefined ? undefined : DurationInput.decode("reaperMaxAge", options.reaperMaxAge, "nonNegative")
+  if (reaperMaxAge !== undefined && Result.isFailure(reaperMaxAge)) return Result.fail(reaperMaxAge.failure)
   const workerId = options.workerId ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
-  return {
+  return Result.succeed({
     concurrency,
-    jobTimeout: Duration.fromInputUnsafe(options.jobTimeout ?? "5 minutes"),
+    jobTimeout: get(durations.jobTimeout),
     leaseDuration,
-    leaseRenewInterval: options.leaseRenewInterval !== undefined
-      ? Duration.fromInputUnsafe(options.leaseRenewInterval)
-      : Duration.millis(Math.max(1, Math.floor(Duration.toMillis(leaseDuration) / 3))),
+    leaseRenewInterval: leaseRenewInterval.success,
     reaper: options.reaper ?? true,
-    reaperInterval: Duration.fromInputUnsafe(options.reaperInterval ?? Reaper.defaultInterval),
-    reaperMaxAge: options.reaperMaxAge === undefined ? undefined : Duration.fromInputUnsafe(options.reaperMaxAge),
+    reaperInterval: get(durations.reaperInterval),
+    reaperMaxAge: reaperMaxAge?.success,
     scheduler: options.scheduler ?? true,
-    schedulerInterval: Duration.fromInputUnsafe(options.schedulerInterval ?? Scheduler.defaultInterval),
-    shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "30 seconds"),
-    reclaimInterval: Duration.fromInputUnsafe(options.reclaimInterval ?? "5 seconds"),
+    schedulerInterval: get(durations.schedulerInterval),
+    shutdownTimeout: get(durations.shutdownTimeout),
+    reclaimInterval: get(durations.reclaimInterval),
     workerId,
     dequeue: {
-      priorities: options.priorities ?? JobPriority.all,
-      routingKey: options.routingKey,
-      block: Duration.fromInputUnsafe(options.block ?? "2 seconds"),
+      priorities,
+      routingKey,
+      block: get(durations.block),
       lease: { owner: workerId, duration: leaseDuration }
     }
-  }
+  })
 }
-
-/**
- * Why the options cannot run, if they cannot.
- *
- * @category validation
- * @since 0.2.0
- */
-export const validate = (config: Config): string | undefined => {
-  if (!Number.isSafeInteger(config.concurrency) || config.concurrency < 1) {
-    return `concurrency must be a positive integer, got ${String(config.concurrency)}`
-  }
-  if (config.dequeue.priorities.length === 0) return "priorities must name at least one priority"
-  const unknown = config.dequeue.priorities.find((p) => !JobPriority.isJobPriority(p))
-  if (unknown !== undefined) return `unknown priority ${JSON.stringify(unknown)}`
-  const key = config.dequeue.routingKey
-  if (key !== undefined && !Keys.isRoutingKey(key)) return `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(key)}`
-  if (!Duration.isPositive(config.leaseDuration)) return "leaseDuration must be positive"
-  for (const [name, d] of [["leaseRenewInterval", config.leaseRenewInterval], ["reaperInterval", config.reaperInterval], ["schedulerInterval", config.schedulerInterval], ["reclaimInterval", config.reclaimInterval]] as const) {
-    if (!Duration.isPositive(d)) return `${name} must be positive`
-  }
-  return undefined
-}
-

@@ -3,6 +3,7 @@
  * handler registry, the worker pool, the scheduler (promotion of due jobs),
  * the reaper (crash recovery) and their metrics.
  *
+ * @module @bananas/effect/worker
  * @since 0.1.0
  */
 

@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the contract suite: the services under test, a fresh
  * (purged) start for each test, job builders, the Go-shaped vectors of
- * PROTOCOL.md §6, a responder standing in for a worker, and assertion
+ * docs/PROTOCOL.md §6, a responder standing in for a worker, and assertion
  * helpers that hold on memory and on a real Redis alike.
  */
 import { assert, type Vitest } from "@effect/vitest"
@@ -65,7 +65,7 @@ export const ts = (text: string): Timestamp.Timestamp => {
 /** Now, from the Clock, as a timestamp. */
 export const now = Effect.map(Clock.currentTimeMillis, Timestamp.fromMillis)
 
-/** PROTOCOL.md vector 2: payload bytes no JSON.parse round trip keeps. */
+/** docs/PROTOCOL.md vector 2: payload bytes no JSON.parse round trip keeps. */
 export const payloadBytes = `{"order_id":12345678901234567890,"amt":1.10,"10":"x","2":"y"}` as RawJson
 
 /** A new pending job (Go's NewJob, default max retries), with overrides. */
@@ -81,7 +81,7 @@ export const makeJob = (overrides: Partial<Job> = {}): Job => ({
   ...overrides
 })
 
-/** PROTOCOL.md vector 1 (Go SubmitJob, TZ=Asia/Karachi) for id `id`. */
+/** docs/PROTOCOL.md vector 1 (Go SubmitJob, TZ=Asia/Karachi) for id `id`. */
 export const vector1 = (id: string): string =>
   `{"id":"${id}","name":"send_email","payload":{"subject":"Hi \\u003c3","to":"a@b.c"},"status":"pending","priority":"high",` +
   `"created_at":"2025-01-15T15:30:00.123456789+05:00","updated_at":"2025-01-15T15:30:00.123456789+05:00","attempts":0,"max_retries":3}`

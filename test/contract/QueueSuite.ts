@@ -1,6 +1,6 @@
 /**
  * The contract of the `JobQueue` service's producer and take side
- * (src/services/JobQueue.ts JSDoc and PROTOCOL.md §3): enqueue, schedule,
+ * (src/services/JobQueue.ts JSDoc and docs/PROTOCOL.md §3): enqueue, schedule,
  * get, dequeue and dequeueMany, run against every implementation. Each test
  * purges the keyspace first; the suite runs sequentially on the live clock
  * (so a real Redis and memory see the same time), with short real waits
@@ -54,6 +54,28 @@ export const queueTests = (it: It) => {
         assert.isTrue(Option.isSome(read))
         assert.deepStrictEqual(Option.getOrThrow(read), JobCodec.decode(stored!).pipe(Result.getOrThrow))
         assert.strictEqual(Option.getOrThrow(read).payload, payloadBytes)
+      }))
+
+    it.effect("get of Go's dead-letter records is a JobFailedError carrying the recorded error, not a blank job", () =>
+      Effect.gen(function*() {
+        const { queue, raw, keys } = yield* fresh
+        const missing = uid("missing")
+        const corrupt = uid("corrupt")
+        yield* raw.set(keys.job(missing), Wire.missingDataRecord(missing))
+        yield* raw.set(keys.job(corrupt), Wire.corruptedDataRecord(corrupt, `{"attempts":"1"}`, "json: cannot unmarshal string into Go struct field Job.attempts of type int"))
+        for (const [id, error] of [
+          [missing, "Job data not found (corrupted reference)"],
+          [corrupt, "Failed to unmarshal job: json: cannot unmarshal string into Go struct field Job.attempts of type int"]
+        ] as const) {
+          const failure = yield* Effect.flip(queue.get(id))
+          assert.strictEqual(failure._tag, "JobFailedError")
+          if (failure._tag === "JobFailedError") {
+            assert.strictEqual(failure.jobId, id)
+            assert.strictEqual(failure.error, error)
+            assert.include(failure.message, `job ${id} was dead-lettered without its data`)
+            assert.include(failure.message, error)
+          }
+        }
       }))
 
     it.effect("an existing id: nothing overwritten, `duplicate`, list unchanged; the same job again (a resend) is `created`, written once", () =>

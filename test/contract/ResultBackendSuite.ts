@@ -1,6 +1,6 @@
 /**
  * The contract of the `ResultBackend` service (src/services/ResultBackend.ts
- * JSDoc and PROTOCOL.md §3 "Result store/get/wait/delete"), run against
+ * JSDoc and docs/PROTOCOL.md §3 "Result store/get/wait/delete"), run against
  * every implementation on the live clock.
  */
 import { assert, describe } from "@effect/vitest"

@@ -57,6 +57,17 @@ const raw = (text: string) => new RawJson.Raw(text as RawJson.RawJson)
 /** Registers the TaskApi contract tests in the current layer block. */
 export const taskApiTests = (it: It) => {
   describe("TaskApi: submit", () => {
+    it.effect("getJob of an id a worker dead-lettered without its data is a JobFailedError saying so", () =>
+      Effect.gen(function*() {
+        const { raw: r, keys } = yield* fresh
+        const ghost = uid("ghost")
+        yield* r.set(keys.job(ghost), `{"error":"Job data not found (corrupted reference)","id":"${ghost}"}`)
+        const failure = yield* Effect.flip(Tasks.getJob(ghost))
+        assert.strictEqual(failure._tag, "JobFailedError")
+        assert.strictEqual((failure as { readonly error?: string }).error, "Job data not found (corrupted reference)")
+        assert.include(failure.message, "dead-lettered without its data")
+      }))
+
     it.effect("submit writes a new pending job (Go's NewJob) to queue:normal, payload marshalled as Go does", () =>
       Effect.gen(function*() {
         const { raw: r, keys } = yield* fresh

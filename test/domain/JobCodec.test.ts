@@ -21,7 +21,7 @@ const decodeError = (text: string): string => {
 
 const roundTrip = (text: string): string => JobCodec.encode(decoded(text))
 
-// PROTOCOL.md §6, vector 1 (Go SubmitJob, TZ=Asia/Karachi)
+// docs/PROTOCOL.md §6, vector 1 (Go SubmitJob, TZ=Asia/Karachi)
 const V1 =
   `{"id":"J","name":"send_email","payload":{"subject":"Hi \\u003c3","to":"a@b.c"},"status":"pending","priority":"high","created_at":"2025-01-15T15:30:00.123456789+05:00","updated_at":"2025-01-15T15:30:00.123456789+05:00","attempts":0,"max_retries":3}`
 
@@ -43,7 +43,7 @@ const V12 =
 const V9 = `{"id":"B","attempts":"1"}`
 const V9_ERROR = "json: cannot unmarshal string into Go struct field Job.attempts of type int"
 
-describe("JobCodec: PROTOCOL.md §6 vectors", () => {
+describe("JobCodec: docs/PROTOCOL.md §6 vectors", () => {
   it("vector 1 decodes and re-encodes to the exact same bytes", () => {
     const job = decoded(V1)
     assert.strictEqual(job.id, "J")

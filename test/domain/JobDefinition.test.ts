@@ -59,6 +59,24 @@ describe("JobDefinition", () => {
       }
       const wrongType = yield* Effect.flip(JobDefinition.encodePayload(Resize, { url: 1, width: 2 } as never))
       assert.strictEqual(wrongType._tag, "ValidationError")
+      assert.include(wrongType.message, `at ["url"]`)
+    }))
+
+  it.effect("schema failures name the field path, nested and in arrays, both ways", () =>
+    Effect.gen(function*() {
+      const Order = JobDefinition.make({
+        name: "order",
+        payload: Schema.Struct({ customer: Schema.Struct({ email: Schema.String }), lines: Schema.Array(Schema.Struct({ qty: Schema.Int })) }),
+        result: Schema.Struct({ total: Schema.Number })
+      })
+      const encoded = yield* Effect.flip(JobDefinition.encodePayload(Order, { customer: { email: 7 }, lines: [] } as never))
+      assert.include(encoded.message, `invalid payload for job "order"`)
+      assert.include(encoded.message, `at ["customer"]["email"]`)
+      const decoded = yield* Effect.flip(JobDefinition.decodePayload(Order, `{"customer":{"email":"a@b.c"},"lines":[{"qty":1},{"qty":1.5}]}` as RawJson))
+      assert.include(decoded.message, `stored payload of job "order" does not match its schema`)
+      assert.include(decoded.message, `at ["lines"][1]["qty"]`)
+      const result = yield* Effect.flip(JobDefinition.decodeResult(Order, `{"total":"12"}` as RawJson))
+      assert.include(result.message, `at ["total"]`)
     }))
 
   it.effect("a result failing its schema is a ValidationError on field result", () =>

@@ -1,5 +1,5 @@
 /**
- * Interop, Go -> SDK: the PROTOCOL.md §6 vectors written with raw Redis
+ * Interop, Go -> SDK: the docs/PROTOCOL.md §6 vectors written with raw Redis
  * commands (the exact bytes Go, Python or the TS SDK write), read and
  * processed through our Redis layer. Uses Go's own prefix `bananas:`; every
  * test starts from an empty keyspace (tests in a file run one at a time).

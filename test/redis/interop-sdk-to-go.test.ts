@@ -1,8 +1,8 @@
 /**
  * Interop, SDK -> Go: what our Redis layer writes is what Go writes (and
- * what Go can read): job JSON bytes (PROTOCOL.md §6 vectors 1, 3, 5, 6, 7
+ * what Go can read): job JSON bytes (docs/PROTOCOL.md §6 vectors 1, 3, 5, 6, 7
  * with fixed times), unix-second scores, TTLs, result hash fields, and a
- * final audit of every key by `/work/shared/tools/audit-wire-shape.py`.
+ * final audit of every key (`test/support/WireAudit.ts`).
  */
 import { assert, describe, layer } from "@effect/vitest"
 import * as Duration from "effect/Duration"
@@ -200,7 +200,7 @@ describe("interop: SDK -> Go", () => {
         assert.isTrue(ttlB > 1000 && ttlB <= 2000, `failure TTL ${ttlB} ms`)
       }).pipe(Effect.provide(client({ successTtl: Duration.millis(200), failureTtl: Duration.millis(1500) }))))
 
-    it.effect("the audit script finds Go's wire shape in every key a busy client wrote; the only other keys are ours (leases, lease:tokens, worker:{owner})", () =>
+    it.effect("the wire audit finds Go's wire shape in every key a busy client wrote; the only other keys are ours (leases, lease:tokens, worker:{owner})", () =>
       Effect.gen(function*() {
         const q = yield* JobQueue
         const admin = yield* QueueAdmin
@@ -233,9 +233,11 @@ describe("interop: SDK -> Go", () => {
         assert.strictEqual(cancelled.status, "failed")
         assert.strictEqual(cancelled.error, "cancelled")
         yield* rb.store({ jobId: "standalone", status: "completed", completedAt: now, durationMs: 5 })
-        const { code, output } = yield* audit(k.prefix)
-        assert.strictEqual(code, 0, output)
-        assert.match(output, /jobs=61 results=\d+ problems=0/)
+        const report = yield* audit(k.prefix)
+        assert.deepStrictEqual(report.problems, [])
+        assert.strictEqual(report.jobs, 61)
+        assert.strictEqual(report.deadLetterRecords, 0)
+        assert.isAtLeast(report.results, 11) // 10 completions and the standalone result, plus the final failures
         // The key layout: Go's keys (job:*, result:*, the queue lists and the scheduled set), plus ours only.
         const goKeys = /^(job:.*|result:.*|queue:(high|normal|low|processing|dead|scheduled))$/
         const ours = (yield* keysUnder(k.prefix)).map((key) => key.slice(k.prefix.length)).filter((key) => !goKeys.test(key))

@@ -2,10 +2,9 @@
  * Support for the Redis layer tests: a client layer on the test file's
  * private redis-server (fresh prefix by default), the same stack over a
  * custom `RedisPort` (e.g. one whose pub/sub connections reach a silent
- * peer), raw command helpers, and fixed timestamps for the PROTOCOL.md
+ * peer), raw command helpers, and fixed timestamps for the docs/PROTOCOL.md
  * vectors.
  */
-import { execFile } from "node:child_process"
 import { createServer, type Socket } from "node:net"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -26,6 +25,7 @@ import type { ResultBackend } from "../../src/services/ResultBackend.ts"
 import * as StoreAdmin from "../../src/store/StoreAdmin.ts"
 import * as StoreQueue from "../../src/store/StoreQueue.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import * as WireAudit from "../support/WireAudit.ts"
 
 /** What a test gets: the services, the driver port and the shared subscriber. */
 export type Client = JobQueue | QueueAdmin | ResultBackend | RedisPort | Subscriber.Subscriber
@@ -74,18 +74,7 @@ export const purge = (prefix: string) =>
   })
 
 /** Every key under `prefix` (SCAN), sorted. */
-export const keysUnder = (prefix: string) =>
-  cmd(async (r) => {
-    const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
-    const found = new Set<string>()
-    let cursor = "0"
-    do {
-      const [next, batch] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000)
-      cursor = next
-      for (const key of batch) found.add(key)
-    } while (cursor !== "0")
-    return [...found].sort()
-  })
+export const keysUnder = (prefix: string) => cmd((r) => WireAudit.scanKeys(r, prefix))
 
 /** The key layout of the client in context. */
 export const keys = Effect.map(JobQueue, (q) => q.protocol.keys)
@@ -175,15 +164,8 @@ export const calls = (command: string) =>
     Effect.map((stats) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+),`, "m").exec(stats)?.[1] ?? 0))
   )
 
-/** Runs the wire-shape audit script against the test server; resolves to its exit code and output. */
-export const audit = (prefix: string) =>
-  Effect.flatMap(RedisServer, (server) =>
-    Effect.callback<{ readonly code: number; readonly output: string }>((resume) => {
-      execFile("python3", ["/work/shared/tools/audit-wire-shape.py", String(server.port), prefix], (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
-        resume(Effect.succeed({ code, output: stdout + stderr }))
-      })
-    }))
+/** Audits every key under `prefix` of the test server against the wire shape (`WireAudit`). */
+export const audit = (prefix: string) => Effect.flatMap(RedisServer, (server) => Effect.promise(() => WireAudit.audit(server.raw, prefix)))
 
 /**
  * The ioredis port on the file's redis-server, except that its pub/sub

@@ -48,7 +48,29 @@ describe("Handlers + Execution", () => {
       const handlers = Handlers.empty.pipe(Handlers.add(Add, () => Effect.succeed({ sum: 0 })))
       const outcome = yield* Execution.execute(handlers, job("add", `{"a":"x","b":1}`), minute)
       assert.strictEqual(outcome._tag, "Failed")
-      if (outcome._tag === "Failed") assert.include(outcome.error, `stored payload of job "add" does not match its schema`)
+      if (outcome._tag === "Failed") {
+        assert.include(outcome.error, `stored payload of job "add" does not match its schema`)
+        assert.include(outcome.error, `at ["a"]`) // the field path
+      }
+    }))
+
+  it.effect("a raw handler whose result cannot be serialized fails the job saying \"result\" (not payload)", () =>
+    Effect.gen(function*() {
+      const handlers = Handlers.empty.pipe(
+        Handlers.addRaw("bigint", () => Effect.succeed({ total: 10n })),
+        Handlers.addRaw("cycle", () => Effect.sync(() => {
+          const node: Record<string, unknown> = {}
+          node.self = node
+          return node
+        }))
+      )
+      for (const name of ["bigint", "cycle"]) {
+        const outcome = yield* Execution.execute(handlers, job(name, "null"), minute)
+        assert.strictEqual(outcome._tag, "Failed")
+        const error = (outcome as { readonly error: string }).error
+        assert.match(error, /^result is not JSON-serializable: /)
+        assert.notInclude(error, "payload")
+      }
     }))
 
   it.effect("a typed failure becomes the job's error message", () =>
@@ -70,8 +92,18 @@ describe("Handlers + Execution", () => {
         Handlers.addRaw("dies", () => Effect.die(new TypeError("bad state"))),
         Handlers.add(Add, () => Effect.sync(() => { throw "oops" }))
       )
-      assert.deepStrictEqual(yield* Execution.execute(handlers, job("throws", "null"), minute), { _tag: "Failed", error: "PANIC: nil pointer" })
-      assert.deepStrictEqual(yield* Execution.execute(handlers, job("dies", "null"), minute), { _tag: "Failed", error: "PANIC: bad state" })
+      // Go's first line, then the stack frames of the defect (this file's among them).
+      for (const [name, first] of [["throws", "PANIC: nil pointer"], ["dies", "PANIC: bad state"]] as const) {
+        const outcome = yield* Execution.execute(handlers, job(name, "null"), minute)
+        assert.strictEqual(outcome._tag, "Failed")
+        const lines = (outcome as { readonly error: string }).error.split("\n")
+        assert.strictEqual(lines[0], first)
+        assert.isAbove(lines.length, 1)
+        assert.isAtMost(lines.length, 21)
+        for (const frame of lines.slice(1)) assert.match(frame, /^\s+at\s/)
+        assert.isTrue(lines.some((frame) => frame.includes("Handlers.test.ts")), lines.join("\n"))
+      }
+      // A defect that is not an Error has no stack: Go's line alone.
       assert.deepStrictEqual(yield* Execution.execute(handlers, job("add", `{"a":1,"b":1}`), minute), { _tag: "Failed", error: "PANIC: oops" })
     }))
 
@@ -81,7 +113,7 @@ describe("Handlers + Execution", () => {
       assert.deepStrictEqual(outcome, { _tag: "Failed", error: "no handler registered for job: nope" })
     }))
 
-  it.effect("a handler past its definition's timeout is interrupted and fails with Go's deadline message", () =>
+  it.effect("a handler past its definition's timeout is interrupted and fails with Go's deadline message, naming the timeout", () =>
     Effect.gen(function*() {
       let interrupted = false
       const handlers = Handlers.empty.pipe(
@@ -92,7 +124,10 @@ describe("Handlers + Execution", () => {
       yield* TestClock.adjust("1999 millis")
       assert.isUndefined(fiber.pollUnsafe())
       yield* TestClock.adjust("1 millis")
-      assert.deepStrictEqual(yield* Fiber.join(fiber), { _tag: "Failed", error: Failure.timeoutMessage })
+      assert.deepStrictEqual(yield* Fiber.join(fiber), {
+        _tag: "Failed",
+        error: "context cancelled: context deadline exceeded (the handler's own timeout of 2s ran out)"
+      })
       assert.strictEqual(Failure.timeoutMessage, "context cancelled: context deadline exceeded")
       assert.isTrue(interrupted)
     }))
@@ -102,7 +137,10 @@ describe("Handlers + Execution", () => {
       const handlers = Handlers.empty.pipe(Handlers.addRaw("wait", () => Effect.never))
       const fiber = yield* Effect.forkChild(Execution.execute(handlers, job("wait", "null"), Duration.seconds(5)))
       yield* TestClock.adjust("5 seconds")
-      assert.deepStrictEqual(yield* Fiber.join(fiber), { _tag: "Failed", error: Failure.timeoutMessage })
+      assert.deepStrictEqual(yield* Fiber.join(fiber), {
+        _tag: "Failed",
+        error: "context cancelled: context deadline exceeded (the worker's jobTimeout of 5s ran out)"
+      })
     }))
 
   it.effect("a raw handler sees the payload bytes untouched, decodes lazily, and may return exact JSON", () =>

@@ -12,18 +12,11 @@ import * as Tracer from "effect/Tracer"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Worker from "../../src/worker/Worker.ts"
-import { eventually, freshMetrics, memory, newJob, Raw } from "./support/Backend.ts"
+import { eventually, freshMetrics, memory, newJob, Raw, recordingTracer } from "./support/Backend.ts"
 
 describe("Worker observability", () => {
   it.live("each execution is a span with the job's id, name and attempt; failures log with them", () => {
-    const spans: Array<Tracer.Span> = []
-    const tracer = Tracer.make({
-      span(options) {
-        const span = Tracer.nativeTracer.span(options)
-        spans.push(span)
-        return span
-      }
-    })
+    const { spans, tracer } = recordingTracer()
     const logs: Array<{ readonly level: string; readonly message: unknown; readonly annotations: Readonly<Record<string, unknown>> }> = []
     const logger = Logger.make((options) => {
       logs.push({
@@ -37,21 +30,24 @@ describe("Worker observability", () => {
       const raw = yield* Raw
       const ok = yield* newJob("ok")
       const bad = yield* newJob("bad", { maxRetries: 1 })
+      const crash = yield* newJob("crash", { maxRetries: 1 })
       yield* queue.enqueue(ok)
       yield* queue.enqueue(bad)
+      yield* queue.enqueue(crash)
       yield* Effect.scoped(Effect.gen(function*() {
         yield* Worker.make({
           handlers: Handlers.empty.pipe(
             Handlers.addRaw("ok", () => Effect.void),
-            Handlers.addRaw("bad", () => Effect.fail("boom"))
+            Handlers.addRaw("bad", () => Effect.fail("boom")),
+            Handlers.addRaw("crash", () => Effect.die(new Error("kaput")))
           )
         })
         yield* eventually("both finished", Effect.map(raw.lrange(raw.keys.processing), (l) => l.length === 0).pipe(
-          Effect.andThen((empty) => Effect.map(raw.lrange(raw.keys.dead), (dead) => empty && dead.length === 1))
+          Effect.andThen((empty) => Effect.map(raw.lrange(raw.keys.dead), (dead) => empty && dead.length === 2))
         ))
       }))
       const executions = spans.filter((s) => s.name === "bananas.worker.execute")
-      assert.strictEqual(executions.length, 2)
+      assert.strictEqual(executions.length, 3)
       const okSpan = executions.find((s) => s.attributes.get("job.id") === ok.id)
       assert.isDefined(okSpan)
       assert.strictEqual(okSpan!.attributes.get("job.name"), "ok")
@@ -64,6 +60,11 @@ describe("Worker observability", () => {
       assert.strictEqual(dead!.annotations.jobName, "bad")
       assert.strictEqual(dead!.annotations.attempt, 1)
       assert.include(String(dead!.message), "boom")
+      // A defect's log line carries the job id, Go's PANIC line and the stack.
+      const panicked = logs.find((l) => String(l.message).includes("PANIC: kaput"))
+      assert.isDefined(panicked)
+      assert.strictEqual(panicked!.annotations.jobId, crash.id)
+      assert.match(String(panicked!.message), /PANIC: kaput\n\s+at .*Observability\.test\.ts/)
     }).pipe(
       Effect.provideService(Tracer.Tracer, tracer),
       Effect.provide(Logger.layer([logger])),

@@ -29,7 +29,7 @@ const advance = (ms: number) =>
 const run = <A, E>(body: Effect.Effect<A, E, JobQueue | Raw | import("effect/Scope").Scope>) =>
   body.pipe(Effect.scoped, freshMetrics, Effect.provide(memory))
 
-// 2025-01-15T10:30:05.250Z, as in PROTOCOL.md vector 3
+// 2025-01-15T10:30:05.250Z, as in docs/PROTOCOL.md vector 3
 const t0 = 1736937005250
 
 describe("Worker under TestClock", () => {

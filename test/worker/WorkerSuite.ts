@@ -1,6 +1,6 @@
 /**
  * The worker's behaviour against a backend (memory or real Redis), in real
- * time: priorities, routing, outcomes as PROTOCOL.md writes them, Go-shaped
+ * time: priorities, routing, outcomes as docs/PROTOCOL.md writes them, Go-shaped
  * and cron-shaped jobs, bad data, crash recovery (only once the owner's
  * heartbeat lapsed), fencing of a worker whose lease was recovered,
  * reclaiming jobs held but never received, and graceful drain.
@@ -303,8 +303,13 @@ export const workerSuite = <R>(it: Vitest.MethodsNonLive<R>, backend: Layer.Laye
       })
       for (const job of [unknown, slow, panics]) yield* eventually(`${job.name} dead`, statusIs(job.id, "failed"))
       assert.strictEqual((yield* decoded(unknown.id)).error, "no handler registered for job: nobody_handles_this")
-      assert.strictEqual((yield* decoded(slow.id)).error, "context cancelled: context deadline exceeded")
-      assert.strictEqual((yield* decoded(panics.id)).error, "PANIC: index out of range")
+      assert.strictEqual((yield* decoded(slow.id)).error, "context cancelled: context deadline exceeded (the worker's jobTimeout of 100ms ran out)")
+      // Go's first line, then where the defect happened: stored with the job and in its result.
+      const panicked = (yield* decoded(panics.id)).error!.split("\n")
+      assert.strictEqual(panicked[0], "PANIC: index out of range")
+      assert.isTrue(panicked.slice(1).some((frame) => /^\s+at .*WorkerSuite\.ts/.test(frame)), panicked.join("\n"))
+      const stored = yield* Effect.flatMap(ResultBackend, (rb) => rb.get(panics.id))
+      assert.strictEqual(Option.getOrThrow(stored).error, panicked.join("\n"))
       assert.deepStrictEqual(yield* raw.lrange(raw.keys.processing), [])
     }))
 

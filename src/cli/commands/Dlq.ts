@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Argument, Command, Flag, Prompt, TerminalCapabilities } from "effect/cli"

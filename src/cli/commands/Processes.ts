@@ -7,6 +7,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Command, Flag } from "effect/cli"
@@ -19,7 +20,7 @@ import * as Scheduler from "../../worker/Scheduler.ts"
 import * as Worker from "../../worker/Worker.ts"
 import * as WorkerConfig from "../../worker/WorkerConfig.ts"
 import { Backend, withQueue } from "../Backend.ts"
-import { usage } from "../Failures.ts"
+import { fromError, usage } from "../Failures.ts"
 import * as Handlers from "../Handlers.ts"
 import * as Input from "../Input.ts"
 import * as Output from "../Output.ts"
@@ -70,8 +71,8 @@ export const worker = Command.make("worker", {
       reaper: input.reaper,
       workerId: Option.getOrUndefined(input.workerId)
     }
-    const invalid = WorkerConfig.validate(WorkerConfig.resolve(config))
-    if (invalid !== undefined) return yield* usage(invalid)
+    // Checked before connecting: bad options are a usage error whether or not Redis is up.
+    yield* Effect.fromResult(WorkerConfig.resolve(config)).pipe(Effect.mapError((e) => fromError(e, options, "redis")))
     const run = Effect.gen(function*() {
       yield* Worker.make(config)
       yield* Output.note(

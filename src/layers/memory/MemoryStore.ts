@@ -18,16 +18,24 @@ import type * as Option from "effect/Option"
 import type { Keys } from "../../protocol/Keys.ts"
 
 /**
- * One key of a dump, with its value in Redis terms.
+ * One key of a dump, with its value in Redis terms: `key`, its `type`,
+ * its `value` (a string, the list's items head first, the zset's members
+ * with their scores, the hash's fields, the set's members) and `pttl` (as
+ * `PTTL` answers: -1 without a TTL).
  *
  * @category models
  * @since 0.1.0
  */
 export type DumpEntry =
+  /** A string key. */
   | { readonly key: string; readonly type: "string"; readonly value: string; readonly pttl: number }
+  /** A list, its items from the head (`LRANGE 0 -1`). */
   | { readonly key: string; readonly type: "list"; readonly value: ReadonlyArray<string>; readonly pttl: number }
+  /** A sorted set, its members with their scores in score order. */
   | { readonly key: string; readonly type: "zset"; readonly value: ReadonlyArray<readonly [string, number]>; readonly pttl: number }
+  /** A hash, its fields. */
   | { readonly key: string; readonly type: "hash"; readonly value: Readonly<Record<string, string>>; readonly pttl: number }
+  /** A set, its members. */
   | { readonly key: string; readonly type: "set"; readonly value: ReadonlyArray<string>; readonly pttl: number }
 
 /**

@@ -92,13 +92,18 @@ export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> 
  * The options read from the environment: `REDIS_URL` (default
  * `redis://127.0.0.1:6379`), `BANANAS_PREFIX` (default `bananas:`),
  * `BANANAS_RESULT_SUCCESS_TTL` / `BANANAS_RESULT_FAILURE_TTL` (durations,
- * default 1 hour / 24 hours) and `BANANAS_CONNECTION_NAME` (optional).
+ * default 1 hour / 24 hours) and `BANANAS_CONNECTION_NAME` (optional). A
+ * `REDIS_URL` that is not a `redis://` / `rediss://` URL fails the layer
+ * with a `ValidationError` naming `REDIS_URL`. (Effect's config providers
+ * read an empty variable as unset, so `REDIS_URL=` means the default
+ * address, unless the provider keeps empty strings: then it is refused.)
  *
  * @category config
  * @since 0.1.0
  */
 export const config: Config.Config<Options> = Config.all({
   url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379")),
+  urlField: Config.succeed("REDIS_URL"),
   prefix: Config.String("BANANAS_PREFIX").pipe(Config.withDefault(Keys.defaultPrefix)),
   successTtl: Config.Duration("BANANAS_RESULT_SUCCESS_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),
   failureTtl: Config.Duration("BANANAS_RESULT_FAILURE_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),

@@ -15,8 +15,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import { Redis, type RedisOptions } from "ioredis"
-import { ConnectionError, type StorageError, ValidationError } from "../../domain/Errors.ts"
-import { type Arg, type PubSubConnection, RedisFailure, RedisPort, toFailure } from "./RedisPort.ts"
+import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
+import * as ConnectFailure from "./ConnectFailure.ts"
+import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
 
 /**
  * How to reach Redis: a URL (`redis://`, `rediss://` for TLS) and/or
@@ -39,6 +40,11 @@ export interface ConnectionOptions {
    * driver type is part of this API.
    */
   readonly driverOptions?: Readonly<Record<string, unknown>> | undefined
+  /**
+   * The name `url` is reported under when it is invalid (default `url`;
+   * `REDIS_URL` when read from the environment by `layerConfig`).
+   */
+  readonly urlField?: string | undefined
 }
 
 /**
@@ -56,7 +62,7 @@ export interface ConnectionOptions {
  * @since 0.2.0
  */
 export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {}) {
-  const url = yield* Effect.fromResult(parseUrl(options.url))
+  const url = yield* Effect.fromResult(parseUrl(options.url, options.urlField))
   const target = url === undefined ? "127.0.0.1:6379" : `${url.hostname || "127.0.0.1"}:${url.port || "6379"}`
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   const logError = (which: string) => (cause: unknown) => {
@@ -80,21 +86,13 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
 
   const client = yield* Effect.acquireRelease(
     Effect.sync(() => create("", { enableAutoPipelining: true })).pipe(
-      Effect.tap((c) => {
-        // A refused handshake (NOAUTH, WRONGPASS) shows as an "error" event; connect() then only says the connection closed.
-        let refused: unknown
-        c.once("error", (e: unknown) => (refused = (e as { name?: unknown }).name === "ReplyError" ? e : undefined))
-        return Effect.tryPromise({
-          try: () => c.connect(),
-          catch: (cause): ConnectionError | StorageError => {
-            c.disconnect()
-            if (refused !== undefined) return toFailure("connect", target, normalize(refused))
-            const failure = normalize(cause)
-            const code = failure.code === undefined ? "" : ` (${failure.code})`
-            return new ConnectionError({ operation: "connect", message: `cannot connect to Redis at ${target}${code}: ${failure.message}`, cause })
-          }
+      Effect.tap((c) =>
+        Effect.flatMap(Effect.promise(() => connectChecked(c, url)), (failed) => {
+          if (failed === undefined) return Effect.void
+          c.disconnect()
+          return Effect.fail(ConnectFailure.toConnectionError(target, url?.protocol === "rediss:", failed.errors, failed.rejection))
         })
-      })
+      )
     ),
     (c) =>
       Effect.promise(() => (c.status === "end" ? Promise.resolve() : c.quit().then(() => undefined, () => c.disconnect()))).pipe(
@@ -135,34 +133,63 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
  * @category layers
  * @since 0.2.0
  */
-export const layer = (options: ConnectionOptions = {}): Layer.Layer<RedisPort, ConnectionError | StorageError | ValidationError> =>
+export const layer = (options: ConnectionOptions = {}): Layer.Layer<RedisPort, ConnectionError | ValidationError> =>
   Layer.effect(RedisPort, make(options))
 
 /**
  * Checks a Redis URL: `redis://` or `rediss://`, with a host. `undefined`
- * stays undefined (the default address).
+ * stays undefined (the default address). `field` names the option (or
+ * environment variable) in the error.
  *
  * @category constructors
  * @since 0.2.0
  */
-export const parseUrl = (text: string | undefined): Result.Result<URL | undefined, ValidationError> => {
-  const fail = (message: string) => Result.fail(new ValidationError({ field: "url", message }))
+export const parseUrl = (text: string | undefined, field = "url"): Result.Result<URL | undefined, ValidationError> => {
+  const fail = (message: string) => Result.fail(new ValidationError({ field, message: `${field} ${message}` }))
   if (text === undefined) return Result.succeed(undefined)
-  if (text.trim() === "") return fail("the Redis URL is empty: give redis://host:port (or leave it unset for redis://127.0.0.1:6379)")
+  if (text.trim() === "") return fail("is empty: give redis://host:port (or leave it unset for redis://127.0.0.1:6379)")
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    return fail(`not a URL: ${JSON.stringify(text)} (expected redis://host:port or rediss://host:port)`)
+    return fail(`is not a URL: ${JSON.stringify(text)} (expected redis://host:port or rediss://host:port)`)
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    return fail(`a Redis URL starts with redis:// or rediss://, got ${JSON.stringify(url.protocol + "//")} in ${JSON.stringify(text)}`)
+    return fail(`must start with redis:// or rediss://, got ${JSON.stringify(url.protocol + "//")} in ${JSON.stringify(text)}`)
   }
-  if (url.hostname === "") return fail(`the Redis URL has no host: ${JSON.stringify(text)}`)
+  if (url.hostname === "") return fail(`has no host: ${JSON.stringify(text)}`)
   return Result.succeed(url)
 }
 
 // Internal
+
+interface ConnectAttempt {
+  readonly errors: ReadonlyArray<unknown>
+  readonly rejection: unknown
+}
+
+/**
+ * Connects, keeping the error events of the attempt (ioredis rejects with
+ * a bare "Connection is closed." after them), and checks the database
+ * index of the URL (ioredis only reports a failed `SELECT` as an event,
+ * and then works on database 0). Resolves to the failed attempt, if it
+ * failed; never rejects.
+ */
+const connectChecked = async (client: Redis, url: URL | undefined): Promise<ConnectAttempt | undefined> => {
+  const errors: Array<unknown> = []
+  const collect = (error: unknown) => void errors.push(error)
+  client.on("error", collect)
+  try {
+    await client.connect()
+    const db = url === undefined ? "" : url.pathname.slice(1)
+    if (db !== "" && db !== "0") await client.call("SELECT", db)
+    return undefined
+  } catch (rejection) {
+    return { errors, rejection }
+  } finally {
+    client.off("error", collect)
+  }
+}
 
 const normalize = (cause: unknown): RedisFailure => {
   if (cause instanceof RedisFailure) return cause

@@ -20,6 +20,8 @@ import { ConnectionError, StorageError, type StorageErrorReason } from "../../do
 import type { StoreFailure } from "../../store/JobStore.ts"
 import type { Script } from "./Scripts.ts"
 
+export type { Script } from "./Scripts.ts"
+
 /**
  * An argument of a command.
  *

@@ -9,6 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
+import * as Tracer from "effect/Tracer"
 import type { Job } from "../../../src/domain/Job.ts"
 import * as JobModel from "../../../src/domain/Job.ts"
 import type { JobPriority } from "../../../src/domain/JobPriority.ts"
@@ -142,3 +143,16 @@ export const eventually = (what: string, check: Effect.Effect<boolean, any, any>
       yield* Effect.sleep("10 millis")
     }
   })
+
+/** A tracer that records every span it starts (Effect's own spans underneath), and the spans so far. */
+export const recordingTracer = (): { readonly spans: ReadonlyArray<Tracer.Span>; readonly tracer: Tracer.Tracer } => {
+  const spans: Array<Tracer.Span> = []
+  const tracer = Tracer.make({
+    span(options) {
+      const span = Tracer.nativeTracer.span(options)
+      spans.push(span)
+      return span
+    }
+  })
+  return { spans, tracer }
+}

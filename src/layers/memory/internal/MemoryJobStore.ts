@@ -10,6 +10,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"

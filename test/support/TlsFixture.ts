@@ -1,0 +1,61 @@
+/**
+ * A self-signed certificate (CN `bananas-test`, valid for 100 years) and
+ * its key, for tests of TLS failures only: a TLS server that a client
+ * without this certificate as a CA must refuse. Not a secret: it protects
+ * nothing.
+ */
+
+/** The certificate, PEM. */
+export const certificate = `
+-----BEGIN CERTIFICATE-----
+MIIDETCCAfmgAwIBAgIUWS1wqA/S8zG1XO4LhnWnwzH9wjAwDQYJKoZIhvcNAQEL
+BQAwFzEVMBMGA1UEAwwMYmFuYW5hcy10ZXN0MCAXDTI2MTIwMTA4NDA0NloYDzIx
+MjYxMTA3MDg0MDQ2WjAXMRUwEwYDVQQDDAxiYW5hbmFzLXRlc3QwggEiMA0GCSqG
+SIb3DQEBAQUAA4IBDwAwggEKAoIBAQDxeXzc0Jis/kspCPqUZtyB2qotXXRPGHFJ
+mOu3dGreNLLtB/RCyUvR4GQly2teIOpzFshgac+fA6f+4T1V7KjpLmATSAN4z4OA
+TLJh8bXc/VIlxYkH+l7iy9vl+ZTl3Vw7XCeb9GM7zeW8rS4g3fbzG0IWBcQHrxkC
+JK3kG6M3UHIXtPD+Rxn7P134uEsW7QoqjBe90K/lscsdknm5QIrnKjdsH95f2dEZ
+3ta49XAPjfnFY9vdfkIRUwg95hgfQ0ktcp1+dT88EhpFgEweBzxQK0slASaOfnfn
+ivC+EVAbfGnpp+fpAUJG4q/9RBtBLHR2F6Z2tdwMu/h74SwPu1OHAgMBAAGjUzBR
+MB0GA1UdDgQWBBQXrxdpnBTPzrt6yvivcAKVjK+7rzAfBgNVHSMEGDAWgBQXrxdp
+nBTPzrt6yvivcAKVjK+7rzAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUA
+A4IBAQBDPGA4U/kk+HNgx2Mxi0/4U5yotEHUq6U6a6qyfbhvfbTw1g36fr560A+X
+D6hxT0BJUqkODoxLsHDjYgbA7mqw2+lf2JBCQOssDT1Q3oKbLsFZNcgahjfjfYeb
+woLBfIWIjFK+5hJdFQQz8RvpfAPE2qlabndtg4R80pZvTSDkmNvD3fO5zRTZThKy
+UDxZfKo03KZ/gEdpQP370LnhdnC75HlEBFFiIDH1HzB/j66HlDKQWOxvF9pFASi6
++6jXMfGaXfYuG28t2ReMoRz4sGRlPqJ64ay5OFEuxTiK3OLce4GJLzsdgIvUn+fK
+xRbVbtCvdedpmeb+8o9ro5JVgNFr
+-----END CERTIFICATE-----
+`
+
+/** Its private key, PEM. */
+export const privateKey = `
+-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDxeXzc0Jis/ksp
+CPqUZtyB2qotXXRPGHFJmOu3dGreNLLtB/RCyUvR4GQly2teIOpzFshgac+fA6f+
+4T1V7KjpLmATSAN4z4OATLJh8bXc/VIlxYkH+l7iy9vl+ZTl3Vw7XCeb9GM7zeW8
+rS4g3fbzG0IWBcQHrxkCJK3kG6M3UHIXtPD+Rxn7P134uEsW7QoqjBe90K/lscsd
+knm5QIrnKjdsH95f2dEZ3ta49XAPjfnFY9vdfkIRUwg95hgfQ0ktcp1+dT88EhpF
+gEweBzxQK0slASaOfnfnivC+EVAbfGnpp+fpAUJG4q/9RBtBLHR2F6Z2tdwMu/h7
+4SwPu1OHAgMBAAECggEAFc4gplf30XdNFjGHXytCsj8qqtoLjLDqWfkDIBfVJqef
+mKPlPLqsrBEVOgx6b4+NXEMsaPhlFTjhTLTOMxohzpyvdE5GcfxbJZTHbuzCvWfq
+qRqDW0MSmmxKOSQme/NXRsz1jrGs3FOlcTo6NiGVETLe7toqb38yRO1G/pg4TuA5
+5Tp3jAAuEvQsjtSs2Y7xipRlpEr+h8PyBUSL6pH+lYVjdsXm/cMY9bT3ix83ymd1
+fIlcGtgsxT3hZXVEpD8N/kCCjKvzbqA1AEOpneSMQipp2UqcV6r+Os/BwY4x80u1
+b2VbBvHeqONS09Nj5sV3oHX5HO5uBsSuk1jmTqRxQQKBgQD7dgMNmttGPCmpf5Xj
+fKa6iBJ65zhlZ0jJDR6m/S/NuWRhaClMclByP1knpB08Jch9VI0mVvX7lrobm9an
+sfVU4tUCKXU3i0cLlecZOLkf1VVrgjXs2v7rxy71hHWQVxq8oChanY8h7Eq8pbbh
+kIfkZo7yDyC90q5g9OVDd6lCEQKBgQD11VQ+pGgEZ93AG/157xGpdWcs22mJccIg
+5dy3LKBOHROSLh+s2UnAD/35IpFOk4w3qTXZP2eApIeB0JO3poEpROJD/I81hNvb
+iOWvEKRyiDdgTCv3PrsTGXBJuXsRSXUcf591OvgR33t/yza4sCaqRy5QcJmTUTVq
+4kfiYnwkFwKBgAM5GADsozLbQo1xnTI1Ps3VQKdin05tbHlnOaVaSWqRnb/B3gWk
+0XMlbLcdW2KR+Wfh1Y1QQAbhf7Eq5i1wEnzsC17juSTlHBwB59xi5byKt3WRTa+j
+fvD2tJtg/0DCXQ1d4CaJLnR42txgI1/wwk0jI2Hm37yPHr0PZoDe38SBAoGBAMsU
+Jtr0v8Tb9NDtjnC7MLD3fnsM6lsTcZXxrWpYYDkHRhKdLaeBfK4/x8OWbckmlE+q
+5gQIn70irZpsroqo7swjznLxYXCJx4HMzkjXi7Hdmzle03cVCD+X5S3SHrtCHo+j
+Uhvq0eEZ6BDC0/qv8dD6qmTjD8sl6+XW9iEq0HiTAoGBAMur2Wt6QfiYLMSNWl93
+IM/i7brQUAnt4yfr+CYLb/hvcp4EKOX36zfwtvhLGAUUvEni90sRmxfLLX4oK0RG
+W2+cFasDLpEA2Azs7zrmYX5wtFdFtxNexETHC8MWvpJHNnrvJG8ReXW8lIIuLXbw
+bLaZgwxqnbAXPele7DZa6DG/
+-----END PRIVATE KEY-----
+`
