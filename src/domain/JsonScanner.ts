@@ -74,6 +74,54 @@ export const scanObject = (
   }
 }
 
+/**
+ * Scans `text` as one JSON array: the exact text of each element (its
+ * kind beside it), the kind of any other top-level value, or Go's syntax
+ * error message.
+ *
+ * @category parsing
+ * @since 0.3.0
+ */
+export const scanArray = (
+  text: string
+): { readonly elements: ReadonlyArray<Omit<Member, "key">> } | { readonly kind: Member["kind"] } | { readonly error: string } => {
+  const s = new Scanner(text)
+  try {
+    s.ws()
+    if (s.peek() !== "[") {
+      const kind = s.value()
+      s.ws()
+      if (s.i < text.length) s.fail()
+      return { kind }
+    }
+    const elements: Array<Omit<Member, "key">> = []
+    s.i++
+    s.ws()
+    if (s.peek() === "]") {
+      s.i++
+    } else {
+      for (;;) {
+        s.ws()
+        const vs = s.i
+        const kind = s.value()
+        elements.push({ raw: text.slice(vs, s.i), kind })
+        s.ws()
+        const c = s.peek()
+        if (c === ",") { s.i++; continue }
+        if (c === "]") { s.i++; break }
+        s.fail("after array element")
+      }
+    }
+    s.ws()
+    if (s.i < text.length) s.fail("after top-level value")
+    return { elements }
+  } catch (e) {
+    if (e instanceof SyntaxFailure) return { error: e.message }
+    if (e instanceof RangeError) return { error: "exceeded max depth" }
+    throw e
+  }
+}
+
 // Internal
 
 class SyntaxFailure extends Error {}
