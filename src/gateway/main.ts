@@ -1,0 +1,68 @@
+/**
+ * The gateway as a process (until the CLI wires it as `bananas serve`):
+ *
+ * ```sh
+ * REDIS_URL=redis://localhost:6379 BANANAS_API_KEYS=ci:s3cr3t node src/gateway/main.ts
+ * node src/gateway/main.ts --insecure --port 8080      # local use: no key required
+ * ```
+ *
+ * Configuration is the environment (`GatewayOptions.config`:
+ * `BANANAS_API_KEYS`, `BANANAS_PORT`, `BANANAS_HOST`, `BANANAS_RATE_LIMIT`,
+ * `BANANAS_MAX_BODY_BYTES`, `BANANAS_MAX_WAIT`, `BANANAS_WEBHOOK_URLS`,
+ * `BANANAS_WEBHOOK_SECRET`; and the Redis backend's `REDIS_URL`,
+ * `BANANAS_PREFIX`, ...); flags `--insecure`, `--port <n>` and
+ * `--host <address>` win over it. Logs are JSON lines on stdout. SIGINT or
+ * SIGTERM stop it gracefully (long-polls end at once, in-flight requests
+ * finish, deliveries drain) with exit code 0; a configuration that cannot
+ * work (e.g. no API key without `--insecure`) exits 1 with the reason.
+ *
+ * @since 0.3.0
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Gateway from "./Gateway.ts"
+import type { Options } from "./GatewayOptions.ts"
+
+/**
+ * The flags of the command line, as option overrides.
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const parseFlags = (argv: ReadonlyArray<string>): Partial<Options> => {
+  const value = (name: string): string | undefined => {
+    const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`))
+    if (i < 0) return undefined
+    return argv[i]!.includes("=") ? argv[i]!.slice(name.length + 1) : argv[i + 1]
+  }
+  const port = value("--port")
+  const host = value("--host")
+  return {
+    ...(argv.includes("--insecure") ? { insecure: true } : {}),
+    ...(port === undefined ? {} : { port: Number(port) }),
+    ...(host === undefined ? {} : { host })
+  }
+}
+
+/**
+ * The gateway process: serves until interrupted.
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const program = (argv: ReadonlyArray<string>) =>
+  Layer.launch(Gateway.layerConfig(parseFlags(argv))).pipe(
+    Effect.tapCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("bananas gateway failed", Cause.squash(cause)))),
+    Effect.provide(Logger.layer([Logger.consoleJson]))
+  )
+
+if (import.meta.main) {
+  NodeRuntime.runMain(program(process.argv.slice(2)), {
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1)
+  })
+}
