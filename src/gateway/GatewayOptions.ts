@@ -7,6 +7,7 @@
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as ApiKeys from "./ApiKeys.ts"
 import type * as Webhooks from "./Webhooks.ts"
 
@@ -79,6 +80,11 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
   if (keys.length === 0 && options.insecure !== true) {
     return { invalid: "no API key configured: set BANANAS_API_KEYS (comma-separated), or pass --insecure for local use only" }
   }
+  for (const endpoint of options.webhooks?.endpoints ?? []) {
+    const secret = typeof endpoint.secret === "string" ? endpoint.secret : Redacted.value(endpoint.secret)
+    if (!/^https?:\/\/\S+$/.test(endpoint.url)) return { invalid: `webhook URL must start with http:// or https://, got ${JSON.stringify(endpoint.url)}` }
+    if (secret === "") return { invalid: `webhook endpoint ${endpoint.url} has no secret: set BANANAS_WEBHOOK_SECRET` }
+  }
   const ids = new Set(keys.map((k) => k.id))
   if (ids.size !== keys.length) return { invalid: "two API keys share an id" }
   const port = options.port ?? 8080
@@ -119,7 +125,10 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
  * - `BANANAS_RATE_LIMIT` (requests per second per key, default 1000; 0 disables);
  * - `BANANAS_MAX_WAIT` (default `60 seconds`);
  * - `BANANAS_WEBHOOK_URLS` (comma-separated) and `BANANAS_WEBHOOK_SECRET`:
- *   deliver job events to these URLs, signed with this secret.
+ *   deliver job events to these URLs, signed with this secret; tuned by
+ *   `BANANAS_WEBHOOK_MAX_ATTEMPTS`, `BANANAS_WEBHOOK_CONCURRENCY`,
+ *   `BANANAS_WEBHOOK_LEASE`, `BANANAS_WEBHOOK_TIMEOUT` and
+ *   `BANANAS_WEBHOOK_LOG_SIZE` (see `Webhooks.Options`).
  *
  * @category config
  * @since 0.3.0
@@ -137,10 +146,23 @@ export const config: Config.Config<Options> = Config.all({
   maxWait: Config.Duration("BANANAS_MAX_WAIT").pipe(Config.withDefault(Duration.seconds(60))),
   webhooks: Config.all({
     urls: Config.String("BANANAS_WEBHOOK_URLS").pipe(Config.withDefault("")),
-    secret: Config.Redacted("BANANAS_WEBHOOK_SECRET").pipe(Config.option)
-  }).pipe(Config.map(({ urls, secret }): Webhooks.Options | undefined => {
-    const list = urls.split(",").map((u) => u.trim()).filter((u) => u !== "")
-    if (list.length === 0 || Option.isNone(secret)) return undefined
-    return { endpoints: list.map((url) => ({ url, secret: secret.value })) }
+    secret: Config.Redacted("BANANAS_WEBHOOK_SECRET").pipe(Config.option),
+    maxAttempts: Config.Int("BANANAS_WEBHOOK_MAX_ATTEMPTS").pipe(Config.option),
+    concurrency: Config.Int("BANANAS_WEBHOOK_CONCURRENCY").pipe(Config.option),
+    leaseDuration: Config.Duration("BANANAS_WEBHOOK_LEASE").pipe(Config.option),
+    timeout: Config.Duration("BANANAS_WEBHOOK_TIMEOUT").pipe(Config.option),
+    logSize: Config.Int("BANANAS_WEBHOOK_LOG_SIZE").pipe(Config.option)
+  }).pipe(Config.map((w): Webhooks.Options | undefined => {
+    const urls = w.urls.split(",").map((u) => u.trim()).filter((u) => u !== "")
+    if (urls.length === 0) return undefined
+    const secret = Option.getOrElse(w.secret, () => Redacted.make(""))
+    return {
+      endpoints: urls.map((url) => ({ url, secret })),
+      maxAttempts: Option.getOrUndefined(w.maxAttempts),
+      concurrency: Option.getOrUndefined(w.concurrency),
+      leaseDuration: Option.getOrUndefined(w.leaseDuration),
+      timeout: Option.getOrUndefined(w.timeout),
+      logSize: Option.getOrUndefined(w.logSize)
+    }
   }))
 })
