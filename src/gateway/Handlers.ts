@@ -21,7 +21,6 @@ import {
   ConnectionError,
   SerializationError,
   StorageError,
-  timedOut,
   ValidationError
 } from "../domain/Errors.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
@@ -45,6 +44,9 @@ export const layer = (options: Resolved) =>
   Layer.mergeAll(jobs(options), queue(options), system(options))
 
 // Internal
+
+/** A readiness probe answers within this, whatever the request deadline. */
+const readinessDeadline = Duration.seconds(2)
 
 const json = (body: string, status = 200) => HttpServerResponse.text(body, { status, contentType: "application/json" })
 
@@ -146,18 +148,21 @@ const system = (options: Resolved) =>
           Effect.as({ status: "ready" as const }),
           // Only a remote TaskApi refuses credentials: the backend is not ready then.
           Effect.catchTag(["AuthenticationError", "RateLimitError"], (e) => Effect.fail(new GatewayUnavailableError({ message: e.message })))
-        )))
+        ), false, Duration.min(options.requestTimeout, readinessDeadline)))
   }))
 
 /**
  * A handler's work under its deadline (`wait` + `requestTimeout`), its
  * errors as they go on the wire; a long-poll (`poll`) also ends with a 503
- * the moment the gateway starts shutting down.
+ * the moment the gateway starts shutting down. Past the deadline the
+ * backend is taken as unavailable (503 `ConnectionError`, retryable): a
+ * wait that ran out is the backend's own 504 `TimeoutError`, within it.
  */
 const guarded = (options: Resolved, shuttingDown: Deferred.Deferred<void>) =>
-<A, E, R>(operation: string, wait: Duration.Duration, effect: Effect.Effect<A, E, R>, poll = false) => {
-  const deadline = Duration.sum(wait, options.requestTimeout)
-  const bounded = withDeadline(Effect.mapError(effect, toWire), deadline, () => timedOut(operation, deadline))
+<A, E, R>(operation: string, wait: Duration.Duration, effect: Effect.Effect<A, E, R>, poll = false, limit = options.requestTimeout) => {
+  const deadline = Duration.sum(wait, limit)
+  const bounded = withDeadline(Effect.mapError(effect, toWire), deadline, () =>
+    new ConnectionError({ operation, message: `Redis did not answer ${operation} within ${Duration.format(deadline)}` }))
   return poll
     ? Effect.raceFirst(
       bounded,
