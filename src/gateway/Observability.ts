@@ -81,10 +81,7 @@ export const layerAccessLog = (enabled: boolean) =>
       const path = request.url.split("?")[0] ?? request.url
       const route = routeOf(path)
       const millis = Date.now() - start
-      yield* Metric.update(
-        Metric.withAttributes(requestDuration, { method: request.method, route, status: String(response.status) }),
-        millis / 1000
-      )
+      yield* Metric.update(latencyOf(request.method, route, response.status), millis / 1000)
       if (enabled) {
         yield* Effect.logInfo("http").pipe(Effect.annotateLogs({
           method: request.method,
@@ -130,6 +127,18 @@ export const routeOf = (path: string): string => {
 }
 
 // Internal
+
+/** The latency histogram of each method, route and status, made once (a request only looks it up). */
+const latencies = new Map<string, Metric.Metric<number, unknown>>()
+const latencyOf = (method: string, route: string, status: number) => {
+  const key = `${method} ${route} ${status}`
+  let metric = latencies.get(key)
+  if (metric === undefined) {
+    metric = Metric.withAttributes(requestDuration, { method, route, status: String(status) })
+    latencies.set(key, metric)
+  }
+  return metric
+}
 
 const isRouteNotFound = (cause: Cause.Cause<unknown>): boolean => {
   const error = Cause.findErrorOption(cause)

@@ -11,7 +11,7 @@
  * `BANANAS_MAX_BODY_BYTES`, `BANANAS_MAX_WAIT`, `BANANAS_WEBHOOK_URLS`,
  * `BANANAS_WEBHOOK_SECRET`; and the Redis backend's `REDIS_URL`,
  * `BANANAS_PREFIX`, ...); flags `--insecure`, `--port <n>` and
- * `--host <address>` win over it. Logs are JSON lines on stdout. SIGINT or
+ * `--host <address>` win over it. Logs are JSON lines on stdout (batched). SIGINT or
  * SIGTERM stop it gracefully (long-polls end at once, in-flight requests
  * finish, deliveries drain) with exit code 0; a configuration that cannot
  * work (e.g. no API key without `--insecure`) exits 1 with the reason.
@@ -57,8 +57,20 @@ export const parseFlags = (argv: ReadonlyArray<string>): Partial<Options> => {
 export const program = (argv: ReadonlyArray<string>) =>
   Layer.launch(Gateway.layerConfig(parseFlags(argv))).pipe(
     Effect.tapCause((cause) => (Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("bananas gateway failed", Cause.squash(cause)))),
-    Effect.provide(Logger.layer([Logger.consoleJson]))
+    Effect.provide(Logger.layer([jsonLines]))
   )
+
+/**
+ * JSON log lines on stdout, written in batches (one write per 20 ms instead
+ * of one per request: the access log costs the gateway little).
+ *
+ * @category loggers
+ * @since 0.3.0
+ */
+export const jsonLines = Logger.batched(Logger.formatJson, {
+  window: "20 millis",
+  flush: (lines) => Effect.sync(() => void process.stdout.write(lines.join("\n") + "\n"))
+})
 
 if (import.meta.main) {
   NodeRuntime.runMain(program(process.argv.slice(2)), {
