@@ -75,6 +75,24 @@ export const scanObject = (
 }
 
 /**
+ * The last member named `key` (as `JSON.parse` keeps the last of duplicate
+ * keys), if any.
+ *
+ * @category accessors
+ * @since 0.3.0
+ */
+export const memberOf = (members: ReadonlyArray<Member>, key: string): Member | undefined => members.findLast((m) => m.key === key)
+
+/**
+ * The string a member holds, if it holds one.
+ *
+ * @category accessors
+ * @since 0.3.0
+ */
+export const stringOf = (member: Member | undefined): string | undefined =>
+  member?.kind === "string" ? (JSON.parse(member.raw) as string) : undefined
+
+/**
  * Scans `text` as one JSON array: the exact text of each element (its
  * kind beside it), the kind of any other top-level value, or Go's syntax
  * error message.

@@ -29,7 +29,7 @@ import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as JobModel from "../domain/Job.ts"
-import { scanObject } from "../domain/JsonScanner.ts"
+import { memberOf, scanObject } from "../domain/JsonScanner.ts"
 import { quote, type RawJson } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Events from "../protocol/Events.ts"
@@ -145,7 +145,7 @@ export const layer = (options: Options): Layer.Layer<never, never, JobQueue | Ht
     const deliver = ({ attempt, job, payload }: Handlers.RawInput) =>
       Effect.gen(function*() {
         const name = fieldOf(payload, "endpoint")
-        const body = memberOf(payload, "event")
+        const body = rawMember(payload, "event")
         const endpoint = typeof name === "string" ? endpoints.get(name) : undefined
         if (endpoint === undefined || body === undefined) {
           return yield* new JobError({ message: `endpoint ${JSON.stringify(name)} is not configured on this gateway` })
@@ -207,7 +207,7 @@ export const layer = (options: Options): Layer.Layer<never, never, JobQueue | Ht
 
 /** A top-level field of a JSON object (parsed; for names and ids only, never for payload bytes). */
 const fieldOf = (json: string, key: string): unknown => {
-  const raw = memberOf(json, key)
+  const raw = rawMember(json, key)
   try {
     return raw === undefined ? undefined : JSON.parse(raw)
   } catch {
@@ -216,7 +216,7 @@ const fieldOf = (json: string, key: string): unknown => {
 }
 
 /** The exact text of a top-level member of a JSON object. */
-const memberOf = (json: string, key: string): string | undefined => {
+const rawMember = (json: string, key: string): string | undefined => {
   const scanned = scanObject(json)
-  return "members" in scanned ? scanned.members.findLast((m) => m.key === key)?.raw : undefined
+  return "members" in scanned ? memberOf(scanned.members, key)?.raw : undefined
 }

@@ -20,7 +20,7 @@ import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobPage } from "../domain/JobPage.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import * as JobResultModel from "../domain/JobResult.ts"
-import { scanArray, scanObject } from "../domain/JsonScanner.ts"
+import { memberOf, scanArray, scanObject, stringOf } from "../domain/JsonScanner.ts"
 import { nullJson, quote, type RawJson } from "../domain/RawJson.ts"
 import type { SubmitRequest, Submitted } from "../domain/Submission.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
@@ -67,7 +67,7 @@ export const encodeBatch = (requests: ReadonlyArray<SubmitRequest>): string => `
 export const payloadOf = (body: string): RawJson => {
   const scanned = scanObject(body)
   if (!("members" in scanned)) return nullJson
-  return (scanned.members.findLast((m) => m.key === "payload")?.raw ?? nullJson) as RawJson
+  return (memberOf(scanned.members, "payload")?.raw ?? nullJson) as RawJson
 }
 
 /**
@@ -78,7 +78,7 @@ export const payloadOf = (body: string): RawJson => {
  */
 export const batchPayloadsOf = (body: string): ReadonlyArray<RawJson> => {
   const scanned = scanObject(body)
-  const entries = "members" in scanned ? scanned.members.findLast((m) => m.key === "entries") : undefined
+  const entries = "members" in scanned ? memberOf(scanned.members, "entries") : undefined
   const list = entries === undefined ? undefined : scanArray(entries.raw)
   return list !== undefined && "elements" in list ? list.elements.map((e) => payloadOf(e.raw)) : []
 }
@@ -175,8 +175,8 @@ export const decodeJob = (text: string): Result.Result<Job, SerializationError> 
 export const decodePage = (text: string): Result.Result<JobPage, SerializationError> => {
   const scanned = scanObject(text)
   if (!("members" in scanned)) return Result.fail(bad("a page {jobs, cursor}", text))
-  const jobsMember = scanned.members.findLast((m) => m.key === "jobs")
-  const cursorMember = scanned.members.findLast((m) => m.key === "cursor")
+  const jobsMember = memberOf(scanned.members, "jobs")
+  const cursorMember = memberOf(scanned.members, "cursor")
   const list = jobsMember === undefined ? undefined : scanArray(jobsMember.raw)
   if (list === undefined || !("elements" in list)) return Result.fail(bad("a page {jobs, cursor}", text))
   const jobs: Array<Job> = []
@@ -199,11 +199,8 @@ export const decodePage = (text: string): Result.Result<JobPage, SerializationEr
 export const decodeResult = (text: string): Result.Result<JobResult, SerializationError> => {
   const scanned = scanObject(text)
   if (!("members" in scanned)) return Result.fail(bad("a result", text))
-  const field = (key: string) => scanned.members.findLast((m) => m.key === key)
-  const str = (key: string) => {
-    const m = field(key)
-    return m?.kind === "string" ? (JSON.parse(m.raw) as string) : undefined
-  }
+  const field = (key: string) => memberOf(scanned.members, key)
+  const str = (key: string) => stringOf(field(key))
   const jobId = str("job_id")
   const status = str("status")
   const completedAt = Timestamp.parse(str("completed_at") ?? "")

@@ -10,7 +10,7 @@ import * as Result from "effect/Result"
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobResult } from "../domain/JobResult.ts"
-import { scanObject } from "../domain/JsonScanner.ts"
+import { memberOf, scanObject, stringOf } from "../domain/JsonScanner.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import { decodeResult } from "../http/Bodies.ts"
 import { type EventType, isEventType } from "../protocol/Events.ts"
@@ -49,11 +49,8 @@ export interface WebhookEvent {
 export const decode = (body: string): Result.Result<WebhookEvent, string> => {
   const scanned = scanObject(body)
   if (!("members" in scanned)) return Result.fail("the body is not a JSON object")
-  const member = (key: string) => scanned.members.findLast((m) => m.key === key)
-  const text = (key: string) => {
-    const m = member(key)
-    return m?.kind === "string" ? (JSON.parse(m.raw) as string) : undefined
-  }
+  const member = (key: string) => memberOf(scanned.members, key)
+  const text = (key: string) => stringOf(member(key))
   const id = text("id")
   const type = text("type")
   const jobId = text("job_id")
