@@ -10,8 +10,8 @@
  * `BANANAS_API_KEYS`, `BANANAS_PORT`, `BANANAS_HOST`, `BANANAS_RATE_LIMIT`,
  * `BANANAS_MAX_BODY_BYTES`, `BANANAS_MAX_WAIT`, `BANANAS_WEBHOOK_URLS`,
  * `BANANAS_WEBHOOK_SECRET`; and the Redis backend's `REDIS_URL`,
- * `BANANAS_PREFIX`, ...); flags `--insecure`, `--port <n>` and
- * `--host <address>` win over it. Logs are JSON lines on stdout (batched). SIGINT or
+ * `BANANAS_PREFIX`, ...); flags `--api-keys <id:secret,...>`, `--insecure`,
+ * `--port <n>` and `--host <address>` win over it. Logs are JSON lines on stdout (batched). SIGINT or
  * SIGTERM stop it gracefully (long-polls end at once, in-flight requests
  * finish, deliveries drain) with exit code 0; a configuration that cannot
  * work (e.g. no API key without `--insecure`) exits 1 with the reason.
@@ -25,6 +25,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Gateway from "./Gateway.ts"
+import * as ApiKeys from "./ApiKeys.ts"
 import type { Options } from "./GatewayOptions.ts"
 
 /**
@@ -41,8 +42,10 @@ export const parseFlags = (argv: ReadonlyArray<string>): Partial<Options> => {
   }
   const port = value("--port")
   const host = value("--host")
+  const keys = value("--api-keys")
   return {
     ...(argv.includes("--insecure") ? { insecure: true } : {}),
+    ...(keys === undefined ? {} : { apiKeys: ApiKeys.parseList(keys) }),
     ...(port === undefined ? {} : { port: Number(port) }),
     ...(host === undefined ? {} : { host })
   }
