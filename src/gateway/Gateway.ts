@@ -75,7 +75,7 @@ export const routes = (options: GatewayOptions.Options) =>
 export const layer = (options: GatewayOptions.Options): Layer.Layer<HttpServer.HttpServer, ValidationError | HttpServerError.ServeError, Backend> =>
   Layer.unwrap(Effect.map(resolved(options), (o) => {
     const server = HttpRouter.serve(routesWith(o), { disableLogger: true, disableListenLog: true }).pipe(
-      Layer.provideMerge(NodeHttpServer.layer(() => createServer({ keepAliveTimeout: 5_000 }), {
+      Layer.provideMerge(NodeHttpServer.layer(() => createServer(nodeTimeouts(o)), {
         port: o.port,
         host: o.host,
         gracefulShutdownTimeout: o.shutdownTimeout
@@ -153,6 +153,17 @@ const routesWith = (o: GatewayOptions.Resolved) => {
     Layer.provide([Middleware.layerAuthentication(o), Middleware.layerRequestBody(o), Middleware.layerValidation])
   )
 }
+
+/**
+ * Node's own limits on a connection (slow or stuck clients): headers within
+ * 10 s, a whole request within its longest wait plus its deadline plus 10 s;
+ * idle keep-alive connections closed after 5 s.
+ */
+const nodeTimeouts = (o: GatewayOptions.Resolved) => ({
+  keepAliveTimeout: 5_000,
+  headersTimeout: 10_000,
+  requestTimeout: Duration.toMillis(o.maxWait) + Duration.toMillis(o.requestTimeout) + 10_000
+})
 
 /** What the routes use besides the backend: the shutdown signal, the delivery log, the rate limiter. */
 const support = (o: GatewayOptions.Resolved) =>

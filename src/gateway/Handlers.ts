@@ -83,12 +83,12 @@ const jobs = (options: Resolved) =>
       .handle("submit", ({ payload, request: http }) =>
         guard("submit", Duration.zero, Effect.gen(function*() {
           const text = yield* Effect.orDie(http.text)
-          const submitted = yield* api.submit(request(payload, Bodies.payloadOf(text)))
+          const submitted = yield* api.submit(request(payload, yield* Effect.fromResult(Bodies.payloadOf(text))))
           return json(Bodies.encodeSubmitted(submitted), submitted.duplicate ? 200 : 201)
         })))
       .handle("submitBatch", ({ payload, request: http }) =>
         guard("submitBatch", Duration.zero, Effect.gen(function*() {
-          const payloads = Bodies.batchPayloadsOf(yield* Effect.orDie(http.text))
+          const payloads = yield* Effect.fromResult(Bodies.batchPayloadsOf(yield* Effect.orDie(http.text)))
           const submitted = yield* api.submitBatch(payload.entries.map((entry, i) => request(entry, payloads[i]!)))
           return json(Bodies.encodeSubmittedList(submitted))
         })))
@@ -96,7 +96,7 @@ const jobs = (options: Resolved) =>
         const wait = waitFor(query.wait, options.callWait)
         return guard("call", wait, Effect.gen(function*() {
           const text = yield* Effect.orDie(http.text)
-          const result = yield* api.submitAndWait(request(payload, Bodies.payloadOf(text)), wait)
+          const result = yield* api.submitAndWait(request(payload, yield* Effect.fromResult(Bodies.payloadOf(text))), wait)
           return json(Bodies.encodeResult(result))
         }), true)
       })

@@ -14,7 +14,7 @@
  * @since 0.3.0
  */
 import * as Result from "effect/Result"
-import { SerializationError } from "../domain/Errors.ts"
+import { SerializationError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobPage } from "../domain/JobPage.ts"
@@ -59,15 +59,16 @@ export const encodeBatch = (requests: ReadonlyArray<SubmitRequest>): string => `
 /**
  * The exact text of a submission body's `payload` (the last one, as
  * `JSON.parse` reads duplicates), `null` when absent. For a body the
- * server already decoded.
+ * server already decoded; a body the scanner cannot read (nested deeper
+ * than Go reads JSON) is a `ValidationError` — never stored as something else.
  *
  * @category decoding
  * @since 0.3.0
  */
-export const payloadOf = (body: string): RawJson => {
+export const payloadOf = (body: string, field = "payload"): Result.Result<RawJson, ValidationError> => {
   const scanned = scanObject(body)
-  if (!("members" in scanned)) return nullJson
-  return (memberOf(scanned.members, "payload")?.raw ?? nullJson) as RawJson
+  if (!("members" in scanned)) return Result.fail(unreadable(field, scanned))
+  return Result.succeed((memberOf(scanned.members, "payload")?.raw ?? nullJson) as RawJson)
 }
 
 /**
@@ -76,11 +77,18 @@ export const payloadOf = (body: string): RawJson => {
  * @category decoding
  * @since 0.3.0
  */
-export const batchPayloadsOf = (body: string): ReadonlyArray<RawJson> => {
+export const batchPayloadsOf = (body: string): Result.Result<ReadonlyArray<RawJson>, ValidationError> => {
   const scanned = scanObject(body)
   const entries = "members" in scanned ? memberOf(scanned.members, "entries") : undefined
   const list = entries === undefined ? undefined : scanArray(entries.raw)
-  return list !== undefined && "elements" in list ? list.elements.map((e) => payloadOf(e.raw)) : []
+  if (list === undefined || !("elements" in list)) return Result.fail(unreadable("entries", list ?? scanned))
+  const out: Array<RawJson> = []
+  for (const [i, element] of list.elements.entries()) {
+    const payload = payloadOf(element.raw, `entries[${i}].payload`)
+    if (Result.isFailure(payload)) return Result.fail(payload.failure)
+    out.push(payload.success)
+  }
+  return Result.succeed(out)
 }
 
 // --- responses ---------------------------------------------------------------------
@@ -220,6 +228,14 @@ export const decodeResult = (text: string): Result.Result<JobResult, Serializati
 }
 
 // Internal
+
+const unreadable = (field: string, scanned: { readonly error: string } | { readonly kind: string } | { readonly members: unknown }) =>
+  new ValidationError({
+    field,
+    message: "error" in scanned && scanned.error === "exceeded max depth"
+      ? "the JSON is nested too deeply for Go to read it (at most 10000 levels)"
+      : `the JSON cannot be read: ${"error" in scanned ? scanned.error : "not an object"}`
+  })
 
 const number = (n: number): string => (Number.isFinite(n) ? JSON.stringify(n) : "null")
 

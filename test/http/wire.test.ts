@@ -96,6 +96,8 @@ layer(overRedis(), { timeout: 30_000, excludeTestServices: true })("gateway wire
           }),
           duplex: "half"
         } as RequestInit, 413, "PayloadTooLargeError"],
+        ["payload nested deeper than Go reads", "/v1/jobs", { method: "POST", headers: jsonHeaders, body: `{"name":"x","payload":${"[".repeat(20_000)}${"]".repeat(20_000)}}` }, 400, "ValidationError", "payload"],
+        ["batch payload nested too deeply", "/v1/jobs/batch", { method: "POST", headers: jsonHeaders, body: `{"entries":[{"name":"ok"},{"name":"x","payload":${"[".repeat(20_000)}${"]".repeat(20_000)}}]}` }, 400, "ValidationError", "entries"],
         ["wrong content type", "/v1/jobs", { method: "POST", headers: { ...auth, "content-type": "text/plain" }, body: `{"name":"x"}` }, 415, "UnsupportedMediaTypeError"],
         ["form content type", "/v1/jobs/batch", { method: "POST", headers: { ...auth, "content-type": "application/x-www-form-urlencoded" }, body: `name=x` }, 415, "UnsupportedMediaTypeError"],
         ["missing key", "/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: `{"name":"x"}` }, 401, "AuthenticationError"],
