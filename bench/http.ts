@@ -1,8 +1,8 @@
 /**
  * Load on the HTTP Task API (loopback only, bounded in time): 1,000
  * concurrent keep-alive connections (autocannon) against a real gateway
- * process (`src/gateway/main.ts`, its rate limiter on but set out of reach,
- * access log on) over a private redis-server, for three scenarios —
+ * (`src/gateway/main.ts --processes <cores>`, its rate limiter on but set
+ * out of reach, access log on) over a private redis-server, for three scenarios —
  * submit (`POST /v1/jobs`), read (`GET /v1/jobs/{id}`) and call
  * (`POST /v1/jobs/call`, a worker process answering) — with req/s,
  * latency p50/p99/max/mean and errors; and, in the same run, direct Redis
@@ -11,11 +11,13 @@
  * the gateway (JIT, pools) comes first and is not measured.
  *
  *   node bench/http.ts                 # BENCH_HTTP_SECONDS (default 10) per scenario,
- *                                      # BENCH_HTTP_CONNECTIONS (default 1000)
+ *                                      # BENCH_HTTP_CONNECTIONS (default 1000),
+ *                                      # BENCH_HTTP_PROCESSES (gateway processes, default one per core)
  *
  * `runHttpBench()` returns the rows for `bench/run.ts`.
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { availableParallelism } from "node:os"
 import { fileURLToPath } from "node:url"
 import autocannon from "autocannon"
 import * as Effect from "effect/Effect"
@@ -31,6 +33,8 @@ const root = fileURLToPath(new URL("../", import.meta.url))
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 1000)
 const DIRECT_N = Number(process.env.BENCH_HTTP_DIRECT_N ?? 20_000)
+/** Gateway processes sharing the port (`--processes`): one per core by default. */
+const PROCESSES = Number(process.env.BENCH_HTTP_PROCESSES ?? availableParallelism())
 const KEY = "bench-key"
 const body = `{"name":"bench","payload":{"to":"user@example.com","subject":"Welcome","n":42}}`
 
@@ -59,7 +63,8 @@ export const runHttpBench = (): Promise<{ readonly rows: ReadonlyArray<Row>; rea
       BANANAS_API_KEYS: `bench:${KEY}`,
       BANANAS_PORT: String(port),
       BANANAS_HOST: "127.0.0.1",
-      BANANAS_RATE_LIMIT: "100000000"
+      BANANAS_RATE_LIMIT: "100000000",
+      BANANAS_PROCESSES: String(PROCESSES)
     }, "bananas gateway listening")
     const worker = await start(["bench/http.ts", "--worker"], { REDIS_URL: url, BANANAS_PREFIX: prefix }, "bench worker ready")
     const base = `http://127.0.0.1:${port}`
@@ -176,7 +181,7 @@ if (process.argv.includes("--worker")) {
 } else if (import.meta.main) {
   const { figures, directRate } = await runHttpBench()
   const lines = [
-    `HTTP Task API, ${CONNECTIONS} connections, ${SECONDS} s per scenario (loopback, one gateway process)`,
+    `HTTP Task API, ${CONNECTIONS} connections, ${SECONDS} s per scenario (loopback, ${PROCESSES} gateway process(es) on ${availableParallelism()} cores)`,
     `${"scenario".padEnd(40)} ${"req/s".padStart(8)} ${"p50".padStart(6)} ${"p99".padStart(6)} ${"max".padStart(6)} ${"mean".padStart(7)} ${"errors".padStart(7)}`,
     ...figures.map((f) =>
       `${f.scenario.padEnd(40)} ${f.rps.toFixed(0).padStart(8)} ${String(f.p50).padStart(6)} ${String(f.p99).padStart(6)} ${String(f.max).padStart(6)} ${f.mean.toFixed(1).padStart(7)} ${String(f.errors).padStart(7)}`),

@@ -11,13 +11,15 @@
  * `BANANAS_MAX_BODY_BYTES`, `BANANAS_MAX_WAIT`, `BANANAS_WEBHOOK_URLS`,
  * `BANANAS_WEBHOOK_SECRET`; and the Redis backend's `REDIS_URL`,
  * `BANANAS_PREFIX`, ...); flags `--api-keys <id:secret,...>`, `--insecure`,
- * `--port <n>` and `--host <address>` win over it. Logs are JSON lines on stdout (batched). SIGINT or
+ * `--port <n>` and `--host <address>` win over it; `--processes <n>` (or
+ * `BANANAS_PROCESSES`) runs n processes sharing the port, one per core. Logs are JSON lines on stdout (batched). SIGINT or
  * SIGTERM stop it gracefully (long-polls end at once, in-flight requests
  * finish, deliveries drain) with exit code 0; a configuration that cannot
  * work (e.g. no API key without `--insecure`) exits 1 with the reason.
  *
  * @since 0.3.0
  */
+import cluster from "node:cluster"
 import { NodeRuntime } from "@effect/platform-node"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -75,9 +77,46 @@ export const jsonLines = Logger.batched(Logger.formatJson, {
   flush: (lines) => Effect.sync(() => void process.stdout.write(lines.join("\n") + "\n"))
 })
 
-if (import.meta.main) {
-  NodeRuntime.runMain(program(process.argv.slice(2)), {
+/**
+ * Runs the gateway in `processes` processes sharing its port (Node
+ * `cluster`, round robin), so it uses every core; each one is a replica (the
+ * rate limit and the webhook deliveries are shared through Redis). SIGINT /
+ * SIGTERM stop them all gracefully.
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const runProcesses = (processes: number, argv: ReadonlyArray<string>): void => {
+  if (processes <= 1 || !cluster.isPrimary) return runOne(argv)
+  let stopping = false
+  const log = (message: string) => Effect.runFork(Effect.logInfo(message).pipe(Effect.provide(Logger.layer([Logger.consoleJson]))))
+  for (let i = 0; i < processes; i++) cluster.fork()
+  cluster.on("exit", (worker, code) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      return
+    }
+    log(`bananas gateway process ${worker.process.pid} exited (${code}); starting another`)
+    cluster.fork()
+  })
+  const stop = () => {
+    stopping = true
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill("SIGTERM")
+  }
+  process.on("SIGTERM", stop)
+  process.on("SIGINT", stop)
+  log(`bananas gateway: ${processes} processes`)
+}
+
+const runOne = (argv: ReadonlyArray<string>) =>
+  NodeRuntime.runMain(program(argv), {
     disableErrorReporting: true,
     teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1)
   })
+
+if (import.meta.main) {
+  const argv = process.argv.slice(2)
+  const flag = argv.find((a) => a.startsWith("--processes"))
+  const count = flag === undefined ? process.env.BANANAS_PROCESSES : flag.includes("=") ? flag.split("=")[1] : argv[argv.indexOf(flag) + 1]
+  runProcesses(Math.max(1, Math.floor(Number(count ?? 1)) || 1), argv)
 }
