@@ -7,12 +7,14 @@
  * over HTTP with the same errors.
  */
 import { assert, layer } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { Client, JobFailedError, ValidationError } from "../../src/index.ts"
 import * as Gateway from "../../src/gateway/Gateway.ts"
 import * as HttpTaskApi from "../../src/layers/http/HttpTaskApi.ts"
+import * as Timestamp from "../../src/domain/Timestamp.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Tasks from "../../src/Tasks.ts"
 import { Raw } from "../contract/Raw.ts"
@@ -119,4 +121,36 @@ layer(services, { timeout: 30_000, excludeTestServices: true })("HTTP TaskApi on
         await bad.close()
       })
     }))
+})
+
+/** A gateway whose long-polls last 300 ms at most. */
+const shortPolls = Layer.mergeAll(RedisRaw.layer).pipe(
+  Layer.provideMerge(gateway({ maxWait: "300 millis", callWait: "300 millis" })),
+  Layer.provideMerge(redisBackend()),
+  Layer.provideMerge(RedisServer.layer),
+  Layer.orDie
+)
+
+layer(shortPolls, { timeout: 30_000, excludeTestServices: true })("HTTP TaskApi: waits longer than the gateway's longest poll", (it) => {
+  it.effect("waitForResult and submitAndWait poll again until their own timeout, and get the result a worker stores late", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const url = yield* Gateway.localUrl
+      const client = HttpTaskApi.layerFetch({ url, apiKey, maxPoll: "10 seconds" })
+      const queue = yield* JobQueue
+      // A worker that answers each job 800 ms after taking it (past two polls).
+      yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+        const taken = yield* queue.dequeue({ priorities: ["normal"], block: Duration.millis(50) })
+        if (taken._tag === "None" || taken.value._tag !== "Job") return
+        yield* Effect.sleep(800)
+        yield* queue.complete(taken.value, { result: taken.value.job.payload, durationMs: 800, now: Timestamp.fromMillis(Date.now()) })
+      })))
+      const { id } = yield* Tasks.submit("slow", { n: 1 }).pipe(Effect.provide(client))
+      const waited = yield* Tasks.waitForResult(id, { timeout: "5 seconds" }).pipe(Effect.provide(client))
+      assert.strictEqual(waited.result, `{"n":1}`)
+      const called = yield* Tasks.submitAndWait("slow", { n: 2 }, { timeout: "5 seconds" }).pipe(Effect.provide(client))
+      assert.strictEqual(called.result, `{"n":2}`)
+      const expired = yield* Effect.flip(Tasks.waitForResult("never-runs", { timeout: "700 millis" }).pipe(Effect.provide(client)))
+      assert.strictEqual(expired._tag, "TimeoutError")
+    }).pipe(Effect.scoped))
 })

@@ -120,9 +120,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         if (left <= 0) return yield* timedOut("waitForResult", timeout, id)
         const wait = Duration.min(Duration.millis(Math.max(1, left)), maxPoll)
         const url = urls.jobs.result({ params: { id }, query: { wait } })
+        // A poll that ends without the result (the gateway caps each one) is
+        // followed by another until the whole timeout has passed.
         const outcome = yield* call("waitForResult", ["jobs", "result"], readTags, HttpClientRequest.get(url), Bodies.decodeResult, wait).pipe(
           Effect.map(Option.some),
-          Effect.catchTag("TimeoutError", (e) => (left > Duration.toMillis(wait) ? Effect.succeedNone : Effect.fail(e)))
+          Effect.catchTag("TimeoutError", () => Effect.succeedNone)
         )
         if (Option.isSome(outcome)) return outcome.value
       }
@@ -131,16 +133,19 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const submitAndWait = (request: SubmitRequest, timeout: Duration.Duration) =>
     Effect.gen(function*() {
       yield* checkPayloads([request], false)
+      const start = yield* Clock.currentTimeMillis
       const wait = Duration.min(timeout, maxPoll)
       const url = urls.jobs.call({ query: { wait } })
       const body = json(HttpClientRequest.post(url), Bodies.encodeSubmit(request))
       const first = yield* call("submitAndWait", ["jobs", "call"], [...submitTags, "JobFailedError"], body, Bodies.decodeResult, wait).pipe(
         Effect.map(Option.some),
-        Effect.catchTag("TimeoutError", (e) => (Duration.isGreaterThan(timeout, wait) && request.id !== undefined ? Effect.succeedNone : Effect.fail(e)))
+        Effect.catchTag("TimeoutError", (e) => (request.id !== undefined ? Effect.succeedNone : Effect.fail(e)))
       )
+      if (Option.isSome(first)) return yield* completedOrFail(first.value)
       // The job exists (its id fixed by the caller): wait for the rest of the time.
-      const result = Option.isSome(first) ? first.value : yield* waitForResult(request.id!, Duration.subtract(timeout, wait))
-      return yield* completedOrFail(result)
+      const left = Duration.toMillis(timeout) - ((yield* Clock.currentTimeMillis) - start)
+      if (left <= 0) return yield* timedOut("submitAndWait", timeout, request.id)
+      return yield* completedOrFail(yield* waitForResult(request.id!, Duration.millis(left)))
     })
 
   return TaskApi.of({
