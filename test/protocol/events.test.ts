@@ -34,6 +34,15 @@ const backends = (events: boolean) =>
 const newJob = (id: string, maxRetries: number) =>
   JobModel.make({ id, name: "work", payload, priority: "normal", now: Timestamp.fromMillis(Date.parse("2025-01-15T10:00:00Z")), maxRetries })
 
+/** Enqueues a new job and takes it (no lease). */
+const submitAndTake = (queue: JobQueue["Service"], id: string, maxRetries: number) =>
+  Effect.gen(function*() {
+    yield* queue.enqueue(newJob(id, maxRetries))
+    const taken = yield* queue.dequeue({ priorities: ["normal"], block: Duration.zero })
+    if (Option.isNone(taken) || taken.value._tag !== "Job") return assert.fail("expected a job")
+    return taken.value
+  })
+
 /** The event jobs queued for delivery, decoded (oldest first). */
 const eventJobs = (queue: JobQueue["Service"]) =>
   Effect.gen(function*() {
@@ -94,10 +103,8 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
     Effect.gen(function*() {
       for (const [name, context] of yield* backends(true)) {
         const queue = Context.get(context, JobQueue)
-        yield* queue.enqueue(newJob("again", 3))
-        const taken = yield* queue.dequeue({ priorities: ["normal"], block: Duration.zero })
-        if (Option.isNone(taken) || taken.value._tag !== "Job") return assert.fail("expected a job")
-        const done = yield* queue.complete(taken.value, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+        const taken = yield* submitAndTake(queue, "again", 3)
+        const done = yield* queue.complete(taken, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
         const stored = Option.getOrThrow(yield* queue.get("again"))
         assert.strictEqual(JobCodec.encode(stored), JobCodec.encode(done))
         const [event] = yield* eventJobs(queue)
@@ -125,10 +132,8 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
     Effect.gen(function*() {
       for (const [name, context] of yield* backends(false)) {
         const queue = Context.get(context, JobQueue)
-        yield* queue.enqueue(newJob("plain", 1))
-        const taken = yield* queue.dequeue({ priorities: ["normal"], block: Duration.zero })
-        if (Option.isNone(taken) || taken.value._tag !== "Job") return assert.fail("expected a job")
-        yield* queue.fail(taken.value, "boom", { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+        const taken = yield* submitAndTake(queue, "plain", 1)
+        yield* queue.fail(taken, "boom", { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
         assert.deepStrictEqual(yield* eventJobs(queue), [], name)
         assert.isUndefined(queue.protocol.events, name)
       }
