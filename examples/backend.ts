@@ -35,12 +35,12 @@ export type Services = TaskApi | JobQueue | QueueAdmin | ResultBackend
 /**
  * A fresh backend: `Bananas.layerMemory()` (a new empty memory instance),
  * or `Bananas.layerRedis(...)` under a new throwaway prefix whose keys are
- * deleted on release.
+ * deleted on release; `events` turns on the job-event outbox (webhooks).
  */
-export const makeBackend = (prefix: string = examplePrefix()): Layer.Layer<Services, BananasRedis.LayerError> =>
+export const makeBackend = (prefix: string = examplePrefix(), options: { readonly events?: boolean } = {}): Layer.Layer<Services, BananasRedis.LayerError> =>
   redisUrl === undefined
-    ? Bananas.layerMemory()
-    : deleteOnRelease(prefix).pipe(Layer.provideMerge(Bananas.layerRedis({ url: redisUrl, prefix })))
+    ? Bananas.layerMemory(options)
+    : deleteOnRelease(prefix).pipe(Layer.provideMerge(Bananas.layerRedis({ url: redisUrl, prefix, ...options })))
 
 /** On release, deletes every key under `prefix` (SCAN + DEL through the layer's own connection). */
 const deleteOnRelease = (prefix: string) =>

@@ -1,13 +1,14 @@
 /**
  * One-line set-ups: the whole client (TaskApi over the queue services) on
- * Redis or in memory. A program written against the services — or the
- * `Tasks` helpers — runs unchanged on either; only the provided layer
- * differs.
+ * Redis or in memory, or the TaskApi over HTTP. A program written against
+ * the `Tasks` helpers runs unchanged on any of them; only the provided
+ * layer differs.
  *
  * @since 0.1.0
  */
 import * as Layer from "effect/Layer"
 import * as DirectTaskApi from "./layers/DirectTaskApi.ts"
+import * as HttpTaskApi from "./layers/http/HttpTaskApi.ts"
 import * as BananasMemory from "./layers/memory/BananasMemory.ts"
 import * as BananasRedis from "./layers/redis/BananasRedis.ts"
 import type { TaskApi } from "./services/TaskApi.ts"
@@ -38,3 +39,18 @@ export const layerRedis = (
  */
 export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<TaskApi | BananasMemory.Services> =>
   DirectTaskApi.layer.pipe(Layer.provideMerge(BananasMemory.layer(options)))
+
+/**
+ * TaskApi over HTTP, through a Bananas gateway (`fetch`, keep-alive
+ * pooling; no platform package): the same program, the same typed errors.
+ *
+ * @example
+ * ```ts
+ * const program = Tasks.submit("send_email", { to: "a@b.c" })
+ * Effect.runPromise(program.pipe(Effect.provide(Bananas.layerHttp({ url: "http://localhost:8080", apiKey: "s3cr3t" }))))
+ * ```
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerHttp = (options: HttpTaskApi.Options): Layer.Layer<TaskApi> => HttpTaskApi.layerFetch(options)

@@ -4,13 +4,16 @@
  * TaskApi / JobQueue / QueueAdmin / ResultBackend services, their Redis and
  * in-memory layers, and the `Tasks` helpers programs call.
  *
- * The worker runtime is exported from `@bananas/effect/worker`.
+ * The worker runtime is exported from `@bananas/effect/worker`; the HTTP
+ * contract from `@bananas/effect/http`, the gateway (server) from
+ * `@bananas/effect/gateway`, the webhook receiver from
+ * `@bananas/effect/webhooks`.
  *
  * @module @bananas/effect
  * @since 0.1.0
  */
 
-/** Tagged errors (ConnectionError, StorageError, JobNotFoundError, JobFailedError, JobConflictError, LeaseLostError, TimeoutError, SerializationError, ValidationError). */
+/** Tagged errors (ConnectionError, StorageError, JobNotFoundError, JobFailedError, JobConflictError, LeaseLostError, TimeoutError, SerializationError, ValidationError, AuthenticationError, RateLimitError, ApiError). */
 export * from "./domain/Errors.ts"
 /** The job model, its schemas and Go's constructor. */
 export * as Job from "./domain/Job.ts"
@@ -55,6 +58,8 @@ export * as AdminTransitions from "./protocol/AdminTransitions.ts"
 export * as ResultTransitions from "./protocol/ResultTransitions.ts"
 /** Wire constants: TTLs, error texts, the retry rule, backoff. */
 export * as Wire from "./protocol/Wire.ts"
+/** Job events (the webhook outbox): types, ids, bodies. */
+export * as Events from "./protocol/Events.ts"
 
 /** The storage-level queue service (worker hot path). */
 export * from "./services/JobQueue.ts"
@@ -74,7 +79,10 @@ export * as DirectTaskApi from "./layers/DirectTaskApi.ts"
 /** Retry and timeout policies. */
 export * as Policies from "./layers/Policies.ts"
 
-/** Whole-client layers: `layerRedis(options)` and `layerMemory(options)`. */
+/** The TaskApi over HTTP, through a gateway (fetch; no platform package). */
+export * as HttpTaskApi from "./layers/http/HttpTaskApi.ts"
+
+/** Whole-client layers: `layerRedis(options)`, `layerMemory(options)` and `layerHttp(options)`. */
 export * as Bananas from "./Bananas.ts"
 /** The Redis backend. */
 export * as BananasRedis from "./layers/redis/BananasRedis.ts"

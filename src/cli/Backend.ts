@@ -20,8 +20,8 @@ import type * as BananasMemory from "../layers/memory/BananasMemory.ts"
 import type { JobQueue } from "../services/JobQueue.ts"
 import type { QueueAdmin } from "../services/QueueAdmin.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
-import { TaskApi } from "../services/TaskApi.ts"
-import { type CliFailure, fromError, type Transport, usage } from "./Failures.ts"
+import type { TaskApi } from "../services/TaskApi.ts"
+import { type CliFailure, fromError, type Transport } from "./Failures.ts"
 import { redisTarget, type Settings } from "./Settings.ts"
 
 /**
@@ -41,8 +41,8 @@ export type QueueServices = TaskApi | JobQueue | QueueAdmin | ResultBackend
 export class Backend extends Context.Service<Backend, {
   /** The TaskApi of client commands, and which way it goes. */
   readonly client: (settings: Settings) => { readonly transport: Transport; readonly layer: Layer.Layer<TaskApi, unknown> }
-  /** The queue services of job-running commands (never over HTTP). */
-  readonly queue: (settings: Settings) => Layer.Layer<QueueServices, unknown>
+  /** The queue services of job-running commands (never over HTTP); `events` writes job events (for webhooks). */
+  readonly queue: (settings: Settings, options?: { readonly events?: boolean }) => Layer.Layer<QueueServices, unknown>
   /** Where the queue is, for log lines (`Redis at 127.0.0.1:6379`). */
   readonly describe: (settings: Settings) => string
 }>()("@bananas/effect/cli/Backend") {}
@@ -57,9 +57,9 @@ export class Backend extends Context.Service<Backend, {
 export const layerLive: Layer.Layer<Backend> = Layer.succeed(Backend, {
   client: (settings) =>
     Option.isSome(settings.apiUrl)
-      ? { transport: "http", layer: Layer.effect(TaskApi, Effect.fail(usage("--api-url: this build has no HTTP transport; use --redis-url"))) }
+      ? { transport: "http", layer: Bananas.layerHttp({ url: settings.apiUrl.value, apiKey: Option.getOrUndefined(settings.apiKey) }) }
       : { transport: "redis", layer: redisLayer(settings) },
-  queue: (settings) => redisLayer(settings),
+  queue: (settings, options) => redisLayer(settings, options?.events),
   describe: (settings) =>
     Option.isSome(settings.apiUrl) ? `the gateway at ${settings.apiUrl.value}` : `Redis at ${redisTarget(settings.redisUrl)} (prefix ${settings.prefix})`
 })
@@ -138,5 +138,5 @@ export const withQueue = <A, E, R>(
 const explain = (settings: Settings, failure: CliFailure) =>
   settings.verbose && failure.detail !== undefined ? Console.error(failure.detail) : Effect.void
 
-const redisLayer = (settings: Settings) =>
-  Bananas.layerRedis({ url: settings.redisUrl, urlField: "--redis-url", prefix: settings.prefix, connectionName: "bananas-cli" })
+const redisLayer = (settings: Settings, events?: boolean) =>
+  Bananas.layerRedis({ url: settings.redisUrl, urlField: "--redis-url", prefix: settings.prefix, connectionName: "bananas-cli", events })

@@ -3,8 +3,8 @@
  * The `bananas` executable: checks that this Node can run it, then runs
  * the CLI on the real process (Node's stdio, file system and terminal;
  * Redis or the HTTP gateway from the flags), logs on stderr, and exits
- * with the invocation's exit code. SIGINT / SIGTERM interrupt it:
- * long-running commands stop gracefully, and the exit code is 130.
+ * with the invocation's exit code. SIGINT / SIGTERM interrupt it: the
+ * long-running commands stop gracefully and exit 0, others exit 130.
  *
  * @since 0.2.0
  */

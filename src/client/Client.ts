@@ -13,7 +13,8 @@
  *
  * All calls run on one `ManagedRuntime` built (lazily, on the first call)
  * from the Redis layer (or the `layer` given in the options) and the direct
- * TaskApi; `close()` releases it.
+ * TaskApi — or, with `apiUrl` (and `apiKey`), from the HTTP TaskApi through
+ * a Bananas gateway; `close()` releases it.
  *
  * **Differences from the reference client**
  *
@@ -51,8 +52,9 @@ import {
   toClientResult
 } from "./ClientModels.ts"
 import * as DirectTaskApi from "../layers/DirectTaskApi.ts"
+import * as HttpTaskApi from "../layers/http/HttpTaskApi.ts"
 import * as BananasRedis from "../layers/redis/BananasRedis.ts"
-import type { TaskApi } from "../services/TaskApi.ts"
+import { TaskApi } from "../services/TaskApi.ts"
 import * as Tasks from "../Tasks.ts"
 
 export type { ClientJob, ClientJobResult, ClientOptions, SubmitAndWaitOptions, SubmitJobOptions, SubmitScheduledJobOptions } from "./ClientModels.ts"
@@ -274,6 +276,11 @@ const submitOptions = (o: SubmitJobOptions): Tasks.SubmitOptions => ({
 
 const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
   if (options.layer !== undefined) return DirectTaskApi.layer.pipe(Layer.provide(options.layer))
+  if (options.apiUrl !== undefined) {
+    return /^https?:\/\/[^/\s]+/.test(options.apiUrl)
+      ? HttpTaskApi.layerFetch({ url: options.apiUrl, apiKey: options.apiKey })
+      : Layer.effect(TaskApi, Effect.fail(new ValidationError({ field: "apiUrl", message: `the gateway URL must start with http:// or https://, got ${JSON.stringify(options.apiUrl)}` })))
+  }
   return Layer.unwrap(Effect.gen(function*() {
     const successTtl = yield* millis("successTTL", options.successTTL ?? 60 * 60 * 1000)
     const failureTtl = yield* millis("failureTTL", options.failureTTL ?? 24 * 60 * 60 * 1000)

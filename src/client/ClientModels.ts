@@ -24,8 +24,16 @@ import type { ResultBackend } from "../services/ResultBackend.ts"
  * @since 0.1.0
  */
 export interface ClientOptions {
-  /** Redis URL, e.g. `redis://localhost:6379` (the default). Ignored when `layer` is given. */
+  /** Redis URL, e.g. `redis://localhost:6379` (the default). Ignored when `layer` or `apiUrl` is given. */
   readonly redisUrl?: string | undefined
+  /**
+   * The URL of a Bananas gateway (the HTTP Task API), e.g.
+   * `http://localhost:8080`: the client talks HTTP instead of Redis (same
+   * methods, same errors). The TTLs and `keyPrefix` are the gateway's then.
+   */
+  readonly apiUrl?: string | undefined
+  /** The gateway's API key, with `apiUrl`. */
+  readonly apiKey?: string | undefined
   /**
    * TTL of a completed result, in **milliseconds** (as the reference client;
    * default 1 hour). Sent to Redis as whole seconds, rounded up.

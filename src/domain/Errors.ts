@@ -3,13 +3,17 @@
  * API is one of these values, in the error channel; none is thrown.
  *
  * Each error says whether retrying the same operation may succeed
- * (`isRetryable`): only connection-level failures are retryable, never a
- * validation or serialization error.
+ * (`isRetryable`): only connection-level failures (and, over HTTP, rate
+ * limits and 502/503/504) are retryable, never a validation or
+ * serialization error.
  *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
+import type { ApiError, AuthenticationError, RateLimitError } from "./HttpErrors.ts"
+
+export * from "./HttpErrors.ts"
 
 /**
  * Redis (or the HTTP gateway) could not be reached, or a command failed at
@@ -285,6 +289,9 @@ export type BananasError =
   | TimeoutError
   | SerializationError
   | ValidationError
+  | AuthenticationError
+  | RateLimitError
+  | ApiError
 
 const retryableReasons: ReadonlySet<StorageErrorReason> = new Set(["OutOfMemory", "ReadOnly", "Busy", "Loading", "ClusterDown"])
 

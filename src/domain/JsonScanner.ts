@@ -83,6 +83,72 @@ export const scanObject = (
  */
 export const maxNestingDepth = 10_000
 
+/**
+ * The last member named `key` (as `JSON.parse` keeps the last of duplicate
+ * keys), if any.
+ *
+ * @category accessors
+ * @since 0.2.0
+ */
+export const memberOf = (members: ReadonlyArray<Member>, key: string): Member | undefined => members.findLast((m) => m.key === key)
+
+/**
+ * The string a member holds, if it holds one.
+ *
+ * @category accessors
+ * @since 0.2.0
+ */
+export const stringOf = (member: Member | undefined): string | undefined =>
+  member?.kind === "string" ? (JSON.parse(member.raw) as string) : undefined
+
+/**
+ * Scans `text` as one JSON array: the exact text of each element (its
+ * kind beside it), the kind of any other top-level value, or Go's syntax
+ * error message.
+ *
+ * @category parsing
+ * @since 0.2.0
+ */
+export const scanArray = (
+  text: string
+): { readonly elements: ReadonlyArray<Omit<Member, "key">> } | { readonly kind: Member["kind"] } | { readonly error: string } => {
+  const s = new Scanner(text)
+  try {
+    s.ws()
+    if (s.peek() !== "[") {
+      const kind = s.value()
+      s.ws()
+      if (s.i < text.length) s.fail()
+      return { kind }
+    }
+    const elements: Array<Omit<Member, "key">> = []
+    s.i++
+    s.ws()
+    if (s.peek() === "]") {
+      s.i++
+    } else {
+      for (;;) {
+        s.ws()
+        const vs = s.i
+        const kind = s.value()
+        elements.push({ raw: text.slice(vs, s.i), kind })
+        s.ws()
+        const c = s.peek()
+        if (c === ",") { s.i++; continue }
+        if (c === "]") { s.i++; break }
+        s.fail("after array element")
+      }
+    }
+    s.ws()
+    if (s.i < text.length) s.fail("after top-level value")
+    return { elements }
+  } catch (e) {
+    if (e instanceof SyntaxFailure) return { error: e.message }
+    if (e instanceof RangeError) return { error: "exceeded max depth" }
+    throw e
+  }
+}
+
 // Internal
 
 class SyntaxFailure extends Error {}

@@ -16,7 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { isRetryable, timedOut, type TimeoutError } from "../domain/Errors.ts"
+import { isRetryable, retryAfterMillis, timedOut, type TimeoutError } from "../domain/Errors.ts"
 
 /**
  * Per-call policy overrides.
@@ -196,7 +196,10 @@ export const retrying = <A, E>(effect: Effect.Effect<A, E>, options?: CallOption
  * (retrying while `retryIf` holds, by default while the error is
  * retryable): the schedule sees `first` as the first failure, so its
  * delays and retry count are exactly those of `Effect.retry` on the whole,
- * while the happy path (which never gets here) pays for no schedule.
+ * while the happy path (which never gets here) pays for no schedule. A
+ * failure that says how long to wait (`RateLimitError`, the gateway's
+ * `Retry-After`) is retried no sooner than that, and not at all when that
+ * is longer than `maxRetryAfterMillis`.
  *
  * **Example**
  *
@@ -220,11 +223,29 @@ export const retryAfter = <A, E>(
       replayed = true
       return Effect.fail(first)
     })
-    return Effect.retry(attempt, { schedule, while: retryIf })
+    return Effect.retry(attempt, { schedule: honoringRetryAfter(schedule), while: (e) => retryIf(e) && !waitsTooLong(e) })
   })
+
+/**
+ * The longest `Retry-After` (a `RateLimitError`'s) a retry waits for: a
+ * longer one is handed to the caller instead of sleeping on it.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const maxRetryAfterMillis = 60_000
 
 // Internal
 
 const liveClock = Context.get(Context.empty(), Clock.Clock)
+
+/** The schedule, its delay never below what the failure asked for (`Retry-After`). */
+const honoringRetryAfter = (schedule: Schedule.Schedule<unknown, unknown>): Schedule.Schedule<unknown, unknown> =>
+  Schedule.modifyDelay(schedule, ({ duration, input }) => {
+    const floor = retryAfterMillis(input)
+    return Effect.succeed(floor === undefined ? duration : Duration.max(duration, Duration.millis(floor)))
+  })
+
+const waitsTooLong = (error: unknown): boolean => (retryAfterMillis(error) ?? 0) > maxRetryAfterMillis
 
 const maxTimerMillis = 2 ** 31 - 1

@@ -25,7 +25,8 @@ export type Waiting = "queued" | "scheduled"
 
 /**
  * Cancel a waiting job: out of its queue or `queue:scheduled`, status
- * `failed` with error `cancelled` (TTL 7 d), a failed result and `ready`.
+ * `failed` with error `cancelled` (TTL 7 d), a failed result and `ready`
+ * (and its `job.cancelled` event).
  * Refused when its data changed since it was read, or it no longer waits
  * there.
  *
@@ -59,7 +60,7 @@ export const cancel = (p: Wire.Protocol, read: {
       writes: [
         queued ? { op: "lrem", key: S.queueOf(p, job), count: 0, value: job.id } : { op: "zrem", key: keys.scheduled, member: job.id },
         { op: "set", key: keys.job(job.id), value: JobCodec.encode(cancelled), ttl: p.ttl.deadJob },
-        ...S.storeResultWrites(p, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 })
+        ...S.outcomeWrites(p, "job.cancelled", cancelled, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 }, true)
       ]
     }
   }

@@ -77,7 +77,8 @@ export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead
           { op: "set", key, value: JobCodec.encode(retried) },
           ...S.letGo(p, expired),
           { op: "rpush", key: S.queueOf(p, job), value: job.id },
-          S.wake(p, job.priority)
+          S.wake(p, job.priority),
+          ...S.outcomeWrites(p, "job.failed", retried, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 }, false)
         ]
       }
     }

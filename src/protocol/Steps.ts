@@ -12,6 +12,7 @@ import type { JobPriority } from "../domain/JobPriority.ts"
 import * as JobResult from "../domain/JobResult.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type * as Timestamp from "../domain/Timestamp.ts"
+import * as Events from "./Events.ts"
 import type { Guard, Plan, Write } from "./Plan.ts"
 import { ownerOf } from "./Take.ts"
 import * as Wire from "./Wire.ts"
@@ -104,17 +105,55 @@ export const storeResultWrites = (p: Wire.Protocol, result: JobResult.JobResult)
   ]
 }
 
-/** The dead letter of a held id: `value` at its key (TTL 7 d), `LPUSH dead`, released, failed result + `ready`. */
+/** A new job: `SET job` (its JSON `json`), a stale result of an earlier job with its id deleted, then where it waits (`placed`). */
+export const newJobWrites = (p: Wire.Protocol, job: Job, json: string, placed: ReadonlyArray<Write>): ReadonlyArray<Write> => [
+  { op: "set", key: p.keys.job(job.id), value: json },
+  { op: "del", key: p.keys.result(job.id) },
+  ...placed
+]
+
+/**
+ * What an outcome of an attempt writes besides the job itself: its result
+ * hash and `ready` when it is final (`store`), and, with events on, its
+ * event job (the outbox, `Events`) in the same step. Every plan that ends
+ * an attempt goes through here, so none can miss its event.
+ */
+export const outcomeWrites = (
+  p: Wire.Protocol,
+  type: Events.EventType,
+  job: Job | undefined,
+  result: JobResult.JobResult,
+  store: boolean
+): ReadonlyArray<Write> => {
+  const stored = store ? storeResultWrites(p, result) : []
+  if (!Events.emits(p.events, job)) return stored
+  const carrier = Events.eventJob(p.events, Events.make(type, job, result))
+  const placed: ReadonlyArray<Write> = [{ op: "lpush", key: queueOf(p, carrier), value: carrier.id }, wake(p, carrier.priority)]
+  return [...stored, ...newJobWrites(p, carrier, JobCodec.encode(carrier), placed)]
+}
+
+/**
+ * The dead letter of a held id: `value` at its key (TTL 7 d), `LPUSH dead`,
+ * released, failed result + `ready` (and its `job.dead` event; `job` is the
+ * dead job, none for bad data).
+ */
 export const deadLetterWrites = (
   p: Wire.Protocol,
   claim: Claim,
   value: string,
-  failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number }
+  failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number },
+  job?: Job | undefined
 ): ReadonlyArray<Write> => [
   { op: "set", key: p.keys.job(claim.id), value, ttl: p.ttl.deadJob },
   { op: "lpush", key: p.keys.dead, value: claim.id },
   ...letGo(p, claim),
-  ...storeResultWrites(p, { jobId: claim.id, status: "failed", error: failure.error, completedAt: failure.now, durationMs: failure.durationMs })
+  ...outcomeWrites(
+    p,
+    "job.dead",
+    job,
+    { jobId: claim.id, status: "failed", error: failure.error, completedAt: failure.now, durationMs: failure.durationMs },
+    true
+  )
 ]
 
 export const deadPlan = (
@@ -125,7 +164,7 @@ export const deadPlan = (
   failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number }
 ): Plan => {
   const json = JobCodec.encode(dead)
-  const writes = deadLetterWrites(p, claim, json, failure)
+  const writes = deadLetterWrites(p, claim, json, failure, dead)
   return { guards: orApplied(guards, (writes[0] as { readonly key: string }).key, json), writes }
 }
 

@@ -17,6 +17,8 @@
  *   processing and carry no token.
  * - A final outcome (completed, dead-lettered for any reason, cancelled)
  *   writes the result hash and publishes `ready`, so every wait ends at once.
+ * - With events on, every outcome of an attempt also writes its event job
+ *   (`Events`, through `Steps.outcomeWrites`) in the same step.
  * - Every write that makes work available publishes `queue:wake`.
  *
  * @since 0.2.0
@@ -73,11 +75,7 @@ export const schedule = (p: Wire.Protocol, job: Job, dueAt: Timestamp.Timestamp)
 /** A new job: `SET job` unless the id exists, its stale result deleted, then where it waits (`placed`). */
 const create = (p: Wire.Protocol, job: Job, placed: ReadonlyArray<Write>): Plan => {
   const json = JobCodec.encode(job)
-  const key = p.keys.job(job.id)
-  return {
-    guards: S.create(key, json),
-    writes: [{ op: "set", key, value: json }, { op: "del", key: p.keys.result(job.id) }, ...placed]
-  }
+  return { guards: S.create(p.keys.job(job.id), json), writes: S.newJobWrites(p, job, json, placed) }
 }
 
 // --- the end of an attempt ---------------------------------------------------------
@@ -107,13 +105,13 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
       writes: [
         { op: "set", key, value: json, ttl: p.ttl.completedJob },
         ...S.letGo(p, claim),
-        ...S.storeResultWrites(p, {
+        ...S.outcomeWrites(p, "job.completed", done, {
           jobId: job.id,
           status: "completed",
           result: outcome.result,
           completedAt: outcome.now,
           durationMs: outcome.durationMs
-        })
+        }, true)
       ]
     }
   }
@@ -148,7 +146,8 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
         writes: [
           { op: "set", key, value: json },
           { op: "zadd", key: p.keys.scheduled, score: Wire.retryScore(scheduledFor), member: job.id },
-          ...S.letGo(p, claim)
+          ...S.letGo(p, claim),
+          ...S.outcomeWrites(p, "job.failed", retried, attemptResult(job.id, error, outcome), false)
         ]
       }
     }
@@ -159,6 +158,15 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
     plan: S.deadPlan(p, claim, dead, [...S.held(p, claim)], { error, now: outcome.now, durationMs: outcome.durationMs })
   }
 }
+
+/** A failed attempt as a result (not stored: the job runs again; carried by its `job.failed` event). */
+const attemptResult = (jobId: string, error: string, outcome: { readonly durationMs: number; readonly now: Timestamp.Timestamp }) => ({
+  jobId,
+  status: "failed" as const,
+  error,
+  completedAt: outcome.now,
+  durationMs: outcome.durationMs
+})
 
 /**
  * Give a held job back (graceful shutdown, or a job its worker never got):

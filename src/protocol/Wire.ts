@@ -8,6 +8,7 @@
  * @since 0.2.0
  */
 import * as Duration from "effect/Duration"
+import * as Events from "./Events.ts"
 import * as Keys from "./Keys.ts"
 import type { Job } from "../domain/Job.ts"
 import { quote } from "../domain/RawJson.ts"
@@ -42,6 +43,8 @@ export interface Protocol {
   readonly keys: Keys.Keys
   /** The TTLs, in whole seconds. */
   readonly ttl: Ttls
+  /** The job-event outbox, when on (see `Events`); absent: no event is written (Go's bytes). */
+  readonly events?: Events.Config | undefined
 }
 
 /**
@@ -62,6 +65,13 @@ export interface Options {
   readonly completedJobTtl?: Duration.Input | undefined
   /** TTL of a dead-lettered, cancelled or corrupted job's data (default 7 days, Go's). */
   readonly deadJobTtl?: Duration.Input | undefined
+  /**
+   * Write a job event (for webhooks) in the same atomic step as every
+   * outcome: `true` for the defaults, or the outbox's options (see
+   * `Events`). Default off: nothing beyond Go's writes. Turn it on in every
+   * backend that finishes jobs (workers) or cancels them (the gateway).
+   */
+  readonly events?: boolean | Events.Options | undefined
 }
 
 /**
@@ -90,7 +100,8 @@ export const make = (options: Options = {}): Protocol => ({
     deadJob: ttlOr(options.deadJobTtl, defaultTtls.deadJob),
     resultSuccess: ttlOr(options.successTtl, defaultTtls.resultSuccess),
     resultFailure: ttlOr(options.failureTtl, defaultTtls.resultFailure)
-  }
+  },
+  events: Events.resolve(options.events)
 })
 
 /**

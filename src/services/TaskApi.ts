@@ -17,10 +17,13 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type {
+  ApiError,
+  AuthenticationError,
   ConnectionError,
   JobConflictError,
   JobFailedError,
   JobNotFoundError,
+  RateLimitError,
   SerializationError,
   StorageError,
   TimeoutError,
@@ -34,12 +37,15 @@ import type { QueueStats } from "../domain/QueueStats.ts"
 import type { SubmitRequest, Submitted } from "../domain/Submission.ts"
 
 /**
- * What reaching the backend can fail with, whatever the operation.
+ * What reaching the backend can fail with, whatever the operation: on
+ * Redis a connection or storage failure or a deadline; over HTTP also the
+ * gateway's refusals (a bad API key, its rate limit, a status no other
+ * error describes).
  *
  * @category errors
  * @since 0.2.0
  */
-export type TransportError = ConnectionError | StorageError | TimeoutError
+export type TransportError = ConnectionError | StorageError | TimeoutError | AuthenticationError | RateLimitError | ApiError
 
 /**
  * Errors of a submission.

@@ -77,7 +77,7 @@ describe("the built bananas bin", () => {
     assert.match(r.stderr, /^error: cannot reach Redis at 127\.0\.0\.1:1: /)
   })
 
-  it("a worker from a handlers module answers call, and stops gracefully on SIGTERM", async () => {
+  it("a worker from a handlers module answers call, directly and through `bananas serve`; both stop gracefully on SIGTERM", async () => {
     const env = { REDIS_URL: redis.url, BANANAS_PREFIX: uniquePrefix("bin") }
     const worker = bananas(["worker", "--handlers", "examples/cli-handlers.ts", "--concurrency", "2"], env)
     const stopped = collect(worker)
@@ -89,9 +89,34 @@ describe("the built bananas bin", () => {
     assert.match(failed.stderr, /^error: job \S+ failed: this job always fails\n$/)
     const stats = await run(["--json", "stats"], env)
     assert.strictEqual(JSON.parse(stats.stdout).dead, 1)
+
+    // The gateway on the same Redis, and the same commands over HTTP.
+    const gateway = bananas(["serve", "--port", "0", "--host", "127.0.0.1", "--api-keys", "cli:s3cr3t"], env)
+    const served = collect(gateway)
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      let seen = ""
+      gateway.stderr?.on("data", (d) => {
+        seen += String(d)
+        const m = /gateway on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen)
+        if (m !== null) resolveUrl(m[1]!)
+      })
+      gateway.on("close", () => reject(new Error(`the gateway exited: ${seen}`)))
+    })
+    const http = { BANANAS_API_URL: url, BANANAS_API_KEY: "s3cr3t" }
+    const overHttp = await run(["call", "greet", "--data", `{"name":"Bo"}`], http)
+    assert.strictEqual(overHttp.code, 0, overHttp.stderr)
+    assert.strictEqual(overHttp.stdout, `{"greeting":"Hello, Bo!"}\n`)
+    const deadOverHttp = await run(["--json", "dlq", "list"], http)
+    assert.strictEqual(deadOverHttp.stdout.trim().split("\n").length, 1)
+    const wrongKey = await run(["stats"], { ...http, BANANAS_API_KEY: "nope" })
+    assert.strictEqual(wrongKey.code, 3)
+    assert.match(wrongKey.stderr, /^error: the gateway at http:\/\/127\.0\.0\.1:\d+ refused the API key .*BANANAS_API_KEY\n$/)
+    gateway.kill("SIGTERM")
+    assert.strictEqual((await served).code, 0, "a service stopped by SIGTERM ends normally")
+
     worker.kill("SIGTERM")
     const exit = await stopped
-    assert.strictEqual(exit.code, 130, exit.stderr)
+    assert.strictEqual(exit.code, 0, exit.stderr)
     assert.match(exit.stderr, /worker on Redis at 127\.0\.0\.1:\d+ \(prefix bin-\w+:\): greet, echo, always_fails/)
     assert.match(exit.stderr, /worker stopped/)
   }, 60_000)

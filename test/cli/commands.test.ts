@@ -12,6 +12,7 @@ import type * as Scope from "effect/Scope"
 import * as Backend from "../../src/cli/Backend.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 import * as Bananas from "../../src/Bananas.ts"
+import * as Gateway from "../../src/gateway/Gateway.ts"
 import { idOf, type Run, runCli, type RunOptions } from "./support.ts"
 
 const handlers = "examples/cli-handlers.ts"
@@ -264,4 +265,25 @@ suite(
     const base = ["--redis-url", server.url, "--prefix", uniquePrefix("cli")]
     return (args, options) => runCli([...base, ...args], options).pipe(Effect.provide(Backend.layerLive))
   })
+)
+
+suite(
+  "cli over HTTP (the gateway on Redis)",
+  RedisServer.layer,
+  Effect.gen(function*() {
+    const server = yield* RedisServer
+    const services = yield* Layer.build(Bananas.layerRedis({ url: server.url, prefix: uniquePrefix("cli-http") }))
+    const gateway = yield* Layer.build(Gateway.layer({ apiKeys: ["cli:k3y"], port: 0, host: "127.0.0.1", accessLog: false }).pipe(
+      Layer.provide(Layer.succeedContext(services))
+    ))
+    const url = yield* Effect.provideContext(Gateway.localUrl, gateway)
+    // Client commands go over HTTP; the worker (a job-running command) uses the gateway's Redis.
+    const backend = Layer.succeed(Backend.Backend, {
+      client: () => ({ transport: "http", layer: Bananas.layerHttp({ url, apiKey: "k3y" }) }),
+      queue: () => Layer.succeedContext(services),
+      describe: () => `the gateway at ${url}`
+    })
+    const base = ["--api-url", url, "--api-key", "k3y"]
+    return ((args, options) => runCli([...base, ...args], options).pipe(Effect.provide(backend))) satisfies Runner
+  }).pipe(Effect.orDie)
 )

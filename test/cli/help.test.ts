@@ -32,6 +32,7 @@ const commands: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<str
   [["worker"], ["--handlers", "--concurrency, -c", "--priorities", "--route", "--job-timeout", "--shutdown-timeout", "--scheduler", "--reaper", "--worker-id"]],
   [["scheduler"], ["--interval"]],
   [["reaper"], ["--interval", "--max-age"]],
+  [["serve"], ["--port", "--host", "--api-keys", "--insecure", "--processes"]],
   [["demo"], []],
   [["completions"], []]
 ]

@@ -379,5 +379,25 @@ export const taskApiTests = (it: It) => {
         assert.deepStrictEqual((yield* Tasks.deadLetters()).jobs, [])
         assert.strictEqual((yield* Tasks.stats()).queued.high, 2)
       }))
+
+    it.effect("purgeDead deletes every dead-lettered job (data and result) and says how many", () =>
+      Effect.gen(function*() {
+        const { queue } = yield* fresh
+        const ids: Array<string> = []
+        for (let i = 0; i < 3; i++) {
+          ids.push((yield* Tasks.submit("boom", { i }, { maxRetries: 1, priority: "high" })).id)
+          yield* queue.fail(yield* takeJob(), "kaput", { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+        }
+        const alive = (yield* Tasks.submit("email", {})).id
+        assert.strictEqual((yield* Tasks.stats()).dead, 3)
+        assert.strictEqual(yield* Tasks.purgeDead(), 3)
+        assert.strictEqual((yield* Tasks.stats()).dead, 0)
+        for (const id of ids) {
+          assert.strictEqual((yield* Effect.flip(Tasks.getJob(id)))._tag, "JobNotFoundError")
+          assert.isTrue(Option.isNone(yield* Tasks.getResult(id)))
+        }
+        assert.strictEqual((yield* Tasks.getJob(alive)).status, "pending")
+        assert.strictEqual(yield* Tasks.purgeDead(), 0)
+      }))
   })
 }

@@ -50,10 +50,13 @@ const ttlNames = { resultSuccess: 2 * 3600, resultFailure: 5 * 3600, completedJo
 
 const numRuns = Number(process.env.DIFF_RUNS ?? 150)
 
+/** Options both sides share beyond the TTLs (the outbox, in the events run). */
+type Extra = { readonly events?: boolean }
+
 /** The memory side: a fresh instance. */
-const memorySide: Effect.Effect<Side, never, Scope.Scope> = Effect.gen(function*() {
+const memorySide = (extra: Extra = {}): Effect.Effect<Side, never, Scope.Scope> => Effect.gen(function*() {
   const prefix = uniquePrefix("diff")
-  const context = yield* Layer.build(BananasMemory.layerWithStore({ prefix, ...ttlOptions }))
+  const context = yield* Layer.build(BananasMemory.layerWithStore({ prefix, ...ttlOptions, ...extra }))
   const store = Context.get(context, MemoryStore)
   return {
     name: "memory",
@@ -70,10 +73,10 @@ const memorySide: Effect.Effect<Side, never, Scope.Scope> = Effect.gen(function*
 })
 
 /** The Redis side: a fresh prefix on the file's redis-server. */
-const redisSide: Effect.Effect<Side, never, Scope.Scope | RedisServer> = Effect.gen(function*() {
+const redisSide = (extra: Extra = {}): Effect.Effect<Side, never, Scope.Scope | RedisServer> => Effect.gen(function*() {
   const server = yield* RedisServer
   const prefix = uniquePrefix("diff")
-  const context = yield* Layer.build(BananasRedis.layer({ url: server.url, prefix, ...ttlOptions })).pipe(Effect.orDie)
+  const context = yield* Layer.build(BananasRedis.layer({ url: server.url, prefix, ...ttlOptions, ...extra })).pipe(Effect.orDie)
   const raw = server.raw
   return {
     name: "redis",
@@ -93,10 +96,10 @@ const redisSide: Effect.Effect<Side, never, Scope.Scope | RedisServer> = Effect.
 let current = ""
 
 /** Runs a sequence on both sides, comparing after every step; fails with the first divergence. */
-const sequence = (ops: ReadonlyArray<Operation>) =>
+const sequence = (ops: ReadonlyArray<Operation>, extra: Extra = {}) =>
   Effect.scoped(Effect.gen(function*() {
-    const memory = yield* memorySide
-    const redis = yield* redisSide
+    const memory = yield* memorySide(extra)
+    const redis = yield* redisSide(extra)
     for (const [step, op] of ops.entries()) {
       current = `step ${step} of ${JSON.stringify(ops)}`
       const a = yield* run(memory, op)
@@ -124,26 +127,34 @@ const withDeadline = <A>(promise: Promise<A>): Promise<A> => {
   return Promise.race([promise, hung]).finally(() => clearTimeout(timer))
 }
 
-layer(RedisServer.layer, { timeout: 30_000 })("differential: memory vs Redis", (it) => {
-  it.effect(`${numRuns} random sequences: same answers, same keyspace after every step`, () =>
-    Effect.gen(function*() {
-      yield* TestClock.setTime(Date.parse("2025-01-15T10:30:00Z"))
-      const runPromise = Effect.runPromiseWith(yield* Effect.context<RedisServer>())
-      const seed = process.env.DIFF_SEED === undefined ? undefined : Number(process.env.DIFF_SEED)
-      const path = process.env.DIFF_PATH
-      yield* Effect.promise(() =>
-        fc.assert(
-          fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 25 }), (ops) => withDeadline(runPromise(sequence(ops)))),
-          { numRuns, ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), endOnFailure: false }
-        )
+/** Runs `runs` random sequences on both sides with `extra`, comparing after every step. */
+const property = (runs: number, extra: Extra = {}) =>
+  Effect.gen(function*() {
+    yield* TestClock.setTime(Date.parse("2025-01-15T10:30:00Z"))
+    const runPromise = Effect.runPromiseWith(yield* Effect.context<RedisServer>())
+    const seed = process.env.DIFF_SEED === undefined ? undefined : Number(process.env.DIFF_SEED)
+    const path = process.env.DIFF_PATH
+    yield* Effect.promise(() =>
+      fc.assert(
+        fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 25 }), (ops) => withDeadline(runPromise(sequence(ops, extra)))),
+        { numRuns: runs, ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), endOnFailure: false }
       )
-    }), { timeout: 240_000 })
+    )
+  })
+
+layer(RedisServer.layer, { timeout: 30_000 })("differential: memory vs Redis", (it) => {
+  it.effect(`${numRuns} random sequences: same answers, same keyspace after every step`, () => property(numRuns), { timeout: 240_000 })
+
+  // The job-event outbox (webhooks) is written by the same plans on both
+  // backends: every outcome's event job must be identical, byte for byte.
+  it.effect(`${Math.ceil(numRuns / 3)} random sequences with events on: the same outbox on both`, () =>
+    property(Math.ceil(numRuns / 3), { events: true }), { timeout: 240_000 })
 
   // The two drifts the protocol core fixed, as regression cases on both sides.
 
   it.effect("drift 1: a failed result of a job whose status is \"\" (Go's cron jobs) ends a wait on both backends", () =>
     Effect.scoped(Effect.gen(function*() {
-      for (const side of [yield* memorySide, yield* redisSide]) {
+      for (const side of [yield* memorySide(), yield* redisSide()]) {
         const keys = side.queue.protocol.keys
         yield* side.set(keys.job("cron-1"), `{"id":"cron-1","name":"cleanup","payload":null,"status":"","priority":"normal","created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z","attempts":0,"max_retries":0}`)
         yield* side.results.store({ jobId: "cron-1", status: "failed", error: "boom", completedAt: Timestamp.fromMillis(Date.now()), durationMs: 1 })
@@ -156,7 +167,7 @@ layer(RedisServer.layer, { timeout: 30_000 })("differential: memory vs Redis", (
   it.effect("drift 2: reapExpired({ maxAge: 0 }) recovers an unleased processing entry in the first pass on both backends", () =>
     Effect.scoped(Effect.gen(function*() {
       const answers: Array<unknown> = []
-      for (const side of [yield* memorySide, yield* redisSide]) {
+      for (const side of [yield* memorySide(), yield* redisSide()]) {
         const keys = side.queue.protocol.keys
         const job = JobModel.make({ id: "go-1", name: "go", payload: `{}` as RawJson, priority: "high", now: Timestamp.fromMillis(1_736_937_000_000), maxRetries: 3 })
         yield* side.set(keys.job("go-1"), JobCodec.encode(job))

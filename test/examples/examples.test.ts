@@ -64,7 +64,20 @@ const examples: ReadonlyArray<{
       "slow_export rejected with TimeoutError after 50 ms",
       `done (${m})`
     ]
-  }
+  },
+  {
+    name: "http-api",
+    expect: (m) => [
+      `submitted send_email over HTTP: priority=high payload={"order":"12345678901234567890","to":"ada@example.com"}`,
+      "add over HTTP: 5",
+      "getJob(\"no-such-job\") failed with JobNotFoundError",
+      "Promise client submitted send_email with priority low",
+      `Promise client add: {"sum":42}`,
+      "charge_card rejected with JobFailedError: card declined",
+      `done (${m})`
+    ]
+  },
+  { name: "webhook-receiver", expect: (m) => [`receiver got job.completed for resize: {"width":128}`, `done (${m})`] }
 ]
 
 interface Run {

@@ -23,6 +23,7 @@ import { Backend, withQueue } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
 import * as Handlers from "../Handlers.ts"
 import * as Input from "../Input.ts"
+import * as Lifetime from "../Lifetime.ts"
 import * as Output from "../Output.ts"
 import { settings } from "../Root.ts"
 import { defaultRedisUrl } from "../Settings.ts"
@@ -73,6 +74,7 @@ export const worker = Command.make("worker", {
     }
     // Checked before connecting: bad options are a usage error whether or not Redis is up.
     yield* Effect.fromResult(WorkerConfig.resolve(config)).pipe(Effect.mapError((e) => fromError(e, options, "redis")))
+    yield* Lifetime.runsUntilStopped
     const run = Effect.gen(function*() {
       yield* Worker.make(config)
       yield* Output.note(
@@ -97,6 +99,7 @@ export const scheduler = Command.make("scheduler", {
     const options = yield* settings
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
     const backend = yield* Backend
+    yield* Lifetime.runsUntilStopped
     yield* Output.note(`scheduler on ${backend.describe(options)}: promoting due jobs every ${interval}. Ctrl+C stops it.`)
     yield* withQueue(options, Scheduler.run({ interval: every }))
   })).pipe(Command.withDescription("Promote due scheduled jobs (and retries) to their queues, until interrupted."))
@@ -119,6 +122,7 @@ export const reaper = Command.make("reaper", {
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
     const age = Option.isSome(maxAge) ? yield* Effect.fromResult(Input.duration(maxAge.value, "--max-age")) : undefined
     const backend = yield* Backend
+    yield* Lifetime.runsUntilStopped
     yield* Output.note(`reaper on ${backend.describe(options)}: a pass every ${interval}. Ctrl+C stops it.`)
     yield* withQueue(options, Reaper.run({ interval: every, maxAge: age }))
   })).pipe(Command.withDescription("Recover jobs whose worker died (expired leases), until interrupted."))

@@ -117,6 +117,8 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
       subscribe: (channels) => c.subscribe(...channels).then(() => undefined, reject),
       unsubscribe: (channels) => c.unsubscribe(...channels).then(() => undefined, reject),
       onMessage: (listener) => void c.on("message", (channel: string) => listener(channel)),
+      psubscribe: (patterns) => c.psubscribe(...patterns).then(() => undefined, reject),
+      onPatternMessage: (listener) => void c.on("pmessage", (_pattern: string, channel: string) => listener(channel)),
       onReady: (listener) => void c.on("ready", listener),
       onError: (listener) => void c.on("error", listener),
       connect: () => void c.connect().catch(() => {}), // reported through "error"; ioredis keeps reconnecting

@@ -68,6 +68,10 @@ export interface PubSubConnection {
   readonly unsubscribe: (channels: ReadonlyArray<string>) => Promise<void>
   /** Called for every message, with its channel. */
   readonly onMessage: (listener: (channel: string) => void) => void
+  /** `PSUBSCRIBE patterns...` (optional: a driver without it disables pattern listeners). */
+  readonly psubscribe?: ((patterns: ReadonlyArray<string>) => Promise<void>) | undefined
+  /** Called for every message of a pattern subscription, with its channel. */
+  readonly onPatternMessage?: ((listener: (channel: string) => void) => void) | undefined
   /** Called each time the connection becomes ready (first connect and every reconnect). */
   readonly onReady: (listener: () => void) => void
   /** Called on every connection error (the driver keeps reconnecting). */

@@ -1,0 +1,191 @@
+/**
+ * Load on the HTTP Task API (loopback only, bounded in time): 1,000
+ * concurrent keep-alive connections (autocannon) against a real gateway
+ * (`src/gateway/main.ts --processes <cores>`, its rate limiter on but set
+ * out of reach, access log on) over a private redis-server, for three scenarios —
+ * submit (`POST /v1/jobs`), read (`GET /v1/jobs/{id}`) and call
+ * (`POST /v1/jobs/call`, a worker process answering) — with req/s,
+ * latency p50/p99/max/mean and errors; and, in the same run, direct Redis
+ * submission (`Tasks.submit` on `Bananas.layerRedis`, 1,000 in flight) for
+ * the ratio of gateway to direct submit throughput. A 3-second warm-up of
+ * the gateway (JIT, pools) comes first and is not measured.
+ *
+ *   node bench/http.ts                 # BENCH_HTTP_SECONDS (default 10) per scenario,
+ *                                      # BENCH_HTTP_CONNECTIONS (default 1000),
+ *                                      # BENCH_HTTP_PROCESSES (gateway processes, default one per core)
+ *
+ * `runHttpBench()` returns the rows for `bench/run.ts`.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { availableParallelism } from "node:os"
+import { fileURLToPath } from "node:url"
+import autocannon from "autocannon"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Bananas from "../src/Bananas.ts"
+import * as Tasks from "../src/Tasks.ts"
+import { Handlers, Worker } from "../src/worker/index.ts"
+import { freePort } from "../test/support/RedisServer.ts"
+import { pool, time, withRedis, type Row } from "./support.ts"
+
+const root = fileURLToPath(new URL("../", import.meta.url))
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10)
+const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 1000)
+const DIRECT_N = Number(process.env.BENCH_HTTP_DIRECT_N ?? 20_000)
+/** Gateway processes sharing the port (`--processes`): one per core by default. */
+const PROCESSES = Number(process.env.BENCH_HTTP_PROCESSES ?? availableParallelism())
+const KEY = "bench-key"
+const body = `{"name":"bench","payload":{"to":"user@example.com","subject":"Welcome","n":42}}`
+
+/** One scenario's figures. */
+export interface HttpFigures {
+  readonly scenario: string
+  readonly requests: number
+  readonly seconds: number
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+  readonly max: number
+  readonly mean: number
+  readonly errors: number
+}
+
+/** Runs the HTTP load scenarios and the direct baseline; the figures and the rows for `bench/run.ts`. */
+export const runHttpBench = (): Promise<{ readonly rows: ReadonlyArray<Row>; readonly figures: ReadonlyArray<HttpFigures>; readonly directRate: number }> =>
+  withRedis(async (url) => {
+    const prefix = "bench-http:"
+    const directRate = await direct(url, prefix)
+    const port = await freePort()
+    const gateway = await start(["src/gateway/main.ts"], {
+      REDIS_URL: url,
+      BANANAS_PREFIX: prefix,
+      BANANAS_API_KEYS: `bench:${KEY}`,
+      BANANAS_PORT: String(port),
+      BANANAS_HOST: "127.0.0.1",
+      BANANAS_RATE_LIMIT: "100000000",
+      BANANAS_PROCESSES: String(PROCESSES)
+    }, "bananas gateway listening")
+    const worker = await start(["bench/http.ts", "--worker"], { REDIS_URL: url, BANANAS_PREFIX: prefix }, "bench worker ready")
+    const base = `http://127.0.0.1:${port}`
+    try {
+      const figures: Array<HttpFigures> = []
+      // Warm-up (JIT, connection pools), not measured.
+      await load("warm-up", { url: `${base}/v1/jobs`, method: "POST", body, duration: 3 })
+      figures.push(await load("submit: POST /v1/jobs", { url: `${base}/v1/jobs`, method: "POST", body }))
+      const ids = await seed(base, 1000)
+      let next = 0
+      figures.push(await load("get job: GET /v1/jobs/{id}", {
+        url: base,
+        requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/v1/jobs/${ids[next++ % ids.length]}` }) }]
+      }))
+      figures.push(await load("call: POST /v1/jobs/call (worker)", { url: `${base}/v1/jobs/call?wait=30s`, method: "POST", body }))
+      const rows: Array<Row> = [
+        { scenario: "HTTP gateway: submit, 1,000 connections", impl: "direct Tasks.submit (Redis, 1,000 in flight)", ops: DIRECT_N, millis: (DIRECT_N / directRate) * 1000 },
+        ...figures.map((f) => ({
+          scenario: "HTTP gateway: submit, 1,000 connections",
+          impl: f.scenario,
+          ops: f.requests,
+          millis: f.seconds * 1000,
+          note: `p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms, mean ${f.mean.toFixed(1)} ms, errors ${f.errors}`
+        }))
+      ]
+      return { rows, figures, directRate }
+    } finally {
+      await stop(worker)
+      await stop(gateway)
+    }
+  })
+
+// Internal
+
+const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" }
+
+const load = (scenario: string, options: Partial<autocannon.Options> & { readonly url: string }): Promise<HttpFigures> =>
+  new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, duration: SECONDS, timeout: 30, headers, ...options }, (error, r) => {
+      if (error !== null && error !== undefined) return reject(error)
+      resolve({
+        scenario,
+        requests: r.requests.total,
+        seconds: r.duration,
+        rps: r.requests.total / r.duration,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        max: r.latency.max,
+        mean: r.latency.average,
+        errors: r.errors + r.timeouts + r.non2xx
+      })
+    })
+  })
+
+/** Submits `n` jobs; their ids. */
+const seed = async (base: string, n: number): Promise<Array<string>> => {
+  const ids: Array<string> = []
+  await pool(n, 50, async () => {
+    const response = await fetch(`${base}/v1/jobs`, { method: "POST", headers, body })
+    ids.push(((await response.json()) as { id: string }).id)
+  })
+  return ids
+}
+
+/** Direct submission throughput on Redis, 1,000 in flight: jobs per second. */
+const direct = async (url: string, prefix: string): Promise<number> => {
+  const runtime = ManagedRuntime.make(Bananas.layerRedis({ url, prefix: `${prefix}direct:` }))
+  try {
+    await runtime.runPromise(Tasks.submit("warm", {}))
+    const payload = { to: "user@example.com", subject: "Welcome", n: 42 }
+    const millis = await time(() => pool(DIRECT_N, CONNECTIONS, () => runtime.runPromise(Tasks.submit("bench", payload))))
+    return (DIRECT_N / millis) * 1000
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+const start = (args: ReadonlyArray<string>, env: Record<string, string>, ready: string): Promise<ChildProcess> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    const onData = (d: Buffer) => {
+      if (output.length < 100_000) output += d.toString()
+      if (output.includes(ready)) {
+        child.stdout!.removeListener("data", onData)
+        child.stdout!.resume() // keep draining the access log
+        resolve(child)
+      }
+    }
+    child.stdout!.on("data", onData)
+    child.stderr!.on("data", onData)
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}:\n${output}`)))
+  })
+
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve()
+    child.once("exit", () => resolve())
+    child.kill("SIGTERM")
+  })
+
+/** The worker process of the call scenario: answers `bench` jobs; stops on SIGTERM. */
+const runWorker = async () => {
+  const handlers = Handlers.empty.pipe(Handlers.addRaw("bench", ({ payload }) => Effect.succeed({ echoed: payload.length })))
+  const backend = Bananas.layerRedis({ url: process.env.REDIS_URL, prefix: process.env.BANANAS_PREFIX })
+  const runtime = ManagedRuntime.make(Worker.layer({ handlers, concurrency: 500, reaper: false, scheduler: false }).pipe(Layer.provide(backend)))
+  await runtime.runPromise(Effect.void)
+  process.on("SIGTERM", () => void runtime.dispose().then(() => process.exit(0)))
+  process.stdout.write("bench worker ready\n")
+}
+
+if (process.argv.includes("--worker")) {
+  await runWorker()
+} else if (import.meta.main) {
+  const { figures, directRate } = await runHttpBench()
+  const lines = [
+    `HTTP Task API, ${CONNECTIONS} connections, ${SECONDS} s per scenario (loopback, ${PROCESSES} gateway process(es) on ${availableParallelism()} cores)`,
+    `${"scenario".padEnd(40)} ${"req/s".padStart(8)} ${"p50".padStart(6)} ${"p99".padStart(6)} ${"max".padStart(6)} ${"mean".padStart(7)} ${"errors".padStart(7)}`,
+    ...figures.map((f) =>
+      `${f.scenario.padEnd(40)} ${f.rps.toFixed(0).padStart(8)} ${String(f.p50).padStart(6)} ${String(f.p99).padStart(6)} ${String(f.max).padStart(6)} ${f.mean.toFixed(1).padStart(7)} ${String(f.errors).padStart(7)}`),
+    `direct Tasks.submit on Redis: ${directRate.toFixed(0)} jobs/s; gateway submit / direct submit = x${(figures[0]!.rps / directRate).toFixed(2)}`
+  ]
+  process.stdout.write(lines.join("\n") + "\n")
+}

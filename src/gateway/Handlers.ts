@@ -1,0 +1,173 @@
+/**
+ * The gateway's handlers: each endpoint of the contract calls the direct
+ * `TaskApi` (Redis or memory) and answers with the exact JSON our codecs
+ * write (`Bodies`): the payload of a submission is the body's own text,
+ * never a re-encoding, and a job or result is sent as stored. Each request
+ * has a deadline (its wait, plus `requestTimeout`); a long-poll still
+ * running when the gateway shuts down ends at once with a 503 that clients
+ * retry elsewhere.
+ *
+ * @since 0.2.0
+ */
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { HttpServerResponse } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import {
+  ApiError,
+  ConnectionError,
+  SerializationError,
+  StorageError,
+  ValidationError
+} from "../domain/Errors.ts"
+import type { SubmitRequest } from "../domain/Submission.ts"
+import type { RawJson } from "../domain/RawJson.ts"
+import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
+import * as Bodies from "../http/Bodies.ts"
+import type { SubmitBody } from "../http/Schemas.ts"
+import { withDeadline } from "../layers/Policies.ts"
+import { TaskApi } from "../services/TaskApi.ts"
+import { DeliveryLog } from "./DeliveryLog.ts"
+import type { Resolved } from "./GatewayOptions.ts"
+import { ShuttingDown } from "./Lifecycle.ts"
+
+/**
+ * The handlers of every group, on the `TaskApi` in context.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layer = (options: Resolved) =>
+  Layer.mergeAll(jobs(options), queue(options), system(options))
+
+// Internal
+
+/** A readiness probe answers within this, whatever the request deadline. */
+const readinessDeadline = Duration.seconds(2)
+
+const json = (body: string, status = 200) => HttpServerResponse.text(body, { status, contentType: "application/json" })
+
+/**
+ * The SDK errors as they go on the wire: the cause (internal detail)
+ * dropped. An `ApiError` (only from a TaskApi that is itself remote) is
+ * passed on as a 503.
+ */
+const toWire = <E>(error: E): Exclude<E, ApiError> | GatewayUnavailableError => {
+  const e = error as unknown
+  if (e instanceof ApiError) return new GatewayUnavailableError({ message: `upstream answered ${e.status}: ${e.message}` })
+  if (e instanceof ConnectionError && e.cause !== undefined) return new ConnectionError({ operation: e.operation, message: e.message }) as Exclude<E, ApiError>
+  if (e instanceof StorageError && e.cause !== undefined) {
+    return new StorageError({ operation: e.operation, reason: e.reason, key: e.key, message: e.message }) as Exclude<E, ApiError>
+  }
+  if (e instanceof SerializationError && e.cause !== undefined) return new SerializationError({ message: e.message, key: e.key }) as Exclude<E, ApiError>
+  if (e instanceof ValidationError && e.cause !== undefined) return new ValidationError({ field: e.field, message: e.message }) as Exclude<E, ApiError>
+  return error as Exclude<E, ApiError>
+}
+
+const request = (body: typeof SubmitBody.Type, payload: RawJson): SubmitRequest => {
+  const { payload: _, ...rest } = body
+  return { ...rest, payload }
+}
+
+const jobs = (options: Resolved) =>
+  HttpApiBuilder.group(Api, "jobs", Effect.fnUntraced(function*(handlers) {
+    const api = yield* TaskApi
+    const shuttingDown = yield* ShuttingDown
+    const guard = guarded(options, shuttingDown)
+    const waitFor = (wait: Duration.Duration | undefined, fallback: Duration.Duration) =>
+      Duration.min(wait ?? fallback, options.maxWait)
+    return handlers
+      .handle("submit", ({ payload, request: http }) =>
+        guard("submit", Duration.zero, Effect.gen(function*() {
+          const text = yield* Effect.orDie(http.text)
+          const submitted = yield* api.submit(request(payload, yield* Effect.fromResult(Bodies.payloadOf(text))))
+          return json(Bodies.encodeSubmitted(submitted), submitted.duplicate ? 200 : 201)
+        })))
+      .handle("submitBatch", ({ payload, request: http }) =>
+        guard("submitBatch", Duration.zero, Effect.gen(function*() {
+          const payloads = yield* Effect.fromResult(Bodies.batchPayloadsOf(yield* Effect.orDie(http.text)))
+          const submitted = yield* api.submitBatch(payload.entries.map((entry, i) => request(entry, payloads[i]!)))
+          return json(Bodies.encodeSubmittedList(submitted))
+        })))
+      .handle("call", ({ payload, query, request: http }) => {
+        const wait = waitFor(query.wait, options.callWait)
+        return guard("call", wait, Effect.gen(function*() {
+          const text = yield* Effect.orDie(http.text)
+          const result = yield* api.submitAndWait(request(payload, yield* Effect.fromResult(Bodies.payloadOf(text))), wait)
+          return json(Bodies.encodeResult(result))
+        }), true)
+      })
+      .handle("list", ({ query }) =>
+        guard("list", Duration.zero, Effect.map(api.list(query), (page) => json(Bodies.encodePage(page)))))
+      .handle("get", ({ params }) =>
+        guard("getJob", Duration.zero, Effect.map(api.getJob(params.id), (job) => json(Bodies.encodeJob(job)))))
+      .handle("result", ({ params, query }) => {
+        if (query.wait === undefined || !Duration.isPositive(query.wait)) {
+          return guard("getResult", Duration.zero, Effect.flatMap(api.getResult(params.id), Option.match({
+            onNone: () => Effect.fail(new ResultNotFoundError({ jobId: params.id, message: `no result for job ${params.id}` })),
+            onSome: (result) => Effect.succeed(json(Bodies.encodeResult(result)))
+          })))
+        }
+        const wait = waitFor(query.wait, options.maxWait)
+        return guard("waitForResult", wait, Effect.map(api.waitForResult(params.id, wait), (r) => json(Bodies.encodeResult(r))), true)
+      })
+      .handle("cancel", ({ params }) =>
+        guard("cancel", Duration.zero, Effect.map(api.cancel(params.id), (job) => json(Bodies.encodeJob(job)))))
+  }))
+
+const queue = (options: Resolved) =>
+  HttpApiBuilder.group(Api, "queue", Effect.fnUntraced(function*(handlers) {
+    const api = yield* TaskApi
+    const log = yield* DeliveryLog
+    const guard = guarded(options, yield* ShuttingDown)
+    return handlers
+      .handle("stats", () => guard("stats", Duration.zero, api.stats))
+      .handle("deadLetters", ({ query }) =>
+        guard("deadLetters", Duration.zero, Effect.map(api.deadLetters(query), (page) => json(Bodies.encodePage(page)))))
+      .handle("requeue", ({ params }) =>
+        guard("requeueDead", Duration.zero, Effect.map(api.requeueDead(params.id), (job) => json(Bodies.encodeJob(job)))))
+      .handle("purgeDead", () => guard("purgeDead", Duration.zero, Effect.map(api.purgeDead, (purged) => ({ purged }))))
+      .handle("deliveries", ({ query }) => {
+        const limit = query.limit ?? 100
+        return limit >= 1 && limit <= 10_000
+          ? Effect.map(log.recent(limit), (deliveries) => ({ deliveries }))
+          : Effect.fail(new ValidationError({ field: "limit", message: `limit must be an integer from 1 to 10000, got ${limit}` }))
+      })
+  }))
+
+const system = (options: Resolved) =>
+  HttpApiBuilder.group(Api, "system", Effect.fnUntraced(function*(handlers) {
+    const api = yield* TaskApi
+    const guard = guarded(options, yield* ShuttingDown)
+    return handlers
+      .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
+      .handle("readyz", () =>
+        guard("readyz", Duration.zero, api.stats.pipe(
+          Effect.as({ status: "ready" as const }),
+          // Only a remote TaskApi refuses credentials: the backend is not ready then.
+          Effect.catchTag(["AuthenticationError", "RateLimitError"], (e) => Effect.fail(new GatewayUnavailableError({ message: e.message })))
+        ), false, Duration.min(options.requestTimeout, readinessDeadline)))
+  }))
+
+/**
+ * A handler's work under its deadline (`wait` + `requestTimeout`), its
+ * errors as they go on the wire; a long-poll (`poll`) also ends with a 503
+ * the moment the gateway starts shutting down. Past the deadline the
+ * backend is taken as unavailable (503 `ConnectionError`, retryable): a
+ * wait that ran out is the backend's own 504 `TimeoutError`, within it.
+ */
+const guarded = (options: Resolved, shuttingDown: Deferred.Deferred<void>) =>
+<A, E, R>(operation: string, wait: Duration.Duration, effect: Effect.Effect<A, E, R>, poll = false, limit = options.requestTimeout) => {
+  const deadline = Duration.sum(wait, limit)
+  const bounded = withDeadline(Effect.mapError(effect, toWire), deadline, () =>
+    new ConnectionError({ operation, message: `Redis did not answer ${operation} within ${Duration.format(deadline)}` }))
+  return poll
+    ? Effect.raceFirst(
+      bounded,
+      Effect.andThen(Deferred.await(shuttingDown), Effect.fail(new GatewayUnavailableError({ message: "the gateway is shutting down: retry" })))
+    )
+    : bounded
+}

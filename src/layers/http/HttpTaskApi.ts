@@ -1,0 +1,221 @@
+/**
+ * The `TaskApi` over HTTP: the same operations, the same typed errors and
+ * the same guarantees as the direct TaskApi on Redis, through a Bananas
+ * gateway. URLs and error decoding come from the contract (`http/Api`:
+ * `HttpApiClient.urlBuilder` and `decodeResponse`), bodies are exact JSON
+ * (`http/Bodies`), so a 20-digit integer in a payload or a result arrives
+ * byte for byte.
+ *
+ * The `Tasks` helpers run unchanged on it, with their retry and timeout
+ * policies: a 429 (after its `Retry-After`), 502/503/504 and connection
+ * failures are retryable, nothing else. A submission is safe to retry: its
+ * id and `submittedAt` are fixed before the first attempt, so a resend
+ * after a lost answer is recognized as the same job. Waits longer than the
+ * gateway's longest long-poll are split into several.
+ *
+ * Needs only an `HttpClient` (`layerFetch` uses the platform's `fetch`,
+ * with its keep-alive connection pool): no `@effect/platform-node`.
+ *
+ * @example
+ * ```ts
+ * const live = HttpTaskApi.layerFetch({ url: "http://localhost:8080", apiKey: "s3cr3t" })
+ * const { id } = yield* Tasks.submit("send_email", { to: "a@b.c" })  // provided with `live`
+ * ```
+ *
+ * @since 0.2.0
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
+import { HttpApiClient } from "effect/http-api"
+import { ApiError, ConnectionError, SerializationError, timedOut, ValidationError } from "../../domain/Errors.ts"
+import type { ListFilter, PageRequest } from "../../domain/JobPage.ts"
+import type { JobResult } from "../../domain/JobResult.ts"
+import * as RawJson from "../../domain/RawJson.ts"
+import type { SubmitRequest } from "../../domain/Submission.ts"
+import { Api } from "../../http/Api.ts"
+import * as Bodies from "../../http/Bodies.ts"
+import { PurgedJson, StatsJson } from "../../http/Schemas.ts"
+import { type ReadError, TaskApi } from "../../services/TaskApi.ts"
+import { completedOrFail } from "../DirectTaskApi.ts"
+import { type AnswerError, type Endpoint, type NoResult, only, read, unreachable } from "./Responses.ts"
+
+/**
+ * Options of the HTTP TaskApi.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Options {
+  /** The gateway's base URL, e.g. `http://localhost:8080`. */
+  readonly url: string
+  /** The API key, sent as `Authorization: Bearer <key>`. */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /** Deadline of one request beyond its wait (default 10 seconds): then a retryable `ConnectionError`. */
+  readonly requestTimeout?: Duration.Input | undefined
+  /** The longest one long-poll asks the gateway for (default 50 seconds, under its 60-second cap); longer waits poll again. */
+  readonly maxPoll?: Duration.Input | undefined
+}
+
+/**
+ * Builds the TaskApi on the `HttpClient` in context.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make = Effect.fnUntraced(function*(options: Options) {
+  const base = options.url.replace(/\/+$/, "")
+  const key = options.apiKey === undefined ? undefined : Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
+  const requestTimeout = Duration.fromInputUnsafe(options.requestTimeout ?? "10 seconds")
+  const maxPoll = Duration.fromInputUnsafe(options.maxPoll ?? "50 seconds")
+  const client = yield* HttpClient.HttpClient
+  const urls = HttpApiClient.urlBuilder(Api)
+
+  /** Sends one request (its deadline `wait` + `requestTimeout`) and reads the answer. */
+  const call = <A, T extends AnswerError["_tag"] | NoResult["_tag"]>(
+    operation: string,
+    endpoint: Endpoint,
+    tags: ReadonlyArray<T>,
+    request: HttpClientRequest.HttpClientRequest,
+    decode: (text: string) => Result.Result<A, SerializationError>,
+    wait: Duration.Duration = Duration.zero
+  ) => {
+    const deadline = Duration.sum(wait, requestTimeout)
+    const withHeaders = HttpClientRequest.acceptJson(key === undefined ? request : HttpClientRequest.bearerToken(request, key))
+    return client.execute(HttpClientRequest.prependUrl(withHeaders, base)).pipe(
+      Effect.mapError(unreachable(operation, base)),
+      Effect.flatMap((response) => read(endpoint, response, decode)),
+      Effect.mapError(only(tags)),
+      Effect.timeoutOrElse({
+        duration: deadline,
+        orElse: () => Effect.fail(new ConnectionError({ operation, message: `the Bananas gateway at ${base} did not answer within ${Duration.format(deadline)}` }))
+      })
+    )
+  }
+
+  const json = (request: HttpClientRequest.HttpClientRequest, body: string) => HttpClientRequest.bodyText(request, body, "application/json")
+
+  const checkPayloads = (requests: ReadonlyArray<SubmitRequest>, prefixed: boolean) => {
+    const bad = requests.findIndex((r) => typeof r.payload !== "string" || !RawJson.isValid(r.payload))
+    return bad < 0
+      ? Effect.void
+      : Effect.fail(new ValidationError({ field: prefixed ? `entries[${bad}].payload` : "payload", message: "payload must be valid JSON text" }))
+  }
+
+  const noResultIsNone = <A, E>(effect: Effect.Effect<A, E | NoResult>) =>
+    Effect.catchIf(effect, isNoResult, () => Effect.succeed(Option.none<JobResult>())) as Effect.Effect<A | Option.Option<JobResult>, Exclude<E, NoResult>>
+
+  /** Long-polls until the final result, in polls of at most `maxPoll`, for `timeout` in all. */
+  const waitForResult = (id: string, timeout: Duration.Duration): Effect.Effect<JobResult, ReadError> =>
+    Effect.gen(function*() {
+      const end = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
+      for (;;) {
+        const left = end - (yield* Clock.currentTimeMillis)
+        if (left <= 0) return yield* timedOut("waitForResult", timeout, id)
+        const wait = Duration.min(Duration.millis(Math.max(1, left)), maxPoll)
+        const url = urls.jobs.result({ params: { id }, query: { wait } })
+        // A poll that ends without the result (the gateway caps each one) is
+        // followed by another until the whole timeout has passed.
+        const outcome = yield* call("waitForResult", ["jobs", "result"], readTags, HttpClientRequest.get(url), Bodies.decodeResult, wait).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("TimeoutError", () => Effect.succeedNone)
+        )
+        if (Option.isSome(outcome)) return outcome.value
+      }
+    })
+
+  const submitAndWait = (request: SubmitRequest, timeout: Duration.Duration) =>
+    Effect.gen(function*() {
+      yield* checkPayloads([request], false)
+      const start = yield* Clock.currentTimeMillis
+      const wait = Duration.min(timeout, maxPoll)
+      const url = urls.jobs.call({ query: { wait } })
+      const body = json(HttpClientRequest.post(url), Bodies.encodeSubmit(request))
+      const first = yield* call("submitAndWait", ["jobs", "call"], [...submitTags, "JobFailedError"], body, Bodies.decodeResult, wait).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("TimeoutError", (e) => (request.id !== undefined ? Effect.succeedNone : Effect.fail(e)))
+      )
+      if (Option.isSome(first)) return yield* completedOrFail(first.value)
+      // The job exists (its id fixed by the caller): wait for the rest of the time.
+      const left = Duration.toMillis(timeout) - ((yield* Clock.currentTimeMillis) - start)
+      if (left <= 0) return yield* timedOut("submitAndWait", timeout, request.id)
+      return yield* completedOrFail(yield* waitForResult(request.id!, Duration.millis(left)))
+    })
+
+  return TaskApi.of({
+    submit: (request) =>
+      Effect.andThen(
+        checkPayloads([request], false),
+        call("submit", ["jobs", "submit"], submitTags, json(HttpClientRequest.post(urls.jobs.submit()), Bodies.encodeSubmit(request)), Bodies.decodeSubmitted)
+      ),
+    submitBatch: (requests) =>
+      requests.length === 0 ? Effect.succeed([]) : Effect.andThen(
+        checkPayloads(requests, true),
+        call("submitBatch", ["jobs", "submitBatch"], submitTags, json(HttpClientRequest.post(urls.jobs.submitBatch()), Bodies.encodeBatch(requests)), Bodies.decodeSubmittedList)
+      ),
+    getJob: (id) => call("getJob", ["jobs", "get"], jobTags, HttpClientRequest.get(urls.jobs.get({ params: { id } })), Bodies.decodeJob),
+    getResult: (id) =>
+      noResultIsNone(call("getResult", ["jobs", "result"], [...readTags, "ResultNotFoundError"], HttpClientRequest.get(urls.jobs.result({ params: { id }, query: {} })), (text) =>
+        Result.map(Bodies.decodeResult(text), Option.some))),
+    waitForResult,
+    submitAndWait,
+    cancel: (id) => call("cancel", ["jobs", "cancel"], changeTags, HttpClientRequest.delete(urls.jobs.cancel({ params: { id } })), Bodies.decodeJob),
+    stats: serializationAsApi(call("stats", ["queue", "stats"], [], HttpClientRequest.get(urls.queue.stats()), decodeStats)),
+    list: (filter: ListFilter) =>
+      serializationAsApi(call("list", ["jobs", "list"], ["ValidationError"], HttpClientRequest.get(urls.jobs.list({ query: filter })), Bodies.decodePage)),
+    deadLetters: (page: PageRequest) =>
+      serializationAsApi(call("deadLetters", ["queue", "deadLetters"], ["ValidationError"], HttpClientRequest.get(urls.queue.deadLetters({ query: page })), Bodies.decodePage)),
+    requeueDead: (id) => call("requeueDead", ["queue", "requeue"], changeTags, HttpClientRequest.post(urls.queue.requeue({ params: { id } })), Bodies.decodeJob),
+    purgeDead: serializationAsApi(call("purgeDead", ["queue", "purgeDead"], [], HttpClientRequest.delete(urls.queue.purgeDead()), decodePurged))
+  })
+})
+
+/**
+ * The HTTP TaskApi on the `HttpClient` in context.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layer = (options: Options): Layer.Layer<TaskApi, never, HttpClient.HttpClient> => Layer.effect(TaskApi, make(options))
+
+/**
+ * The HTTP TaskApi on the platform's `fetch` (keep-alive pooling by its
+ * global dispatcher).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerFetch = (options: Options): Layer.Layer<TaskApi> => layer(options).pipe(Layer.provide(FetchHttpClient.layer))
+
+// Internal
+
+const isNoResult = (e: unknown): e is NoResult => (e as { readonly _tag?: unknown })._tag === "ResultNotFoundError"
+
+const readTags = ["SerializationError"] as const
+const jobTags = ["JobNotFoundError", "JobFailedError", "SerializationError"] as const
+const changeTags = ["JobNotFoundError", "JobConflictError", "SerializationError"] as const
+const submitTags = ["ValidationError", "SerializationError", "JobConflictError"] as const
+
+/** A body that does not decode, for operations whose errors have no `SerializationError`: the gateway answered nonsense. */
+const serializationAsApi = <A, E>(effect: Effect.Effect<A, E | SerializationError>): Effect.Effect<A, Exclude<E, SerializationError> | ApiError> =>
+  Effect.mapError(effect, (e) =>
+    e instanceof SerializationError ? new ApiError({ status: 200, message: e.message }) : (e as Exclude<E, SerializationError>))
+
+const decodeStatsJson = Schema.decodeUnknownResult(Schema.fromJsonString(StatsJson))
+
+const decodePurgedJson = Schema.decodeUnknownResult(Schema.fromJsonString(PurgedJson))
+
+const decodePurged = (text: string) =>
+  Result.mapBoth(decodePurgedJson(text), {
+    onFailure: (e) => new SerializationError({ message: `the gateway's purge answer does not decode: ${e.message}` }),
+    onSuccess: (body) => body.purged
+  })
+
+const decodeStats = (text: string) =>
+  Result.mapError(decodeStatsJson(text), (e) => new SerializationError({ message: `the gateway's stats do not decode: ${e.message}` }))

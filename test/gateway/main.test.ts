@@ -1,0 +1,55 @@
+/**
+ * The gateway entry point's flags: `--api-keys`, `--insecure`, `--port`,
+ * `--host` (with a space or `=`) become option overrides.
+ */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { parseFlags } from "../../src/gateway/main.ts"
+import { freePort, startRedisServer } from "../support/RedisServer.ts"
+
+const root = fileURLToPath(new URL("../../", import.meta.url))
+
+describe("gateway flags", () => {
+  it("parses every flag, in both spellings", () => {
+    const flags = parseFlags(["--insecure", "--port", "9090", "--host=127.0.0.1", "--api-keys", "ci:s3cr3t,ops:t0k3n"])
+    assert.strictEqual(flags.insecure, true)
+    assert.strictEqual(flags.port, 9090)
+    assert.strictEqual(flags.host, "127.0.0.1")
+    assert.deepStrictEqual(flags.apiKeys?.map((k) => typeof k === "string" ? k : k.id), ["ci", "ops"])
+    assert.deepStrictEqual(parseFlags([]), {})
+  })
+
+  it("--processes 2: two processes share the port, and SIGTERM stops them all (exit 0)", async () => {
+    const redis = await startRedisServer()
+    const port = await freePort()
+    const child = spawn(process.execPath, ["src/gateway/main.ts", "--insecure", "--processes", "2", "--port", String(port), "--host", "127.0.0.1"], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: redis.url },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    try {
+      let output = ""
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(output)), 30_000)
+        child.stdout.on("data", (d: Buffer) => {
+          output += d.toString()
+          if (output.split("bananas gateway listening").length - 1 === 2) {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+      })
+      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status)))
+      assert.deepStrictEqual(new Set(answers), new Set([200]))
+      const code = await new Promise<number | null>((resolve) => {
+        child.once("exit", resolve)
+        child.kill("SIGTERM")
+      })
+      assert.strictEqual(code, 0)
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL")
+      await redis.stop()
+    }
+  }, 60_000)
+})

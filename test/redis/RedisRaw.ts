@@ -1,0 +1,50 @@
+/**
+ * The contract suite's `Raw` service as plain ioredis commands on the test
+ * file's private redis-server.
+ */
+import type { Redis as IORedis } from "ioredis"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { Raw } from "../contract/Raw.ts"
+import { RedisServer } from "../support/RedisServer.ts"
+
+/** Every key under `prefix` (SCAN MATCH, never KEYS), deduplicated and sorted. */
+const scanAll = async (r: IORedis, prefix: string): Promise<Array<string>> => {
+  const found: Array<string> = []
+  let cursor = "0"
+  do {
+    const [next, batch] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
+    cursor = next
+    found.push(...batch)
+  } while (cursor !== "0")
+  return [...new Set(found)].sort()
+}
+
+/** `Raw` as ioredis commands on the test server. */
+export const layer: Layer.Layer<Raw, never, RedisServer> = Layer.effect(
+  Raw,
+  Effect.gen(function*() {
+    const r = (yield* RedisServer).raw
+    const run = <A>(f: () => Promise<A>) => Effect.promise(f)
+    return Raw.of({
+      set: (key, text) => Effect.asVoid(run(() => r.set(key, text))),
+      get: (key) => Effect.map(run(() => r.get(key)), (v) => v ?? undefined),
+      del: (key) => Effect.asVoid(run(() => r.del(key))),
+      lpush: (key, member) => Effect.asVoid(run(() => r.lpush(key, member))),
+      lrange: (key) => run(() => r.lrange(key, 0, -1)),
+      zadd: (key, score, member) => Effect.asVoid(run(() => r.zadd(key, score, member))),
+      zscore: (key, member) => Effect.map(run(() => r.zscore(key, member)), (v) => (v === null ? undefined : Number(v))),
+      ttl: (key) => run(() => r.ttl(key)),
+      pttl: (key) => run(() => r.pttl(key)),
+      hset: (key, fields) => Effect.asVoid(run(() => r.hset(key, fields))),
+      hgetall: (key) => run(() => r.hgetall(key)),
+      smembers: (key) => Effect.map(run(() => r.smembers(key)), (members) => [...members].sort()),
+      keys: (prefix) => run(() => scanAll(r, prefix)),
+      purge: (prefix) =>
+        run(async () => {
+          const keys = await scanAll(r, prefix)
+          for (let i = 0; i < keys.length; i += 500) await r.unlink(...keys.slice(i, i + 500))
+        })
+    })
+  })
+)
