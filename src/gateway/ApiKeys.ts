@@ -8,6 +8,7 @@
  *
  * @since 0.2.0
  */
+
 import { createHash, timingSafeEqual } from "node:crypto"
 import * as Redacted from "effect/Redacted"
 

@@ -14,6 +14,7 @@
  *
  * @since 0.2.0
  */
+
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import * as Config from "effect/Config"

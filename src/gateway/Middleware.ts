@@ -8,6 +8,7 @@
  *
  * @since 0.2.0
  */
+
 import * as ByteSize from "effect/ByteSize"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"

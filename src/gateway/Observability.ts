@@ -9,6 +9,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

@@ -21,6 +21,7 @@
  *
  * @since 0.2.0
  */
+
 import { createHash } from "node:crypto"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

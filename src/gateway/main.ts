@@ -19,6 +19,7 @@
  *
  * @since 0.2.0
  */
+
 import { NodeRuntime } from "@effect/platform-node"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"

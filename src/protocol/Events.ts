@@ -20,6 +20,7 @@
  *
  * @since 0.2.0
  */
+
 import { createHash } from "node:crypto"
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"

@@ -11,6 +11,7 @@
  *
  * @since 0.2.0
  */
+
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import * as Layer from "effect/Layer"

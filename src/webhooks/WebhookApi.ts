@@ -13,6 +13,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { HttpApi, HttpApiGroup as Group } from "effect/http-api"
