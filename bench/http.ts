@@ -27,7 +27,10 @@ import * as Bananas from "../src/Bananas.ts"
 import * as Tasks from "../src/Tasks.ts"
 import { Handlers, Worker } from "../src/worker/index.ts"
 import { freePort } from "../test/support/RedisServer.ts"
-import { pool, time, withRedis, type Row } from "./support.ts"
+import { Gateway } from "../src/gateway/index.ts"
+import { startRedisServer } from "../test/support/RedisServer.ts"
+import { pool, rate, type RunContext, type Sample, type SystemSpec, time } from "./support.ts"
+import { payload } from "./raw.ts"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10)
@@ -51,9 +54,26 @@ export interface HttpFigures {
   readonly errors: number
 }
 
-/** Runs the HTTP load scenarios and the direct baseline; the figures and the rows for `bench/run.ts`. */
-export const runHttpBench = (): Promise<{ readonly rows: ReadonlyArray<Row>; readonly figures: ReadonlyArray<HttpFigures>; readonly directRate: number }> =>
-  withRedis(async (url) => {
+/**
+ * The HTTP system of the suite's scenarios (`bench/run.ts`): `Tasks.submit`
+ * through a gateway (in this process, on the run's Redis) at 100 in flight.
+ */
+export const httpSystems = async (): Promise<ReadonlyArray<{ readonly scenario: string; readonly system: SystemSpec }>> => [
+  {
+    scenario: "submit-100",
+    system: {
+      id: "ours-http",
+      note: "Tasks.submit over HTTP, one gateway process in this process",
+      run: (ctx: RunContext): Promise<Sample> => throughGateway(ctx, ctx.sizes.submitN, 100)
+    }
+  }
+]
+
+/** Runs the 1,000-connection load scenarios and the direct baseline. */
+export const runHttpBench = async (): Promise<{ readonly figures: ReadonlyArray<HttpFigures>; readonly directRate: number }> => {
+  const redis = await startRedisServer()
+  const url = redis.url
+  try {
     const prefix = "bench-http:"
     const directRate = await direct(url, prefix)
     const port = await freePort()
@@ -80,24 +100,37 @@ export const runHttpBench = (): Promise<{ readonly rows: ReadonlyArray<Row>; rea
         requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/v1/jobs/${ids[next++ % ids.length]}` }) }]
       }))
       figures.push(await load("call: POST /v1/jobs/call (worker)", { url: `${base}/v1/jobs/call?wait=30s`, method: "POST", body }))
-      const rows: Array<Row> = [
-        { scenario: "HTTP gateway: submit, 1,000 connections", impl: "direct Tasks.submit (Redis, 1,000 in flight)", ops: DIRECT_N, millis: (DIRECT_N / directRate) * 1000 },
-        ...figures.map((f) => ({
-          scenario: "HTTP gateway: submit, 1,000 connections",
-          impl: f.scenario,
-          ops: f.requests,
-          millis: f.seconds * 1000,
-          note: `p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms, mean ${f.mean.toFixed(1)} ms, errors ${f.errors}`
-        }))
-      ]
-      return { rows, figures, directRate }
+      return { figures, directRate }
     } finally {
       await stop(worker)
       await stop(gateway)
     }
-  })
+  } finally {
+    await redis.stop()
+  }
+}
 
 // Internal
+
+/** `n` submissions, `inFlight` at a time, through a gateway on the run's Redis: jobs/s. */
+const throughGateway = async (ctx: RunContext, n: number, inFlight: number): Promise<Sample> => {
+  const server = ManagedRuntime.make(Gateway.layerRedis({ insecure: true, port: 0, host: "127.0.0.1", accessLog: false, rateLimit: false, redis: { url: ctx.url } }))
+  try {
+    const address = await server.runPromise(Gateway.localUrl)
+    const client = ManagedRuntime.make(Bananas.layerHttp({ url: address }))
+    try {
+      await client.runPromise(Tasks.submit("warm", payload))
+      const millis = await time(() =>
+        client.runPromise(Effect.forEach(Array.from({ length: n }), () => Tasks.submit("noop", payload), { concurrency: inFlight, discard: true }))
+      )
+      return { ops: rate(n, millis) }
+    } finally {
+      await client.dispose()
+    }
+  } finally {
+    await server.dispose()
+  }
+}
 
 const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" }
 

@@ -33,7 +33,6 @@ import type { Job } from "./domain/Job.ts"
 import * as JobDefinition from "./domain/JobDefinition.ts"
 import * as JobId from "./domain/JobId.ts"
 import type { JobPage, ListFilter, PageRequest } from "./domain/JobPage.ts"
-import type { JobPriority } from "./domain/JobPriority.ts"
 import type { JobResult } from "./domain/JobResult.ts"
 import type { QueueStats } from "./domain/QueueStats.ts"
 import * as RawJson from "./domain/RawJson.ts"
@@ -41,61 +40,12 @@ import * as Submission from "./domain/Submission.ts"
 import * as Timestamp from "./domain/Timestamp.ts"
 import * as TraceContext from "./domain/TraceContext.ts"
 import * as Policies from "./layers/Policies.ts"
+import type { BatchEntry, SubmitOptions, WaitOptions } from "./TaskOptions.ts"
 import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
 
 export type { CallOptions } from "./layers/Policies.ts"
 export type { ScheduleAt } from "./domain/Submission.ts"
-
-/**
- * Options of a submission.
- *
- * @category models
- * @since 0.1.0
- */
-export interface SubmitOptions extends Policies.CallOptions {
-  /** Default `normal`. Anything else than high/normal/low is a `ValidationError`. */
-  readonly priority?: JobPriority | undefined
-  /** A free-text description. */
-  readonly description?: string | undefined
-  /** Runs allowed in all (Go's `max_retries`, default 3): 1 means one run and no retry. */
-  readonly maxRetries?: number | undefined
-  /** The same as `maxRetries`, by a name that says what it counts (runs in all, default 3). */
-  readonly maxAttempts?: number | undefined
-  /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`); `default` or none = unrouted. */
-  readonly routingKey?: string | undefined
-  /** Use this id instead of a fresh UUID (idempotent producers): an id that exists creates nothing. */
-  readonly id?: string | undefined
-  /** With `id`: fail with `JobConflictError` instead of reporting `duplicate` when it exists. */
-  readonly unique?: boolean | undefined
-  /** Run at this instant or after this delay instead of now (a scheduled job). */
-  readonly at?: Submission.ScheduleAt | undefined
-}
-
-/**
- * Options of a wait.
- *
- * @category models
- * @since 0.1.0
- */
-export interface WaitOptions extends Policies.CallOptions {
-  /** How long to wait for the final result (default: the TimeoutPolicy's `wait`, 30 s). */
-  readonly timeout?: Duration.Input | undefined
-}
-
-/**
- * One entry of a batch submission.
- *
- * @category models
- * @since 0.1.0
- */
-export interface BatchEntry {
-  /** The job name. */
-  readonly name: string
-  /** The payload: any JSON-serializable value, or `RawJson.Raw` for exact bytes. */
-  readonly payload: unknown
-  /** Its options. */
-  readonly options?: Omit<SubmitOptions, keyof Policies.CallOptions> | undefined
-}
+export type { BatchEntry, SubmitOptions, WaitOptions } from "./TaskOptions.ts"
 
 /**
  * The wire request of a submission: the payload marshalled, the due time
@@ -179,11 +129,18 @@ export const submitBatch = (
   entries: ReadonlyArray<BatchEntry>,
   options?: Policies.CallOptions
 ): Effect.Effect<ReadonlyArray<Submission.Submitted>, SubmitError, TaskApi> =>
-  Effect.flatMap(stamp, ([millis, trace]) =>
-    Effect.forEach(entries, (entry, i) =>
-      Effect.fromResult(
-        Result.mapError(request(entry.name, entry.payload, entry.options, Timestamp.fromMillis(millis), trace), (e) => prefixed(e, `entries[${i}].`))
-      ))).pipe(
+  Effect.flatMap(stamp, ([millis, trace]) => Effect.suspend(() => {
+    // A plain loop, not an Effect per entry: a batch of 10,000 is one step.
+    const now = Timestamp.fromMillis(millis)
+    const requests: Array<Submission.SubmitRequest> = []
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!
+      const req = request(entry.name, entry.payload, entry.options, now, trace)
+      if (Result.isFailure(req)) return Effect.fail(prefixed(req.failure, `entries[${i}].`))
+      requests.push(req.success)
+    }
+    return Effect.succeed(requests)
+  })).pipe(
       Effect.flatMap((requests) => withApi((api) => Policies.apply("submitBatch", api.submitBatch(requests), options))),
       Effect.withSpan("Tasks.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)
     )

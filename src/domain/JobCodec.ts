@@ -18,7 +18,7 @@ import { SerializationError } from "./Errors.ts"
 import type { Job } from "./Job.ts"
 import { isJobPriority, type JobPriority } from "./JobPriority.ts"
 import { isJobStatus, type JobStatus } from "./JobStatus.ts"
-import { scanObject, type Member } from "./JsonScanner.ts"
+import { type Member, scanObject, unquote } from "./JsonScanner.ts"
 import { nullJson, quote, type RawJson } from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
 import { isTraceparent } from "./TraceContext.ts"
@@ -119,7 +119,7 @@ const stringField = (field: string, set: (job: Mutable, value: string) => void) 
 (job: Mutable, m: Member): string | undefined => {
   if (m.kind === "null") return undefined
   if (m.kind !== "string") return typeError(m, field, "string")
-  set(job, JSON.parse(m.raw) as string)
+  set(job, unquote(m.raw))
   return undefined
 }
 
@@ -141,7 +141,7 @@ const timeField = (field: string, set: (job: Mutable, value: Timestamp.Timestamp
     if (field === "scheduled_for") set(job, undefined)
     return undefined
   }
-  const parsed = m.kind === "string" ? Timestamp.parse(JSON.parse(m.raw) as string) : undefined
+  const parsed = m.kind === "string" ? Timestamp.parse(unquote(m.raw)) : undefined
   if (parsed === undefined) {
     return m.kind === "string"
       ? `parsing time ${m.raw} as "2006-01-02T15:04:05Z07:00": cannot parse ${m.raw} as RFC 3339`

@@ -49,7 +49,7 @@ export const scanObject = (
         if (s.peek() !== "\"") s.fail("looking for beginning of object key string")
         const ks = s.i
         s.string()
-        const key = JSON.parse(text.slice(ks, s.i)) as string
+        const key = unquote(text.slice(ks, s.i))
         s.ws()
         if (s.peek() !== ":") s.fail("after object key")
         s.i++
@@ -148,6 +148,16 @@ export const scanArray = (
     throw e
   }
 }
+
+/**
+ * The value of a JSON string literal that `scanObject` accepted (its raw
+ * text, quotes included). Without a backslash the text between the quotes
+ * is the value (the scanner rejected control characters): no `JSON.parse`.
+ *
+ * @category parsing
+ * @since 0.2.0
+ */
+export const unquote = (raw: string): string => (raw.indexOf("\\") < 0 ? raw.slice(1, -1) : (JSON.parse(raw) as string))
 
 // Internal
 

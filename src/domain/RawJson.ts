@@ -157,6 +157,10 @@ const byCodePoint = (a: string, b: string): number => {
   return a.length - b.length
 }
 
+/** Only with a unit from U+D800 up can UTF-16 order differ from code point order (the default sort is exact otherwise). */
+const HIGH_UNIT = /[\uD800-\uFFFF]/
+const hasHighUnit = (key: string): boolean => HIGH_UNIT.test(key)
+
 const marshal = (value: unknown, path: string, seen: Set<object>): string => {
   switch (typeof value) {
     case "string": return quote(value)
@@ -182,7 +186,8 @@ const marshal = (value: unknown, path: string, seen: Set<object>): string => {
     out = "[" + obj.map((v, i) => (v === undefined ? "null" : marshal(v, `${path}[${i}]`, seen))).join(",") + "]"
   } else {
     const parts: Array<string> = []
-    for (const key of Object.keys(obj).sort(byCodePoint)) {
+    const keys = Object.keys(obj)
+    for (const key of keys.length < 2 ? keys : keys.sort(keys.some(hasHighUnit) ? byCodePoint : undefined)) {
       const v = (obj as Record<string, unknown>)[key]
       if (v === undefined) continue // as JSON.stringify: an absent property
       parts.push(quote(key) + ":" + marshal(v, `${path}.${key}`, seen))

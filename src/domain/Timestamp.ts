@@ -150,6 +150,8 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|
  * @since 0.1.0
  */
 export const parse = (text: string): Timestamp | undefined => {
+  const fast = parseFast(text)
+  if (fast !== undefined) return fast
   const m = RFC3339.exec(text)
   if (m === null) return undefined
   const [, y, mo, d, h, mi, s, frac, off] = m as unknown as [string, string, string, string, string, string, string, string | undefined, string]
@@ -163,10 +165,7 @@ export const parse = (text: string): Timestamp | undefined => {
     offsetSeconds = sign * (oh * 3600 + om * 60)
   }
   const nanos = frac === undefined ? 0 : Number(frac.length === 9 ? frac : frac.slice(0, 9).padEnd(9, "0"))
-  const t: Timestamp = { seconds: daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds, nanos, offsetSeconds }
-  // Text already in Go's form is kept, so writing it back costs nothing.
-  if ((frac === undefined || (frac.length <= 9 && !frac.endsWith("0"))) && (offsetSeconds !== 0 || off === "Z")) canonical.set(t, text)
-  return t
+  return { seconds: daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds, nanos, offsetSeconds }
 }
 
 /**
@@ -176,7 +175,7 @@ export const parse = (text: string): Timestamp | undefined => {
  * @category formatting
  * @since 0.1.0
  */
-export const format = (t: Timestamp): string => canonical.get(t) ?? formatWith(t, true)
+export const format = (t: Timestamp): string => formatWith(t, true)
 
 /**
  * Formats as Go's `time.RFC3339` (whole seconds), used for `completed_at` in
@@ -189,8 +188,49 @@ export const formatSeconds = (t: Timestamp): string => formatWith(t, false)
 
 // Internal
 
-/** The text each parsed timestamp was read from, when that already is Go's form. */
-const canonical = new WeakMap<Timestamp, string>()
+/** `parse` of `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±hh:mm)` digit by digit; `undefined`: the general parser decides. */
+const parseFast = (text: string): Timestamp | undefined => {
+  const n = text.length
+  if (n < 20 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined
+  const year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2)
+  const hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2)
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || !(hour >= 0 && hour <= 23) ||
+    !(minute >= 0 && minute <= 59) || !(second >= 0 && second <= 59)) return undefined
+  let i = 19
+  let nanos = 0
+  if (text.charCodeAt(i) === 46) {
+    let scale = 100_000_000
+    i++
+    const start = i
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i) - 48
+      if (c < 0 || c > 9) break
+      if (scale >= 1) nanos += c * scale // digits past nine are dropped
+      scale /= 10
+    }
+    if (i === start) return undefined
+  }
+  let offsetSeconds = 0
+  if (i === n - 1 && text.charCodeAt(i) === 90) return { seconds: daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second, nanos, offsetSeconds }
+  if (i !== n - 6 || text.charCodeAt(i + 3) !== 58) return undefined
+  const sign = text.charCodeAt(i)
+  const oh = digits(text, i + 1, 2), om = digits(text, i + 4, 2)
+  if ((sign !== 43 && sign !== 45) || !(oh >= 0 && oh <= 23) || !(om >= 0 && om <= 59)) return undefined
+  offsetSeconds = (sign === 45 ? -1 : 1) * (oh * 3600 + om * 60)
+  return { seconds: daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds, nanos, offsetSeconds }
+}
+
+/** The number of `count` ASCII digits at `at`, or -1. */
+const digits = (text: string, at: number, count: number): number => {
+  let v = 0
+  for (let i = at; i < at + count; i++) {
+    const c = text.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    v = v * 10 + c
+  }
+  return v
+}
 
 const two: ReadonlyArray<string> = Array.from({ length: 100 }, (_, i) => (i < 10 ? "0" : "") + i)
 
@@ -227,11 +267,31 @@ const formatWith = (t: Timestamp, nano: boolean): string => {
   const local = t.seconds + t.offsetSeconds
   const days = Math.floor(local / 86_400)
   const secs = local - days * 86_400
-  const [year, month, day] = civilFromDays(days)
-  const date = `${year >= 0 && year < 10_000 ? pad(year, 4) : String(year)}-${two[month]}-${two[day]}`
   const time = `${two[Math.floor(secs / 3600)]}:${two[Math.floor((secs % 3600) / 60)]}:${two[secs % 60]}`
-  const frac = nano && t.nanos !== 0 ? "." + pad(t.nanos, 9).replace(/0+$/, "") : ""
-  return `${date}T${time}${frac}${formatOffset(t.offsetSeconds)}`
+  const frac = nano && t.nanos !== 0 ? fraction(t.nanos) : ""
+  return `${dateOf(days)}T${time}${frac}${t.offsetSeconds === 0 ? "Z" : formatOffset(t.offsetSeconds)}`
+}
+
+/** `YYYY-MM-DD` of a day since the epoch; the last one is kept (timestamps of a run share their day). */
+let lastDays = Number.NaN
+let lastDate = ""
+const dateOf = (days: number): string => {
+  if (days === lastDays) return lastDate
+  const [year, month, day] = civilFromDays(days)
+  lastDate = `${year >= 0 && year < 10_000 ? pad(year, 4) : String(year)}-${two[month]}-${two[day]}`
+  lastDays = days
+  return lastDate
+}
+
+/** `.` and the nanoseconds (1 to 999,999,999) in nine digits, trailing zeros trimmed. */
+const fraction = (nanos: number): string => {
+  let n = nanos
+  let width = 9
+  while (n % 10 === 0) {
+    n /= 10
+    width--
+  }
+  return "." + pad(n, width)
 }
 
 const formatOffset = (offsetSeconds: number): string => {

@@ -14,6 +14,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { JobConflictError, JobFailedError, JobNotFoundError, ValidationError } from "../domain/Errors.ts"
 import * as JobPage from "../domain/JobPage.ts"
 import * as PayloadLimits from "../domain/PayloadLimits.ts"
@@ -62,10 +63,16 @@ export const make = Effect.gen(function*() {
   const submitBatch = (requests: ReadonlyArray<Submission.SubmitRequest>) =>
     Effect.gen(function*() {
       const l = yield* limits
-      const jobs = yield* Effect.forEach(requests, (request, i) => Effect.fromResult(Submission.toJob(request, l.now, `entries[${i}].`, l.maxPayloadBytes)))
+      // Every request validated before anything is written (a plain loop).
+      const jobs: Array<Submission.NewJob["job"]> = []
+      for (let i = 0; i < requests.length; i++) {
+        const built = Submission.toJob(requests[i]!, l.now, `entries[${i}].`, l.maxPayloadBytes)
+        if (Result.isFailure(built)) return yield* Effect.fail(built.failure)
+        jobs.push(built.success.job)
+      }
       if (jobs.length === 0) return []
-      const outcomes = yield* queue.enqueueBatch(jobs.map((j) => j.job))
-      return jobs.map((j, i): Submission.Submitted => ({ id: j.job.id, duplicate: outcomes[i] === "duplicate" }))
+      const outcomes = yield* queue.enqueueBatch(jobs)
+      return jobs.map((job, i): Submission.Submitted => ({ id: job.id, duplicate: outcomes[i] === "duplicate" }))
     })
 
   const submitAndWait = (request: Submission.SubmitRequest, timeout: Duration.Duration) =>

@@ -4,7 +4,9 @@
  * each backend carries out with the same rule:
  *
  * 1. every key's type is checked first (a wrong-typed key fails the whole
- *    take before anything moves, naming the key);
+ *    take before anything moves, naming the key) — unless every source is
+ *    absent: then nothing is taken or written, and nothing checked (the
+ *    idle poll costs one `EXISTS`);
  * 2. ids are taken oldest first (`RPOP`, the end Go's `BRPOPLPUSH` pops)
  *    from the first source until it is empty, then from the next (strict
  *    priority), up to `max`;

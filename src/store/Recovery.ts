@@ -81,7 +81,9 @@ export const make = (store: JobStore["Service"]) => {
   const reclaim = (owner: string, running: ReadonlySet<JobId>): Effect.Effect<ReadonlyArray<JobId>, StoreFailure> =>
     Effect.gen(function*() {
       const members = yield* store.smembers(keys.held(owner))
-      const strays = members.filter((id) => !running.has(id))
+      // Sorted: SMEMBERS has no order (Redis's hash order is not memory's
+      // insertion order), and the strays go back to their queues in this order.
+      const strays = members.filter((id) => !running.has(id)).sort()
       if (strays.length === 0) return noIds
       const [tokens, datas] = yield* Effect.all([
         store.hmget(keys.tokens, strays),

@@ -73,7 +73,16 @@ export const make = Effect.gen(function*() {
       applyMany(store, "enqueueBatch", jobs.map((job) => job.scheduledFor !== undefined && job.status === "scheduled"
         ? T.schedule(p, job, job.scheduledFor)
         : T.enqueue(p, job))),
-      (outcomes) => Effect.forEach(outcomes, (o, i) => created("enqueueBatch", jobs[i]!)(o))
+      (outcomes): Effect.Effect<ReadonlyArray<EnqueueOutcome>, StorageError> => {
+        // A plain loop (no Effect per job); the first storage error fails the batch, as before.
+        const out: Array<EnqueueOutcome> = []
+        for (let i = 0; i < outcomes.length; i++) {
+          const o = outcomes[i]!
+          if (o instanceof StorageError || (o._tag === "Refused" && o.reason !== "duplicate")) return Effect.as(created("enqueueBatch", jobs[i]!)(o), out) // fails (or dies)
+          out.push(o._tag === "Applied" ? "created" : "duplicate")
+        }
+        return Effect.succeed(out as ReadonlyArray<EnqueueOutcome>)
+      }
     )
 
   const get = (id: JobId) =>

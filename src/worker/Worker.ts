@@ -48,10 +48,10 @@ import type { LeaseLostError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import * as TraceContext from "../domain/TraceContext.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import * as Execution from "./Execution.ts"
+import { inJobScope } from "./JobScope.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
 import * as Scheduler from "./Scheduler.ts"
@@ -179,18 +179,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
           running.delete(delivery.job.id)
           return slotHeld ? Semaphore.release(permits, 1) : Effect.void
         })),
-        Effect.withSpan("bananas.worker.execute", {
-          kind: "consumer",
-          // A child of the producer's submit span, when the job carries its trace context.
-          parent: Option.getOrUndefined(TraceContext.parse(delivery.job.traceContext)),
-          attributes: {
-            "job.id": delivery.job.id,
-            "job.name": delivery.job.name,
-            "job.attempt": delivery.job.attempts + 1,
-            "job.priority": delivery.job.priority
-          }
-        }, noStackTrace),
-        Effect.annotateLogs({ jobId: delivery.job.id, jobName: delivery.job.name, attempt: delivery.job.attempts + 1 })
+        (effect) => inJobScope(effect, delivery.job)
       )
     }
 
@@ -318,9 +307,6 @@ export const run = <R>(options: Options<R>): Effect.Effect<never, ValidationErro
   Effect.scoped(Effect.andThen(make(options), Effect.never))
 
 // Internal
-
-/** Spans of the hot path skip stack traces: one per job costs more than a no-op job. */
-const noStackTrace = { captureStackTrace: false } as const
 
 /** Most jobs one dequeue takes under backlog (the free slots, up to this). */
 const maxBatch = 64

@@ -164,6 +164,38 @@ layer(RedisServer.layer, { timeout: 30_000 })("differential: memory vs Redis", (
       }
     })))
 
+  it.effect("reclaim gives strays back in the same order on both backends (SMEMBERS has none)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const answers: Array<unknown> = []
+      for (const side of [yield* memorySide(), yield* redisSide()]) {
+        const now = Timestamp.fromMillis(1_736_937_000_000)
+        const jobs = ["j0", "j1", "j2", "j3", "j4"].map((id) => JobModel.make({ id, name: "b", payload: `{}` as RawJson, priority: "normal", now, maxRetries: 2 }))
+        yield* side.queue.enqueueBatch(jobs)
+        const taken = yield* side.queue.dequeueMany({ priorities: ["normal"], block: Duration.zero, max: 5, lease: { owner: "A", duration: Duration.seconds(30) } })
+        assert.strictEqual(taken.length, 5, side.name)
+        assert.deepStrictEqual([...(yield* side.queue.reclaim("A", new Set()))].sort(), ["j0", "j1", "j2", "j3", "j4"], side.name)
+        answers.push(normalize(side.prefix, yield* side.dump, ttlNames))
+      }
+      assert.deepStrictEqual(answers[0], answers[1])
+    })))
+
+  it.effect("a take from empty queues checks no type (the idle poll); with work, a wrong-typed processing list fails it, on both backends", () =>
+    Effect.scoped(Effect.gen(function*() {
+      for (const side of [yield* memorySide(), yield* redisSide()]) {
+        const keys = side.queue.protocol.keys
+        const take = { priorities: ["high", "normal", "low"] as const, block: Duration.zero, max: 5, lease: { owner: "A", duration: Duration.seconds(30) } }
+        yield* side.set(keys.processing, "oops")
+        assert.deepStrictEqual(yield* side.queue.dequeueMany(take), [], side.name)
+        const job = JobModel.make({ id: "j0", name: "b", payload: `{}` as RawJson, priority: "low", now: Timestamp.fromMillis(1_736_937_000_000), maxRetries: 2 })
+        yield* side.queue.enqueue(job)
+        const refused = yield* Effect.flip(side.queue.dequeueMany(take))
+        assert.strictEqual(refused._tag === "StorageError" && refused.reason, "WrongType", side.name)
+        assert.strictEqual(refused._tag === "StorageError" && refused.key, keys.processing, side.name)
+        yield* side.del(keys.processing)
+        assert.deepStrictEqual((yield* side.queue.dequeueMany(take)).map((d) => (d._tag === "Job" ? d.job.id : d.id)), ["j0"], side.name)
+      }
+    })))
+
   it.effect("drift 2: reapExpired({ maxAge: 0 }) recovers an unleased processing entry in the first pass on both backends", () =>
     Effect.scoped(Effect.gen(function*() {
       const answers: Array<unknown> = []

@@ -16,6 +16,19 @@ describe("Timestamp.parse", () => {
     }
   })
 
+  it("drops a long run of nines past the ninth digit instead of rounding it up", () => {
+    const t = Timestamp.parse(`2025-01-15T10:30:00.${"9".repeat(30)}Z`)
+    assert.deepStrictEqual(t, { seconds: BASE, nanos: 999_999_999, offsetSeconds: 0 })
+    assert.deepStrictEqual(Timestamp.parse(`2025-01-15T10:30:00.${"9".repeat(30)}+01:00`), { seconds: BASE - 3600, nanos: 999_999_999, offsetSeconds: 3600 })
+  })
+
+  it("rejects a malformed fraction, offset or digit in the common form", () => {
+    for (const text of ["2025-01-15T10:30:00.Z", "2025-01-15T10:30:00.1", "2025-01-15T10:30:00+0100", "2025-01-15T10:30:00*01:00",
+      "2025-01-15T10:30:0xZ", "2025-01-15T10:30:00+01:0x", "2025-01-15T10:30:00ZZ", "2025-01-15T24:00:00Z", "2025-01-15T10:30:00.1x+01:00"]) {
+      assert.isUndefined(Timestamp.parse(text), text)
+    }
+  })
+
   it("reads offsets east and west of UTC, and Z", () => {
     assert.deepStrictEqual(Timestamp.parse("2025-01-15T15:30:00+05:00"), { seconds: BASE, nanos: 0, offsetSeconds: 18000 })
     assert.deepStrictEqual(Timestamp.parse("2025-01-15T06:60:00-03:30"), undefined) // minute 60

@@ -76,11 +76,13 @@ export const apply: Script = define("apply", `
 --   -k KEYS[k] holds another type than the plan needs (types are checked
 --   before guards, guards before any write: a refused plan writes nothing).
 --   A key's type is read once per call (plans keep every key the type of the
---   layout: a write keeps its key's type, or deletes it). Identical PUBLISHes
+--   layout: a write keeps its key's type, or deletes it); an a/x guard on a
+--   key whose type this plan just read needs no EXISTS. Identical PUBLISHes
 --   of one call go out once (a wake-up is a wake-up).
 local byte, call = string.byte, redis.call
 local typeName = { [115] = 'string', [108] = 'list', [122] = 'zset', [104] = 'hash', [116] = 'set' }
 local keyType = {}
+local seenIn, seenNone = {}, {}
 local published = {}
 local outcomes = {}
 local at = 2
@@ -101,6 +103,9 @@ for plan = 1, tonumber(ARGV[1]) do
       if actual == nil then
         actual = call('TYPE', KEYS[k]).ok
         if actual ~= 'none' then keyType[k] = actual end
+        -- Read in this plan, before its writes: its guards need no EXISTS.
+        seenIn[k] = plan
+        seenNone[k] = actual == 'none'
       end
       if actual ~= 'none' and actual ~= typeName[t] then status = -k end
     end
@@ -114,9 +119,15 @@ for plan = 1, tonumber(ARGV[1]) do
     local key = KEYS[(k1 - 32) * 95 + k2 - 32]
     local ok
     if op == 104 then ok = call('HGET', key, ARGV[v + a - 32]) == ARGV[v + b - 32]; pos = pos + 5
-    elseif op == 97 then ok = call('EXISTS', key) == 0; pos = pos + 3
+    elseif op == 97 then
+      local k = (k1 - 32) * 95 + k2 - 32
+      if seenIn[k] == plan then ok = seenNone[k] else ok = call('EXISTS', key) == 0 end
+      pos = pos + 3
     elseif op == 110 then ok = call('GET', key) ~= ARGV[v + a - 32]; pos = pos + 4
-    elseif op == 120 then ok = call('EXISTS', key) == 1; pos = pos + 3
+    elseif op == 120 then
+      local k = (k1 - 32) * 95 + k2 - 32
+      if seenIn[k] == plan then ok = not seenNone[k] else ok = call('EXISTS', key) == 1 end
+      pos = pos + 3
     elseif op == 101 then ok = call('GET', key) == ARGV[v + a - 32]; pos = pos + 4
     elseif op == 72 then ok = call('HEXISTS', key, ARGV[v + a - 32]) == 0; pos = pos + 4
     elseif op == 108 then ok = call('LPOS', key, ARGV[v + a - 32]) ~= false; pos = pos + 4
@@ -197,6 +208,10 @@ local sourceCount = tonumber(ARGV[1])
 local max = tonumber(ARGV[2])
 local leased = ARGV[3] ~= ''
 local processing = KEYS[sourceCount + 1]
+
+-- Every source empty (an idle poll): nothing to take and nothing written,
+-- so one EXISTS and no type checks (a wrong-typed source exists: checked below).
+if redis.call('EXISTS', unpack(KEYS, 1, sourceCount)) == 0 then return {} end
 
 local function expect(key, wanted)
   local actual = redis.call('TYPE', key).ok

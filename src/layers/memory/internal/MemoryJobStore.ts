@@ -74,6 +74,8 @@ export const applyPlan = (store: Store, plan: Plan): Outcome => {
  * @since 0.2.0
  */
 export const take = (store: Store, request: TakeRequest): ReadonlyArray<string> => {
+  // Every source empty: nothing to take, nothing checked (the idle poll).
+  if (request.sources.every((source) => store.type(source) === "none")) return []
   const lease = request.lease
   const typed: Array<readonly [string, KeyType]> = [...request.sources.map((s) => [s, "list"] as const), [request.processing, "list"]]
   if (lease !== undefined) typed.push([lease.leases, "zset"], [lease.tokens, "hash"], [lease.held, "set"])
