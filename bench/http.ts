@@ -23,6 +23,7 @@ import autocannon from "autocannon"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as References from "effect/References"
 import * as Bananas from "../src/Bananas.ts"
 import * as Tasks from "../src/Tasks.ts"
 import { Handlers, Worker } from "../src/worker/index.ts"
@@ -114,7 +115,12 @@ export const runHttpBench = async (): Promise<{ readonly figures: ReadonlyArray<
 
 /** `n` submissions, `inFlight` at a time, through a gateway on the run's Redis: jobs/s. */
 const throughGateway = async (ctx: RunContext, n: number, inFlight: number): Promise<Sample> => {
-  const server = ManagedRuntime.make(Gateway.layerRedis({ insecure: true, port: 0, host: "127.0.0.1", accessLog: false, rateLimit: false, redis: { url: ctx.url } }))
+  // Its start/stop lines would interleave with the tables: warnings only.
+  const server = ManagedRuntime.make(
+    Gateway.layerRedis({ insecure: true, port: 0, host: "127.0.0.1", accessLog: false, rateLimit: false, redis: { url: ctx.url } }).pipe(
+      Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
+    )
+  )
   try {
     const address = await server.runPromise(Gateway.localUrl)
     const client = ManagedRuntime.make(Bananas.layerHttp({ url: address }))
