@@ -91,13 +91,16 @@ export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> 
 const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services, LayerError> => {
   const settings = Settings.make({ ...options, prefix })
   const store = RedisJobStore.layer(settings)
+  // Fresh: the shared layers are constants, and a memoized one would be
+  // the instance of another backend built earlier in the same program (a
+  // nested `Effect.provide` reuses the outer build's memo map).
   return Layer.mergeAll(
-    StoreQueue.layer,
-    StoreAdmin.layer,
+    Layer.fresh(StoreQueue.layer),
+    Layer.fresh(StoreAdmin.layer),
     RedisResultBackend.layer(settings, options.testHooks)
   ).pipe(
     Layer.provideMerge(store),
-    Layer.provideMerge(Subscriber.layer),
+    Layer.provideMerge(Layer.fresh(Subscriber.layer)),
     Layer.provideMerge(IoRedis.layer(options))
   )
 }
