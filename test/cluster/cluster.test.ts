@@ -160,6 +160,8 @@ layer(RedisCluster.layer, { excludeTestServices: true, timeout: "45 seconds" })(
       // The namespace lives on one node, and no node ever answered CROSSSLOT.
       const keys = yield* Effect.promise(() => scanAll(raw, prefix))
       assert.isAbove(keys.length, 0)
+      const keyslot = yield* Effect.promise(() => raw.call("CLUSTER", "KEYSLOT", keys[0]!))
+      assert.strictEqual(keyslot, Topology.slotOf(prefix), "our CRC16 slot is Redis's")
       const owner = yield* Effect.promise(() => ownerPort(first, Topology.slotOf(prefix)))
       assert.notStrictEqual(owner, first)
       const onOwner = yield* Effect.promise(async () => {

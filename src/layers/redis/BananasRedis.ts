@@ -39,6 +39,15 @@ import * as Subscriber from "./Subscriber.ts"
 import * as Topology from "./Topology.ts"
 
 /**
+ * The typed topology options: a Redis Cluster (`cluster`), a Sentinel
+ * master (`sentinel`), and their nodes.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type { ClusterOptions, HostPort, SentinelOptions } from "./Topology.ts"
+
+/**
  * Options of the Redis backend: where Redis is (`url` and/or driver
  * options), the key prefix, TTLs, and tunables.
  *

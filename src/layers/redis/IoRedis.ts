@@ -88,13 +88,15 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     runSync(Effect.logWarning(`bananas redis ${which} connection error (${target})`, cause))
   }
 
+  /** Set once the command connection is up: until then, unreachable sentinels fail the layer instead of being retried forever. */
+  let connected = false
   const create = (nameSuffix: string, extra: RedisOptions): Client => {
     const name = options.connectionName === undefined ? undefined : options.connectionName + nameSuffix
     const named = name === undefined ? {} : { connectionName: name }
     const client = topology._tag === "Cluster"
       ? createCluster(topology, options.driverOptions, extra, named)
       : createServer(url, {
-        ...(topology._tag === "Sentinel" ? sentinelSettings(topology) : {}),
+        ...(topology._tag === "Sentinel" ? sentinelSettings(topology, () => connected) : {}),
         ...(options.driverOptions as RedisOptions | undefined),
         ...extra,
         lazyConnect: true,
@@ -110,7 +112,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     Effect.sync(() => create("", { enableAutoPipelining: true })).pipe(
       Effect.tap((c) =>
         Effect.flatMap(Effect.promise(() => connectChecked(c, url)), (failed) => {
-          if (failed === undefined) return Effect.void
+          if (failed === undefined) return Effect.sync(() => void (connected = true))
           c.disconnect()
           return Effect.fail(ConnectFailure.toConnectionError(target, url?.protocol === "rediss:", failed.errors, failed.rejection))
         })
@@ -216,12 +218,15 @@ const createCluster = (
   })
 }
 
-const sentinelSettings = (topology: Extract<Topology.Topology, { readonly _tag: "Sentinel" }>): RedisOptions => {
+const sentinelSettings = (topology: Extract<Topology.Topology, { readonly _tag: "Sentinel" }>, connected: () => boolean): RedisOptions => {
   const { name, username, password, sentinelPassword, db, tls } = topology.options
   return {
     sentinels: [...topology.sentinels],
     name,
     role: "master",
+    // ioredis's default, except that the first connection gives up (a clear
+    // ConnectionError rather than a layer that never builds).
+    sentinelRetryStrategy: (times) => (connected() ? Math.min(times * 10, 1000) : null),
     // A write that reaches a demoted master: reconnect (the sentinels name
     // the new master) and resend it; every plan is idempotent.
     reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 2 : false),
@@ -265,16 +270,22 @@ interface ConnectAttempt {
 const connectChecked = async (client: Client, url: URL | undefined): Promise<ConnectAttempt | undefined> => {
   const errors: Array<unknown> = []
   const collect = (error: unknown) => void errors.push(error)
+  // A cluster reports each node's failure as "node error" and then a bare
+  // "Failed to refresh slots cache.": the node's says why.
+  const nodeErrors: Array<unknown> = []
+  const collectNode = (error: unknown) => void nodeErrors.push(error)
   client.on("error", collect)
+  client.on("node error", collectNode)
   try {
     await client.connect()
     const db = url === undefined ? "" : url.pathname.slice(1)
     if (db !== "" && db !== "0") await client.call("SELECT", db)
     return undefined
   } catch (rejection) {
-    return { errors, rejection }
+    return { errors: [...errors, ...nodeErrors], rejection }
   } finally {
     client.off("error", collect)
+    client.off("node error", collectNode)
   }
 }
 
