@@ -155,6 +155,16 @@ layer(RedisCluster.layer, { excludeTestServices: true, timeout: "45 seconds" })(
         const job = yield* Tasks.getJob(summary.ids[0]!)
         assert.strictEqual(job.status, "completed")
         assert.isTrue(Option.isSome(yield* Tasks.getResult(summary.ids[0]!)))
+        const live = yield* RedisPort
+          // SCRIPT LOAD reaches every master (the gateway's rate limiter loads, then EVALSHAs on its key's slot).
+        const sha = yield* Effect.promise(() => live.send("SCRIPT", ["LOAD", "return redis.call('EXISTS', KEYS[1])"]))
+        const owners = new Set<number>()
+        for (let i = 0; i < 30; i++) {
+          const key = `{sha-${i}}:k`
+          owners.add(yield* Effect.promise(() => ownerPort(first, Topology.slotOf(key))))
+          assert.strictEqual(yield* Effect.promise(() => live.send("EVALSHA", [sha as string, 1, key])), 0, key)
+        }
+        assert.strictEqual(owners.size, 3, "EVALSHA ran on every master")
       }).pipe(Effect.provide(backend.pipe(Layer.orDie)))
 
       // The namespace lives on one node, and no node ever answered CROSSSLOT.

@@ -125,9 +125,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   )
 
   const send = (command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
-    (client instanceof Cluster && command.toUpperCase() === "SCAN"
-      ? scanNode(client, args).then((node) => node.call(command, ...args))
-      : client.call(command, ...args)).catch(reject)
+    (client instanceof Cluster ? sendToCluster(client, command, args) : client.call(command, ...args)).catch(reject)
 
   const evalScript = (script: { readonly sha: string; readonly lua: string }, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) =>
     client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) =>
@@ -250,6 +248,23 @@ const scanNode = (cluster: Cluster, args: ReadonlyArray<Arg>): Promise<Redis> =>
   if (node !== undefined) return Promise.resolve(node)
   const why = slot === undefined ? "its MATCH pattern has no hash tag" : `no master is known for slot ${slot}`
   return Promise.reject(new RedisFailure("reply", `CLUSTERDOWN cannot route SCAN on the cluster: ${why}`, undefined, undefined))
+}
+
+/**
+ * A command on a cluster: ioredis routes keyed commands by slot and sends a
+ * keyless one to a random node; `SCAN` goes to the owner of its pattern's
+ * slot, and `SCRIPT` (e.g. `LOAD` before `EVALSHA` on any slot) to every
+ * master (the reply of the first).
+ */
+const sendToCluster = (cluster: Cluster, command: string, args: ReadonlyArray<Arg>): Promise<unknown> => {
+  switch (command.toUpperCase()) {
+    case "SCAN":
+      return scanNode(cluster, args).then((node) => node.call(command, ...args))
+    case "SCRIPT":
+      return Promise.all(cluster.nodes("master").map((node) => node.call(command, ...args))).then((replies) => replies[0])
+    default:
+      return cluster.call(command, ...args)
+  }
 }
 
 const createServer = (url: URL | undefined, settings: RedisOptions): Redis =>
