@@ -24,6 +24,7 @@ import * as Result from "effect/Result"
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis"
 import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
 import * as ConnectFailure from "./ConnectFailure.ts"
+import * as DriverTopology from "./DriverTopology.ts"
 import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
 import * as Topology from "./Topology.ts"
 
@@ -96,7 +97,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     const client = topology._tag === "Cluster"
       ? createCluster(topology, options.driverOptions, extra, named)
       : createServer(url, {
-        ...(topology._tag === "Sentinel" ? sentinelSettings(topology, () => connected) : {}),
+        ...(topology._tag === "Sentinel" ? DriverTopology.sentinelSettings(topology, () => connected) : {}),
         ...(options.driverOptions as RedisOptions | undefined),
         ...extra,
         lazyConnect: true,
@@ -125,7 +126,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   )
 
   const send = (command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
-    (client instanceof Cluster ? sendToCluster(client, command, args) : client.call(command, ...args)).catch(reject)
+    (client instanceof Cluster ? DriverTopology.sendToCluster(client, command, args) : client.call(command, ...args)).catch(reject)
 
   const evalScript = (script: { readonly sha: string; readonly lua: string }, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) =>
     client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) =>
@@ -214,57 +215,6 @@ const createCluster = (
       ...named
     }
   })
-}
-
-const sentinelSettings = (topology: Extract<Topology.Topology, { readonly _tag: "Sentinel" }>, connected: () => boolean): RedisOptions => {
-  const { name, username, password, sentinelPassword, db, tls } = topology.options
-  return {
-    sentinels: [...topology.sentinels],
-    name,
-    role: "master",
-    // ioredis's default, except that the first connection gives up (a clear
-    // ConnectionError rather than a layer that never builds).
-    sentinelRetryStrategy: (times) => (connected() ? Math.min(times * 10, 1000) : null),
-    // A write that reaches a demoted master: reconnect (the sentinels name
-    // the new master) and resend it; every plan is idempotent.
-    reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 2 : false),
-    failoverDetector: true,
-    ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-    ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
-    ...(db === undefined ? {} : { db }),
-    ...(tls === true ? { tls: {}, enableTLSForSentinelMode: true } : {})
-  }
-}
-
-/**
- * The master that owns the slot of a `SCAN`'s `MATCH` pattern: the cluster
- * sends a keyless command to a random node, which holds other keys.
- */
-const scanNode = (cluster: Cluster, args: ReadonlyArray<Arg>): Promise<Redis> => {
-  const slot = Topology.scanSlot(args)
-  const owner = slot === undefined ? undefined : cluster.slots[slot]?.[0]
-  const node = owner === undefined ? undefined : cluster.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === owner)
-  if (node !== undefined) return Promise.resolve(node)
-  const why = slot === undefined ? "its MATCH pattern has no hash tag" : `no master is known for slot ${slot}`
-  return Promise.reject(new RedisFailure("reply", `CLUSTERDOWN cannot route SCAN on the cluster: ${why}`, undefined, undefined))
-}
-
-/**
- * A command on a cluster: ioredis routes keyed commands by slot and sends a
- * keyless one to a random node; `SCAN` goes to the owner of its pattern's
- * slot, and `SCRIPT` (e.g. `LOAD` before `EVALSHA` on any slot) to every
- * master (the reply of the first).
- */
-const sendToCluster = (cluster: Cluster, command: string, args: ReadonlyArray<Arg>): Promise<unknown> => {
-  switch (command.toUpperCase()) {
-    case "SCAN":
-      return scanNode(cluster, args).then((node) => node.call(command, ...args))
-    case "SCRIPT":
-      return Promise.all(cluster.nodes("master").map((node) => node.call(command, ...args))).then((replies) => replies[0])
-    default:
-      return cluster.call(command, ...args)
-  }
 }
 
 const createServer = (url: URL | undefined, settings: RedisOptions): Redis =>
