@@ -45,8 +45,8 @@ export interface ConnectionOptions {
   readonly connectionName?: string | undefined
   /**
    * Options passed to the driver (ioredis) as they are: TLS details,
-   * timeouts, Sentinel (`sentinels`, `name`), ... Untyped here so that no
-   * driver type is part of this API.
+   * timeouts, ... (on a cluster: ioredis `Cluster` options). Untyped here so
+   * that no driver type is part of this API.
    */
   readonly driverOptions?: Readonly<Record<string, unknown>> | undefined
   /**
