@@ -60,6 +60,35 @@ export interface Keys {
 export const defaultPrefix = "bananas:"
 
 /**
+ * The default prefix on Redis Cluster: Go's, with a hash tag, so that every
+ * key of the namespace hashes to one slot. (Go hard-codes `bananas:`: Go
+ * workers sharing a cluster must be built with this prefix too.)
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const clusterDefaultPrefix = "{bananas}:"
+
+/**
+ * Why `prefix` cannot be used on Redis Cluster (undefined when it can): it
+ * needs a non-empty hash tag (`{...}`) with no glob character in it (the
+ * admin's `SCAN MATCH` is routed by the tag of its pattern).
+ *
+ * @category guards
+ * @since 0.2.0
+ */
+export const clusterPrefixProblem = (prefix: string): string | undefined => {
+  const tag = hashTag(prefix)
+  if (tag === undefined) {
+    return `${JSON.stringify(prefix)} has no hash tag: on Redis Cluster every key of a queue must hash to one slot, ` +
+      `so the prefix needs one, e.g. ${JSON.stringify(`{${prefix.replace(/[{}:]+$/g, "") || "bananas"}}:`)} ` +
+      `(or leave it unset for ${JSON.stringify(clusterDefaultPrefix)}); Go workers sharing the cluster must use the same prefix`
+  }
+  if (/[*?[\]\\]/.test(tag)) return `${JSON.stringify(prefix)} has glob characters (*?[]\\) in its hash tag ${JSON.stringify(tag)}`
+  return undefined
+}
+
+/**
  * Routing keys accepted by Route-Go: `[A-Za-z0-9_-]{1,64}`.
  *
  * @category guards

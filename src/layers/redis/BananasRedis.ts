@@ -24,7 +24,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { ConnectionError, StorageError, ValidationError } from "../../domain/Errors.ts"
-import * as Keys from "../../protocol/Keys.ts"
 import type { JobQueue } from "../../services/JobQueue.ts"
 import type { QueueAdmin } from "../../services/QueueAdmin.ts"
 import type { ResultBackend } from "../../services/ResultBackend.ts"
@@ -37,6 +36,16 @@ import * as RedisResultBackend from "./RedisResultBackend.ts"
 import type { WaitHooks } from "./ResultWait.ts"
 import * as Settings from "./Settings.ts"
 import * as Subscriber from "./Subscriber.ts"
+import * as Topology from "./Topology.ts"
+
+/**
+ * The typed topology options: a Redis Cluster (`cluster`), a Sentinel
+ * master (`sentinel`), and their nodes.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type { ClusterOptions, HostPort, SentinelOptions } from "./Topology.ts"
 
 /**
  * Options of the Redis backend: where Redis is (`url` and/or driver
@@ -46,6 +55,11 @@ import * as Subscriber from "./Subscriber.ts"
  * @since 0.1.0
  */
 export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOptions {
+  /**
+   * The name `prefix` is reported under when it cannot work (default
+   * `prefix`; `BANANAS_PREFIX` when read from the environment by `layerConfig`).
+   */
+  readonly prefixField?: string | undefined
   /** Hooks run inside result waits. Tests only. @internal */
   readonly testHooks?: WaitHooks | undefined
 }
@@ -69,45 +83,79 @@ export type LayerError = ConnectionError | StorageError | ValidationError
 
 /**
  * The services on one Redis client. Fails with a `ConnectionError` when
- * Redis cannot be reached.
+ * Redis cannot be reached. On a Redis Cluster (`cluster`) the prefix
+ * defaults to `{bananas}:`, and a prefix without a hash tag fails with a
+ * `ValidationError` naming `prefix`.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> => {
-  const settings = Settings.make(options)
+export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> =>
+  Layer.unwrap(Effect.map(
+    Effect.fromResult(Topology.prefixFor(options.prefix, options.cluster !== undefined, options.prefixField)),
+    (prefix) => layerWithPrefix(options, prefix)
+  ))
+
+/** `layer` once the prefix is settled. */
+const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services, LayerError> => {
+  const settings = Settings.make({ ...options, prefix })
   const store = RedisJobStore.layer(settings)
+  // Fresh: the shared layers are constants, and a memoized one would be
+  // the instance of another backend built earlier in the same program (a
+  // nested `Effect.provide` reuses the outer build's memo map).
   return Layer.mergeAll(
-    StoreQueue.layer,
-    StoreAdmin.layer,
+    Layer.fresh(StoreQueue.layer),
+    Layer.fresh(StoreAdmin.layer),
     RedisResultBackend.layer(settings, options.testHooks)
   ).pipe(
     Layer.provideMerge(store),
-    Layer.provideMerge(Subscriber.layer),
+    Layer.provideMerge(Layer.fresh(Subscriber.layer)),
     Layer.provideMerge(IoRedis.layer(options))
   )
 }
 
+/** An optional variable, as `undefined` when unset. */
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  config.pipe(Config.option, Config.map(Option.getOrUndefined))
+
+/** A comma-separated list. */
+const list = (text: string): ReadonlyArray<string> => text.split(",").map((s) => s.trim()).filter((s) => s !== "")
+
 /**
  * The options read from the environment: `REDIS_URL` (default
- * `redis://127.0.0.1:6379`), `BANANAS_PREFIX` (default `bananas:`),
+ * `redis://127.0.0.1:6379`), or `BANANAS_REDIS_CLUSTER` (a Redis Cluster:
+ * comma-separated `host:port` of some nodes), or `BANANAS_REDIS_SENTINELS`
+ * (comma-separated `host:port` of the sentinels) with
+ * `BANANAS_REDIS_SENTINEL_NAME` (the master's name, default `mymaster`);
+ * `BANANAS_PREFIX` (default `bananas:`, `{bananas}:` on a cluster),
  * `BANANAS_RESULT_SUCCESS_TTL` / `BANANAS_RESULT_FAILURE_TTL` (durations,
  * default 1 hour / 24 hours) and `BANANAS_CONNECTION_NAME` (optional). A
  * `REDIS_URL` that is not a `redis://` / `rediss://` URL fails the layer
- * with a `ValidationError` naming `REDIS_URL`. (Effect's config providers
- * read an empty variable as unset, so `REDIS_URL=` means the default
- * address, unless the provider keeps empty strings: then it is refused.)
+ * with a `ValidationError` naming `REDIS_URL`, as does setting more than one
+ * of `REDIS_URL`, `BANANAS_REDIS_CLUSTER` and `BANANAS_REDIS_SENTINELS`.
+ * (Effect's config providers read an empty variable as unset, so
+ * `REDIS_URL=` means the default address, unless the provider keeps empty
+ * strings: then it is refused.)
  *
  * @category config
  * @since 0.1.0
  */
 export const config: Config.Config<Options> = Config.all({
-  url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379")),
+  url: optional(Config.String("REDIS_URL")),
   urlField: Config.succeed("REDIS_URL"),
-  prefix: Config.String("BANANAS_PREFIX").pipe(Config.withDefault(Keys.defaultPrefix)),
-  successTtl: Config.Duration("BANANAS_RESULT_SUCCESS_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),
-  failureTtl: Config.Duration("BANANAS_RESULT_FAILURE_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),
-  connectionName: Config.String("BANANAS_CONNECTION_NAME").pipe(Config.option, Config.map(Option.getOrUndefined))
+  cluster: Config.map(optional(Config.String("BANANAS_REDIS_CLUSTER")), (nodes) => nodes === undefined ? undefined : { nodes: list(nodes) }),
+  sentinel: Config.map(
+    Config.all({
+      sentinels: optional(Config.String("BANANAS_REDIS_SENTINELS")),
+      name: Config.String("BANANAS_REDIS_SENTINEL_NAME").pipe(Config.withDefault("mymaster"))
+    }),
+    ({ name, sentinels }) => sentinels === undefined ? undefined : { sentinels: list(sentinels), name }
+  ),
+  prefix: optional(Config.String("BANANAS_PREFIX")),
+  prefixField: Config.succeed("BANANAS_PREFIX"),
+  successTtl: optional(Config.Duration("BANANAS_RESULT_SUCCESS_TTL")),
+  failureTtl: optional(Config.Duration("BANANAS_RESULT_FAILURE_TTL")),
+  connectionName: optional(Config.String("BANANAS_CONNECTION_NAME"))
 })
 
 /**

@@ -4,6 +4,13 @@
  * auto-pipelining, opened when the layer is built and closed (`QUIT`) when
  * its scope ends; pub/sub connections duplicate its settings.
  *
+ * Topologies (`Topology`): a single server (`url`), a Redis Cluster
+ * (`cluster`: an ioredis `Cluster`; `SCAN` goes to the node that owns the
+ * slot of its pattern's hash tag, pub/sub uses the cluster-wide broadcast of
+ * `PUBLISH`) or a Sentinel-managed master (`sentinel`: the client asks the
+ * sentinels for the master, again after a failover, and reconnects when a
+ * write meets `READONLY`, i.e. it reached a demoted master).
+ *
  * ioredis reconnects on its own and, by default, resends a command whose
  * reply was lost: every plan the SDK sends is idempotent (a resend finds it
  * `alreadyApplied`), so that is safe.
@@ -14,10 +21,12 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
-import { Redis, type RedisOptions } from "ioredis"
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis"
 import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
 import * as ConnectFailure from "./ConnectFailure.ts"
+import * as DriverTopology from "./DriverTopology.ts"
 import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
+import * as Topology from "./Topology.ts"
 
 /**
  * How to reach Redis: a URL (`redis://`, `rediss://` for TLS) and/or
@@ -36,8 +45,8 @@ export interface ConnectionOptions {
   readonly connectionName?: string | undefined
   /**
    * Options passed to the driver (ioredis) as they are: TLS details,
-   * timeouts, Sentinel (`sentinels`, `name`), ... Untyped here so that no
-   * driver type is part of this API.
+   * timeouts, ... (on a cluster: ioredis `Cluster` options). Untyped here so
+   * that no driver type is part of this API.
    */
   readonly driverOptions?: Readonly<Record<string, unknown>> | undefined
   /**
@@ -45,6 +54,14 @@ export interface ConnectionOptions {
    * `REDIS_URL` when read from the environment by `layerConfig`).
    */
   readonly urlField?: string | undefined
+  /**
+   * A Redis Cluster instead of one server (exclusive with `url` and
+   * `sentinel`). The key prefix must then carry a hash tag (default
+   * `{bananas}:`). `driverOptions` are then ioredis `Cluster` options.
+   */
+  readonly cluster?: Topology.ClusterOptions | undefined
+  /** A Sentinel-managed master instead of one server (exclusive with `url` and `cluster`). */
+  readonly sentinel?: Topology.SentinelOptions | undefined
 }
 
 /**
@@ -63,21 +80,29 @@ export interface ConnectionOptions {
  */
 export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {}) {
   const url = yield* Effect.fromResult(parseUrl(options.url, options.urlField))
-  const target = url === undefined ? "127.0.0.1:6379" : `${url.hostname || "127.0.0.1"}:${url.port || "6379"}`
+  const topology = yield* Effect.fromResult(Topology.resolve(options))
+  const target = topology._tag !== "Standalone"
+    ? Topology.describe(topology)
+    : url === undefined ? "127.0.0.1:6379" : `${url.hostname || "127.0.0.1"}:${url.port || "6379"}`
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   const logError = (which: string) => (cause: unknown) => {
     runSync(Effect.logWarning(`bananas redis ${which} connection error (${target})`, cause))
   }
 
-  const create = (nameSuffix: string, extra: RedisOptions): Redis => {
+  /** Set once the command connection is up: until then, unreachable sentinels fail the layer instead of being retried forever. */
+  let connected = false
+  const create = (nameSuffix: string, extra: RedisOptions): Client => {
     const name = options.connectionName === undefined ? undefined : options.connectionName + nameSuffix
-    const settings: RedisOptions = {
-      ...(options.driverOptions as RedisOptions | undefined),
-      ...extra,
-      lazyConnect: true,
-      ...(name === undefined ? {} : { connectionName: name })
-    }
-    const client = url === undefined ? new Redis(settings) : new Redis(url.href, settings)
+    const named = name === undefined ? {} : { connectionName: name }
+    const client = topology._tag === "Cluster"
+      ? createCluster(topology, options.driverOptions, extra, named)
+      : createServer(url, {
+        ...(topology._tag === "Sentinel" ? DriverTopology.sentinelSettings(topology, () => connected) : {}),
+        ...(options.driverOptions as RedisOptions | undefined),
+        ...extra,
+        lazyConnect: true,
+        ...named
+      })
     // ioredis emits "error" on every failed (re)connection; an unhandled one
     // would crash the process.
     client.on("error", logError(nameSuffix === "" ? "command" : nameSuffix.replace(/^:/, "")))
@@ -88,7 +113,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     Effect.sync(() => create("", { enableAutoPipelining: true })).pipe(
       Effect.tap((c) =>
         Effect.flatMap(Effect.promise(() => connectChecked(c, url)), (failed) => {
-          if (failed === undefined) return Effect.void
+          if (failed === undefined) return Effect.sync(() => void (connected = true))
           c.disconnect()
           return Effect.fail(ConnectFailure.toConnectionError(target, url?.protocol === "rediss:", failed.errors, failed.rejection))
         })
@@ -101,7 +126,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   )
 
   const send = (command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
-    client.call(command, ...args).catch(reject)
+    (client instanceof Cluster ? DriverTopology.sendToCluster(client, command, args) : client.call(command, ...args)).catch(reject)
 
   const evalScript = (script: { readonly sha: string; readonly lua: string }, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) =>
     client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) =>
@@ -126,7 +151,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     }
   }
 
-  return RedisPort.of({ target, isCluster: false, send, evalScript, pubsub })
+  return RedisPort.of({ target, isCluster: topology._tag === "Cluster", send, evalScript, pubsub })
 })
 
 /**
@@ -165,6 +190,36 @@ export const parseUrl = (text: string | undefined, field = "url"): Result.Result
 
 // Internal
 
+/** A command or pub/sub client: one server (also through Sentinel) or a cluster. */
+type Client = Redis | Cluster
+
+const createCluster = (
+  topology: Extract<Topology.Topology, { readonly _tag: "Cluster" }>,
+  driverOptions: Readonly<Record<string, unknown>> | undefined,
+  extra: RedisOptions,
+  named: { readonly connectionName?: string }
+): Cluster => {
+  const { username, password, tls } = topology.options
+  const given = driverOptions as ClusterOptions | undefined
+  const { enableAutoPipelining, ...perNode } = extra
+  return new Cluster([...topology.nodes], {
+    ...given,
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    lazyConnect: true,
+    redisOptions: {
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+      ...(tls === true ? { tls: {} } : {}),
+      ...given?.redisOptions,
+      ...perNode,
+      ...named
+    }
+  })
+}
+
+const createServer = (url: URL | undefined, settings: RedisOptions): Redis =>
+  url === undefined ? new Redis(settings) : new Redis(url.href, settings)
+
 interface ConnectAttempt {
   readonly errors: ReadonlyArray<unknown>
   readonly rejection: unknown
@@ -177,19 +232,25 @@ interface ConnectAttempt {
  * and then works on database 0). Resolves to the failed attempt, if it
  * failed; never rejects.
  */
-const connectChecked = async (client: Redis, url: URL | undefined): Promise<ConnectAttempt | undefined> => {
+const connectChecked = async (client: Client, url: URL | undefined): Promise<ConnectAttempt | undefined> => {
   const errors: Array<unknown> = []
   const collect = (error: unknown) => void errors.push(error)
+  // A cluster reports each node's failure as "node error" and then a bare
+  // "Failed to refresh slots cache.": the node's says why.
+  const nodeErrors: Array<unknown> = []
+  const collectNode = (error: unknown) => void nodeErrors.push(error)
   client.on("error", collect)
+  client.on("node error", collectNode)
   try {
     await client.connect()
     const db = url === undefined ? "" : url.pathname.slice(1)
     if (db !== "" && db !== "0") await client.call("SELECT", db)
     return undefined
   } catch (rejection) {
-    return { errors, rejection }
+    return { errors: [...errors, ...nodeErrors], rejection }
   } finally {
     client.off("error", collect)
+    client.off("node error", collectNode)
   }
 }
 
