@@ -59,9 +59,11 @@ const json = (body: string, status = 200) => HttpServerResponse.text(body, { sta
 const toWire = <E>(error: E): Exclude<E, ApiError> | GatewayUnavailableError => {
   const e = error as unknown
   if (e instanceof ApiError) return new GatewayUnavailableError({ message: `upstream answered ${e.status}: ${e.message}` })
-  if (e instanceof ConnectionError && e.cause !== undefined) return new ConnectionError({ operation: e.operation, message: e.message }) as Exclude<E, ApiError>
+  if (e instanceof ConnectionError && e.cause !== undefined) {
+    return new ConnectionError({ operation: e.operation, message: e.message, outcome: e.outcome, batch: e.batch }) as Exclude<E, ApiError>
+  }
   if (e instanceof StorageError && e.cause !== undefined) {
-    return new StorageError({ operation: e.operation, reason: e.reason, key: e.key, message: e.message }) as Exclude<E, ApiError>
+    return new StorageError({ operation: e.operation, reason: e.reason, key: e.key, message: e.message, batch: e.batch }) as Exclude<E, ApiError>
   }
   if (e instanceof SerializationError && e.cause !== undefined) return new SerializationError({ message: e.message, key: e.key }) as Exclude<E, ApiError>
   if (e instanceof ValidationError && e.cause !== undefined) return new ValidationError({ field: e.field, message: e.message }) as Exclude<E, ApiError>

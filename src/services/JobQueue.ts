@@ -16,6 +16,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { JobFailedError, LeaseLostError, SerializationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
+import type { Progress } from "../domain/WriteOutcome.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
 import type { RawJson } from "../domain/RawJson.ts"
@@ -134,8 +135,12 @@ export class JobQueue extends Context.Service<JobQueue, {
 
   /** A new job: `SET job:{id}`, `LPUSH` its queue, one atomic step. An existing id is left alone (`duplicate`). */
   readonly enqueue: (job: Job) => Effect.Effect<EnqueueOutcome, StoreFailure>
-  /** Many new jobs: each atomic, batched into few round trips; outcomes in order. */
-  readonly enqueueBatch: (jobs: ReadonlyArray<Job>) => Effect.Effect<ReadonlyArray<EnqueueOutcome>, StoreFailure>
+  /**
+   * Many new jobs: each atomic, batched into few round trips; outcomes in
+   * order. With a `progress`, records what became of each job's write
+   * (sent, answered, lost), also when the batch fails.
+   */
+  readonly enqueueBatch: (jobs: ReadonlyArray<Job>, progress?: Progress) => Effect.Effect<ReadonlyArray<EnqueueOutcome>, StoreFailure>
   /** A new job due at its `scheduledFor`: `SET job:{id}` and `ZADD queue:scheduled <unix s>`, one atomic step. */
   readonly schedule: (job: Job) => Effect.Effect<EnqueueOutcome, StoreFailure>
   /**

@@ -8,6 +8,7 @@
  */
 import * as Effect from "effect/Effect"
 import { StorageError } from "../domain/Errors.ts"
+import { markAnswered, type Progress } from "../domain/WriteOutcome.ts"
 import type { Outcome, Plan, Reason } from "../protocol/Plan.ts"
 import type { JobStore, StoreFailure } from "./JobStore.ts"
 
@@ -79,11 +80,25 @@ export const applyOne = (
 export const applyMany = (
   store: JobStore["Service"],
   operation: string,
-  plans: ReadonlyArray<Plan>
+  plans: ReadonlyArray<Plan>,
+  progress?: Progress
 ): Effect.Effect<ReadonlyArray<Settled | StorageError>, StoreFailure> =>
   plans.length === 0
     ? Effect.succeed([])
-    : Effect.map(store.apply(operation, plans), (outcomes) => outcomes.map((o) => settle(operation, o)))
+    : Effect.map(store.apply(operation, plans, progress), (outcomes) => {
+      if (progress !== undefined) for (let i = 0; i < outcomes.length; i++) markAnswered(progress, i, writes(outcomes[i]!))
+      return outcomes.map((o) => settle(operation, o))
+    })
+
+/**
+ * True when, after this outcome, what the plan writes exists: applied now
+ * or before, or (a submission) an entry with the id was there already.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const writes = (outcome: Outcome): boolean =>
+  outcome._tag === "Applied" || (outcome._tag === "Refused" && (outcome.reason === "alreadyApplied" || outcome.reason === "duplicate"))
 
 // Internal
 

@@ -6,7 +6,12 @@
  *
  * ioredis reconnects on its own and, by default, resends a command whose
  * reply was lost: every plan the SDK sends is idempotent (a resend finds it
- * `alreadyApplied`), so that is safe.
+ * `alreadyApplied`), so that is safe. The command connection has no
+ * offline queue (`enableOfflineQueue: false` unless the driver options say
+ * otherwise): a command issued while disconnected fails at once with a
+ * `ConnectionError` whose `outcome` is `not-written`, instead of waiting in
+ * a queue and being sent after its caller gave up. Closing is bounded
+ * (`Teardown`): a Redis that is gone cannot hang it.
  *
  * @stability unstable
  * @since 0.2.0
@@ -18,6 +23,7 @@ import { Redis, type RedisOptions } from "ioredis"
 import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
 import * as ConnectFailure from "./ConnectFailure.ts"
 import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
+import * as Teardown from "./Teardown.ts"
 
 /**
  * How to reach Redis: a URL (`redis://`, `rediss://` for TLS) and/or
@@ -48,8 +54,8 @@ export interface ConnectionOptions {
 }
 
 /**
- * Opens the command connection (scoped: `QUIT` on release) and returns the
- * port on it.
+ * Opens the command connection (scoped: `QUIT` on release, bounded) and
+ * returns the port on it.
  *
  * **Gotchas**
  *
@@ -69,9 +75,10 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     runSync(Effect.logWarning(`bananas redis ${which} connection error (${target})`, cause))
   }
 
-  const create = (nameSuffix: string, extra: RedisOptions): Redis => {
+  const create = (nameSuffix: string, extra: RedisOptions, defaults: RedisOptions = {}): Redis => {
     const name = options.connectionName === undefined ? undefined : options.connectionName + nameSuffix
     const settings: RedisOptions = {
+      ...defaults,
       ...(options.driverOptions as RedisOptions | undefined),
       ...extra,
       lazyConnect: true,
@@ -85,7 +92,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   }
 
   const client = yield* Effect.acquireRelease(
-    Effect.sync(() => create("", { enableAutoPipelining: true })).pipe(
+    Effect.sync(() => create("", { enableAutoPipelining: true }, { enableOfflineQueue: false })).pipe(
       Effect.tap((c) =>
         Effect.flatMap(Effect.promise(() => connectChecked(c, url)), (failed) => {
           if (failed === undefined) return Effect.void
@@ -95,9 +102,12 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
       )
     ),
     (c) =>
-      Effect.promise(() => (c.status === "end" ? Promise.resolve() : c.quit().then(() => undefined, () => c.disconnect()))).pipe(
-        Effect.ignoreCause
-      )
+      Teardown.close({
+        isReady: () => c.status === "ready",
+        isClosed: () => c.status === "end",
+        quit: () => c.quit(),
+        disconnect: () => c.disconnect()
+      })
   )
 
   const send = (command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
@@ -197,7 +207,11 @@ const normalize = (cause: unknown): RedisFailure => {
   if (cause instanceof RedisFailure) return cause
   const error = cause instanceof Error ? cause : new Error(String(cause))
   const code = (error as { readonly code?: unknown }).code
-  return new RedisFailure(error.name === "ReplyError" ? "reply" : "transport", error.message, typeof code === "string" ? code : undefined, cause)
+  const kind = error.name === "ReplyError" ? "reply" : "transport"
+  return new RedisFailure(kind, error.message, typeof code === "string" ? code : undefined, cause, kind === "transport" && error.message.startsWith(notSentMessage))
 }
+
+/** How ioredis rejects a command it did not send (no offline queue, connection not writable). */
+const notSentMessage = "Stream isn't writeable"
 
 const reject = (cause: unknown): Promise<never> => Promise.reject(normalize(cause))
