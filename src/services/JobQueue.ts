@@ -208,10 +208,12 @@ export class JobQueue extends Context.Service<JobQueue, {
   /**
    * Gives back the jobs Redis says `owner` holds but that it is not
    * running (`running`): taken by a dequeue whose reply was lost. No
-   * attempt counted. Call it only while no dequeue of `owner` is under way.
+   * attempt counted. `running.has` is asked after the held set was read:
+   * it must answer true for any id a dequeue of `owner` under way may be
+   * delivering (the worker's reclaimer answers true for every id then).
    * Returns the ids released.
    */
-  readonly reclaim: (owner: string, running: ReadonlySet<JobId>) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
+  readonly reclaim: (owner: string, running: { readonly has: (id: JobId) => boolean }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
   /**
    * Recovers jobs whose lease expired and whose worker stopped
    * heartbeating: back to their queue counting the attempt, or dead-lettered
