@@ -36,8 +36,8 @@ export const WriteOutcome = Schema.Literals(["not-written", "unknown"])
 export type WriteOutcome = typeof WriteOutcome.Type
 
 /**
- * What a failed batch submission wrote, by job id (every id of the batch
- * is in exactly one list). `written`: the job exists now (created by this
+ * What a failed batch submission wrote, by job id (`ids` lists every
+ * entry's id in order; each is in exactly one of the other lists). `written`: the job exists now (created by this
  * call, or found there already). `notWritten`: nothing of it reached Redis.
  * `unknown`: sent, no reply; it may exist. Submitting the `notWritten` and
  * `unknown` entries again with these ids (or the whole batch) creates no
@@ -47,6 +47,8 @@ export type WriteOutcome = typeof WriteOutcome.Type
  * @since 0.2.0
  */
 export const BatchReport = Schema.Struct({
+  /** Every entry's id, in the order of the entries (for submitting them again with the same ids). */
+  ids: Schema.Array(Schema.String),
   /** Ids whose job exists now. */
   written: Schema.Array(Schema.String),
   /** Ids of which nothing was written. */
@@ -165,5 +167,5 @@ export const reportOf = (p: Progress, ids: ReadonlyArray<string>): BatchReport =
     else if (f === fate.notWritten || f === undefined) notWritten.push(ids[i]!)
     else unknown.push(ids[i]!)
   }
-  return { written, notWritten, unknown }
+  return { ids, written, notWritten, unknown }
 }
