@@ -213,7 +213,10 @@ export class JobQueue extends Context.Service<JobQueue, {
    * delivering (the worker's reclaimer answers true for every id then).
    * Returns the ids released.
    */
-  readonly reclaim: (owner: string, running: { readonly has: (id: JobId) => boolean }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
+  readonly reclaim: (owner: string, running: {
+    /** True when `owner` is running this job (or a dequeue under way may be delivering it). */
+    readonly has: (id: JobId) => boolean
+  }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
   /**
    * Recovers jobs whose lease expired and whose worker stopped
    * heartbeating: back to their queue counting the attempt, or dead-lettered

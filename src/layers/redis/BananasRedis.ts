@@ -32,9 +32,10 @@ import * as StoreAdmin from "../../store/StoreAdmin.ts"
 import * as StoreQueue from "../../store/StoreQueue.ts"
 import * as IoRedis from "./IoRedis.ts"
 import * as RedisJobStore from "./RedisJobStore.ts"
-import type { RedisPort } from "./RedisPort.ts"
+import { RedisPort } from "./RedisPort.ts"
 import * as RedisResultBackend from "./RedisResultBackend.ts"
 import type { WaitHooks } from "./ResultWait.ts"
+import * as ServerSettings from "./ServerSettings.ts"
 import * as Settings from "./Settings.ts"
 import * as Subscriber from "./Subscriber.ts"
 
@@ -45,7 +46,7 @@ import * as Subscriber from "./Subscriber.ts"
  * @category models
  * @since 0.1.0
  */
-export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOptions {
+export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOptions, ServerSettings.PolicyOptions {
   /** Hooks run inside result waits. Tests only. @internal */
   readonly testHooks?: WaitHooks | undefined
 }
@@ -69,7 +70,9 @@ export type LayerError = ConnectionError | StorageError | ValidationError
 
 /**
  * The services on one Redis client. Fails with a `ConnectionError` when
- * Redis cannot be reached.
+ * Redis cannot be reached. On connect it reads `maxmemory-policy`: not
+ * `noeviction` logs a warning, or with `strict` fails with a
+ * `ValidationError` (`ServerSettings`).
  *
  * @category layers
  * @since 0.1.0
@@ -80,7 +83,8 @@ export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> 
   return Layer.mergeAll(
     StoreQueue.layer,
     StoreAdmin.layer,
-    RedisResultBackend.layer(settings, options.testHooks)
+    RedisResultBackend.layer(settings, options.testHooks),
+    Layer.effectDiscard(Effect.flatMap(RedisPort, (port) => ServerSettings.check(port, options)))
   ).pipe(
     Layer.provideMerge(store),
     Layer.provideMerge(Subscriber.layer),
@@ -92,7 +96,8 @@ export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> 
  * The options read from the environment: `REDIS_URL` (default
  * `redis://127.0.0.1:6379`), `BANANAS_PREFIX` (default `bananas:`),
  * `BANANAS_RESULT_SUCCESS_TTL` / `BANANAS_RESULT_FAILURE_TTL` (durations,
- * default 1 hour / 24 hours) and `BANANAS_CONNECTION_NAME` (optional). A
+ * default 1 hour / 24 hours), `BANANAS_CONNECTION_NAME` (optional) and
+ * `BANANAS_REDIS_STRICT` (`true`: refuse a Redis that may evict keys). A
  * `REDIS_URL` that is not a `redis://` / `rediss://` URL fails the layer
  * with a `ValidationError` naming `REDIS_URL`. (Effect's config providers
  * read an empty variable as unset, so `REDIS_URL=` means the default
@@ -107,7 +112,8 @@ export const config: Config.Config<Options> = Config.all({
   prefix: Config.String("BANANAS_PREFIX").pipe(Config.withDefault(Keys.defaultPrefix)),
   successTtl: Config.Duration("BANANAS_RESULT_SUCCESS_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),
   failureTtl: Config.Duration("BANANAS_RESULT_FAILURE_TTL").pipe(Config.option, Config.map(Option.getOrUndefined)),
-  connectionName: Config.String("BANANAS_CONNECTION_NAME").pipe(Config.option, Config.map(Option.getOrUndefined))
+  connectionName: Config.String("BANANAS_CONNECTION_NAME").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  strict: Config.Boolean("BANANAS_REDIS_STRICT").pipe(Config.withDefault(false))
 })
 
 /**
