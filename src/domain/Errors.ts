@@ -16,7 +16,7 @@ import type { ApiError, AuthenticationError, RateLimitError } from "./HttpErrors
 import { BatchReport, WriteOutcome } from "./WriteOutcome.ts"
 
 export * from "./HttpErrors.ts"
-export { BatchReport, WriteOutcome } from "./WriteOutcome.ts"
+export { BatchReport, type Progress, WriteOutcome } from "./WriteOutcome.ts"
 
 /** `outcome`: absent means `unknown` (the safe reading), when made and when decoded. */
 const outcomeField = WriteOutcome.pipe(

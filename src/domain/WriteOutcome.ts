@@ -68,11 +68,11 @@ export interface BatchReport extends Schema.Schema.Type<typeof BatchReport> {}
 /**
  * Per plan of one write (a submission, a batch), what became of it so far,
  * across retries of the same write: never sent, in flight, maybe written,
- * written. Filled by the store as script calls are sent and answered.
+ * written. Filled by the store as script calls are sent and answered; the
+ * `Tasks` helpers make one per batch and turn it into a `BatchReport`.
  *
  * @category models
  * @since 0.2.0
- * @internal
  */
 export interface Progress {
   /** One fate per plan (`fate` codes). */
