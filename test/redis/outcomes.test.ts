@@ -82,46 +82,53 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("errors
       assert.deepStrictEqual(yield* queued(prefix), ["frozen-1"], "one job, queued once")
     }))
 
-  it.effect("a batch cut in the middle reports written / not written / unknown truthfully; the same batch again creates each job once", () =>
-    Effect.gen(function*() {
-      const server = yield* RedisServer
-      const proxy = yield* withProxy
-      const prefix = uniquePrefix("bat")
-      const entries = Array.from({ length: 3000 }, (_, i) => ({ name: "bulk", payload: { i } }))
-      const report = yield* Effect.gen(function*() {
-        yield* Effect.sleep("50 millis")
-        // The third script call (of six) runs in Redis, its reply is lost; the calls after it never reach Redis.
-        let calls = 0
-        const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.apply.sha && ++calls === 3)
-        void cut.then(() => proxy.refuse(true))
-        const error = yield* Effect.flip(Tasks.submitBatch(entries, { retry: Schedule.spaced("50 millis").pipe(Schedule.upTo({ times: 3 })) }))
-        assert.include(["ConnectionError", "TimeoutError"], error._tag)
-        const failed = error as { readonly outcome?: string; readonly batch?: BatchReport }
-        assert.strictEqual(failed.outcome, "unknown", "something may have been written")
-        return failed.batch!
-      }).pipe(Effect.provide(Bananas.layerRedis({ url: proxy.url, prefix, batchChunkSize: 500 })))
-      assert.strictEqual(report.written.length + report.notWritten.length + report.unknown.length, 3000)
-      assert.strictEqual(report.written.length, 1000, "the two answered calls")
-      assert.strictEqual(report.unknown.length, 2000, "the call whose reply was lost, and those sent after it")
-      const exists = (ids: ReadonlyArray<string>) =>
-        Effect.promise(() => Promise.all(ids.map((id) => server.raw.exists(`${prefix}job:${id}`))))
-      assert.isTrue((yield* exists(report.written)).every((n) => n === 1), "every id reported written exists")
-      assert.isTrue((yield* exists(report.notWritten)).every((n) => n === 0), "no id reported not written exists")
-      const unknownExist = (yield* exists(report.unknown)).filter((n) => n === 1).length
-      assert.strictEqual(unknownExist, 500, "of the unknown, the call Redis ran exists")
-      // The same batch again, with the same ids, once Redis is reachable.
-      yield* Effect.promise(() => proxy.refuse(false))
-      const retried = yield* Tasks.submitBatch(
-        entries.map((e, i) => ({ ...e, options: { id: report.ids[i]! } })),
-        { retry: Schedule.spaced("100 millis"), operationTimeout: "10 seconds" }
-      ).pipe(Effect.provide(Bananas.layerRedis({ url: proxy.url, prefix })))
-      assert.deepStrictEqual(retried.map((r) => r.id), report.ids)
-      assert.strictEqual(retried.length, 3000)
-      const list = yield* queued(prefix)
-      assert.strictEqual(list.length, 3000, "each job queued once")
-      assert.strictEqual(new Set(list).size, 3000)
-      assert.strictEqual((yield* keysOf(prefix, "job:*")).length, 3000)
-    }))
+  for (const mode of ["retries exhausted", "deadline"] as const) {
+    it.effect(`a batch cut in the middle reports written / not written / unknown truthfully (${mode}); the same batch again creates each job once`, () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const proxy = yield* withProxy
+        const prefix = uniquePrefix("bat")
+        const entries = Array.from({ length: 3000 }, (_, i) => ({ name: "bulk", payload: { i } }))
+        const report = yield* Effect.gen(function*() {
+          yield* Effect.sleep("50 millis")
+          // The third script call (of six) runs in Redis, its reply is lost; the calls after it never reach Redis.
+          let calls = 0
+          const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.apply.sha && ++calls === 3)
+          void cut.then(() => proxy.refuse(true))
+          const error = yield* Effect.flip(Tasks.submitBatch(
+            entries,
+            mode === "deadline"
+              ? { retry: Schedule.spaced("50 millis"), operationTimeout: "700 millis" }
+              : { retry: Schedule.spaced("50 millis").pipe(Schedule.upTo({ times: 3 })) }
+          ))
+          assert.strictEqual(error._tag, mode === "deadline" ? "TimeoutError" : "ConnectionError")
+          const failed = error as { readonly outcome?: string; readonly batch?: BatchReport }
+          assert.strictEqual(failed.outcome, "unknown", "something may have been written")
+          return failed.batch!
+        }).pipe(Effect.provide(Bananas.layerRedis({ url: proxy.url, prefix, batchChunkSize: 500 })))
+        assert.strictEqual(report.written.length + report.notWritten.length + report.unknown.length, 3000)
+        assert.strictEqual(report.written.length, 1000, "the two answered calls")
+        assert.strictEqual(report.unknown.length, 2000, "the call whose reply was lost, and those sent after it")
+        const exists = (ids: ReadonlyArray<string>) =>
+          Effect.promise(() => Promise.all(ids.map((id) => server.raw.exists(`${prefix}job:${id}`))))
+        assert.isTrue((yield* exists(report.written)).every((n) => n === 1), "every id reported written exists")
+        assert.isTrue((yield* exists(report.notWritten)).every((n) => n === 0), "no id reported not written exists")
+        const unknownExist = (yield* exists(report.unknown)).filter((n) => n === 1).length
+        assert.strictEqual(unknownExist, 500, "of the unknown, the call Redis ran exists")
+        // The same batch again, with the same ids, once Redis is reachable.
+        yield* Effect.promise(() => proxy.refuse(false))
+        const retried = yield* Tasks.submitBatch(
+          entries.map((e, i) => ({ ...e, options: { id: report.ids[i]! } })),
+          { retry: Schedule.spaced("100 millis"), operationTimeout: "10 seconds" }
+        ).pipe(Effect.provide(Bananas.layerRedis({ url: proxy.url, prefix })))
+        assert.deepStrictEqual(retried.map((r) => r.id), report.ids)
+        assert.strictEqual(retried.length, 3000)
+        const list = yield* queued(prefix)
+        assert.strictEqual(list.length, 3000, "each job queued once")
+        assert.strictEqual(new Set(list).size, 3000)
+        assert.strictEqual((yield* keysOf(prefix, "job:*")).length, 3000)
+      }))
+  }
 
   it.effect("Redis unreachable before a batch: every id not written, outcome not-written", () =>
     Effect.gen(function*() {
