@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import { ConnectionError, StorageError, TimeoutError } from "./Errors.ts"
 import { type BatchReport, outcomeOf, type Progress, reportOf, type WriteOutcome } from "./WriteOutcome.ts"
 

@@ -13,6 +13,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Schema from "effect/Schema"
 
 /**

@@ -6,6 +6,7 @@
  * @internal
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import { StorageError } from "../domain/Errors.ts"
 import { markAnswered, type Progress } from "../domain/WriteOutcome.ts"

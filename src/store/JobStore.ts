@@ -13,6 +13,7 @@
  * @internal
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"

@@ -16,6 +16,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"

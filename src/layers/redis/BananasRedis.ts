@@ -19,6 +19,7 @@
  * @stability unstable
  * @since 0.1.0
  */
+
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

@@ -14,6 +14,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ConnectionError, StorageError, type StorageErrorReason } from "../../domain/Errors.ts"

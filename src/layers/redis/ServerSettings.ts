@@ -15,6 +15,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import { ValidationError } from "../../domain/Errors.ts"
 import type { RedisPort } from "./RedisPort.ts"

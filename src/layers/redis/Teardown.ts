@@ -9,6 +9,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 
 /**
