@@ -208,10 +208,13 @@ const normalize = (cause: unknown): RedisFailure => {
   const error = cause instanceof Error ? cause : new Error(String(cause))
   const code = (error as { readonly code?: unknown }).code
   const kind = error.name === "ReplyError" ? "reply" : "transport"
-  return new RedisFailure(kind, error.message, typeof code === "string" ? code : undefined, cause, kind === "transport" && error.message.startsWith(notSentMessage))
+  return new RedisFailure(kind, error.message, typeof code === "string" ? code : undefined, cause, kind === "transport" && error.message.endsWith(notSentMessage))
 }
 
-/** How ioredis rejects a command it did not send (no offline queue, connection not writable). */
-const notSentMessage = "Stream isn't writeable"
+/**
+ * How ioredis rejects a command it did not send (no offline queue, and the
+ * connection not writable, or a Cluster not ready).
+ */
+const notSentMessage = "enableOfflineQueue options is false"
 
 const reject = (cause: unknown): Promise<never> => Promise.reject(normalize(cause))
