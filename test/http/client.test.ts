@@ -86,6 +86,7 @@ layer(services, { timeout: 30_000, excludeTestServices: true })("HTTP TaskApi on
       assert.strictEqual(error._tag, "ConnectionError")
       assert.isTrue(error.isRetryable)
       assert.include(error.message, `127.0.0.1:${port}`)
+      assert.strictEqual(error._tag === "ConnectionError" && error.outcome, "not-written", "refused: the request was never sent")
     }))
 
   it.effect("a wrong key: AuthenticationError, not retried", () =>
