@@ -24,7 +24,10 @@ import {
   StorageError,
   ValidationError
 } from "../domain/Errors.ts"
+import { withReport } from "../domain/BatchFailure.ts"
+import * as JobId from "../domain/JobId.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
+import { makeProgress } from "../domain/WriteOutcome.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
 import * as Bodies from "../http/Bodies.ts"
@@ -75,6 +78,8 @@ const request = (body: typeof SubmitBody.Type, payload: RawJson): SubmitRequest 
   return { ...rest, payload }
 }
 
+const withId = (r: SubmitRequest): SubmitRequest => (r.id === undefined ? { ...r, id: JobId.make() } : r)
+
 const jobs = (options: Resolved) =>
   HttpApiBuilder.group(Api, "jobs", Effect.fnUntraced(function*(handlers) {
     const api = yield* TaskApi
@@ -92,7 +97,10 @@ const jobs = (options: Resolved) =>
       .handle("submitBatch", ({ payload, request: http }) =>
         guard("submitBatch", Duration.zero, Effect.gen(function*() {
           const payloads = yield* Effect.fromResult(Bodies.batchPayloadsOf(yield* Effect.orDie(http.text)))
-          const submitted = yield* api.submitBatch(payload.entries.map((entry, i) => request(entry, payloads[i]!)))
+          // Ids fixed here (as the direct TaskApi would), so a failure can report them (`BatchReport`).
+          const requests = payload.entries.map((entry, i) => withId(request(entry, payloads[i]!)))
+          const progress = makeProgress(requests.length)
+          const submitted = yield* Effect.mapError(api.submitBatch(requests, progress), (e) => withReport(e, progress, requests.map((r) => r.id!)))
           return json(Bodies.encodeSubmittedList(submitted))
         })))
       .handle("call", ({ payload, query, request: http }) => {
