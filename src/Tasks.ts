@@ -39,6 +39,8 @@ import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
 import * as Timestamp from "./domain/Timestamp.ts"
 import * as TraceContext from "./domain/TraceContext.ts"
+import { withReport } from "./domain/BatchFailure.ts"
+import { makeProgress } from "./domain/WriteOutcome.ts"
 import * as Policies from "./layers/Policies.ts"
 import type { BatchEntry, SubmitOptions, WaitOptions } from "./TaskOptions.ts"
 import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
@@ -120,7 +122,10 @@ export const submitScheduled = (
 
 /**
  * Submits many jobs: all validated first (nothing written on bad input),
- * each atomic, few round trips; results in order.
+ * each atomic, few round trips; results in order. A `ConnectionError`,
+ * `TimeoutError` or `StorageError` says, in `batch`, which ids were
+ * written, which were not and which are unknown; submitting those entries
+ * again with these ids (`options.id`) creates no duplicate.
  *
  * @category submitting
  * @since 0.2.0
@@ -141,7 +146,16 @@ export const submitBatch = (
     }
     return Effect.succeed(requests)
   })).pipe(
-      Effect.flatMap((requests) => withApi((api) => Policies.apply("submitBatch", api.submitBatch(requests), options))),
+      Effect.flatMap((requests) =>
+        withApi((api) => {
+          // What became of each entry's write, across retries: a failure reports it (`BatchReport`).
+          const progress = makeProgress(requests.length)
+          return Effect.mapError(
+            Policies.apply("submitBatch", api.submitBatch(requests, progress), options),
+            (error) => withReport(error, progress, requests.map((r) => r.id!))
+          )
+        })
+      ),
       Effect.withSpan("Tasks.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)
     )
 

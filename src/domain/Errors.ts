@@ -9,15 +9,27 @@
  *
  * @since 0.1.0
  */
+
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
+import * as Effect from "effect/Effect"
 import type { ApiError, AuthenticationError, RateLimitError } from "./HttpErrors.ts"
+import { BatchReport, WriteOutcome } from "./WriteOutcome.ts"
 
 export * from "./HttpErrors.ts"
+export { BatchReport, type Progress, WriteOutcome } from "./WriteOutcome.ts"
+
+/** `outcome`: absent means `unknown` (the safe reading), when made and when decoded. */
+const outcomeField = WriteOutcome.pipe(
+  Schema.withDecodingDefaultKey(Effect.succeed("unknown" as const)),
+  Schema.withConstructorDefault(Effect.succeed("unknown" as const))
+)
 
 /**
  * Redis (or the HTTP gateway) could not be reached, or a command failed at
- * the transport level. Retryable.
+ * the transport level. Retryable. For a write, `outcome` says whether
+ * anything may have been written (see RELIABILITY.md, "Errors and
+ * outcomes").
  *
  * @category errors
  * @since 0.1.0
@@ -28,7 +40,15 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
   /** What happened, for a person: where it tried, the cause's code, what to check. */
   message: Schema.String,
   /** The driver's error. */
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  /**
+   * `not-written`: nothing was sent (the client was disconnected), so
+   * nothing was written. `unknown` (the default): sent without an answer;
+   * it may have been carried out. Resubmitting the same id is safe either way.
+   */
+  outcome: outcomeField,
+  /** For a failed batch submission: which ids were written, which were not, which are unknown. */
+  batch: Schema.optional(BatchReport)
 }) {
   /** A connection failure may heal: retry policies retry it. */
   get isRetryable(): boolean {
@@ -90,7 +110,15 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
   /** The job waited for, for a wait. */
   jobId: Schema.optional(Schema.String),
   /** What happened, for a person. */
-  message: Schema.String
+  message: Schema.String,
+  /**
+   * For a write: `not-written` when no attempt was sent before the
+   * deadline, else `unknown` (the default: an attempt was sent and not
+   * answered, and may be carried out even after the deadline).
+   */
+  outcome: outcomeField,
+  /** For a failed batch submission: which ids were written, which were not, which are unknown. */
+  batch: Schema.optional(BatchReport)
 }) {
   /** Not retried by the default policy: the caller chose the deadline. */
   get isRetryable(): boolean {
@@ -105,14 +133,15 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
  * @category constructors
  * @since 0.2.0
  */
-export const timedOut = (operation: string, deadline: Duration.Duration, jobId?: string): TimeoutError =>
+export const timedOut = (operation: string, deadline: Duration.Duration, jobId?: string, outcome?: WriteOutcome): TimeoutError =>
   new TimeoutError({
     operation,
     timeoutMillis: Duration.toMillis(deadline),
     jobId,
     message: jobId === undefined
-      ? `${operation} did not finish within ${Duration.format(deadline)}`
-      : `${operation}: no final result for job ${jobId} within ${Duration.format(deadline)}`
+      ? `${operation} did not finish within ${Duration.format(deadline)}${outcome === "not-written" ? " (nothing was sent: nothing written)" : ""}`
+      : `${operation}: no final result for job ${jobId} within ${Duration.format(deadline)}`,
+    ...(outcome === undefined ? {} : { outcome })
   })
 
 /**
@@ -217,7 +246,9 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
   /** What happened, for a person. */
   message: Schema.String,
   /** The underlying error. */
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  /** For a failed batch submission: which ids were written, which were not, which are unknown. */
+  batch: Schema.optional(BatchReport)
 }) {
   /** Out of memory, read-only, busy, loading and cluster-down may heal; the others need a person. */
   get isRetryable(): boolean {

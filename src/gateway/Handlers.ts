@@ -24,7 +24,10 @@ import {
   StorageError,
   ValidationError
 } from "../domain/Errors.ts"
+import { withReport } from "../domain/BatchFailure.ts"
+import * as JobId from "../domain/JobId.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
+import { makeProgress } from "../domain/WriteOutcome.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
 import * as Bodies from "../http/Bodies.ts"
@@ -59,9 +62,11 @@ const json = (body: string, status = 200) => HttpServerResponse.text(body, { sta
 const toWire = <E>(error: E): Exclude<E, ApiError> | GatewayUnavailableError => {
   const e = error as unknown
   if (e instanceof ApiError) return new GatewayUnavailableError({ message: `upstream answered ${e.status}: ${e.message}` })
-  if (e instanceof ConnectionError && e.cause !== undefined) return new ConnectionError({ operation: e.operation, message: e.message }) as Exclude<E, ApiError>
+  if (e instanceof ConnectionError && e.cause !== undefined) {
+    return new ConnectionError({ operation: e.operation, message: e.message, outcome: e.outcome, batch: e.batch }) as Exclude<E, ApiError>
+  }
   if (e instanceof StorageError && e.cause !== undefined) {
-    return new StorageError({ operation: e.operation, reason: e.reason, key: e.key, message: e.message }) as Exclude<E, ApiError>
+    return new StorageError({ operation: e.operation, reason: e.reason, key: e.key, message: e.message, batch: e.batch }) as Exclude<E, ApiError>
   }
   if (e instanceof SerializationError && e.cause !== undefined) return new SerializationError({ message: e.message, key: e.key }) as Exclude<E, ApiError>
   if (e instanceof ValidationError && e.cause !== undefined) return new ValidationError({ field: e.field, message: e.message }) as Exclude<E, ApiError>
@@ -72,6 +77,8 @@ const request = (body: typeof SubmitBody.Type, payload: RawJson): SubmitRequest 
   const { payload: _, ...rest } = body
   return { ...rest, payload }
 }
+
+const withId = (r: SubmitRequest): SubmitRequest => (r.id === undefined ? { ...r, id: JobId.make() } : r)
 
 const jobs = (options: Resolved) =>
   HttpApiBuilder.group(Api, "jobs", Effect.fnUntraced(function*(handlers) {
@@ -90,7 +97,10 @@ const jobs = (options: Resolved) =>
       .handle("submitBatch", ({ payload, request: http }) =>
         guard("submitBatch", Duration.zero, Effect.gen(function*() {
           const payloads = yield* Effect.fromResult(Bodies.batchPayloadsOf(yield* Effect.orDie(http.text)))
-          const submitted = yield* api.submitBatch(payload.entries.map((entry, i) => request(entry, payloads[i]!)))
+          // Ids fixed here (as the direct TaskApi would), so a failure can report them (`BatchReport`).
+          const requests = payload.entries.map((entry, i) => withId(request(entry, payloads[i]!)))
+          const progress = makeProgress(requests.length)
+          const submitted = yield* Effect.mapError(api.submitBatch(requests, progress), (e) => withReport(e, progress, requests.map((r) => r.id!)))
           return json(Bodies.encodeSubmittedList(submitted))
         })))
       .handle("call", ({ payload, query, request: http }) => {

@@ -16,7 +16,8 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { isRetryable, retryAfterMillis, timedOut, type TimeoutError } from "../domain/Errors.ts"
+import { withOutcome } from "../domain/BatchFailure.ts"
+import { ConnectionError, isRetryable, retryAfterMillis, timedOut, TimeoutError, type WriteOutcome } from "../domain/Errors.ts"
 
 /**
  * Per-call policy overrides.
@@ -101,6 +102,14 @@ export const layerTimeouts = (timeouts: {
  * retried by the schedule (the call's, else the layer's), and the whole
  * operation is bounded by the operation deadline.
  *
+ * **Outcomes**
+ *
+ * The `TimeoutError` of the deadline, and a `ConnectionError` ending the
+ * retries, say what the attempts did (`outcome`): `not-written` only when
+ * no attempt may have been carried out (each failed unsent, and none was in
+ * flight at the deadline), else `unknown`. The tracking starts at the first
+ * failure: the success path pays nothing for it.
+ *
  * @category combinators
  * @since 0.1.0
  */
@@ -114,12 +123,65 @@ export const apply = <A, E>(
     const deadline = options?.operationTimeout !== undefined
       ? Duration.fromInputUnsafe(options.operationTimeout)
       : Context.get(context, TimeoutPolicy).operation
+    // Undefined until an attempt failed: the first attempt in flight at the deadline was sent.
+    let attempts: Attempts | undefined
     return withDeadline(
-      Effect.catchIf(effect, isRetryable, (first) => retryAfter(first, effect, schedule)),
+      Effect.catchIf(effect, isRetryable, (first) => {
+        const tracked = new Attempts(first)
+        attempts = tracked
+        return retryAfter(first, tracked.track(effect), schedule).pipe(Effect.mapError((e) => tracked.annotate(e)))
+      }),
       deadline,
-      () => timedOut(operation, deadline)
+      () => timedOut(operation, deadline, undefined, attempts === undefined ? "unknown" : attempts.outcome())
     )
   })
+
+/**
+ * What the attempts of one call may have written: `maybeWritten` once an
+ * attempt ended with anything but a `not-written` failure; `inFlight`
+ * while one runs.
+ */
+class Attempts {
+  maybeWritten: boolean
+  inFlight = false
+  constructor(first: unknown) {
+    this.maybeWritten = attemptOutcome(first) !== "not-written"
+  }
+  track<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
+    return Effect.suspend(() => {
+      this.inFlight = true
+      return effect
+    }).pipe(Effect.tapError((e) =>
+      Effect.sync(() => {
+        this.inFlight = false
+        if (attemptOutcome(e) !== "not-written") this.maybeWritten = true
+      })
+    ))
+  }
+  outcome(): WriteOutcome {
+    return this.maybeWritten || this.inFlight ? "unknown" : "not-written"
+  }
+  /** The final error, its `outcome` widened to what every attempt may have done. */
+  annotate<E>(error: E): E {
+    if (!this.maybeWritten || !(error instanceof ConnectionError || error instanceof TimeoutError) || error.outcome === "unknown") return error
+    return withOutcome(error, "unknown") as E
+  }
+}
+
+/**
+ * What a failed attempt wrote: its error's `outcome` when it has one; a
+ * refusal (a storage, validation, rate-limit or authentication error)
+ * wrote nothing; anything else may have.
+ */
+const attemptOutcome = (error: unknown): WriteOutcome => {
+  if (hasOutcome(error)) return error.outcome
+  const tag = typeof error === "object" && error !== null && "_tag" in error ? (error as { readonly _tag: unknown })._tag : undefined
+  return tag === "StorageError" || tag === "ValidationError" || tag === "RateLimitError" || tag === "AuthenticationError" ? "not-written" : "unknown"
+}
+
+const hasOutcome = (error: unknown): error is { readonly outcome: WriteOutcome } =>
+  typeof error === "object" && error !== null && "outcome" in error &&
+  ((error as { readonly outcome: unknown }).outcome === "not-written" || (error as { readonly outcome: unknown }).outcome === "unknown")
 
 /**
  * Fails with `onTimeout()` when `effect` has not finished within

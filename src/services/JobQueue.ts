@@ -10,12 +10,14 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { JobFailedError, LeaseLostError, SerializationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
+import type { Progress } from "../domain/WriteOutcome.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
 import type { RawJson } from "../domain/RawJson.ts"
@@ -134,8 +136,12 @@ export class JobQueue extends Context.Service<JobQueue, {
 
   /** A new job: `SET job:{id}`, `LPUSH` its queue, one atomic step. An existing id is left alone (`duplicate`). */
   readonly enqueue: (job: Job) => Effect.Effect<EnqueueOutcome, StoreFailure>
-  /** Many new jobs: each atomic, batched into few round trips; outcomes in order. */
-  readonly enqueueBatch: (jobs: ReadonlyArray<Job>) => Effect.Effect<ReadonlyArray<EnqueueOutcome>, StoreFailure>
+  /**
+   * Many new jobs: each atomic, batched into few round trips; outcomes in
+   * order. With a `progress`, records what became of each job's write
+   * (sent, answered, lost), also when the batch fails.
+   */
+  readonly enqueueBatch: (jobs: ReadonlyArray<Job>, progress?: Progress) => Effect.Effect<ReadonlyArray<EnqueueOutcome>, StoreFailure>
   /** A new job due at its `scheduledFor`: `SET job:{id}` and `ZADD queue:scheduled <unix s>`, one atomic step. */
   readonly schedule: (job: Job) => Effect.Effect<EnqueueOutcome, StoreFailure>
   /**
@@ -203,10 +209,15 @@ export class JobQueue extends Context.Service<JobQueue, {
   /**
    * Gives back the jobs Redis says `owner` holds but that it is not
    * running (`running`): taken by a dequeue whose reply was lost. No
-   * attempt counted. Call it only while no dequeue of `owner` is under way.
+   * attempt counted. `running.has` is asked after the held set was read:
+   * it must answer true for any id a dequeue of `owner` under way may be
+   * delivering (the worker's reclaimer answers true for every id then).
    * Returns the ids released.
    */
-  readonly reclaim: (owner: string, running: ReadonlySet<JobId>) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
+  readonly reclaim: (owner: string, running: {
+    /** True when `owner` is running this job (or a dequeue under way may be delivering it). */
+    readonly has: (id: JobId) => boolean
+  }) => Effect.Effect<ReadonlyArray<JobId>, StoreFailure>
   /**
    * Recovers jobs whose lease expired and whose worker stopped
    * heartbeating: back to their queue counting the attempt, or dead-lettered

@@ -12,6 +12,7 @@
  *
  * @since 0.1.0
  */
+
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
@@ -35,6 +36,7 @@ import type { JobPage, ListFilter, PageRequest } from "../domain/JobPage.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
 import type { SubmitRequest, Submitted } from "../domain/Submission.ts"
+import type { Progress } from "../domain/WriteOutcome.ts"
 
 /**
  * What reaching the backend can fail with, whatever the operation: on
@@ -85,8 +87,13 @@ export class TaskApi extends Context.Service<TaskApi, {
    * `JobConflictError` when `unique`).
    */
   readonly submit: (request: SubmitRequest) => Effect.Effect<Submitted, SubmitError>
-  /** Submits many jobs: all validated first (nothing written on bad input), each atomic; results in order. */
-  readonly submitBatch: (requests: ReadonlyArray<SubmitRequest>) => Effect.Effect<ReadonlyArray<Submitted>, SubmitError>
+  /**
+   * Submits many jobs: all validated first (nothing written on bad input),
+   * each atomic; results in order. With a `progress` (the `Tasks` helpers
+   * pass one), an implementation that writes to Redis itself records what
+   * became of each job's write, so a failure can report it (`BatchReport`).
+   */
+  readonly submitBatch: (requests: ReadonlyArray<SubmitRequest>, progress?: Progress) => Effect.Effect<ReadonlyArray<Submitted>, SubmitError>
   /**
    * The job, or `JobNotFoundError`; `JobFailedError` when only Go's
    * dead-letter record is left under the id (its data was missing or

@@ -6,8 +6,10 @@
  * @internal
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import { StorageError } from "../domain/Errors.ts"
+import { markAnswered, type Progress } from "../domain/WriteOutcome.ts"
 import type { Outcome, Plan, Reason } from "../protocol/Plan.ts"
 import type { JobStore, StoreFailure } from "./JobStore.ts"
 
@@ -79,11 +81,56 @@ export const applyOne = (
 export const applyMany = (
   store: JobStore["Service"],
   operation: string,
-  plans: ReadonlyArray<Plan>
-): Effect.Effect<ReadonlyArray<Settled | StorageError>, StoreFailure> =>
-  plans.length === 0
-    ? Effect.succeed([])
-    : Effect.map(store.apply(operation, plans), (outcomes) => outcomes.map((o) => settle(operation, o)))
+  plans: ReadonlyArray<Plan>,
+  progress?: Progress
+): Effect.Effect<ReadonlyArray<Settled | StorageError>, StoreFailure> => {
+  if (plans.length === 0) return Effect.succeed([])
+  if (progress === undefined) return Effect.map(store.apply(operation, plans), (outcomes) => outcomes.map((o) => settle(operation, o)))
+  if (plans.length <= batchWindow) return applyTracked(store, operation, plans, progress)
+  // A large tracked batch goes out a window at a time: at a deadline (or a
+  // failure) the windows not sent yet are known not written, and no single
+  // step holds the event loop for the whole batch.
+  return Effect.gen(function*() {
+    const out: Array<Settled | StorageError> = []
+    for (let start = 0; start < plans.length; start += batchWindow) {
+      const end = Math.min(plans.length, start + batchWindow)
+      const window: Progress = { fates: progress.fates.subarray(start, end), tracked: progress.tracked }
+      const settled = yield* applyTracked(store, operation, plans.slice(start, end), window)
+      for (let i = 0; i < settled.length; i++) out.push(settled[i]!)
+    }
+    return out
+  })
+}
+
+/**
+ * Most plans of a tracked batch (a batch submission) in flight at once:
+ * 10,000 (20 script calls of 500).
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const batchWindow = 10_000
+
+/** Plans carried out with their fates recorded (every answer, also a store that records none itself). */
+const applyTracked = (store: JobStore["Service"], operation: string, plans: ReadonlyArray<Plan>, progress: Progress) =>
+  Effect.map(store.apply(operation, plans, progress), (outcomes) => {
+    const out: Array<Settled | StorageError> = []
+    for (let i = 0; i < outcomes.length; i++) {
+      markAnswered(progress, i, writes(outcomes[i]!))
+      out.push(settle(operation, outcomes[i]!))
+    }
+    return out
+  })
+
+/**
+ * True when, after this outcome, what the plan writes exists: applied now
+ * or before, or (a submission) an entry with the id was there already.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const writes = (outcome: Outcome): boolean =>
+  outcome._tag === "Applied" || (outcome._tag === "Refused" && (outcome.reason === "alreadyApplied" || outcome.reason === "duplicate"))
 
 // Internal
 

@@ -13,10 +13,12 @@
  * @internal
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { ConnectionError, StorageError } from "../domain/Errors.ts"
+import type { Progress } from "../domain/WriteOutcome.ts"
 import type { Outcome, Plan } from "../protocol/Plan.ts"
 import type { TakeRequest } from "../protocol/Take.ts"
 import type { Protocol } from "../protocol/Wire.ts"
@@ -54,8 +56,13 @@ export interface WorkWaiter {
 export class JobStore extends Context.Service<JobStore, {
   /** The key layout and TTLs this store was built with. */
   readonly protocol: Protocol
-  /** Carries out plans, each one atomic step, and reports each one's outcome (in order). */
-  readonly apply: (operation: string, plans: ReadonlyArray<Plan>) => Effect.Effect<ReadonlyArray<Outcome>, StoreFailure>
+  /**
+   * Carries out plans, each one atomic step, and reports each one's outcome
+   * (in order). With a `progress`, records per plan whether it was sent and
+   * what Redis answered, also when the call fails or is interrupted (a
+   * backend that carries plans out at once may leave that to `Apply`).
+   */
+  readonly apply: (operation: string, plans: ReadonlyArray<Plan>, progress?: Progress) => Effect.Effect<ReadonlyArray<Outcome>, StoreFailure>
   /** Carries out a take; returns the ids taken, in order. */
   readonly take: (request: TakeRequest) => Effect.Effect<ReadonlyArray<string>, StoreFailure>
   /** `PEXPIRE key millis` on its own (never batched with writes): a heartbeat that Redis accepts even when out of memory. */

@@ -78,7 +78,7 @@ export const make = (store: JobStore["Service"]) => {
       return recovered as ReadonlyArray<JobId>
     })
 
-  const reclaim = (owner: string, running: ReadonlySet<JobId>): Effect.Effect<ReadonlyArray<JobId>, StoreFailure> =>
+  const reclaim = (owner: string, running: { readonly has: (id: JobId) => boolean }): Effect.Effect<ReadonlyArray<JobId>, StoreFailure> =>
     Effect.gen(function*() {
       const members = yield* store.smembers(keys.held(owner))
       // Sorted: SMEMBERS has no order (Redis's hash order is not memory's

@@ -24,6 +24,7 @@ import { JobFailedError, LeaseLostError, type SerializationError, StorageError }
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
+import type { Progress } from "../domain/WriteOutcome.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Take from "../protocol/Take.ts"
 import * as T from "../protocol/Transitions.ts"
@@ -68,11 +69,11 @@ export const make = Effect.gen(function*() {
   const schedule = (job: Job) =>
     Effect.flatMap(applyOne(store, "schedule", T.schedule(p, job, job.scheduledFor ?? job.updatedAt)), created("schedule", job))
 
-  const enqueueBatch = (jobs: ReadonlyArray<Job>) =>
+  const enqueueBatch = (jobs: ReadonlyArray<Job>, progress?: Progress) =>
     Effect.flatMap(
       applyMany(store, "enqueueBatch", jobs.map((job) => job.scheduledFor !== undefined && job.status === "scheduled"
         ? T.schedule(p, job, job.scheduledFor)
-        : T.enqueue(p, job))),
+        : T.enqueue(p, job)), progress),
       (outcomes): Effect.Effect<ReadonlyArray<EnqueueOutcome>, StorageError> => {
         // A plain loop (no Effect per job); the first storage error fails the batch, as before.
         const out: Array<EnqueueOutcome> = []

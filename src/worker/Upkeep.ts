@@ -5,6 +5,8 @@
  *
  * @since 0.2.0
  */
+
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
@@ -39,6 +41,8 @@ export const persist = <A>(effect: Effect.Effect<A, StoreFailure | LeaseLostErro
     ))
     return Effect.retry(attempt, { schedule: persistSchedule, while: (error) => error._tag !== "LeaseLostError" })
   })
+
+const renewRetryDelay = Duration.seconds(1)
 
 const persistSchedule = Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("10 seconds")]).pipe(Schedule.jittered)
 
@@ -76,8 +80,12 @@ export const renewLeases = (
       )
     )
   }).pipe(
-    Effect.catch((error) => Effect.logWarning("lease renewal failed; retrying", error)),
-    Effect.andThen(Effect.sleep(config.leaseRenewInterval)),
+    Effect.as(config.leaseRenewInterval),
+    // A failed renewal (Redis unreachable: commands fail at once, unsent) is
+    // tried again within a second, not a whole interval later: the
+    // heartbeat must not lapse over a short outage.
+    Effect.catch((error) => Effect.as(Effect.logWarning("lease renewal failed; retrying", error), Duration.min(config.leaseRenewInterval, renewRetryDelay))),
+    Effect.flatMap(Effect.sleep),
     Effect.forever,
     Effect.annotateLogs({ module: "bananas/Worker", fiber: "lease-renewal" })
   )

@@ -54,6 +54,7 @@ import * as Execution from "./Execution.ts"
 import { inJobScope } from "./JobScope.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
+import * as Reclaim from "./Reclaim.ts"
 import * as Scheduler from "./Scheduler.ts"
 import { surviving } from "./Survive.ts"
 import { persist, renewLeases, retryBriefly } from "./Upkeep.ts"
@@ -208,33 +209,25 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     // can be interrupted (see Queue.dequeue), so a job Redis moved into
     // processing is registered here before an interruption lands, never
     // stranded until its lease expires.
+    const takes: Reclaim.Takes = { inFlight: false, started: 0 }
     const takeJobs = (slots: number) =>
       Effect.gen(function*() {
+        takes.inFlight = true
+        takes.started++
         const deliveries = yield* queue.dequeueMany({ ...config.dequeue, max: slots }).pipe(
           surviving("dequeue failed; retrying", undefined)
         )
         const got = deliveries?.length ?? 0
         if (got < slots) yield* Semaphore.release(permits, slots - got)
         if (deliveries !== undefined) for (const delivery of deliveries) yield* accept(delivery)
+        takes.inFlight = false
         return deliveries
       }).pipe(Effect.uninterruptible)
 
     // Jobs Redis says this worker holds but that it never received (a
-    // dequeue whose reply was lost): given back between two dequeues, when
-    // every job received is registered in `running`.
-    let lastReclaim = yield* Clock.currentTimeMillis
-    const reclaimStrays = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      if (now - lastReclaim < Duration.toMillis(config.reclaimInterval)) return
-      lastReclaim = now
-      const ids = yield* queue.reclaim(config.workerId, new Set(running.keys()))
-      if (ids.length > 0) {
-        yield* Metric.update(Metrics.reclaimed, ids.length)
-        yield* Effect.logWarning(`gave back ${ids.length} job(s) this worker held but never received (a lost dequeue reply)`).pipe(
-          Effect.annotateLogs({ jobIds: ids.join(",") })
-        )
-      }
-    }).pipe(surviving("reclaiming jobs never received failed; retrying", undefined))
+    // dequeue whose reply was lost): given back between two dequeues and on
+    // the reclaimer's own timer (see Reclaim).
+    const reclaimer = yield* Reclaim.make(queue, config, running, takes)
 
     const dispatch = Effect.gen(function*() {
       let failures = 0
@@ -244,12 +237,13 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         while (taken < maxBatch && (yield* Semaphore.takeIfAvailable(permits, 1))) taken++
         const deliveries = yield* takeJobs(taken)
         failures = deliveries === undefined ? failures + 1 : 0
-        yield* reclaimStrays
+        yield* reclaimer.between
         if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
       }
     })
 
     const dispatcher = yield* Effect.forkScoped(dispatch)
+    yield* Effect.forkScoped(reclaimer.tick)
     if (config.scheduler) yield* Effect.forkScoped(Scheduler.run({ interval: config.schedulerInterval }))
     if (config.reaper) {
       yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge }))

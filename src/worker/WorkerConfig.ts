@@ -51,7 +51,7 @@ export interface Options<R> {
   readonly block?: Duration.Input | undefined
   /** The lease owner name (default `worker-<pid>-<random>`); unique per running worker. */
   readonly workerId?: string | undefined
-  /** Time between two checks for jobs held but never received (default 5 seconds). */
+  /** Time between two checks for jobs held but never received, a lost dequeue reply (default 2 seconds): the longest such a job waits. */
   readonly reclaimInterval?: Duration.Input | undefined
 }
 
@@ -112,7 +112,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     reaperInterval: DurationInput.decode("reaperInterval", options.reaperInterval, "positive", Reaper.defaultInterval),
     schedulerInterval: DurationInput.decode("schedulerInterval", options.schedulerInterval, "positive", Scheduler.defaultInterval),
     shutdownTimeout: DurationInput.decode("shutdownTimeout", options.shutdownTimeout, "nonNegative", "30 seconds"),
-    reclaimInterval: DurationInput.decode("reclaimInterval", options.reclaimInterval, "positive", "5 seconds"),
+    reclaimInterval: DurationInput.decode("reclaimInterval", options.reclaimInterval, "positive", "2 seconds"),
     block: DurationInput.decode("block", options.block, "positive", "2 seconds")
   }
   for (const d of Object.values(durations)) if (Result.isFailure(d)) return Result.fail(d.failure)

@@ -292,6 +292,29 @@ export const leaseTests = (it: It) => {
         assert.strictEqual(next.job.attempts, 0)
       }))
 
+    it.effect("a lost dequeue reply: the job, held and not running, goes back to the head of its queue as it was, and runs as attempt 1", () =>
+      Effect.gen(function*() {
+        const { queue, raw, keys } = yield* fresh
+        const lost = makeJob()
+        const later = makeJob()
+        yield* queue.enqueue(lost)
+        // Redis ran the take; its reply never reached the worker.
+        yield* queue.dequeueMany({ priorities: JobPriority.all, block: Duration.zero, max: 1, lease: lease("w", 60_000) })
+        yield* queue.enqueue(later)
+        // While a take may still be delivering it (the worker's reclaimer says "busy"), nothing is given back.
+        assert.deepStrictEqual(yield* queue.reclaim("w", { has: () => true }), [])
+        assert.deepStrictEqual(yield* raw.smembers(keys.held("w")), [lost.id])
+        assert.deepStrictEqual(yield* queue.reclaim("w", new Set()), [lost.id])
+        assert.deepStrictEqual(yield* raw.lrange(keys.processing), [])
+        yield* assertNoLease(keys, lost.id, "w")
+        assert.strictEqual(yield* raw.get(keys.job(lost.id)), JobCodec.encode(lost), "unchanged: no attempt, no error")
+        const next = yield* takeJob({ lease: lease("w", 60_000) })
+        assert.strictEqual(next.job.id, lost.id, "at the head: before the job queued after it")
+        assert.strictEqual(next.job.attempts, 0)
+        assert.isUndefined(next.job.error)
+        assert.strictEqual((yield* takeJob()).job.id, later.id)
+      }))
+
     it.effect("reclaim dead-letters a held id whose data is missing, with a failed result", () =>
       Effect.gen(function*() {
         const { queue, raw, keys } = yield* fresh

@@ -86,6 +86,24 @@ layer(services, { timeout: 30_000, excludeTestServices: true })("HTTP TaskApi on
       assert.strictEqual(error._tag, "ConnectionError")
       assert.isTrue(error.isRetryable)
       assert.include(error.message, `127.0.0.1:${port}`)
+      assert.strictEqual(error._tag === "ConnectionError" && error.outcome, "not-written", "refused: the request was never sent")
+    }))
+
+  it.effect("a batch the gateway could not store: the error reports every id (here: none written)", () =>
+    Effect.gen(function*() {
+      const { keys, raw } = yield* fresh
+      yield* raw.set(keys.queue("normal"), "not a list")
+      const base = yield* Gateway.localUrl
+      const error = yield* Effect.flip(Tasks.submitBatch([{ name: "a", payload: 1 }, { name: "b", payload: 2, options: { id: "mine" } }], retry).pipe(
+        Effect.provide(HttpTaskApi.layerFetch({ url: base, apiKey }))
+      ))
+      assert.strictEqual(error._tag, "StorageError")
+      const batch = error._tag === "StorageError" ? error.batch : undefined
+      assert.strictEqual(batch?.ids.length, 2)
+      assert.strictEqual(batch?.ids[1], "mine")
+      assert.deepStrictEqual(batch?.notWritten, batch?.ids)
+      assert.deepStrictEqual([batch?.written, batch?.unknown], [[], []])
+      yield* raw.del(keys.queue("normal"))
     }))
 
   it.effect("a wrong key: AuthenticationError, not retried", () =>

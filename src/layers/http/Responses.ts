@@ -109,7 +109,9 @@ export interface NoResult {
 }
 
 /**
- * A transport failure (no answer) as a `ConnectionError` naming the gateway.
+ * A transport failure (no answer) as a `ConnectionError` naming the
+ * gateway: `not-written` when no connection could be opened (refused, or
+ * the host not found), so the request was never sent; else `unknown`.
  *
  * @category errors
  * @since 0.2.0
@@ -118,8 +120,20 @@ export const unreachable = (operation: string, url: string) => (error: HttpClien
   new ConnectionError({
     operation,
     message: `cannot reach the Bananas gateway at ${url}: ${error.reason.description ?? error.reason._tag}`,
-    cause: error
+    cause: error,
+    outcome: neverConnected(error) ? "not-written" : "unknown"
   })
+
+/** True when a cause in the chain says no connection was opened. */
+const neverConnected = (error: unknown): boolean => {
+  let cause: unknown = error
+  for (let depth = 0; depth < 8 && typeof cause === "object" && cause !== null; depth++) {
+    const code = (cause as { readonly code?: unknown }).code
+    if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") return true
+    cause = (cause as { readonly reason?: unknown; readonly cause?: unknown }).reason ?? (cause as { readonly cause?: unknown }).cause
+  }
+  return false
+}
 
 // Internal
 

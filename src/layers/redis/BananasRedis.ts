@@ -19,6 +19,7 @@
  * @stability unstable
  * @since 0.1.0
  */
+
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -31,9 +32,10 @@ import * as StoreAdmin from "../../store/StoreAdmin.ts"
 import * as StoreQueue from "../../store/StoreQueue.ts"
 import * as IoRedis from "./IoRedis.ts"
 import * as RedisJobStore from "./RedisJobStore.ts"
-import type { RedisPort } from "./RedisPort.ts"
+import { RedisPort } from "./RedisPort.ts"
 import * as RedisResultBackend from "./RedisResultBackend.ts"
 import type { WaitHooks } from "./ResultWait.ts"
+import * as ServerSettings from "./ServerSettings.ts"
 import * as Settings from "./Settings.ts"
 import * as Subscriber from "./Subscriber.ts"
 import * as Topology from "./Topology.ts"
@@ -54,7 +56,7 @@ export type { ClusterOptions, HostPort, SentinelOptions } from "./Topology.ts"
  * @category models
  * @since 0.1.0
  */
-export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOptions {
+export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOptions, ServerSettings.PolicyOptions {
   /**
    * The name `prefix` is reported under when it cannot work (default
    * `prefix`; `BANANAS_PREFIX` when read from the environment by `layerConfig`).
@@ -85,7 +87,9 @@ export type LayerError = ConnectionError | StorageError | ValidationError
  * The services on one Redis client. Fails with a `ConnectionError` when
  * Redis cannot be reached. On a Redis Cluster (`cluster`) the prefix
  * defaults to `{bananas}:`, and a prefix without a hash tag fails with a
- * `ValidationError` naming `prefix`.
+ * `ValidationError` naming `prefix`. On connect it reads
+ * `maxmemory-policy`: not `noeviction` logs a warning, or with `strict`
+ * fails with a `ValidationError` (`ServerSettings`).
  *
  * @category layers
  * @since 0.1.0
@@ -106,7 +110,8 @@ const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services
   return Layer.mergeAll(
     Layer.fresh(StoreQueue.layer),
     Layer.fresh(StoreAdmin.layer),
-    RedisResultBackend.layer(settings, options.testHooks)
+    RedisResultBackend.layer(settings, options.testHooks),
+    Layer.effectDiscard(Effect.flatMap(RedisPort, (port) => ServerSettings.check(port, options)))
   ).pipe(
     Layer.provideMerge(store),
     Layer.provideMerge(Layer.fresh(Subscriber.layer)),
@@ -129,7 +134,8 @@ const list = (text: string): ReadonlyArray<string> => text.split(",").map((s) =>
  * `BANANAS_REDIS_SENTINEL_NAME` (the master's name, default `mymaster`);
  * `BANANAS_PREFIX` (default `bananas:`, `{bananas}:` on a cluster),
  * `BANANAS_RESULT_SUCCESS_TTL` / `BANANAS_RESULT_FAILURE_TTL` (durations,
- * default 1 hour / 24 hours) and `BANANAS_CONNECTION_NAME` (optional). A
+ * default 1 hour / 24 hours), `BANANAS_CONNECTION_NAME` (optional) and
+ * `BANANAS_REDIS_STRICT` (`true`: refuse a Redis that may evict keys). A
  * `REDIS_URL` that is not a `redis://` / `rediss://` URL fails the layer
  * with a `ValidationError` naming `REDIS_URL`, as does setting more than one
  * of `REDIS_URL`, `BANANAS_REDIS_CLUSTER` and `BANANAS_REDIS_SENTINELS`.
@@ -155,7 +161,8 @@ export const config: Config.Config<Options> = Config.all({
   prefixField: Config.succeed("BANANAS_PREFIX"),
   successTtl: optional(Config.Duration("BANANAS_RESULT_SUCCESS_TTL")),
   failureTtl: optional(Config.Duration("BANANAS_RESULT_FAILURE_TTL")),
-  connectionName: optional(Config.String("BANANAS_CONNECTION_NAME"))
+  connectionName: optional(Config.String("BANANAS_CONNECTION_NAME")),
+  strict: Config.Boolean("BANANAS_REDIS_STRICT").pipe(Config.withDefault(false))
 })
 
 /**

@@ -13,7 +13,12 @@
  *
  * ioredis reconnects on its own and, by default, resends a command whose
  * reply was lost: every plan the SDK sends is idempotent (a resend finds it
- * `alreadyApplied`), so that is safe.
+ * `alreadyApplied`), so that is safe. The command connection has no
+ * offline queue (`enableOfflineQueue: false` unless the driver options say
+ * otherwise): a command issued while disconnected fails at once with a
+ * `ConnectionError` whose `outcome` is `not-written`, instead of waiting in
+ * a queue and being sent after its caller gave up. Closing is bounded
+ * (`Teardown`): a Redis that is gone cannot hang it.
  *
  * @stability unstable
  * @since 0.2.0
@@ -27,6 +32,7 @@ import * as ConnectFailure from "./ConnectFailure.ts"
 import * as DriverTopology from "./DriverTopology.ts"
 import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
 import * as Topology from "./Topology.ts"
+import * as Teardown from "./Teardown.ts"
 
 /**
  * How to reach Redis: a URL (`redis://`, `rediss://` for TLS) and/or
@@ -65,8 +71,8 @@ export interface ConnectionOptions {
 }
 
 /**
- * Opens the command connection (scoped: `QUIT` on release) and returns the
- * port on it.
+ * Opens the command connection (scoped: `QUIT` on release, bounded) and
+ * returns the port on it.
  *
  * **Gotchas**
  *
@@ -91,12 +97,13 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
 
   /** Set once the command connection is up: until then, unreachable sentinels fail the layer instead of being retried forever. */
   let connected = false
-  const create = (nameSuffix: string, extra: RedisOptions): Client => {
+  const create = (nameSuffix: string, extra: RedisOptions, defaults: RedisOptions = {}): Client => {
     const name = options.connectionName === undefined ? undefined : options.connectionName + nameSuffix
     const named = name === undefined ? {} : { connectionName: name }
     const client = topology._tag === "Cluster"
-      ? createCluster(topology, options.driverOptions, extra, named)
+      ? createCluster(topology, options.driverOptions, extra, named, defaults)
       : createServer(url, {
+        ...defaults,
         ...(topology._tag === "Sentinel" ? DriverTopology.sentinelSettings(topology, () => connected) : {}),
         ...(options.driverOptions as RedisOptions | undefined),
         ...extra,
@@ -110,7 +117,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   }
 
   const client = yield* Effect.acquireRelease(
-    Effect.sync(() => create("", { enableAutoPipelining: true })).pipe(
+    Effect.sync(() => create("", { enableAutoPipelining: true }, { enableOfflineQueue: false })).pipe(
       Effect.tap((c) =>
         Effect.flatMap(Effect.promise(() => connectChecked(c, url)), (failed) => {
           if (failed === undefined) return Effect.sync(() => void (connected = true))
@@ -120,9 +127,12 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
       )
     ),
     (c) =>
-      Effect.promise(() => (c.status === "end" ? Promise.resolve() : c.quit().then(() => undefined, () => c.disconnect()))).pipe(
-        Effect.ignoreCause
-      )
+      Teardown.close({
+        isReady: () => c.status === "ready",
+        isClosed: () => c.status === "end",
+        quit: () => c.quit(),
+        disconnect: () => c.disconnect()
+      })
   )
 
   const send = (command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
@@ -197,12 +207,16 @@ const createCluster = (
   topology: Extract<Topology.Topology, { readonly _tag: "Cluster" }>,
   driverOptions: Readonly<Record<string, unknown>> | undefined,
   extra: RedisOptions,
-  named: { readonly connectionName?: string }
+  named: { readonly connectionName?: string },
+  defaults: RedisOptions
 ): Cluster => {
   const { username, password, tls } = topology.options
   const given = driverOptions as ClusterOptions | undefined
   const { enableAutoPipelining, ...perNode } = extra
+  // The defaults that are cluster-level options (the offline queue) apply to the cluster client.
+  const { enableOfflineQueue } = defaults
   return new Cluster([...topology.nodes], {
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...given,
     ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
     lazyConnect: true,
@@ -258,7 +272,14 @@ const normalize = (cause: unknown): RedisFailure => {
   if (cause instanceof RedisFailure) return cause
   const error = cause instanceof Error ? cause : new Error(String(cause))
   const code = (error as { readonly code?: unknown }).code
-  return new RedisFailure(error.name === "ReplyError" ? "reply" : "transport", error.message, typeof code === "string" ? code : undefined, cause)
+  const kind = error.name === "ReplyError" ? "reply" : "transport"
+  return new RedisFailure(kind, error.message, typeof code === "string" ? code : undefined, cause, kind === "transport" && error.message.endsWith(notSentMessage))
 }
+
+/**
+ * How ioredis rejects a command it did not send (no offline queue, and the
+ * connection not writable, or a Cluster not ready).
+ */
+const notSentMessage = "enableOfflineQueue options is false"
 
 const reject = (cause: unknown): Promise<never> => Promise.reject(normalize(cause))

@@ -15,14 +15,17 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { StorageError } from "../../domain/Errors.ts"
+import { markAnswered, markLost, markSent, type Progress } from "../../domain/WriteOutcome.ts"
 import type { Outcome, Plan } from "../../protocol/Plan.ts"
 import type { TakeRequest } from "../../protocol/Take.ts"
+import { writes } from "../../store/Apply.ts"
 import { JobStore, type StoreFailure } from "../../store/JobStore.ts"
 import { decodeOutcome, Encoder } from "./PlanEncoding.ts"
-import { type Arg, RedisPort, toFailure } from "./RedisPort.ts"
+import { type Arg, RedisFailure, RedisPort, toFailure } from "./RedisPort.ts"
 import * as Scripts from "./Scripts.ts"
 import type { Settings } from "./Settings.ts"
 import { Subscriber } from "./Subscriber.ts"
@@ -65,18 +68,28 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
       }
       const chunkOwners = owners
       const chunkSlots = slots
+      if (tracked) track(chunkOwners, chunkSlots, markSent)
       port.evalScript(Scripts.apply, keys, args).then(
         (reply) => {
           const codes = reply as ReadonlyArray<number>
           for (let i = 0; i < chunkSlots.length; i++) {
             const owner = chunkOwners[i]!
             const slot = chunkSlots[i]!
-            owner.outcomes[slot] = decodeOutcome(codes[i]!, keys, owner.plans[slot]!)
+            const outcome = decodeOutcome(codes[i]!, keys, owner.plans[slot]!)
+            owner.outcomes[slot] = outcome
+            if (owner.progress !== undefined) markAnswered(owner.progress, slot, writes(outcome))
           }
           settleChunk(chunkOwners)
         },
         (cause: unknown) => {
           for (const owner of chunkOwners) owner.failure ??= toFailure(owner.operation, port.target, cause)
+          if (tracked) {
+            // A refusal wrote nothing; a lost call wrote nothing when it was never sent.
+            const failure = toFailure("apply", port.target, cause)
+            const refused = failure instanceof StorageError && failure.reason !== "Script" && failure.reason !== "Other"
+            const unsent = refused || (cause instanceof RedisFailure && cause.unsent)
+            track(chunkOwners, chunkSlots, (p, slot) => markLost(p, slot, unsent))
+          }
           settleChunk(chunkOwners)
         }
       )
@@ -84,6 +97,8 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
       owners = []
       slots = []
     }
+    let tracked = false
+    for (const p of batch) if (p.progress !== undefined) tracked = true
     for (const p of batch) {
       for (let i = 0; i < p.plans.length; i++) {
         encoder.add(p.plans[i]!)
@@ -93,6 +108,14 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
       }
     }
     if (slots.length > 0) send()
+  }
+
+  /** Records `mark` for every plan of a chunk whose owner keeps a progress. */
+  const track = (chunkOwners: ReadonlyArray<Pending>, chunkSlots: ReadonlyArray<number>, mark: (p: Progress, slot: number) => void) => {
+    for (let i = 0; i < chunkSlots.length; i++) {
+      const progress = chunkOwners[i]!.progress
+      if (progress !== undefined) mark(progress, chunkSlots[i]!)
+    }
   }
 
   /** Settles every owner of a chunk once for it (an owner's plans may be many in one chunk). */
@@ -110,11 +133,11 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     p.resume(p.failure !== undefined ? Effect.fail(p.failure) : Effect.succeed(p.outcomes as ReadonlyArray<Outcome>))
   }
 
-  const apply = (operation: string, plans: ReadonlyArray<Plan>): Effect.Effect<ReadonlyArray<Outcome>, StoreFailure> =>
+  const apply = (operation: string, plans: ReadonlyArray<Plan>, progress?: Progress): Effect.Effect<ReadonlyArray<Outcome>, StoreFailure> =>
     plans.length === 0
       ? Effect.succeed([])
       : Effect.callback<ReadonlyArray<Outcome>, StoreFailure>((resume) => {
-        pending.push({ operation, plans, outcomes: new Array(plans.length), chunks: 0, failure: undefined, resume })
+        pending.push({ operation, plans, outcomes: new Array(plans.length), chunks: 0, failure: undefined, resume, progress })
         // A microtask: every plan of the current burst joins the call.
         if (pending.length === 1) queueMicrotask(flush)
       })
@@ -221,6 +244,8 @@ interface Pending {
   chunks: number
   failure: StoreFailure | undefined
   readonly resume: (effect: Effect.Effect<ReadonlyArray<Outcome>, StoreFailure>) => void
+  /** Where to record what became of each plan (batch submissions). */
+  readonly progress: Progress | undefined
 }
 
 const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, "\\$&")

@@ -14,6 +14,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ConnectionError, StorageError, type StorageErrorReason } from "../../domain/Errors.ts"
@@ -45,11 +46,14 @@ export class RedisFailure extends Error {
   readonly code: string | undefined
   /** The driver's original error. */
   override readonly cause: unknown
-  constructor(kind: "reply" | "transport", message: string, code: string | undefined, cause: unknown) {
+  /** True when the command was never sent (the connection was not ready): nothing of it reached Redis. */
+  readonly unsent: boolean
+  constructor(kind: "reply" | "transport", message: string, code: string | undefined, cause: unknown, unsent = false) {
     super(message)
     this.kind = kind
     this.code = code
     this.cause = cause
+    this.unsent = unsent
   }
 }
 
@@ -119,7 +123,8 @@ export const run = <A>(
  * The SDK's error for a failed driver call: a reply error becomes a
  * `StorageError` of the matching kind (`OOM` → `OutOfMemory`, `WRONGTYPE`
  * → `WrongType`, `READONLY` → `ReadOnly`, ...), anything else a
- * `ConnectionError` naming `target` and the cause.
+ * `ConnectionError` naming `target` and the cause, whose `outcome` is
+ * `not-written` when the command was never sent, else `unknown`.
  *
  * @category errors
  * @since 0.2.0
@@ -130,8 +135,9 @@ export const toFailure = (operation: string, target: string, cause: unknown): St
     const code = failure.code === undefined ? "" : ` (${failure.code})`
     return new ConnectionError({
       operation,
-      message: `Redis ${operation} failed: cannot reach Redis at ${target}${code}: ${failure.message}`,
-      cause: failure.cause
+      message: `Redis ${operation} failed: cannot reach Redis at ${target}${code}: ${failure.message}${failure.unsent ? " (not sent: nothing written)" : ""}`,
+      cause: failure.cause,
+      outcome: failure.unsent ? "not-written" : "unknown"
     })
   }
   const { reason, key } = classify(failure.message)

@@ -1,0 +1,52 @@
+/**
+ * The report of a failed batch submission, attached to its error: which
+ * ids were written, which were not, which are unknown (`BatchReport`), and
+ * the error's `outcome` for the whole batch.
+ *
+ * @since 0.2.0
+ */
+
+import { ConnectionError, StorageError, TimeoutError } from "./Errors.ts"
+import { type BatchReport, outcomeOf, type Progress, reportOf, type WriteOutcome } from "./WriteOutcome.ts"
+
+/**
+ * `error` with the batch's report, when it is a `ConnectionError`,
+ * `TimeoutError` or `StorageError` without one and `progress` was recorded
+ * (`ids[i]` is entry i's id); any other error as it is. The `outcome` of a
+ * connection or timeout error becomes the batch's: `not-written` only when
+ * no entry may have been written.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const withReport = <E>(error: E, progress: Progress, ids: ReadonlyArray<string>): E => {
+  if (!progress.tracked) return error
+  if (error instanceof ConnectionError && error.batch === undefined) {
+    return withOutcome(error, outcomeOf(progress), reportOf(progress, ids)) as E
+  }
+  if (error instanceof TimeoutError && error.batch === undefined) {
+    return withOutcome(error, outcomeOf(progress), reportOf(progress, ids)) as E
+  }
+  if (error instanceof StorageError && error.batch === undefined) {
+    const { operation, reason, key, message, cause } = error
+    return new StorageError({ operation, reason, key, message, cause, batch: reportOf(progress, ids) }) as E
+  }
+  return error
+}
+
+/**
+ * A copy of a connection or timeout error with another `outcome` (and
+ * batch report, when given).
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const withOutcome = <E extends ConnectionError | TimeoutError>(error: E, outcome: WriteOutcome, batch?: BatchReport): E => {
+  const report = batch ?? error.batch
+  if (error instanceof ConnectionError) {
+    const { operation, message, cause } = error
+    return new ConnectionError({ operation, message, cause, outcome, batch: report }) as E
+  }
+  const { operation, timeoutMillis, jobId, message } = error as TimeoutError
+  return new TimeoutError({ operation, timeoutMillis, jobId, message, outcome, batch: report }) as E
+}

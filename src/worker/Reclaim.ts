@@ -1,0 +1,85 @@
+/**
+ * Giving back jobs a worker holds but never received: a dequeue whose
+ * reply was lost on the wire moved them into processing under this
+ * worker's lease (Redis's held set `worker:{owner}` names them) while the
+ * worker never saw them. Without this they would sit there, leased to a
+ * live worker, until it stops; here they go back to the head of their
+ * queue as they were (attempts unchanged: they never ran), one guarded
+ * plan each (`Transitions.release`), so memory and Redis behave the same.
+ *
+ * It runs between two dequeues of the dispatcher and, on its own timer,
+ * while the dispatcher waits for a free slot (every slot busy with long
+ * jobs), so a stray is back within `reclaimInterval`. A stray is an id the
+ * held set names that is not running and that no take in flight may be
+ * handing over: while a take runs, or when one started during the read,
+ * nothing is given back in that round.
+ *
+ * @since 0.2.0
+ */
+
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import type { JobId } from "../domain/JobId.ts"
+import type { JobDelivery, JobQueue } from "../services/JobQueue.ts"
+import * as Metrics from "./Metrics.ts"
+import { surviving } from "./Survive.ts"
+import type { Config } from "./WorkerConfig.ts"
+
+/**
+ * The dispatcher's takes, as the reclaimer sees them: one in flight, and
+ * how many have started.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Takes {
+  /** True from the start of a take until every job it delivered is registered as running. */
+  inFlight: boolean
+  /** Takes started so far. */
+  started: number
+}
+
+/**
+ * The reclaimer of one worker: `between` (called by the dispatcher between
+ * two dequeues, at most once per `reclaimInterval`) and `tick` (a loop for
+ * its own fiber, doing the same while no take is in flight).
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make = (queue: JobQueue["Service"], config: Config, running: ReadonlyMap<JobId, JobDelivery>, takes: Takes) =>
+  Effect.gen(function*() {
+    const interval = Duration.toMillis(config.reclaimInterval)
+    let last = yield* Clock.currentTimeMillis
+
+    const once = Effect.gen(function*() {
+      last = yield* Clock.currentTimeMillis
+      const started = takes.started
+      // Read live: an id counts as running if the take that delivered it
+      // registered it meanwhile, and as maybe-running while any take could be handing it over.
+      const busy = { has: (id: JobId) => running.has(id) || takes.inFlight || takes.started !== started }
+      const ids = yield* queue.reclaim(config.workerId, busy)
+      if (ids.length > 0) {
+        yield* Metric.update(Metrics.reclaimed, ids.length)
+        yield* Effect.logWarning(`gave back ${ids.length} job(s) this worker held but never received (a lost dequeue reply)`).pipe(
+          Effect.annotateLogs({ jobIds: ids.join(",") })
+        )
+      }
+    }).pipe(surviving("reclaiming jobs never received failed; retrying", undefined))
+
+    const due = Effect.map(Clock.currentTimeMillis, (now) => now - last >= interval)
+
+    /** Between two dequeues (no take in flight): at most once per interval. */
+    const between = Effect.flatMap(due, (yes) => (yes ? once : Effect.void))
+
+    /** Forever: every interval, unless a take is in flight (the dispatcher then reclaims after it). */
+    const tick: Effect.Effect<never> = Effect.sleep(config.reclaimInterval).pipe(
+      Effect.andThen(Effect.flatMap(due, (yes) => (yes && !takes.inFlight ? once : Effect.void))),
+      Effect.forever,
+      Effect.annotateLogs({ module: "bananas/Worker", fiber: "reclaim" })
+    )
+
+    return { between, tick }
+  })
