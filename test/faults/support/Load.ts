@@ -5,6 +5,7 @@
  * submitting jobs with known ids (so that an unacknowledged submit can be
  * found later) and records which were acknowledged and when.
  */
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
@@ -73,7 +74,7 @@ export const submitLoop = (
   label: string,
   into: Submissions,
   stop: () => boolean,
-  options: { readonly pauseMs?: number; readonly operationTimeout?: string; readonly ms?: number } = {}
+  options: { readonly pauseMs?: number; readonly operationTimeout?: Duration.Input; readonly ms?: number } = {}
 ): Effect.Effect<void, never, TaskApi> =>
   Effect.gen(function*() {
     for (let n = 0; !stop(); n++) {
