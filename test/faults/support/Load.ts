@@ -74,7 +74,13 @@ export const submitLoop = (
   label: string,
   into: Submissions,
   stop: () => boolean,
-  options: { readonly pauseMs?: number; readonly operationTimeout?: Duration.Input; readonly ms?: number } = {}
+  options: {
+    readonly pauseMs?: number
+    readonly operationTimeout?: Duration.Input
+    readonly ms?: number
+    /** max_retries of the jobs that should complete (default 5; planned failures get 2). */
+    readonly maxRetries?: number
+  } = {}
 ): Effect.Effect<void, never, TaskApi> =>
   Effect.gen(function*() {
     for (let n = 0; !stop(); n++) {
@@ -82,7 +88,7 @@ export const submitLoop = (
       const fail = isPlannedDead(id)
       const outcome = yield* Effect.result(Tasks.submit("work", { fail, ms: options.ms ?? 5 } satisfies Work, {
         id,
-        maxRetries: fail ? 2 : 5,
+        maxRetries: fail ? 2 : options.maxRetries ?? 5,
         retry: Schedule.recurs(0),
         operationTimeout: options.operationTimeout ?? "2 seconds"
       }))
