@@ -19,13 +19,15 @@
  * `npm run soak` (default 3 minutes, 16 loops making 800 calls/s and 200
  * submits/s, TTL 5 s; `SOAK_SECONDS`, `SOAK_RPC`, `SOAK_RPC_RATE`,
  * `SOAK_RATE`, `SOAK_TTL_SECONDS` override) prints the samples' summary as
- * JSON and exits 1 when something does not level off. `runSoak` is also
+ * JSON and exits 1 when something does not level off, something is left
+ * after the TTL, or the SDK logged a warning. `runSoak` is also
  * what the short variant in `test/faults/soak.test.ts` runs.
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import { Redis } from "ioredis"
 import * as Bananas from "../src/Bananas.ts"
@@ -79,6 +81,9 @@ export interface SoakReport {
   readonly rpcPerSecond: number
   /** After the load stopped and the TTL passed: what is left. */
   readonly after: { readonly dbsize: number; readonly channels: number; readonly subscriptions: number }
+  /** Warnings and errors the SDK logged (a steady load on a healthy Redis should log none), and the first few. */
+  readonly warnings: number
+  readonly firstWarnings: ReadonlyArray<string>
   readonly flat: boolean
 }
 
@@ -107,6 +112,12 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     let stop = false
     const handlers = Handlers.empty.pipe(Handlers.addRaw("soak", ({ payload }) => Effect.sync(() => { completed++ }).pipe(Effect.as(payload))))
     const samples: Array<SoakSample> = []
+    const warnings: Array<string> = []
+    let warningCount = 0
+    const logger = Logger.make(({ logLevel, message }) => {
+      warningCount++
+      if (warnings.length < 5) warnings.push(`${logLevel}: ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+    })
     const started = Date.now()
     const sample = async (): Promise<SoakSample> => {
       // with --expose-gc (npm run soak) the heap figure is the live heap, not where the GC sawtooth happens to be
@@ -162,6 +173,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       yield* Fiber.joinAll([...loops, submitter])
     }).pipe(
       Effect.provide(Worker.layer({ handlers, concurrency: 20, reaperInterval: "1 second" }).pipe(Layer.provideMerge(backend))),
+      Effect.provide(Logger.layer([logger])),
       Effect.provideService(References.MinimumLogLevel, "Warn")
     )
     await Effect.runPromise(program)
@@ -185,6 +197,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       completed,
       rpcPerSecond: Math.round(rpcCalls / seconds),
       after,
+      warnings: warningCount,
+      firstWarnings: warnings,
       flat: Object.values(levels).every((l) => l.flat)
     }
   } finally {
@@ -233,5 +247,5 @@ if (import.meta.main) {
   const { samples, ...summary } = report
   const every = Math.max(1, Math.floor(samples.length / 12))
   console.log(JSON.stringify({ ...summary, samples: samples.filter((_, i) => i % every === 0 || i === samples.length - 1) }, null, 2))
-  process.exitCode = report.flat && report.after.channels === 0 ? 0 : 1
+  process.exitCode = report.flat && report.after.dbsize === 0 && report.after.channels === 0 && report.warnings === 0 ? 0 : 1
 }

@@ -6,7 +6,7 @@
  * `DBSIZE` and the active channels must level off (last third within a
  * tolerance of the middle third), connections and subscriptions must not
  * climb, and once the load stops and the TTL passes nothing is left: no key,
- * no channel, no subscription.
+ * no channel, no subscription. And the SDK logs no warning meanwhile.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { runSoak } from "../../bench/soak.ts"
@@ -18,6 +18,7 @@ describe("soak (short)", () => {
     assert.isAbove(report.rpcCalls, 3_000, "the load ran")
     for (const [figure, level] of Object.entries(report.levels)) assert.isTrue(level.flat, `${figure} did not level off: ${why}`)
     assert.isAtMost(report.levels.connections!.peak, 2, "one command and one pub/sub connection")
+    assert.deepStrictEqual(report.firstWarnings, [], "a steady load on a healthy Redis logs no warning")
     assert.deepStrictEqual(report.after, { dbsize: 0, channels: 0, subscriptions: 0 }, "everything expired or was unsubscribed")
   }, 40_000)
 })
