@@ -39,7 +39,7 @@ it.live("maxmemory reached under load (noeviction): refused submits are StorageE
     let stop = false
 
     const figures = yield* Effect.gen(function*() {
-      const submitter = yield* Effect.forkChild(submitLoop("m", submissions, () => stop, { pauseMs: 2, ms: 20 }))
+      const submitter = yield* Effect.forkChild(submitLoop("m", submissions, () => stop, { pauseMs: 2, ms: 60 }))
       yield* Effect.sleep("500 millis")
       const used = Number(parseInfo(yield* Effect.promise(() => raw.info("memory"))).used_memory)
       yield* Effect.promise(() => raw.config("SET", "maxmemory", String(used + 192 * 1024)))
