@@ -13,7 +13,7 @@
  * job may run twice. While each fault lasts the process must not spin: its
  * CPU use is measured and must stay low (no busy loop of reconnects or
  * dequeues). The audit ends it; resume times are the first acknowledged
- * submit after each fault ends. Default: 3 s freeze and 4 s outage;
+ * submit after each fault ends. Default: 2.5 s freeze and 3 s outage;
  * `BANANAS_LONG_FAULTS=1`: 5 s and 10 s.
  */
 import { assert, it } from "@effect/vitest"
@@ -28,8 +28,8 @@ import { uniquePrefix } from "../support/RedisServer.ts"
 import { startTcpProxy } from "../support/TcpProxy.ts"
 import { cpuDuring, expectOf, long, makeRunLog, makeSubmissions, quiet, resumedAfter, submitLoop, workHandlers } from "./support/Load.ts"
 
-const freezeMs = long ? 5_000 : 3_000
-const outageMs = long ? 10_000 : 4_000
+const freezeMs = long ? 5_000 : 2_500
+const outageMs = long ? 10_000 : 3_000
 
 it.live(`Redis frozen ${freezeMs / 1000} s (SIGSTOP) and unreachable ${outageMs / 1000} s under load: no busy loop, nothing lost, nothing run twice`, () =>
   Effect.gen(function*() {
@@ -53,7 +53,7 @@ it.live(`Redis frozen ${freezeMs / 1000} s (SIGSTOP) and unreachable ${outageMs 
 
     const figures = yield* Effect.gen(function*() {
       const submitter = yield* Effect.forkChild(submitLoop("f", submissions, () => stop))
-      yield* Effect.sleep("800 millis")
+      yield* Effect.sleep("500 millis")
       // Freeze.
       const frozen = yield* cpuDuring(Effect.gen(function*() {
         server.child.kill("SIGSTOP")
@@ -61,7 +61,7 @@ it.live(`Redis frozen ${freezeMs / 1000} s (SIGSTOP) and unreachable ${outageMs 
         server.child.kill("SIGCONT")
       }))
       const thawed = Date.now()
-      yield* Effect.sleep("1500 millis")
+      yield* Effect.sleep("1 second")
       const resumeAfterFreeze = resumedAfter(submissions, thawed)
       // Outage.
       const down = yield* cpuDuring(Effect.gen(function*() {
@@ -71,7 +71,7 @@ it.live(`Redis frozen ${freezeMs / 1000} s (SIGSTOP) and unreachable ${outageMs 
         yield* Effect.promise(() => proxy.refuse(false))
       }))
       const back = Date.now()
-      yield* Effect.sleep("3 seconds")
+      yield* Effect.sleep("2500 millis")
       const resumeAfterOutage = resumedAfter(submissions, back)
       stop = true
       yield* Fiber.join(submitter)

@@ -42,7 +42,7 @@ it.live("maxmemory reached under load (noeviction): refused submits are StorageE
       const submitter = yield* Effect.forkChild(submitLoop("m", submissions, () => stop, { pauseMs: 2, ms: 60 }))
       yield* Effect.sleep("500 millis")
       const used = Number(parseInfo(yield* Effect.promise(() => raw.info("memory"))).used_memory)
-      yield* Effect.promise(() => raw.config("SET", "maxmemory", String(used + 192 * 1024)))
+      yield* Effect.promise(() => raw.config("SET", "maxmemory", String(used + 128 * 1024)))
       const limitSet = Date.now()
       while ((submissions.errors[OOM] ?? 0) === 0 && Date.now() - limitSet < 15_000) yield* Effect.sleep("20 millis")
       const reachedAfterMs = Date.now() - limitSet

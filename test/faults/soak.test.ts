@@ -1,5 +1,5 @@
 /**
- * The short soak (the full one is `npm run soak`, bench/soak.ts): 15 s of
+ * The short soak (the full one is `npm run soak`, bench/soak.ts): 12 s of
  * steady submit-and-wait (8 loops, 400 calls/s) plus fire-and-forget submits
  * (100/s) on a private Redis, results and finished jobs expiring after 2 s.
  * After the warm-up, the process's RSS and heap, Redis `used_memory`,
@@ -12,8 +12,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { runSoak } from "../../bench/soak.ts"
 
 describe("soak (short)", () => {
-  it("15 s of steady load: memory, keys, channels and connections level off; nothing is left after the TTL", async () => {
-    const report = await runSoak({ durationMillis: 15_000, rpc: 8, rpcRate: 400, submitRate: 100, ttlSeconds: 2, sampleMillis: 500 })
+  it("12 s of steady load: memory, keys, channels and connections level off; nothing is left after the TTL", async () => {
+    const report = await runSoak({ durationMillis: 12_000, rpc: 8, rpcRate: 400, submitRate: 100, ttlSeconds: 2, sampleMillis: 500 })
     const why = JSON.stringify(report.levels)
     assert.isAbove(report.rpcCalls, 3_000, "the load ran")
     for (const [figure, level] of Object.entries(report.levels)) assert.isTrue(level.flat, `${figure} did not level off: ${why}`)
