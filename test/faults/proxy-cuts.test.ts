@@ -77,7 +77,8 @@ for (const { kind, match } of kinds) {
         Worker.layer({
           handlers: workHandlers(log, "w1"),
           workerId: "w1",
-          concurrency: 4,
+          // dequeue: fewer slots than submits need, so that takes find a backlog
+          concurrency: kind === "dequeue" ? 2 : 4,
           leaseDuration: `${leaseMs} millis`,
           reclaimInterval: `${leaseMs} millis`,
           reaperInterval: "500 millis",
