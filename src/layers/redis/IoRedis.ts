@@ -72,6 +72,8 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   const create = (nameSuffix: string, extra: RedisOptions): Redis => {
     const name = options.connectionName === undefined ? undefined : options.connectionName + nameSuffix
     const settings: RedisOptions = {
+      // Connected while Redis loads its dataset (just restarted): ask again every 100 ms, not after its ETA (≥ 1 s).
+      maxLoadingRetryTime: 100,
       ...(options.driverOptions as RedisOptions | undefined),
       ...extra,
       lazyConnect: true,
