@@ -72,7 +72,7 @@ it.live(`${WORKERS} worker processes, ${kills} of them SIGKILLed at random point
 
     yield* Effect.gen(function*() {
       yield* Effect.all(Array.from({ length: WORKERS }, () => spawnOne), { concurrency: "unbounded" })
-      const submitter = yield* Effect.forkChild(submitLoop("k", submissions, () => stop, { pauseMs: 8, ms: 40, maxRetries: 10 }))
+      const submitter = yield* Effect.forkChild(submitLoop("k", submissions, () => stop, { pauseMs: 5, ms: 80, maxRetries: 10 }))
       for (let i = 0; i < kills; i++) {
         yield* Effect.sleep(`${200 + Math.floor(Math.random() * 300)} millis`)
         while (children.size < 2) yield* Effect.sleep("20 millis")
