@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    pool: "forks"
+    pool: "forks",
+    // empties test-results/faults.json (one line per fault test of the run)
+    globalSetup: ["test/support/faultResultsSetup.ts"]
   }
 })

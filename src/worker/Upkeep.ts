@@ -57,7 +57,11 @@ export const retryBriefly = <A>(effect: Effect.Effect<A, StoreFailure>): Effect.
 
 /**
  * Renews the leases of the jobs a worker runs, and its heartbeat, every
- * renewal interval, forever.
+ * renewal interval, forever. A refused renewal is reported only for a job
+ * whose handler still runs: one whose outcome is being written (`writing`)
+ * or was written may have had its lease removed by that very write (a
+ * completion ends the lease), and a real loss is reported by the write
+ * itself (`LeaseLostError`).
  *
  * @category constructors
  * @since 0.2.0
@@ -65,12 +69,14 @@ export const retryBriefly = <A>(effect: Effect.Effect<A, StoreFailure>): Effect.
 export const renewLeases = (
   queue: JobQueue["Service"],
   running: ReadonlyMap<JobId, JobDelivery>,
+  writing: ReadonlySet<JobId>,
   config: Config
 ): Effect.Effect<never> =>
   Effect.suspend(() => {
     const deliveries = Array.from(running.values())
     return Metric.update(Metrics.inFlight, deliveries.length).pipe(
       Effect.andThen(queue.renewLeases(config.workerId, deliveries, config.leaseDuration)),
+      Effect.map((refused) => refused.filter((id) => running.has(id) && !writing.has(id))),
       Effect.flatMap((lost) =>
         lost.length === 0
           ? Effect.void

@@ -102,10 +102,12 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     // slow or refuses writes).
     const recording = yield* Semaphore.make(config.concurrency)
     const running = new Map<JobId, JobDelivery>()
+    // Jobs whose outcome is being written (their completion removes the lease).
+    const writing = new Set<JobId>()
     let stopping = false
 
     // Lease renewal: keeps running during the drain, stopped last.
-    yield* Effect.forkScoped(renewLeases(queue, running, config))
+    yield* Effect.forkScoped(renewLeases(queue, running, writing, config))
 
     const jobs = yield* FiberSet.make<void, never>()
 
@@ -162,6 +164,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
           yield* Semaphore.take(recording, 1)
           slotHeld = false
           yield* Semaphore.release(permits, 1)
+          writing.add(delivery.job.id)
           // Recording an outcome is interruptible only while it waits to
           // retry (a drain past its deadline stops it: the job stays leased
           // and is recovered); the write itself runs to its end.
@@ -178,6 +181,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
       ).pipe(
         Effect.ensuring(Effect.suspend(() => {
           running.delete(delivery.job.id)
+          writing.delete(delivery.job.id)
           return slotHeld ? Semaphore.release(permits, 1) : Effect.void
         })),
         (effect) => inJobScope(effect, delivery.job)

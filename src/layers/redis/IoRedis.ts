@@ -97,12 +97,15 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
 
   /** Set once the command connection is up: until then, unreachable sentinels fail the layer instead of being retried forever. */
   let connected = false
+  // Connected while Redis loads its dataset (just restarted): ask again every 100 ms, not after its ETA (≥ 1 s).
+  const nodeDefaults: RedisOptions = { maxLoadingRetryTime: 100 }
   const create = (nameSuffix: string, extra: RedisOptions, defaults: RedisOptions = {}): Client => {
     const name = options.connectionName === undefined ? undefined : options.connectionName + nameSuffix
     const named = name === undefined ? {} : { connectionName: name }
     const client = topology._tag === "Cluster"
-      ? createCluster(topology, options.driverOptions, extra, named, defaults)
+      ? createCluster(topology, options.driverOptions, extra, named, { ...nodeDefaults, ...defaults })
       : createServer(url, {
+        ...nodeDefaults,
         ...defaults,
         ...(topology._tag === "Sentinel" ? DriverTopology.sentinelSettings(topology, () => connected) : {}),
         ...(options.driverOptions as RedisOptions | undefined),
@@ -214,13 +217,14 @@ const createCluster = (
   const given = driverOptions as ClusterOptions | undefined
   const { enableAutoPipelining, ...perNode } = extra
   // The defaults that are cluster-level options (the offline queue) apply to the cluster client.
-  const { enableOfflineQueue } = defaults
+  const { enableOfflineQueue, ...perNodeDefaults } = defaults
   return new Cluster([...topology.nodes], {
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...given,
     ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
     lazyConnect: true,
     redisOptions: {
+      ...perNodeDefaults,
       ...(username === undefined ? {} : { username }),
       ...(password === undefined ? {} : { password }),
       ...(tls === true ? { tls: {} } : {}),

@@ -1,0 +1,92 @@
+/**
+ * Fault suite: Redis reaches `maxmemory` under load (`noeviction`).
+ *
+ * Under the usual load (a submitter, an in-process worker, 2 s leases),
+ * `maxmemory` is set a little above what Redis uses, so that the load
+ * itself fills it; once submits are refused, Redis stays full for 2 s (the
+ * lease lapses meanwhile: completions and dequeues are refused too), then
+ * `maxmemory` is lifted. Every refused submit must be a clean, typed
+ * `StorageError` with reason `OutOfMemory` (nothing else, nothing
+ * half-written: a refused submit leaves no job); a job whose handler
+ * finished while Redis was full keeps its lease, its outcome is written
+ * once memory is back, and it is never run again. The audit ends it.
+ */
+import { assert, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Bananas from "../../src/Bananas.ts"
+import * as Worker from "../../src/worker/Worker.ts"
+import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
+import { parseInfo } from "../support/RedisProcess.ts"
+import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
+
+const OOM = "StorageError(OutOfMemory)"
+
+it.live("maxmemory reached under load (noeviction): refused submits are StorageError(OutOfMemory), nothing half-written, finished jobs never re-run", () =>
+  Effect.gen(function*() {
+    const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
+    const { Redis } = yield* Effect.promise(() => import("ioredis"))
+    const raw = new Redis(server.url)
+    raw.on("error", () => {})
+    yield* Effect.addFinalizer(() => Effect.sync(() => raw.disconnect()))
+    yield* Effect.promise(() => raw.config("SET", "maxmemory-policy", "noeviction"))
+    const prefix = uniquePrefix("oom")
+    const log = makeRunLog()
+    const submissions = makeSubmissions()
+    const started = Date.now()
+    let stop = false
+
+    const figures = yield* Effect.gen(function*() {
+      const submitter = yield* Effect.forkChild(submitLoop("m", submissions, () => stop, { pauseMs: 2, ms: 60 }))
+      yield* Effect.sleep("500 millis")
+      const used = Number(parseInfo(yield* Effect.promise(() => raw.info("memory"))).used_memory)
+      yield* Effect.promise(() => raw.config("SET", "maxmemory", String(used + 128 * 1024)))
+      const limitSet = Date.now()
+      while ((submissions.errors[OOM] ?? 0) === 0 && Date.now() - limitSet < 15_000) yield* Effect.sleep("20 millis")
+      const reachedAfterMs = Date.now() - limitSet
+      const full = Date.now()
+      const refusedBefore = submissions.unacknowledged.length
+      yield* Effect.sleep("2 seconds")
+      const refusedWhileFull = submissions.unacknowledged.length - refusedBefore
+      yield* Effect.promise(() => raw.config("SET", "maxmemory", "0"))
+      const freed = Date.now()
+      yield* Effect.sleep("700 millis")
+      stop = true
+      yield* Fiber.join(submitter)
+      const resumed = submissions.ackedAt.find((t) => t >= freed)
+      const ids = [...submissions.acknowledged, ...submissions.unacknowledged]
+      assert.isTrue(yield* Effect.promise(() => settle(raw, prefix, ids, 20_000)), "every job finished")
+      const finishedWhileFull = log.entries.filter((e) => e.event === "ok" && e.at >= full && e.at < freed).length
+      return { reachedAfterMs, refusedWhileFull, finishedWhileFull, resumeMs: resumed === undefined ? undefined : resumed - freed }
+    }).pipe(
+      Effect.provide(
+        Worker.layer({
+          handlers: workHandlers(log, "w1"),
+          workerId: "w1",
+          concurrency: 8,
+          leaseDuration: "2 seconds",
+          leaseRenewInterval: "300 millis",
+          reaperInterval: "300 millis",
+          schedulerInterval: "200 millis"
+        }).pipe(Layer.provideMerge(Bananas.layerRedis({ url: server.url, prefix })))
+      ),
+      Effect.ensuring(Effect.promise(() => raw.config("SET", "maxmemory", "0")))
+    )
+
+    const report = yield* Effect.promise(() =>
+      auditFaults(
+        { fault: "maxmemory-noeviction", redis: raw, prefix, ...submissions, runs: log.entries, expect: expectOf },
+        { ...figures, submitErrors: submissions.errors, durationMs: Date.now() - started }
+      )
+    )
+    record(report.figures)
+    assert.strictEqual(failures(report), "")
+    assert.strictEqual(report.figures.duplicated, 0, "no job ran again after a successful run")
+    assert.isAbove(submissions.errors[OOM] ?? 0, 0, "maxmemory was reached")
+    assert.deepStrictEqual(Object.keys(submissions.errors), [OOM], "every refused submit is a typed OutOfMemory StorageError")
+    assert.strictEqual(report.figures.unacknowledgedWritten, 0, "a refused submit wrote nothing")
+    assert.isAbove(figures.finishedWhileFull, 0, "handlers finished while Redis was full (their outcomes waited)")
+    assert.isDefined(figures.resumeMs, "submits went through again once memory was freed")
+  }).pipe(quiet), { timeout: 45_000 })
