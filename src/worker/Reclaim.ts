@@ -12,7 +12,11 @@
  * jobs), so a stray is back within `reclaimInterval`. A stray is an id the
  * held set names that is not running and that no take in flight may be
  * handing over: while a take runs, or when one started during the read,
- * nothing is given back in that round.
+ * a new candidate is not given back in that round. A candidate seen in the
+ * round before, still held and not running once the take that was in
+ * flight then has ended, is a stray for sure and goes back even while
+ * another take runs: under a steady backlog some take is nearly always in
+ * flight, and strays would otherwise wait for a quiet moment.
  *
  * @since 0.2.0
  */
@@ -54,13 +58,33 @@ export const make = (queue: JobQueue["Service"], config: Config, running: Readon
     const interval = Duration.toMillis(config.reclaimInterval)
     let last = yield* Clock.currentTimeMillis
 
+    /** Candidates of the previous round, and the takes as they were when it read. */
+    let suspects: ReadonlySet<JobId> = new Set()
+    let previous = { started: -1, inFlight: true }
+
     const once = Effect.gen(function*() {
       last = yield* Clock.currentTimeMillis
       const started = takes.started
+      const inFlight = takes.inFlight
+      const before = previous
+      const seen = new Set<JobId>()
       // Read live: an id counts as running if the take that delivered it
-      // registered it meanwhile, and as maybe-running while any take could be handing it over.
-      const busy = { has: (id: JobId) => running.has(id) || takes.inFlight || takes.started !== started }
+      // registered it meanwhile, and as maybe-running while any take could be
+      // handing it over, unless it was a candidate already in the previous
+      // round and the take in flight then has ended (takes run one at a time).
+      const previousTakeEnded = () => !before.inFlight || !takes.inFlight || takes.started > before.started
+      const busy = {
+        has: (id: JobId) => {
+          if (running.has(id)) return true
+          seen.add(id)
+          if (suspects.has(id) && previousTakeEnded()) return false
+          return takes.inFlight || takes.started !== started
+        }
+      }
       const ids = yield* queue.reclaim(config.workerId, busy)
+      for (const id of ids) seen.delete(id)
+      suspects = seen
+      previous = { started, inFlight }
       if (ids.length > 0) {
         yield* Metric.update(Metrics.reclaimed, ids.length)
         yield* Effect.logWarning(`gave back ${ids.length} job(s) this worker held but never received (a lost dequeue reply)`).pipe(

@@ -13,7 +13,8 @@
  *   `queue:dead`, a `failed` result, attempts = its max_retries) as its
  *   expectation says; a missing one is **lost**, a non-final one **stuck**;
  * - an unacknowledged id either does not exist (never written) or is
- *   finished likewise;
+ *   finished likewise; one whose error said `outcome: "not-written"` must
+ *   not exist (**falseNotWritten**: errors mean what they say);
  * - no job ran more times than its `max_retries` allows (**overRun**);
  * - **duplicated**: runs that started after a run of the same id had
  *   returned `ok` (at-least-once re-runs). A duplicate is *explained* when
@@ -68,6 +69,8 @@ export interface AuditInput {
   readonly prefix: string
   readonly acknowledged: ReadonlyArray<string>
   readonly unacknowledged: ReadonlyArray<string>
+  /** Unacknowledged ids whose error said `outcome: "not-written"`: such a job must not exist. */
+  readonly notWritten?: ReadonlyArray<string> | undefined
   readonly runs: ReadonlyArray<RunEntry>
   /** What each id should end as (default completed). */
   readonly expect?: ((id: string) => Expected) | undefined
@@ -84,6 +87,10 @@ export interface FaultFigures {
   readonly unacknowledged: number
   /** Unacknowledged submissions that were written after all (and then finished). */
   readonly unacknowledgedWritten: number
+  /** Failed submissions whose error said nothing was written. */
+  readonly notWritten: number
+  /** Of those, the ones that exist after all (the error lied). */
+  readonly falseNotWritten: number
   readonly completed: number
   readonly dead: number
   /** Acknowledged jobs that do not exist. */
@@ -120,6 +127,7 @@ export const auditFaults = async (input: AuditInput, extra: Readonly<Record<stri
   const problems: Array<string> = []
   const ours = new Set([...input.acknowledged, ...input.unacknowledged])
   const acked = new Set(input.acknowledged)
+  const notWritten = new Set(input.notWritten ?? [])
 
   // Runs per id, and duplicates (a start after an ok of the same id).
   const runsOf = new Map<string, number>()
@@ -156,7 +164,7 @@ export const auditFaults = async (input: AuditInput, extra: Readonly<Record<stri
   const ids = [...ours]
   const texts = ids.length === 0 ? [] : await redis.mget(ids.map((id) => prefix + "job:" + id))
   const results = await Promise.all(ids.map((id) => redis.hgetall(prefix + "result:" + id)))
-  const counts = { completed: 0, dead: 0, lost: 0, stuck: 0, wrongOutcome: 0, overRun: 0, unacknowledgedWritten: 0 }
+  const counts = { completed: 0, dead: 0, lost: 0, stuck: 0, wrongOutcome: 0, overRun: 0, unacknowledgedWritten: 0, falseNotWritten: 0 }
   ids.forEach((id, i) => {
     const text = texts[i]
     const result = results[i]!
@@ -177,6 +185,10 @@ export const auditFaults = async (input: AuditInput, extra: Readonly<Record<stri
       return
     }
     if (!isAcked) counts.unacknowledgedWritten++
+    if (notWritten.has(id)) {
+      counts.falseNotWritten++
+      problems.push(`${id}: its submit failed saying nothing was written (outcome not-written), but the job exists`)
+    }
     let job: { status?: string; attempts?: number; max_retries?: number }
     try {
       job = JSON.parse(text) as typeof job
@@ -218,6 +230,8 @@ export const auditFaults = async (input: AuditInput, extra: Readonly<Record<stri
     acknowledged: acked.size,
     unacknowledged: input.unacknowledged.length,
     unacknowledgedWritten: counts.unacknowledgedWritten,
+    notWritten: notWritten.size,
+    falseNotWritten: counts.falseNotWritten,
     completed: counts.completed,
     dead: counts.dead,
     lost: counts.lost,

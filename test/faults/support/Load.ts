@@ -56,6 +56,8 @@ export const isPlannedDead = (id: string): boolean => /-\d*9$/.test(id)
 export interface Submissions {
   readonly acknowledged: Array<string>
   readonly unacknowledged: Array<string>
+  /** Of those, the ones whose error said nothing was written (`outcome: "not-written"`). */
+  readonly notWritten: Array<string>
   /** When each acknowledgement arrived (epoch ms), in order. */
   readonly ackedAt: Array<number>
   /** Failed submits by error tag (and StorageError reason). */
@@ -63,7 +65,7 @@ export interface Submissions {
 }
 
 /** An empty record of submissions. */
-export const makeSubmissions = (): Submissions => ({ acknowledged: [], unacknowledged: [], ackedAt: [], errors: {} })
+export const makeSubmissions = (): Submissions => ({ acknowledged: [], unacknowledged: [], notWritten: [], ackedAt: [], errors: {} })
 
 /**
  * Submits `work` jobs `label-0`, `label-1`, ... one at a time, `pauseMs`
@@ -97,7 +99,8 @@ export const submitLoop = (
         into.ackedAt.push(Date.now())
       } else {
         into.unacknowledged.push(id)
-        const e = outcome.failure as { readonly _tag: string; readonly reason?: string }
+        const e = outcome.failure as { readonly _tag: string; readonly reason?: string; readonly outcome?: string }
+        if (e.outcome === "not-written") into.notWritten.push(id)
         const key = e.reason === undefined ? e._tag : `${e._tag}(${e.reason})`
         into.errors[key] = (into.errors[key] ?? 0) + 1
       }
