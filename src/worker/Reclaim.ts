@@ -16,7 +16,9 @@
  * round before, still held and not running once the take that was in
  * flight then has ended, is a stray for sure and goes back even while
  * another take runs: under a steady backlog some take is nearly always in
- * flight, and strays would otherwise wait for a quiet moment.
+ * flight, and strays would otherwise wait for a quiet moment. A round that
+ * leaves candidates is followed by another within 250 ms, so a stray is
+ * back within about one `reclaimInterval`.
  *
  * @since 0.2.0
  */
@@ -93,13 +95,15 @@ export const make = (queue: JobQueue["Service"], config: Config, running: Readon
       }
     }).pipe(surviving("reclaiming jobs never received failed; retrying", undefined))
 
-    const due = Effect.map(Clock.currentTimeMillis, (now) => now - last >= interval)
+    /** With candidates pending, the next round comes sooner: a stray is back within about one interval. */
+    const wait = () => (suspects.size > 0 ? Math.min(interval, recheckMillis) : interval)
+    const due = Effect.map(Clock.currentTimeMillis, (now) => now - last >= wait())
 
-    /** Between two dequeues (no take in flight): at most once per interval. */
+    /** Between two dequeues (no take in flight): at most once per interval (sooner with candidates pending). */
     const between = Effect.flatMap(due, (yes) => (yes ? once : Effect.void))
 
-    /** Forever: every interval, unless a take is in flight (the dispatcher then reclaims after it). */
-    const tick: Effect.Effect<never> = Effect.sleep(config.reclaimInterval).pipe(
+    /** Forever: every interval (sooner with candidates pending), unless a take is in flight (the dispatcher then reclaims after it). */
+    const tick: Effect.Effect<never> = Effect.suspend(() => Effect.sleep(wait())).pipe(
       Effect.andThen(Effect.flatMap(due, (yes) => (yes && !takes.inFlight ? once : Effect.void))),
       Effect.forever,
       Effect.annotateLogs({ module: "bananas/Worker", fiber: "reclaim" })
@@ -107,3 +111,8 @@ export const make = (queue: JobQueue["Service"], config: Config, running: Readon
 
     return { between, tick }
   })
+
+// Internal
+
+/** How soon a round follows one that left candidates (ms). */
+const recheckMillis = 250

@@ -67,13 +67,20 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-/** Runs a shell line in the session and waits for its exit code. */
+let lines = 0
+
+/**
+ * Runs a shell line in the session and waits for its exit code. Each line's
+ * marker is its own (`#n EXIT=0`): the screen may still show the previous
+ * line's while the shell has not yet cleared it.
+ */
 const shell = async (line: string): Promise<string> => {
+  const n = ++lines
   keys("C-l")
   tmux("clear-history", "-t", session)
-  type(`${line}; echo EXIT=$?`)
+  type(`${line}; echo "#${n} EXIT=$?"`)
   keys("Enter")
-  return waitFor(/EXIT=\d+/, 30_000)
+  return waitFor(new RegExp(`#${n} EXIT=\\d+`), 30_000)
 }
 
 const cli = (prefix: string) => `${process.execPath} src/cli/main.ts --redis-url ${redis.url} --prefix ${prefix}`
@@ -120,7 +127,7 @@ describe("the CLI in a terminal", () => {
     const done = await shell(`${cli(prefix)} submit --batch ${file}`)
     assert.match(done, /\[#{30}\] 2500\/2500/)
     assert.match(done, /^submitted 2500 jobs$/m)
-    assert.match(done, /EXIT=0/)
+    assert.include(done, `#${lines} EXIT=0`)
     assert.strictEqual(await raw.llen(`${prefix}queue:normal`), 2500)
   }, 60_000)
 
@@ -128,7 +135,7 @@ describe("the CLI in a terminal", () => {
     const prefix = uniquePrefix("watch")
     const watched = await shell(`${cli(prefix)} stats --watch --interval 100ms --count 4`)
     assert.strictEqual(watched.match(/QUEUE/g)?.length, 1, watched)
-    assert.match(watched, /EXIT=0/)
+    assert.include(watched, `#${lines} EXIT=0`)
     await shell(`${cli(prefix)} stats`)
     assert.include(screen(true), "\x1b[1mQUEUE")
     await shell(`NO_COLOR=1 ${cli(prefix)} stats`)
