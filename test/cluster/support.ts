@@ -10,6 +10,7 @@ import * as Layer from "effect/Layer"
 import { Cluster } from "ioredis"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { Raw } from "../contract/Raw.ts"
+import { rawOn } from "../redis/RedisRaw.ts"
 import { RedisCluster } from "../support/RedisCluster.ts"
 
 /** A fresh hash-tagged prefix (`{label-<uuid>}:`). */
@@ -53,27 +54,8 @@ export const scanAll = async (c: Cluster, prefix: string): Promise<Array<string>
 /** `Raw` as ioredis Cluster commands. */
 export const rawLayer: Layer.Layer<Raw, never, RedisCluster> = Layer.effect(
   Raw,
-  Effect.gen(function*() {
-    const r = yield* rawCluster
-    const run = <A>(f: () => Promise<A>) => Effect.promise(f)
-    return Raw.of({
-      set: (key, text) => Effect.asVoid(run(() => r.set(key, text))),
-      get: (key) => Effect.map(run(() => r.get(key)), (v) => v ?? undefined),
-      del: (key) => Effect.asVoid(run(() => r.del(key))),
-      lpush: (key, member) => Effect.asVoid(run(() => r.lpush(key, member))),
-      lrange: (key) => run(() => r.lrange(key, 0, -1)),
-      zadd: (key, score, member) => Effect.asVoid(run(() => r.zadd(key, score, member))),
-      zscore: (key, member) => Effect.map(run(() => r.zscore(key, member)), (v) => (v === null ? undefined : Number(v))),
-      ttl: (key) => run(() => r.ttl(key)),
-      pttl: (key) => run(() => r.pttl(key)),
-      hset: (key, fields) => Effect.asVoid(run(() => r.hset(key, fields))),
-      hgetall: (key) => run(() => r.hgetall(key)),
-      smembers: (key) => Effect.map(run(() => r.smembers(key)), (members) => [...members].sort()),
-      keys: (prefix) => run(() => scanAll(r, prefix)),
-      purge: (prefix) =>
-        run(async () => {
-          for (const key of await scanAll(r, prefix)) await r.unlink(key)
-        })
-    })
-  })
+  Effect.map(rawCluster, (r) =>
+    rawOn(r, (prefix) => scanAll(r, prefix), async (keys) => {
+      for (const key of keys) await r.unlink(key)
+    }))
 )

@@ -25,6 +25,7 @@ import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
 import { startRedisServer } from "../support/RedisServer.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
+import { rawClient } from "./support/Servers.ts"
 import { startTcpProxy } from "../support/TcpProxy.ts"
 import { cpuDuring, expectOf, long, makeRunLog, makeSubmissions, quiet, resumedAfter, submitLoop, workHandlers } from "./support/Load.ts"
 
@@ -39,10 +40,7 @@ it.live(`Redis frozen ${freezeMs / 1000} s (SIGSTOP) and unreachable ${outageMs 
         await s.stop()
       }))
     const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy({ targetPort: server.port })), (p) => Effect.promise(() => p.close()))
-    const { Redis } = yield* Effect.promise(() => import("ioredis"))
-    const raw = new Redis(server.url, { maxRetriesPerRequest: null })
-    raw.on("error", () => {})
-    yield* Effect.addFinalizer(() => Effect.sync(() => raw.disconnect()))
+    const raw = yield* rawClient({ port: server.port, host: "127.0.0.1", maxRetriesPerRequest: null })
 
     const prefix = uniquePrefix("freeze")
     const backend = Bananas.layerRedis({ url: proxy.url, prefix })

@@ -19,18 +19,15 @@ import * as Bananas from "../../src/Bananas.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
 import { parseInfo } from "../support/RedisProcess.ts"
-import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { uniquePrefix } from "../support/RedisServer.ts"
+import { privateRedis } from "./support/Servers.ts"
 import { expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
 
 const OOM = "StorageError(OutOfMemory)"
 
 it.live("maxmemory reached under load (noeviction): refused submits are StorageError(OutOfMemory), nothing half-written, finished jobs never re-run", () =>
   Effect.gen(function*() {
-    const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
-    const { Redis } = yield* Effect.promise(() => import("ioredis"))
-    const raw = new Redis(server.url)
-    raw.on("error", () => {})
-    yield* Effect.addFinalizer(() => Effect.sync(() => raw.disconnect()))
+    const { server, raw } = yield* privateRedis
     yield* Effect.promise(() => raw.config("SET", "maxmemory-policy", "noeviction"))
     const prefix = uniquePrefix("oom")
     const log = makeRunLog()

@@ -25,7 +25,8 @@ import * as Bananas from "../../src/Bananas.ts"
 import * as Scripts from "../../src/layers/redis/Scripts.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
-import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { uniquePrefix } from "../support/RedisServer.ts"
+import { privateRedis } from "./support/Servers.ts"
 import { type CommandMatch, type CutEvent, startTcpProxy } from "../support/TcpProxy.ts"
 import { expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
 
@@ -42,12 +43,8 @@ const kinds: ReadonlyArray<{ readonly kind: "submit" | "dequeue" | "finish"; rea
 for (const { kind, match } of kinds) {
   it.live(`a connection cut after a ${kind} reached Redis (3 times, under load): nothing lost, nothing run twice, nothing stuck`, () =>
     Effect.gen(function*() {
-      const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
+      const { server, raw } = yield* privateRedis
       const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy({ targetPort: server.port })), (p) => Effect.promise(() => p.close()))
-      const { Redis } = yield* Effect.promise(() => import("ioredis"))
-      const raw = new Redis(server.url)
-      raw.on("error", () => {})
-      yield* Effect.addFinalizer(() => Effect.sync(() => raw.disconnect()))
 
       const prefix = uniquePrefix(`cut-${kind}`)
       const label = `c${kind}`

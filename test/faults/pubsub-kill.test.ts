@@ -21,7 +21,8 @@ import * as Bananas from "../../src/Bananas.ts"
 import * as Tasks from "../../src/Tasks.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
-import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { uniquePrefix } from "../support/RedisServer.ts"
+import { privateRedis } from "./support/Servers.ts"
 import { expectOf, isPlannedDead, long, makeRunLog, quiet, type Work, workHandlers } from "./support/Load.ts"
 
 const WAITS = long ? 5_000 : 1_000
@@ -29,11 +30,7 @@ const KILLS = long ? 30 : 10
 
 it.live(`${KILLS} pub/sub connection kills under ${WAITS} concurrent waits: every wait ends with its final result`, () =>
   Effect.gen(function*() {
-    const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
-    const { Redis } = yield* Effect.promise(() => import("ioredis"))
-    const raw = new Redis(server.url)
-    raw.on("error", () => {})
-    yield* Effect.addFinalizer(() => Effect.sync(() => raw.disconnect()))
+    const { server, raw } = yield* privateRedis
     const prefix = uniquePrefix("pubsub")
     const log = makeRunLog()
     const started = Date.now()

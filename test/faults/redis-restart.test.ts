@@ -24,6 +24,7 @@ import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
 import { freePort, makeTempDir, type RedisProcess, removeTempDir, spawnRedis } from "../support/RedisProcess.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
+import { rawClient } from "./support/Servers.ts"
 import { expectOf, long, makeRunLog, makeSubmissions, quiet, resumedAfter, submitLoop, workHandlers } from "./support/Load.ts"
 
 type Mode = { readonly fsync: "everysec" | "always"; readonly signal: "SIGKILL" | "SIGTERM" }
@@ -52,10 +53,7 @@ it.live(`Redis restarted ${restarts} times under submit + process (AOF everysec/
     ]
     let redis = yield* Effect.promise(() => spawnRedis(args("everysec"), { port }))
     yield* Effect.addFinalizer(() => Effect.promise(async () => { await redis.stop(); removeTempDir(dir) }))
-    const { Redis } = yield* Effect.promise(() => import("ioredis"))
-    const raw = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: null })
-    raw.on("error", () => {})
-    yield* Effect.addFinalizer(() => Effect.sync(() => raw.disconnect()))
+    const raw = yield* rawClient({ port, host: "127.0.0.1", maxRetriesPerRequest: null })
 
     const prefix = uniquePrefix("restart")
     const backend = Bananas.layerRedis({ url: `redis://127.0.0.1:${port}`, prefix})

@@ -22,7 +22,8 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Bananas from "../../src/Bananas.ts"
 import { auditFaults, failures, readRunLog, record, settle } from "../support/FaultAudit.ts"
-import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { uniquePrefix } from "../support/RedisServer.ts"
+import { privateRedis } from "./support/Servers.ts"
 import { expectOf, long, makeSubmissions, quiet, submitLoop } from "./support/Load.ts"
 
 const fixture = fileURLToPath(new URL("./fixtures/logging-worker.ts", import.meta.url))
@@ -52,11 +53,7 @@ const startChild = (env: Record<string, string>): Promise<Child> =>
 
 it.live(`${WORKERS} worker processes, ${kills} of them SIGKILLed at random points under load: the reaper recovers every job, none lost, none run beyond its retries`, () =>
   Effect.gen(function*() {
-    const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
-    const { Redis } = yield* Effect.promise(() => import("ioredis"))
-    const raw = new Redis(server.url)
-    raw.on("error", () => {})
-    yield* Effect.addFinalizer(() => Effect.sync(() => raw.disconnect()))
+    const { server, raw } = yield* privateRedis
     const prefix = uniquePrefix("kills")
     const runLog = `runlog:${prefix}`
     const env = { REDIS_URL: server.url, BANANAS_PREFIX: prefix, RUN_LOG: runLog }
