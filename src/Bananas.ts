@@ -6,12 +6,23 @@
  *
  * @since 0.1.0
  */
+
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as DirectTaskApi from "./layers/DirectTaskApi.ts"
-import * as HttpTaskApi from "./layers/http/HttpTaskApi.ts"
+import type * as HttpTaskApi from "./layers/http/HttpTaskApi.ts"
+import type { Options as HttpOptions } from "./layers/http/HttpTaskApi.ts"
 import * as BananasMemory from "./layers/memory/BananasMemory.ts"
 import * as BananasRedis from "./layers/redis/BananasRedis.ts"
 import type { TaskApi } from "./services/TaskApi.ts"
+
+/**
+ * Options of `layerHttp` (the gateway's URL, the API key, timeouts, ...).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type { Options as HttpOptions } from "./layers/http/HttpTaskApi.ts"
 
 /**
  * TaskApi, JobQueue, QueueAdmin and ResultBackend on Redis (one command
@@ -43,6 +54,8 @@ export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<TaskAp
 /**
  * TaskApi over HTTP, through a Bananas gateway (`fetch`, keep-alive
  * pooling; no platform package): the same program, the same typed errors.
+ * The HTTP client is loaded when the layer is built, so programs that
+ * never use it do not carry it.
  *
  * @example
  * ```ts
@@ -53,4 +66,13 @@ export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<TaskAp
  * @category layers
  * @since 0.2.0
  */
-export const layerHttp = (options: HttpTaskApi.Options): Layer.Layer<TaskApi> => HttpTaskApi.layerFetch(options)
+export const layerHttp = (options: HttpOptions): Layer.Layer<TaskApi> =>
+  Layer.unwrap(Effect.map(loadHttp, (http) => http.layerFetch(options)))
+
+// Internal
+
+/**
+ * The HTTP client and its contract, loaded on first use: a program that
+ * talks to Redis does not carry them (about 12 MB of a process's memory).
+ */
+const loadHttp: Effect.Effect<typeof HttpTaskApi> = Effect.promise(() => import("./layers/http/HttpTaskApi.ts"))

@@ -79,9 +79,6 @@ export * as DirectTaskApi from "./layers/DirectTaskApi.ts"
 /** Retry and timeout policies. */
 export * as Policies from "./layers/Policies.ts"
 
-/** The TaskApi over HTTP, through a gateway (fetch; no platform package). */
-export * as HttpTaskApi from "./layers/http/HttpTaskApi.ts"
-
 /** Whole-client layers: `layerRedis(options)`, `layerMemory(options)` and `layerHttp(options)`. */
 export * as Bananas from "./Bananas.ts"
 /** The Redis backend. */

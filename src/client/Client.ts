@@ -51,8 +51,8 @@ import {
   toClientJob,
   toClientResult
 } from "./ClientModels.ts"
+import * as Bananas from "../Bananas.ts"
 import * as DirectTaskApi from "../layers/DirectTaskApi.ts"
-import * as HttpTaskApi from "../layers/http/HttpTaskApi.ts"
 import * as BananasRedis from "../layers/redis/BananasRedis.ts"
 import { TaskApi } from "../services/TaskApi.ts"
 import * as Tasks from "../Tasks.ts"
@@ -278,7 +278,7 @@ const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
   if (options.layer !== undefined) return DirectTaskApi.layer.pipe(Layer.provide(options.layer))
   if (options.apiUrl !== undefined) {
     return /^https?:\/\/[^/\s]+/.test(options.apiUrl)
-      ? HttpTaskApi.layerFetch({ url: options.apiUrl, apiKey: options.apiKey })
+      ? Bananas.layerHttp({ url: options.apiUrl, apiKey: options.apiKey })
       : Layer.effect(TaskApi, Effect.fail(new ValidationError({ field: "apiUrl", message: `the gateway URL must start with http:// or https://, got ${JSON.stringify(options.apiUrl)}` })))
   }
   return Layer.unwrap(Effect.gen(function*() {
