@@ -23,9 +23,10 @@ import { RedisPort } from "../../src/layers/redis/RedisPort.ts"
 import * as Topology from "../../src/layers/redis/Topology.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Tasks from "../../src/Tasks.ts"
-import { Handlers, Worker } from "../../src/worker/index.ts"
+import { Worker } from "../../src/worker/index.ts"
 import { RedisCluster } from "../support/RedisCluster.ts"
 import { bananas, rawCluster, scanAll } from "./support.ts"
+import { countingAdd } from "../support/CountingHandlers.ts"
 
 /** The master serving `slot`, from `CLUSTER SLOTS` of any node. */
 const ownerPort = async (port: number, slot: number): Promise<number> => {
@@ -80,15 +81,7 @@ layer(RedisCluster.layer, { excludeTestServices: true, timeout: "45 seconds" })(
       const prefix = yield* Effect.promise(() => prefixAwayFrom(first, first))
       const crossSlotBefore = yield* Effect.promise(() => errorCount(raw, "CROSSSLOT"))
 
-      const runs = new Map<string, number>()
-      const handlers = Handlers.empty.pipe(
-        Handlers.addRaw("add", ({ decode, job }) =>
-          Effect.map(decode, (p) => {
-            runs.set(job.id, (runs.get(job.id) ?? 0) + 1)
-            const { a, b } = p as { a: number; b: number }
-            return { sum: a + b }
-          }))
-      )
+      const { runs, handlers } = countingAdd()
       const backend = DirectTaskApi.layer.pipe(Layer.provideMerge(bananas({ prefix, connectionName: "e2e" })))
       const worker = Worker.layer({ handlers, concurrency: 8 })
 

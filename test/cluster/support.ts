@@ -12,6 +12,7 @@ import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { Raw } from "../contract/Raw.ts"
 import { rawOn } from "../redis/RedisRaw.ts"
 import { RedisCluster } from "../support/RedisCluster.ts"
+import { scanKeys } from "../support/WireAudit.ts"
 
 /** A fresh hash-tagged prefix (`{label-<uuid>}:`). */
 export const taggedPrefix = (label: string): string => `{${label}-${crypto.randomUUID().slice(0, 8)}}:`
@@ -37,18 +38,10 @@ export const rawCluster = Effect.gen(function*() {
   )
 })
 
-/** Every key under `prefix` on every master (SCAN MATCH), sorted. */
+/** Every key under `prefix` on every master (the wire audit's SCAN on each), sorted. */
 export const scanAll = async (c: Cluster, prefix: string): Promise<Array<string>> => {
-  const found: Array<string> = []
-  for (const node of c.nodes("master")) {
-    let cursor = "0"
-    do {
-      const [next, batch] = await node.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-      cursor = next
-      found.push(...batch)
-    } while (cursor !== "0")
-  }
-  return [...new Set(found)].sort()
+  const perNode = await Promise.all(c.nodes("master").map((node) => scanKeys(node, prefix)))
+  return [...new Set(perNode.flat())].sort()
 }
 
 /** `Raw` as ioredis Cluster commands. */

@@ -7,18 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Raw } from "../contract/Raw.ts"
 import { RedisServer } from "../support/RedisServer.ts"
+import { scanKeys } from "../support/WireAudit.ts"
 
-/** Every key under `prefix` (SCAN MATCH, never KEYS), deduplicated and sorted. */
-const scanAll = async (r: IORedis, prefix: string): Promise<Array<string>> => {
-  const found: Array<string> = []
-  let cursor = "0"
-  do {
-    const [next, batch] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-    cursor = next
-    found.push(...batch)
-  } while (cursor !== "0")
-  return [...new Set(found)].sort()
-}
 
 /** The ioredis commands `Raw` uses (a `Redis` or a `Cluster` has them all). */
 export type RawCommands = Pick<IORedis, "set" | "get" | "del" | "lpush" | "lrange" | "zadd" | "zscore" | "ttl" | "pttl" | "hset" | "hgetall" | "smembers">
@@ -56,7 +46,7 @@ export const rawOn = (
 export const layer: Layer.Layer<Raw, never, RedisServer> = Layer.effect(
   Raw,
   Effect.map(Effect.service(RedisServer), ({ raw: r }) =>
-    rawOn(r, (prefix) => scanAll(r, prefix), async (keys) => {
+    rawOn(r, async (prefix) => [...await scanKeys(r, prefix)], async (keys) => {
       for (let i = 0; i < keys.length; i += 500) await r.unlink(...keys.slice(i, i + 500))
     }))
 )

@@ -25,10 +25,11 @@ import * as Policies from "../../src/layers/Policies.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Tasks from "../../src/Tasks.ts"
-import { Handlers, Worker } from "../../src/worker/index.ts"
+import { Worker } from "../../src/worker/index.ts"
 import { RedisSentinel } from "../support/RedisSentinel.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
 import { newJob } from "../worker/support/Backend.ts"
+import { countingAdd } from "../support/CountingHandlers.ts"
 
 const TOTAL = 400
 
@@ -79,15 +80,7 @@ layer(RedisSentinel.layer, { excludeTestServices: true, timeout: "45 seconds" })
       assert.strictEqual(refused._tag, "StorageError")
       assert.isTrue(refused._tag === "StorageError" && refused.reason === "ReadOnly" && refused.isRetryable, String(refused))
 
-      const runs = new Map<string, number>()
-      const handlers = Handlers.empty.pipe(
-        Handlers.addRaw("add", ({ decode, job }) =>
-          Effect.map(decode, (p) => {
-            runs.set(job.id, (runs.get(job.id) ?? 0) + 1)
-            const { a, b } = p as { a: number; b: number }
-            return { sum: a + b }
-          }))
-      )
+      const { runs, handlers } = countingAdd()
       const worker = Worker.layer({ handlers, concurrency: 8, leaseDuration: "3 seconds" })
 
       const result = yield* Effect.gen(function*() {
