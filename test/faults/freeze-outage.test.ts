@@ -22,12 +22,12 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Bananas from "../../src/Bananas.ts"
 import * as Worker from "../../src/worker/Worker.ts"
-import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
+import { auditFaults, failures, record } from "../support/FaultAudit.ts"
 import { startRedisServer } from "../support/RedisServer.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
 import { rawClient } from "./support/Servers.ts"
 import { startTcpProxy } from "../support/TcpProxy.ts"
-import { cpuDuring, expectOf, long, makeRunLog, makeSubmissions, quiet, resumedAfter, submitLoop, workHandlers } from "./support/Load.ts"
+import { allFinished, cpuDuring, expectOf, long, makeRunLog, makeSubmissions, quiet, resumedAfter, submitLoop, workHandlers } from "./support/Load.ts"
 
 const freezeMs = long ? 5_000 : 2_500
 const outageMs = long ? 10_000 : 3_000
@@ -73,8 +73,7 @@ it.live(`Redis frozen ${freezeMs / 1000} s (SIGSTOP) and unreachable ${outageMs 
       const resumeAfterOutage = resumedAfter(submissions, back)
       stop = true
       yield* Fiber.join(submitter)
-      const ids = [...submissions.acknowledged, ...submissions.unacknowledged]
-      assert.isTrue(yield* Effect.promise(() => settle(raw, prefix, ids, 20_000)), "every job finished")
+      yield* allFinished(raw, prefix, submissions)
       return { cpuFrozen: frozen.cpu, cpuDown: down.cpu, resumeAfterFreeze, resumeAfterOutage }
     }).pipe(Effect.provide(
       Worker.layer({

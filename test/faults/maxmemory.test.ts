@@ -17,11 +17,11 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Bananas from "../../src/Bananas.ts"
 import * as Worker from "../../src/worker/Worker.ts"
-import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
+import { auditFaults, failures, record } from "../support/FaultAudit.ts"
 import { parseInfo } from "../support/RedisProcess.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
 import { privateRedis } from "./support/Servers.ts"
-import { expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
+import { allFinished, expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
 
 const OOM = "StorageError(OutOfMemory)"
 
@@ -53,8 +53,7 @@ it.live("maxmemory reached under load (noeviction): refused submits are StorageE
       stop = true
       yield* Fiber.join(submitter)
       const resumed = submissions.ackedAt.find((t) => t >= freed)
-      const ids = [...submissions.acknowledged, ...submissions.unacknowledged]
-      assert.isTrue(yield* Effect.promise(() => settle(raw, prefix, ids, 20_000)), "every job finished")
+      yield* allFinished(raw, prefix, submissions)
       const finishedWhileFull = log.entries.filter((e) => e.event === "ok" && e.at >= full && e.at < freed).length
       return { reachedAfterMs, refusedWhileFull, finishedWhileFull, resumeMs: resumed === undefined ? undefined : resumed - freed }
     }).pipe(

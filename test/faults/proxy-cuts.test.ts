@@ -24,11 +24,11 @@ import * as Layer from "effect/Layer"
 import * as Bananas from "../../src/Bananas.ts"
 import * as Scripts from "../../src/layers/redis/Scripts.ts"
 import * as Worker from "../../src/worker/Worker.ts"
-import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
+import { auditFaults, failures, record } from "../support/FaultAudit.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
 import { privateRedis } from "./support/Servers.ts"
 import { type CommandMatch, type CutEvent, startTcpProxy } from "../support/TcpProxy.ts"
-import { expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
+import { allFinished, expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
 
 const leaseMs = 2_000
 const isScript = (script: Scripts.Script) => (c: { readonly name: string; readonly args: ReadonlyArray<string> }) =>
@@ -68,8 +68,7 @@ for (const { kind, match } of kinds) {
         yield* Effect.sleep("400 millis")
         stop = true
         yield* Fiber.join(submitter)
-        const ids = [...submissions.acknowledged, ...submissions.unacknowledged]
-        assert.isTrue(yield* Effect.promise(() => settle(raw, prefix, ids, 20_000)), "every job finished")
+        yield* allFinished(raw, prefix, submissions)
       }).pipe(Effect.provide(
         Worker.layer({
           handlers: workHandlers(log, "w1"),

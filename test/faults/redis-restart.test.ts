@@ -21,11 +21,11 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Bananas from "../../src/Bananas.ts"
 import * as Worker from "../../src/worker/Worker.ts"
-import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
+import { auditFaults, failures, record } from "../support/FaultAudit.ts"
 import { freePort, makeTempDir, type RedisProcess, removeTempDir, spawnRedis } from "../support/RedisProcess.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
 import { rawClient } from "./support/Servers.ts"
-import { expectOf, long, makeRunLog, makeSubmissions, quiet, resumedAfter, submitLoop, workHandlers } from "./support/Load.ts"
+import { allFinished, expectOf, long, makeRunLog, makeSubmissions, quiet, resumedAfter, submitLoop, workHandlers } from "./support/Load.ts"
 
 type Mode = { readonly fsync: "everysec" | "always"; readonly signal: "SIGKILL" | "SIGTERM" }
 const modes: ReadonlyArray<Mode> = [
@@ -87,8 +87,7 @@ it.live(`Redis restarted ${restarts} times under submit + process (AOF everysec/
       yield* Effect.sleep("300 millis")
       stop = true
       yield* Fiber.join(submitter)
-      const ids = [...submissions.acknowledged, ...submissions.unacknowledged]
-      assert.isTrue(yield* Effect.promise(() => settle(raw, prefix, ids, 20_000)), "every job finished")
+      yield* allFinished(raw, prefix, submissions)
     }).pipe(Effect.provide(
       Worker.layer({
         handlers: workHandlers(log, "w1"),

@@ -21,10 +21,10 @@ import { assert, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Bananas from "../../src/Bananas.ts"
-import { auditFaults, failures, readRunLog, record, settle } from "../support/FaultAudit.ts"
+import { auditFaults, failures, readRunLog, record } from "../support/FaultAudit.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
 import { privateRedis } from "./support/Servers.ts"
-import { expectOf, long, makeSubmissions, quiet, submitLoop } from "./support/Load.ts"
+import { allFinished, expectOf, long, makeSubmissions, quiet, submitLoop } from "./support/Load.ts"
 
 const fixture = fileURLToPath(new URL("./fixtures/logging-worker.ts", import.meta.url))
 const kills = long ? 30 : 6
@@ -86,8 +86,7 @@ it.live(`${WORKERS} worker processes, ${kills} of them SIGKILLed at random point
       stop = true
       yield* Fiber.join(submitter)
       while (children.size < WORKERS) yield* Effect.sleep("20 millis")
-      const ids = [...submissions.acknowledged, ...submissions.unacknowledged]
-      assert.isTrue(yield* Effect.promise(() => settle(raw, prefix, ids, 30_000)), "every job finished")
+      yield* allFinished(raw, prefix, submissions, 30_000)
       for (const c of children) c.process.kill("SIGTERM")
       yield* Effect.promise(() => Promise.all([...children].map((c) => c.exited)))
       children.clear()

@@ -5,6 +5,7 @@
  * submitting jobs with known ids (so that an unacknowledged submit can be
  * found later) and records which were acknowledged and when.
  */
+import { assert } from "@effect/vitest"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as References from "effect/References"
@@ -12,7 +13,8 @@ import * as Schedule from "effect/Schedule"
 import * as Tasks from "../../../src/Tasks.ts"
 import type { TaskApi } from "../../../src/services/TaskApi.ts"
 import * as Handlers from "../../../src/worker/Handlers.ts"
-import type { RunEntry } from "../../support/FaultAudit.ts"
+import type { Redis } from "ioredis"
+import { type RunEntry, settle } from "../../support/FaultAudit.ts"
 
 /** The payload of a `work` job. */
 export interface Work {
@@ -107,6 +109,13 @@ export const submitLoop = (
       yield* Effect.sleep(`${options.pauseMs ?? 3} millis`)
     }
   })
+
+/** Waits until every job the submitter tried (acknowledged or not) has finished, or fails the test after `timeoutMs`. */
+export const allFinished = (raw: Redis, prefix: string, into: Submissions, timeoutMs = 20_000): Effect.Effect<void> =>
+  Effect.map(
+    Effect.promise(() => settle(raw, prefix, [...into.acknowledged, ...into.unacknowledged], timeoutMs)),
+    (finished) => assert.isTrue(finished, "every job finished")
+  )
 
 /** The first acknowledgement at or after `since`, minus `since` (ms); undefined if none came. */
 export const resumedAfter = (into: Submissions, since: number): number | undefined => {
