@@ -25,6 +25,7 @@ import type { Job } from "../domain/Job.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import * as RedisPort from "../layers/redis/RedisPort.ts"
 import * as Events from "../protocol/Events.ts"
+import * as Keys from "../protocol/Keys.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 import { ResultBackend } from "../services/ResultBackend.ts"
@@ -75,7 +76,7 @@ export const layer: Layer.Layer<never, never, JobQueue | ResultBackend> = Layer.
   const inbox = yield* Queue.sliding<string>(10_000)
   const notifyPrefix = keys.notify("")
   onPatternMessage((channel) => void Queue.offerUnsafe(inbox, channel.slice(notifyPrefix.length)))
-  connection.onReady(() => void psubscribe([`${glob(notifyPrefix)}*`]).catch(() => undefined))
+  connection.onReady(() => void psubscribe([`${Keys.escapeGlob(notifyPrefix)}*`]).catch(() => undefined))
   connection.onError(() => undefined) // the driver logs and reconnects
   connection.connect()
 
@@ -104,5 +105,3 @@ export const layer: Layer.Layer<never, never, JobQueue | ResultBackend> = Layer.
 
 /** When to read the job after its notification: soon, then once more. */
 const settle = [Duration.millis(250), Duration.seconds(1)]
-
-const glob = (text: string): string => text.replace(/[*?[\]\\]/g, "\\$&")

@@ -70,6 +70,16 @@ export const defaultPrefix = "bananas:"
 export const clusterDefaultPrefix = "{bananas}:"
 
 /**
+ * `text` with the glob characters of Redis patterns (`*?[]\\`) escaped, so
+ * that `SCAN MATCH` / `PSUBSCRIBE` take it literally (a prefix may hold any
+ * of them).
+ *
+ * @category keys
+ * @since 0.2.0
+ */
+export const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, "\\$&")
+
+/**
  * Why `prefix` cannot be used on Redis Cluster (undefined when it can): it
  * needs a non-empty hash tag (`{...}`) with no glob character in it (the
  * admin's `SCAN MATCH` is routed by the tag of its pattern).
@@ -84,7 +94,7 @@ export const clusterPrefixProblem = (prefix: string): string | undefined => {
       `so the prefix needs one, e.g. ${JSON.stringify(`{${prefix.replace(/[{}:]+$/g, "") || "bananas"}}:`)} ` +
       `(or leave it unset for ${JSON.stringify(clusterDefaultPrefix)}); Go workers sharing the cluster must use the same prefix`
   }
-  if (/[*?[\]\\]/.test(tag)) return `${JSON.stringify(prefix)} has glob characters (*?[]\\) in its hash tag ${JSON.stringify(tag)}`
+  if (escapeGlob(tag) !== tag) return `${JSON.stringify(prefix)} has glob characters (*?[]\\) in its hash tag ${JSON.stringify(tag)}`
   return undefined
 }
 

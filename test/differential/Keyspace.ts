@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import type { Redis } from "ioredis"
 import type { DumpEntry } from "../../src/layers/memory/MemoryStore.ts"
 import { compareBytes } from "../../src/layers/memory/internal/Store.ts"
+import { scanKeys } from "../support/WireAudit.ts"
 
 /** One normalized key. */
 export interface NormalKey {
@@ -61,14 +62,7 @@ export const normalize = (prefix: string, entries: ReadonlyArray<DumpEntry>, ttl
 /** Reads every key under `prefix` from Redis, in `MemoryStore.dump`'s shape. */
 export const dumpRedis = (redis: Redis, prefix: string): Effect.Effect<ReadonlyArray<DumpEntry>> =>
   Effect.promise(async () => {
-    const keys = new Set<string>()
-    let cursor = "0"
-    do {
-      const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`, "COUNT", 1000)
-      cursor = next
-      for (const k of batch) keys.add(k)
-    } while (cursor !== "0")
-    const list = [...keys]
+    const list = [...await scanKeys(redis, prefix)]
     const types = await Promise.all(list.map((k) => redis.type(k)))
     return Promise.all(list.map(async (key, i): Promise<DumpEntry> => {
       const pttl = await redis.pttl(key)

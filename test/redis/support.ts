@@ -64,13 +64,8 @@ export const cmd = <A>(f: (r: Redis) => Promise<A>): Effect.Effect<A, never, Red
 /** Deletes every key under `prefix` (glob characters in it taken literally), with SCAN. */
 export const purge = (prefix: string) =>
   cmd(async (r) => {
-    const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
-    let cursor = "0"
-    do {
-      const [next, found] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000)
-      cursor = next
-      if (found.length > 0) await r.del(...found)
-    } while (cursor !== "0")
+    const keys = await WireAudit.scanKeys(r, prefix)
+    for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500))
   })
 
 /** Every key under `prefix` (SCAN), sorted. */

@@ -17,6 +17,7 @@
  */
 import type { Redis } from "ioredis"
 import { type Member, scanObject } from "../../src/domain/JsonScanner.ts"
+import * as Keys from "../../src/protocol/Keys.ts"
 
 /** What an audit found. */
 export interface AuditReport {
@@ -135,7 +136,7 @@ export const audit = async (redis: Redis, prefix = "bananas:"): Promise<AuditRep
 
 /** Every key under `prefix` (SCAN; glob characters in it taken literally), sorted. */
 export const scanKeys = async (redis: Redis, prefix: string): Promise<ReadonlyArray<string>> => {
-  const pattern = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*"
+  const pattern = Keys.escapeGlob(prefix) + "*"
   const found = new Set<string>()
   let cursor = "0"
   do {

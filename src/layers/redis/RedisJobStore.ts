@@ -20,6 +20,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { StorageError } from "../../domain/Errors.ts"
 import { markAnswered, markLost, markSent, type Progress } from "../../domain/WriteOutcome.ts"
+import * as Keys from "../../protocol/Keys.ts"
 import type { Outcome, Plan } from "../../protocol/Plan.ts"
 import type { TakeRequest } from "../../protocol/Take.ts"
 import { writes } from "../../store/Apply.ts"
@@ -207,7 +208,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
         zsets: Effect.forEach(zsets, (key) => Effect.map(send("stats", key, "ZCARD", [key]), Number), { concurrency: "unbounded" })
       }, { concurrency: "unbounded" }),
     scan: (cursor, prefix, count) =>
-      Effect.map(send("list", undefined, "SCAN", [cursor, "MATCH", escapeGlob(prefix) + "*", "COUNT", count]), (v) => {
+      Effect.map(send("list", undefined, "SCAN", [cursor, "MATCH", Keys.escapeGlob(prefix) + "*", "COUNT", count]), (v) => {
         const [next, keys] = v as [string, ReadonlyArray<string>]
         return [next, keys] as const
       }),
@@ -247,5 +248,3 @@ interface Pending {
   /** Where to record what became of each plan (batch submissions). */
   readonly progress: Progress | undefined
 }
-
-const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, "\\$&")
