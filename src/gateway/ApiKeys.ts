@@ -9,7 +9,7 @@
  * @since 0.2.0
  */
 
-import { createHash, timingSafeEqual } from "node:crypto"
+import { hash, timingSafeEqual } from "node:crypto"
 import * as Redacted from "effect/Redacted"
 
 /**
@@ -89,4 +89,4 @@ export const prepare = (keys: ReadonlyArray<ApiKey>): ReadonlyArray<Prepared> =>
 
 // Internal
 
-const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest()
+const digest = (s: string): Buffer => hash("sha256", s, "buffer")

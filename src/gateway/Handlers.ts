@@ -10,7 +10,6 @@
  * @since 0.2.0
  */
 
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -170,15 +169,14 @@ const system = (options: Resolved) =>
  * backend is taken as unavailable (503 `ConnectionError`, retryable): a
  * wait that ran out is the backend's own 504 `TimeoutError`, within it.
  */
-const guarded = (options: Resolved, shuttingDown: Deferred.Deferred<void>) =>
-<A, E, R>(operation: string, wait: Duration.Duration, effect: Effect.Effect<A, E, R>, poll = false, limit = options.requestTimeout) => {
-  const deadline = Duration.sum(wait, limit)
-  const bounded = withDeadline(Effect.mapError(effect, toWire), deadline, () =>
-    new ConnectionError({ operation, message: `Redis did not answer ${operation} within ${Duration.format(deadline)}` }))
-  return poll
-    ? Effect.raceFirst(
-      bounded,
-      Effect.andThen(Deferred.await(shuttingDown), Effect.fail(new GatewayUnavailableError({ message: "the gateway is shutting down: retry" })))
-    )
-    : bounded
+const guarded = (options: Resolved, shuttingDown: ShuttingDown["Service"]) => {
+  const shutdown = {
+    register: shuttingDown.register,
+    onAbort: () => new GatewayUnavailableError({ message: "the gateway is shutting down: retry" })
+  }
+  return <A, E, R>(operation: string, wait: Duration.Duration, effect: Effect.Effect<A, E, R>, poll = false, limit = options.requestTimeout) => {
+    const deadline = Duration.sum(wait, limit)
+    return withDeadline(Effect.mapError(effect, toWire), deadline, () =>
+      new ConnectionError({ operation, message: `Redis did not answer ${operation} within ${Duration.format(deadline)}` }), poll ? shutdown : undefined)
+  }
 }

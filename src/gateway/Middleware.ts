@@ -98,16 +98,12 @@ export const layerRequestBody = (options: Resolved): Layer.Layer<RequestBody> =>
       if (type !== undefined && !isJson(type)) {
         return yield* new UnsupportedMediaTypeError({ message: `the body must be application/json, got ${JSON.stringify(type.slice(0, 100))}` })
       }
-      const tooLarge = new PayloadTooLargeError({
-        limitBytes: options.maxBodyBytes,
-        message: `the request body is larger than ${options.maxBodyBytes} bytes`
-      })
-      if (Number(request.headers["content-length"] ?? "0") > options.maxBodyBytes) return yield* tooLarge
+      if (Number(request.headers["content-length"] ?? "0") > options.maxBodyBytes) return yield* tooLarge(options)
       yield* request.arrayBuffer.pipe(
         Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(options.maxBodyBytes)),
         Effect.catchTag("HttpServerError", (e): Effect.Effect<never, PayloadTooLargeError | ValidationError> =>
           e.reason._tag === "RequestParseError" && e.reason.reason === "BodyTooLarge"
-            ? Effect.fail(tooLarge)
+            ? Effect.fail(tooLarge(options))
             : Effect.fail(new ValidationError({ field: "body", message: "the request body could not be read" })))
       )
       return yield* httpEffect
@@ -151,5 +147,9 @@ const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 /** `a.b[2].c` from `["a", "b", 2, "c"]`. */
 const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.reduce<string>((out, p) => (typeof p === "number" ? `${out}[${p}]` : out === "" ? String(p) : `${out}.${String(p)}`), "")
+
+/** Made only when a body is refused: an error costs a stack trace and a validation. */
+const tooLarge = (options: Resolved) =>
+  new PayloadTooLargeError({ limitBytes: options.maxBodyBytes, message: `the request body is larger than ${options.maxBodyBytes} bytes` })
 
 const isJson = (contentType: string): boolean => contentType.split(";")[0]!.trim().toLowerCase() === "application/json"

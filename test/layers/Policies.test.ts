@@ -164,6 +164,42 @@ describe("Policies.apply", () => {
       assert.strictEqual(finalizedWhenResumed, true)
     }))
 
+  it.live("under the live clock: an abort signal ends the operation (stopped first) with its failure, and its listener is removed once done", () =>
+    Effect.gen(function*() {
+      const signal = testSignal()
+      let finalized = false
+      const slowToStop = Effect.never.pipe(Effect.onInterrupt(() =>
+        Effect.sleep("20 millis").pipe(Effect.andThen(Effect.sync(() => {
+          finalized = true
+        })))
+      ))
+      const abort = { register: signal.register, onAbort: () => "aborted" as const }
+      const fiber = yield* Effect.flip(Policies.withDeadline(slowToStop, Duration.seconds(10), () => "timeout" as const, abort)).pipe(Effect.forkChild)
+      yield* Effect.sleep("10 millis")
+      assert.strictEqual(signal.listeners.size, 1)
+      signal.fire()
+      assert.strictEqual(yield* Fiber.join(fiber), "aborted")
+      assert.isTrue(finalized, "the operation had stopped")
+      // Finished operations leave no listener behind, whether they succeeded or timed out.
+      assert.strictEqual(yield* Policies.withDeadline(Effect.succeed(1), Duration.seconds(1), () => "timeout" as const, abort), 1)
+      assert.strictEqual(yield* Policies.withDeadline(Effect.sleep("5 millis").pipe(Effect.as(2)), Duration.seconds(1), () => "timeout" as const, abort), 2)
+      assert.strictEqual(yield* Effect.flip(Policies.withDeadline(Effect.never, Duration.millis(5), () => "timeout" as const, abort)), "timeout")
+      assert.strictEqual(signal.listeners.size, 0)
+    }))
+
+  it.effect("under the TestClock: an abort signal ends the operation with its failure", () =>
+    Effect.gen(function*() {
+      const signal = testSignal()
+      const fiber = yield* Effect.flip(Policies.withDeadline(Effect.never, Duration.seconds(10), () => "timeout" as const, {
+        register: signal.register,
+        onAbort: () => "aborted" as const
+      })).pipe(Effect.forkChild)
+      yield* Effect.yieldNow
+      signal.fire()
+      assert.strictEqual(yield* Fiber.join(fiber), "aborted")
+      assert.strictEqual(signal.listeners.size, 0)
+    }))
+
   it.live("retryAfter: the first failure counts as the schedule's first, so `times` retries in all", () =>
     Effect.gen(function*() {
       const op = flaky(10, connectionError)
@@ -256,3 +292,18 @@ describe("Retry-After", () => {
       assert.strictEqual(auth.runs(), 1)
     }))
 })
+
+/** A signal as the gateway's shutdown is: a listener set. */
+const testSignal = () => {
+  const listeners = new Set<() => void>()
+  return {
+    listeners,
+    register: (listener: () => void) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
+    fire: () => {
+      for (const listener of [...listeners]) listener()
+    }
+  }
+}
