@@ -1,14 +1,37 @@
 /**
  * The gateway entry point's flags: `--api-keys`, `--insecure`, `--port`,
- * `--host` (with a space or `=`) become option overrides.
+ * `--host` (with a space or `=`) become option overrides; its log lines
+ * are exactly `Logger.formatJson`'s.
  */
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { parseFlags } from "../../src/gateway/main.ts"
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as Redacted from "effect/Redacted"
+import { formatJsonLine, parseFlags } from "../../src/gateway/main.ts"
 import { freePort, startRedisServer } from "../support/RedisServer.ts"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
+
+describe("gateway log lines", () => {
+  it.effect("formatJsonLine writes what Logger.formatJson writes: plain entries by the fast path, the rest by formatJson", () =>
+    Effect.gen(function*() {
+      const pairs: Array<[string, string]> = []
+      const both = Logger.make((options: Logger.Options<unknown>) => void pairs.push([formatJsonLine(options), Logger.formatJson.log(options)]))
+      yield* Effect.gen(function*() {
+        yield* Effect.logInfo("http").pipe(Effect.annotateLogs({ method: "POST", route: "/v1/jobs", status: 201, durationMs: 3, ok: true }))
+        yield* Effect.logWarning("two", "messages", 3)
+        yield* Effect.logError("failed", new Error("boom"))
+        yield* Effect.logInfo("secret").pipe(Effect.annotateLogs({ key: Redacted.make("s3cr3t") }))
+        yield* Effect.logInfo("nested").pipe(Effect.annotateLogs({ detail: { a: [1, 2] }, n: Number.NaN }))
+        yield* Effect.logInfo("span").pipe(Effect.withLogSpan("step"))
+      }).pipe(Effect.provide(Logger.layer([both])))
+      assert.strictEqual(pairs.length, 6)
+      for (const [fast, reference] of pairs) assert.deepStrictEqual(JSON.parse(fast), JSON.parse(reference))
+      assert.notInclude(pairs[3]![0], "s3cr3t")
+    }))
+})
 
 describe("gateway flags", () => {
   it("parses every flag, in both spellings", () => {
