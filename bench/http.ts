@@ -4,11 +4,14 @@
  * (`src/gateway/main.ts --processes <cores>`, its rate limiter on but set
  * out of reach, access log on) over a private redis-server, for three scenarios —
  * submit (`POST /v1/jobs`), read (`GET /v1/jobs/{id}`) and call
- * (`POST /v1/jobs/call`, a worker process answering) — with req/s,
+ * (`POST /v1/jobs/call`, a worker process answering; it starts for this
+ * scenario only, the jobs submitted before it removed from the queue) —
+ * every connection sending again as soon as it is answered — with req/s,
  * latency p50/p99/max/mean and errors; and, in the same run, direct Redis
  * submission (`Tasks.submit` on `Bananas.layerRedis`, 1,000 in flight) for
  * the ratio of gateway to direct submit throughput. A 3-second warm-up of
- * the gateway (JIT, pools) comes first and is not measured.
+ * the gateway (JIT, pools) comes first, and one of the worker before the
+ * call scenario; neither is measured.
  *
  *   node bench/http.ts                 # BENCH_HTTP_SECONDS (default 10) per scenario,
  *                                      # BENCH_HTTP_CONNECTIONS (default 1000),
@@ -20,12 +23,15 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { availableParallelism } from "node:os"
 import { fileURLToPath } from "node:url"
 import autocannon from "autocannon"
+import { Redis } from "ioredis"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as References from "effect/References"
 import * as Bananas from "../src/Bananas.ts"
 import * as Tasks from "../src/Tasks.ts"
+import * as JobPriority from "../src/domain/JobPriority.ts"
+import * as Keys from "../src/protocol/Keys.ts"
 import { Handlers, Worker } from "../src/worker/index.ts"
 import { freePort } from "../test/support/RedisServer.ts"
 import { Gateway } from "../src/gateway/index.ts"
@@ -87,8 +93,9 @@ export const runHttpBench = async (): Promise<{ readonly figures: ReadonlyArray<
       BANANAS_RATE_LIMIT: "100000000",
       BANANAS_PROCESSES: String(PROCESSES)
     }, "bananas gateway listening")
-    const worker = await start(["bench/http.ts", "--worker"], { REDIS_URL: url, BANANAS_PREFIX: prefix }, "bench worker ready")
     const base = `http://127.0.0.1:${port}`
+    // The worker starts for the call scenario only: until then the gateway has the machine, as direct submission had.
+    let worker: ChildProcess | undefined
     try {
       const figures: Array<HttpFigures> = []
       // Warm-up (JIT, connection pools), not measured.
@@ -100,10 +107,15 @@ export const runHttpBench = async (): Promise<{ readonly figures: ReadonlyArray<
         url: base,
         requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/v1/jobs/${ids[next++ % ids.length]}` }) }]
       }))
-      figures.push(await load("call: POST /v1/jobs/call (worker)", { url: `${base}/v1/jobs/call?wait=30s`, method: "POST", body }))
+      // The submissions so far are left unrun: their queue is emptied, so calls do not wait behind them.
+      await emptyQueues(url, prefix)
+      worker = await start(["bench/http.ts", "--worker"], { REDIS_URL: url, BANANAS_PREFIX: prefix }, "bench worker ready")
+      const call = { url: `${base}/v1/jobs/call?wait=30s`, method: "POST" as const, body }
+      await load("warm-up (worker)", { ...call, duration: 3 })
+      figures.push(await load("call: POST /v1/jobs/call (worker)", call))
       return { figures, directRate }
     } finally {
-      await stop(worker)
+      if (worker !== undefined) await stop(worker)
       await stop(gateway)
     }
   } finally {
@@ -157,6 +169,16 @@ const load = (scenario: string, options: Partial<autocannon.Options> & { readonl
       })
     })
   })
+
+/** Empties the priority lists under `prefix`. */
+const emptyQueues = async (url: string, prefix: string): Promise<void> => {
+  const redis = new Redis(url)
+  try {
+    await redis.del(...JobPriority.all.map((p) => Keys.make(prefix).queue(p)))
+  } finally {
+    redis.disconnect()
+  }
+}
 
 /** Submits `n` jobs; their ids. */
 const seed = async (base: string, n: number): Promise<Array<string>> => {

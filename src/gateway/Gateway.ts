@@ -79,6 +79,7 @@ export const layer = (options: GatewayOptions.Options): Layer.Layer<HttpServer.H
       Layer.provideMerge(NodeHttpServer.layer(() => createServer(nodeTimeouts(o)), {
         port: o.port,
         host: o.host,
+        backlog: listenBacklog,
         gracefulShutdownTimeout: o.shutdownTimeout
       }))
     )
@@ -185,6 +186,13 @@ const rateLimiter = (o: GatewayOptions.Resolved): Layer.Layer<RateLimiter.RateLi
     }))
     return RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreRedis({ prefix: `${prefix}ratelimit:` })), Layer.provide(redis))
   }))
+
+/**
+ * The pending-connection queue of the listening socket (the kernel caps it
+ * at `net.core.somaxconn`). Node's default, 511, made a burst of 1,000
+ * clients connecting at once wait out SYN retransmits (1 s, then 3 s).
+ */
+const listenBacklog = 4096
 
 const listening = (o: GatewayOptions.Resolved) =>
   Layer.effectDiscard(Effect.gen(function*() {
