@@ -192,7 +192,8 @@ const hasOutcome = (error: unknown): error is { readonly outcome: WriteOutcome }
  * @category models
  * @since 0.2.0
  */
-export interface AbortSignal<E> {
+export interface StopSignal<E> {
+  /** Adds a listener (called once, when the signal fires); returns its removal. */
   readonly register: (listener: () => void) => () => void
   /** The failure of an operation the signal ended. */
   readonly onAbort: () => E
@@ -220,7 +221,7 @@ export const withDeadline = <A, E, E2, R, E3 = never>(
   effect: Effect.Effect<A, E, R>,
   deadline: Duration.Duration,
   onTimeout: () => E2,
-  abort?: AbortSignal<E3> | undefined
+  abort?: StopSignal<E3> | undefined
 ): Effect.Effect<A, E | E2 | E3, R> =>
   Effect.withFiber((parent) => {
     const millis = Duration.toMillis(deadline)
