@@ -16,12 +16,11 @@
  * @since 0.1.0
  */
 
-import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { timedOut } from "../../domain/Errors.ts"
+import { timerMillis } from "../Deadline.ts"
 import type { JobId } from "../../domain/JobId.ts"
 import type * as JobResult from "../../domain/JobResult.ts"
 import { ResultBackend, type WaitStart } from "../../services/ResultBackend.ts"
@@ -60,9 +59,9 @@ export const make = Effect.fnUntraced(function*(settings: Settings, testHooks?: 
    */
   const wait = <E = never>(id: JobId, timeout: Duration.Duration, start?: WaitStart<E>) =>
     Effect.clockWith((clock) => {
-      // A timer holds at most 2^31-1 ms; longer (or infinite) deadlines go through the Clock.
-      const live = clock === liveClock && Duration.toMillis(timeout) <= maxTimerMillis
-      const deadline = live ? Duration.toMillis(timeout) : undefined
+      // Longer (or infinite) deadlines, and any under a TestClock, go through the Clock.
+      const deadline = timerMillis(clock, timeout)
+      const live = deadline !== undefined
       const onTimeout = () => timedOut("waitForResult", timeout, id)
       const run: Effect.Effect<JobResult.JobResult, E | WaitError> = start === undefined
         ? Effect.callback<JobResult.JobResult, WaitError>((resume) => {
@@ -105,9 +104,3 @@ export const layer = (
   settings: Settings,
   testHooks?: WaitHooks | undefined
 ): Layer.Layer<ResultBackend, never, RedisPort | Subscriber | JobStore> => Layer.effect(ResultBackend, make(settings, testHooks))
-
-// Internal
-
-const liveClock = Context.get(Context.empty(), Clock.Clock)
-
-const maxTimerMillis = 2 ** 31 - 1

@@ -9,6 +9,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Wire from "../../protocol/Wire.ts"
+import { maxTimerMillis } from "../Deadline.ts"
 
 /**
  * Options of the Redis backend beyond how to reach Redis.
@@ -65,4 +66,4 @@ export const make = (options: SettingsOptions = {}): Settings => ({
  * A poll interval for `setTimeout`: at least 1 ms and at most 2^31-1 ms
  * (Node fires a longer, or infinite, delay after 1 ms).
  */
-const timerMillis = (d: Duration.Input): number => Math.min(2 ** 31 - 1, Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(d))))
+const timerMillis = (d: Duration.Input): number => Math.min(maxTimerMillis, Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(d))))
