@@ -185,6 +185,9 @@ describe("Policies.apply", () => {
       assert.strictEqual(yield* Policies.withDeadline(Effect.sleep("5 millis").pipe(Effect.as(2)), Duration.seconds(1), () => "timeout" as const, abort), 2)
       assert.strictEqual(yield* Effect.flip(Policies.withDeadline(Effect.never, Duration.millis(5), () => "timeout" as const, abort)), "timeout")
       assert.strictEqual(signal.listeners.size, 0)
+      // A signal that fired already (a request arriving during shutdown) ends the operation at once.
+      const fired = { register: (listener: () => void) => (listener(), () => {}), onAbort: () => "aborted" as const }
+      assert.strictEqual(yield* Effect.flip(Policies.withDeadline(Effect.never, Duration.seconds(10), () => "timeout" as const, fired)), "aborted")
     }))
 
   it.effect("under the TestClock: an abort signal ends the operation with its failure", () =>

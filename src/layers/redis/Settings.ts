@@ -58,12 +58,12 @@ export interface Settings {
 export const make = (options: SettingsOptions = {}): Settings => ({
   protocol: Wire.make(options),
   batchChunkSize: Math.max(1, Math.floor(options.batchChunkSize ?? 500)),
-  waitPollMillis: timerMillis(options.waitPollInterval ?? Duration.seconds(5)),
-  dequeuePollMillis: timerMillis(options.dequeuePollInterval ?? Duration.millis(25))
+  waitPollMillis: pollMillis(options.waitPollInterval ?? Duration.seconds(5)),
+  dequeuePollMillis: pollMillis(options.dequeuePollInterval ?? Duration.millis(25))
 })
 
 /**
  * A poll interval for `setTimeout`: at least 1 ms and at most 2^31-1 ms
  * (Node fires a longer, or infinite, delay after 1 ms).
  */
-const timerMillis = (d: Duration.Input): number => Math.min(maxTimerMillis, Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(d))))
+const pollMillis = (d: Duration.Input): number => Math.min(maxTimerMillis, Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(d))))
