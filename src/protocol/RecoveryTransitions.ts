@@ -13,6 +13,7 @@ import type { Guard, Plan, Write } from "./Plan.ts"
 import * as T from "./Transitions.ts"
 import type { Claim, Step } from "./Transitions.ts"
 import { ownerOf } from "./Take.ts"
+import * as Retry from "./Retry.ts"
 import * as Wire from "./Wire.ts"
 
 // --- recovery ------------------------------------------------------------------------
@@ -66,7 +67,7 @@ export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead
   const job = decoded.success
   const attempts = job.attempts + 1
   const error = Wire.errorText.leaseExpired
-  if (Wire.willRetry(job)) {
+  if (Retry.willRetry(job)) {
     // Back at the head at once (no backoff): the worker died, not the job.
     const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: now, scheduledFor: undefined }
     return {

@@ -33,6 +33,7 @@ import * as Timestamp from "../domain/Timestamp.ts"
 import * as Events from "./Events.ts"
 import type { Guard, Plan, Write } from "./Plan.ts"
 import { ownerOf } from "./Take.ts"
+import * as Retry from "./Retry.ts"
 import * as Wire from "./Wire.ts"
 
 /**
@@ -161,8 +162,8 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
   readonly now: Timestamp.Timestamp
 }): Step<FailOutcome> => {
   const attempts = job.attempts + 1
-  if (Wire.willRetry(job)) {
-    const scheduledFor = Timestamp.addSeconds(outcome.now, Wire.backoffSeconds(attempts))
+  if (Retry.willRetry(job)) {
+    const scheduledFor = Timestamp.addSeconds(outcome.now, Retry.backoffSeconds(attempts))
     const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: outcome.now, scheduledFor }
     const json = JobCodec.encode(retried)
     const key = p.keys.job(job.id)
@@ -172,7 +173,7 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
         guards: orApplied(held(p, claim), key, json),
         writes: [
           { op: "set", key, value: json },
-          { op: "zadd", key: p.keys.scheduled, score: Wire.retryScore(scheduledFor), member: job.id },
+          { op: "zadd", key: p.keys.scheduled, score: Retry.retryScore(scheduledFor), member: job.id },
           ...letGo(p, claim),
           ...outcomeWrites(p, "job.failed", retried, attemptResult(job.id, error, outcome), false)
         ]
