@@ -1,5 +1,5 @@
 /**
- * The gateway's handlers: each endpoint of the contract calls the direct
+ * The gateway's routes: each endpoint of the contract calls the direct
  * `TaskApi` (Redis or memory) and answers with the exact JSON our codecs
  * write (`Bodies`): the payload of a submission is the body's own text,
  * never a re-encoding, and a job or result is sent as stored. Each request

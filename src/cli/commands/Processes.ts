@@ -19,7 +19,7 @@ import * as Worker from "../../worker/Worker.ts"
 import * as WorkerConfig from "../../worker/WorkerConfig.ts"
 import { Backend, withQueue } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
-import * as Handlers from "../HandlerModule.ts"
+import * as HandlerModule from "../HandlerModule.ts"
 import * as Input from "../Input.ts"
 import * as Lifetime from "../Lifetime.ts"
 import * as Output from "../Output.ts"
@@ -56,7 +56,7 @@ export const worker = Command.make("worker", {
     const priorities = yield* parsePriorities(input.priorities)
     const jobTimeout = yield* Effect.fromResult(Input.duration(input.jobTimeout, "--job-timeout"))
     const shutdownTimeout = yield* Effect.fromResult(Input.duration(input.shutdownTimeout, "--shutdown-timeout"))
-    const loaded = yield* Handlers.load(input.handlers)
+    const loaded = yield* HandlerModule.load(input.handlers)
     const backend = yield* Backend
     const config = {
       handlers: loaded.handlers,

@@ -41,6 +41,27 @@ import * as Subscriber from "./Subscriber.ts"
 import * as Topology from "./Topology.ts"
 
 /**
+ * The port this layer provides (`RedisPort.RedisPort`, and `RedisPort.run`
+ * to call it as an Effect): the public face through which modules above the
+ * layers (the gateway's rate limiter, delivery log, ready watcher and queue
+ * gauges) reach Redis. They import nothing else of `layers/redis`
+ * (`test/structure/floors.test.ts`).
+ *
+ * @category ports
+ * @since 0.2.0
+ */
+export * as RedisPort from "./RedisPort.ts"
+
+/**
+ * How a failed connection is described (its driver error code, the advice
+ * for it): what the CLI prints when Redis cannot be reached.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export * as ConnectFailure from "./ConnectFailure.ts"
+
+/**
  * The typed topology options: a Redis Cluster (`cluster`), a Sentinel
  * master (`sentinel`), and their nodes.
  *
