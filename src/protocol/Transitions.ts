@@ -261,6 +261,21 @@ export const deadLetterData = (p: Wire.Protocol, claim: Claim, read: {
 // --- building blocks shared by the transition modules (Recovery, Admin, Result) ---
 
 /**
+ * What a dead letter records of the attempt that ended in it.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export interface DeadLetter {
+  /** The error text of the failed result. */
+  readonly error: string
+  /** When the job was dead-lettered. */
+  readonly now: Timestamp.Timestamp
+  /** How long the attempt ran (0 when it never ran). */
+  readonly durationMs: number
+}
+
+/**
  * The queue list a job waits in (its priority and routing key).
  *
  * @internal
@@ -406,7 +421,7 @@ export const deadLetterWrites = (
   p: Wire.Protocol,
   claim: Claim,
   value: string,
-  failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number },
+  failure: DeadLetter,
   job?: Job | undefined
 ): ReadonlyArray<Write> => [
   { op: "set", key: p.keys.job(claim.id), value, ttl: p.ttl.deadJob },
@@ -432,7 +447,7 @@ export const deadPlan = (
   claim: Claim,
   dead: Job,
   guards: ReadonlyArray<Guard>,
-  failure: { readonly error: string; readonly now: Timestamp.Timestamp; readonly durationMs: number }
+  failure: DeadLetter
 ): Plan => {
   const json = JobCodec.encode(dead)
   const writes = deadLetterWrites(p, claim, json, failure, dead)
