@@ -44,7 +44,7 @@ export interface Prepared {
 export const prepare = (n: number, priority: JobPriority = "normal", name = "noop"): Array<Prepared> => {
   const now = Timestamp.fromMillis(Date.now())
   return Array.from({ length: n }, () => {
-    const job = JobModel.make({ id: crypto.randomUUID(), name, payload: payloadJson, priority, now, maxRetries: Wire.defaultMaxRetries })
+    const job = JobModel.make({ id: crypto.randomUUID(), name, payload: payloadJson, priority, now, maxRetries: JobModel.defaultMaxRetries })
     const step = T.complete(protocol, { id: job.id, token: "" }, job, { durationMs: 0, now })
     return { job, json: JobCodec.encode(job), enqueue: T.enqueue(protocol, job), complete: step.plan, completedJson: JobCodec.encode(step.value) }
   })

@@ -10,8 +10,8 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as DirectTaskApi from "./layers/DirectTaskApi.ts"
-import type * as HttpTaskApi from "./layers/http/HttpTaskApi.ts"
-import type { Options as HttpOptions } from "./layers/http/HttpTaskApi.ts"
+import type * as HttpTaskApi from "./http/HttpTaskApi.ts"
+import type { Options as HttpOptions } from "./http/HttpTaskApi.ts"
 import * as BananasMemory from "./layers/memory/BananasMemory.ts"
 import * as BananasRedis from "./layers/redis/BananasRedis.ts"
 import type { TaskApi } from "./services/TaskApi.ts"
@@ -22,7 +22,7 @@ import type { TaskApi } from "./services/TaskApi.ts"
  * @category models
  * @since 0.2.0
  */
-export type { Options as HttpOptions } from "./layers/http/HttpTaskApi.ts"
+export type { Options as HttpOptions } from "./http/HttpTaskApi.ts"
 
 /**
  * TaskApi, JobQueue, QueueAdmin and ResultBackend on Redis (one command
@@ -75,4 +75,4 @@ export const layerHttp = (options: HttpOptions): Layer.Layer<TaskApi> =>
  * The HTTP client and its contract, loaded on first use: a program that
  * talks to Redis does not carry them (about 12 MB of a process's memory).
  */
-const loadHttp: Effect.Effect<typeof HttpTaskApi> = Effect.promise(() => import("./layers/http/HttpTaskApi.ts"))
+const loadHttp: Effect.Effect<typeof HttpTaskApi> = Effect.promise(() => import("./http/HttpTaskApi.ts"))

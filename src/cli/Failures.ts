@@ -7,7 +7,7 @@
 
 import * as Schema from "effect/Schema"
 import * as Option from "effect/Option"
-import * as ConnectFailure from "../layers/redis/ConnectFailure.ts"
+import { ConnectFailure } from "../layers/redis/BananasRedis.ts"
 import { type Settings, defaultRedisUrl, redisTarget } from "./Settings.ts"
 
 /**

@@ -88,6 +88,15 @@ export const JobJson: Schema.Codec<Job, string> = Schema.String.pipe(Schema.deco
 }))
 
 /**
+ * The retry budget of a new job when none is given (Go's `NewJob`): runs in
+ * all, not retries after the first (see `Retry.willRetry`).
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const defaultMaxRetries = 3
+
+/**
  * Builds a new pending job, as Go's `NewJob` does.
  *
  * @category constructors
@@ -104,7 +113,7 @@ export const make = (options: {
   readonly priority: JobPriority
   /** Its `created_at` and `updated_at`. */
   readonly now: Timestamp.Timestamp
-  /** Runs allowed in all (`Wire.defaultMaxRetries` is Go's 3). */
+  /** Runs allowed in all (`defaultMaxRetries` is Go's 3). */
   readonly maxRetries: number
   /** A description (empty: none). */
   readonly description?: string | undefined

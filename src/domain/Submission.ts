@@ -17,10 +17,9 @@ import * as JobId from "./JobId.ts"
 import * as PayloadLimits from "./PayloadLimits.ts"
 import { isJobPriority, JobPriority } from "./JobPriority.ts"
 import * as RawJson from "./RawJson.ts"
+import { isRoutingKey, isUnrouted } from "./RoutingKey.ts"
 import * as Timestamp from "./Timestamp.ts"
 import { isTraceparent } from "./TraceContext.ts"
-import { isRoutingKey, isUnrouted } from "../protocol/Keys.ts"
-import * as Wire from "../protocol/Wire.ts"
 
 /**
  * The schema of a submission as it crosses a wire: the payload is already
@@ -165,7 +164,7 @@ export const toJob = (
     payload: request.payload,
     priority,
     now: created,
-    maxRetries: request.maxRetries ?? Wire.defaultMaxRetries,
+    maxRetries: request.maxRetries ?? JobModel.defaultMaxRetries,
     description: request.description === "" ? undefined : request.description,
     routingKey: isUnrouted(request.routingKey) ? undefined : request.routingKey
   })

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as RedisPort from "../layers/redis/RedisPort.ts"
+import { RedisPort } from "../layers/redis/BananasRedis.ts"
 import { DeliveryRecord } from "../http/Schemas.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 

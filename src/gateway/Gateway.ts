@@ -30,13 +30,12 @@ import * as Bananas from "../Bananas.ts"
 import { ValidationError } from "../domain/Errors.ts"
 import { Api } from "../http/Api.ts"
 import * as BananasRedis from "../layers/redis/BananasRedis.ts"
-import { RedisPort } from "../layers/redis/RedisPort.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
 import * as DeliveryLog from "./DeliveryLog.ts"
 import * as GatewayOptions from "./GatewayOptions.ts"
-import * as Handlers from "./Handlers.ts"
+import * as Routes from "./Routes.ts"
 import * as Lifecycle from "./Lifecycle.ts"
 import * as Middleware from "./Middleware.ts"
 import * as Observability from "./Observability.ts"
@@ -150,7 +149,7 @@ const resolved = (options: GatewayOptions.Options): Effect.Effect<GatewayOptions
 }
 
 const routesWith = (o: GatewayOptions.Resolved) => {
-  const api = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(Handlers.layer(o)))
+  const api = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(Routes.layer(o)))
   return Layer.mergeAll(api, HttpApiScalar.layer(Api, { path: "/docs" }), Observability.layerMetrics, Observability.layerAccessLog(o.accessLog)).pipe(
     Layer.provide([Middleware.layerAuthentication(o), Middleware.layerRequestBody(o), Middleware.layerValidation])
   )
@@ -174,7 +173,7 @@ const support = (o: GatewayOptions.Resolved) =>
 /** The rate limiter on Redis (shared by every replica) when the backend is Redis, else in memory; none when disabled. */
 const rateLimiter = (o: GatewayOptions.Resolved): Layer.Layer<RateLimiter.RateLimiter, never, JobQueue> =>
   o.rateLimit === undefined ? (Layer.empty as Layer.Layer<never> as Layer.Layer<RateLimiter.RateLimiter>) : Layer.unwrap(Effect.gen(function*() {
-    const port = yield* Effect.serviceOption(RedisPort)
+    const port = yield* Effect.serviceOption(BananasRedis.RedisPort.RedisPort)
     const prefix = (yield* JobQueue).protocol.keys.prefix
     if (Option.isNone(port)) return RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))
     const unused = Effect.fail(new Redis.RedisError({ cause: new Error("not used by the rate limiter") }))

@@ -20,7 +20,7 @@ import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } fr
 import { PrometheusMetrics } from "effect/observability"
 import * as JobPriority from "../domain/JobPriority.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import * as RedisPort from "../layers/redis/RedisPort.ts"
+import { RedisPort } from "../layers/redis/BananasRedis.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 import { TaskApi } from "../services/TaskApi.ts"
 import { RequestInfo } from "./Middleware.ts"

@@ -14,4 +14,4 @@ export * as Schemas from "./Schemas.ts"
 /** Exact-JSON request and response bodies. */
 export * as Bodies from "./Bodies.ts"
 /** The TaskApi over HTTP. */
-export * as HttpTaskApi from "../layers/http/HttpTaskApi.ts"
+export * as HttpTaskApi from "./HttpTaskApi.ts"

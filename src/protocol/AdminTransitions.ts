@@ -9,8 +9,8 @@ import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import type { Plan } from "./Plan.ts"
-import * as S from "./Steps.ts"
-import type { Step } from "./Steps.ts"
+import * as T from "./Transitions.ts"
+import type { Step } from "./Transitions.ts"
 import * as Wire from "./Wire.ts"
 
 // --- management ---------------------------------------------------------------------
@@ -54,13 +54,13 @@ export const cancel = (p: Wire.Protocol, read: {
       guards: [
         { op: "eq", key: keys.job(job.id), value: read.data, reason: "changed" },
         queued
-          ? { op: "lhas", key: S.queueOf(p, job), member: job.id, reason: "notWaiting" }
+          ? { op: "lhas", key: T.queueOf(p, job), member: job.id, reason: "notWaiting" }
           : { op: "zhas", key: keys.scheduled, member: job.id, reason: "notWaiting" }
       ],
       writes: [
-        queued ? { op: "lrem", key: S.queueOf(p, job), count: 0, value: job.id } : { op: "zrem", key: keys.scheduled, member: job.id },
+        queued ? { op: "lrem", key: T.queueOf(p, job), count: 0, value: job.id } : { op: "zrem", key: keys.scheduled, member: job.id },
         { op: "set", key: keys.job(job.id), value: JobCodec.encode(cancelled), ttl: p.ttl.deadJob },
-        ...S.outcomeWrites(p, "job.cancelled", cancelled, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 }, true)
+        ...T.outcomeWrites(p, "job.cancelled", cancelled, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 }, true)
       ]
     }
   }
@@ -95,8 +95,8 @@ export const requeueDead = (p: Wire.Protocol, read: {
         { op: "lrem", key: keys.dead, count: 0, value: requeued.id },
         { op: "set", key: keys.job(requeued.id), value: JobCodec.encode(requeued) },
         { op: "del", key: keys.result(requeued.id) },
-        { op: "lpush", key: S.queueOf(p, requeued), value: requeued.id },
-        S.wake(p, requeued.priority)
+        { op: "lpush", key: T.queueOf(p, requeued), value: requeued.id },
+        T.wake(p, requeued.priority)
       ]
     }
   }

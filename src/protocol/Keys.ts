@@ -17,6 +17,7 @@
  */
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
+import { isUnrouted } from "../domain/RoutingKey.ts"
 
 /**
  * Every key and channel of one queue namespace.
@@ -97,23 +98,6 @@ export const clusterPrefixProblem = (prefix: string): string | undefined => {
   if (escapeGlob(tag) !== tag) return `${JSON.stringify(prefix)} has glob characters (*?[]\\) in its hash tag ${JSON.stringify(tag)}`
   return undefined
 }
-
-/**
- * Routing keys accepted by Route-Go: `[A-Za-z0-9_-]{1,64}`.
- *
- * @category guards
- * @since 0.1.0
- */
-export const isRoutingKey = (key: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(key)
-
-/**
- * True when routing key `key` means "no routing": absent, empty or
- * `default` (all read `queue:{p}`).
- *
- * @category guards
- * @since 0.1.0
- */
-export const isUnrouted = (key: string | undefined): boolean => key === undefined || key === "" || key === "default"
 
 /**
  * The hash tag of a prefix (`{...}`), as Redis Cluster computes slots: the

@@ -10,9 +10,10 @@ import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import type { Guard, Plan, Write } from "./Plan.ts"
-import * as S from "./Steps.ts"
-import type { Claim, Step } from "./Steps.ts"
+import * as T from "./Transitions.ts"
+import type { Claim, Step } from "./Transitions.ts"
 import { ownerOf } from "./Take.ts"
+import * as Retry from "./Retry.ts"
 import * as Wire from "./Wire.ts"
 
 // --- recovery ------------------------------------------------------------------------
@@ -51,7 +52,7 @@ export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead
     expired.token === undefined
       ? { op: "hnil", key: keys.tokens, field: expired.id, reason: "changed" }
       : { op: "heq", key: keys.tokens, field: expired.id, value: expired.token, reason: "changed" },
-    S.unchanged(key, expired.data),
+    T.unchanged(key, expired.data),
     { op: "lhas", key: keys.processing, member: expired.id, reason: "notWaiting" },
     ...(expired.token === undefined
       ? []
@@ -60,13 +61,13 @@ export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead
   const decoded = expired.data === undefined ? undefined : JobCodec.decode(expired.data)
   if (decoded === undefined || decoded._tag === "Failure") {
     const goError = decoded === undefined ? undefined : decoded.failure.message
-    const { record, error } = S.badDataRecord(expired.id, expired.data, goError)
-    return { value: "badData", plan: { guards, writes: S.deadLetterWrites(p, expired, record, { error, now, durationMs: 0 }) } }
+    const { record, error } = T.badDataRecord(expired.id, expired.data, goError)
+    return { value: "badData", plan: { guards, writes: T.deadLetterWrites(p, expired, record, { error, now, durationMs: 0 }) } }
   }
   const job = decoded.success
   const attempts = job.attempts + 1
   const error = Wire.errorText.leaseExpired
-  if (Wire.willRetry(job)) {
+  if (Retry.willRetry(job)) {
     // Back at the head at once (no backoff): the worker died, not the job.
     const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: now, scheduledFor: undefined }
     return {
@@ -75,16 +76,16 @@ export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead
         guards,
         writes: [
           { op: "set", key, value: JobCodec.encode(retried) },
-          ...S.letGo(p, expired),
-          { op: "rpush", key: S.queueOf(p, job), value: job.id },
-          S.wake(p, job.priority),
-          ...S.outcomeWrites(p, "job.failed", retried, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 }, false)
+          ...T.letGo(p, expired),
+          { op: "rpush", key: T.queueOf(p, job), value: job.id },
+          T.wake(p, job.priority),
+          ...T.outcomeWrites(p, "job.failed", retried, { jobId: job.id, status: "failed", error, completedAt: now, durationMs: 0 }, false)
         ]
       }
     }
   }
   const dead: Job = { ...job, status: "failed", attempts, error, updatedAt: now, scheduledFor: undefined }
-  return { value: "dead", plan: S.deadPlan(p, expired, dead, guards, { error, now, durationMs: 0 }) }
+  return { value: "dead", plan: T.deadPlan(p, expired, dead, guards, { error, now, durationMs: 0 }) }
 }
 
 /**
@@ -101,7 +102,7 @@ export const dropLease = (p: Wire.Protocol, claim: Claim, nowMillis: number): Pl
       ? { op: "hnil", key: p.keys.tokens, field: claim.id, reason: "changed" }
       : { op: "heq", key: p.keys.tokens, field: claim.id, value: claim.token, reason: "changed" }
   ],
-  writes: S.leaseWrites(p, claim)
+  writes: T.leaseWrites(p, claim)
 })
 
 /**
@@ -144,8 +145,8 @@ export const promote = (p: Wire.Protocol, read: {
     writes: [
       { op: "zrem", key: keys.scheduled, member: read.job.id },
       { op: "set", key: keys.job(read.job.id), value: JobCodec.encode(promoted) },
-      { op: "lpush", key: S.queueOf(p, promoted), value: promoted.id },
-      S.wake(p, promoted.priority)
+      { op: "lpush", key: T.queueOf(p, promoted), value: promoted.id },
+      T.wake(p, promoted.priority)
     ]
   }
 }

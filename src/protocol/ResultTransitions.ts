@@ -8,7 +8,7 @@
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { Plan } from "./Plan.ts"
-import * as S from "./Steps.ts"
+import * as T from "./Transitions.ts"
 import * as Wire from "./Wire.ts"
 import type * as JobResult from "../domain/JobResult.ts"
 
@@ -22,7 +22,7 @@ import type * as JobResult from "../domain/JobResult.ts"
  */
 export const storeResult = (p: Wire.Protocol, result: JobResult.JobResult): Plan => ({
   guards: [],
-  writes: S.storeResultWrites(p, result)
+  writes: T.storeResultWrites(p, result)
 })
 
 /**

@@ -18,22 +18,50 @@
  * - A final outcome (completed, dead-lettered for any reason, cancelled)
  *   writes the result hash and publishes `ready`, so every wait ends at once.
  * - With events on, every outcome of an attempt also writes its event job
- *   (`Events`, through `Steps.outcomeWrites`) in the same step.
+ *   (`Events`, through `outcomeWrites`) in the same step.
  * - Every write that makes work available publishes `queue:wake`.
  *
  * @since 0.2.0
  */
 import type { Job } from "../domain/Job.ts"
+import type { JobId } from "../domain/JobId.ts"
+import type { JobPriority } from "../domain/JobPriority.ts"
+import * as JobResult from "../domain/JobResult.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import type { Plan, Write } from "./Plan.ts"
-import * as S from "./Steps.ts"
-import type { Claim, Step } from "./Steps.ts"
+import * as Events from "./Events.ts"
+import type { Guard, Plan, Write } from "./Plan.ts"
 import { ownerOf } from "./Take.ts"
+import * as Retry from "./Retry.ts"
 import * as Wire from "./Wire.ts"
 
-export type { Claim, Step } from "./Steps.ts"
+/**
+ * A delivery's hold on a job: its id and, when taken with a lease, the
+ * lease token only this delivery has.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Claim {
+  /** The job held. */
+  readonly id: JobId
+  /** The delivery's lease token (`<owner>:<n>`); none for a take without lease. */
+  readonly token: string | undefined
+}
+
+/**
+ * A plan and the job it leaves behind.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Step<A = Job> {
+  /** The atomic step. */
+  readonly plan: Plan
+  /** The job as the step writes it (or what the step decided). */
+  readonly value: A
+}
 
 /**
  * What ending an attempt decided.
@@ -59,7 +87,7 @@ export type FailOutcome =
  * @since 0.2.0
  */
 export const enqueue = (p: Wire.Protocol, job: Job): Plan =>
-  create(p, job, [{ op: "lpush", key: S.queueOf(p, job), value: job.id }, S.wake(p, job.priority)])
+  create(p, job, [{ op: "lpush", key: queueOf(p, job), value: job.id }, wake(p, job.priority)])
 
 /**
  * Schedule a new job due at `dueAt`: `SET job` (status `scheduled`,
@@ -75,7 +103,7 @@ export const schedule = (p: Wire.Protocol, job: Job, dueAt: Timestamp.Timestamp)
 /** A new job: `SET job` unless the id exists, its stale result deleted, then where it waits (`placed`). */
 const create = (p: Wire.Protocol, job: Job, placed: ReadonlyArray<Write>): Plan => {
   const json = JobCodec.encode(job)
-  return { guards: S.create(p.keys.job(job.id), json), writes: S.newJobWrites(p, job, json, placed) }
+  return { guards: newKey(p.keys.job(job.id), json), writes: newJobWrites(p, job, json, placed) }
 }
 
 // --- the end of an attempt ---------------------------------------------------------
@@ -101,11 +129,11 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
   return {
     value: done,
     plan: {
-      guards: S.orApplied(S.held(p, claim), key, json),
+      guards: orApplied(held(p, claim), key, json),
       writes: [
         { op: "set", key, value: json, ttl: p.ttl.completedJob },
-        ...S.letGo(p, claim),
-        ...S.outcomeWrites(p, "job.completed", done, {
+        ...letGo(p, claim),
+        ...outcomeWrites(p, "job.completed", done, {
           jobId: job.id,
           status: "completed",
           result: outcome.result,
@@ -134,20 +162,20 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
   readonly now: Timestamp.Timestamp
 }): Step<FailOutcome> => {
   const attempts = job.attempts + 1
-  if (Wire.willRetry(job)) {
-    const scheduledFor = Timestamp.addSeconds(outcome.now, Wire.backoffSeconds(attempts))
+  if (Retry.willRetry(job)) {
+    const scheduledFor = Timestamp.addSeconds(outcome.now, Retry.backoffSeconds(attempts))
     const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: outcome.now, scheduledFor }
     const json = JobCodec.encode(retried)
     const key = p.keys.job(job.id)
     return {
       value: { _tag: "Retrying", job: retried },
       plan: {
-        guards: S.orApplied(S.held(p, claim), key, json),
+        guards: orApplied(held(p, claim), key, json),
         writes: [
           { op: "set", key, value: json },
-          { op: "zadd", key: p.keys.scheduled, score: Wire.retryScore(scheduledFor), member: job.id },
-          ...S.letGo(p, claim),
-          ...S.outcomeWrites(p, "job.failed", retried, attemptResult(job.id, error, outcome), false)
+          { op: "zadd", key: p.keys.scheduled, score: Retry.retryScore(scheduledFor), member: job.id },
+          ...letGo(p, claim),
+          ...outcomeWrites(p, "job.failed", retried, attemptResult(job.id, error, outcome), false)
         ]
       }
     }
@@ -155,7 +183,7 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
   const dead: Job = { ...job, status: "failed", attempts, error, updatedAt: outcome.now, scheduledFor: undefined }
   return {
     value: { _tag: "Dead", job: dead },
-    plan: S.deadPlan(p, claim, dead, [...S.held(p, claim)], { error, now: outcome.now, durationMs: outcome.durationMs })
+    plan: deadPlan(p, claim, dead, [...held(p, claim)], { error, now: outcome.now, durationMs: outcome.durationMs })
   }
 }
 
@@ -177,8 +205,8 @@ const attemptResult = (jobId: string, error: string, outcome: { readonly duratio
  * @since 0.2.0
  */
 export const release = (p: Wire.Protocol, claim: Claim, job: Pick<Job, "id" | "priority" | "routingKey">): Plan => ({
-  guards: S.held(p, claim),
-  writes: [...S.letGo(p, claim), { op: "rpush", key: S.queueOf(p, job), value: claim.id }, S.wake(p, job.priority)]
+  guards: held(p, claim),
+  writes: [...letGo(p, claim), { op: "rpush", key: queueOf(p, job), value: claim.id }, wake(p, job.priority)]
 })
 
 /**
@@ -220,13 +248,219 @@ export const deadLetterData = (p: Wire.Protocol, claim: Claim, read: {
   readonly now: Timestamp.Timestamp
 }): Step<string> => {
   const key = p.keys.job(claim.id)
-  const { record, error } = S.badDataRecord(claim.id, read.data, read.goError)
+  const { record, error } = badDataRecord(claim.id, read.data, read.goError)
   return {
     value: error,
     plan: {
-      guards: S.orApplied([S.unchanged(key, read.data), ...S.held(p, claim)], key, record),
-      writes: S.deadLetterWrites(p, claim, record, { error, now: read.now, durationMs: 0 })
+      guards: orApplied([unchanged(key, read.data), ...held(p, claim)], key, record),
+      writes: deadLetterWrites(p, claim, record, { error, now: read.now, durationMs: 0 })
     }
   }
 }
 
+// --- building blocks shared by the transition modules (Recovery, Admin, Result) ---
+
+/**
+ * What a dead letter records of the attempt that ended in it.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export interface DeadLetter {
+  /** The error text of the failed result. */
+  readonly error: string
+  /** When the job was dead-lettered. */
+  readonly now: Timestamp.Timestamp
+  /** How long the attempt ran (0 when it never ran). */
+  readonly durationMs: number
+}
+
+/**
+ * The queue list a job waits in (its priority and routing key).
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const queueOf = (p: Wire.Protocol, job: Pick<Job, "priority" | "routingKey">): string => p.keys.queue(job.priority, job.routingKey)
+
+/**
+ * The `queue:wake` publish that tells blocked workers `priority` has work.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const wake = (p: Wire.Protocol, priority: JobPriority): Write => ({ op: "publish", channel: p.keys.wake, message: priority })
+
+/**
+ * The guards, each refused as `alreadyApplied` instead when `key` already holds `value` (the state the plan writes).
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const orApplied = (guards: ReadonlyArray<Guard>, key: string, value: string): ReadonlyArray<Guard> =>
+  guards.map((g) => ({ ...g, appliedIf: { key, value } }))
+
+/**
+ * A new key: the same value again is a resend (`alreadyApplied`), anything else a duplicate.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const newKey = (key: string, value: string): ReadonlyArray<Guard> => [{ op: "absent", key, reason: "duplicate", appliedIf: { key, value } }]
+
+/**
+ * The key still holds what was read (`undefined`: still absent).
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const unchanged = (key: string, data: string | undefined): Guard =>
+  data === undefined ? { op: "absent", key, reason: "changed" } : { op: "eq", key, value: data, reason: "changed" }
+
+/**
+ * Only the delivery holding the job may end it.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const held = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Guard> =>
+  claim.token !== undefined
+    ? [{ op: "heq", key: p.keys.tokens, field: claim.id, value: claim.token, reason: "notHeld" }]
+    : [
+      { op: "hnil", key: p.keys.tokens, field: claim.id, reason: "notHeld" },
+      { op: "lhas", key: p.keys.processing, member: claim.id, reason: "notHeld" }
+    ]
+
+/**
+ * The lease of a claim removed (expiry, token, owner's held set).
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const leaseWrites = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
+  { op: "zrem", key: p.keys.leases, member: claim.id },
+  { op: "hdel", key: p.keys.tokens, field: claim.id },
+  ...(claim.token === undefined ? [] : [{ op: "srem", key: p.keys.held(ownerOf(claim.token)), member: claim.id } as const])
+]
+
+/**
+ * Out of processing, and the lease removed.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const letGo = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
+  // From the tail (-1): the oldest entries are there, so the scan is short; Go's
+  // LREM 1 removes the same single entry.
+  { op: "lrem", key: p.keys.processing, count: -1, value: claim.id },
+  ...leaseWrites(p, claim)
+]
+
+/**
+ * The result hash of a final outcome (with its TTL) and its `ready` notification.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const storeResultWrites = (p: Wire.Protocol, result: JobResult.JobResult): ReadonlyArray<Write> => {
+  const flat = JobResult.toHashFields(result)
+  const fields: Array<readonly [string, string]> = []
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i]!, flat[i + 1]!])
+  const key = p.keys.result(result.jobId)
+  return [
+    { op: "hset", key, fields },
+    { op: "expire", key, seconds: result.status === "completed" ? p.ttl.resultSuccess : p.ttl.resultFailure },
+    { op: "publish", channel: p.keys.notify(result.jobId), message: "ready" }
+  ]
+}
+
+/**
+ * A new job: `SET job` (its JSON `json`), a stale result of an earlier job with its id deleted, then where it waits (`placed`).
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const newJobWrites = (p: Wire.Protocol, job: Job, json: string, placed: ReadonlyArray<Write>): ReadonlyArray<Write> => [
+  { op: "set", key: p.keys.job(job.id), value: json },
+  { op: "del", key: p.keys.result(job.id) },
+  ...placed
+]
+
+/**
+ * What an outcome of an attempt writes besides the job itself: its result
+ * hash and `ready` when it is final (`store`), and, with events on, its
+ * event job (the outbox, `Events`) in the same step. Every plan that ends
+ * an attempt goes through here, so none can miss its event.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const outcomeWrites = (
+  p: Wire.Protocol,
+  type: Events.EventType,
+  job: Job | undefined,
+  result: JobResult.JobResult,
+  store: boolean
+): ReadonlyArray<Write> => {
+  const stored = store ? storeResultWrites(p, result) : []
+  if (!Events.emits(p.events, job)) return stored
+  const carrier = Events.eventJob(p.events, Events.make(type, job, result))
+  const placed: ReadonlyArray<Write> = [{ op: "lpush", key: queueOf(p, carrier), value: carrier.id }, wake(p, carrier.priority)]
+  return [...stored, ...newJobWrites(p, carrier, JobCodec.encode(carrier), placed)]
+}
+
+/**
+ * The dead letter of a held id: `value` at its key (TTL 7 d), `LPUSH dead`,
+ * released, failed result + `ready` (and its `job.dead` event; `job` is the
+ * dead job, none for bad data).
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const deadLetterWrites = (
+  p: Wire.Protocol,
+  claim: Claim,
+  value: string,
+  failure: DeadLetter,
+  job?: Job | undefined
+): ReadonlyArray<Write> => [
+  { op: "set", key: p.keys.job(claim.id), value, ttl: p.ttl.deadJob },
+  { op: "lpush", key: p.keys.dead, value: claim.id },
+  ...letGo(p, claim),
+  ...outcomeWrites(
+    p,
+    "job.dead",
+    job,
+    { jobId: claim.id, status: "failed", error: failure.error, completedAt: failure.now, durationMs: failure.durationMs },
+    true
+  )
+]
+
+/**
+ * The plan that dead-letters the held job `dead` (written as JSON) after `guards`.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const deadPlan = (
+  p: Wire.Protocol,
+  claim: Claim,
+  dead: Job,
+  guards: ReadonlyArray<Guard>,
+  failure: DeadLetter
+): Plan => {
+  const json = JobCodec.encode(dead)
+  const writes = deadLetterWrites(p, claim, json, failure, dead)
+  return { guards: orApplied(guards, (writes[0] as { readonly key: string }).key, json), writes }
+}
+
+/**
+ * Go's dead-letter record and error text for a held id whose data is missing or does not decode.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const badDataRecord = (id: JobId, data: string | undefined, goError: string | undefined) =>
+  data === undefined || goError === undefined
+    ? { record: Wire.missingDataRecord(id), error: Wire.errorText.missingData }
+    : { record: Wire.corruptedDataRecord(id, data, goError), error: Wire.errorText.unmarshal(goError) }

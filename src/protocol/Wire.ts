@@ -1,8 +1,8 @@
 /**
  * The wire constants of the Bananas protocol, each defined once: TTLs, the
- * error texts Go records, Go's dead-letter records, the retry rule and the
- * backoff, and how scores and TTLs are written. The Redis and memory
- * backends both read them from the `Protocol` built here, so a constant
+ * error texts Go records, Go's dead-letter records, and how scores and TTLs
+ * are written (when a failed job runs again is `Retry`'s). The Redis and
+ * memory backends both read them from the `Protocol` built here, so a constant
  * changed (or overridden through `Options`) changes both at once.
  *
  * @since 0.2.0
@@ -10,7 +10,6 @@
 import * as Duration from "effect/Duration"
 import * as Events from "./Events.ts"
 import * as Keys from "./Keys.ts"
-import type { Job } from "../domain/Job.ts"
 import { quote } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 
@@ -115,34 +114,7 @@ export const make = (options: Options = {}): Protocol => ({
 export const wholeSeconds = (d: Duration.Input): number =>
   Math.min(maxTtlSeconds, Math.max(1, Math.ceil(Duration.toMillis(Duration.fromInputUnsafe(d)) / 1000)))
 
-// --- the retry rule ------------------------------------------------------------
-
-/**
- * The retry budget of a new job when none is given (Go's `NewJob`): runs in
- * all, not retries after the first.
- *
- * @category constants
- * @since 0.2.0
- */
-export const defaultMaxRetries = 3
-
-/**
- * Go's rule: a failed attempt is retried while `attempts + 1 < max_retries`
- * (so `max_retries` counts runs in all; 0 or 1 means a single run).
- *
- * @category predicates
- * @since 0.2.0
- */
-export const willRetry = (job: Job): boolean => job.attempts + 1 < job.maxRetries
-
-/**
- * Go's backoff before the retry that follows the `attempts`-th failure:
- * 2^attempts seconds (2 s, 4 s, 8 s, ...).
- *
- * @category constants
- * @since 0.2.0
- */
-export const backoffSeconds = (attempts: number): number => 2 ** attempts
+// --- scores ----------------------------------------------------------------------
 
 /**
  * The `queue:scheduled` score of a job due at `t`: unix **seconds**
@@ -152,15 +124,6 @@ export const backoffSeconds = (attempts: number): number => 2 ** attempts
  * @since 0.2.0
  */
 export const scheduleScore = (t: Timestamp.Timestamp): number => Timestamp.toUnixSeconds(t)
-
-/**
- * The score Go writes for a retry: the whole unix second of `scheduled_for`
- * (so a 2 s backoff runs 1–2 s later: promotion compares with whole seconds).
- *
- * @category conversions
- * @since 0.2.0
- */
-export const retryScore = (t: Timestamp.Timestamp): number => Math.floor(Timestamp.toUnixSeconds(t))
 
 // --- error texts -----------------------------------------------------------------
 

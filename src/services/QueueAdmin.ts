@@ -1,7 +1,7 @@
 /**
  * Queue administration: depths, listings, dead letters, cancelling and
  * requeueing — what dashboards, the CLI and the gateway's admin endpoints
- * use. Written once over the storage port (`store/StoreAdmin`) for every
+ * use. Written once over the storage port (`layers/StoreAdmin`) for every
  * backend.
  *
  * @since 0.2.0

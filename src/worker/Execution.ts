@@ -21,7 +21,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { Job } from "../domain/Job.ts"
 import type { RawJson } from "../domain/RawJson.ts"
-import { withDeadline } from "../layers/Deadline.ts"
+import { withDeadline } from "../layers/Policies.ts"
 import * as Failure from "./Failure.ts"
 import * as Handlers from "./Handlers.ts"
 

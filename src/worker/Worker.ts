@@ -48,7 +48,7 @@ import type { LeaseLostError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import * as Wire from "../protocol/Wire.ts"
+import * as Retry from "../protocol/Retry.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import * as Execution from "./Execution.ts"
 import { inJobScope } from "./JobScope.ts"
@@ -144,7 +144,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
             yield* Metric.update(Metrics.failed, 1)
             if (result._tag === "Retrying") {
               yield* Metric.update(Metrics.retried, 1)
-              yield* Effect.logWarning(`job failed, retrying in ${Wire.backoffSeconds(result.job.attempts)} s: ${error}`)
+              yield* Effect.logWarning(`job failed, retrying in ${Retry.backoffSeconds(result.job.attempts)} s: ${error}`)
             } else {
               yield* Metric.update(Metrics.dead, 1)
               yield* Effect.logError(`job failed for good (dead letter): ${error}`)

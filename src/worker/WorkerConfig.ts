@@ -9,7 +9,7 @@ import * as Result from "effect/Result"
 import * as DurationInput from "../domain/DurationInput.ts"
 import { ValidationError } from "../domain/Errors.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
-import * as Keys from "../protocol/Keys.ts"
+import { isRoutingKey } from "../domain/RoutingKey.ts"
 import type * as Handlers from "./Handlers.ts"
 import * as Reaper from "./Reaper.ts"
 import * as Scheduler from "./Scheduler.ts"
@@ -103,7 +103,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
   const unknown = priorities.find((p) => !JobPriority.isJobPriority(p))
   if (unknown !== undefined) return invalid("priorities", `unknown priority ${JSON.stringify(unknown)} (expected "high", "normal" or "low")`)
   const routingKey = options.routingKey
-  if (routingKey !== undefined && !Keys.isRoutingKey(routingKey)) {
+  if (routingKey !== undefined && !isRoutingKey(routingKey)) {
     return invalid("routingKey", `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(routingKey)}`)
   }
   const durations = {

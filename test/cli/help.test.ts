@@ -33,7 +33,6 @@ const commands: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<str
   [["scheduler"], ["--interval"]],
   [["reaper"], ["--interval", "--max-age"]],
   [["serve"], ["--port", "--host", "--api-keys", "--insecure", "--processes"]],
-  [["demo"], []],
   [["completions"], []]
 ]
 

@@ -16,7 +16,6 @@ import * as JobPriority from "../../src/domain/JobPriority.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import type { Keys } from "../../src/protocol/Keys.ts"
-import * as Wire from "../../src/protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
 import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
@@ -76,7 +75,7 @@ export const makeJob = (overrides: Partial<Job> = {}): Job => ({
     payload: `{"n":1}` as RawJson,
     priority: "normal",
     now: ts("2025-01-15T10:30:00Z"),
-    maxRetries: Wire.defaultMaxRetries
+    maxRetries: JobModel.defaultMaxRetries
   }),
   ...overrides
 })

@@ -10,7 +10,7 @@
 import * as Effect from "effect/Effect"
 import type { Redis } from "ioredis"
 import type { DumpEntry } from "../../src/layers/memory/MemoryStore.ts"
-import { compareBytes } from "../../src/layers/memory/internal/Store.ts"
+import { compareBytes } from "../../src/layers/memory/internal/Keyspace.ts"
 import { scanKeys } from "../support/WireAudit.ts"
 
 /** One normalized key. */

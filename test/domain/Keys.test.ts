@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as RoutingKey from "../../src/domain/RoutingKey.ts"
 import * as Keys from "../../src/protocol/Keys.ts"
 
 describe("Keys", () => {
@@ -44,13 +45,13 @@ describe("Keys", () => {
     assert.strictEqual(k.queue("normal", "default"), "bananas:queue:normal")
     assert.strictEqual(k.queue("normal", ""), "bananas:queue:normal")
     assert.strictEqual(k.queue("normal", undefined), "bananas:queue:normal")
-    for (const key of [undefined, "", "default"]) assert.isTrue(Keys.isUnrouted(key), String(key))
-    for (const key of ["gpu", "Default", "default-2"]) assert.isFalse(Keys.isUnrouted(key), key)
+    for (const key of [undefined, "", "default"]) assert.isTrue(RoutingKey.isUnrouted(key), String(key))
+    for (const key of ["gpu", "Default", "default-2"]) assert.isFalse(RoutingKey.isUnrouted(key), key)
   })
 
   it("accepts Route-Go's routing keys only", () => {
-    for (const key of ["default", "gpu", "a_b-C9", "x".repeat(64)]) assert.isTrue(Keys.isRoutingKey(key), key)
-    for (const key of ["", "x".repeat(65), "a b", "a:b", "ü", "a.b", "a/b"]) assert.isFalse(Keys.isRoutingKey(key), key)
+    for (const key of ["default", "gpu", "a_b-C9", "x".repeat(64)]) assert.isTrue(RoutingKey.isRoutingKey(key), key)
+    for (const key of ["", "x".repeat(65), "a b", "a:b", "ü", "a.b", "a/b"]) assert.isFalse(RoutingKey.isRoutingKey(key), key)
   })
 
   it("hashTag finds a Cluster hash tag as Redis computes slots (first {, next }, not empty)", () => {

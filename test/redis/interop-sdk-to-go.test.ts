@@ -12,7 +12,6 @@ import * as Job from "../../src/domain/Job.ts"
 import type { JobResult } from "../../src/domain/JobResult.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
-import * as Wire from "../../src/protocol/Wire.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
@@ -26,7 +25,7 @@ const vector1 =
   `{"id":"${J}","name":"send_email","payload":${payload1},"status":"pending","priority":"high","created_at":"2025-01-15T15:30:00.123456789+05:00","updated_at":"2025-01-15T15:30:00.123456789+05:00","attempts":0,"max_retries":3}`
 
 const newJob = (options?: Partial<Parameters<typeof Job.make>[0]>) =>
-  Job.make({ id: J, name: "send_email", payload: payload1, priority: "high", now: karachi, maxRetries: Wire.defaultMaxRetries, ...options })
+  Job.make({ id: J, name: "send_email", payload: payload1, priority: "high", now: karachi, maxRetries: Job.defaultMaxRetries, ...options })
 
 describe("interop: SDK -> Go", () => {
   layer(RedisServer.layer, { excludeTestServices: true })((it) => {

@@ -54,7 +54,7 @@ const job = (id: string, options?: { readonly priority?: JobPriority; readonly m
     payload: `{"id":"${id}"}` as RawJson,
     priority: options?.priority ?? "normal",
     now: options?.now ?? t0,
-    maxRetries: options?.maxRetries ?? Wire.defaultMaxRetries
+    maxRetries: options?.maxRetries ?? Job.defaultMaxRetries
   })
 
 /** The id of a delivery. */

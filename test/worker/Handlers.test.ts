@@ -10,7 +10,6 @@ import * as JobModel from "../../src/domain/Job.ts"
 import * as JobDefinition from "../../src/domain/JobDefinition.ts"
 import * as RawJson from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
-import * as Wire from "../../src/protocol/Wire.ts"
 import * as Execution from "../../src/worker/Execution.ts"
 import * as Failure from "../../src/worker/Failure.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
@@ -29,7 +28,7 @@ const Slow = JobDefinition.make({
 })
 
 const job = (name: string, payload: string, attempts = 0): Job => ({
-  ...JobModel.make({ id: "j-1", name, payload: payload as RawJson.RawJson, priority: "normal", now: Timestamp.fromMillis(0), maxRetries: Wire.defaultMaxRetries }),
+  ...JobModel.make({ id: "j-1", name, payload: payload as RawJson.RawJson, priority: "normal", now: Timestamp.fromMillis(0), maxRetries: JobModel.defaultMaxRetries }),
   attempts
 })
 

@@ -14,12 +14,11 @@ import * as Logger from "effect/Logger"
 import * as Job from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
-import * as Wire from "../../src/protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 
-const job = Job.make({ id: "j1", name: "echo", payload: "{}" as RawJson, priority: "normal", now: Timestamp.zero, maxRetries: Wire.defaultMaxRetries })
+const job = Job.make({ id: "j1", name: "echo", payload: "{}" as RawJson, priority: "normal", now: Timestamp.zero, maxRetries: Job.defaultMaxRetries })
 
 const run = (phase: "completing" | "running") =>
   Effect.gen(function*() {

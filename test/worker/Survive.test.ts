@@ -16,7 +16,6 @@ import { ConnectionError, LeaseLostError, StorageError } from "../../src/domain/
 import * as Job from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
-import * as Wire from "../../src/protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
 import * as Handlers from "../../src/worker/Handlers.ts"
 import * as Metrics from "../../src/worker/Metrics.ts"
@@ -26,7 +25,7 @@ import * as Worker from "../../src/worker/Worker.ts"
 
 const boom = () => Effect.die(new Error("boom: a bug in one pass"))
 
-const job = Job.make({ id: "j1", name: "echo", payload: "{}" as RawJson, priority: "normal", now: Timestamp.zero, maxRetries: Wire.defaultMaxRetries })
+const job = Job.make({ id: "j1", name: "echo", payload: "{}" as RawJson, priority: "normal", now: Timestamp.zero, maxRetries: Job.defaultMaxRetries })
 
 /**
  * A queue that hands out `job` once (after `failFirstDequeue`, a dequeue

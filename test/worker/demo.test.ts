@@ -8,11 +8,11 @@ import { fileURLToPath } from "node:url"
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as Demo from "../../src/demo/Demo.ts"
-import { main } from "../../src/demo/main.ts"
+import * as Demo from "../../examples/demo/Demo.ts"
+import { main } from "../../examples/demo/main.ts"
 import { RedisServer } from "../support/RedisServer.ts"
 
-const entry = fileURLToPath(new URL("../../src/demo/main.ts", import.meta.url))
+const entry = fileURLToPath(new URL("../../examples/demo/main.ts", import.meta.url))
 
 const runEntry = (env: Record<string, string | undefined>) =>
   Effect.callback<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
@@ -51,7 +51,7 @@ layer(RedisServer.layer, { excludeTestServices: true, timeout: "60 seconds" })("
       assert.strictEqual(summary.counters.dead, 0)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())), { timeout: 30_000 })
 
-  it.effect("`node src/demo/main.ts` with no REDIS_URL exits 0 by itself and prints the summary", () =>
+  it.effect("`node examples/demo/main.ts` with no REDIS_URL exits 0 by itself and prints the summary", () =>
     Effect.gen(function*() {
       const { code, stdout, stderr } = yield* runEntry({ REDIS_URL: "" })
       assert.strictEqual(code, 0, stderr)
@@ -59,7 +59,7 @@ layer(RedisServer.layer, { excludeTestServices: true, timeout: "60 seconds" })("
       checkSummaryText(stdout)
     }), { timeout: 30_000 })
 
-  it.effect("`node src/demo/main.ts` with REDIS_URL runs the same program on Redis and exits 0", () =>
+  it.effect("`node examples/demo/main.ts` with REDIS_URL runs the same program on Redis and exits 0", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer
       const prefix = `demo-${crypto.randomUUID().slice(0, 8)}:`

@@ -1,7 +1,7 @@
 /**
  * The long-running commands: `worker` (runs jobs with the handlers of a
  * module), `scheduler` (promotes due scheduled jobs), `reaper` (recovers
- * jobs of dead workers), and `demo`. They talk to Redis directly and stop
+ * jobs of dead workers). They talk to Redis directly and stop
  * gracefully on SIGINT / SIGTERM: running jobs get `--shutdown-timeout`
  * to finish, the rest go back to their queue.
  *
@@ -11,9 +11,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Command, Flag } from "effect/cli"
-import * as Demo from "../../demo/main.ts"
 import * as JobPriority from "../../domain/JobPriority.ts"
-import * as Keys from "../../protocol/Keys.ts"
 import * as HandlerRegistry from "../../worker/Handlers.ts"
 import * as Reaper from "../../worker/Reaper.ts"
 import * as Scheduler from "../../worker/Scheduler.ts"
@@ -21,12 +19,11 @@ import * as Worker from "../../worker/Worker.ts"
 import * as WorkerConfig from "../../worker/WorkerConfig.ts"
 import { Backend, withQueue } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
-import * as Handlers from "../Handlers.ts"
+import * as HandlerModule from "../HandlerModule.ts"
 import * as Input from "../Input.ts"
 import * as Lifetime from "../Lifetime.ts"
 import * as Output from "../Output.ts"
 import { settings } from "../Root.ts"
-import { defaultRedisUrl } from "../Settings.ts"
 
 const intervalFlag = (name: string, fallback: string, what: string) =>
   Flag.String(name).pipe(Flag.withDescription(what), Flag.withDefault(fallback))
@@ -59,7 +56,7 @@ export const worker = Command.make("worker", {
     const priorities = yield* parsePriorities(input.priorities)
     const jobTimeout = yield* Effect.fromResult(Input.duration(input.jobTimeout, "--job-timeout"))
     const shutdownTimeout = yield* Effect.fromResult(Input.duration(input.shutdownTimeout, "--shutdown-timeout"))
-    const loaded = yield* Handlers.load(input.handlers)
+    const loaded = yield* HandlerModule.load(input.handlers)
     const backend = yield* Backend
     const config = {
       handlers: loaded.handlers,
@@ -126,25 +123,6 @@ export const reaper = Command.make("reaper", {
     yield* Output.note(`reaper on ${backend.describe(options)}: a pass every ${interval}. Ctrl+C stops it.`)
     yield* withQueue(options, Reaper.run({ interval: every, maxAge: age }))
   })).pipe(Command.withDescription("Recover jobs whose worker died (expired leases), until interrupted."))
-
-/**
- * `demo`: the end-to-end demo of `npm start` (in memory, or on Redis when
- * a Redis URL is given).
- *
- * @category commands
- * @since 0.2.0
- */
-export const demo = Command.make("demo", {}, () =>
-  Effect.gen(function*() {
-    const options = yield* settings
-    const onRedis = options.redisUrl !== defaultRedisUrl
-    yield* Demo.main({
-      REDIS_URL: onRedis ? options.redisUrl : undefined,
-      BANANAS_PREFIX: options.prefix === Keys.defaultPrefix ? undefined : options.prefix
-    }).pipe(Effect.mapError((e) => usage(`the demo failed: ${String(e)}`)))
-  })).pipe(
-    Command.withDescription("Run the end-to-end demo (in memory; on Redis with --redis-url or REDIS_URL, keys under bananas-demo:).")
-  )
 
 // Internal
 

@@ -30,13 +30,12 @@ import { JobQueue } from "../../services/JobQueue.ts"
 import { QueueAdmin } from "../../services/QueueAdmin.ts"
 import { ResultBackend } from "../../services/ResultBackend.ts"
 import { JobStore } from "../../store/JobStore.ts"
-import * as StoreAdmin from "../../store/StoreAdmin.ts"
-import * as StoreQueue from "../../store/StoreQueue.ts"
+import * as StoreAdmin from "../StoreAdmin.ts"
+import * as StoreQueue from "../StoreQueue.ts"
 import * as MemoryJobStore from "./internal/MemoryJobStore.ts"
 import * as MemoryResultBackend from "./internal/MemoryResultBackend.ts"
-import * as MemoryStoreLive from "./internal/MemoryStoreLive.ts"
-import { Store } from "./internal/Store.ts"
-import { MemoryStore } from "./MemoryStore.ts"
+import { Keyspace } from "./internal/Keyspace.ts"
+import { make as makeMemoryStore, MemoryStore } from "./MemoryStore.ts"
 
 /**
  * Options of a memory instance: the protocol's (prefix, TTLs), the same as
@@ -73,7 +72,7 @@ export const layer = (options?: Options): Layer.Layer<Services> => layerWithStor
  */
 export const layerWithStore = (options?: Options): Layer.Layer<Services | MemoryStore> =>
   Layer.effectContext(Effect.gen(function*() {
-    const store = new Store()
+    const store = new Keyspace()
     const protocol = Wire.make(options)
     const jobStore = MemoryJobStore.make(store, protocol)
     const withStore = Context.make(JobStore, jobStore)
@@ -82,6 +81,6 @@ export const layerWithStore = (options?: Options): Layer.Layer<Services | Memory
     return Context.make(JobQueue, queue).pipe(
       Context.add(QueueAdmin, admin),
       Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
-      Context.add(MemoryStore, MemoryStoreLive.make(store, protocol.keys))
+      Context.add(MemoryStore, makeMemoryStore(store, protocol.keys))
     )
   }))

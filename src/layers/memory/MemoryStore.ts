@@ -12,10 +12,12 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { Keys } from "../../protocol/Keys.ts"
+import type { Keyspace } from "./internal/Keyspace.ts"
+import { atomically } from "./internal/MemoryJobStore.ts"
 
 /**
  * One key of a dump, with its value in Redis terms: `key`, its `type`,
@@ -74,3 +76,44 @@ export class MemoryStore extends Context.Service<MemoryStore, {
   /** Open result subscriptions plus blocked `dequeue` watchers (0 when nothing waits). */
   readonly listeners: Effect.Effect<number>
 }>()("@bananas/effect/MemoryStore") {}
+
+/**
+ * Builds the raw access of a memory instance over its keyspace (what
+ * `BananasMemory.layerWithStore` provides).
+ *
+ * @internal
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (store: Keyspace, keys: Keys): MemoryStore["Service"] => {
+  const run = <A>(f: (now: number) => A) => Effect.orDie(atomically(store, "MemoryStore", f))
+  return MemoryStore.of({
+    keys,
+    set: (key, text, ttl) => run(() => store.set(key, text, ttl === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(ttl)))),
+    get: (key) => run(() => Option.fromUndefinedOr(store.get(key))),
+    del: (key) => run(() => store.del(key)),
+    lpush: (key, member) => run(() => store.lpush(key, member)),
+    lrange: (key) => run(() => store.lrange(key)),
+    zadd: (key, score, member) => run(() => void store.zadd(key, score, member)),
+    zscore: (key, member) => run(() => Option.fromUndefinedOr(store.zscore(key, member))),
+    hset: (key, fields) => run(() => store.hset(key, Object.entries(fields))),
+    hgetall: (key) => run(() => store.hgetall(key)),
+    pttl: (key) => run(() => store.pttl(key)),
+    scan: (prefix) => run(() => store.keys(prefix ?? keys.prefix)),
+    dump: run(() =>
+      store.keys(keys.prefix).flatMap((key): Array<DumpEntry> => {
+        const e = store.entry(key)
+        if (e === undefined) return []
+        const pttl = store.pttl(key)
+        switch (e.type) {
+          case "string": return [{ key, type: "string", value: e.value, pttl }]
+          case "list": return [{ key, type: "list", value: [...e.items], pttl }]
+          case "zset": return [{ key, type: "zset", value: store.zrangeByScore(key, Infinity), pttl }]
+          case "hash": return [{ key, type: "hash", value: Object.fromEntries(e.fields), pttl }]
+          case "set": return [{ key, type: "set", value: store.smembers(key), pttl }]
+        }
+      })
+    ),
+    listeners: run(() => store.subscriptionCount() + store.watcherCount())
+  })
+}

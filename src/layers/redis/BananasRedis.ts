@@ -28,8 +28,8 @@ import type { ConnectionError, StorageError, ValidationError } from "../../domai
 import type { JobQueue } from "../../services/JobQueue.ts"
 import type { QueueAdmin } from "../../services/QueueAdmin.ts"
 import type { ResultBackend } from "../../services/ResultBackend.ts"
-import * as StoreAdmin from "../../store/StoreAdmin.ts"
-import * as StoreQueue from "../../store/StoreQueue.ts"
+import * as StoreAdmin from "../StoreAdmin.ts"
+import * as StoreQueue from "../StoreQueue.ts"
 import * as IoRedis from "./IoRedis.ts"
 import * as RedisJobStore from "./RedisJobStore.ts"
 import { RedisPort } from "./RedisPort.ts"
@@ -39,6 +39,27 @@ import * as ServerSettings from "./ServerSettings.ts"
 import * as Settings from "./Settings.ts"
 import * as Subscriber from "./Subscriber.ts"
 import * as Topology from "./Topology.ts"
+
+/**
+ * The port this layer provides (`RedisPort.RedisPort`, and `RedisPort.run`
+ * to call it as an Effect): the public face through which modules above the
+ * layers (the gateway's rate limiter, delivery log, ready watcher and queue
+ * gauges) reach Redis. They import nothing else of `layers/redis`
+ * (`test/structure/floors.test.ts`).
+ *
+ * @category ports
+ * @since 0.2.0
+ */
+export * as RedisPort from "./RedisPort.ts"
+
+/**
+ * How a failed connection is described (its driver error code, the advice
+ * for it): what the CLI prints when Redis cannot be reached.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export * as ConnectFailure from "./ConnectFailure.ts"
 
 /**
  * The typed topology options: a Redis Cluster (`cluster`), a Sentinel

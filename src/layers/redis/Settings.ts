@@ -9,7 +9,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Wire from "../../protocol/Wire.ts"
-import { maxTimerMillis } from "../Deadline.ts"
+import { maxTimerMillis } from "../Policies.ts"
 
 /**
  * Options of the Redis backend beyond how to reach Redis.

@@ -19,7 +19,6 @@ import * as BananasMemory from "../../../src/layers/memory/BananasMemory.ts"
 import { MemoryStore } from "../../../src/layers/memory/MemoryStore.ts"
 import * as BananasRedis from "../../../src/layers/redis/BananasRedis.ts"
 import * as Keys from "../../../src/protocol/Keys.ts"
-import * as Wire from "../../../src/protocol/Wire.ts"
 import type { JobQueue } from "../../../src/services/JobQueue.ts"
 import type { QueueAdmin } from "../../../src/services/QueueAdmin.ts"
 import type { ResultBackend } from "../../../src/services/ResultBackend.ts"
@@ -114,7 +113,7 @@ export const newJob = (name: string, options?: {
         payload: (options?.payload ?? "null") as RawJson.RawJson,
         priority: options?.priority ?? "normal",
         now: Timestamp.fromMillis(clock.currentTimeMillisUnsafe()),
-        maxRetries: options?.maxRetries ?? Wire.defaultMaxRetries,
+        maxRetries: options?.maxRetries ?? JobModel.defaultMaxRetries,
         routingKey: options?.routingKey
       })
     )

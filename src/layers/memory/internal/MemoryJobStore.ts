@@ -1,6 +1,6 @@
 /**
  * The storage port (`JobStore`) in memory: plans and takes carried out on
- * the keyspace (`Store`) with exactly the rules of the Redis scripts (types
+ * the keyspace (`Keyspace`) with exactly the rules of the Redis scripts (types
  * first, then guards, then writes), reads with Redis's answers, and waits
  * for work woken by list pushes. Every operation is one synchronous step
  * with the store's clock set from Effect's `Clock`, so TestClock drives
@@ -22,7 +22,7 @@ import { tokenOf } from "../../../protocol/Take.ts"
 import type { Protocol } from "../../../protocol/Wire.ts"
 import { wrongType } from "../../../store/Apply.ts"
 import { JobStore } from "../../../store/JobStore.ts"
-import { type Store, WrongTypeError } from "./Store.ts"
+import { type Keyspace, WrongTypeError } from "./Keyspace.ts"
 
 /**
  * Runs `f` as one synchronous state change, with the store's clock set
@@ -32,7 +32,7 @@ import { type Store, WrongTypeError } from "./Store.ts"
  * @category combinators
  * @since 0.2.0
  */
-export const atomically = <A>(store: Store, operation: string, f: (now: number) => A): Effect.Effect<A, StorageError> =>
+export const atomically = <A>(store: Keyspace, operation: string, f: (now: number) => A): Effect.Effect<A, StorageError> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     Effect.suspend(() => {
       store.tick(now)
@@ -51,7 +51,7 @@ export const atomically = <A>(store: Store, operation: string, f: (now: number) 
  * @category combinators
  * @since 0.2.0
  */
-export const applyPlan = (store: Store, plan: Plan): Outcome => {
+export const applyPlan = (store: Keyspace, plan: Plan): Outcome => {
   for (const [key, expected] of keyTypes(plan)) {
     const actual = store.type(key)
     if (actual !== "none" && actual !== expected) return { _tag: "WrongType", key, expected }
@@ -73,7 +73,7 @@ export const applyPlan = (store: Store, plan: Plan): Outcome => {
  * @category combinators
  * @since 0.2.0
  */
-export const take = (store: Store, request: TakeRequest): ReadonlyArray<string> => {
+export const take = (store: Keyspace, request: TakeRequest): ReadonlyArray<string> => {
   // Every source empty: nothing to take, nothing checked (the idle poll).
   if (request.sources.every((source) => store.type(source) === "none")) return []
   const lease = request.lease
@@ -110,7 +110,7 @@ export const take = (store: Store, request: TakeRequest): ReadonlyArray<string> 
  * @category constructors
  * @since 0.2.0
  */
-export const make = (store: Store, protocol: Protocol): JobStore["Service"] => {
+export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] => {
   const run = <A>(operation: string, f: (now: number) => A) => atomically(store, operation, f)
   return JobStore.of({
     protocol,
@@ -144,7 +144,7 @@ export const make = (store: Store, protocol: Protocol): JobStore["Service"] => {
 
 // Internal
 
-const holds = (store: Store, g: Guard): boolean => {
+const holds = (store: Keyspace, g: Guard): boolean => {
   switch (g.op) {
     case "absent": return !store.exists(g.key)
     case "exists": return store.exists(g.key)
@@ -162,7 +162,7 @@ const holds = (store: Store, g: Guard): boolean => {
   }
 }
 
-const apply = (store: Store, w: Write): void => {
+const apply = (store: Keyspace, w: Write): void => {
   switch (w.op) {
     case "set": return store.set(w.key, w.value, w.ttl === undefined ? undefined : w.ttl * 1000)
     case "del": return void store.del(w.key)

@@ -22,7 +22,7 @@ import type { JobStore } from "../../../store/JobStore.ts"
 import * as StoreResults from "../../../store/StoreResults.ts"
 import { ResultBackend, type WaitStart } from "../../../services/ResultBackend.ts"
 import { atomically } from "./MemoryJobStore.ts"
-import type { Store } from "./Store.ts"
+import type { Keyspace } from "./Keyspace.ts"
 
 /**
  * Builds the memory `ResultBackend` over a keyspace and its store port.
@@ -30,7 +30,7 @@ import type { Store } from "./Store.ts"
  * @category constructors
  * @since 0.1.0
  */
-export const make = (store: Store, jobStore: JobStore["Service"]): ResultBackend["Service"] => {
+export const make = (store: Keyspace, jobStore: JobStore["Service"]): ResultBackend["Service"] => {
   const { keys } = jobStore.protocol
   const shared = StoreResults.make(jobStore)
 

@@ -26,8 +26,8 @@ import {
   type StorageError,
   type TimeoutError,
   type ValidationError
-} from "../../domain/Errors.ts"
-import { Api } from "../../http/Api.ts"
+} from "../domain/Errors.ts"
+import { Api } from "./Api.ts"
 
 /**
  * Every error an answer of the gateway can become.

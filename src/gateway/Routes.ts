@@ -1,5 +1,5 @@
 /**
- * The gateway's handlers: each endpoint of the contract calls the direct
+ * The gateway's routes: each endpoint of the contract calls the direct
  * `TaskApi` (Redis or memory) and answers with the exact JSON our codecs
  * write (`Bodies`): the payload of a submission is the body's own text,
  * never a re-encoding, and a job or result is sent as stored. Each request
@@ -31,7 +31,7 @@ import type { RawJson } from "../domain/RawJson.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
 import * as Bodies from "../http/Bodies.ts"
 import type { SubmitBody } from "../http/Schemas.ts"
-import { withDeadline } from "../layers/Deadline.ts"
+import { withDeadline } from "../layers/Policies.ts"
 import { TaskApi } from "../services/TaskApi.ts"
 import { DeliveryLog } from "./DeliveryLog.ts"
 import type { Resolved } from "./GatewayOptions.ts"

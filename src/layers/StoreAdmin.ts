@@ -17,11 +17,11 @@ import * as JobStatus from "../domain/JobStatus.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import type { Plan } from "../protocol/Plan.ts"
 import * as A from "../protocol/AdminTransitions.ts"
-import type { Step } from "../protocol/Steps.ts"
+import type { Step } from "../protocol/Transitions.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { QueueAdmin } from "../services/QueueAdmin.ts"
-import { applyMany, applyOne } from "./Apply.ts"
-import { JobStore, type StoreFailure } from "./JobStore.ts"
+import { applyMany, applyOne } from "../store/Apply.ts"
+import { JobStore, type StoreFailure } from "../store/JobStore.ts"
 
 /**
  * Builds the admin service on the `JobStore` in context.

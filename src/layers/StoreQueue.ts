@@ -37,9 +37,9 @@ import {
   type JobDelivery,
   JobQueue
 } from "../services/JobQueue.ts"
-import { applyMany, applyOne, type Settled } from "./Apply.ts"
-import { JobStore, type StoreFailure } from "./JobStore.ts"
-import * as Recovery from "./Recovery.ts"
+import { applyMany, applyOne, type Settled } from "../store/Apply.ts"
+import { JobStore, type StoreFailure } from "../store/JobStore.ts"
+import * as Recovery from "../store/Recovery.ts"
 
 /**
  * Builds the queue on the `JobStore` in context.

@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Store } from "../../src/layers/memory/internal/Store.ts"
+import { Keyspace } from "../../src/layers/memory/internal/Keyspace.ts"
 
-describe("memory Store: active expiry", () => {
+describe("memory Keyspace: active expiry", () => {
   it("drops expired keys that nothing reads, within max(1000, keys) operations", () => {
-    const store = new Store()
+    const store = new Keyspace()
     store.tick(0)
     for (let i = 0; i < 500; i++) store.set(`result:${i}`, "x", 1_000)
     store.set("job:kept", "y")

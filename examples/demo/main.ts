@@ -11,9 +11,9 @@ import { NodeRuntime } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
-import * as DirectTaskApi from "../layers/DirectTaskApi.ts"
-import * as BananasMemory from "../layers/memory/BananasMemory.ts"
-import * as BananasRedis from "../layers/redis/BananasRedis.ts"
+import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
+import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
+import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import * as Demo from "./Demo.ts"
 
 /**
