@@ -20,6 +20,7 @@ import * as RawJson from "./RawJson.ts"
 import * as Timestamp from "./Timestamp.ts"
 import { isTraceparent } from "./TraceContext.ts"
 import { isRoutingKey, isUnrouted } from "../protocol/Keys.ts"
+import { reservedJobNames } from "../protocol/Events.ts"
 import * as Wire from "../protocol/Wire.ts"
 
 /**
@@ -129,6 +130,9 @@ export const toJob = (
   const invalid = (name: string, message: string) => Result.fail(new ValidationError({ field: field + name, message }))
   if (typeof request.name !== "string" || request.name.trim() === "") return invalid("name", "job name must be a non-empty string")
   if (!isWellFormed(request.name)) return invalid("name", "job name must be well-formed UTF-16 (no lone surrogates)")
+  if (reservedJobNames.includes(request.name)) {
+    return invalid("name", `job name ${JSON.stringify(request.name)} is reserved for webhook events and deliveries`)
+  }
   const priority: unknown = request.priority ?? "normal"
   if (!isJobPriority(priority)) {
     return invalid("priority", `unknown priority ${JSON.stringify(priority) ?? String(priority)} (expected "high", "normal" or "low")`)

@@ -84,12 +84,12 @@ export interface Options {
 }
 
 /**
- * The job name of a delivery.
+ * The job name of a delivery (`Events.deliveryJobName`).
  *
  * @category constants
  * @since 0.2.0
  */
-export const deliveryJobName = "bananas.webhook"
+export const deliveryJobName = Events.deliveryJobName
 
 /**
  * The name of an endpoint (its own, or derived from its URL).

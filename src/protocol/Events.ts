@@ -103,6 +103,25 @@ export const defaultRoutingKey = "bananas-events"
 export const eventJobName = "bananas.event"
 
 /**
+ * The job name of one delivery of an event to one endpoint (written by the
+ * gateway's fan-out).
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const deliveryJobName = "bananas.webhook"
+
+/**
+ * Job names only the outbox and the gateway's delivery worker write: every
+ * submit path (HTTP, SDK, CLI, batch) refuses them (`Submission.toJob`), so
+ * no caller can make a job that passes for an event or a delivery.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const reservedJobNames: ReadonlyArray<string> = [eventJobName, deliveryJobName]
+
+/**
  * The outbox configuration from the options (`true`: the defaults; off when
  * absent or `false`).
  *
