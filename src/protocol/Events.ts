@@ -5,13 +5,17 @@
  * With events on (`Wire.Options.events`), every plan that ends an attempt
  * (complete; a failed attempt, retried or dead-lettered; a dead letter of
  * bad data; the reaper's recovery; a cancellation) also creates an event
- * job in the **same atomic step** — the outbox. An event job is an ordinary
- * job on a routing key of its own (`route:bananas-events:queue:normal`,
- * which Go's stock workers never read), so the gateway's delivery worker
- * gets leases, fencing, retries with backoff and crash recovery for free:
- * an event is never lost, even when a gateway dies while delivering it.
- * Events are off by default, and nothing is written then: Go sees the
- * exact bytes it always saw.
+ * job in the **same atomic step** — the outbox: one entry per event. Event
+ * jobs live in a namespace of their own (`namespace`: `<prefix>events:`),
+ * outside the job namespace, so no submit path (HTTP, SDK, CLI, batch), no
+ * job id and no admin operation reaches them, and Go's workers never read
+ * them; their names are reserved besides (`reservedJobNames`). There the
+ * gateway's delivery worker runs them as jobs (`deliveryProtocol`), with
+ * leases, fencing, retries with backoff and crash recovery: an event is
+ * never lost, even when a gateway dies while delivering it, and a
+ * delivered event's records expire after `deliveredTtlSeconds`. Events are
+ * off by default, and nothing is written then: Go sees the exact bytes it
+ * always saw.
  *
  * The event id is a digest of the outcome (type, job id, attempts and the
  * job's `updated_at`), so the same outcome always gets the same id: an
@@ -28,6 +32,8 @@ import * as JobModel from "../domain/Job.ts"
 import * as JobResult from "../domain/JobResult.ts"
 import { quote, type RawJson } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import * as Keys from "./Keys.ts"
+import type { Protocol } from "./Wire.ts"
 
 /**
  * What happened to a job.
@@ -67,8 +73,6 @@ export const isEventType = (u: unknown): u is EventType => typeof u === "string"
  * @since 0.2.0
  */
 export interface Options {
-  /** The routing key event jobs are queued under (default `bananas-events`). */
-  readonly routingKey?: string | undefined
   /** Runs allowed to an event job (default 25: it only fans the event out to each endpoint). */
   readonly maxRetries?: number | undefined
 }
@@ -80,19 +84,48 @@ export interface Options {
  * @since 0.2.0
  */
 export interface Config {
-  /** The routing key of event jobs. */
-  readonly routingKey: string
+  /** The events' own key layout (`namespace`). */
+  readonly keys: Keys.Keys
   /** Runs allowed to an event job. */
   readonly maxRetries: number
 }
 
 /**
- * The default routing key of event jobs.
+ * The events' own key layout: the job layout under `<prefix>events:`
+ * (`events:job:{id}`, `events:queue:normal`, `events:queue:processing`,
+ * `events:leases`, ...), outside the job namespace — no job id, routing
+ * key or admin listing of the job namespace reaches it, and on Cluster it
+ * keeps the prefix's hash tag. Work is announced on the namespace's own
+ * `queue:wake` channel, which workers already listen to.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const namespace = (keys: Keys.Keys): Keys.Keys => ({ ...Keys.make(`${keys.prefix}events:`), wake: keys.wake })
+
+/**
+ * The protocol the gateway's delivery worker runs event and delivery jobs
+ * with: the events' namespace (`namespace`), no events of its own, and
+ * finished records kept only `deliveredTtlSeconds` (dead deliveries as
+ * long as any dead job).
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const deliveryProtocol = (p: Protocol): Protocol => ({
+  keys: p.events?.keys ?? namespace(p.keys),
+  ttl: { completedJob: deliveredTtlSeconds, deadJob: p.ttl.deadJob, resultSuccess: deliveredTtlSeconds, resultFailure: deliveredTtlSeconds }
+})
+
+/**
+ * How long a delivered event's records (the event job, its deliveries and
+ * their results) stay, in seconds: a minute, for a look with `redis-cli`;
+ * the delivery log keeps the history.
  *
  * @category constants
  * @since 0.2.0
  */
-export const defaultRoutingKey = "bananas-events"
+export const deliveredTtlSeconds = 60
 
 /**
  * The job name of an event job.
@@ -128,13 +161,10 @@ export const reservedJobNames: ReadonlyArray<string> = [eventJobName, deliveryJo
  * @category constructors
  * @since 0.2.0
  */
-export const resolve = (options: boolean | Options | undefined): Config | undefined =>
+export const resolve = (options: boolean | Options | undefined, keys: Keys.Keys): Config | undefined =>
   options === undefined || options === false
     ? undefined
-    : {
-      routingKey: (options === true ? undefined : options.routingKey) ?? defaultRoutingKey,
-      maxRetries: (options === true ? undefined : options.maxRetries) ?? 25
-    }
+    : { keys: namespace(keys), maxRetries: (options === true ? undefined : options.maxRetries) ?? 25 }
 
 /**
  * One event.
@@ -201,7 +231,8 @@ export const encode = (event: Event): RawJson =>
 
 /**
  * The job carrying an event to the delivery worker: the event id, name
- * `bananas.event`, the event body as payload, on the outbox's routing key.
+ * `bananas.event`, the event body as payload (queued in the events'
+ * namespace, not the job namespace).
  *
  * @category constructors
  * @since 0.2.0
@@ -213,16 +244,5 @@ export const eventJob = (config: Config, event: Event): Job =>
     payload: encode(event),
     priority: "normal",
     now: event.createdAt,
-    maxRetries: config.maxRetries,
-    routingKey: config.routingKey
+    maxRetries: config.maxRetries
   })
-
-/**
- * True when an outcome of `job` makes an event: events are on, and the job
- * is not itself one of the outbox's (its routing key).
- *
- * @category guards
- * @since 0.2.0
- */
-export const emits = (config: Config | undefined, job: Pick<Job, "routingKey"> | undefined): config is Config =>
-  config !== undefined && job?.routingKey !== config.routingKey

@@ -5,8 +5,9 @@
  * on a private Redis: a submission named like an event (`bananas.event`)
  * or a delivery (`bananas.webhook`) — on the outbox's routing key, alone or
  * in a batch, over HTTP or through the SDK — is refused with a
- * `ValidationError` naming `name`, and the receiver only ever sees the real
- * job's event.
+ * `ValidationError` naming `name`; any other job on that routing key is an
+ * ordinary job (events live in their own namespace, `<prefix>events:`);
+ * and the receiver only ever sees the real job's event.
  */
 import type { ChildProcess } from "node:child_process"
 import { assert, layer } from "@effect/vitest"
@@ -72,6 +73,9 @@ layer(Layer.mergeAll(backend, receiver).pipe(Layer.provideMerge(RedisServer.laye
         assert.strictEqual(batch.status, 400, JSON.stringify(batch.body))
         assert.strictEqual(batch.body._tag, "ValidationError")
       }
+      // Any other name on the old outbox routing key is an ordinary job: the delivery worker never sees it.
+      const ordinary = yield* post("/v1/jobs", { name: "anything", routingKey: "bananas-events", payload: forgedEvent })
+      assert.strictEqual(ordinary.status, 201)
       const sdk = yield* Effect.flip(Tasks.submit("bananas.webhook", { endpoint, event: forgedEvent }, { routingKey: "bananas-events" }))
       assert.strictEqual(sdk._tag, "ValidationError")
 
