@@ -13,7 +13,11 @@
  * gateway's delivery worker runs them as jobs (`deliveryProtocol`), with
  * leases, fencing, retries with backoff and crash recovery: an event is
  * never lost, even when a gateway dies while delivering it, and a
- * delivered event's records expire after `deliveredTtlSeconds`. Events are
+ * delivered event's records expire after `deliveredTtlSeconds`. Waiting
+ * events are bounded: at most `maxPending` in the queue (the oldest beyond
+ * are trimmed away) and each expires after `maxAge` if no gateway took it
+ * (a gateway taking an expired one dead-letters it in the namespace, as any
+ * id without data). Events are
  * off by default, and nothing is written then: Go sees the exact bytes it
  * always saw.
  *
@@ -26,6 +30,7 @@
  */
 
 import { createHash } from "node:crypto"
+import * as Duration from "effect/Duration"
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import * as JobModel from "../domain/Job.ts"
@@ -75,6 +80,10 @@ export const isEventType = (u: unknown): u is EventType => typeof u === "string"
 export interface Options {
   /** Runs allowed to an event job (default 25: it only fans the event out to each endpoint). */
   readonly maxRetries?: number | undefined
+  /** The most events waiting for a gateway (default 100,000): the oldest beyond it are dropped. */
+  readonly maxPending?: number | undefined
+  /** How long an event waits for a gateway before it expires (default 7 days). */
+  readonly maxAge?: Duration.Input | undefined
 }
 
 /**
@@ -88,6 +97,10 @@ export interface Config {
   readonly keys: Keys.Keys
   /** Runs allowed to an event job. */
   readonly maxRetries: number
+  /** The most events waiting in the queue (`LTRIM` on every write). */
+  readonly maxPending: number
+  /** The TTL of a waiting event job, in whole seconds. */
+  readonly maxAgeSeconds: number
 }
 
 /**
@@ -164,7 +177,12 @@ export const reservedJobNames: ReadonlyArray<string> = [eventJobName, deliveryJo
 export const resolve = (options: boolean | Options | undefined, keys: Keys.Keys): Config | undefined =>
   options === undefined || options === false
     ? undefined
-    : { keys: namespace(keys), maxRetries: (options === true ? undefined : options.maxRetries) ?? 25 }
+    : {
+      keys: namespace(keys),
+      maxRetries: (options === true ? undefined : options.maxRetries) ?? 25,
+      maxPending: (options === true ? undefined : options.maxPending) ?? 100_000,
+      maxAgeSeconds: Math.max(1, Math.ceil(Duration.toMillis(Duration.fromInputUnsafe((options === true ? undefined : options.maxAge) ?? "7 days")) / 1000))
+    }
 
 /**
  * One event.

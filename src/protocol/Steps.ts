@@ -132,8 +132,9 @@ export const outcomeWrites = (
   const keys = p.events.keys
   return [
     ...stored,
-    { op: "set", key: keys.job(carrier.id), value: JobCodec.encode(carrier) },
+    { op: "set", key: keys.job(carrier.id), value: JobCodec.encode(carrier), ttl: p.events.maxAgeSeconds },
     { op: "lpush", key: keys.queue(carrier.priority), value: carrier.id },
+    { op: "ltrim", key: keys.queue(carrier.priority), start: 0, stop: p.events.maxPending - 1 },
     { op: "publish", channel: keys.wake, message: carrier.priority }
   ]
 }

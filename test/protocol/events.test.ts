@@ -134,6 +134,30 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
       assert.strictEqual((event!.body.result as { error: string }).error, "Job data not found (corrupted reference)")
     }).pipe(Effect.scoped))
 
+  it.effect("waiting events are bounded: the newest maxPending are kept, each expiring after maxAge", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer
+      const memory = yield* Layer.build(BananasMemory.layer({ prefix: uniquePrefix("ev"), events: { maxPending: 2, maxAge: "1 hour" } }))
+      const redisPrefix = uniquePrefix("ev")
+      const redis = yield* Layer.build(BananasRedis.layer({ url: server.url, prefix: redisPrefix, events: { maxPending: 2, maxAge: "1 hour" } })).pipe(Effect.orDie)
+      for (const [name, context] of [["memory", memory], ["redis", redis]] as const) {
+        const queue = Context.get(context, JobQueue)
+        for (const id of ["b1", "b2", "b3"]) {
+          const taken = yield* submitAndTake(queue, id, 1)
+          yield* queue.complete(taken, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+        }
+        const events = yield* eventJobs(Context.get(context, EventQueue))
+        assert.deepStrictEqual(events.map((e) => e.body.job_id), ["b2", "b3"], `${name}: the oldest was trimmed`)
+      }
+      // The waiting event job's TTL is maxAge.
+      const queue = Context.get(redis, JobQueue)
+      const taken = yield* submitAndTake(queue, "b4", 1)
+      yield* queue.complete(taken, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+      const ids = yield* Effect.promise(() => server.raw.lrange(`${redisPrefix}events:queue:normal`, 0, -1))
+      const ttl = yield* Effect.promise(() => server.raw.ttl(`${redisPrefix}events:job:${ids[0]}`))
+      assert.isTrue(ttl > 3500 && ttl <= 3600, `TTL ${ttl}`)
+    }).pipe(Effect.scoped))
+
   it.effect("events off (the default): no event job and no key beyond Go's", () =>
     Effect.gen(function*() {
       for (const [name, context] of yield* backends(false)) {

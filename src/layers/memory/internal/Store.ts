@@ -82,6 +82,21 @@ export class Store extends Keyspace {
     return removed
   }
 
+  /** `LTRIM key start stop`: keeps `LRANGE key start stop`, deleting the key when nothing is left. */
+  ltrim(key: string, start: number, stop: number): void {
+    const l = this.list(key, false)
+    if (l === undefined) return
+    const n = l.items.length
+    const from = Math.max(0, start < 0 ? n + start : start)
+    const to = Math.min(n - 1, stop < 0 ? n + stop : stop)
+    if (from > to) l.items.length = 0
+    else {
+      l.items.length = to + 1
+      l.items.splice(0, from)
+    }
+    this.dropIfEmpty(key, l.items.length)
+  }
+
   /** `LRANGE key start stop` (negative indexes count from the tail, as Redis). */
   lrange(key: string, start = 0, stop = -1): ReadonlyArray<string> {
     const items = this.list(key, false)?.items ?? []
