@@ -172,9 +172,8 @@ export const make = <R = never>(options: Options<R>): WebhookHandler<R> => {
     if (id === undefined || timestamp === undefined || signature === undefined) {
       return fail("MissingHeaders", `a Bananas webhook carries ${Signature.headers.id}, ${Signature.headers.timestamp} and ${Signature.headers.signature}`)
     }
-    if (id.length > maxHeaderLength || !Signature.isWellFormed(signature)) {
-      return fail("BadSignature", "the signature header is not a list of v1=<64 hex digits>")
-    }
+    if (id.length > maxHeaderLength) return fail("BadEvent", `header ${Signature.headers.id} is longer than ${maxHeaderLength} characters`)
+    if (!Signature.isWellFormed(signature)) return fail("BadSignature", "the signature header is not a list of v1=<64 hex digits>")
     const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN
     if (!(Math.abs(Date.now() - seconds * 1000) <= toleranceMillis)) {
       return fail("StaleTimestamp", `timestamp ${JSON.stringify(timestamp.slice(0, 20))} is not within ${Duration.format(Duration.millis(toleranceMillis))} of now`)
