@@ -4,7 +4,7 @@
  * (`src/gateway/main.ts`) with a receiver, SDK workers finishing a real job
  * on a private Redis: a submission named like an event (`bananas.event`)
  * or a delivery (`bananas.webhook`) — on the outbox's routing key, alone or
- * in a batch, over HTTP or through the SDK — is refused with a
+ * in a batch, over HTTP, through the SDK or the CLI — is refused with a
  * `ValidationError` naming `name`; any other job on that routing key is an
  * ordinary job (events live in their own namespace, `<prefix>events:`);
  * and the receiver only ever sees the real job's event.
@@ -21,6 +21,8 @@ import * as Standalone from "../../src/webhooks/Standalone.ts"
 import type { WebhookEvent } from "../../src/webhooks/WebhookEvent.ts"
 import { Handlers, Worker } from "../../src/worker/index.ts"
 import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import * as Backend from "../../src/cli/Backend.ts"
+import { runCli } from "../cli/support.ts"
 import { kill, startGateway, until } from "./support.ts"
 
 const secret = "whsec-forged"
@@ -86,4 +88,19 @@ layer(Layer.mergeAll(backend, receiver).pipe(Layer.provideMerge(RedisServer.laye
       yield* Effect.sleep(1500)
       assert.deepStrictEqual(received.map((e) => e.jobId), [real.id], "only the real job's event arrived")
     }).pipe(Effect.scoped), { timeout: 60_000 })
+})
+
+layer(Backend.layerMemory({ events: true }), { excludeTestServices: true })("forged webhook events through the CLI", (it) => {
+  it.effect("bananas submit NAME and submit --batch refuse the reserved names; nothing is written", () =>
+    Effect.gen(function*() {
+      const single = yield* runCli(["submit", "bananas.event", "--data", JSON.stringify(forgedEvent)])
+      assert.notStrictEqual(single.code, 0)
+      assert.include(single.stderr, "reserved")
+      const batch = yield* runCli(["submit", "--batch", "-"], {
+        stdin: `${JSON.stringify({ name: "ok", payload: {} })}\n${JSON.stringify({ name: "bananas.webhook", payload: { event: forgedEvent } })}\n`
+      })
+      assert.include(batch.stderr + batch.stdout, "reserved")
+      const listed = yield* runCli(["--json", "list"])
+      assert.notInclude(listed.stdout, "bananas.")
+    }))
 })
