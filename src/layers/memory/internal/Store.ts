@@ -86,9 +86,7 @@ export class Store extends Keyspace {
   ltrim(key: string, start: number, stop: number): void {
     const l = this.list(key, false)
     if (l === undefined) return
-    const n = l.items.length
-    const from = Math.max(0, start < 0 ? n + start : start)
-    const to = Math.min(n - 1, stop < 0 ? n + stop : stop)
+    const [from, to] = span(l.items.length, start, stop)
     if (from > to) l.items.length = 0
     else {
       l.items.length = to + 1
@@ -100,9 +98,7 @@ export class Store extends Keyspace {
   /** `LRANGE key start stop` (negative indexes count from the tail, as Redis). */
   lrange(key: string, start = 0, stop = -1): ReadonlyArray<string> {
     const items = this.list(key, false)?.items ?? []
-    const n = items.length
-    const from = Math.max(0, start < 0 ? n + start : start)
-    const to = Math.min(n - 1, stop < 0 ? n + stop : stop)
+    const [from, to] = span(items.length, start, stop)
     return from > to ? [] : items.slice(from, to + 1)
   }
 
@@ -287,3 +283,7 @@ const addListener = <F>(registry: Map<string, Set<F>>, key: string, listener: F)
     if (current.size === 0) registry.delete(key)
   }
 }
+
+/** The indexes `start..stop` of a list of `n` members cover, clamped (negative: from the tail, as Redis). */
+const span = (n: number, start: number, stop: number): readonly [number, number] =>
+  [Math.max(0, start < 0 ? n + start : start), Math.min(n - 1, stop < 0 ? n + stop : stop)]
