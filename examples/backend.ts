@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import {
   Bananas,
   type BananasRedis,
+  type EventQueue,
   type JobQueue,
   type QueueAdmin,
   RedisPort,
@@ -30,7 +31,7 @@ export const backendName: "memory" | "redis" = redisUrl === undefined ? "memory"
 export const examplePrefix = (): string => `bananas-example-${crypto.randomUUID().slice(0, 8)}:`
 
 /** What every backend of the examples provides. */
-export type Services = TaskApi | JobQueue | QueueAdmin | ResultBackend
+export type Services = TaskApi | JobQueue | EventQueue | QueueAdmin | ResultBackend
 
 /**
  * A fresh backend: `Bananas.layerMemory()` (a new empty memory instance),

@@ -17,7 +17,7 @@ import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as Bananas from "../Bananas.ts"
 import type * as BananasMemory from "../layers/memory/BananasMemory.ts"
-import type { JobQueue } from "../services/JobQueue.ts"
+import type { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import type { QueueAdmin } from "../services/QueueAdmin.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
@@ -30,7 +30,7 @@ import { redisTarget, type Settings } from "./Settings.ts"
  * @category models
  * @since 0.2.0
  */
-export type QueueServices = TaskApi | JobQueue | QueueAdmin | ResultBackend
+export type QueueServices = TaskApi | JobQueue | EventQueue | QueueAdmin | ResultBackend
 
 /**
  * How to reach the queue for given settings.

@@ -132,3 +132,30 @@ export const make = (options: {
   maxRetries: options.maxRetries,
   routingKey: options.routingKey
 })
+
+/**
+ * The job name of an event job.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const eventJobName = "bananas.event"
+
+/**
+ * The job name of one delivery of an event to one endpoint (written by the
+ * gateway's fan-out).
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const deliveryJobName = "bananas.webhook"
+
+/**
+ * Job names only the outbox and the gateway's delivery worker write: every
+ * submit path (HTTP, SDK, CLI, batch) refuses them (`Submission.toJob`), so
+ * no caller can make a job that passes for an event or a delivery.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const reservedJobNames: ReadonlyArray<string> = [eventJobName, deliveryJobName]

@@ -20,6 +20,7 @@ import * as RawJson from "./RawJson.ts"
 import { isRoutingKey, isUnrouted } from "./RoutingKey.ts"
 import * as Timestamp from "./Timestamp.ts"
 import { isTraceparent } from "./TraceContext.ts"
+import { reservedJobNames } from "./Job.ts"
 
 /**
  * The schema of a submission as it crosses a wire: the payload is already
@@ -128,6 +129,9 @@ export const toJob = (
   const invalid = (name: string, message: string) => Result.fail(new ValidationError({ field: field + name, message }))
   if (typeof request.name !== "string" || request.name.trim() === "") return invalid("name", "job name must be a non-empty string")
   if (!isWellFormed(request.name)) return invalid("name", "job name must be well-formed UTF-16 (no lone surrogates)")
+  if (reservedJobNames.includes(request.name)) {
+    return invalid("name", `job name ${JSON.stringify(request.name)} is reserved for webhook events and deliveries`)
+  }
   const priority: unknown = request.priority ?? "normal"
   if (!isJobPriority(priority)) {
     return invalid("priority", `unknown priority ${JSON.stringify(priority) ?? String(priority)} (expected "high", "normal" or "low")`)

@@ -30,7 +30,7 @@ import * as Bananas from "../Bananas.ts"
 import { ValidationError } from "../domain/Errors.ts"
 import { Api } from "../http/Api.ts"
 import * as BananasRedis from "../layers/redis/BananasRedis.ts"
-import { JobQueue } from "../services/JobQueue.ts"
+import { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
 import * as DeliveryLog from "./DeliveryLog.ts"
@@ -50,7 +50,7 @@ export type { Options } from "./GatewayOptions.ts"
  * @category models
  * @since 0.2.0
  */
-export type Backend = TaskApi | JobQueue | ResultBackend
+export type Backend = TaskApi | JobQueue | EventQueue | ResultBackend
 
 /**
  * The gateway's routes (API, docs, metrics, access log) on the backend in

@@ -27,9 +27,8 @@ import { RedisPort } from "../layers/redis/BananasRedis.ts"
 import * as Events from "../protocol/Events.ts"
 import * as Keys from "../protocol/Keys.ts"
 import * as Wire from "../protocol/Wire.ts"
-import { JobQueue } from "../services/JobQueue.ts"
+import { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import { ResultBackend } from "../services/ResultBackend.ts"
-import { routingKeyOf } from "./Webhooks.ts"
 
 /**
  * The event of an outcome read back from Redis, if it is one: a completed
@@ -59,14 +58,14 @@ export const eventTypeOf = (job: Job, result: JobResult): Events.EventType | und
  * @category layers
  * @since 0.2.0
  */
-export const layer: Layer.Layer<never, never, JobQueue | ResultBackend> = Layer.effectDiscard(Effect.gen(function*() {
+export const layer: Layer.Layer<never, never, JobQueue | EventQueue | ResultBackend> = Layer.effectDiscard(Effect.gen(function*() {
   const port = yield* Effect.serviceOption(RedisPort.RedisPort)
   if (Option.isNone(port)) return
   const queue = yield* JobQueue
+  const outbox = yield* EventQueue
   const results = yield* ResultBackend
   const keys = queue.protocol.keys
-  const config = queue.protocol.events ?? Events.resolve(true)!
-  const routingKey = routingKeyOf(queue)
+  const config = queue.protocol.events ?? Events.resolve(true, keys)!
   const connection = yield* Effect.acquireRelease(Effect.sync(() => port.value.pubsub()), (c) => Effect.sync(() => c.close()))
   const { psubscribe, onPatternMessage } = connection
   if (psubscribe === undefined || onPatternMessage === undefined) {
@@ -88,10 +87,10 @@ export const layer: Layer.Layer<never, never, JobQueue | ResultBackend> = Layer.
       for (const pause of settle) {
         yield* Effect.sleep(pause)
         const { job, result } = yield* read(id)
-        if (Option.isNone(job) || Option.isNone(result) || job.value.routingKey === routingKey) return
+        if (Option.isNone(job) || Option.isNone(result)) return
         const type = eventTypeOf(job.value, result.value)
         if (type === undefined) continue // Go rewrites the job after its result: look again
-        yield* queue.enqueue(Events.eventJob(config, Events.make(type, job.value, result.value)))
+        yield* outbox.enqueue(Events.eventJob(config, Events.make(type, job.value, result.value)))
         return
       }
     }).pipe(Effect.catchCause((cause) => Effect.logWarning(`could not turn the result of ${id} into an event`, cause)))

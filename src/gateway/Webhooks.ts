@@ -1,8 +1,9 @@
 /**
- * Webhook delivery: a `Worker` on the outbox's routing key (see
- * `protocol/Events`), so every delivery has a lease, fencing, retries with
- * Go's backoff and crash recovery — a gateway killed mid-delivery loses
- * nothing: the reaper of any replica hands its deliveries on.
+ * Webhook delivery: a `Worker` on the events' own namespace (`EventQueue`,
+ * keys under `<prefix>events:`, see `protocol/Events`), so every delivery
+ * has a lease, fencing, retries with Go's backoff and crash recovery — a
+ * gateway killed mid-delivery loses nothing: the reaper of any replica
+ * hands its deliveries on. Nothing a caller submits lands there.
  *
  * Two job kinds run there:
  *
@@ -13,8 +14,9 @@
  * - `bananas.webhook`: POSTs the event body (exact bytes) to the endpoint,
  *   signed (`webhooks/Signature`); a 2xx completes it, anything else fails
  *   the attempt (retried after 2, 4, 8, ... s, dead-lettered after
- *   `maxAttempts`, requeueable like any job). Every attempt is recorded in
- *   the bounded delivery log.
+ *   `maxAttempts`; kept 7 days under `<prefix>events:`). Every attempt is
+ *   recorded in the bounded delivery log. Delivered records expire after
+ *   `Events.deliveredTtlSeconds`.
  *
  * Delivery is at least once: receivers dedupe by event id (`WebhookHandler`
  * does).
@@ -35,7 +37,7 @@ import { memberOf, scanObject } from "../domain/JsonScanner.ts"
 import { quote, type RawJson } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Events from "../protocol/Events.ts"
-import { JobQueue } from "../services/JobQueue.ts"
+import { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import * as Signature from "../webhooks/Signature.ts"
 import { JobError } from "../worker/Failure.ts"
 import * as Handlers from "../worker/Handlers.ts"
@@ -84,12 +86,12 @@ export interface Options {
 }
 
 /**
- * The job name of a delivery.
+ * The job name of a delivery (`Job.deliveryJobName`).
  *
  * @category constants
  * @since 0.2.0
  */
-export const deliveryJobName = "bananas.webhook"
+export const deliveryJobName = JobModel.deliveryJobName
 
 /**
  * The name of an endpoint (its own, or derived from its URL).
@@ -101,25 +103,16 @@ export const endpointName = (endpoint: Endpoint): string =>
   endpoint.name ?? `hook-${createHash("sha256").update(endpoint.url).digest("hex").slice(0, 8)}`
 
 /**
- * The routing key of event and delivery jobs on this backend.
- *
- * @category accessors
- * @since 0.2.0
- */
-export const routingKeyOf = (queue: JobQueue["Service"]): string => queue.protocol.events?.routingKey ?? Events.defaultRoutingKey
-
-/**
  * The delivery worker, running while the layer lives (drained on release).
  *
  * @category layers
  * @since 0.2.0
  */
-export const layer = (options: Options): Layer.Layer<never, ValidationError, JobQueue | HttpClient.HttpClient | DeliveryLog> =>
+export const layer = (options: Options): Layer.Layer<never, ValidationError, EventQueue | HttpClient.HttpClient | DeliveryLog> =>
   Layer.effectDiscard(Effect.gen(function*() {
-    const queue = yield* JobQueue
+    const queue = yield* EventQueue
     const http = yield* HttpClient.HttpClient
     const log = yield* DeliveryLog
-    const routingKey = routingKeyOf(queue)
     const timeout = Duration.fromInputUnsafe(options.timeout ?? "10 seconds")
     const maxAttempts = options.maxAttempts ?? 12
     const endpoints = new Map(options.endpoints.map((e) => [endpointName(e), e] as const))
@@ -137,8 +130,7 @@ export const layer = (options: Options): Layer.Layer<never, ValidationError, Job
             payload: `{"endpoint":${quote(name)},"event":${payload}}` as RawJson,
             priority: "normal",
             now,
-            maxRetries: maxAttempts,
-            routingKey
+            maxRetries: maxAttempts
           }))
         if (deliveries.length > 0) yield* queue.enqueueBatch(deliveries)
         return { deliveries: deliveries.length }
@@ -192,17 +184,16 @@ export const layer = (options: Options): Layer.Layer<never, ValidationError, Job
       })
 
     const handlers = Handlers.empty.pipe(
-      Handlers.addRaw(Events.eventJobName, fanOut),
+      Handlers.addRaw(JobModel.eventJobName, fanOut),
       Handlers.addRaw(deliveryJobName, deliver, { timeout: Duration.sum(timeout, Duration.seconds(5)) })
     )
     yield* Worker.make({
       handlers,
-      routingKey,
       priorities: ["normal"],
       concurrency: options.concurrency ?? 32,
       leaseDuration: options.leaseDuration ?? "30 seconds",
       shutdownTimeout: Duration.sum(timeout, Duration.seconds(1))
-    })
+    }).pipe(Effect.provideService(JobQueue, queue))
   }).pipe(Effect.annotateLogs({ module: "bananas/gateway/Webhooks" })))
 
 // Internal

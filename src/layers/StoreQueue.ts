@@ -26,6 +26,7 @@ import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { Progress } from "../domain/WriteOutcome.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import * as Events from "../protocol/Events.ts"
 import * as Take from "../protocol/Take.ts"
 import * as T from "../protocol/Transitions.ts"
 import * as Wire from "../protocol/Wire.ts"
@@ -34,6 +35,7 @@ import {
   type DequeueManyOptions,
   type DequeueOptions,
   type EnqueueOutcome,
+  EventQueue,
   type JobDelivery,
   JobQueue
 } from "../services/JobQueue.ts"
@@ -267,3 +269,21 @@ const deadLetterRecordFailure = (id: JobId, data: string): JobFailedError => {
     message: `job ${id} was dead-lettered without its data (its data was missing or unreadable when a worker took it; only Go's dead-letter record is left): ${error}`
   })
 }
+
+/**
+ * The queue on the `JobStore` in context, over the events' own namespace
+ * (`Events.deliveryProtocol` of the store's protocol): `EventQueue`.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const makeEvents = Effect.flatMap(JobStore, (store) =>
+  Effect.provideService(make, JobStore, { ...store, protocol: Events.deliveryProtocol(store.protocol) }))
+
+/**
+ * `EventQueue` over whichever `JobStore` is provided.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerEvents: Layer.Layer<EventQueue, never, JobStore> = Layer.effect(EventQueue, makeEvents)

@@ -5,13 +5,21 @@
  * With events on (`Wire.Options.events`), every plan that ends an attempt
  * (complete; a failed attempt, retried or dead-lettered; a dead letter of
  * bad data; the reaper's recovery; a cancellation) also creates an event
- * job in the **same atomic step** — the outbox. An event job is an ordinary
- * job on a routing key of its own (`route:bananas-events:queue:normal`,
- * which Go's stock workers never read), so the gateway's delivery worker
- * gets leases, fencing, retries with backoff and crash recovery for free:
- * an event is never lost, even when a gateway dies while delivering it.
- * Events are off by default, and nothing is written then: Go sees the
- * exact bytes it always saw.
+ * job in the **same atomic step** — the outbox: one entry per event. Event
+ * jobs live in a namespace of their own (`namespace`: `<prefix>events:`),
+ * outside the job namespace, so no submit path (HTTP, SDK, CLI, batch), no
+ * job id and no admin operation reaches them, and Go's workers never read
+ * them; their names are reserved besides (`Job.reservedJobNames`). There the
+ * gateway's delivery worker runs them as jobs (`deliveryProtocol`), with
+ * leases, fencing, retries with backoff and crash recovery: an event is
+ * never lost, even when a gateway dies while delivering it, and a
+ * delivered event's records expire after `deliveredTtlSeconds`. Waiting
+ * events are bounded: at most `maxPending` in the queue (the oldest beyond
+ * are trimmed away) and each expires after `maxAge` if no gateway took it
+ * (a gateway taking an expired one dead-letters it in the namespace, as any
+ * id without data). Events are
+ * off by default, and nothing is written then: Go sees the exact bytes it
+ * always saw.
  *
  * The event id is a digest of the outcome (type, job id, attempts and the
  * job's `updated_at`), so the same outcome always gets the same id: an
@@ -22,12 +30,15 @@
  */
 
 import { createHash } from "node:crypto"
+import * as Duration from "effect/Duration"
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import * as JobModel from "../domain/Job.ts"
 import * as JobResult from "../domain/JobResult.ts"
 import { quote, type RawJson } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import * as Keys from "./Keys.ts"
+import type { Protocol } from "./Wire.ts"
 
 /**
  * What happened to a job.
@@ -67,10 +78,12 @@ export const isEventType = (u: unknown): u is EventType => typeof u === "string"
  * @since 0.2.0
  */
 export interface Options {
-  /** The routing key event jobs are queued under (default `bananas-events`). */
-  readonly routingKey?: string | undefined
   /** Runs allowed to an event job (default 25: it only fans the event out to each endpoint). */
   readonly maxRetries?: number | undefined
+  /** The most events waiting for a gateway (default 100,000): the oldest beyond it are dropped. */
+  readonly maxPending?: number | undefined
+  /** How long an event waits for a gateway before it expires (default 7 days). */
+  readonly maxAge?: Duration.Input | undefined
 }
 
 /**
@@ -80,27 +93,53 @@ export interface Options {
  * @since 0.2.0
  */
 export interface Config {
-  /** The routing key of event jobs. */
-  readonly routingKey: string
+  /** The events' own key layout (`namespace`). */
+  readonly keys: Keys.Keys
   /** Runs allowed to an event job. */
   readonly maxRetries: number
+  /** The most events waiting in the queue (`LTRIM` on every write). */
+  readonly maxPending: number
+  /** The TTL of a waiting event job, in whole seconds. */
+  readonly maxAgeSeconds: number
 }
 
 /**
- * The default routing key of event jobs.
+ * The events' own key layout: the job layout under `<prefix>events:`
+ * (`events:job:{id}`, `events:queue:normal`, `events:queue:processing`,
+ * `events:leases`, ...), outside the job namespace — no job id, routing
+ * key or admin listing of the job namespace reaches it, and on Cluster it
+ * keeps the prefix's hash tag. Work is announced on the namespace's own
+ * `queue:wake` channel, which workers already listen to.
  *
- * @category constants
+ * @category constructors
  * @since 0.2.0
  */
-export const defaultRoutingKey = "bananas-events"
+export const namespace = (keys: Keys.Keys): Keys.Keys => ({ ...Keys.make(`${keys.prefix}events:`), wake: keys.wake })
 
 /**
- * The job name of an event job.
+ * The protocol the gateway's delivery worker runs event and delivery jobs
+ * with: the events' namespace (`namespace`), no events of its own, and
+ * finished records kept only `deliveredTtlSeconds` (dead deliveries as
+ * long as any dead job).
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const deliveryProtocol = (p: Protocol): Protocol => ({
+  keys: p.events?.keys ?? namespace(p.keys),
+  ttl: { completedJob: deliveredTtlSeconds, deadJob: p.ttl.deadJob, resultSuccess: deliveredTtlSeconds, resultFailure: deliveredTtlSeconds }
+})
+
+/**
+ * How long a delivered event's records (the event job, its deliveries and
+ * their results) stay, in seconds: a minute, for a look with `redis-cli`;
+ * the delivery log keeps the history.
  *
  * @category constants
  * @since 0.2.0
  */
-export const eventJobName = "bananas.event"
+export const deliveredTtlSeconds = 60
+
 
 /**
  * The outbox configuration from the options (`true`: the defaults; off when
@@ -109,12 +148,14 @@ export const eventJobName = "bananas.event"
  * @category constructors
  * @since 0.2.0
  */
-export const resolve = (options: boolean | Options | undefined): Config | undefined =>
+export const resolve = (options: boolean | Options | undefined, keys: Keys.Keys): Config | undefined =>
   options === undefined || options === false
     ? undefined
     : {
-      routingKey: (options === true ? undefined : options.routingKey) ?? defaultRoutingKey,
-      maxRetries: (options === true ? undefined : options.maxRetries) ?? 25
+      keys: namespace(keys),
+      maxRetries: (options === true ? undefined : options.maxRetries) ?? 25,
+      maxPending: (options === true ? undefined : options.maxPending) ?? 100_000,
+      maxAgeSeconds: Math.max(1, Math.ceil(Duration.toMillis(Duration.fromInputUnsafe((options === true ? undefined : options.maxAge) ?? "7 days")) / 1000))
     }
 
 /**
@@ -182,7 +223,8 @@ export const encode = (event: Event): RawJson =>
 
 /**
  * The job carrying an event to the delivery worker: the event id, name
- * `bananas.event`, the event body as payload, on the outbox's routing key.
+ * `bananas.event`, the event body as payload (queued in the events'
+ * namespace, not the job namespace).
  *
  * @category constructors
  * @since 0.2.0
@@ -190,20 +232,9 @@ export const encode = (event: Event): RawJson =>
 export const eventJob = (config: Config, event: Event): Job =>
   JobModel.make({
     id: event.id,
-    name: eventJobName,
+    name: JobModel.eventJobName,
     payload: encode(event),
     priority: "normal",
     now: event.createdAt,
-    maxRetries: config.maxRetries,
-    routingKey: config.routingKey
+    maxRetries: config.maxRetries
   })
-
-/**
- * True when an outcome of `job` makes an event: events are on, and the job
- * is not itself one of the outbox's (its routing key).
- *
- * @category guards
- * @since 0.2.0
- */
-export const emits = (config: Config | undefined, job: Pick<Job, "routingKey"> | undefined): config is Config =>
-  config !== undefined && job?.routingKey !== config.routingKey

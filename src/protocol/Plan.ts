@@ -110,6 +110,8 @@ export type Write =
   | { readonly op: "rpush"; readonly key: string; readonly value: string }
   /** `LREM key count value` (0: every occurrence; < 0 from the tail). */
   | { readonly op: "lrem"; readonly key: string; readonly count: number; readonly value: string }
+  /** `LTRIM key start stop`: keeps the members from index `start` to `stop` (negative: from the tail). */
+  | { readonly op: "ltrim"; readonly key: string; readonly start: number; readonly stop: number }
   /** `ZADD key score member`, or `ZADD key NX ...` with `nx`. */
   | { readonly op: "zadd"; readonly key: string; readonly score: number; readonly member: string; readonly nx?: boolean | undefined }
   /** `ZREM key member`. */
@@ -229,6 +231,7 @@ export const writeType: Readonly<Record<Exclude<Write["op"], "publish">, KeyType
   lpush: "list",
   rpush: "list",
   lrem: "list",
+  ltrim: "list",
   zadd: "zset",
   zrem: "zset",
   hset: "hash",

@@ -389,8 +389,9 @@ export const newJobWrites = (p: Wire.Protocol, job: Job, json: string, placed: R
 /**
  * What an outcome of an attempt writes besides the job itself: its result
  * hash and `ready` when it is final (`store`), and, with events on, its
- * event job (the outbox, `Events`) in the same step. Every plan that ends
- * an attempt goes through here, so none can miss its event.
+ * event job in the events' own namespace (the outbox, `Events`) in the
+ * same step. Every plan that ends an attempt goes through here, so none
+ * can miss its event.
  *
  * @internal
  * @since 0.2.0
@@ -403,10 +404,16 @@ export const outcomeWrites = (
   store: boolean
 ): ReadonlyArray<Write> => {
   const stored = store ? storeResultWrites(p, result) : []
-  if (!Events.emits(p.events, job)) return stored
+  if (p.events === undefined) return stored
   const carrier = Events.eventJob(p.events, Events.make(type, job, result))
-  const placed: ReadonlyArray<Write> = [{ op: "lpush", key: queueOf(p, carrier), value: carrier.id }, wake(p, carrier.priority)]
-  return [...stored, ...newJobWrites(p, carrier, JobCodec.encode(carrier), placed)]
+  const keys = p.events.keys
+  return [
+    ...stored,
+    { op: "set", key: keys.job(carrier.id), value: JobCodec.encode(carrier), ttl: p.events.maxAgeSeconds },
+    { op: "lpush", key: keys.queue(carrier.priority), value: carrier.id },
+    { op: "ltrim", key: keys.queue(carrier.priority), start: 0, stop: p.events.maxPending - 1 },
+    { op: "publish", channel: keys.wake, message: carrier.priority }
+  ]
 }
 
 /**

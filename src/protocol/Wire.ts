@@ -92,16 +92,19 @@ export const defaultTtls: Ttls = {
  * @category constructors
  * @since 0.2.0
  */
-export const make = (options: Options = {}): Protocol => ({
-  keys: Keys.make(options.prefix ?? Keys.defaultPrefix),
-  ttl: {
-    completedJob: ttlOr(options.completedJobTtl, defaultTtls.completedJob),
-    deadJob: ttlOr(options.deadJobTtl, defaultTtls.deadJob),
-    resultSuccess: ttlOr(options.successTtl, defaultTtls.resultSuccess),
-    resultFailure: ttlOr(options.failureTtl, defaultTtls.resultFailure)
-  },
-  events: Events.resolve(options.events)
-})
+export const make = (options: Options = {}): Protocol => {
+  const keys = Keys.make(options.prefix ?? Keys.defaultPrefix)
+  return {
+    keys,
+    ttl: {
+      completedJob: ttlOr(options.completedJobTtl, defaultTtls.completedJob),
+      deadJob: ttlOr(options.deadJobTtl, defaultTtls.deadJob),
+      resultSuccess: ttlOr(options.successTtl, defaultTtls.resultSuccess),
+      resultFailure: ttlOr(options.failureTtl, defaultTtls.resultFailure)
+    },
+    events: Events.resolve(options.events, keys)
+  }
+}
 
 /**
  * A TTL in whole seconds for `EXPIRE`: rounded up, never below 1 (an

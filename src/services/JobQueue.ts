@@ -241,3 +241,14 @@ export class JobQueue extends Context.Service<JobQueue, {
     readonly skipped: ReadonlyArray<{ readonly id: JobId; readonly reason: string }>
   }, StoreFailure>
 }>()("@bananas/effect/JobQueue") {}
+
+/**
+ * The queue of the webhook outbox: a `JobQueue` over the events' own
+ * namespace (`Events.deliveryProtocol`, keys under `<prefix>events:`), where
+ * event jobs wait and the gateway's delivery worker runs them and their
+ * deliveries. Every backend that gives `JobQueue` gives it too.
+ *
+ * @category services
+ * @since 0.2.0
+ */
+export class EventQueue extends Context.Service<EventQueue, JobQueue["Service"]>()("@bananas/effect/EventQueue") {}

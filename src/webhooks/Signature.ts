@@ -52,6 +52,20 @@ export const hmac = (secret: string, timestamp: string, body: string | Uint8Arra
 export const sign = (secret: string, timestamp: string, body: string | Uint8Array): string => `v1=${hmac(secret, timestamp, body)}`
 
 /**
+ * True when the header is a list of at most 8 `<scheme>=<value>` entries
+ * (space or comma separated) with at least one `v1=<64 hex digits>`
+ * (other schemes are ignored): what a receiver checks before reading the
+ * body.
+ *
+ * @category verifying
+ * @since 0.2.0
+ */
+export const isWellFormed = (header: string): boolean => {
+  const parts = header.length <= maxHeaderLength ? entries(header) : []
+  return parts.length <= maxEntries && parts.every((part) => anyEntry.test(part)) && parts.some((part) => v1Entry.test(part))
+}
+
+/**
  * True when one of the header's `v1=` signatures is the HMAC of
  * `timestamp.body` under one of `secrets`; compared in constant time.
  *
@@ -59,10 +73,8 @@ export const sign = (secret: string, timestamp: string, body: string | Uint8Arra
  * @since 0.2.0
  */
 export const verify = (secrets: ReadonlyArray<string>, timestamp: string, body: string | Uint8Array, header: string): boolean => {
-  const presented = header.split(/[\s,]+/).flatMap((part) => {
-    const m = /^v1=([0-9a-f]{64})$/i.exec(part.trim())
-    return m === null ? [] : [Buffer.from(m[1]!.toLowerCase(), "hex")]
-  })
+  if (!isWellFormed(header)) return false
+  const presented = entries(header).filter((part) => v1Entry.test(part)).map((part) => Buffer.from(part.slice(3).toLowerCase(), "hex"))
   let ok = false
   for (const secret of secrets) {
     const expected = Buffer.from(hmac(secret, timestamp, body), "hex")
@@ -71,3 +83,12 @@ export const verify = (secrets: ReadonlyArray<string>, timestamp: string, body: 
   }
   return ok
 }
+
+// Internal
+
+/** At most this many signatures in one header (secrets rotate one or two at a time). */
+const maxEntries = 8
+const maxHeaderLength = maxEntries * 70
+const v1Entry = /^v1=[0-9a-f]{64}$/i
+const anyEntry = /^[a-z0-9]{1,8}=[^\s,]{1,128}$/i
+const entries = (header: string): Array<string> => header.split(/[\s,]+/).filter((part) => part !== "")

@@ -2,7 +2,8 @@
  * The webhook receiver as a group of your own `HttpApi`: add `WebhookGroup`
  * to the API (prefix it as you like) and provide `layerGroup` with the
  * receiver's options. The body is taken as raw bytes (the signature covers
- * exactly them); the group is left out of the OpenAPI document.
+ * exactly them), read only after the headers pass and only up to the
+ * receiver's `maxBodyBytes`; the group is left out of the OpenAPI document.
  *
  * @example
  * ```ts
@@ -48,8 +49,5 @@ export const layerGroup = <Id extends string, Groups extends Group.Constraint, R
   const own = api as unknown as HttpApi.HttpApi<Id, typeof WebhookGroup>
   return HttpApiBuilder.group(own, "bananasWebhooks", (handlers) =>
     handlers.handleRaw("receive", ({ request }) =>
-      Effect.gen(function*() {
-        const body = new Uint8Array(yield* Effect.orDie(request.arrayBuffer))
-        return WebhookHandler.toResponse(yield* handler.handle(request.headers, body))
-      })))
+      Effect.map(handler.handleRequest(request.headers, (max) => WebhookHandler.readBody(request, max)), WebhookHandler.toResponse)))
 }

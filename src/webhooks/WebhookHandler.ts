@@ -2,15 +2,21 @@
  * The receiving end of the gateway's webhooks: verifies the signature
  * (HMAC-SHA256 over `timestamp + "." + body`, constant-time, any of the
  * configured secrets while they rotate), enforces a timestamp tolerance
- * (default 5 minutes), rejects replayed deliveries, decodes the typed
+ * (default 5 minutes) and a body limit (default 4 MiB), decodes the typed
  * event and dispatches it to `onJobCompleted` / `onJobFailed` /
- * `onJobDead` / `onJobCancelled`.
+ * `onJobDead` / `onJobCancelled` — one event id at most once at a time,
+ * and not again once it succeeded (`ReplayStore`).
+ *
+ * The headers are checked before any byte of the body is read (presence,
+ * signature format, timestamp window, `Content-Length`), and the body is
+ * read only up to the limit.
  *
  * Answers: 200 (handled; `{"ok":true,"duplicate":true}` for an event
  * already processed, which the gateway counts as delivered), 400 missing
- * headers or not an event, 401 bad signature or stale timestamp, 409 an
- * exact replay of a delivery already seen, 500 when the handler failed (the
- * gateway delivers again later).
+ * headers or not an event, 401 bad signature or stale timestamp, 409 the
+ * event is being handled by another delivery right now, 413 a body over the
+ * limit, 500 the handler failed, 503 the replay store is unavailable (the
+ * gateway delivers again later after any of the last three).
  *
  * Mount it as a route of any `HttpRouter` app (`route`, next to an
  * `HttpApi`), as a group of your own `HttpApi` (`Group` + `layerGroup`), on
@@ -31,7 +37,8 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { HttpRouter, HttpServerResponse } from "effect/http"
+import * as ByteSize from "effect/ByteSize"
+import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as ReplayStore from "./ReplayStore.ts"
 import * as Signature from "./Signature.ts"
 import * as WebhookEvent from "./WebhookEvent.ts"
@@ -44,13 +51,13 @@ import * as WebhookEvent from "./WebhookEvent.ts"
  */
 export class WebhookError extends Schema.TaggedError<WebhookError>()("WebhookError", {
   /** Why. */
-  reason: Schema.Literals(["MissingHeaders", "BadSignature", "StaleTimestamp", "Replayed", "BadEvent"]),
+  reason: Schema.Literals(["MissingHeaders", "BadSignature", "StaleTimestamp", "TooLarge", "InProgress", "BadEvent", "Unavailable"]),
   /** What happened, for a person. */
   message: Schema.String
 }) {
   /** The HTTP status the receiver answers with. */
   get status(): number {
-    return this.reason === "BadSignature" || this.reason === "StaleTimestamp" ? 401 : this.reason === "Replayed" ? 409 : 400
+    return statusOf[this.reason]
   }
 }
 
@@ -79,11 +86,23 @@ export interface Options<R> extends Handlers<R> {
   readonly secret: Secret | ReadonlyArray<Secret>
   /** How far a delivery's timestamp may be from now (default 5 minutes). */
   readonly tolerance?: Duration.Input | undefined
-  /** Where seen signatures and processed events are remembered (default in memory). */
+  /** Where running and processed events are recorded (default in memory; `ReplayStore.redis` for several receivers). */
   readonly replay?: ReplayStore.ReplayStore | undefined
   /** How long a processed event id is remembered (default 24 hours). */
   readonly processedFor?: Duration.Input | undefined
+  /** How long a running handler holds its event against other deliveries of it (default 5 minutes). */
+  readonly claimFor?: Duration.Input | undefined
+  /** The largest body read, in bytes (default 4 MiB): a larger one is answered 413 unread. */
+  readonly maxBodyBytes?: number | undefined
 }
+
+/**
+ * The default body limit of a receiver: 4 MiB.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const defaultMaxBodyBytes = 4 * 1024 * 1024
 
 /**
  * A secret, plain or redacted.
@@ -111,10 +130,16 @@ export interface Answer {
  * @since 0.2.0
  */
 export interface WebhookHandler<R> {
-  /** Checks headers, timestamp and signature, and decodes the event (no replay check, no dispatch). */
+  /** The body limit in force, in bytes. */
+  readonly maxBodyBytes: number
+  /** Checks the headers alone (presence, timestamp window, signature format, `Content-Length`): what can be refused before reading a body. */
+  readonly checkHeaders: (headers: Headers) => Effect.Effect<void, WebhookError>
+  /** Checks headers, size, timestamp and signature, and decodes the event (no replay check, no dispatch). */
   readonly verify: (headers: Headers, body: string | Uint8Array) => Effect.Effect<WebhookEvent.WebhookEvent, WebhookError>
-  /** Verifies, rejects replays, dispatches; never fails: every outcome is an answer. */
+  /** Verifies, claims the event, dispatches; never fails: every outcome is an answer. */
   readonly handle: (headers: Headers, body: string | Uint8Array) => Effect.Effect<Answer, never, R>
+  /** Checks the headers, then reads the body through `read` (at most `maxBodyBytes`), then `handle`s it. */
+  readonly handleRequest: (headers: Headers, read: (maxBytes: number) => Effect.Effect<Uint8Array, WebhookError>) => Effect.Effect<Answer, never, R>
 }
 
 /**
@@ -136,25 +161,41 @@ export const make = <R = never>(options: Options<R>): WebhookHandler<R> => {
     .map((s) => (Redacted.isRedacted(s) ? Redacted.value(s) : s))
   const toleranceMillis = Duration.toMillis(Duration.fromInputUnsafe(options.tolerance ?? "5 minutes"))
   const processedMillis = Duration.toMillis(Duration.fromInputUnsafe(options.processedFor ?? "24 hours"))
+  const claimMillis = Duration.toMillis(Duration.fromInputUnsafe(options.claimFor ?? "5 minutes"))
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
   const store = options.replay ?? ReplayStore.memory()
-  const fail = (reason: WebhookError["reason"], message: string) => Effect.fail(new WebhookError({ reason, message }))
+
+  const checkHeaders = (headers: Headers): Effect.Effect<void, WebhookError> => {
+    const id = headers[Signature.headers.id]
+    const timestamp = headers[Signature.headers.timestamp]
+    const signature = headers[Signature.headers.signature]
+    if (id === undefined || timestamp === undefined || signature === undefined) {
+      return fail("MissingHeaders", `a Bananas webhook carries ${Signature.headers.id}, ${Signature.headers.timestamp} and ${Signature.headers.signature}`)
+    }
+    if (id.length > maxHeaderLength) return fail("BadEvent", `header ${Signature.headers.id} is longer than ${maxHeaderLength} characters`)
+    if (!Signature.isWellFormed(signature)) return fail("BadSignature", "the signature header is not a list of v1=<64 hex digits>")
+    const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN
+    if (!(Math.abs(Date.now() - seconds * 1000) <= toleranceMillis)) {
+      return fail("StaleTimestamp", `timestamp ${JSON.stringify(timestamp.slice(0, 20))} is not within ${Duration.format(Duration.millis(toleranceMillis))} of now`)
+    }
+    const length = headers["content-length"]
+    if (length !== undefined && Number(length) > maxBodyBytes) return tooLarge(maxBodyBytes)
+    return Effect.void
+  }
 
   const verify = (headers: Headers, body: string | Uint8Array) =>
     Effect.gen(function*() {
-      const id = headers[Signature.headers.id]
-      const timestamp = headers[Signature.headers.timestamp]
-      const signature = headers[Signature.headers.signature]
-      if (id === undefined || timestamp === undefined || signature === undefined) {
-        return yield* fail("MissingHeaders", `a Bananas webhook carries ${Signature.headers.id}, ${Signature.headers.timestamp} and ${Signature.headers.signature}`)
+      yield* checkHeaders(headers)
+      const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
+      if (bytes.byteLength > maxBodyBytes) return yield* tooLarge(maxBodyBytes)
+      if (!Signature.verify(secrets, headers[Signature.headers.timestamp]!, bytes, headers[Signature.headers.signature]!)) {
+        return yield* fail("BadSignature", "the signature does not match the body")
       }
-      const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN
-      if (!(Math.abs(Date.now() - seconds * 1000) <= toleranceMillis)) {
-        return yield* fail("StaleTimestamp", `timestamp ${JSON.stringify(timestamp.slice(0, 20))} is not within ${Duration.format(Duration.millis(toleranceMillis))} of now`)
-      }
-      if (!Signature.verify(secrets, timestamp, body, signature)) return yield* fail("BadSignature", "the signature does not match the body")
       const decoded = WebhookEvent.decode(typeof body === "string" ? body : new TextDecoder().decode(body))
       if (Result.isFailure(decoded)) return yield* fail("BadEvent", decoded.failure)
-      if (decoded.success.id !== id) return yield* fail("BadEvent", `header ${Signature.headers.id} does not name the event in the body`)
+      if (decoded.success.id !== headers[Signature.headers.id]) {
+        return yield* fail("BadEvent", `header ${Signature.headers.id} does not name the event in the body`)
+      }
       return decoded.success
     })
 
@@ -168,26 +209,58 @@ export const make = <R = never>(options: Options<R>): WebhookHandler<R> => {
     return run === undefined ? Effect.void : Effect.suspend(() => run(event))
   }
 
-  const handle = (headers: Headers, body: string | Uint8Array): Effect.Effect<Answer, never, R> =>
+  /** Runs the handler under the event's claim: completed on success, released on failure or interruption. */
+  const runClaimed = (event: WebhookEvent.WebhookEvent, token: string): Effect.Effect<Answer, never, R> =>
     Effect.gen(function*() {
-      const event = yield* verify(headers, body)
-      // An exact resend of one delivery (same timestamp and signature): a replay.
-      if (!(yield* store.remember(`sig:${headers[Signature.headers.signature]}`, 2 * toleranceMillis))) {
-        return yield* fail("Replayed", `this delivery of ${event.id} was received already`)
-      }
-      // A new delivery of an event already processed: acknowledged, not run again.
-      if (yield* store.has(`evt:${event.id}`)) return answer(200, `{"ok":true,"duplicate":true}`)
       const ran = yield* Effect.exit(dispatch(event))
       if (ran._tag === "Failure") {
         yield* Effect.logWarning(`webhook handler failed for ${event.type} ${event.id}; the gateway will deliver it again`, ran.cause)
+        yield* store.release(event.id, token).pipe(Effect.catch((e) => Effect.logWarning(`could not release ${event.id} (its claim lapses after ${Duration.format(Duration.millis(claimMillis))})`, e.message)))
         return answer(500, `{"_tag":"WebhookHandlerError","message":"the handler failed; deliver again later"}`)
       }
-      yield* store.remember(`evt:${event.id}`, processedMillis)
+      yield* store.complete(event.id, token, processedMillis).pipe(Effect.catch((e) => Effect.logWarning(`could not record ${event.id} as processed`, e.message)))
       return answer(200, `{"ok":true}`)
-    }).pipe(Effect.catchTag("WebhookError", (e) => Effect.succeed(answer(e.status, JSON.stringify({ _tag: e._tag, reason: e.reason, message: e.message })))))
+    }).pipe(Effect.onInterrupt(() => Effect.ignore(store.release(event.id, token))))
 
-  return { verify, handle }
+  const handle = (headers: Headers, body: string | Uint8Array): Effect.Effect<Answer, never, R> =>
+    Effect.gen(function*() {
+      const event = yield* verify(headers, body)
+      // One atomic claim per event id, however the delivery is spelled.
+      const claim = yield* store.claim(event.id, claimMillis).pipe(
+        Effect.catchTag("ReplayStoreError", (e) => fail("Unavailable", `the replay store is unavailable: ${e.message}`))
+      )
+      switch (claim._tag) {
+        case "Done": return answer(200, `{"ok":true,"duplicate":true}`)
+        case "Running": return yield* fail("InProgress", `event ${event.id} is being handled by another delivery; deliver again later`)
+        case "Claimed": return yield* runClaimed(event, claim.token)
+      }
+    }).pipe(Effect.catchTag("WebhookError", (e) => Effect.succeed(refusal(e))))
+
+  const handleRequest = (headers: Headers, read: (maxBytes: number) => Effect.Effect<Uint8Array, WebhookError>): Effect.Effect<Answer, never, R> =>
+    checkHeaders(headers).pipe(
+      Effect.flatMap(() => read(maxBodyBytes)),
+      Effect.matchEffect({ onFailure: (e) => Effect.succeed(refusal(e)), onSuccess: (body) => handle(headers, body) })
+    )
+
+  return { maxBodyBytes, checkHeaders, verify, handle, handleRequest }
 }
+
+/**
+ * Reads a server request's body, at most `maxBytes` (a larger one is a
+ * `TooLarge` refusal; the rest is drained, not kept).
+ *
+ * @category conversions
+ * @since 0.2.0
+ */
+export const readBody = (request: HttpServerRequest.HttpServerRequest, maxBytes: number): Effect.Effect<Uint8Array, WebhookError> =>
+  request.arrayBuffer.pipe(
+    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBytes)),
+    Effect.map((buffer) => new Uint8Array(buffer)),
+    Effect.catch((e) =>
+      e.reason._tag === "RequestParseError" && e.reason.reason === "BodyTooLarge"
+        ? tooLarge(maxBytes)
+        : fail("BadEvent", "the request body could not be read"))
+  )
 
 /**
  * The receiver as a `POST <path>` route of an `HttpRouter` app.
@@ -198,15 +271,13 @@ export const make = <R = never>(options: Options<R>): WebhookHandler<R> => {
 export const route = <R = never>(path: `/${string}`, options: Options<R>) => {
   const handler = make(options)
   return HttpRouter.add("POST", path, (request) =>
-    Effect.gen(function*() {
-      const body = new Uint8Array(yield* Effect.orDie(request.arrayBuffer))
-      return toResponse(yield* handler.handle(request.headers, body))
-    }))
+    Effect.map(handler.handleRequest(request.headers, (max) => readBody(request, max)), toResponse))
 }
 
 /**
  * The receiver as a fetch-style handler (`Request` in, `Response` out), for
- * any runtime: a serverless function, Bun, Deno, a Node adapter.
+ * any runtime: a serverless function, Bun, Deno, a Node adapter. The body
+ * is read only after the headers pass, and at most `maxBodyBytes` of it.
  *
  * @category constructors
  * @since 0.2.0
@@ -214,12 +285,11 @@ export const route = <R = never>(path: `/${string}`, options: Options<R>) => {
 export const toWebHandler = (options: Options<never>) => {
   const handler = make(options)
   return async (request: Request): Promise<Response> => {
-    const body = new Uint8Array(await request.arrayBuffer())
     const headers: Record<string, string> = {}
     request.headers.forEach((value, key) => {
       headers[key.toLowerCase()] = value
     })
-    const { status, body: text } = await Effect.runPromise(handler.handle(headers, body))
+    const { status, body: text } = await Effect.runPromise(handler.handleRequest(headers, (max) => readWebBody(request, max)))
     return new Response(text, { status, headers: { "content-type": "application/json" } })
   }
 }
@@ -236,3 +306,48 @@ export const toResponse = (a: Answer): HttpServerResponse.HttpServerResponse =>
 // Internal
 
 const answer = (status: number, body: string): Answer => ({ status, body })
+
+const fail = (reason: WebhookError["reason"], message: string) => Effect.fail(new WebhookError({ reason, message }))
+
+const tooLarge = (maxBytes: number) => fail("TooLarge", `the body is larger than ${maxBytes} bytes`)
+
+const refusal = (e: WebhookError): Answer => answer(e.status, JSON.stringify({ _tag: e._tag, reason: e.reason, message: e.message }))
+
+const statusOf: Readonly<Record<WebhookError["reason"], number>> = {
+  MissingHeaders: 400,
+  BadEvent: 400,
+  BadSignature: 401,
+  StaleTimestamp: 401,
+  InProgress: 409,
+  TooLarge: 413,
+  Unavailable: 503
+}
+
+/** The longest event id header accepted (ours are 36 characters). */
+const maxHeaderLength = 256
+
+/** A fetch `Request`'s body, read chunk by chunk and abandoned past `maxBytes`. */
+const readWebBody = (request: Request, maxBytes: number): Effect.Effect<Uint8Array, WebhookError> =>
+  Effect.flatMap(
+    Effect.tryPromise({
+      try: async () => {
+        const chunks: Array<Uint8Array> = []
+        let size = 0
+        const reader = request.body?.getReader()
+        if (reader === undefined) return new Uint8Array(0)
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          size += value.byteLength
+          if (size > maxBytes) {
+            await reader.cancel()
+            return undefined
+          }
+          chunks.push(value)
+        }
+        return Buffer.concat(chunks)
+      },
+      catch: () => new WebhookError({ reason: "BadEvent", message: "the request body could not be read" })
+    }),
+    (body) => (body === undefined ? tooLarge(maxBytes) : Effect.succeed(body))
+  )

@@ -1,7 +1,8 @@
 /**
  * The job-event outbox (webhooks): with events on, every outcome of an
- * attempt writes its event job in the same step, on memory and on a real
- * Redis alike; with events off, nothing beyond Go's writes.
+ * attempt writes its event job in the same step — in the events' own
+ * namespace, never the job namespace — on memory and on a real Redis
+ * alike; with events off, nothing beyond Go's writes.
  */
 import { assert, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
@@ -16,7 +17,7 @@ import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import * as Events from "../../src/protocol/Events.ts"
-import { JobQueue } from "../../src/services/JobQueue.ts"
+import { EventQueue, JobQueue } from "../../src/services/JobQueue.ts"
 import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 
@@ -43,15 +44,15 @@ const submitAndTake = (queue: JobQueue["Service"], id: string, maxRetries: numbe
     return taken.value
   })
 
-/** The event jobs queued for delivery, decoded (oldest first). */
+/** The event jobs queued for delivery in the events' namespace (`EventQueue`), decoded (oldest first); each completed. */
 const eventJobs = (queue: JobQueue["Service"]) =>
   Effect.gen(function*() {
     const out: Array<{ readonly id: string; readonly body: Record<string, unknown>; readonly raw: string }> = []
     for (;;) {
-      const taken = yield* queue.dequeue({ priorities: ["normal"], routingKey: Events.defaultRoutingKey, block: Duration.zero })
+      const taken = yield* queue.dequeue({ priorities: ["normal"], block: Duration.zero })
       if (Option.isNone(taken) || taken.value._tag !== "Job") return out
       const job = taken.value.job
-      assert.strictEqual(job.name, Events.eventJobName)
+      assert.strictEqual(job.name, JobModel.eventJobName)
       out.push({ id: job.id, body: JSON.parse(job.payload) as Record<string, unknown>, raw: job.payload })
       yield* queue.complete(taken.value, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
     }
@@ -76,7 +77,12 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
         yield* queue.fail(doomed!, "kaput", { durationMs: 7, now })
         yield* admin.cancel("unwanted", now)
 
-        const events = yield* eventJobs(queue)
+        const outbox = Context.get(context, EventQueue)
+        // Nothing of the outbox in the job namespace: no event job a caller could list, read, cancel or forge.
+        for (const id of ["ok", "flaky", "doomed", "unwanted"]) assert.isTrue(Option.isSome(yield* queue.get(id)), name)
+        assert.strictEqual((yield* admin.list({ limit: 100 })).jobs.length, 4, `${name}: only the four jobs are listed`)
+        const events = yield* eventJobs(outbox)
+        for (const e of events) assert.isTrue(Option.isNone(yield* queue.get(e.id)), `${name}: ${e.id} is not a job`)
         assert.deepStrictEqual(events.map((e) => [e.body.type, e.body.job_id]), [
           ["job.completed", "ok"],
           ["job.failed", "flaky"],
@@ -93,7 +99,7 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
         assert.strictEqual((events[1]!.body.job as { status: string }).status, "pending", name)
         assert.strictEqual((events[2]!.body.result as { error: string }).error, "kaput", name)
         // Completing an event job makes no event of its own.
-        assert.deepStrictEqual(yield* eventJobs(queue), [], name)
+        assert.deepStrictEqual(yield* eventJobs(outbox), [], name)
         seen.push(events.map((e) => e.raw))
       }
       assert.deepStrictEqual(seen[0], seen[1], "memory and Redis wrote the same events")
@@ -107,7 +113,7 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
         const done = yield* queue.complete(taken, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
         const stored = Option.getOrThrow(yield* queue.get("again"))
         assert.strictEqual(JobCodec.encode(stored), JobCodec.encode(done))
-        const [event] = yield* eventJobs(queue)
+        const [event] = yield* eventJobs(Context.get(context, EventQueue))
         assert.strictEqual(event!.id, Events.eventId("job.completed", "again", stored, stored.updatedAt), name)
       }
     }).pipe(Effect.scoped))
@@ -121,11 +127,35 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
       yield* Effect.promise(() => server.raw.lpush(`${prefix}queue:high`, "orphan"))
       const taken = yield* queue.dequeue({ priorities: ["high"], block: Duration.zero })
       assert.strictEqual(Option.getOrThrow(taken)._tag, "DeadLettered")
-      const [event] = yield* eventJobs(queue)
+      const [event] = yield* eventJobs(Context.get(context, EventQueue))
       assert.strictEqual(event!.body.type, "job.dead")
       assert.strictEqual(event!.body.job_id, "orphan")
       assert.isNull(event!.body.job)
       assert.strictEqual((event!.body.result as { error: string }).error, "Job data not found (corrupted reference)")
+    }).pipe(Effect.scoped))
+
+  it.effect("waiting events are bounded: the newest maxPending are kept, each expiring after maxAge", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer
+      const memory = yield* Layer.build(BananasMemory.layer({ prefix: uniquePrefix("ev"), events: { maxPending: 2, maxAge: "1 hour" } }))
+      const redisPrefix = uniquePrefix("ev")
+      const redis = yield* Layer.build(BananasRedis.layer({ url: server.url, prefix: redisPrefix, events: { maxPending: 2, maxAge: "1 hour" } })).pipe(Effect.orDie)
+      for (const [name, context] of [["memory", memory], ["redis", redis]] as const) {
+        const queue = Context.get(context, JobQueue)
+        for (const id of ["b1", "b2", "b3"]) {
+          const taken = yield* submitAndTake(queue, id, 1)
+          yield* queue.complete(taken, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+        }
+        const events = yield* eventJobs(Context.get(context, EventQueue))
+        assert.deepStrictEqual(events.map((e) => e.body.job_id), ["b2", "b3"], `${name}: the oldest was trimmed`)
+      }
+      // The waiting event job's TTL is maxAge.
+      const queue = Context.get(redis, JobQueue)
+      const taken = yield* submitAndTake(queue, "b4", 1)
+      yield* queue.complete(taken, { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
+      const ids = yield* Effect.promise(() => server.raw.lrange(`${redisPrefix}events:queue:normal`, 0, -1))
+      const ttl = yield* Effect.promise(() => server.raw.ttl(`${redisPrefix}events:job:${ids[0]}`))
+      assert.isTrue(ttl > 3500 && ttl <= 3600, `TTL ${ttl}`)
     }).pipe(Effect.scoped))
 
   it.effect("events off (the default): no event job and no key beyond Go's", () =>
@@ -134,7 +164,7 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("job ev
         const queue = Context.get(context, JobQueue)
         const taken = yield* submitAndTake(queue, "plain", 1)
         yield* queue.fail(taken, "boom", { durationMs: 1, now: Timestamp.fromMillis(Date.now()) })
-        assert.deepStrictEqual(yield* eventJobs(queue), [], name)
+        assert.deepStrictEqual(yield* eventJobs(Context.get(context, EventQueue)), [], name)
         assert.isUndefined(queue.protocol.events, name)
       }
     }).pipe(Effect.scoped))

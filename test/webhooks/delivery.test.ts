@@ -7,8 +7,7 @@
  * job finished the way Go finishes one (no outbox) is picked up from its
  * `ready` notification, and the delivery log is bounded.
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import type { ChildProcess } from "node:child_process"
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -19,8 +18,9 @@ import * as Standalone from "../../src/webhooks/Standalone.ts"
 import type { WebhookEvent } from "../../src/webhooks/WebhookEvent.ts"
 import { Failure, Handlers, Worker } from "../../src/worker/index.ts"
 import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import * as Support from "./support.ts"
+import { kill, until } from "./support.ts"
 
-const root = fileURLToPath(new URL("../../", import.meta.url))
 const secret = "whsec-e2e"
 const apiKey = "e2e-key"
 const prefix = uniquePrefix("hooks")
@@ -40,57 +40,15 @@ const record = (event: WebhookEvent) =>
 const receiver = Standalone.layer({ port: 0, host: "127.0.0.1", secret, onJobCompleted: record, onJobDead: record, onJobFailed: record })
 
 /** A gateway process on `port`, delivering to the receiver. */
-const startGateway = (redisUrl: string, receiverPort: number, port: number): Promise<{ child: ChildProcess; output: () => string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["src/gateway/main.ts"], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        REDIS_URL: redisUrl,
-        BANANAS_PREFIX: prefix,
-        BANANAS_API_KEYS: `e2e:${apiKey}`,
-        BANANAS_PORT: String(port),
-        BANANAS_HOST: "127.0.0.1",
-        BANANAS_WEBHOOK_URLS: `http://127.0.0.1:${receiverPort}/`,
-        BANANAS_WEBHOOK_SECRET: secret,
-        BANANAS_WEBHOOK_LEASE: "2 seconds",
-        BANANAS_WEBHOOK_CONCURRENCY: "4",
-        BANANAS_WEBHOOK_LOG_SIZE: "10"
-      }
-    })
-    let output = ""
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000)
-    const onData = (d: Buffer) => {
-      output += d.toString()
-      if (output.includes("bananas gateway listening")) {
-        clearTimeout(timer)
-        resolve({ child, output: () => output })
-      }
-    }
-    child.stdout!.on("data", onData)
-    child.stderr!.on("data", onData)
-    child.once("exit", (code) => {
-      clearTimeout(timer)
-      reject(new Error(`gateway exited (${code}):\n${output}`))
-    })
-  })
-
-const kill = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.once("exit", () => resolve())
-    child.kill("SIGKILL")
-  })
-
-/** Polls `check` every 100 ms until true, for at most `millis`. */
-const until = (label: string, millis: number, check: () => boolean) =>
-  Effect.gen(function*() {
-    const end = Date.now() + millis
-    while (!check()) {
-      if (Date.now() > end) return yield* Effect.die(new Error(`timed out waiting for ${label}`))
-      yield* Effect.sleep(100)
-    }
+const startGateway = (redisUrl: string, receiverPort: number, port: number) =>
+  Support.startGateway({
+    redisUrl,
+    prefix,
+    apiKey,
+    secret,
+    receiverPort,
+    port,
+    env: { BANANAS_WEBHOOK_LEASE: "2 seconds", BANANAS_WEBHOOK_CONCURRENCY: "4", BANANAS_WEBHOOK_LOG_SIZE: "10" }
   })
 
 const handlers = Handlers.empty.pipe(

@@ -1,7 +1,7 @@
 /**
  * `WebhookHandler`: signatures verified in constant time over the exact
- * bytes, the timestamp tolerance, replays rejected, redeliveries of a
- * processed event acknowledged without running the handler again, typed
+ * bytes, the timestamp tolerance, replays and redeliveries of a processed
+ * event acknowledged without running the handler again, typed
  * events dispatched by type (payload and result bytes untouched), handler
  * failures answered with a 500 so the gateway delivers again. Driven
  * through `toWebHandler` with real `Request`s.
@@ -106,13 +106,13 @@ describe("WebhookHandler", () => {
       assert.strictEqual(seen.length, 1)
     }))
 
-  it.effect("an exact replay is refused (409); a redelivery of a processed event is acknowledged without running again", () =>
+  it.effect("an exact replay and a redelivery of a processed event are acknowledged without running again", () =>
     Effect.gen(function*() {
       const { seen, handler } = receiver()
       const at = Date.now()
       assert.strictEqual((yield* deliver(handler, { at })).status, 200)
       const replay = yield* deliver(handler, { at })
-      assert.deepStrictEqual([replay.status, replay.body.reason], [409, "Replayed"])
+      assert.deepStrictEqual(replay, { status: 200, body: { ok: true, duplicate: true } })
       // The gateway's next attempt is signed anew (another timestamp).
       const redelivery = yield* deliver(handler, { at: at + 2000 })
       assert.deepStrictEqual(redelivery, { status: 200, body: { ok: true, duplicate: true } })
@@ -131,6 +131,42 @@ describe("WebhookHandler", () => {
       assert.strictEqual(first.body._tag, "WebhookHandlerError")
       assert.strictEqual((yield* deliver(handler, { at: Date.now() + 1000 })).status, 200)
       assert.strictEqual(runs, 2)
+    }))
+
+  it.effect("toWebHandler: headers are checked before the body is read, and a body past maxBodyBytes is a 413", () =>
+    Effect.gen(function*() {
+      const { seen, handler } = receiver({ maxBodyBytes: 1024 })
+      /** A 64 MiB body served chunk by chunk, counting what the receiver pulled. */
+      const big = () => {
+        let pulled = 0
+        const stream = new ReadableStream<Uint8Array>({
+          pull: (controller) => {
+            pulled += 64 * 1024
+            if (pulled > 64 * 1024 * 1024) controller.close()
+            else controller.enqueue(new Uint8Array(64 * 1024))
+          }
+        })
+        return { stream, pulled: () => pulled }
+      }
+      const send = (headers: Record<string, string>, stream: ReadableStream<Uint8Array>) =>
+        Effect.promise(async () => {
+          const response = await handler(new Request("http://receiver.test/hooks", { method: "POST", headers, body: stream, duplex: "half" } as RequestInit))
+          return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+        })
+      const t = String(Math.floor(Date.now() / 1000))
+      const unsigned = big()
+      const refused = yield* send({ [Signature.headers.id]: event.id, [Signature.headers.timestamp]: t }, unsigned.stream)
+      assert.deepStrictEqual([refused.status, refused.body.reason], [400, "MissingHeaders"])
+      assert.isBelow(unsigned.pulled(), 64 * 1024 * 4, "the body was not read")
+      const badFormat = yield* send({ [Signature.headers.id]: event.id, [Signature.headers.timestamp]: t, [Signature.headers.signature]: "sha256=x" }, big().stream)
+      assert.deepStrictEqual([badFormat.status, badFormat.body.reason], [401, "BadSignature"])
+      const signedBig = big()
+      const tooLarge = yield* send({ [Signature.headers.id]: event.id, [Signature.headers.timestamp]: t, [Signature.headers.signature]: Signature.sign(secret, t, "x") }, signedBig.stream)
+      assert.deepStrictEqual([tooLarge.status, tooLarge.body.reason], [413, "TooLarge"])
+      assert.isBelow(signedBig.pulled(), 64 * 1024 * 4, "reading stopped at the limit")
+      assert.strictEqual(seen.length, 0)
+      // Under the limit, a signed event still passes.
+      assert.strictEqual((yield* deliver(WebhookHandler.toWebHandler({ secret, maxBodyBytes: body.length }))).status, 200)
     }))
 
   it.effect("secrets rotate: any configured secret verifies; a type without a handler is acknowledged", () =>

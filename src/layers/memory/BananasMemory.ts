@@ -26,7 +26,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Wire from "../../protocol/Wire.ts"
-import { JobQueue } from "../../services/JobQueue.ts"
+import { EventQueue, JobQueue } from "../../services/JobQueue.ts"
 import { QueueAdmin } from "../../services/QueueAdmin.ts"
 import { ResultBackend } from "../../services/ResultBackend.ts"
 import { JobStore } from "../../store/JobStore.ts"
@@ -52,7 +52,7 @@ export interface Options extends Wire.Options {}
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | QueueAdmin | ResultBackend
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend
 
 /**
  * A fresh memory instance providing `JobQueue`, `QueueAdmin` and
@@ -77,8 +77,10 @@ export const layerWithStore = (options?: Options): Layer.Layer<Services | Memory
     const jobStore = MemoryJobStore.make(store, protocol)
     const withStore = Context.make(JobStore, jobStore)
     const queue = yield* Effect.provide(StoreQueue.make, withStore)
+    const events = yield* Effect.provide(StoreQueue.makeEvents, withStore)
     const admin = yield* Effect.provide(StoreAdmin.make, withStore)
     return Context.make(JobQueue, queue).pipe(
+      Context.add(EventQueue, events),
       Context.add(QueueAdmin, admin),
       Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
       Context.add(MemoryStore, makeMemoryStore(store, protocol.keys))

@@ -25,7 +25,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { ConnectionError, StorageError, ValidationError } from "../../domain/Errors.ts"
-import type { JobQueue } from "../../services/JobQueue.ts"
+import type { EventQueue, JobQueue } from "../../services/JobQueue.ts"
 import type { QueueAdmin } from "../../services/QueueAdmin.ts"
 import type { ResultBackend } from "../../services/ResultBackend.ts"
 import * as StoreAdmin from "../StoreAdmin.ts"
@@ -93,7 +93,7 @@ export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOpt
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | QueueAdmin | ResultBackend | RedisPort
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | RedisPort
 
 /**
  * How building the backend can fail: Redis unreachable, a command refused
@@ -130,6 +130,7 @@ const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services
   // nested `Effect.provide` reuses the outer build's memo map).
   return Layer.mergeAll(
     Layer.fresh(StoreQueue.layer),
+    Layer.fresh(StoreQueue.layerEvents),
     Layer.fresh(StoreAdmin.layer),
     RedisResultBackend.layer(settings, options.testHooks),
     Layer.effectDiscard(Effect.flatMap(RedisPort, (port) => ServerSettings.check(port, options)))

@@ -75,6 +75,7 @@ export const Encoder = {
         case "lpush": return "L" + k(w.key) + v(w.value)
         case "rpush": return "R" + k(w.key) + v(w.value)
         case "lrem": return "M" + k(w.key) + v(w.count) + v(w.value)
+        case "ltrim": return "K" + k(w.key) + v(w.start) + v(w.stop)
         case "zadd": return (w.nx === true ? "N" : "A") + k(w.key) + v(w.score) + v(w.member)
         case "zrem": return "Q" + k(w.key) + v(w.member)
         case "hset": {

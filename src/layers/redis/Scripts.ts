@@ -69,7 +69,7 @@ export const apply: Script = define("apply", `
 --     H  HEXISTS k f is 0                   E HDEL k f          B SADD k m
 --     l  LPOS k m finds it                  C SREM k m          P EXPIRE k seconds
 --     z  ZSCORE k m exists                  Y PEXPIRE k millis  U PUBLISH channel message
---     Z  ZSCORE k m exists and <= max
+--     Z  ZSCORE k m exists and <= max       K LTRIM k start stop
 --     s  SISMEMBER k m is 0
 -- Output: one integer per plan: 0 applied; g > 0 the g-th guard refused it;
 --   -1000000 already applied (a guard failed but its appliedIf holds);
@@ -152,6 +152,7 @@ for plan = 1, tonumber(ARGV[1]) do
     local key = KEYS[(k1 - 32) * 95 + k2 - 32]
     if op == 88 then call('SET', key, ARGV[v + a - 32], 'EX', ARGV[v + b - 32]); pos = pos + 5
     elseif op == 77 then call('LREM', key, ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
+    elseif op == 75 then call('LTRIM', key, ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
     elseif op == 81 then call('ZREM', key, ARGV[v + a - 32]); pos = pos + 4
     elseif op == 69 then call('HDEL', key, ARGV[v + a - 32]); pos = pos + 4
     elseif op == 67 then call('SREM', key, ARGV[v + a - 32]); pos = pos + 4

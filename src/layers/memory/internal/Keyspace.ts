@@ -222,10 +222,21 @@ export class Keyspace {
   /** `LRANGE key start stop` (negative indexes count from the tail, as Redis). */
   lrange(key: string, start = 0, stop = -1): ReadonlyArray<string> {
     const items = this.list(key, false)?.items ?? []
-    const n = items.length
-    const from = Math.max(0, start < 0 ? n + start : start)
-    const to = Math.min(n - 1, stop < 0 ? n + stop : stop)
+    const [from, to] = span(items.length, start, stop)
     return from > to ? [] : items.slice(from, to + 1)
+  }
+
+  /** `LTRIM key start stop`: keeps `LRANGE key start stop`, deleting the key when nothing is left. */
+  ltrim(key: string, start: number, stop: number): void {
+    const l = this.list(key, false)
+    if (l === undefined) return
+    const [from, to] = span(l.items.length, start, stop)
+    if (from > to) l.items.length = 0
+    else {
+      l.items.length = to + 1
+      l.items.splice(0, from)
+    }
+    this.dropIfEmpty(key, l.items.length)
   }
 
   /** `LLEN`. */
@@ -455,3 +466,7 @@ const addListener = <F>(registry: Map<string, Set<F>>, key: string, listener: F)
     if (current.size === 0) registry.delete(key)
   }
 }
+
+/** The indexes `start..stop` of a list of `n` members cover, clamped (negative: from the tail, as Redis). */
+const span = (n: number, start: number, stop: number): readonly [number, number] =>
+  [Math.max(0, start < 0 ? n + start : start), Math.min(n - 1, stop < 0 ? n + stop : stop)]

@@ -169,6 +169,7 @@ const apply = (store: Keyspace, w: Write): void => {
     case "lpush": return store.lpush(w.key, w.value)
     case "rpush": return store.rpush(w.key, w.value)
     case "lrem": return void store.lrem(w.key, w.count, w.value)
+    case "ltrim": return store.ltrim(w.key, w.start, w.stop)
     case "zadd": return void store.zadd(w.key, w.score, w.member, w.nx === true ? "nx" : undefined)
     case "zrem": return void store.zrem(w.key, w.member)
     case "hset": return store.hset(w.key, w.fields)
