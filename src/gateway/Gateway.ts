@@ -2,9 +2,11 @@
  * The HTTP Task API server (the gateway): the contract (`http/Api`) served
  * on Node over the direct `TaskApi` (Redis, or memory), with API keys, a
  * per-key rate limit shared by every replica, body limits, request
- * deadlines, graceful shutdown (long-polls end at once with a retryable
- * 503), structured access logs, `GET /metrics`, `GET /openapi.json`, the
- * interactive docs at `GET /docs`, and webhook delivery of job events.
+ * deadlines, a limit on failed authentications per address, bounded body
+ * work, graceful shutdown (long-polls end at once with a retryable 503),
+ * structured access logs, `GET /metrics` (behind a key), `GET
+ * /openapi.json` and the interactive docs at `GET /docs` (cached,
+ * compressed), and webhook delivery of job events.
  *
  * @example
  * ```ts

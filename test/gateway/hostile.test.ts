@@ -24,6 +24,7 @@ import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { startTcpProxy } from "../support/TcpProxy.ts"
 import { apiKey, gatewayOptions } from "../http/Fixtures.ts"
 
 interface Answer {
@@ -57,14 +58,14 @@ const send = (
 const auth = (key = apiKey) => ({ authorization: `Bearer ${key}` })
 const json = { "content-type": "application/json" }
 
-/** A gateway on the file's Redis under a fresh prefix; its base URL and prefix. */
-const onRedis = (overrides: Partial<Gateway.Options> = {}) =>
+/** A gateway on the file's Redis (or at `url`) under a fresh prefix; its base URL and prefix. */
+const onRedis = (overrides: Partial<Gateway.Options> = {}, url?: string) =>
   Effect.gen(function*() {
     const server = yield* RedisServer
     const prefix = uniquePrefix("hostile")
     const context = yield* Layer.build(Gateway.layer(gatewayOptions(overrides)).pipe(
       Layer.provide(DirectTaskApi.layer),
-      Layer.provide(BananasRedis.layer({ url: server.url, prefix })),
+      Layer.provide(BananasRedis.layer({ url: url ?? server.url, prefix })),
       Layer.orDie
     ))
     return { base: yield* Effect.provide(Gateway.localUrl, context), prefix, raw: server.raw }
@@ -181,14 +182,8 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("the ga
   it.effect("/readyz while Redis refuses connections: 503 without its address or the driver's message", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer
-      const { startTcpProxy } = yield* Effect.promise(() => import("../support/TcpProxy.ts"))
       const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy({ targetPort: server.port })), (p) => Effect.promise(p.close))
-      const context = yield* Layer.build(Gateway.layer(gatewayOptions()).pipe(
-        Layer.provide(DirectTaskApi.layer),
-        Layer.provide(BananasRedis.layer({ url: proxy.url, prefix: uniquePrefix("ready") })),
-        Layer.orDie
-      ))
-      const base = yield* Effect.provide(Gateway.localUrl, context)
+      const { base } = yield* onRedis({}, proxy.url)
       assert.strictEqual((yield* send(`${base}/readyz`)).status, 200)
       yield* Effect.promise(() => proxy.refuse(true))
       proxy.dropAll()
