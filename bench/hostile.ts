@@ -15,7 +15,8 @@
  * - `wrong-keys`: 20 connections with a wrong key for 4 s: how many 401
  *   and how many 429 (the failed-authentication limit).
  *
- *   node bench/hostile.ts              # BENCH_HOSTILE_SECONDS (default 10) per scenario
+ *   node bench/hostile.ts              # BENCH_HOSTILE_SECONDS (default 10) per scenario,
+ *                                      # BENCH_HOSTILE_ONLY=docs,wrong-keys (default all)
  *   BENCH_ROOT=/path/to/checkout node bench/hostile.ts   # another checkout's gateway (before/after)
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -25,6 +26,8 @@ import { freePort, startRedisServer } from "../test/support/RedisServer.ts"
 
 const root = process.env.BENCH_ROOT ?? fileURLToPath(new URL("../", import.meta.url))
 const SECONDS = Number(process.env.BENCH_HOSTILE_SECONDS ?? 10)
+/** Comma-separated scenario names to run (default all). */
+const ONLY = (process.env.BENCH_HOSTILE_ONLY ?? "").split(",").filter((s) => s !== "")
 const KEY = "bench-key"
 
 /** Just under 1 MiB: 90,000 object keys, beside the envelope's fields or inside the payload. */
@@ -56,6 +59,7 @@ const cannon = (options: autocannon.Options): Promise<Run> =>
 
 /** The flood and the probe together; the probe's figures and the flood's. */
 const scenario = async (name: string, flood: autocannon.Options & { readonly duration: number }, probe: autocannon.Options) => {
+  if (ONLY.length > 0 && !ONLY.includes(name)) return
   const [f, p] = await Promise.all([cannon(flood), cannon({ ...probe, connections: 1, duration: flood.duration })])
   console.log(JSON.stringify({ scenario: name, probe: { url: probe.url, p50Ms: p.p50, p99Ms: p.p99, meanMs: Math.round(p.mean), requests: p.requests }, flood: { requests: f.requests, statuses: f.statuses } }))
 }

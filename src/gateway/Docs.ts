@@ -1,12 +1,15 @@
 /**
  * The gateway's documentation routes, `GET /docs` (the interactive Scalar
- * page, 3.2 MB, most of it Scalar's script) and `GET /openapi.json`, as
- * cached assets: each is rendered and compressed (brotli and gzip, off the
- * event loop) once, on its first request, then served as the same bytes —
+ * page: the API's document and a link to Scalar's 3.2 MB script, served
+ * apart at `GET /docs/scalar.js` and cached for good) and
+ * `GET /openapi.json`, as cached assets: each is rendered and compressed
+ * (brotli and gzip, off the event loop) once, on its first request, then
+ * served as the same bytes —
  * compressed when the client accepts it, `304 Not Modified` when it
  * already holds them (`ETag` / `If-None-Match`), with `Cache-Control` — so
  * a crowd fetching the docs costs the gateway little beside the API.
- * `docs: "authenticated"` asks for an API key; `"off"` serves neither.
+ * `docs: "authenticated"` asks for an API key (not for Scalar's script,
+ * which says nothing about the API); `"off"` serves none.
  *
  * @since 0.2.0
  */
@@ -86,13 +89,25 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
     const check = yield* makeKeyCheck(options)
     const open = options.docs === "public"
     const cacheControl = open ? "public, max-age=300" : "private, max-age=300"
-    const page = yield* Effect.cached(Effect.flatMap(renderPage, (html) => makeAsset("text/html; charset=utf-8", html)))
+    const assets = yield* Effect.cached(Effect.flatMap(renderPage, (html) => {
+      const { page, script } = splitScript(html)
+      return Effect.all({
+        page: makeAsset("text/html; charset=utf-8", page),
+        script: script === undefined ? Effect.succeed(undefined) : makeAsset("text/javascript; charset=utf-8", script)
+      }, { concurrency: 2 })
+    }))
     const spec = yield* Effect.cached(makeAsset("application/json", JSON.stringify(OpenApi.fromApi(Api))))
-    const serve = (asset: Effect.Effect<Asset>) => {
-      const answer = Effect.flatMap(Effect.all([asset, HttpServerRequest.HttpServerRequest]), ([a, request]) => Effect.succeed(respond(a, request, cacheControl)))
-      return open ? answer : behindKey(check, answer)
+    const serve = (asset: Effect.Effect<Asset | undefined>, guarded: boolean, cache: string) => {
+      const answer = Effect.flatMap(Effect.all([asset, HttpServerRequest.HttpServerRequest]), ([a, request]) =>
+        Effect.succeed(a === undefined ? HttpServerResponse.empty({ status: 404 }) : respond(a, request, cache)))
+      return guarded ? behindKey(check, answer) : answer
     }
-    return Layer.mergeAll(HttpRouter.add("GET", "/docs", serve(page)), HttpRouter.add("GET", "/openapi.json", serve(spec)))
+    return Layer.mergeAll(
+      HttpRouter.add("GET", "/docs", serve(Effect.map(assets, (a) => a.page), !open, cacheControl)),
+      // Scalar's own script, the same for every API: public, and named by its digest in the page, so cached for good.
+      HttpRouter.add("GET", scriptPath, serve(Effect.map(assets, (a) => a.script), false, "public, max-age=31536000, immutable")),
+      HttpRouter.add("GET", "/openapi.json", serve(spec, !open, cacheControl))
+    )
   }))
 }
 
@@ -109,6 +124,23 @@ const renderPage: Effect.Effect<string> = Effect.promise(async () => {
     await dispose()
   }
 })
+
+/** Where the page loads Scalar's script from. */
+const scriptPath = "/docs/scalar.js"
+
+/**
+ * The page with its inline script (Scalar's bundle, `<script>...</script>`
+ * without attributes, 3.2 MB) moved out to `scriptPath`, versioned by its
+ * digest; the page whole when it has no such script.
+ */
+const splitScript = (html: string): { readonly page: string; readonly script: string | undefined } => {
+  const start = html.indexOf("<script>")
+  const end = start < 0 ? -1 : html.indexOf("</script>", start)
+  if (end < 0 || end - start < 100_000) return { page: html, script: undefined }
+  const script = html.slice(start + "<script>".length, end)
+  const version = createHash("sha256").update(script).digest("base64url").slice(0, 16)
+  return { page: `${html.slice(0, start)}<script src="${scriptPath}?v=${version}"></script>${html.slice(end + "</script>".length)}`, script }
+}
 
 /** The encodings an `Accept-Encoding` header accepts (those with a non-zero weight). */
 const acceptedEncodings = (header: string): ReadonlySet<string> =>

@@ -3,8 +3,9 @@
  * ephemeral loopback port over a private redis-server, or a memory
  * backend) and spoken to over raw HTTP:
  *
- * - the docs are cached assets: compressed when accepted, `304` on a
- *   matching `If-None-Match`; behind a key or off by option;
+ * - the docs are cached assets: a small page and Scalar's script apart,
+ *   compressed when accepted, `304` on a matching `If-None-Match`; behind
+ *   a key or off by option;
  * - a body's work is bounded before it is parsed (keys per object, tokens);
  * - failed authentications are limited per client address (429, Retry-After);
  * - `/metrics` needs a key (an API key or the scrape key); error bodies
@@ -85,15 +86,25 @@ const onMemory = (overrides: Partial<Gateway.Options> = {}) =>
 const tagOf = (answer: Answer): string => (JSON.parse(answer.text) as { _tag: string })._tag
 
 layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("the gateway under hostile input", (it) => {
-  it.effect("docs: compressed when accepted, 304 on a matching If-None-Match, cacheable; behind a key or off by option", () =>
+  it.effect("docs: a small page, Scalar's script apart; compressed when accepted, 304 on a matching If-None-Match, cacheable; behind a key or off by option", () =>
     Effect.gen(function*() {
       const base = yield* onMemory()
       const plain = yield* send(`${base}/docs`)
       assert.strictEqual(plain.status, 200)
       assert.include(plain.text, "api-reference")
+      assert.include(plain.text, "/v1/jobs/call", "the page embeds the document")
+      assert.isBelow(plain.bytes.length, 200_000, "the page is small")
+      const src = /<script src="(\/docs\/scalar\.js\?v=[\w-]+)"><\/script>/.exec(plain.text)?.[1]
+      assert.isString(src, "the page loads Scalar's script from the gateway")
+      const script = yield* send(`${base}${src}`, { headers: { "accept-encoding": "gzip, deflate, br" } })
+      assert.strictEqual(script.status, 200)
+      assert.strictEqual(script.headers["content-encoding"], "br")
+      assert.include(String(script.headers["cache-control"]), "immutable")
+      const uncompressed = brotliDecompressSync(script.bytes)
+      assert.isAbove(uncompressed.length, 1_000_000, "Scalar's bundle")
+      assert.isBelow(script.bytes.length, uncompressed.length / 3, `${script.bytes.length} compressed vs ${uncompressed.length}`)
       const br = yield* send(`${base}/docs`, { headers: { "accept-encoding": "gzip, deflate, br" } })
       assert.strictEqual(br.headers["content-encoding"], "br")
-      assert.isBelow(br.bytes.length, plain.bytes.length / 3, `${br.bytes.length} compressed vs ${plain.bytes.length}`)
       assert.strictEqual(brotliDecompressSync(br.bytes).toString("utf8"), plain.text, "the same page")
       const etag = br.headers["etag"]
       assert.isString(etag)
@@ -108,6 +119,7 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("the ga
       assert.strictEqual((yield* send(`${authenticated}/docs`)).status, 401)
       assert.strictEqual((yield* send(`${authenticated}/openapi.json`)).status, 401)
       assert.strictEqual((yield* send(`${authenticated}/docs`, { headers: auth() })).status, 200)
+      assert.strictEqual((yield* send(`${authenticated}/docs/scalar.js`)).status, 200, "Scalar's script says nothing about the API")
       const off = yield* onMemory({ docs: "off" })
       assert.strictEqual((yield* send(`${off}/docs`)).status, 404)
       assert.strictEqual((yield* send(`${off}/openapi.json`)).status, 404)
