@@ -8,7 +8,8 @@
  *
  * - `docs`: 20 unauthenticated connections fetching `GET /docs` (as a
  *   browser asks: `Accept-Encoding: gzip, deflate, br`), probe
- *   `GET /v1/stats` with the key;
+ *   `GET /v1/stats` with the key; `docs-script` the same on Scalar's
+ *   script (`GET /docs/scalar.js`, what a client ignoring caches fetches);
  * - `wide-envelope` / `wide-payload`: 4 connections with the key posting
  *   a body of 90,000 object keys (under 1 MiB) beside the submission's
  *   fields or inside its payload, probe `GET /healthz`;
@@ -103,6 +104,12 @@ const main = async () => {
   try {
     await scenario("docs", {
       url: `${base}/docs`,
+      connections: 20,
+      duration: SECONDS,
+      headers: { "accept-encoding": "gzip, deflate, br" }
+    }, { url: `${base}/v1/stats`, headers: auth })
+    await scenario("docs-script", {
+      url: `${base}/docs/scalar.js`,
       connections: 20,
       duration: SECONDS,
       headers: { "accept-encoding": "gzip, deflate, br" }
