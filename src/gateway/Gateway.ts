@@ -2,9 +2,11 @@
  * The HTTP Task API server (the gateway): the contract (`http/Api`) served
  * on Node over the direct `TaskApi` (Redis, or memory), with API keys, a
  * per-key rate limit shared by every replica, body limits, request
- * deadlines, graceful shutdown (long-polls end at once with a retryable
- * 503), structured access logs, `GET /metrics`, `GET /openapi.json`, the
- * interactive docs at `GET /docs`, and webhook delivery of job events.
+ * deadlines, a limit on failed authentications per address, bounded body
+ * work, graceful shutdown (long-polls end at once with a retryable 503),
+ * structured access logs, `GET /metrics` (behind a key), `GET
+ * /openapi.json` and the interactive docs at `GET /docs` (cached,
+ * compressed), and webhook delivery of job events.
  *
  * @example
  * ```ts
@@ -24,7 +26,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { FetchHttpClient, HttpRouter, HttpServer } from "effect/http"
 import type { HttpServerError } from "effect/http"
-import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { HttpApiBuilder } from "effect/http-api"
 import { RateLimiter, Redis } from "effect/persistence"
 import * as Bananas from "../Bananas.ts"
 import { ValidationError } from "../domain/Errors.ts"
@@ -33,7 +35,9 @@ import * as BananasRedis from "../layers/redis/BananasRedis.ts"
 import { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
+import * as AuthFailures from "./AuthFailures.ts"
 import * as DeliveryLog from "./DeliveryLog.ts"
+import * as Docs from "./Docs.ts"
 import * as GatewayOptions from "./GatewayOptions.ts"
 import * as Routes from "./Routes.ts"
 import * as Lifecycle from "./Lifecycle.ts"
@@ -149,8 +153,8 @@ const resolved = (options: GatewayOptions.Options): Effect.Effect<GatewayOptions
 }
 
 const routesWith = (o: GatewayOptions.Resolved) => {
-  const api = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(Routes.layer(o)))
-  return Layer.mergeAll(api, HttpApiScalar.layer(Api, { path: "/docs" }), Observability.layerMetrics, Observability.layerAccessLog(o.accessLog)).pipe(
+  const api = HttpApiBuilder.layer(Api).pipe(Layer.provide(Routes.layer(o)))
+  return Layer.mergeAll(api, Docs.layer(o), Observability.layerMetrics(o), Observability.layerAccessLog(o.accessLog)).pipe(
     Layer.provide([Middleware.layerAuthentication(o), Middleware.layerRequestBody(o), Middleware.layerValidation])
   )
 }
@@ -166,9 +170,9 @@ const nodeTimeouts = (o: GatewayOptions.Resolved) => ({
   requestTimeout: Duration.toMillis(o.maxWait) + Duration.toMillis(o.requestTimeout) + 10_000
 })
 
-/** What the routes use besides the backend: the shutdown signal, the delivery log, the rate limiter. */
+/** What the routes use besides the backend: the shutdown signal, the delivery log, the rate limiter, the failed-authentication table. */
 const support = (o: GatewayOptions.Resolved) =>
-  Layer.mergeAll(Lifecycle.layer, DeliveryLog.layer(o.webhooks?.logSize ?? 1000), rateLimiter(o))
+  Layer.mergeAll(Lifecycle.layer, DeliveryLog.layer(o.webhooks?.logSize ?? 1000), rateLimiter(o), AuthFailures.layer(o.authFailureLimit))
 
 /** The rate limiter on Redis (shared by every replica) when the backend is Redis, else in memory; none when disabled. */
 const rateLimiter = (o: GatewayOptions.Resolved): Layer.Layer<RateLimiter.RateLimiter, never, JobQueue> =>
@@ -197,6 +201,13 @@ const listening = (o: GatewayOptions.Resolved) =>
   Layer.effectDiscard(Effect.gen(function*() {
     const { address } = yield* HttpServer.HttpServer
     const where = address._tag === "UnixPathAddress" ? address.path : `${o.host}:${address.port}`
-    yield* Effect.logInfo(`bananas gateway listening on ${where}${o.insecure && o.keys.length === 0 ? " (insecure: no API key required)" : ""}`)
+    const open = o.insecure && o.keys.length === 0
+    yield* Effect.logInfo(`bananas gateway listening on ${where}${open ? " (insecure: no API key required)" : ""}`)
+    if (open && !isLoopback(o.host)) {
+      yield* Effect.logWarning(`insecure and listening on ${o.host}, not only the loopback: anyone who can reach this address can use the queue without a key`)
+    }
     yield* Effect.addFinalizer(() => Effect.logInfo(`bananas gateway stopping (in-flight requests get ${Duration.format(o.shutdownTimeout)})`))
   }))
+
+/** Whether an address is on the loopback only (`127.0.0.0/8`, `::1`, `localhost`). */
+const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)

@@ -20,14 +20,39 @@ import type * as Webhooks from "./Webhooks.ts"
 export interface Options {
   /** The accepted API keys (`id:secret` or a bare secret, or parsed keys). Required unless `insecure`. */
   readonly apiKeys?: ReadonlyArray<string | ApiKeys.ApiKey> | undefined
-  /** Serve without API keys (local use only): every request is accepted as key `anonymous`. */
+  /** Serve without API keys (local use only): every request is accepted as key `anonymous`; the default `host` is then `127.0.0.1`. */
   readonly insecure?: boolean | undefined
   /** Port to listen on (default 8080; 0 picks a free one). */
   readonly port?: number | undefined
-  /** Address to listen on (default `0.0.0.0`). */
+  /** Address to listen on (default `0.0.0.0`; `127.0.0.1` when `insecure`). */
   readonly host?: string | undefined
   /** Largest request body accepted, in bytes (default 1 MiB): larger ones get 413. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * Most JSON tokens (keys and values) a request body may hold (default
+   * 100,000), counted in one cheap pass before the body is parsed: more
+   * get 400 `ValidationError`.
+   */
+  readonly maxBodyTokens?: number | undefined
+  /** Most keys one object of a request body may have (default 1,000), counted in the same pass: more get 400. */
+  readonly maxObjectKeys?: number | undefined
+  /**
+   * Failed authentications allowed per client address per minute (default
+   * 60); beyond them the address gets 429 until the minute is over. `false`
+   * disables the limit.
+   */
+  readonly authFailureLimit?: number | false | undefined
+  /**
+   * A key that may read `GET /metrics` and nothing else (for a scraper),
+   * besides the API keys. Without it, `/metrics` needs an API key (unless
+   * `insecure` without keys).
+   */
+  readonly metricsKey?: string | Redacted.Redacted<string> | undefined
+  /**
+   * Who may read the interactive docs (`GET /docs`, `GET /openapi.json`):
+   * `"public"` (default), `"authenticated"` (an API key), or `"off"`.
+   */
+  readonly docs?: "public" | "authenticated" | "off" | undefined
   /** Requests per key per window, shared by every replica on the same Redis (default 1000 per second); `false` disables it. */
   readonly rateLimit?: { readonly limit: number; readonly window: Duration.Input } | false | undefined
   /** The longest a long-poll (`?wait=`, `/call`) waits (default 60 seconds). */
@@ -56,6 +81,11 @@ export interface Resolved {
   readonly port: number
   readonly host: string
   readonly maxBodyBytes: number
+  readonly maxBodyTokens: number
+  readonly maxObjectKeys: number
+  readonly authFailureLimit: number | undefined
+  readonly metricsKey: Redacted.Redacted<string> | undefined
+  readonly docs: "public" | "authenticated" | "off"
   readonly rateLimit: { readonly limit: number; readonly window: Duration.Duration } | undefined
   readonly maxWait: Duration.Duration
   readonly callWait: Duration.Duration
@@ -91,6 +121,18 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
   if (!Number.isInteger(port) || port < 0 || port > 65535) return { invalid: `port must be 0 to 65535, got ${String(port)}` }
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) return { invalid: `maxBodyBytes must be a positive integer, got ${String(maxBodyBytes)}` }
+  const maxBodyTokens = options.maxBodyTokens ?? 100_000
+  if (!Number.isSafeInteger(maxBodyTokens) || maxBodyTokens < 1) return { invalid: `maxBodyTokens must be a positive integer, got ${String(maxBodyTokens)}` }
+  const maxObjectKeys = options.maxObjectKeys ?? 1000
+  if (!Number.isSafeInteger(maxObjectKeys) || maxObjectKeys < 1) return { invalid: `maxObjectKeys must be a positive integer, got ${String(maxObjectKeys)}` }
+  const authFailureLimit = options.authFailureLimit === false ? undefined : options.authFailureLimit ?? 60
+  if (authFailureLimit !== undefined && (!Number.isSafeInteger(authFailureLimit) || authFailureLimit < 1)) {
+    return { invalid: `authFailureLimit must be a positive integer or false, got ${String(authFailureLimit)}` }
+  }
+  const metricsKey = typeof options.metricsKey === "string" ? Redacted.make(options.metricsKey) : options.metricsKey
+  if (metricsKey !== undefined && Redacted.value(metricsKey) === "") return { invalid: "metricsKey must not be empty" }
+  const docs = options.docs ?? "public"
+  if (docs !== "public" && docs !== "authenticated" && docs !== "off") return { invalid: `docs must be public, authenticated or off, got ${JSON.stringify(docs)}` }
   const rateLimit = options.rateLimit === false
     ? undefined
     : { limit: options.rateLimit?.limit ?? 1000, window: Duration.fromInputUnsafe(options.rateLimit?.window ?? "1 second") }
@@ -102,8 +144,13 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
       keys,
       insecure: options.insecure === true,
       port,
-      host: options.host ?? "0.0.0.0",
+      host: options.host ?? (options.insecure === true ? "127.0.0.1" : "0.0.0.0"),
       maxBodyBytes,
+      maxBodyTokens,
+      maxObjectKeys,
+      authFailureLimit,
+      metricsKey,
+      docs,
       rateLimit,
       maxWait: Duration.fromInputUnsafe(options.maxWait ?? "60 seconds"),
       callWait: Duration.fromInputUnsafe(options.callWait ?? "30 seconds"),
@@ -120,8 +167,14 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
  *
  * - `BANANAS_API_KEYS`: comma-separated keys (`id:secret` or a secret);
  * - `BANANAS_INSECURE`: `true` to serve without keys (local use);
- * - `BANANAS_PORT` (default 8080), `BANANAS_HOST` (default `0.0.0.0`);
- * - `BANANAS_MAX_BODY_BYTES` (default 1048576);
+ * - `BANANAS_PORT` (default 8080), `BANANAS_HOST` (default `0.0.0.0`,
+ *   `127.0.0.1` when insecure);
+ * - `BANANAS_MAX_BODY_BYTES` (default 1048576), `BANANAS_MAX_BODY_TOKENS`
+ *   (default 100000), `BANANAS_MAX_OBJECT_KEYS` (default 1000);
+ * - `BANANAS_AUTH_FAILURE_LIMIT` (failed authentications per address per
+ *   minute, default 60; 0 disables);
+ * - `BANANAS_METRICS_KEY` (a key for `GET /metrics` only);
+ * - `BANANAS_DOCS` (`public`, `authenticated` or `off`; default `public`);
  * - `BANANAS_RATE_LIMIT` (requests per second per key, default 1000; 0 disables);
  * - `BANANAS_MAX_WAIT` (default `60 seconds`);
  * - `BANANAS_WEBHOOK_URLS` (comma-separated) and `BANANAS_WEBHOOK_SECRET`:
@@ -137,8 +190,16 @@ export const config: Config.Config<Options> = Config.all({
   apiKeys: Config.String("BANANAS_API_KEYS").pipe(Config.withDefault(""), Config.map(ApiKeys.parseList)),
   insecure: Config.Boolean("BANANAS_INSECURE").pipe(Config.withDefault(false)),
   port: Config.Int("BANANAS_PORT").pipe(Config.withDefault(8080)),
-  host: Config.String("BANANAS_HOST").pipe(Config.withDefault("0.0.0.0")),
+  host: Config.String("BANANAS_HOST").pipe(Config.option, Config.map(Option.getOrUndefined)),
   maxBodyBytes: Config.Int("BANANAS_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024)),
+  maxBodyTokens: Config.Int("BANANAS_MAX_BODY_TOKENS").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  maxObjectKeys: Config.Int("BANANAS_MAX_OBJECT_KEYS").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  authFailureLimit: Config.Int("BANANAS_AUTH_FAILURE_LIMIT").pipe(
+    Config.option,
+    Config.map(Option.match({ onNone: () => undefined, onSome: (n) => (n <= 0 ? (false as const) : n) }))
+  ),
+  metricsKey: Config.Redacted("BANANAS_METRICS_KEY").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  docs: Config.Literals(["public", "authenticated", "off"], "BANANAS_DOCS").pipe(Config.option, Config.map(Option.getOrUndefined)),
   rateLimit: Config.Int("BANANAS_RATE_LIMIT").pipe(
     Config.withDefault(1000),
     Config.map((n) => (n <= 0 ? (false as const) : { limit: n, window: "1 second" as Duration.Input }))

@@ -17,13 +17,15 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as SchemaIssue from "effect/SchemaIssue"
-import { HttpIncomingMessage, HttpServerRequest } from "effect/http"
+import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { HttpApiError } from "effect/http-api"
 import { HttpApiMiddleware } from "effect/http-api"
 import { RateLimiter } from "effect/persistence"
 import { AuthenticationError, RateLimitError, ValidationError } from "../domain/Errors.ts"
 import { Authentication, PayloadTooLargeError, RequestBody, UnsupportedMediaTypeError, Validation } from "../http/Api.ts"
+import * as Bodies from "../http/Bodies.ts"
 import * as ApiKeys from "./ApiKeys.ts"
+import { AuthFailures } from "./AuthFailures.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 
 /**
@@ -39,17 +41,17 @@ export class RequestInfo extends Context.Service<RequestInfo, { keyId: string | 
  * `Authentication`: the bearer token must be one of the keys (any request
  * in insecure mode without keys), then the key's rate limit applies. A rate
  * limiter store that fails lets the request through (logged): availability
- * over strictness.
+ * over strictness. An address with too many failed authentications gets
+ * 429 whatever it presents (`AuthFailures`).
  *
  * @category layers
  * @since 0.2.0
  */
-export const layerAuthentication = (options: Resolved): Layer.Layer<Authentication> =>
+export const layerAuthentication = (options: Resolved): Layer.Layer<Authentication, never, AuthFailures> =>
   Layer.effect(Authentication, Effect.gen(function*() {
-    const keys = ApiKeys.prepare(options.keys)
+    const check = yield* makeKeyCheck(options)
     const limiter = yield* Effect.serviceOption(RateLimiter.RateLimiter)
     const limit = options.rateLimit
-    const open = options.insecure && keys.length === 0
     const consume = (keyId: string): Effect.Effect<void, RateLimitError> =>
       Option.isNone(limiter) || limit === undefined
         ? Effect.void
@@ -66,14 +68,7 @@ export const layerAuthentication = (options: Resolved): Layer.Layer<Authenticati
     return Authentication.of({
       bearer: (httpEffect, { credential }) =>
         Effect.gen(function*() {
-          const keyId = open ? "anonymous" : ApiKeys.match(keys, Redacted.value(credential))
-          if (keyId === undefined) {
-            return yield* new AuthenticationError({
-              message: Redacted.value(credential) === ""
-                ? "missing API key: send Authorization: Bearer <key>"
-                : "invalid API key"
-            })
-          }
+          const keyId = yield* check(Redacted.value(credential))
           const info = yield* Effect.serviceOption(RequestInfo)
           if (Option.isSome(info)) info.value.keyId = keyId
           yield* consume(keyId)
@@ -83,9 +78,87 @@ export const layerAuthentication = (options: Resolved): Layer.Layer<Authenticati
   }))
 
 /**
+ * The key check of a request, for routes outside the contract (`/metrics`,
+ * `/docs`): the id of the key a bearer token (the `Authorization` header's,
+ * or `token`) is, one of `extra` keys included; an `AuthenticationError`
+ * for a wrong or missing one, counted against the client's address; a
+ * `RateLimitError` while that address has failed too often.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const makeKeyCheck = (options: Resolved, extra: ReadonlyArray<ApiKeys.ApiKey> = []) =>
+  Effect.gen(function*() {
+    const keys = ApiKeys.prepare([...options.keys, ...extra])
+    const failures = yield* AuthFailures
+    const open = options.insecure && options.keys.length === 0
+    return (token: string): Effect.Effect<string, AuthenticationError | RateLimitError, HttpServerRequest.HttpServerRequest> =>
+      open ? Effect.succeed("anonymous") : Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const address = Option.getOrElse(request.remoteAddress, () => "unknown")
+        const wait = failures.blockedFor(address)
+        if (wait > 0) {
+          return yield* new RateLimitError({
+            retryAfterMillis: wait,
+            message: `too many failed authentications from this address: wait ${Math.ceil(wait / 1000)} s`
+          })
+        }
+        const keyId = ApiKeys.match(keys, token)
+        if (keyId !== undefined) return keyId
+        failures.record(address)
+        return yield* new AuthenticationError({
+          message: token === "" ? "missing API key: send Authorization: Bearer <key>" : "invalid API key"
+        })
+      })
+  })
+
+/**
+ * A route outside the contract behind `check`: its refusals answered as
+ * the API answers them (401 `AuthenticationError`, 429 `RateLimitError`
+ * with `Retry-After`).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const behindKey = <E, R>(
+  check: (token: string) => Effect.Effect<string, AuthenticationError | RateLimitError, HttpServerRequest.HttpServerRequest>,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.gen(function*() {
+    const refused = yield* HttpServerRequest.HttpServerRequest.pipe(
+      Effect.flatMap((request) => check(bearerOf(request))),
+      Effect.match({
+        onSuccess: () => undefined,
+        onFailure: (e) =>
+          e._tag === "AuthenticationError"
+            ? HttpServerResponse.jsonUnsafe({ _tag: e._tag, message: e.message }, { status: 401, headers: { "www-authenticate": "Bearer" } })
+            : HttpServerResponse.jsonUnsafe({ _tag: e._tag, retryAfterMillis: e.retryAfterMillis, message: e.message }, {
+              status: 429,
+              headers: { "retry-after": String(Math.max(1, Math.ceil(e.retryAfterMillis / 1000))) }
+            })
+      })
+    )
+    return refused ?? (yield* handler)
+  })
+
+/**
+ * The bearer token of a request's `Authorization` header ("" when none).
+ *
+ * @category accessors
+ * @since 0.2.0
+ */
+export const bearerOf = (request: HttpServerRequest.HttpServerRequest): string => {
+  const header = request.headers["authorization"] ?? ""
+  return /^bearer /i.test(header) ? header.slice(7).trim() : ""
+}
+
+/**
  * `RequestBody`: a body of another content type than `application/json`
- * is a 415, one larger than `maxBodyBytes` a 413 (checked on
- * `Content-Length` first, then while reading a chunked body).
+ * (or a charset other than UTF-8) is a 415, one larger than
+ * `maxBodyBytes` a 413 (checked on `Content-Length` first, then while
+ * reading a chunked body); one that is not valid UTF-8, or holds more JSON
+ * than `maxBodyTokens` / `maxObjectKeys` allow, a 400 — before anything
+ * parses it.
  *
  * @category layers
  * @since 0.2.0
@@ -95,17 +168,26 @@ export const layerRequestBody = (options: Resolved): Layer.Layer<RequestBody> =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const type = request.headers["content-type"]
-      if (type !== undefined && !isJson(type)) {
-        return yield* new UnsupportedMediaTypeError({ message: `the body must be application/json, got ${JSON.stringify(type.slice(0, 100))}` })
+      if (type !== undefined) {
+        const unsupported = unsupportedType(type)
+        if (unsupported !== undefined) return yield* new UnsupportedMediaTypeError({ message: unsupported })
       }
       if (Number(request.headers["content-length"] ?? "0") > options.maxBodyBytes) return yield* tooLarge(options)
-      yield* request.arrayBuffer.pipe(
+      const bytes = yield* request.arrayBuffer.pipe(
         Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(options.maxBodyBytes)),
         Effect.catchTag("HttpServerError", (e): Effect.Effect<never, PayloadTooLargeError | ValidationError> =>
           e.reason._tag === "RequestParseError" && e.reason.reason === "BodyTooLarge"
             ? Effect.fail(tooLarge(options))
             : Effect.fail(new ValidationError({ field: "body", message: "the request body could not be read" })))
       )
+      let text: string
+      try {
+        text = utf8.decode(bytes)
+      } catch {
+        return yield* new ValidationError({ field: "body", message: "the body is not valid UTF-8: send JSON encoded as UTF-8" })
+      }
+      const exceeded = Bodies.bodyWorkExceeded(text, { maxTokens: options.maxBodyTokens, maxObjectKeys: options.maxObjectKeys })
+      if (exceeded !== undefined) return yield* exceeded
       return yield* httpEffect
     }))
 
@@ -152,4 +234,22 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
 const tooLarge = (options: Resolved) =>
   new PayloadTooLargeError({ limitBytes: options.maxBodyBytes, message: `the request body is larger than ${options.maxBodyBytes} bytes` })
 
-const isJson = (contentType: string): boolean => contentType.split(";")[0]!.trim().toLowerCase() === "application/json"
+/** Why a `Content-Type` is refused (not JSON, or a charset other than UTF-8), if it is. */
+const unsupportedType = (contentType: string): string | undefined => {
+  const [mediaType, ...parameters] = contentType.split(";")
+  if (mediaType!.trim().toLowerCase() !== "application/json") {
+    return `the body must be application/json, got ${JSON.stringify(contentType.slice(0, 100))}`
+  }
+  for (const parameter of parameters) {
+    const [name, value = ""] = parameter.split("=")
+    if (name!.trim().toLowerCase() !== "charset") continue
+    const charset = value.trim().replace(/^"(.*)"$/, "$1").toLowerCase()
+    if (charset !== "utf-8" && charset !== "utf8") {
+      return `the body must be UTF-8 JSON, got charset ${JSON.stringify(charset.slice(0, 40))}: send it as UTF-8 (or without a charset)`
+    }
+  }
+  return undefined
+}
+
+/** Refuses bytes that are not UTF-8 (the default decoder would replace them with U+FFFD). */
+const utf8 = new TextDecoder("utf-8", { fatal: true })

@@ -5,7 +5,7 @@
  * routes that do not exist, and `GET /metrics` in Prometheus text format
  * from the Effect metrics (queue depths and lag read at scrape time, job
  * outcomes from the job events, the worker counters of any worker in this
- * process, request latency).
+ * process, request latency), behind a key.
  *
  * @since 0.2.0
  */
@@ -23,7 +23,8 @@ import * as Timestamp from "../domain/Timestamp.ts"
 import { RedisPort } from "../layers/redis/BananasRedis.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 import { TaskApi } from "../services/TaskApi.ts"
-import { RequestInfo } from "./Middleware.ts"
+import type { Resolved } from "./GatewayOptions.ts"
+import { behindKey, makeKeyCheck, RequestInfo } from "./Middleware.ts"
 
 /**
  * Request latency, by method, route and status.
@@ -97,20 +98,25 @@ export const layerAccessLog = (enabled: boolean) =>
 
 /**
  * `GET /metrics`: refreshes the queue gauges, then every Effect metric in
- * Prometheus text format.
+ * Prometheus text format. Behind an API key or the `metricsKey` (open only
+ * when the gateway is insecure without keys).
  *
  * @category layers
  * @since 0.2.0
  */
-export const layerMetrics = Layer.unwrap(Effect.map(Effect.context<TaskApi | JobQueue>(), (context) =>
-  HttpRouter.add("GET", "/metrics", Effect.gen(function*() {
-    yield* refreshQueueGauges.pipe(
-      Effect.provide(context),
-      Effect.catchCause((cause) => Effect.logWarning("metrics: could not read queue depths", cause))
-    )
-    const text = yield* PrometheusMetrics.format()
-    return HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
-  }))))
+export const layerMetrics = (options: Resolved) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const context = yield* Effect.context<TaskApi | JobQueue>()
+    const check = yield* makeKeyCheck(options, options.metricsKey === undefined ? [] : [{ id: "metrics", secret: options.metricsKey }])
+    return HttpRouter.add("GET", "/metrics", behindKey(check, Effect.gen(function*() {
+      yield* refreshQueueGauges.pipe(
+        Effect.provide(context),
+        Effect.catchCause((cause) => Effect.logWarning("metrics: could not read queue depths", cause))
+      )
+      const text = yield* PrometheusMetrics.format()
+      return HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+    })))
+  }))
 
 /**
  * The route template of a path (ids replaced), for metrics and logs.
@@ -119,7 +125,7 @@ export const layerMetrics = Layer.unwrap(Effect.map(Effect.context<TaskApi | Job
  * @since 0.2.0
  */
 export const routeOf = (path: string): string => {
-  const known = ["/v1/jobs", "/v1/jobs/batch", "/v1/jobs/call", "/v1/stats", "/v1/dead", "/v1/webhooks/deliveries", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]
+  const known = ["/v1/jobs", "/v1/jobs/batch", "/v1/jobs/call", "/v1/stats", "/v1/dead", "/v1/webhooks/deliveries", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/scalar.js"]
   if (known.includes(path)) return path
   if (/^\/v1\/jobs\/[^/]+\/result$/.test(path)) return "/v1/jobs/:id/result"
   if (/^\/v1\/dead\/[^/]+\/requeue$/.test(path)) return "/v1/dead/:id/requeue"

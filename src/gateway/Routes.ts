@@ -54,23 +54,41 @@ const readinessDeadline = Duration.seconds(2)
 const json = (body: string, status = 200) => HttpServerResponse.text(body, { status, contentType: "application/json" })
 
 /**
- * The SDK errors as they go on the wire: the cause (internal detail)
- * dropped. An `ApiError` (only from a TaskApi that is itself remote) is
- * passed on as a 503.
+ * The SDK errors as they go on the wire: what failed in words a caller can
+ * act on, without internals (a Redis address, a driver's message, a script
+ * SHA, a key name) — those stay in the server log (`internal`). An
+ * `ApiError` (only from a TaskApi that is itself remote) is passed on as a
+ * 503.
  */
 const toWire = <E>(error: E): Exclude<E, ApiError> | GatewayUnavailableError => {
   const e = error as unknown
-  if (e instanceof ApiError) return new GatewayUnavailableError({ message: `upstream answered ${e.status}: ${e.message}` })
-  if (e instanceof ConnectionError && e.cause !== undefined) {
-    return new ConnectionError({ operation: e.operation, message: e.message, outcome: e.outcome, batch: e.batch }) as Exclude<E, ApiError>
+  if (e instanceof ApiError) return new GatewayUnavailableError({ message: `the gateway's upstream answered ${e.status}: retry later` })
+  if (e instanceof ConnectionError) {
+    return new ConnectionError({
+      operation: e.operation,
+      message: `the gateway could not reach its storage (${e.operation})${e.outcome === "not-written" ? ": nothing was written" : ""}; retry later`,
+      outcome: e.outcome,
+      batch: e.batch
+    }) as Exclude<E, ApiError>
   }
-  if (e instanceof StorageError && e.cause !== undefined) {
-    return new StorageError({ operation: e.operation, reason: e.reason, key: e.key, message: e.message, batch: e.batch }) as Exclude<E, ApiError>
+  if (e instanceof StorageError) {
+    return new StorageError({
+      operation: e.operation,
+      reason: e.reason,
+      message: `the gateway's storage refused ${e.operation} (${e.reason})${e.isRetryable ? "; retry later" : "; an operator must look at the storage"}`,
+      batch: e.batch
+    }) as Exclude<E, ApiError>
   }
-  if (e instanceof SerializationError && e.cause !== undefined) return new SerializationError({ message: e.message, key: e.key }) as Exclude<E, ApiError>
+  if (e instanceof SerializationError) {
+    return new SerializationError({ message: "data stored for this request could not be read; an operator must look at the server log" }) as Exclude<E, ApiError>
+  }
   if (e instanceof ValidationError && e.cause !== undefined) return new ValidationError({ field: e.field, message: e.message }) as Exclude<E, ApiError>
   return error as Exclude<E, ApiError>
 }
+
+/** Whether an error's details stay in the server log (what `toWire` leaves out). */
+const internal = (error: unknown): boolean =>
+  error instanceof ConnectionError || error instanceof StorageError || error instanceof SerializationError || error instanceof ApiError
 
 const request = (body: typeof SubmitBody.Type, payload: RawJson): SubmitRequest => {
   const { payload: _, ...rest } = body
@@ -176,7 +194,8 @@ const guarded = (options: Resolved, shuttingDown: ShuttingDown["Service"]) => {
   }
   return <A, E, R>(operation: string, wait: Duration.Duration, effect: Effect.Effect<A, E, R>, poll = false, limit = options.requestTimeout) => {
     const deadline = Duration.sum(wait, limit)
-    return withDeadline(Effect.mapError(effect, toWire), deadline, () =>
-      new ConnectionError({ operation, message: `Redis did not answer ${operation} within ${Duration.format(deadline)}` }), poll ? shutdown : undefined)
+    const logged = Effect.tapError(effect, (e) => internal(e) ? Effect.logWarning(`${operation} failed`, e) : Effect.void)
+    return withDeadline(Effect.mapError(logged, toWire), deadline, () =>
+      new ConnectionError({ operation, message: `the gateway's storage did not answer ${operation} within ${Duration.format(deadline)}; retry later` }), poll ? shutdown : undefined)
   }
 }

@@ -148,7 +148,9 @@ export class Authentication extends HttpApiMiddleware.Service<Authentication>()(
 }) {}
 
 /**
- * The body of a request: `application/json`, within the size limit.
+ * The body of a request: `application/json` in UTF-8, within the size and
+ * work limits (413 too large, 415 another type or charset, 400 invalid
+ * UTF-8 or too many keys and values).
  *
  * @category middleware
  * @since 0.2.0

@@ -91,6 +91,52 @@ export const batchPayloadsOf = (body: string): Result.Result<ReadonlyArray<RawJs
   return Result.succeed(out)
 }
 
+/**
+ * The work a request body asks of the decoder, bounded before it is parsed:
+ * one pass over the text (strings skipped) that stops at the first limit
+ * passed. `tokens` counts keys and values (a container counts one);
+ * `objectKeys` the members of the largest object (a parser builds a large
+ * object slowly, and a schema checks each member). Text that is not JSON
+ * is counted as far as it goes (the parser then says what is wrong).
+ *
+ * @category decoding
+ * @since 0.2.0
+ */
+export const bodyWorkExceeded = (
+  text: string,
+  limits: { readonly maxTokens: number; readonly maxObjectKeys: number }
+): ValidationError | undefined => {
+  let tokens = 1
+  // Members of each open container so far; -1 for an array.
+  const open: Array<number> = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 34) { // a string: skip it, escapes included
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++
+      continue
+    }
+    if (c === 44 || c === 58 || c === 123 || c === 91) { // , : { [
+      if (++tokens > limits.maxTokens) {
+        return new ValidationError({
+          field: "body",
+          message: `the body holds more than ${limits.maxTokens} JSON keys and values, the gateway's limit (maxBodyTokens): store large data elsewhere and submit a reference to it`
+        })
+      }
+      if (c === 123) open.push(0)
+      else if (c === 91) open.push(-1)
+      else if (c === 58 && open.length > 0 && open[open.length - 1]! >= 0 && ++open[open.length - 1]! > limits.maxObjectKeys) {
+        return new ValidationError({
+          field: "body",
+          message: `an object of the body has more than ${limits.maxObjectKeys} keys, the gateway's limit (maxObjectKeys)`
+        })
+      }
+    } else if (c === 125 || c === 93) { // } ]
+      open.pop()
+    }
+  }
+  return undefined
+}
+
 // --- responses ---------------------------------------------------------------------
 
 /**

@@ -54,7 +54,7 @@ export const make = Effect.gen(function*() {
   const list = (filter: JobPage.ListFilter) =>
     Effect.gen(function*() {
       const limit = pageSize(filter.limit)
-      const cursor = decodeCursor(filter.cursor)
+      const cursor = decodeCursor(filter.cursor, store.isScanCursor)
       if (cursor === undefined) return yield* badCursor(filter.cursor)
       let { scan, after } = cursor
       const jobs: Array<Job> = []
@@ -216,11 +216,18 @@ const readJob = (data: string | undefined): Job | undefined => {
 const encodeCursor = (scan: string, after: string | undefined): string =>
   Buffer.from(JSON.stringify(after === undefined ? [scan] : [scan, after]), "utf8").toString("base64url")
 
-const decodeCursor = (cursor: string | undefined): { scan: string; after: string | undefined } | undefined => {
+/** A `list` cursor read back; none when it is not one `encodeCursor` wrote over a SCAN cursor the store accepts. */
+const decodeCursor = (
+  cursor: string | undefined,
+  isScanCursor: (scan: string) => boolean
+): { scan: string; after: string | undefined } | undefined => {
   if (cursor === undefined) return { scan: "0", after: undefined }
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
-    if (Array.isArray(parsed) && typeof parsed[0] === "string" && (parsed[1] === undefined || typeof parsed[1] === "string")) {
+    if (
+      Array.isArray(parsed) && parsed.length <= 2 && typeof parsed[0] === "string" && isScanCursor(parsed[0]) &&
+      (parsed[1] === undefined || typeof parsed[1] === "string")
+    ) {
       return { scan: parsed[0], after: parsed[1] }
     }
   } catch {

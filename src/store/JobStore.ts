@@ -98,6 +98,11 @@ export class JobStore extends Context.Service<JobStore, {
    */
   readonly scan: (cursor: string, prefix: string, count: number) => Effect.Effect<readonly [string, ReadonlyArray<string>], StoreFailure>
   /**
+   * Whether `scan` accepts `cursor` (one it returned, or `"0"`): a cursor a
+   * caller made up is refused before it reaches the store.
+   */
+  readonly isScanCursor: (cursor: string) => boolean
+  /**
    * Opens a wait for work on `sources` (the lists a dequeue takes from),
    * confirmed before it returns (so work made available afterwards wakes
    * it), waiting at most `maxMillis` for that confirmation. Closed with the

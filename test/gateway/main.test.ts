@@ -1,7 +1,8 @@
 /**
  * The gateway entry point's flags: `--api-keys`, `--insecure`, `--port`,
  * `--host` (with a space or `=`) become option overrides; its log lines
- * are exactly `Logger.formatJson`'s.
+ * are exactly `Logger.formatJson`'s; `--insecure` listens on the loopback
+ * unless `--host` says otherwise (the process and `bananas serve`).
  */
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -9,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
+import * as GatewayOptions from "../../src/gateway/GatewayOptions.ts"
 import { formatJsonLine, parseFlags } from "../../src/gateway/main.ts"
 import { freePort, startRedisServer } from "../support/RedisServer.ts"
 
@@ -75,4 +77,50 @@ describe("gateway flags", () => {
       await redis.stop()
     }
   }, 60_000)
+
+  it("--insecure without --host listens on 127.0.0.1 (the process and `bananas serve`); elsewhere only with an explicit host", async () => {
+    const resolved = (options: GatewayOptions.Options) => {
+      const r = GatewayOptions.resolve(options)
+      if (!("resolved" in r)) throw new Error(r.invalid)
+      return r.resolved
+    }
+    assert.strictEqual(resolved({ insecure: true }).host, "127.0.0.1")
+    assert.strictEqual(resolved({ insecure: true, host: "0.0.0.0" }).host, "0.0.0.0")
+    assert.strictEqual(resolved({ apiKeys: ["k:s"] }).host, "0.0.0.0")
+    const { BANANAS_HOST: _, ...withoutHost } = process.env
+    const redis = await startRedisServer()
+    try {
+      for (const entry of [["src/gateway/main.ts"], ["src/cli/main.ts", "serve", "--redis-url", redis.url]]) {
+        const child = spawn(process.execPath, [...entry, "--insecure", "--port", "0"], {
+          cwd: root,
+          env: { ...withoutHost, REDIS_URL: redis.url },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        try {
+          let output = ""
+          const where = await new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(output)), 30_000)
+            const read = (d: Buffer) => {
+              output += d.toString()
+              const m = /bananas gateway listening on ([^ "]+)/.exec(output)
+              if (m !== null) {
+                clearTimeout(timer)
+                resolve(m[1]!)
+              }
+            }
+            child.stdout.on("data", read)
+            child.stderr.on("data", read)
+          })
+          assert.match(where, /^127\.0\.0\.1:\d+$/, `${entry[0]}: ${output}`)
+          assert.strictEqual((await fetch(`http://${where}/healthz`)).status, 200)
+        } finally {
+          const exited = new Promise((resolve) => child.once("exit", resolve))
+          child.kill("SIGTERM")
+          await exited
+        }
+      }
+    } finally {
+      await redis.stop()
+    }
+  }, 90_000)
 })

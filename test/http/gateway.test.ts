@@ -1,7 +1,7 @@
 /**
  * The gateway as a server: the per-key rate limit is shared by two replicas
  * on one Redis (429 with Retry-After, which the HTTP TaskApi waits out);
- * `/metrics` exposes queue depths and request latency; access logs name
+ * `/metrics` (behind a key) exposes queue depths and request latency; access logs name
  * the key id but never a key or a payload; a shutdown ends long-polls at
  * once with a retryable 503; `/readyz` says 503 when Redis is gone; no key
  * means no start, unless insecure.
@@ -68,12 +68,12 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("the ga
       assert.isAtLeast(Date.now() - start, body.retryAfterMillis - 300, "retried no sooner than Retry-After")
     }).pipe(Effect.scoped))
 
-  it.effect("/metrics: queue depths, request latency by route and status (no key needed, no ids in labels)", () =>
+  it.effect("/metrics (with a key): queue depths, request latency by route and status (no ids in labels)", () =>
     Effect.gen(function*() {
       const base = yield* startReplica
       yield* Effect.promise(() => fetch(`${base}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${otherKey}`, "content-type": "application/json" }, body: `{"name":"m"}` }))
       yield* get(`${base}/v1/jobs/some-id`, otherKey)
-      const metrics = yield* get(`${base}/metrics`, undefined)
+      const metrics = yield* get(`${base}/metrics`, otherKey)
       assert.strictEqual(metrics.status, 200)
       assert.include(metrics.headers.get("content-type") ?? "", "text/plain")
       assert.match(metrics.text, /bananas_queue_depth\{list="normal"\} [1-9]/)

@@ -31,7 +31,7 @@ import { settings } from "../Root.ts"
  */
 export const serve = Command.make("serve", {
   port: Flag.Int("port").pipe(Flag.withDescription("Port to listen on (env BANANAS_PORT; default 8080; 0 = any free one)"), Flag.optional),
-  host: Flag.String("host").pipe(Flag.withDescription("Address to listen on (env BANANAS_HOST; default 0.0.0.0)"), Flag.optional),
+  host: Flag.String("host").pipe(Flag.withDescription("Address to listen on (env BANANAS_HOST; default 0.0.0.0, 127.0.0.1 with --insecure)"), Flag.optional),
   apiKeys: Flag.String("api-keys").pipe(
     Flag.withDescription("Accepted keys, comma-separated id:secret or secret (env BANANAS_API_KEYS)"),
     Flag.withMetavar("keys"),

@@ -212,6 +212,8 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
         const [next, keys] = v as [string, ReadonlyArray<string>]
         return [next, keys] as const
       }),
+    // Redis's SCAN cursors are unsigned 64-bit decimals; anything else is an error reply.
+    isScanCursor: (cursor) => /^(?:0|[1-9][0-9]{0,19})$/.test(cursor) && BigInt(cursor) <= 0xffff_ffff_ffff_ffffn,
     awaitWork: (_sources, maxMillis) =>
       Effect.gen(function*() {
         const signal = WakeSignal.make()

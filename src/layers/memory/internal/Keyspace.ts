@@ -137,6 +137,11 @@ export class Keyspace {
     return [done ? "0" : "k" + batch[batch.length - 1]!, batch]
   }
 
+  /** Whether `scan` made `cursor` (or it is `"0"`, the start). */
+  isScanCursor(cursor: string): boolean {
+    return cursor === "0" || (cursor.length > 1 && cursor.startsWith("k"))
+  }
+
   /** `PEXPIRE`: true when the key exists. */
   expire(key: string, ttlMillis: number): boolean {
     const e = this.entry(key)

@@ -128,6 +128,7 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
     smembers: (key) => run("read", () => store.smembers(key)),
     sizes: (lists, zsets) => run("stats", () => ({ lists: lists.map((k) => store.llen(k)), zsets: zsets.map((k) => store.zcard(k)) })),
     scan: (cursor, prefix, count) => run("list", () => store.scan(cursor, prefix, count)),
+    isScanCursor: (cursor) => store.isScanCursor(cursor),
     awaitWork: (sources) =>
       Effect.gen(function*() {
         const signal = yield* Queue.sliding<void>(1)
