@@ -234,6 +234,26 @@ export const retryAfter = <A, E>(
   schedule: Schedule.Schedule<unknown, unknown>,
   retryIf: (error: E) => boolean = isRetryable
 ): Effect.Effect<A, E> =>
+  retryFrom(first, effect, honoringRetryAfter(schedule), (e) => retryIf(e) && !waitsTooLong(e))
+
+/**
+ * Retries `effect` by `schedule` while `retryIf` holds, after it already
+ * failed with `first`: the first attempt replays `first` instead of running
+ * `effect` again, so the schedule counts it as the first failure (the
+ * delays and retry count of `Effect.retry` on the whole), while the
+ * success path, which never gets here, builds no schedule. The one copy of
+ * this trick: `retryAfter` and the worker's outcome writes use it.
+ *
+ * @category combinators
+ * @since 0.2.0
+ * @internal
+ */
+export const retryFrom = <A, E, R>(
+  first: E,
+  effect: Effect.Effect<A, E, R>,
+  schedule: Schedule.Schedule<unknown, E>,
+  retryIf: (error: E) => boolean
+): Effect.Effect<A, E, R> =>
   Effect.suspend(() => {
     let replayed = false
     const attempt = Effect.suspend(() => {
@@ -241,7 +261,7 @@ export const retryAfter = <A, E>(
       replayed = true
       return Effect.fail(first)
     })
-    return Effect.retry(attempt, { schedule: honoringRetryAfter(schedule), while: (e) => retryIf(e) && !waitsTooLong(e) })
+    return Effect.retry(attempt, { schedule, while: retryIf })
   })
 
 /**

@@ -44,16 +44,6 @@ export interface Step<A = Job> {
   readonly value: A
 }
 
-/**
- * What ending an attempt decided.
- *
- * @category models
- * @since 0.2.0
- */
-export type FailOutcome =
-  | { readonly _tag: "Retrying"; readonly job: Job }
-  | { readonly _tag: "Dead"; readonly job: Job }
-
 export const queueOf = (p: Wire.Protocol, job: Pick<Job, "priority" | "routingKey">): string => p.keys.queue(job.priority, job.routingKey)
 
 export const wake = (p: Wire.Protocol, priority: JobPriority): Write => ({ op: "publish", channel: p.keys.wake, message: priority })
