@@ -1,7 +1,7 @@
 /**
  * Typed retry and timeout policies, provided as services with defaults and
  * overridable per Layer (`layerRetry`, `layerTimeouts`) or per call
- * (`CallOptions`). Only retryable errors are retried (connection failures,
+ * (`CallOptions`), and the payload size limit (`MaxPayloadBytes`). Only retryable errors are retried (connection failures,
  * and storage errors that may heal: out of memory, read-only replica,
  * busy); validation, serialization and job failures never are. The `Tasks`
  * helpers apply them to every TaskApi implementation alike.
@@ -24,6 +24,13 @@ export {
   /** Fails with `onTimeout()` when `effect` has not finished within `deadline`; see `Deadline.withDeadline`. */
   withDeadline
 } from "./Deadline.ts"
+
+export {
+  /** Turns the payload size limit into a layer. */
+  layerMaxPayloadBytes,
+  /** The largest payload accepted, in bytes (10 MiB by default): a `Context.Reference` you can set. */
+  MaxPayloadBytes
+} from "../domain/PayloadLimits.ts"
 
 /**
  * Per-call policy overrides.
@@ -194,6 +201,7 @@ const hasOutcome = (error: unknown): error is { readonly outcome: WriteOutcome }
  *
  * @category combinators
  * @since 0.2.0
+ * @internal
  */
 export const retrySchedule = (options?: CallOptions | undefined): Effect.Effect<Schedule.Schedule<unknown, unknown>> =>
   options?.retry !== undefined ? Effect.succeed(options.retry) : Effect.map(Effect.context<never>(), (context) => Context.get(context, RetryPolicy))
@@ -204,6 +212,7 @@ export const retrySchedule = (options?: CallOptions | undefined): Effect.Effect<
  *
  * @category combinators
  * @since 0.2.0
+ * @internal
  */
 export const retrying = <A, E>(effect: Effect.Effect<A, E>, options?: CallOptions | undefined): Effect.Effect<A, E> =>
   Effect.catchIf(effect, isRetryable, (first) =>
@@ -227,6 +236,7 @@ export const retrying = <A, E>(effect: Effect.Effect<A, E>, options?: CallOption
  *
  * @category combinators
  * @since 0.1.0
+ * @internal
  */
 export const retryAfter = <A, E>(
   first: E,

@@ -3,7 +3,7 @@
  * writes every plan of a kind repeats (who holds a job, letting a job go,
  * writing a result, waking workers). Internal to the protocol core.
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 import type { Job } from "../domain/Job.ts"
