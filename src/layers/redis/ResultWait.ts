@@ -16,6 +16,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
