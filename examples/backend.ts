@@ -10,16 +10,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import {
-  Bananas,
-  type BananasRedis,
-  type EventQueue,
-  type JobQueue,
-  type QueueAdmin,
-  RedisPort,
-  type ResultBackend,
-  type TaskApi
-} from "../src/index.ts"
+import { Bananas, type QueueAdmin, type ResultBackend, type TaskApi } from "../src/index.ts"
+import { type EventQueue, type JobQueue, RedisPort } from "../src/protocol.ts"
 
 /** `REDIS_URL`, when set. */
 export const redisUrl: string | undefined = process.env.REDIS_URL === "" ? undefined : process.env.REDIS_URL
@@ -38,7 +30,7 @@ export type Services = TaskApi | JobQueue | EventQueue | QueueAdmin | ResultBack
  * or `Bananas.layerRedis(...)` under a new throwaway prefix whose keys are
  * deleted on release; `events` turns on the job-event outbox (webhooks).
  */
-export const makeBackend = (prefix: string = examplePrefix(), options: { readonly events?: boolean } = {}): Layer.Layer<Services, BananasRedis.LayerError> =>
+export const makeBackend = (prefix: string = examplePrefix(), options: { readonly events?: boolean } = {}): Layer.Layer<Services, Bananas.RedisLayerError> =>
   redisUrl === undefined
     ? Bananas.layerMemory(options)
     : deleteOnRelease(prefix).pipe(Layer.provideMerge(Bananas.layerRedis({ url: redisUrl, prefix, ...options })))

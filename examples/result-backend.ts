@@ -12,7 +12,8 @@ import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { JobResult, RawJson, ResultBackend, Timestamp } from "../src/index.ts"
+import { RawJson, ResultBackend, Timestamp } from "../src/index.ts"
+import { JobResult } from "../src/protocol.ts"
 import { backendName, makeBackend } from "./backend.ts"
 
 const program = Effect.gen(function*() {

@@ -29,7 +29,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/testing/TestClock"
-import { Bananas, type BananasRedis, JobQueue, QueueAdmin, Tasks, Timestamp } from "../src/index.ts"
+import { Bananas, QueueAdmin, Tasks, Timestamp } from "../src/index.ts"
+import { JobQueue } from "../src/protocol.ts"
 import { backendName, makeBackend, redisUrl, type Services } from "./backend.ts"
 
 // --- application code: knows the Tasks functions, not Redis ------------------
@@ -50,7 +51,7 @@ const signUp = Effect.fn("signUp")(function*(email: string) {
  * JobQueue, QueueAdmin and ResultBackend in memory); with REDIS_URL, Redis
  * under a new prefix.
  */
-const TestBackend = (): Layer.Layer<Services, BananasRedis.LayerError> =>
+const TestBackend = (): Layer.Layer<Services, Bananas.RedisLayerError> =>
   redisUrl === undefined ? Bananas.layerMemory() : makeBackend()
 
 const check = <E>(name: string, body: Effect.Effect<void, E, Services>) =>

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 
+import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as DirectTaskApi from "./layers/DirectTaskApi.ts"
@@ -25,6 +26,33 @@ import type { TaskApi } from "./services/TaskApi.ts"
 export type { Options as HttpOptions } from "./http/HttpTaskApi.ts"
 
 /**
+ * Options of `layerRedis`: where Redis is (`url`, `cluster` or
+ * `sentinel`, driver options), the key prefix, TTLs, job events, tunables.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type RedisOptions = BananasRedis.Options
+
+/**
+ * Options of `layerMemory` (TTLs, job events, as on Redis).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type MemoryOptions = BananasMemory.Options
+
+/**
+ * How building the Redis layer can fail: Redis unreachable, a command
+ * refused at start, or options that cannot work (a malformed URL, a prefix
+ * without a hash tag on a cluster).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type RedisLayerError = BananasRedis.LayerError
+
+/**
  * TaskApi, JobQueue, QueueAdmin and ResultBackend on Redis (one command
  * connection, plus one shared pub/sub connection on the first wait).
  *
@@ -38,9 +66,23 @@ export type { Options as HttpOptions } from "./http/HttpTaskApi.ts"
  * @since 0.1.0
  */
 export const layerRedis = (
-  options?: BananasRedis.Options
-): Layer.Layer<TaskApi | BananasRedis.Services, BananasRedis.LayerError> =>
+  options?: RedisOptions
+): Layer.Layer<TaskApi | BananasRedis.Services, RedisLayerError> =>
   DirectTaskApi.layer.pipe(Layer.provideMerge(BananasRedis.layer(options)))
+
+/**
+ * `layerRedis` with its options read from `Config` (by default the
+ * environment: `REDIS_URL` or `BANANAS_REDIS_CLUSTER` or
+ * `BANANAS_REDIS_SENTINELS`, `BANANAS_PREFIX`, the result TTLs, ...; see
+ * the README's table).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerRedisConfig = (
+  options: Config.Wrap<RedisOptions> = BananasRedis.config
+): Layer.Layer<TaskApi | BananasRedis.Services, RedisLayerError | Config.ConfigError> =>
+  DirectTaskApi.layer.pipe(Layer.provideMerge(BananasRedis.layerConfig(options)))
 
 /**
  * The same in memory: for tests and demos (deterministic under TestClock).
@@ -48,7 +90,7 @@ export const layerRedis = (
  * @category layers
  * @since 0.1.0
  */
-export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<TaskApi | BananasMemory.Services> =>
+export const layerMemory = (options?: MemoryOptions): Layer.Layer<TaskApi | BananasMemory.Services> =>
   DirectTaskApi.layer.pipe(Layer.provideMerge(BananasMemory.layer(options)))
 
 /**

@@ -39,8 +39,7 @@ import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
 import * as Timestamp from "./domain/Timestamp.ts"
 import * as TraceContext from "./domain/TraceContext.ts"
-import { withReport } from "./domain/BatchFailure.ts"
-import { makeProgress } from "./domain/WriteOutcome.ts"
+import { reportingBatch } from "./domain/BatchFailure.ts"
 import * as Policies from "./layers/Policies.ts"
 import type { BatchEntry, SubmitOptions, WaitOptions } from "./TaskOptions.ts"
 import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
@@ -48,6 +47,16 @@ import { type ReadError, type SubmitError, TaskApi, type TransportError, type Wa
 export type { CallOptions } from "./layers/Policies.ts"
 export type { ScheduleAt } from "./domain/Submission.ts"
 export type { BatchEntry, SubmitOptions, WaitOptions } from "./TaskOptions.ts"
+export type {
+  /** What a call can fail with when it reads a job or a result. */
+  ReadError,
+  /** What a submission can fail with. */
+  SubmitError,
+  /** What reaching the backend can fail with, whatever the operation. */
+  TransportError,
+  /** What a wait for a result can fail with. */
+  WaitError
+} from "./services/TaskApi.ts"
 
 /**
  * The wire request of a submission: the payload marshalled, the due time
@@ -147,14 +156,8 @@ export const submitBatch = (
     return Effect.succeed(requests)
   })).pipe(
       Effect.flatMap((requests) =>
-        withApi((api) => {
-          // What became of each entry's write, across retries: a failure reports it (`BatchReport`).
-          const progress = makeProgress(requests.length)
-          return Effect.mapError(
-            Policies.apply("submitBatch", api.submitBatch(requests, progress), options),
-            (error) => withReport(error, progress, requests.map((r) => r.id!))
-          )
-        })
+        // What became of each entry's write, across retries: a failure reports it (`BatchReport`).
+        withApi((api) => reportingBatch(requests.map((r) => r.id!), Policies.apply("submitBatch", api.submitBatch(requests), options)))
       ),
       Effect.withSpan("Tasks.submitBatch", { attributes: { "batch.size": entries.length } }, noStack)
     )

@@ -40,24 +40,18 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import { ConnectionError, ValidationError } from "../domain/Errors.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
+import type { ResultStatus } from "../domain/JobResult.ts"
+import type { JobStatus } from "../domain/JobStatus.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
-import {
-  type ClientJob,
-  type ClientJobResult,
-  type ClientOptions,
-  type SubmitAndWaitOptions,
-  type SubmitJobOptions,
-  type SubmitScheduledJobOptions,
-  toClientJob,
-  toClientResult
-} from "./ClientModels.ts"
+import { toClientJob, toClientResult } from "./ClientModels.ts"
 import * as Bananas from "../Bananas.ts"
 import * as DirectTaskApi from "../layers/DirectTaskApi.ts"
 import * as BananasRedis from "../layers/redis/BananasRedis.ts"
+import type { JobQueue } from "../services/JobQueue.ts"
+import type { QueueAdmin } from "../services/QueueAdmin.ts"
+import type { ResultBackend } from "../services/ResultBackend.ts"
 import { TaskApi } from "../services/TaskApi.ts"
 import * as Tasks from "../Tasks.ts"
-
-export type { ClientJob, ClientJobResult, ClientOptions, SubmitAndWaitOptions, SubmitJobOptions, SubmitScheduledJobOptions } from "./ClientModels.ts"
 
 /**
  * The Promise client.
@@ -84,7 +78,7 @@ export class Client {
   #runtime: ManagedRuntime.ManagedRuntime<TaskApi, unknown>
   #closed = false
 
-  constructor(options: ClientOptions = {}) {
+  constructor(options: Client.Options = {}) {
     this.#layer = clientLayer(options)
     this.#runtime = ManagedRuntime.make(this.#layer)
   }
@@ -94,9 +88,9 @@ export class Client {
    *
    * @since 0.1.0
    */
-  submitJob(options: SubmitJobOptions): Promise<string>
+  submitJob(options: Client.SubmitOptions): Promise<string>
   submitJob(name: string, payload: unknown, priority?: JobPriority, description?: string): Promise<string>
-  submitJob(nameOrOptions: string | SubmitJobOptions, payload?: unknown, priority?: JobPriority, description?: string): Promise<string> {
+  submitJob(nameOrOptions: string | Client.SubmitOptions, payload?: unknown, priority?: JobPriority, description?: string): Promise<string> {
     const o = typeof nameOrOptions === "object" && nameOrOptions !== null
       ? nameOrOptions
       : { name: nameOrOptions, payload, priority, description }
@@ -118,16 +112,16 @@ export class Client {
    *
    * @since 0.1.0
    */
-  submitJobScheduled(options: SubmitScheduledJobOptions): Promise<string>
+  submitJobScheduled(options: Client.SubmitScheduledOptions): Promise<string>
   submitJobScheduled(name: string, payload: unknown, priority: JobPriority, scheduledFor: Date, description?: string): Promise<string>
   submitJobScheduled(
-    nameOrOptions: string | SubmitScheduledJobOptions,
+    nameOrOptions: string | Client.SubmitScheduledOptions,
     payload?: unknown,
     priority?: JobPriority,
     scheduledFor?: Date,
     description?: string
   ): Promise<string> {
-    const o: SubmitScheduledJobOptions = typeof nameOrOptions === "object" && nameOrOptions !== null
+    const o: Client.SubmitScheduledOptions = typeof nameOrOptions === "object" && nameOrOptions !== null
       ? nameOrOptions
       : { name: nameOrOptions, payload, priority, description, scheduledFor: scheduledFor as Date }
     return this.#run(
@@ -143,7 +137,7 @@ export class Client {
    *
    * @since 0.1.0
    */
-  getJob(jobId: string): Promise<ClientJob | null> {
+  getJob(jobId: string): Promise<Client.Job | null> {
     return this.#run(
       "getJob",
       Tasks.getJob(jobId).pipe(
@@ -158,7 +152,7 @@ export class Client {
    *
    * @since 0.1.0
    */
-  getResult(jobId: string): Promise<ClientJobResult | null> {
+  getResult(jobId: string): Promise<Client.JobResult | null> {
     return this.#run(
       "getResult",
       Tasks.getResult(jobId).pipe(
@@ -174,10 +168,10 @@ export class Client {
    *
    * @since 0.1.0
    */
-  submitAndWait(options: SubmitAndWaitOptions): Promise<ClientJobResult>
-  submitAndWait(name: string, payload: unknown, priority?: JobPriority, timeoutMs?: number): Promise<ClientJobResult>
-  submitAndWait(nameOrOptions: string | SubmitAndWaitOptions, payload?: unknown, priority?: JobPriority, timeoutMs?: number): Promise<ClientJobResult> {
-    const o: SubmitAndWaitOptions = typeof nameOrOptions === "object" && nameOrOptions !== null
+  submitAndWait(options: Client.SubmitAndWaitOptions): Promise<Client.JobResult>
+  submitAndWait(name: string, payload: unknown, priority?: JobPriority, timeoutMs?: number): Promise<Client.JobResult>
+  submitAndWait(nameOrOptions: string | Client.SubmitAndWaitOptions, payload?: unknown, priority?: JobPriority, timeoutMs?: number): Promise<Client.JobResult> {
+    const o: Client.SubmitAndWaitOptions = typeof nameOrOptions === "object" && nameOrOptions !== null
       ? nameOrOptions
       : { name: nameOrOptions, payload, priority, timeout: timeoutMs }
     return this.#run(
@@ -250,6 +244,157 @@ export class Client {
   }
 }
 
+/**
+ * The Promise client's options, and jobs and results as it returns them
+ * (times as `Date`s, payloads parsed, with their exact JSON text beside
+ * them).
+ *
+ * @since 0.2.0
+ */
+export declare namespace Client {
+  /**
+   * Options of a client.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  export interface Options {
+    /** Redis URL, e.g. `redis://localhost:6379` (the default). Ignored when `layer` or `apiUrl` is given. */
+    readonly redisUrl?: string | undefined
+    /**
+     * The URL of a Bananas gateway (the HTTP Task API), e.g.
+     * `http://localhost:8080`: the client talks HTTP instead of Redis (same
+     * methods, same errors). The TTLs and `keyPrefix` are the gateway's then.
+     */
+    readonly apiUrl?: string | undefined
+    /** The gateway's API key, with `apiUrl`. */
+    readonly apiKey?: string | undefined
+    /**
+     * TTL of a completed result, in **milliseconds** (as the reference client;
+     * default 1 hour). Sent to Redis as whole seconds, rounded up.
+     */
+    readonly successTTL?: number | undefined
+    /** TTL of a failed result, in **milliseconds** (default 24 hours). Rounded up to whole seconds. */
+    readonly failureTTL?: number | undefined
+    /** Key prefix (default `bananas`, Go's); a trailing `:` is added when missing. */
+    readonly keyPrefix?: string | undefined
+    /**
+     * Use this backend instead of Redis, e.g. `Bananas.layerMemory()` to test
+     * code that uses the client without Redis. The layer may provide more
+     * (an in-process worker, for instance); it is built once and released by
+     * `close()`. `redisUrl`, the TTLs and `keyPrefix` are ignored.
+     */
+    readonly layer?: Layer.Layer<JobQueue | QueueAdmin | ResultBackend, unknown> | undefined
+  }
+
+  /**
+   * Options of a submission, in the reference client's object form.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  export interface SubmitOptions {
+    /** The job name (which handler runs it); not empty. */
+    readonly name: string
+    /** Any JSON-serializable value (marshalled as Go does), or `RawJson.Raw` for exact bytes. */
+    readonly payload: unknown
+    /** Default `normal`. */
+    readonly priority?: JobPriority | undefined
+    /** A free-text description. */
+    readonly description?: string | undefined
+    /** Route-Go routing key (`[A-Za-z0-9_-]{1,64}`). */
+    readonly routingKey?: string | undefined
+    /** Runs allowed in all (Go's `max_retries`, default 3): 1 means one run and no retry. */
+    readonly maxRetries?: number | undefined
+    /** The same as `maxRetries`, by a name that says what it counts. */
+    readonly maxAttempts?: number | undefined
+  }
+
+  /**
+   * Options of a scheduled submission (object form).
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  export interface SubmitScheduledOptions extends SubmitOptions {
+    /** When the job becomes due; not in the past. */
+    readonly scheduledFor: Date
+  }
+
+  /**
+   * Options of `submitAndWait` (object form).
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  export interface SubmitAndWaitOptions extends SubmitOptions {
+    /** How long to wait, in milliseconds (default 30 seconds, as for Effect users: the TimeoutPolicy's `wait`). */
+    readonly timeout?: number | undefined
+  }
+
+  /**
+   * A job as the client returns it: times as `Date`s (millisecond precision:
+   * Go's nanoseconds and the writer's UTC offset are dropped), the payload
+   * parsed, and its exact JSON text in `rawPayload`.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  export interface Job {
+    /** The job id. */
+    readonly id: string
+    /** The job name. */
+    readonly name: string
+    /** Its description, when it has one. */
+    readonly description?: string | undefined
+    /** The payload, parsed with `JSON.parse` (integers beyond 2^53 lose digits: use `rawPayload`). */
+    readonly payload: unknown
+    /** The payload's exact JSON text. */
+    readonly rawPayload: string
+    /** `""` only for jobs written by Go's cron scheduler. */
+    readonly status: JobStatus | ""
+    /** Which queue it goes to. */
+    readonly priority: JobPriority
+    /** When it was created. */
+    readonly createdAt: Date
+    /** When it last changed state. */
+    readonly updatedAt: Date
+    /** When a scheduled job (or a retry) is due. */
+    readonly scheduledFor?: Date | undefined
+    /** Failed runs so far. */
+    readonly attempts: number
+    /** Runs allowed in all (Go's `max_retries`). */
+    readonly maxRetries: number
+    /** The last failure's message. */
+    readonly error?: string | undefined
+    /** Route-Go's routing key. */
+    readonly routingKey?: string | undefined
+  }
+
+  /**
+   * A job's result as the client returns it.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  export interface JobResult {
+    /** The job. */
+    readonly jobId: string
+    /** `completed` or `failed`. */
+    readonly status: ResultStatus
+    /** The handler's result, parsed (absent when it stored none). */
+    readonly result?: unknown
+    /** The result's exact JSON text. */
+    readonly rawResult?: string | undefined
+    /** The failure message (a completed job may still carry an earlier attempt's). */
+    readonly error?: string | undefined
+    /** When it was stored (whole seconds, as Go writes it). */
+    readonly completedAt: Date
+    /** How long the attempt ran, in milliseconds. */
+    readonly durationMs: number
+  }
+}
+
 // Internal
 
 const closedError = (operation: string) => new ConnectionError({ operation, message: "the Bananas client is closed" })
@@ -266,7 +411,7 @@ const millis = (field: string, value: number) =>
     ? Effect.succeed(Duration.millis(value))
     : Effect.fail(new ValidationError({ field, message: `${field} must be a positive number of milliseconds, got ${String(value)}` }))
 
-const submitOptions = (o: SubmitJobOptions): Tasks.SubmitOptions => ({
+const submitOptions = (o: Client.SubmitOptions): Tasks.SubmitOptions => ({
   priority: o.priority,
   description: o.description,
   routingKey: o.routingKey,
@@ -274,7 +419,7 @@ const submitOptions = (o: SubmitJobOptions): Tasks.SubmitOptions => ({
   maxAttempts: o.maxAttempts
 })
 
-const clientLayer = (options: ClientOptions): Layer.Layer<TaskApi, unknown> => {
+const clientLayer = (options: Client.Options): Layer.Layer<TaskApi, unknown> => {
   if (options.layer !== undefined) return DirectTaskApi.layer.pipe(Layer.provide(options.layer))
   if (options.apiUrl !== undefined) {
     return /^https?:\/\/[^/\s]+/.test(options.apiUrl)

@@ -1,13 +1,45 @@
 /**
  * The report of a failed batch submission, attached to its error: which
  * ids were written, which were not, which are unknown (`BatchReport`), and
- * the error's `outcome` for the whole batch.
+ * the error's `outcome` for the whole batch. The progress a batch's writes
+ * record travels in the context (`BatchProgress`), not through the
+ * signature of `TaskApi.submitBatch`, which also crosses HTTP.
  *
  * @since 0.2.0
  */
 
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import { ConnectionError, StorageError, TimeoutError } from "./Errors.ts"
-import { type BatchReport, outcomeOf, type Progress, reportOf, type WriteOutcome } from "./WriteOutcome.ts"
+import { type BatchReport, makeProgress, outcomeOf, type Progress, reportOf, type WriteOutcome } from "./WriteOutcome.ts"
+
+/**
+ * The progress of the batch submission running in this context, if one is
+ * tracked: an implementation that writes the batch to the store itself
+ * (`DirectTaskApi`) records into it; others ignore it.
+ *
+ * @category references
+ * @since 0.2.0
+ * @internal
+ */
+export const BatchProgress = Context.Reference<Progress | undefined>("@bananas/effect/BatchProgress", {
+  defaultValue: () => undefined
+})
+
+/**
+ * Runs `submit`, a batch submission of the jobs `ids` (in order), with a
+ * fresh `BatchProgress`, kept across its retries, and adds to its failure
+ * what the batch wrote (`withReport`).
+ *
+ * @category combinators
+ * @since 0.2.0
+ * @internal
+ */
+export const reportingBatch = <A, E, R>(ids: ReadonlyArray<string>, submit: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const progress = makeProgress(ids.length)
+    return Effect.mapError(Effect.provideService(submit, BatchProgress, progress), (error) => withReport(error, progress, ids))
+  })
 
 /**
  * `error` with the batch's report, when it is a `ConnectionError`,

@@ -174,9 +174,14 @@ const nodeTimeouts = (o: GatewayOptions.Resolved) => ({
 const support = (o: GatewayOptions.Resolved) =>
   Layer.mergeAll(Lifecycle.layer, DeliveryLog.layer(o.webhooks?.logSize ?? 1000), rateLimiter(o), AuthFailures.layer(o.authFailureLimit))
 
-/** The rate limiter on Redis (shared by every replica) when the backend is Redis, else in memory; none when disabled. */
-const rateLimiter = (o: GatewayOptions.Resolved): Layer.Layer<RateLimiter.RateLimiter, never, JobQueue> =>
-  o.rateLimit === undefined ? (Layer.empty as Layer.Layer<never> as Layer.Layer<RateLimiter.RateLimiter>) : Layer.unwrap(Effect.gen(function*() {
+/**
+ * The rate limiter on Redis (shared by every replica) when the backend is
+ * Redis, else in memory; none when disabled. It may provide nothing, so its
+ * type promises nothing: the authentication middleware looks the limiter
+ * up with `Effect.serviceOption`.
+ */
+const rateLimiter = (o: GatewayOptions.Resolved): Layer.Layer<never, never, JobQueue> =>
+  o.rateLimit === undefined ? Layer.empty : Layer.unwrap(Effect.gen(function*() {
     const port = yield* Effect.serviceOption(BananasRedis.RedisPort.RedisPort)
     const prefix = (yield* JobQueue).protocol.keys.prefix
     if (Option.isNone(port)) return RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))

@@ -23,10 +23,9 @@ import {
   StorageError,
   ValidationError
 } from "../domain/Errors.ts"
-import { withReport } from "../domain/BatchFailure.ts"
+import { reportingBatch } from "../domain/BatchFailure.ts"
 import * as JobId from "../domain/JobId.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
-import { makeProgress } from "../domain/WriteOutcome.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
 import * as Bodies from "../http/Bodies.ts"
@@ -116,8 +115,7 @@ const jobs = (options: Resolved) =>
           const payloads = yield* Effect.fromResult(Bodies.batchPayloadsOf(yield* Effect.orDie(http.text)))
           // Ids fixed here (as the direct TaskApi would), so a failure can report them (`BatchReport`).
           const requests = payload.entries.map((entry, i) => withId(request(entry, payloads[i]!)))
-          const progress = makeProgress(requests.length)
-          const submitted = yield* Effect.mapError(api.submitBatch(requests, progress), (e) => withReport(e, progress, requests.map((r) => r.id!)))
+          const submitted = yield* reportingBatch(requests.map((r) => r.id!), api.submitBatch(requests))
           return json(Bodies.encodeSubmittedList(submitted))
         })))
       .handle("call", ({ payload, query, request: http }) => {

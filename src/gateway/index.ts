@@ -1,9 +1,10 @@
 /**
  * The HTTP Task API server (`@bananas/effect/gateway`, on
- * `@effect/platform-node`): the gateway, its options, API keys and webhook
- * delivery. Start it with `node <package>/src/gateway/main.ts` or compose
+ * `@effect/platform-node`): the gateway and its options (API keys,
+ * webhook delivery). Start it with `node <package>/src/gateway/main.ts` or compose
  * `Gateway.layerRedis` in your own program.
  *
+ * @module @bananas/effect/gateway
  * @since 0.2.0
  */
 
@@ -11,11 +12,11 @@
 export * as Gateway from "./Gateway.ts"
 /** Its options and their environment variables. */
 export * as GatewayOptions from "./GatewayOptions.ts"
-/** API keys: parsing and constant-time matching. */
-export * as ApiKeys from "./ApiKeys.ts"
-/** Webhook delivery: endpoints, the delivery worker. */
-export * as Webhooks from "./Webhooks.ts"
-/** The bounded webhook delivery log. */
-export * as DeliveryLog from "./DeliveryLog.ts"
-/** Access log, request metrics, `/metrics`. */
-export * as Observability from "./Observability.ts"
+/** An API key: its id (for logs and rate limits) and secret. */
+export type { ApiKey } from "./ApiKeys.ts"
+/** A webhook endpoint: its URL, secret and the events it receives. */
+export type { Endpoint as WebhookEndpoint } from "./Webhooks.ts"
+/** Webhook delivery's options: the endpoints, retries, the delivery log. */
+export type { Options as WebhookOptions } from "./Webhooks.ts"
+/** What the gateway knows of the request it serves (the API key's id), for its access log and middleware. */
+export type { RequestInfo } from "./Middleware.ts"

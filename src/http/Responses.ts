@@ -6,7 +6,7 @@
  * describe — a proxy's 502, an unreachable gateway — into `ApiError` or
  * `ConnectionError`.
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 import * as Effect from "effect/Effect"

@@ -1,9 +1,10 @@
 /**
  * The HTTP Task API contract (`@bananas/effect/http`): the one `HttpApi`
- * the gateway serves and the HTTP TaskApi calls, its wire schemas and the
- * exact-JSON body codecs, and the HTTP TaskApi itself. No platform package
+ * the gateway serves and the HTTP TaskApi calls, its wire schemas, and the
+ * HTTP TaskApi itself. No platform package
  * needed (the client runs on `fetch`).
  *
+ * @module @bananas/effect/http
  * @since 0.2.0
  */
 
@@ -11,7 +12,5 @@
 export * as Api from "./Api.ts"
 /** The wire schemas of bodies and parameters. */
 export * as Schemas from "./Schemas.ts"
-/** Exact-JSON request and response bodies. */
-export * as Bodies from "./Bodies.ts"
 /** The TaskApi over HTTP. */
 export * as HttpTaskApi from "./HttpTaskApi.ts"

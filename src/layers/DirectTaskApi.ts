@@ -15,13 +15,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import { BatchProgress } from "../domain/BatchFailure.ts"
 import { JobConflictError, JobFailedError, JobNotFoundError, ValidationError } from "../domain/Errors.ts"
 import * as JobPage from "../domain/JobPage.ts"
 import * as PayloadLimits from "../domain/PayloadLimits.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import * as Submission from "../domain/Submission.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
-import type { Progress } from "../domain/WriteOutcome.ts"
 import { type EnqueueOutcome, JobQueue } from "../services/JobQueue.ts"
 import { QueueAdmin } from "../services/QueueAdmin.ts"
 import { ResultBackend } from "../services/ResultBackend.ts"
@@ -61,7 +61,7 @@ export const make = Effect.gen(function*() {
   const submit = (request: Submission.SubmitRequest) =>
     Effect.flatMap(build(request), (newJob) => Effect.flatMap(store(newJob), (outcome) => submitted(request, newJob, outcome)))
 
-  const submitBatch = (requests: ReadonlyArray<Submission.SubmitRequest>, progress?: Progress) =>
+  const submitBatch = (requests: ReadonlyArray<Submission.SubmitRequest>) =>
     Effect.gen(function*() {
       const l = yield* limits
       // Every request validated before anything is written (a plain loop).
@@ -72,6 +72,8 @@ export const make = Effect.gen(function*() {
         jobs.push(built.success.job)
       }
       if (jobs.length === 0) return []
+      // A caller tracking this batch (`Tasks.submitBatch`, the gateway) learns what became of each write.
+      const progress = yield* BatchProgress
       if (progress !== undefined) progress.tracked = true
       const outcomes = yield* queue.enqueueBatch(jobs, progress)
       return jobs.map((job, i): Submission.Submitted => ({ id: job.id, duplicate: outcomes[i] === "duplicate" }))

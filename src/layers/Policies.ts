@@ -1,7 +1,7 @@
 /**
  * Typed retry and timeout policies, provided as services with defaults and
  * overridable per Layer (`layerRetry`, `layerTimeouts`) or per call
- * (`CallOptions`). Only retryable errors are retried (connection failures,
+ * (`CallOptions`), and the payload size limit (`MaxPayloadBytes`). Only retryable errors are retried (connection failures,
  * and storage errors that may heal: out of memory, read-only replica,
  * busy); validation, serialization and job failures never are. The `Tasks`
  * helpers apply them to every TaskApi implementation alike.
@@ -22,6 +22,13 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { withOutcome } from "../domain/BatchFailure.ts"
 import { ConnectionError, isRetryable, retryAfterMillis, timedOut, TimeoutError, type WriteOutcome } from "../domain/Errors.ts"
+
+export {
+  /** Turns the payload size limit into a layer. */
+  layerMaxPayloadBytes,
+  /** The largest payload accepted, in bytes (10 MiB by default): a `Context.Reference` you can set. */
+  MaxPayloadBytes
+} from "../domain/PayloadLimits.ts"
 
 /**
  * Per-call policy overrides.
@@ -192,6 +199,7 @@ const hasOutcome = (error: unknown): error is { readonly outcome: WriteOutcome }
  *
  * @category combinators
  * @since 0.2.0
+ * @internal
  */
 export const retrySchedule = (options?: CallOptions | undefined): Effect.Effect<Schedule.Schedule<unknown, unknown>> =>
   options?.retry !== undefined ? Effect.succeed(options.retry) : Effect.map(Effect.context<never>(), (context) => Context.get(context, RetryPolicy))
@@ -202,6 +210,7 @@ export const retrySchedule = (options?: CallOptions | undefined): Effect.Effect<
  *
  * @category combinators
  * @since 0.2.0
+ * @internal
  */
 export const retrying = <A, E>(effect: Effect.Effect<A, E>, options?: CallOptions | undefined): Effect.Effect<A, E> =>
   Effect.catchIf(effect, isRetryable, (first) =>
@@ -225,6 +234,7 @@ export const retrying = <A, E>(effect: Effect.Effect<A, E>, options?: CallOption
  *
  * @category combinators
  * @since 0.1.0
+ * @internal
  */
 export const retryAfter = <A, E>(
   first: E,
@@ -232,6 +242,26 @@ export const retryAfter = <A, E>(
   schedule: Schedule.Schedule<unknown, unknown>,
   retryIf: (error: E) => boolean = isRetryable
 ): Effect.Effect<A, E> =>
+  retryFrom(first, effect, honoringRetryAfter(schedule), (e) => retryIf(e) && !waitsTooLong(e))
+
+/**
+ * Retries `effect` by `schedule` while `retryIf` holds, after it already
+ * failed with `first`: the first attempt replays `first` instead of running
+ * `effect` again, so the schedule counts it as the first failure (the
+ * delays and retry count of `Effect.retry` on the whole), while the
+ * success path, which never gets here, builds no schedule. The one copy of
+ * this trick: `retryAfter` and the worker's outcome writes use it.
+ *
+ * @category combinators
+ * @since 0.2.0
+ * @internal
+ */
+export const retryFrom = <A, E, R>(
+  first: E,
+  effect: Effect.Effect<A, E, R>,
+  schedule: Schedule.Schedule<unknown, E>,
+  retryIf: (error: E) => boolean
+): Effect.Effect<A, E, R> =>
   Effect.suspend(() => {
     let replayed = false
     const attempt = Effect.suspend(() => {
@@ -239,7 +269,7 @@ export const retryAfter = <A, E>(
       replayed = true
       return Effect.fail(first)
     })
-    return Effect.retry(attempt, { schedule: honoringRetryAfter(schedule), while: (e) => retryIf(e) && !waitsTooLong(e) })
+    return Effect.retry(attempt, { schedule, while: retryIf })
   })
 
 /**
@@ -258,6 +288,7 @@ export const maxRetryAfterMillis = 60_000
  * or infinite, one after 1 ms).
  *
  * @category constants
+ * @internal
  * @since 0.2.0
  */
 export const maxTimerMillis = 2 ** 31 - 1
@@ -268,6 +299,7 @@ export const maxTimerMillis = 2 ** 31 - 1
  * (keep it through the Clock, with `Effect.timeoutOrElse`).
  *
  * @category timers
+ * @internal
  * @since 0.2.0
  */
 export const timerMillis = (clock: Clock.Clock, deadline: Duration.Duration): number | undefined => {

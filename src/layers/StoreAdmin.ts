@@ -3,7 +3,7 @@
  * never KEYS), dead letters, cancel and requeue (read, decide, apply if
  * nothing changed meanwhile).
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 import * as Effect from "effect/Effect"

@@ -11,7 +11,7 @@
  * opens a wait for work before looking once more (no lost wake-up) and
  * looks again on every wake-up or poll.
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 

@@ -36,7 +36,6 @@ import type { JobPage, ListFilter, PageRequest } from "../domain/JobPage.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
 import type { SubmitRequest, Submitted } from "../domain/Submission.ts"
-import type { Progress } from "../domain/WriteOutcome.ts"
 
 /**
  * What reaching the backend can fail with, whatever the operation: on
@@ -89,11 +88,9 @@ export class TaskApi extends Context.Service<TaskApi, {
   readonly submit: (request: SubmitRequest) => Effect.Effect<Submitted, SubmitError>
   /**
    * Submits many jobs: all validated first (nothing written on bad input),
-   * each atomic; results in order. With a `progress` (the `Tasks` helpers
-   * pass one), an implementation that writes to Redis itself records what
-   * became of each job's write, so a failure can report it (`BatchReport`).
+   * each atomic; results in order.
    */
-  readonly submitBatch: (requests: ReadonlyArray<SubmitRequest>, progress?: Progress) => Effect.Effect<ReadonlyArray<Submitted>, SubmitError>
+  readonly submitBatch: (requests: ReadonlyArray<SubmitRequest>) => Effect.Effect<ReadonlyArray<Submitted>, SubmitError>
   /**
    * The job, or `JobNotFoundError`; `JobFailedError` when only Go's
    * dead-letter record is left under the id (its data was missing or

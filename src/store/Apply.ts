@@ -3,7 +3,7 @@
  * wrong-typed key: it fails the operation with a `StorageError`
  * (`WrongType`) naming the key, and nothing of that plan was written.
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 

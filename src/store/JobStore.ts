@@ -10,7 +10,7 @@
  * another type than the read expects fails with a `StorageError`
  * (`WrongType`), as Redis does.
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 

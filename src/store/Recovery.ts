@@ -5,7 +5,7 @@
  * scheduled jobs. Each reads, lets `protocol/Transitions` decide, and
  * applies guarded plans, so a step that raced with another changes nothing.
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 

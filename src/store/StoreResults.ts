@@ -4,7 +4,7 @@
  * deleting a result. Waiting is each backend's own (it depends on how
  * notifications arrive).
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
 import * as Effect from "effect/Effect"

@@ -5,6 +5,7 @@
  * Needs no platform package (the standalone Node server is
  * `@bananas/effect/webhooks/node`).
  *
+ * @module @bananas/effect/webhooks
  * @since 0.2.0
  */
 

@@ -2,6 +2,7 @@
  * The webhook receiver as a standalone Node server
  * (`@bananas/effect/webhooks/node`, needs `@effect/platform-node`).
  *
+ * @module @bananas/effect/webhooks/node
  * @since 0.2.0
  */
 

@@ -12,6 +12,7 @@ import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import type { LeaseLostError } from "../domain/Errors.ts"
 import type { JobId } from "../domain/JobId.ts"
+import { retryFrom } from "../layers/Policies.ts"
 import type { JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
 import * as Metrics from "./Metrics.ts"
@@ -27,20 +28,18 @@ import type { Config } from "./WorkerConfig.ts"
  * of every job pays nothing for it.
  */
 export const persist = <A>(effect: Effect.Effect<A, StoreFailure | LeaseLostError>): Effect.Effect<A, StoreFailure | LeaseLostError> =>
-  Effect.catch(effect, (first) => {
-    if (first._tag === "LeaseLostError") return Effect.fail(first)
-    let replayed = false
-    const attempt = Effect.suspend(() => {
-      if (replayed) return effect
-      replayed = true
-      return Effect.fail(first)
-    }).pipe(Effect.tapError((error) =>
-      error._tag === "LeaseLostError"
-        ? Effect.void
-        : Effect.logWarning(`could not record the job's outcome (${error._tag}); retrying while the job stays leased`, error)
-    ))
-    return Effect.retry(attempt, { schedule: persistSchedule, while: (error) => error._tag !== "LeaseLostError" })
-  })
+  Effect.catch(effect, (first) =>
+    first._tag === "LeaseLostError"
+      ? Effect.fail(first)
+      : Effect.andThen(
+        warnPersist(first),
+        retryFrom(first, Effect.tapError(effect, warnPersist), persistSchedule, (error) => error._tag !== "LeaseLostError")
+      ))
+
+const warnPersist = (error: StoreFailure | LeaseLostError) =>
+  error._tag === "LeaseLostError"
+    ? Effect.void
+    : Effect.logWarning(`could not record the job's outcome (${error._tag}); retrying while the job stays leased`, error)
 
 const renewRetryDelay = Duration.seconds(1)
 

@@ -15,13 +15,6 @@
 export * as Failure from "./Failure.ts"
 
 /**
- * Runs one job's handler and classifies the outcome.
- *
- * @since 0.1.0
- */
-export * as Execution from "./Execution.ts"
-
-/**
  * The handler registry: typed handlers from a `JobDefinition`, raw handlers by name.
  *
  * @since 0.1.0

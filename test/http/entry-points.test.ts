@@ -1,5 +1,5 @@
 /**
- * The core entry points (`.`, `./worker`), the HTTP contract (`./http`),
+ * The core entry points (`.`, `./protocol`, `./worker`), the HTTP contract (`./http`),
  * the webhook receiver (`./webhooks`) and the HTTP TaskApi never load
  * `@effect/platform-node`: a service using Bananas over HTTP needs only
  * `effect` (its fetch client). Checked on the import graph of the sources
@@ -30,7 +30,7 @@ const loaders = (entry: string) =>
   [...graph(entry)].filter(([, bare]) => bare.some((s) => s.startsWith("@effect/platform-node"))).map(([file]) => file.slice(root.length))
 
 describe("entry points", () => {
-  for (const entry of ["src/index.ts", "src/worker/index.ts", "src/http/index.ts", "src/webhooks/index.ts", "src/http/HttpTaskApi.ts"]) {
+  for (const entry of ["src/index.ts", "src/protocol.ts", "src/worker/index.ts", "src/http/index.ts", "src/webhooks/index.ts", "src/http/HttpTaskApi.ts"]) {
     it(`${entry} never imports @effect/platform-node`, () => {
       assert.isAbove(graph(entry).size, 3, "the walk found the modules")
       assert.deepStrictEqual(loaders(entry), [])
@@ -44,6 +44,6 @@ describe("entry points", () => {
 
   it("package.json exports every entry point", () => {
     const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { exports: Record<string, unknown> }
-    for (const name of [".", "./worker", "./http", "./gateway", "./webhooks", "./webhooks/node"]) assert.property(pkg.exports, name)
+    for (const name of [".", "./protocol", "./worker", "./http", "./gateway", "./webhooks", "./webhooks/node"]) assert.property(pkg.exports, name)
   })
 })

@@ -17,6 +17,7 @@ import * as IoRedis from "../../src/layers/redis/IoRedis.ts"
 import * as RedisJobStore from "../../src/layers/redis/RedisJobStore.ts"
 import { type PubSubConnection, RedisPort } from "../../src/layers/redis/RedisPort.ts"
 import * as RedisResultBackend from "../../src/layers/redis/RedisResultBackend.ts"
+import { WaitHooks } from "../../src/layers/redis/ResultWait.ts"
 import * as Settings from "../../src/layers/redis/Settings.ts"
 import * as Subscriber from "../../src/layers/redis/Subscriber.ts"
 import { type DequeueOptions, JobQueue, type JobDelivery } from "../../src/services/JobQueue.ts"
@@ -30,14 +31,20 @@ import * as WireAudit from "../support/WireAudit.ts"
 /** What a test gets: the services, the driver port and the shared subscriber. */
 export type Client = JobQueue | QueueAdmin | ResultBackend | RedisPort | Subscriber.Subscriber
 
+/** The backend's options, and the hooks its result waits run (tests only). */
+export interface Options extends BananasRedis.Options {
+  readonly testHooks?: WaitHooks | undefined
+}
+
 /**
  * The services of `BananasRedis.layer` over the `RedisPort` in context,
  * composed exactly as `BananasRedis.layer` composes them (store, queue,
  * admin, result backend with the test hooks), plus the `Subscriber`.
  */
-export const stack = (options: BananasRedis.Options = {}) => {
+export const stack = (options: Options = {}) => {
   const settings = Settings.make(options)
-  return Layer.mergeAll(StoreQueue.layer, StoreAdmin.layer, RedisResultBackend.layer(settings, options.testHooks)).pipe(
+  const results = RedisResultBackend.layer(settings).pipe(Layer.provide(Layer.succeed(WaitHooks, options.testHooks)))
+  return Layer.mergeAll(StoreQueue.layer, StoreAdmin.layer, results).pipe(
     Layer.provideMerge(RedisJobStore.layer(settings)),
     Layer.provideMerge(Subscriber.layer)
   )
@@ -47,10 +54,10 @@ export const stack = (options: BananasRedis.Options = {}) => {
  * A client on the file's redis-server: `BananasRedis.layer`'s services on
  * the ioredis port (`IoRedis.layer`), a fresh prefix unless given.
  */
-export const client = (options: BananasRedis.Options = {}): Layer.Layer<Client, never, RedisServer> =>
+export const client = (options: Options = {}): Layer.Layer<Client, never, RedisServer> =>
   Layer.unwrap(Effect.gen(function*() {
     const server = yield* RedisServer
-    const all: BananasRedis.Options = { url: server.url, prefix: uniquePrefix("r"), ...options }
+    const all: Options = { url: server.url, prefix: uniquePrefix("r"), ...options }
     return stack(all).pipe(Layer.provideMerge(IoRedis.layer(all)), Layer.orDie)
   }))
 

@@ -27,7 +27,7 @@ const floors: ReadonlyArray<{ readonly name: string; readonly paths: ReadonlyArr
   { name: "store", paths: ["src/store/"] },
   { name: "services", paths: ["src/services/"] },
   { name: "layers", paths: ["src/layers/", "src/http/", "src/Tasks.ts", "src/TaskOptions.ts", "src/Bananas.ts"] },
-  { name: "runtimes", paths: ["src/worker/", "src/webhooks/", "src/client/", "src/index.ts"] },
+  { name: "runtimes", paths: ["src/worker/", "src/webhooks/", "src/client/", "src/index.ts", "src/protocol.ts", "src/JobModels.ts"] },
   { name: "gateway", paths: ["src/gateway/"] },
   { name: "cli", paths: ["src/cli/"] }
 ]

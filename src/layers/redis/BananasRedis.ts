@@ -34,7 +34,6 @@ import * as IoRedis from "./IoRedis.ts"
 import * as RedisJobStore from "./RedisJobStore.ts"
 import { RedisPort } from "./RedisPort.ts"
 import * as RedisResultBackend from "./RedisResultBackend.ts"
-import type { WaitHooks } from "./ResultWait.ts"
 import * as ServerSettings from "./ServerSettings.ts"
 import * as Settings from "./Settings.ts"
 import * as Subscriber from "./Subscriber.ts"
@@ -83,8 +82,6 @@ export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOpt
    * `prefix`; `BANANAS_PREFIX` when read from the environment by `layerConfig`).
    */
   readonly prefixField?: string | undefined
-  /** Hooks run inside result waits. Tests only. @internal */
-  readonly testHooks?: WaitHooks | undefined
 }
 
 /**
@@ -132,7 +129,7 @@ const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services
     Layer.fresh(StoreQueue.layer),
     Layer.fresh(StoreQueue.layerEvents),
     Layer.fresh(StoreAdmin.layer),
-    RedisResultBackend.layer(settings, options.testHooks),
+    RedisResultBackend.layer(settings),
     Layer.effectDiscard(Effect.flatMap(RedisPort, (port) => ServerSettings.check(port, options)))
   ).pipe(
     Layer.provideMerge(store),

@@ -27,19 +27,18 @@ import { ResultBackend, type WaitStart } from "../../services/ResultBackend.ts"
 import { JobStore } from "../../store/JobStore.ts"
 import * as StoreResults from "../../store/StoreResults.ts"
 import { RedisPort } from "./RedisPort.ts"
-import { ResultWait, type WaitEnv, type WaitError, type WaitHooks } from "./ResultWait.ts"
+import { ResultWait, type WaitEnv, type WaitError, WaitHooks } from "./ResultWait.ts"
 import type { Settings } from "./Settings.ts"
 import { Subscriber } from "./Subscriber.ts"
 
 /**
  * Builds the backend on the `RedisPort`, `Subscriber` and `JobStore` in
- * context. `testHooks` run inside waits (after the subscription is
- * confirmed, for waits without a `start`; after every check): tests only.
+ * context (and the `WaitHooks` of tests, if any).
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function*(settings: Settings, testHooks?: WaitHooks | undefined) {
+export const make = Effect.fnUntraced(function*(settings: Settings) {
   const port = yield* RedisPort
   const subscriber = yield* Subscriber
   const shared = StoreResults.make(yield* JobStore)
@@ -49,7 +48,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings, testHooks?: 
     subscriber,
     keys: settings.protocol.keys,
     pollMillis: settings.waitPollMillis,
-    hooks: testHooks,
+    hooks: yield* WaitHooks,
     runFork: Effect.runForkWith(yield* Effect.context<never>())
   }
 
@@ -100,7 +99,5 @@ export const make = Effect.fnUntraced(function*(settings: Settings, testHooks?: 
  * @category layers
  * @since 0.1.0
  */
-export const layer = (
-  settings: Settings,
-  testHooks?: WaitHooks | undefined
-): Layer.Layer<ResultBackend, never, RedisPort | Subscriber | JobStore> => Layer.effect(ResultBackend, make(settings, testHooks))
+export const layer = (settings: Settings): Layer.Layer<ResultBackend, never, RedisPort | Subscriber | JobStore> =>
+  Layer.effect(ResultBackend, make(settings))

@@ -16,6 +16,8 @@
  *
  * @since 0.2.0
  */
+
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
@@ -38,7 +40,8 @@ import type { Subscriber } from "./Subscriber.ts"
 export type WaitError = StoreFailure | SerializationError | TimeoutError
 
 /**
- * Test hooks of waits (see `RedisResultBackendOptions.testHooks`).
+ * Hooks run inside waits, for tests: after the subscription is confirmed
+ * (waits without a `start`), and after every check.
  *
  * @internal
  */
@@ -46,6 +49,16 @@ export interface WaitHooks {
   readonly afterSubscribe?: ((id: JobId) => Effect.Effect<void>) | undefined
   readonly afterCheck?: ((id: JobId, outcome: "none" | "retrying" | "final") => Effect.Effect<void>) | undefined
 }
+
+/**
+ * The wait hooks a Redis result backend built in this context runs (none by
+ * default): tests provide them to the layer, no option carries them.
+ *
+ * @internal
+ */
+export const WaitHooks = Context.Reference<WaitHooks | undefined>("@bananas/effect/redis/WaitHooks", {
+  defaultValue: () => undefined
+})
 
 /**
  * What every `ResultWait` of one backend shares.
