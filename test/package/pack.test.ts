@@ -44,7 +44,7 @@ const app = join(work, "app")
 const source = join(work, "source")
 
 /** Not copied: installed or generated trees (the copy links node_modules; dist/ is what the copy builds). */
-const notCopied = /^(node_modules|\.git|dist|test-results|coverage|docs\/api)(\/|$)/
+const notCopied = /^(node_modules|\.git|dist|test-results|coverage|docs\/api|\.bench-out|\.scratch)(\/|$)/
 
 /** Each file of a dist/ folder with its mode and modification time (empty when there is none). */
 const distSnapshot = (dist: string): ReadonlyArray<string> =>
