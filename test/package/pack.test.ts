@@ -68,7 +68,7 @@ const run = (file: string, args: ReadonlyArray<string>, cwd: string): Promise<Ru
   new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = {}
     for (const [key, value] of Object.entries(process.env)) if (!key.toLowerCase().startsWith("npm_")) env[key] = value
-    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 110_000 }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 200_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
       resolve({ code, stdout, stderr })
     })
@@ -151,7 +151,7 @@ const tsconfig = {
 }
 
 describe("the packed package in a fresh application", () => {
-  it("installs with a single copy of effect, compiles under strict nodenext and runs", { timeout: 180_000 }, async () => {
+  it("installs with a single copy of effect, compiles under strict nodenext and runs", { timeout: 300_000 }, async () => {
     // The application's effect is its own copy (not ours, linked): the package brings none.
     assert.strictEqual(ours.peerDependencies.effect, `^${appEffect}`, "the app uses the lowest effect of our peer range")
 
