@@ -15,14 +15,15 @@ process.env[seedVariable] = String(parseSeed(process.env[seedVariable] ?? String
  * `npm run test:unit` (or `test:redis`, `test:faults`) one.
  */
 const files = testFiles(fileURLToPath(new URL(".", import.meta.url)))
-const project = (name: "unit" | "redis" | "faults", groupOrder: number, maxWorkers: number) => ({
+const project = (name: "unit" | "redis" | "faults", groupOrder: number, maxWorkers: number, isolate = true) => ({
   extends: true,
   test: {
     name,
     include: files.filter((file) => projectOf(file) === name),
     env: { [projectVariable]: name },
     sequence: { groupOrder },
-    maxWorkers
+    maxWorkers,
+    isolate
   }
 })
 
@@ -39,8 +40,9 @@ export default defineConfig({
     reporters: ["minimal", new SummaryReporter()],
     silent: "passed-only",
     projects: [
-      // Pure: CPU-bound, so as many workers as cores.
-      project("unit", 0, 2),
+      // Pure: CPU-bound, so as many workers as cores; the files of a worker share its module cache
+      // (isolate: false: 14 s instead of 36 s here), so a unit test leaves no global state behind.
+      project("unit", 0, 2, false),
       // Private redis-servers, sockets and CLI processes: one file per core.
       project("redis", 1, 2),
       // Kills, restarts, timing bounds, the pack and docs builds: one file at a time.

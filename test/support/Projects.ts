@@ -3,7 +3,9 @@
  * them from these lists; `test/suite/projects.test.ts` checks them):
  *
  * - `unit`: no Redis, no child process, nothing slow; `npm run test:unit`,
- *   the inner loop (under a minute on 2 cores).
+ *   the inner loop (under a minute on 2 cores). Its files share their
+ *   worker's modules (not isolated), so a unit test restores any global
+ *   state it changes (environment variables, fast-check's configuration).
  * - `faults`: process kills, Redis restarts and freezes, the soak, the
  *   packed package, the API reference build, the bench smoke run: slow or
  *   timing-sensitive, so they run one file at a time, last.
