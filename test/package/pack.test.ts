@@ -175,7 +175,6 @@ describe("the packed package in a fresh application", () => {
       assert.include(files, required)
     }
     assert.include(files, "dist/cli/main.js", "the bananas bin ships")
-    assert.include(files, "dist/demo/main.js", "the demo ships: it is the CLI's `bananas demo`")
 
     // 2. A fresh application on another effect 4.x, with only the required peers.
     mkdirSync(app)
