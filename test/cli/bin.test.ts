@@ -45,7 +45,9 @@ let redis: Awaited<ReturnType<typeof startRedisServer>>
 beforeAll(async () => {
   mkdirSync(out, { recursive: true })
   copyFileSync(join(root, "package.json"), join(out, "package.json"))
-  execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist")], {
+  // JavaScript only: `npm run typecheck` checks the types, the pack test the declarations (half the build's time).
+  const jsOnly = ["--noCheck", "--declaration", "false", "--declarationMap", "false", "--sourceMap", "false"]
+  execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", join(out, "dist"), ...jsOnly], {
     cwd: root,
     stdio: "inherit"
   })

@@ -22,11 +22,14 @@ import * as Tasks from "../../src/Tasks.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record, settle } from "../support/FaultAudit.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
+import { between, random } from "../support/Seed.ts"
 import { privateRedis } from "./support/Servers.ts"
 import { expectOf, isPlannedDead, long, makeRunLog, quiet, type Work, workHandlers } from "./support/Load.ts"
 
 const WAITS = long ? 5_000 : 1_000
 const KILLS = long ? 30 : 10
+/** When to kill the subscriptions: drawn from the run's seed (BANANAS_TEST_SEED replays them). */
+const draw = random("faults/pubsub-kill")
 
 it.live(`${KILLS} pub/sub connection kills under ${WAITS} concurrent waits: every wait ends with its final result`, () =>
   Effect.gen(function*() {
@@ -51,7 +54,7 @@ it.live(`${KILLS} pub/sub connection kills under ${WAITS} concurrent waits: ever
       yield* Effect.sleep("300 millis")
       return yield* Effect.gen(function*() {
         for (let i = 0; i < KILLS; i++) {
-          yield* Effect.sleep(`${200 + Math.floor(Math.random() * 200)} millis`)
+          yield* Effect.sleep(`${between(draw, 200, 400)} millis`)
           killed += (yield* Effect.promise(() => raw.call("CLIENT", "KILL", "TYPE", "pubsub"))) as number
         }
         return yield* Fiber.joinAll(waits)

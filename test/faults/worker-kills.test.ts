@@ -23,12 +23,15 @@ import * as Fiber from "effect/Fiber"
 import * as Bananas from "../../src/Bananas.ts"
 import { auditFaults, failures, readRunLog, record } from "../support/FaultAudit.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
+import { between, random } from "../support/Seed.ts"
 import { privateRedis } from "./support/Servers.ts"
 import { allFinished, expectOf, long, makeSubmissions, quiet, submitLoop } from "./support/Load.ts"
 
 const fixture = fileURLToPath(new URL("./fixtures/logging-worker.ts", import.meta.url))
 const kills = long ? 30 : 6
 const WORKERS = 3
+/** When to kill and whom: drawn from the run's seed (BANANAS_TEST_SEED replays them). */
+const draw = random("faults/worker-kills")
 
 interface Child {
   readonly process: ChildProcess
@@ -71,10 +74,10 @@ it.live(`${WORKERS} worker processes, ${kills} of them SIGKILLed at random point
       yield* Effect.all(Array.from({ length: WORKERS }, () => spawnOne), { concurrency: "unbounded" })
       const submitter = yield* Effect.forkChild(submitLoop("k", submissions, () => stop, { pauseMs: 5, ms: 80, maxRetries: 10 }))
       for (let i = 0; i < kills; i++) {
-        yield* Effect.sleep(`${200 + Math.floor(Math.random() * 300)} millis`)
+        yield* Effect.sleep(`${between(draw, 200, 500)} millis`)
         while (children.size < 2) yield* Effect.sleep("20 millis")
         const victims = [...children]
-        const victim = victims[Math.floor(Math.random() * victims.length)]!
+        const victim = victims[between(draw, 0, victims.length)]!
         victim.process.kill("SIGKILL")
         yield* Effect.promise(() => victim.exited)
         children.delete(victim)

@@ -1,6 +1,9 @@
 /**
- * The package as users get it: `npm pack` (which builds `dist/`), then a
- * fresh application in a temporary directory, on another effect 4.x version
+ * The package as users get it: `npm run build` and `npm pack` in a copy of
+ * the repository in a temporary directory (the working tree's `dist/` is
+ * never deleted or rebuilt, so `npx bananas` keeps working while tests
+ * run; the test checks it is untouched), the build leaving the bin
+ * executable; then a fresh application in a temporary directory, on another effect 4.x version
  * than ours, installs the tarball. It must get a single copy of effect (a
  * nested second copy breaks types and runtime checks), no
  * `@effect/platform-node`, compile under strict `nodenext` TypeScript with
@@ -11,9 +14,9 @@
  * first run downloads anything.
  */
 import { execFile } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 
@@ -37,6 +40,20 @@ const oldestNode = "20"
 const work = mkdtempSync(join(tmpdir(), "bananas-pack-"))
 const cache = join(tmpdir(), "bananas-effect-npm-cache")
 const app = join(work, "app")
+/** The copy of the repository that is built and packed. */
+const source = join(work, "source")
+
+/** Not copied: installed or generated trees (the copy links node_modules; dist/ is what the copy builds). */
+const notCopied = /^(node_modules|\.git|dist|test-results|coverage|docs\/api|\.bench-out|\.scratch)(\/|$)/
+
+/** Each file of a dist/ folder with its mode and modification time (empty when there is none). */
+const distSnapshot = (dist: string): ReadonlyArray<string> =>
+  existsSync(dist)
+    ? readdirSync(dist, { recursive: true, encoding: "utf8" }).sort().map((file) => {
+      const stat = statSync(join(dist, file))
+      return `${file} ${stat.mode.toString(8)} ${stat.mtimeMs}`
+    })
+    : []
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
@@ -51,7 +68,7 @@ const run = (file: string, args: ReadonlyArray<string>, cwd: string): Promise<Ru
   new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = {}
     for (const [key, value] of Object.entries(process.env)) if (!key.toLowerCase().startsWith("npm_")) env[key] = value
-    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 110_000 }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 200_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
       resolve({ code, stdout, stderr })
     })
@@ -134,13 +151,21 @@ const tsconfig = {
 }
 
 describe("the packed package in a fresh application", () => {
-  it("installs with a single copy of effect, compiles under strict nodenext and runs", { timeout: 180_000 }, async () => {
+  it("installs with a single copy of effect, compiles under strict nodenext and runs", { timeout: 300_000 }, async () => {
     // The application's effect is its own copy (not ours, linked): the package brings none.
     assert.strictEqual(ours.peerDependencies.effect, `^${appEffect}`, "the app uses the lowest effect of our peer range")
 
-    // 1. npm pack (the prepare script builds dist/).
-    const packed = await npm(["pack", "--json", "--pack-destination", work], root)
+    // 1. The build and npm pack, in a copy: the working tree's dist/ is left as it is.
+    const workingDist = join(root, "dist")
+    const before = distSnapshot(workingDist)
+    cpSync(root, source, { recursive: true, filter: (from) => !notCopied.test(relative(root, from).replaceAll("\\", "/")) })
+    symlinkSync(join(root, "node_modules"), join(source, "node_modules"), "dir")
+    const built = await npm(["run", "build"], source)
+    assert.strictEqual(built.code, 0, show(built))
+    assert.strictEqual(statSync(join(source, "dist/cli/main.js")).mode & 0o777, 0o755, "npm run build leaves the bin executable")
+    const packed = await npm(["pack", "--ignore-scripts", "--json", "--pack-destination", work], source)
     assert.strictEqual(packed.code, 0, show(packed))
+    assert.deepStrictEqual(distSnapshot(workingDist), before, "the working tree's dist/ is untouched")
     const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as ReadonlyArray<{
       readonly filename: string
       readonly files: ReadonlyArray<{ readonly path: string }>
@@ -150,7 +175,6 @@ describe("the packed package in a fresh application", () => {
       assert.include(files, required)
     }
     assert.include(files, "dist/cli/main.js", "the bananas bin ships")
-    assert.include(files, "dist/demo/main.js", "the demo ships: it is the CLI's `bananas demo`")
 
     // 2. A fresh application on another effect 4.x, with only the required peers.
     mkdirSync(app)

@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Redis as IORedis } from "ioredis"
+import { refuseInUnit } from "./Projects.ts"
 import { freePort } from "./RedisServer.ts"
 
 export { freePort }
@@ -63,6 +64,7 @@ export const spawnRedis = async (
   args: ReadonlyArray<string>,
   options: { readonly port: number; readonly logFile?: string; readonly timeoutMs?: number }
 ): Promise<RedisProcess> => {
+  refuseInUnit("redis-server")
   installExitHook()
   const child = spawn("redis-server", [...args], { stdio: ["ignore", "ignore", "pipe"] })
   let stderr = ""

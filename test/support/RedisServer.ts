@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Context from "effect/Context"
 import { Redis as IORedis } from "ioredis"
+import { refuseInUnit } from "./Projects.ts"
 
 export interface RedisServerInfo {
   readonly port: number
@@ -31,6 +32,7 @@ export const freePort = (): Promise<number> =>
 
 /** Starts redis-server; resolves once it answers PING. */
 export const startRedisServer = async (): Promise<{ port: number; url: string; stop: () => Promise<void>; child: ChildProcess }> => {
+  refuseInUnit("redis-server")
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort()
     const child = spawn("redis-server", [

@@ -20,11 +20,14 @@ import * as Layer from "effect/Layer"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { between, random } from "../support/Seed.ts"
 import { newJob } from "./support/Backend.ts"
 
 const fixture = fileURLToPath(new URL("./fixtures/killable-worker.ts", import.meta.url))
 const TOTAL = 1_000
 const KILLS = 8
+/** When to kill each child: drawn from the run's seed (BANANAS_TEST_SEED replays them). */
+const draw = random("worker/Kill.redis")
 
 interface Child {
   readonly process: ChildProcess
@@ -81,8 +84,8 @@ layer(RedisServer.layer, { excludeTestServices: true, timeout: "90 seconds" })("
         let killedWhileBusy = 0
         let heldAtKills = 0
         while (kills < KILLS && (await doneCount()) < TOTAL) {
-          const child = await startChild(env)
-          await sleep(200 + Math.floor(Math.random() * 300))
+          const child = await startChild({ ...env, SEED_LABEL: `killable-worker-${kills}` })
+          await sleep(between(draw, 200, 500))
           child.process.kill("SIGKILL")
           const { signal } = await child.exited
           assert.strictEqual(signal, "SIGKILL")
@@ -115,7 +118,7 @@ layer(RedisServer.layer, { excludeTestServices: true, timeout: "90 seconds" })("
           }
         }
         const doneBeforeLast = await doneCount()
-        const last = await startChild(env)
+        const last = await startChild({ ...env, SEED_LABEL: "killable-worker-last" })
         const deadline = Date.now() + 45_000
         while ((await doneCount()) < TOTAL || (await r.llen(`${prefix}queue:processing`)) > 0) {
           if (Date.now() > deadline) break
