@@ -39,7 +39,7 @@ import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
 import * as Timestamp from "./domain/Timestamp.ts"
 import * as TraceContext from "./domain/TraceContext.ts"
-import { withReport } from "./domain/BatchFailure.ts"
+import { ofJob, withReport } from "./domain/BatchFailure.ts"
 import { makeProgress } from "./domain/WriteOutcome.ts"
 import * as Policies from "./layers/Policies.ts"
 import type { BatchEntry, SubmitOptions, WaitOptions } from "./TaskOptions.ts"
@@ -102,7 +102,9 @@ const requestNow = (name: string, payload: unknown, options: Omit<SubmitOptions,
  */
 export const submit = (name: string, payload: unknown, options?: SubmitOptions): Effect.Effect<Submission.Submitted, SubmitError, TaskApi> =>
   requestNow(name, payload, options).pipe(
-    Effect.flatMap((req) => withApi((api) => Policies.apply("submit", api.submit(req), options))),
+    Effect.flatMap((req) =>
+      withApi((api) => Effect.mapError(Policies.apply("submit", api.submit(req), options), (error) => ofJob(error, req.id!, false)))
+    ),
     Effect.withSpan("Tasks.submit", { attributes: { "job.name": name, "job.priority": options?.priority ?? "normal" } }, noStack)
   )
 
@@ -305,9 +307,29 @@ const waitTimeout = (options: WaitOptions | undefined): Effect.Effect<Duration.D
     ? Effect.succeed(Duration.fromInputUnsafe(options.timeout))
     : Effect.map(Effect.context<never>(), (context) => Context.get(context, Policies.TimeoutPolicy).wait)
 
-/** Submit-and-wait, retried as a whole on retryable failures (safe: the id is fixed, so a retry never submits twice). */
+/**
+ * Submit-and-wait, retried as a whole on retryable failures (safe: the id
+ * is fixed, so a retry never submits twice). The final failure names the
+ * job and is `unknown` once any attempt may have written it: the last
+ * attempt's `not-written` (Redis still down) says nothing of the earlier
+ * ones.
+ */
 const rpc = (req: Submission.SubmitRequest, options: (SubmitOptions & WaitOptions) | undefined) =>
-  Effect.flatMap(waitTimeout(options), (timeout) => withApi((api) => Policies.retrying(api.submitAndWait(req, timeout), options)))
+  Effect.flatMap(waitTimeout(options), (timeout) =>
+    withApi((api) => {
+      let maybeWritten = false
+      const attempt = Effect.tapError(api.submitAndWait(req, timeout), (error) =>
+        Effect.sync(() => {
+          if (!isNotWritten(error)) maybeWritten = true
+        }))
+      return Effect.mapError(Policies.retrying(attempt, options), (error) => ofJob(error, req.id!, maybeWritten))
+    }))
+
+/** A failure that says nothing was written (`not-written`), or a refusal before anything was sent. */
+const isNotWritten = (error: SubmitError | WaitError): boolean =>
+  error._tag === "ConnectionError" || error._tag === "TimeoutError"
+    ? error.outcome === "not-written"
+    : error._tag === "ValidationError" || error._tag === "AuthenticationError" || error._tag === "RateLimitError"
 
 const withDefaults = (definition: JobDefinition.JobDefinition, options: SubmitOptions | undefined): SubmitOptions => ({
   ...options,

@@ -62,7 +62,7 @@ const toWire = <E>(error: E): Exclude<E, ApiError> | GatewayUnavailableError => 
   const e = error as unknown
   if (e instanceof ApiError) return new GatewayUnavailableError({ message: `upstream answered ${e.status}: ${e.message}` })
   if (e instanceof ConnectionError && e.cause !== undefined) {
-    return new ConnectionError({ operation: e.operation, message: e.message, outcome: e.outcome, batch: e.batch }) as Exclude<E, ApiError>
+    return new ConnectionError({ operation: e.operation, message: e.message, outcome: e.outcome, batch: e.batch, jobId: e.jobId }) as Exclude<E, ApiError>
   }
   if (e instanceof StorageError && e.cause !== undefined) {
     return new StorageError({ operation: e.operation, reason: e.reason, key: e.key, message: e.message, batch: e.batch }) as Exclude<E, ApiError>
