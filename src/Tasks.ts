@@ -28,6 +28,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as DurationInput from "./domain/DurationInput.ts"
 import { type JobConflictError, type JobFailedError, type JobNotFoundError, ValidationError } from "./domain/Errors.ts"
 import type { Job } from "./domain/Job.ts"
 import * as JobDefinition from "./domain/JobDefinition.ts"
@@ -181,7 +182,7 @@ export const submitTyped = <D extends JobDefinition.JobDefinition>(
  * @category results
  * @since 0.2.0
  */
-export const waitForResult = (id: string, options?: WaitOptions): Effect.Effect<JobResult, ReadError, TaskApi> =>
+export const waitForResult = (id: string, options?: WaitOptions): Effect.Effect<JobResult, ValidationError | ReadError, TaskApi> =>
   Effect.flatMap(waitTimeout(options), (timeout) => withApi((api) => Policies.retrying(api.waitForResult(id, timeout), options)))
 
 /**
@@ -227,7 +228,7 @@ export const call = <D extends JobDefinition.JobDefinition>(
  * @category reading
  * @since 0.2.0
  */
-export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobFailedError | ReadError, TaskApi> =>
+export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobFailedError | ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("getJob", api.getJob(id), options))
 
 /**
@@ -236,7 +237,7 @@ export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effec
  * @category reading
  * @since 0.2.0
  */
-export const getResult = (id: string, options?: Policies.CallOptions): Effect.Effect<Option.Option<JobResult>, ReadError, TaskApi> =>
+export const getResult = (id: string, options?: Policies.CallOptions): Effect.Effect<Option.Option<JobResult>, ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("getResult", api.getResult(id), options))
 
 /**
@@ -246,7 +247,7 @@ export const getResult = (id: string, options?: Policies.CallOptions): Effect.Ef
  * @category managing
  * @since 0.2.0
  */
-export const cancel = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError, TaskApi> =>
+export const cancel = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("cancel", api.cancel(id), options))
 
 /**
@@ -255,7 +256,7 @@ export const cancel = (id: string, options?: Policies.CallOptions): Effect.Effec
  * @category managing
  * @since 0.2.0
  */
-export const stats = (options?: Policies.CallOptions): Effect.Effect<QueueStats, TransportError, TaskApi> =>
+export const stats = (options?: Policies.CallOptions): Effect.Effect<QueueStats, ValidationError | TransportError, TaskApi> =>
   withApi((api) => Policies.apply("stats", api.stats, options))
 
 /**
@@ -282,7 +283,7 @@ export const deadLetters = (page: PageRequest = {}, options?: Policies.CallOptio
  * @category managing
  * @since 0.2.0
  */
-export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError, TaskApi> =>
+export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("requeueDead", api.requeueDead(id), options))
 
 /**
@@ -291,7 +292,7 @@ export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.
  * @category managing
  * @since 0.2.0
  */
-export const purgeDead = (options?: Policies.CallOptions): Effect.Effect<number, TransportError, TaskApi> =>
+export const purgeDead = (options?: Policies.CallOptions): Effect.Effect<number, ValidationError | TransportError, TaskApi> =>
   withApi((api) => Policies.apply("purgeDead", api.purgeDead, options))
 
 // Internal
@@ -302,9 +303,10 @@ const noStack = { captureStackTrace: false } as const
 const withApi = <A, E>(f: (api: TaskApi["Service"]) => Effect.Effect<A, E>): Effect.Effect<A, E, TaskApi> =>
   Effect.flatMap(Effect.service(TaskApi), f)
 
-const waitTimeout = (options: WaitOptions | undefined): Effect.Effect<Duration.Duration> =>
+/** The wait's deadline: the call's (a positive duration, checked before anything is written), else the layer's. */
+const waitTimeout = (options: WaitOptions | undefined): Effect.Effect<Duration.Duration, ValidationError> =>
   options?.timeout !== undefined
-    ? Effect.succeed(Duration.fromInputUnsafe(options.timeout))
+    ? Effect.fromResult(DurationInput.decode("timeout", options.timeout, "positiveOrInfinite"))
     : Effect.map(Effect.context<never>(), (context) => Context.get(context, Policies.TimeoutPolicy).wait)
 
 /**

@@ -50,6 +50,7 @@ import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
+import * as BrokenQueues from "./BrokenQueues.ts"
 import * as Execution from "./Execution.ts"
 import { inJobScope } from "./JobScope.ts"
 import * as Metrics from "./Metrics.ts"
@@ -214,13 +215,24 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     // processing is registered here before an interruption lands, never
     // stranded until its lease expires.
     const takes: Reclaim.Takes = { inFlight: false, started: 0 }
+    // A wrong-typed queue key fails a take as a whole: take from the others meanwhile.
+    const broken = BrokenQueues.make(config.dequeue.priorities)
+    const dequeueHealthy = (max: number) =>
+      Effect.gen(function*() {
+        for (let round = 0; ; round++) {
+          const priorities = broken.usable(yield* Clock.currentTimeMillis)
+          const taken = yield* Effect.result(queue.dequeueMany({ ...config.dequeue, priorities, max }))
+          if (taken._tag === "Success") return taken.success
+          if (round >= config.dequeue.priorities.length || !(yield* broken.refused(taken.failure, priorities))) {
+            return yield* Effect.fail(taken.failure)
+          }
+        }
+      })
     const takeJobs = (slots: number) =>
       Effect.gen(function*() {
         takes.inFlight = true
         takes.started++
-        const deliveries = yield* queue.dequeueMany({ ...config.dequeue, max: slots }).pipe(
-          surviving("dequeue failed; retrying", undefined)
-        )
+        const deliveries = yield* dequeueHealthy(slots).pipe(surviving("dequeue failed; retrying", undefined))
         const got = deliveries?.length ?? 0
         if (got < slots) yield* Semaphore.release(permits, slots - got)
         if (deliveries !== undefined) for (const delivery of deliveries) yield* accept(delivery)

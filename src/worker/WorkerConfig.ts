@@ -102,6 +102,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
   if (priorities.length === 0) return invalid("priorities", "priorities must name at least one priority")
   const unknown = priorities.find((p) => !JobPriority.isJobPriority(p))
   if (unknown !== undefined) return invalid("priorities", `unknown priority ${JSON.stringify(unknown)} (expected "high", "normal" or "low")`)
+  for (const handler of options.handlers.handlers.values()) if (handler.invalid !== undefined) return Result.fail(handler.invalid)
   const routingKey = options.routingKey
   if (routingKey !== undefined && !Keys.isRoutingKey(routingKey)) {
     return invalid("routingKey", `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(routingKey)}`)

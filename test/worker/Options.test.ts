@@ -38,6 +38,8 @@ describe("Worker options", () => {
     ["a negative block", { block: "-1 seconds" }, "block", `block must be a positive, finite duration, got "-1 seconds"`],
     ["a NaN job timeout (every job would fail)", { jobTimeout: Number.NaN }, "jobTimeout", "jobTimeout must be a duration, got NaN"],
     ["a zero job timeout", { jobTimeout: "0 millis" }, "jobTimeout", `jobTimeout must be a positive duration, got "0 millis"`],
+    ["a handler timeout that does not parse", { handlers: Handlers.addRaw(Handlers.empty, "x", () => Effect.void, { timeout: "abc" as "1 second" }) }, "handlers.x.timeout", `cannot read "abc" as a duration`],
+    ["a negative handler timeout", { handlers: Handlers.addRaw(Handlers.empty, "x", () => Effect.void, { timeout: -5 }) }, "handlers.x.timeout", "must be a positive duration, got -5"],
     ["a job timeout that does not parse", { jobTimeout: "5 sekonds" as "5 seconds" }, "jobTimeout", `jobTimeout: cannot read "5 sekonds" as a duration`],
     ["a lease that does not parse", { leaseDuration: "soon" as "1 second" }, "leaseDuration", `leaseDuration: cannot read "soon" as a duration`],
     ["a zero lease", { leaseDuration: "0 millis" }, "leaseDuration", "leaseDuration must be a positive, finite duration"],
