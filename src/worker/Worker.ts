@@ -32,6 +32,7 @@
  * @since 0.1.0
  */
 
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -52,6 +53,7 @@ import * as Wire from "../protocol/Wire.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import * as BrokenQueues from "./BrokenQueues.ts"
 import * as Execution from "./Execution.ts"
+import * as Failure from "./Failure.ts"
 import { inJobScope } from "./JobScope.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
@@ -161,7 +163,15 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
           const startedAt = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout)))
           if (exit._tag === "Success") yield* Metrics.observeDuration(exit.value._tag, (yield* Clock.currentTimeMillis) - startedAt)
-          const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
+          // `execute` never fails; a defect in it (a bug) fails the attempt, logged with its cause.
+          if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) {
+            yield* Effect.logError("running the job's handler failed unexpectedly", exit.cause)
+          }
+          const outcome: Execution.Outcome = exit._tag === "Success"
+            ? exit.value
+            : Cause.hasInterruptsOnly(exit.cause)
+            ? { _tag: "Interrupted" }
+            : { _tag: "Failed", error: Failure.messageOfCause(exit.cause) }
           yield* Semaphore.take(recording, 1)
           slotHeld = false
           yield* Semaphore.release(permits, 1)
