@@ -28,6 +28,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type { Job } from "../domain/Job.ts"
+import { defaultMaxPayloadBytes } from "../domain/PayloadLimits.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import { timerMillis } from "../layers/Deadline.ts"
 import * as Failure from "./Failure.ts"
@@ -67,8 +68,19 @@ export const abandonGrace: Duration.Duration = Duration.seconds(2)
 export const abandonedNote = `; the handler did not stop within ${Duration.format(abandonGrace)} of its interruption and was abandoned`
 
 /**
+ * The default limit of a result's size: 10 MiB of UTF-8 JSON, as for
+ * payloads (`PayloadLimits.defaultMaxPayloadBytes`). A larger result is
+ * not stored: the attempt fails (`Failure.resultTooLargeReport`).
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const defaultMaxResultBytes: number = defaultMaxPayloadBytes
+
+/**
  * Runs the handler registered for the job's name under its timeout (the
- * handler's own, else `defaultTimeout`). Never fails: every failure is an
+ * handler's own, else `defaultTimeout`); a result over `maxResultBytes`
+ * fails the attempt instead of being stored. Never fails: every failure is an
  * `Outcome`. The handler runs in a fiber of its own, so that one that
  * ignores interruption is abandoned after `abandonGrace` instead of holding
  * its caller: an interruption of the caller (a shutdown) interrupts the
@@ -81,7 +93,8 @@ export const abandonedNote = `; the handler did not stop within ${Duration.forma
 export const execute = <R>(
   handlers: Handlers.Handlers<R>,
   job: Job,
-  defaultTimeout: Duration.Duration
+  defaultTimeout: Duration.Duration,
+  maxResultBytes: number = defaultMaxResultBytes
 ): Effect.Effect<Outcome, never, R> => {
   const handler = Handlers.get(handlers, job.name)
   if (handler === undefined) return Effect.succeed(failed(Failure.noHandlerMessage(job.name)))
@@ -93,13 +106,19 @@ export const execute = <R>(
     if (ended === "abandonedAfterTimeout") return Effect.as(logAbandoned("its timeout"), failed(timeoutText() + abandonedNote))
     if (ended === "abandonedAfterInterruption") return Effect.as(logAbandoned("the worker's shutdown"), interrupted)
     if (ended === "interrupted" || (Exit.isFailure(ended) && Cause.hasInterruptsOnly(ended.cause))) return Effect.succeed(interrupted)
-    return Effect.succeed(Exit.isSuccess(ended) ? { _tag: "Completed", result: ended.value } : failed(Failure.messageOfCause(ended.cause)))
+    if (Exit.isFailure(ended)) return Effect.succeed(failed(Failure.messageOfCause(ended.cause)))
+    const bytes = ended.value === undefined ? 0 : resultBytes(ended.value, maxResultBytes)
+    return Effect.succeed(bytes > maxResultBytes ? failed(Failure.resultTooLargeReport(bytes, maxResultBytes)) : { _tag: "Completed", result: ended.value })
   })
 }
 
 // Internal
 
 const failed = (error: string): Outcome => ({ _tag: "Failed", error })
+
+/** The UTF-8 size of a result, counted only when it may be over `limit` (a UTF-16 unit is at most 3 bytes). */
+const resultBytes = (result: RawJson, limit: number): number =>
+  result.length * 3 <= limit ? result.length : Buffer.byteLength(result, "utf8")
 
 const interrupted: Outcome = { _tag: "Interrupted" }
 

@@ -154,6 +154,16 @@ export const messageOfCause = (cause: Cause.Cause<unknown>): string => {
   return "interrupted"
 }
 
+/**
+ * The job error for a result over the worker's `maxResultBytes`: nothing
+ * was stored, the attempt failed.
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const resultTooLargeReport = (bytes: number, limit: number): string =>
+  `result too large: ${bytes} bytes of JSON, over the worker's maxResultBytes of ${limit} (nothing stored); store large data elsewhere and return a reference to it`
+
 // Internal
 
 const maxFrames = 20

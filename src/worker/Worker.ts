@@ -161,7 +161,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
       return Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const startedAt = yield* Clock.currentTimeMillis
-          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout)))
+          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout, config.maxResultBytes)))
           if (exit._tag === "Success") yield* Metrics.observeDuration(exit.value._tag, (yield* Clock.currentTimeMillis) - startedAt)
           // `execute` never fails; a defect in it (a bug) fails the attempt, logged with its cause.
           if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) {

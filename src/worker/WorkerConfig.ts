@@ -10,6 +10,7 @@ import * as DurationInput from "../domain/DurationInput.ts"
 import { ValidationError } from "../domain/Errors.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
 import * as Keys from "../protocol/Keys.ts"
+import { defaultMaxResultBytes } from "./Execution.ts"
 import type * as Handlers from "./Handlers.ts"
 import * as Reaper from "./Reaper.ts"
 import * as Scheduler from "./Scheduler.ts"
@@ -53,6 +54,8 @@ export interface Options<R> {
   readonly workerId?: string | undefined
   /** Time between two checks for jobs held but never received, a lost dequeue reply (default 2 seconds): the longest such a job waits. */
   readonly reclaimInterval?: Duration.Input | undefined
+  /** The largest result stored, in UTF-8 bytes of JSON (default 10 MiB, as payloads): a larger one fails the attempt, nothing stored. */
+  readonly maxResultBytes?: number | undefined
 }
 
 /**
@@ -73,6 +76,7 @@ export interface Config {
   readonly schedulerInterval: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
   readonly reclaimInterval: Duration.Duration
+  readonly maxResultBytes: number
   readonly workerId: string
   readonly dequeue: {
     readonly priorities: ReadonlyArray<JobPriority.JobPriority>
@@ -103,6 +107,10 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
   const unknown = priorities.find((p) => !JobPriority.isJobPriority(p))
   if (unknown !== undefined) return invalid("priorities", `unknown priority ${JSON.stringify(unknown)} (expected "high", "normal" or "low")`)
   for (const handler of options.handlers.handlers.values()) if (handler.invalid !== undefined) return Result.fail(handler.invalid)
+  const maxResultBytes = options.maxResultBytes ?? defaultMaxResultBytes
+  if (!Number.isSafeInteger(maxResultBytes) || maxResultBytes < 1) {
+    return invalid("maxResultBytes", `maxResultBytes must be a positive whole number of bytes, got ${String(maxResultBytes)}`)
+  }
   const routingKey = options.routingKey
   if (routingKey !== undefined && !Keys.isRoutingKey(routingKey)) {
     return invalid("routingKey", `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(routingKey)}`)
@@ -141,6 +149,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     schedulerInterval: get(durations.schedulerInterval),
     shutdownTimeout: get(durations.shutdownTimeout),
     reclaimInterval: get(durations.reclaimInterval),
+    maxResultBytes,
     workerId,
     dequeue: {
       priorities,
