@@ -35,14 +35,16 @@ export interface Expired extends Claim {
  * no longer names it): attempts + 1 with error `lease expired: worker lost`,
  * back at the head of its queue while Go's rule allows a retry, else
  * dead-lettered with a failed result. Missing or corrupt data is
- * dead-lettered as `deadLetterData` does. Refused when anything changed
+ * dead-lettered as `deadLetterData` does. An entry whose job is final
+ * already (`completed`, or `failed` for good: a leftover of a second
+ * delivery of the same id) is only removed, its outcome kept. Refused when anything changed
  * since it was read (`changed`), when it left processing (`notWaiting`), or
  * while its worker still heartbeats (`ownerAlive`).
  *
  * @category recovery
  * @since 0.2.0
  */
-export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead" | "badData"> => {
+export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead" | "badData" | "finished"> => {
   const { keys } = p
   const now = Timestamp.fromMillis(expired.nowMillis)
   const key = keys.job(expired.id)
@@ -64,6 +66,11 @@ export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead
     return { value: "badData", plan: { guards, writes: S.deadLetterWrites(p, expired, record, { error, now, durationMs: 0 }) } }
   }
   const job = decoded.success
+  // A leftover entry of a job whose outcome is recorded already (a second
+  // delivery of one id: Go's cron jobs all have id ""): only the entry goes.
+  if (job.status === "completed" || job.status === "failed") {
+    return { value: "finished", plan: { guards, writes: S.letGo(p, expired) } }
+  }
   const attempts = job.attempts + 1
   const error = Wire.errorText.leaseExpired
   if (Wire.willRetry(job)) {

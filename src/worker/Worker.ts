@@ -272,7 +272,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     yield* Effect.forkScoped(reclaimer.tick)
     if (config.scheduler) yield* Effect.forkScoped(Scheduler.run({ interval: config.schedulerInterval }))
     if (config.reaper) {
-      yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge }))
+      yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge ?? Infinity }))
     }
 
     const drained = yield* Deferred.make<void>()

@@ -40,7 +40,11 @@ export interface Options<R> {
   readonly reaper?: boolean | undefined
   /** Time between two reaper passes (default 5 seconds). */
   readonly reaperInterval?: Duration.Input | undefined
-  /** Let the reaper also recover unleased (e.g. Go workers') processing entries older than this (default: never). */
+  /**
+   * Let the reaper also recover processing entries without a lease (Go
+   * workers', or leftovers no worker holds) once this old, as seen by the
+   * reaper (default 1 hour; `Infinity` or `Duration.infinity`: never).
+   */
   readonly reaperMaxAge?: Duration.Input | undefined
   /** Run the scheduler (promotion of due scheduled jobs) in this worker (default true). */
   readonly scheduler?: boolean | undefined
@@ -134,8 +138,8 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     Duration.millis(Math.max(1, Math.floor(Duration.toMillis(leaseDuration) / 3)))
   )
   if (Result.isFailure(leaseRenewInterval)) return Result.fail(leaseRenewInterval.failure)
-  const reaperMaxAge = options.reaperMaxAge === undefined ? undefined : DurationInput.decode("reaperMaxAge", options.reaperMaxAge, "nonNegative")
-  if (reaperMaxAge !== undefined && Result.isFailure(reaperMaxAge)) return Result.fail(reaperMaxAge.failure)
+  const reaperMaxAge = Reaper.decodeMaxAge(options.reaperMaxAge)
+  if (Result.isFailure(reaperMaxAge)) return Result.fail(reaperMaxAge.failure)
   const workerId = options.workerId ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
   return Result.succeed({
     concurrency,
@@ -144,7 +148,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     leaseRenewInterval: leaseRenewInterval.success,
     reaper: options.reaper ?? true,
     reaperInterval: get(durations.reaperInterval),
-    reaperMaxAge: reaperMaxAge?.success,
+    reaperMaxAge: reaperMaxAge.success,
     scheduler: options.scheduler ?? true,
     schedulerInterval: get(durations.schedulerInterval),
     shutdownTimeout: get(durations.shutdownTimeout),
