@@ -112,16 +112,21 @@ export const dropLease = (p: Wire.Protocol, claim: Claim, nowMillis: number): Pl
 })
 
 /**
- * Give processing entries without a lease (Go workers', or taken without a
- * lease) one expiring at `expiresAt`, if they have none yet: the reaper
- * recovers them once it passes.
+ * Give a processing entry without a lease (Go workers', or taken without a
+ * lease) one expiring at `expiresAt`, if it has none yet: the reaper
+ * recovers it once it passes. Refused when it left processing or got a
+ * token meanwhile (a job of ours finishing between the reaper's reads),
+ * so no stray lease is left behind.
  *
  * @category recovery
  * @since 0.2.0
  */
-export const stampUnleased = (p: Wire.Protocol, ids: ReadonlyArray<JobId>, expiresAt: number): Plan => ({
-  guards: [],
-  writes: ids.map((id): Write => ({ op: "zadd", key: p.keys.leases, score: expiresAt, member: id, nx: true }))
+export const stampUnleased = (p: Wire.Protocol, id: JobId, expiresAt: number): Plan => ({
+  guards: [
+    { op: "lhas", key: p.keys.processing, member: id, reason: "notWaiting" },
+    { op: "hnil", key: p.keys.tokens, field: id, reason: "changed" }
+  ],
+  writes: [{ op: "zadd", key: p.keys.leases, score: expiresAt, member: id, nx: true } satisfies Write]
 })
 
 /**
