@@ -24,7 +24,7 @@ import type { JobQueue } from "../services/JobQueue.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
 import * as Tasks from "../Tasks.ts"
 import { JobError } from "../worker/Failure.ts"
-import * as Handlers from "../worker/Handlers.ts"
+import * as Handlers from "../worker/HandlerRegistry.ts"
 import * as Metrics from "../worker/Metrics.ts"
 import * as Worker from "../worker/Worker.ts"
 

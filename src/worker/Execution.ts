@@ -32,7 +32,7 @@ import { defaultMaxPayloadBytes } from "../domain/PayloadLimits.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import { timerMillis } from "../layers/Deadline.ts"
 import * as Failure from "./Failure.ts"
-import * as Handlers from "./Handlers.ts"
+import * as Handlers from "./HandlerRegistry.ts"
 
 /**
  * What running a job's handler produced.

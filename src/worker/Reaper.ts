@@ -25,7 +25,7 @@ import type { JobId } from "../domain/JobId.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
 import * as Metrics from "./Metrics.ts"
-import { every } from "./Survive.ts"
+import { every } from "./BackgroundLoops.ts"
 
 /**
  * Reaper options.

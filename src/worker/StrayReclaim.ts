@@ -30,7 +30,7 @@ import * as Metric from "effect/Metric"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import * as Metrics from "./Metrics.ts"
-import { surviving } from "./Survive.ts"
+import { surviving } from "./BackgroundLoops.ts"
 import type { Takes } from "./Slots.ts"
 import type { Config } from "./WorkerConfig.ts"
 

@@ -55,11 +55,11 @@ import * as Failure from "./Failure.ts"
 import { inJobScope } from "./JobScope.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
-import * as Reclaim from "./Reclaim.ts"
-import * as Scheduler from "./Scheduler.ts"
+import * as StrayReclaim from "./StrayReclaim.ts"
+import * as Promoter from "./Promoter.ts"
 import * as Slots from "./Slots.ts"
-import { surviving } from "./Survive.ts"
-import { persist, renewLeases, retryBriefly } from "./Upkeep.ts"
+import { surviving } from "./BackgroundLoops.ts"
+import { persist, renewLeases, retryBriefly } from "./LeaseUpkeep.ts"
 import { type Options, resolve } from "./WorkerConfig.ts"
 
 export type { Options } from "./WorkerConfig.ts"
@@ -234,8 +234,8 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
 
     // Jobs Redis says this worker holds but that it never received (a
     // dequeue whose reply was lost): given back between two dequeues and on
-    // the reclaimer's own timer (see Reclaim).
-    const reclaimer = yield* Reclaim.make(queue, config, running, slots.takes)
+    // the reclaimer's own timer (see StrayReclaim).
+    const reclaimer = yield* StrayReclaim.make(queue, config, running, slots.takes)
 
     const dispatch = Effect.gen(function*() {
       let failures = 0
@@ -250,7 +250,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
 
     const dispatcher = yield* Effect.forkScoped(dispatch)
     yield* Effect.forkScoped(reclaimer.tick)
-    if (config.scheduler) yield* Effect.forkScoped(Scheduler.run({ interval: config.schedulerInterval }))
+    if (config.scheduler) yield* Effect.forkScoped(Promoter.run({ interval: config.schedulerInterval }))
     if (config.reaper) {
       yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge ?? Infinity }))
     }

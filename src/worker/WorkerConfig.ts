@@ -11,9 +11,9 @@ import { ValidationError } from "../domain/Errors.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
 import * as Keys from "../protocol/Keys.ts"
 import { defaultMaxResultBytes } from "./Execution.ts"
-import type * as Handlers from "./Handlers.ts"
+import type * as Handlers from "./HandlerRegistry.ts"
 import * as Reaper from "./Reaper.ts"
-import * as Scheduler from "./Scheduler.ts"
+import * as Promoter from "./Promoter.ts"
 
 /**
  * Worker options. Only `handlers` is required.
@@ -123,7 +123,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     jobTimeout: DurationInput.decode("jobTimeout", options.jobTimeout, "positiveOrInfinite", "5 minutes"),
     leaseDuration: DurationInput.decode("leaseDuration", options.leaseDuration, "positive", "30 seconds"),
     reaperInterval: DurationInput.decode("reaperInterval", options.reaperInterval, "positive", Reaper.defaultInterval),
-    schedulerInterval: DurationInput.decode("schedulerInterval", options.schedulerInterval, "positive", Scheduler.defaultInterval),
+    schedulerInterval: DurationInput.decode("schedulerInterval", options.schedulerInterval, "positive", Promoter.defaultInterval),
     shutdownTimeout: DurationInput.decode("shutdownTimeout", options.shutdownTimeout, "nonNegative", "30 seconds"),
     reclaimInterval: DurationInput.decode("reclaimInterval", options.reclaimInterval, "positive", "2 seconds"),
     block: DurationInput.decode("block", options.block, "positive", "2 seconds")

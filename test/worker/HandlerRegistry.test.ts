@@ -13,7 +13,7 @@ import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as Wire from "../../src/protocol/Wire.ts"
 import * as Execution from "../../src/worker/Execution.ts"
 import * as Failure from "../../src/worker/Failure.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 
 const Add = JobDefinition.make({
   name: "add",

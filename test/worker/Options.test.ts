@@ -8,9 +8,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { ValidationError } from "../../src/domain/Errors.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Reaper from "../../src/worker/Reaper.ts"
-import * as Scheduler from "../../src/worker/Scheduler.ts"
+import * as Promoter from "../../src/worker/Promoter.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { freshMetrics, memory } from "./support/Backend.ts"
 
@@ -64,7 +64,7 @@ describe("Worker options", () => {
   it.effect("the standalone scheduler and reaper layers refuse intervals that do not parse", () =>
     Effect.gen(function*() {
       const build = (l: Layer.Layer<never, ValidationError, never>) => Effect.exit(Effect.scoped(Layer.build(l)))
-      const scheduler = yield* build(Scheduler.layer({ interval: "every second" as "1 second" }).pipe(Layer.provide(memory)))
+      const scheduler = yield* build(Promoter.layer({ interval: "every second" as "1 second" }).pipe(Layer.provide(memory)))
       assertRefused(scheduler, "interval", `interval: cannot read "every second" as a duration`)
       const reaper = yield* build(Reaper.layer({ maxAge: "-2 seconds" }).pipe(Layer.provide(memory)))
       assertRefused(reaper, "maxAge", `maxAge must be zero or more (and finite), got "-2 seconds"`)
