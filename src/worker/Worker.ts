@@ -63,6 +63,7 @@ import { persist, renewLeases, retryBriefly } from "./LeaseUpkeep.ts"
 import { type Options, resolve } from "./WorkerConfig.ts"
 
 export type { Options } from "./WorkerConfig.ts"
+export type { Snapshot as SlotsSnapshot } from "./Slots.ts"
 
 /**
  * A running worker.
