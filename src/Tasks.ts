@@ -28,6 +28,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as DurationInput from "./domain/DurationInput.ts"
 import { type JobConflictError, type JobFailedError, type JobNotFoundError, ValidationError } from "./domain/Errors.ts"
 import type { Job } from "./domain/Job.ts"
 import * as JobDefinition from "./domain/JobDefinition.ts"
@@ -39,7 +40,7 @@ import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
 import * as Timestamp from "./domain/Timestamp.ts"
 import * as TraceContext from "./domain/TraceContext.ts"
-import { reportingBatch } from "./domain/BatchFailure.ts"
+import { ofJob, reportingBatch } from "./domain/BatchFailure.ts"
 import * as Policies from "./layers/Policies.ts"
 import type { BatchEntry, SubmitOptions, WaitOptions } from "./TaskOptions.ts"
 import { type ReadError, type SubmitError, TaskApi, type TransportError, type WaitError } from "./services/TaskApi.ts"
@@ -111,7 +112,9 @@ const requestNow = (name: string, payload: unknown, options: Omit<SubmitOptions,
  */
 export const submit = (name: string, payload: unknown, options?: SubmitOptions): Effect.Effect<Submission.Submitted, SubmitError, TaskApi> =>
   requestNow(name, payload, options).pipe(
-    Effect.flatMap((req) => withApi((api) => Policies.apply("submit", api.submit(req), options))),
+    Effect.flatMap((req) =>
+      withApi((api) => Effect.mapError(Policies.apply("submit", api.submit(req), options), (error) => ofJob(error, req.id!, false)))
+    ),
     Effect.withSpan("Tasks.submit", { attributes: { "job.name": name, "job.priority": options?.priority ?? "normal" } }, noStack)
   )
 
@@ -182,7 +185,7 @@ export const submitTyped = <D extends JobDefinition.JobDefinition>(
  * @category results
  * @since 0.2.0
  */
-export const waitForResult = (id: string, options?: WaitOptions): Effect.Effect<JobResult, ReadError, TaskApi> =>
+export const waitForResult = (id: string, options?: WaitOptions): Effect.Effect<JobResult, ValidationError | ReadError, TaskApi> =>
   Effect.flatMap(waitTimeout(options), (timeout) => withApi((api) => Policies.retrying(api.waitForResult(id, timeout), options)))
 
 /**
@@ -228,7 +231,7 @@ export const call = <D extends JobDefinition.JobDefinition>(
  * @category reading
  * @since 0.2.0
  */
-export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobFailedError | ReadError, TaskApi> =>
+export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobFailedError | ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("getJob", api.getJob(id), options))
 
 /**
@@ -237,7 +240,7 @@ export const getJob = (id: string, options?: Policies.CallOptions): Effect.Effec
  * @category reading
  * @since 0.2.0
  */
-export const getResult = (id: string, options?: Policies.CallOptions): Effect.Effect<Option.Option<JobResult>, ReadError, TaskApi> =>
+export const getResult = (id: string, options?: Policies.CallOptions): Effect.Effect<Option.Option<JobResult>, ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("getResult", api.getResult(id), options))
 
 /**
@@ -247,7 +250,7 @@ export const getResult = (id: string, options?: Policies.CallOptions): Effect.Ef
  * @category managing
  * @since 0.2.0
  */
-export const cancel = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError, TaskApi> =>
+export const cancel = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("cancel", api.cancel(id), options))
 
 /**
@@ -256,7 +259,7 @@ export const cancel = (id: string, options?: Policies.CallOptions): Effect.Effec
  * @category managing
  * @since 0.2.0
  */
-export const stats = (options?: Policies.CallOptions): Effect.Effect<QueueStats, TransportError, TaskApi> =>
+export const stats = (options?: Policies.CallOptions): Effect.Effect<QueueStats, ValidationError | TransportError, TaskApi> =>
   withApi((api) => Policies.apply("stats", api.stats, options))
 
 /**
@@ -283,7 +286,7 @@ export const deadLetters = (page: PageRequest = {}, options?: Policies.CallOptio
  * @category managing
  * @since 0.2.0
  */
-export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError, TaskApi> =>
+export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.Effect<Job, JobNotFoundError | JobConflictError | ValidationError | ReadError, TaskApi> =>
   withApi((api) => Policies.apply("requeueDead", api.requeueDead(id), options))
 
 /**
@@ -292,7 +295,7 @@ export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.
  * @category managing
  * @since 0.2.0
  */
-export const purgeDead = (options?: Policies.CallOptions): Effect.Effect<number, TransportError, TaskApi> =>
+export const purgeDead = (options?: Policies.CallOptions): Effect.Effect<number, ValidationError | TransportError, TaskApi> =>
   withApi((api) => Policies.apply("purgeDead", api.purgeDead, options))
 
 // Internal
@@ -303,14 +306,35 @@ const noStack = { captureStackTrace: false } as const
 const withApi = <A, E>(f: (api: TaskApi["Service"]) => Effect.Effect<A, E>): Effect.Effect<A, E, TaskApi> =>
   Effect.flatMap(Effect.service(TaskApi), f)
 
-const waitTimeout = (options: WaitOptions | undefined): Effect.Effect<Duration.Duration> =>
+/** The wait's deadline: the call's (a positive duration, checked before anything is written), else the layer's. */
+const waitTimeout = (options: WaitOptions | undefined): Effect.Effect<Duration.Duration, ValidationError> =>
   options?.timeout !== undefined
-    ? Effect.succeed(Duration.fromInputUnsafe(options.timeout))
+    ? Effect.fromResult(DurationInput.decode("timeout", options.timeout, "positiveOrInfinite"))
     : Effect.map(Effect.context<never>(), (context) => Context.get(context, Policies.TimeoutPolicy).wait)
 
-/** Submit-and-wait, retried as a whole on retryable failures (safe: the id is fixed, so a retry never submits twice). */
+/**
+ * Submit-and-wait, retried as a whole on retryable failures (safe: the id
+ * is fixed, so a retry never submits twice). The final failure names the
+ * job and is `unknown` once any attempt may have written it: the last
+ * attempt's `not-written` (Redis still down) says nothing of the earlier
+ * ones.
+ */
 const rpc = (req: Submission.SubmitRequest, options: (SubmitOptions & WaitOptions) | undefined) =>
-  Effect.flatMap(waitTimeout(options), (timeout) => withApi((api) => Policies.retrying(api.submitAndWait(req, timeout), options)))
+  Effect.flatMap(waitTimeout(options), (timeout) =>
+    withApi((api) => {
+      let maybeWritten = false
+      const attempt = Effect.tapError(api.submitAndWait(req, timeout), (error) =>
+        Effect.sync(() => {
+          if (!isNotWritten(error)) maybeWritten = true
+        }))
+      return Effect.mapError(Policies.retrying(attempt, options), (error) => ofJob(error, req.id!, maybeWritten))
+    }))
+
+/** A failure that says nothing was written (`not-written`), or a refusal before anything was sent. */
+const isNotWritten = (error: SubmitError | WaitError): boolean =>
+  error._tag === "ConnectionError" || error._tag === "TimeoutError"
+    ? error.outcome === "not-written"
+    : error._tag === "ValidationError" || error._tag === "AuthenticationError" || error._tag === "RateLimitError"
 
 const withDefaults = (definition: JobDefinition.JobDefinition, options: SubmitOptions | undefined): SubmitOptions => ({
   ...options,

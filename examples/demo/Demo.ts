@@ -24,7 +24,7 @@ import type { JobQueue } from "../../src/services/JobQueue.ts"
 import type { TaskApi } from "../../src/services/TaskApi.ts"
 import * as Tasks from "../../src/Tasks.ts"
 import { JobError } from "../../src/worker/Failure.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Metrics from "../../src/worker/Metrics.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 

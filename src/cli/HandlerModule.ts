@@ -19,7 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Path from "node:path"
 import { pathToFileURL } from "node:url"
-import * as Handlers from "../worker/Handlers.ts"
+import * as Handlers from "../worker/HandlerRegistry.ts"
 import { type CliFailure, usage } from "./Failures.ts"
 
 /**

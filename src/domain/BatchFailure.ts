@@ -1,9 +1,11 @@
 /**
- * The report of a failed batch submission, attached to its error: which
- * ids were written, which were not, which are unknown (`BatchReport`), and
- * the error's `outcome` for the whole batch. The progress a batch's writes
- * record travels in the context (`BatchProgress`), not through the
- * signature of `TaskApi.submitBatch`, which also crosses HTTP.
+ * What a failed write did, attached to its error: for a batch, which ids
+ * were written, which were not, which are unknown (`BatchReport`), and the
+ * error's `outcome` for the whole batch; for one job, its id and an
+ * `outcome` that covers every attempt and step (`ofJob`).
+ * The progress a batch's writes record travels in the context
+ * (`BatchProgress`), not through the signature of `TaskApi.submitBatch`,
+ * which also crosses HTTP.
  *
  * @since 0.2.0
  */
@@ -73,12 +75,34 @@ export const withReport = <E>(error: E, progress: Progress, ids: ReadonlyArray<s
  * @category combinators
  * @since 0.2.0
  */
-export const withOutcome = <E extends ConnectionError | TimeoutError>(error: E, outcome: WriteOutcome, batch?: BatchReport): E => {
+export const withOutcome = <E extends ConnectionError | TimeoutError>(
+  error: E,
+  outcome: WriteOutcome,
+  batch?: BatchReport,
+  jobId: string | undefined = error.jobId
+): E => {
   const report = batch ?? error.batch
   if (error instanceof ConnectionError) {
     const { operation, message, cause } = error
-    return new ConnectionError({ operation, message, cause, outcome, batch: report }) as E
+    return new ConnectionError({ operation, message, cause, outcome, batch: report, jobId }) as E
   }
-  const { operation, timeoutMillis, jobId, message } = error as TimeoutError
+  const { operation, timeoutMillis, message } = error as TimeoutError
   return new TimeoutError({ operation, timeoutMillis, jobId, message, outcome, batch: report }) as E
+}
+
+/**
+ * The failure of a write of one job whose id is fixed (`jobId`): a
+ * `ConnectionError` or `TimeoutError` names the job and says `unknown`
+ * when `maybeWritten` (a command that may have written it reached Redis,
+ * in this attempt or an earlier one), whatever its own `outcome` said of
+ * its last command; any other error as it is. The write-outcome rule:
+ * `not-written` only when no command that could write the job was sent.
+ *
+ * @category combinators
+ * @since 0.3.0
+ */
+export const ofJob = <E>(error: E, jobId: string, maybeWritten: boolean): E => {
+  if (!(error instanceof ConnectionError || error instanceof TimeoutError)) return error
+  const outcome = maybeWritten ? "unknown" : error.outcome
+  return error.jobId === jobId && error.outcome === outcome ? error : withOutcome(error, outcome, undefined, jobId) as E
 }

@@ -48,7 +48,9 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
    */
   outcome: outcomeField,
   /** For a failed batch submission: which ids were written, which were not, which are unknown. */
-  batch: Schema.optional(BatchReport)
+  batch: Schema.optional(BatchReport),
+  /** The job a submission was writing (its id is fixed before the first attempt): submit again with it. */
+  jobId: Schema.optional(Schema.String)
 }) {
   /** A connection failure may heal: retry policies retry it. */
   get isRetryable(): boolean {

@@ -67,7 +67,8 @@ const toWire = <E>(error: E): Exclude<E, ApiError> | GatewayUnavailableError => 
       operation: e.operation,
       message: `the gateway could not reach its storage (${e.operation})${e.outcome === "not-written" ? ": nothing was written" : ""}; retry later`,
       outcome: e.outcome,
-      batch: e.batch
+      batch: e.batch,
+      jobId: e.jobId
     }) as Exclude<E, ApiError>
   }
   if (e instanceof StorageError) {

@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import { BatchProgress } from "../domain/BatchFailure.ts"
 import { JobConflictError, JobFailedError, JobNotFoundError, ValidationError } from "../domain/Errors.ts"
+import { ofJob } from "../domain/BatchFailure.ts"
 import * as JobPage from "../domain/JobPage.ts"
 import * as PayloadLimits from "../domain/PayloadLimits.ts"
 import type { JobResult } from "../domain/JobResult.ts"
@@ -80,12 +81,19 @@ export const make = Effect.gen(function*() {
     })
 
   const submitAndWait = (request: Submission.SubmitRequest, timeout: Duration.Duration) =>
-    Effect.flatMap(build(request), (newJob) =>
+    Effect.flatMap(build(request), (newJob) => {
+      // Once stored, the job exists: a failure of the wait is `unknown`
+      // (never the `not-written` of an unsent read), naming the job.
+      let stored = false
       // Subscribed before the submission, so no result can slip by; a job
       // this call created needs no first check.
-      results.wait(newJob.job.id, timeout, {
-        run: Effect.flatMap(store(newJob), (outcome) => Effect.as(submitted(request, newJob, outcome), outcome === "created"))
-      })).pipe(Effect.flatMap(completedOrFail))
+      return results.wait(newJob.job.id, timeout, {
+        run: Effect.flatMap(store(newJob), (outcome) => {
+          stored = true
+          return Effect.as(submitted(request, newJob, outcome), outcome === "created")
+        })
+      }).pipe(Effect.mapError((error) => ofJob(error, newJob.job.id, stored)))
+    }).pipe(Effect.flatMap(completedOrFail))
 
   const validPage = <P extends JobPage.PageRequest>(page: P) =>
     page.limit === undefined || (Number.isSafeInteger(page.limit) && page.limit >= 1 && page.limit <= JobPage.maxLimit)

@@ -19,9 +19,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import { withOutcome } from "../domain/BatchFailure.ts"
-import { ConnectionError, isRetryable, retryAfterMillis, timedOut, TimeoutError, type WriteOutcome } from "../domain/Errors.ts"
+import * as DurationInput from "../domain/DurationInput.ts"
+import { ConnectionError, isRetryable, retryAfterMillis, timedOut, TimeoutError, type ValidationError, type WriteOutcome } from "../domain/Errors.ts"
 
 export {
   /** Turns the payload size limit into a layer. */
@@ -92,7 +94,8 @@ export const layerRetry = (schedule: Schedule.Schedule<unknown, unknown>): Layer
   Layer.succeed(RetryPolicy, schedule)
 
 /**
- * Replaces some or all deadlines.
+ * Replaces some or all deadlines. A deadline that is not a positive
+ * duration fails the layer with a `ValidationError` naming it.
  *
  * @category layers
  * @since 0.1.0
@@ -102,11 +105,14 @@ export const layerTimeouts = (timeouts: {
   readonly operation?: Duration.Input
   /** The default wait for a result (default 30 seconds). */
   readonly wait?: Duration.Input
-}): Layer.Layer<never> =>
-  Layer.succeed(TimeoutPolicy, {
-    operation: Duration.fromInputUnsafe(timeouts.operation ?? "10 seconds"),
-    wait: Duration.fromInputUnsafe(timeouts.wait ?? "30 seconds")
-  })
+}): Layer.Layer<never, ValidationError> =>
+  Layer.effect(
+    TimeoutPolicy,
+    Effect.fromResult(Result.all({
+      operation: DurationInput.decode("operation", timeouts.operation, "positiveOrInfinite", "10 seconds"),
+      wait: DurationInput.decode("wait", timeouts.wait, "positiveOrInfinite", "30 seconds")
+    }))
+  )
 
 /**
  * Runs one storage operation under the policies: retryable failures are
@@ -128,12 +134,15 @@ export const apply = <A, E>(
   operation: string,
   effect: Effect.Effect<A, E>,
   options?: CallOptions | undefined
-): Effect.Effect<A, E | TimeoutError> =>
+): Effect.Effect<A, E | TimeoutError | ValidationError> =>
   Effect.flatMap(Effect.context<never>(), (context) => {
     const schedule = options?.retry ?? Context.get(context, RetryPolicy)
-    const deadline = options?.operationTimeout !== undefined
-      ? Duration.fromInputUnsafe(options.operationTimeout)
-      : Context.get(context, TimeoutPolicy).operation
+    // Checked before anything runs: a bad deadline writes nothing.
+    const given = options?.operationTimeout === undefined
+      ? undefined
+      : DurationInput.decode("operationTimeout", options.operationTimeout, "positiveOrInfinite")
+    if (given !== undefined && Result.isFailure(given)) return Effect.fail(given.failure)
+    const deadline = given !== undefined ? given.success : Context.get(context, TimeoutPolicy).operation
     // Undefined until an attempt failed: the first attempt in flight at the deadline was sent.
     let attempts: Attempts | undefined
     return withDeadline(

@@ -36,14 +36,16 @@ export interface Expired extends Claim {
  * no longer names it): attempts + 1 with error `lease expired: worker lost`,
  * back at the head of its queue while Go's rule allows a retry, else
  * dead-lettered with a failed result. Missing or corrupt data is
- * dead-lettered as `deadLetterData` does. Refused when anything changed
+ * dead-lettered as `deadLetterData` does. An entry whose job is final
+ * already (`completed`, or `failed` for good: a leftover of a second
+ * delivery of the same id) is only removed, its outcome kept. Refused when anything changed
  * since it was read (`changed`), when it left processing (`notWaiting`), or
  * while its worker still heartbeats (`ownerAlive`).
  *
  * @category recovery
  * @since 0.2.0
  */
-export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead" | "badData"> => {
+export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead" | "badData" | "finished"> => {
   const { keys } = p
   const now = Timestamp.fromMillis(expired.nowMillis)
   const key = keys.job(expired.id)
@@ -65,6 +67,11 @@ export const reap = (p: Wire.Protocol, expired: Expired): Step<"retried" | "dead
     return { value: "badData", plan: { guards, writes: T.deadLetterWrites(p, expired, record, { error, now, durationMs: 0 }) } }
   }
   const job = decoded.success
+  // A leftover entry of a job whose outcome is recorded already (a second
+  // delivery of one id: Go's cron jobs all have id ""): only the entry goes.
+  if (job.status === "completed" || job.status === "failed") {
+    return { value: "finished", plan: { guards, writes: T.letGo(p, expired) } }
+  }
   const attempts = job.attempts + 1
   const error = Wire.errorText.leaseExpired
   if (Retry.willRetry(job)) {
@@ -106,16 +113,21 @@ export const dropLease = (p: Wire.Protocol, claim: Claim, nowMillis: number): Pl
 })
 
 /**
- * Give processing entries without a lease (Go workers', or taken without a
- * lease) one expiring at `expiresAt`, if they have none yet: the reaper
- * recovers them once it passes.
+ * Give a processing entry without a lease (Go workers', or taken without a
+ * lease) one expiring at `expiresAt`, if it has none yet: the reaper
+ * recovers it once it passes. Refused when it left processing or got a
+ * token meanwhile (a job of ours finishing between the reaper's reads),
+ * so no stray lease is left behind.
  *
  * @category recovery
  * @since 0.2.0
  */
-export const stampUnleased = (p: Wire.Protocol, ids: ReadonlyArray<JobId>, expiresAt: number): Plan => ({
-  guards: [],
-  writes: ids.map((id): Write => ({ op: "zadd", key: p.keys.leases, score: expiresAt, member: id, nx: true }))
+export const stampUnleased = (p: Wire.Protocol, id: JobId, expiresAt: number): Plan => ({
+  guards: [
+    { op: "lhas", key: p.keys.processing, member: id, reason: "notWaiting" },
+    { op: "hnil", key: p.keys.tokens, field: id, reason: "changed" }
+  ],
+  writes: [{ op: "zadd", key: p.keys.leases, score: expiresAt, member: id, nx: true } satisfies Write]
 })
 
 /**

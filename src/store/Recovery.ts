@@ -21,7 +21,7 @@ import { ownerOf } from "../protocol/Take.ts"
 import * as R from "../protocol/RecoveryTransitions.ts"
 import * as T from "../protocol/Transitions.ts"
 import * as Wire from "../protocol/Wire.ts"
-import { applyMany, applyOne } from "./Apply.ts"
+import { applyMany } from "./Apply.ts"
 import type { JobStore, StoreFailure } from "./JobStore.ts"
 
 /**
@@ -44,7 +44,12 @@ export const make = (store: JobStore["Service"]) => {
         if (inFlight.length > 0) {
           const tokens = yield* store.hmget(keys.tokens, inFlight)
           const unleased = inFlight.filter((_, i) => tokens[i] === undefined)
-          if (unleased.length > 0) yield* applyOne(store, "reapExpired", R.stampUnleased(p, unleased, now + Duration.toMillis(options.maxAge)))
+          const expiresAt = now + Duration.toMillis(options.maxAge)
+          if (unleased.length > 0) {
+            const stamped = yield* applyMany(store, "reapExpired", unleased.map((id) => R.stampUnleased(p, id, expiresAt)))
+            const failure = stamped.find((o): o is StorageError => o instanceof StorageError)
+            if (failure !== undefined) return yield* Effect.fail(failure)
+          }
         }
       }
       const recovered: Array<JobId> = []

@@ -9,21 +9,30 @@
  *   deadline exceeded` and which timeout ran out, how long it was (the
  *   handler is interrupted);
  * - no handler for the name → `Failed` with `no handler registered for job: …`;
- * - interrupted from outside (shutdown) → `Interrupted`.
+ * - interrupted from outside (shutdown) → `Interrupted`;
+ * - a handler that does not stop within `abandonGrace` of being
+ *   interrupted (past its timeout, or at shutdown) is abandoned: left
+ *   running, detached, its outcome never recorded; the attempt ends as
+ *   above (`Failed` with the timeout's text and `abandonedNote`, or
+ *   `Interrupted`) and an error is logged (see RELIABILITY.md, "Handlers
+ *   that ignore interruption").
  *
  * @since 0.1.0
  */
 
 import * as Cause from "effect/Cause"
-import type * as Duration from "effect/Duration"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type { Job } from "../domain/Job.ts"
+import { defaultMaxPayloadBytes } from "../domain/PayloadLimits.ts"
 import type { RawJson } from "../domain/RawJson.ts"
-import { withDeadline } from "../layers/Policies.ts"
+import { timerMillis } from "../layers/Policies.ts"
 import * as Failure from "./Failure.ts"
-import * as Handlers from "./Handlers.ts"
+import * as Handlers from "./HandlerRegistry.ts"
 
 /**
  * What running a job's handler produced.
@@ -40,9 +49,43 @@ export type Outcome =
   | { readonly _tag: "Interrupted" }
 
 /**
+ * How long a handler may take to stop once interrupted (past its timeout,
+ * or at shutdown) before the worker abandons it: its finalizers get this
+ * long; a handler still running then holds neither its slot nor its lease.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const abandonGrace: Duration.Duration = Duration.seconds(2)
+
+/**
+ * Appended to the timeout's text when the handler did not stop within
+ * `abandonGrace` of its interruption.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const abandonedNote = `; the handler did not stop within ${Duration.format(abandonGrace)} of its interruption and was abandoned`
+
+/**
+ * The default limit of a result's size: 10 MiB of UTF-8 JSON, as for
+ * payloads (`PayloadLimits.defaultMaxPayloadBytes`). A larger result is
+ * not stored: the attempt fails (`Failure.resultTooLargeReport`).
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const defaultMaxResultBytes: number = defaultMaxPayloadBytes
+
+/**
  * Runs the handler registered for the job's name under its timeout (the
- * handler's own, else `defaultTimeout`). Never fails: every failure is an
- * `Outcome`.
+ * handler's own, else `defaultTimeout`); a result over `maxResultBytes`
+ * fails the attempt instead of being stored. Never fails: every failure is an
+ * `Outcome`. The handler runs in a fiber of its own, so that one that
+ * ignores interruption is abandoned after `abandonGrace` instead of holding
+ * its caller: an interruption of the caller (a shutdown) interrupts the
+ * handler and ends within `abandonGrace` too, with `Interrupted`, never
+ * with an interruption.
  *
  * @category constructors
  * @since 0.1.0
@@ -50,27 +93,126 @@ export type Outcome =
 export const execute = <R>(
   handlers: Handlers.Handlers<R>,
   job: Job,
-  defaultTimeout: Duration.Duration
+  defaultTimeout: Duration.Duration,
+  maxResultBytes: number = defaultMaxResultBytes
 ): Effect.Effect<Outcome, never, R> => {
   const handler = Handlers.get(handlers, job.name)
   if (handler === undefined) return Effect.succeed(failed(Failure.noHandlerMessage(job.name)))
   const run = Effect.suspend(() => handler.run({ job, attempt: job.attempts + 1 }))
   const deadline = handler.timeout ?? defaultTimeout
-  return Effect.exit(withDeadline(run, deadline, () => timedOut)).pipe(
-    Effect.map((exit): Outcome => {
-      if (Exit.isSuccess(exit)) return { _tag: "Completed", result: exit.value }
-      if (Cause.hasInterruptsOnly(exit.cause)) return { _tag: "Interrupted" }
-      const timeout = Cause.findErrorOption(exit.cause)
-      return Option.isSome(timeout) && timeout.value === timedOut
-        ? failed(Failure.timeoutReport(deadline, handler.timeout === undefined ? "worker" : "handler"))
-        : failed(Failure.messageOfCause(exit.cause))
-    })
-  )
+  const timeoutText = () => Failure.timeoutReport(deadline, handler.timeout === undefined ? "worker" : "handler")
+  return Effect.flatMap(supervise(run, deadline), (ended): Effect.Effect<Outcome> => {
+    if (ended === "timedOut") return Effect.succeed(failed(timeoutText()))
+    if (ended === "abandonedAfterTimeout") return Effect.as(logAbandoned("its timeout"), failed(timeoutText() + abandonedNote))
+    if (ended === "abandonedAfterInterruption") return Effect.as(logAbandoned("the worker's shutdown"), interrupted)
+    if (ended === "interrupted" || (Exit.isFailure(ended) && Cause.hasInterruptsOnly(ended.cause))) return Effect.succeed(interrupted)
+    if (Exit.isFailure(ended)) return Effect.succeed(failed(Failure.messageOfCause(ended.cause)))
+    const bytes = ended.value === undefined ? 0 : resultBytes(ended.value, maxResultBytes)
+    return Effect.succeed(bytes > maxResultBytes ? failed(Failure.resultTooLargeReport(bytes, maxResultBytes)) : { _tag: "Completed", result: ended.value })
+  })
 }
 
 // Internal
 
 const failed = (error: string): Outcome => ({ _tag: "Failed", error })
 
-/** The failure standing for "past the job's timeout" (a handler cannot fail with it). */
-const timedOut: unique symbol = Symbol("bananas/worker/timedOut")
+/** The UTF-8 size of a result, counted only when it may be over `limit` (a UTF-16 unit is at most 3 bytes). */
+const resultBytes = (result: RawJson, limit: number): number =>
+  result.length * 3 <= limit ? result.length : Buffer.byteLength(result, "utf8")
+
+const interrupted: Outcome = { _tag: "Interrupted" }
+
+const logAbandoned = (after: string) =>
+  Effect.logError(
+    `handler abandoned: it did not stop within ${Duration.format(abandonGrace)} of its interruption (${after}); ` +
+      "it keeps running detached, its slot and lease are given up and whatever it does now is not recorded"
+  )
+
+type Ended<A, E> =
+  | Exit.Exit<A, E>
+  | "timedOut"
+  | "interrupted"
+  | "abandonedAfterTimeout"
+  | "abandonedAfterInterruption"
+
+/**
+ * Runs `run` in a detached fiber (one the caller's exit does not wait for)
+ * and waits for it, interruptibly, at most `deadline`; past it, or when the
+ * caller is interrupted, interrupts it and waits at most `abandonGrace` for
+ * it to stop. Under the live clock with a deadline a timer holds, plain
+ * timers keep both (no fiber per job for the deadline); else the Clock does.
+ */
+const supervise = <A, E, R>(run: Effect.Effect<A, E, R>, deadline: Duration.Duration): Effect.Effect<Ended<A, E>, never, R> =>
+  Effect.withFiber((parent) => {
+    const clock = parent.getRef(Clock.Clock)
+    const millis = timerMillis(clock, deadline)
+    const graceMillis = timerMillis(clock, abandonGrace)
+    if (millis === undefined || graceMillis === undefined) return superviseOnClock(run, deadline)
+    let abandoned = false
+    return Effect.flatMap(Effect.forkDetach(run, { startImmediately: true }), (child) =>
+      Effect.callback<Ended<A, E>>((resume) => {
+        const done = child.pollUnsafe()
+        if (done !== undefined) return resume(Effect.succeed(done))
+        let timedOut = false
+        let grace: ReturnType<typeof setTimeout> | undefined
+        const timer = setTimeout(() => {
+          timedOut = true
+          child.interruptUnsafe(parent.id)
+          grace = setTimeout(() => {
+            stopObserving()
+            resume(Effect.succeed("abandonedAfterTimeout"))
+          }, graceMillis)
+        }, millis)
+        const stopObserving = child.addObserver((exit) => {
+          clearTimeout(timer)
+          clearTimeout(grace)
+          resume(Effect.succeed(timedOut ? "timedOut" : exit))
+        })
+        // The caller is interrupted: interrupt the handler, wait at most the grace.
+        return Effect.suspend(() => {
+          clearTimeout(timer)
+          clearTimeout(grace)
+          stopObserving()
+          child.interruptUnsafe(parent.id)
+          return Effect.callback<void>((stopped) => {
+            const graceTimer = setTimeout(() => {
+              abandoned = true
+              stopped(Effect.void)
+            }, graceMillis)
+            const stop = child.addObserver(() => {
+              clearTimeout(graceTimer)
+              stopped(Effect.void)
+            })
+            return Effect.sync(() => {
+              clearTimeout(graceTimer)
+              stop()
+            })
+          })
+        })
+      })).pipe(
+        // The caller's interruption, caught once the handler stopped or was abandoned.
+        Effect.interruptible,
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Effect.succeed<Ended<A, E>>(Exit.isSuccess(exit) ? exit.value : abandoned ? "abandonedAfterInterruption" : "interrupted")
+        ),
+        Effect.uninterruptible
+      )
+  })
+
+/** `supervise` kept by the Clock (a TestClock, or a deadline beyond what a timer holds). */
+const superviseOnClock = <A, E, R>(run: Effect.Effect<A, E, R>, deadline: Duration.Duration): Effect.Effect<Ended<A, E>, never, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const child = yield* Effect.forkDetach(run, { startImmediately: true })
+      const waited = yield* Effect.exit(restore(
+        Duration.isFinite(deadline) ? Effect.timeoutOption(Fiber.await(child), deadline) : Effect.asSome(Fiber.await(child))
+      ))
+      if (Exit.isSuccess(waited) && Option.isSome(waited.value)) return waited.value.value
+      const after = Exit.isSuccess(waited) ? "timeout" : "interruption"
+      child.interruptUnsafe()
+      const stopped = yield* Effect.timeoutOption(Fiber.await(child), abandonGrace)
+      if (Option.isNone(stopped)) return after === "timeout" ? "abandonedAfterTimeout" : "abandonedAfterInterruption"
+      return after === "timeout" ? "timedOut" : "interrupted"
+    })
+  )

@@ -53,7 +53,9 @@ export const noHandlerMessage: (name: string) => string = errorText.noHandler
 /**
  * The job error for a handler's typed failure: a string as is; an object's
  * non-empty `message`; a tagged error without message, its `_tag`; anything
- * else, its JSON text.
+ * else, its JSON text. Total: a value that throws when read (a `message`
+ * getter that throws, a throwing `Proxy`, a cyclic object) gets a safe
+ * description instead (`describe`), never an exception.
  *
  * @category constructors
  * @since 0.1.0
@@ -61,10 +63,11 @@ export const noHandlerMessage: (name: string) => string = errorText.noHandler
 export const messageOf = (error: unknown): string => {
   if (typeof error === "string") return error
   if (typeof error === "object" && error !== null) {
-    const message = (error as { message?: unknown }).message
+    const message = read(error, "message")
     if (typeof message === "string" && message !== "") return message
-    const tag = (error as { _tag?: unknown })._tag
+    const tag = read(error, "_tag")
     if (typeof tag === "string") return tag
+    if (message instanceof Unreadable) return describe(error, message.cause)
   }
   try {
     const json = JSON.stringify(error)
@@ -72,7 +75,27 @@ export const messageOf = (error: unknown): string => {
   } catch {
     // fall through: not serializable
   }
-  return String(error)
+  return describe(error)
+}
+
+/**
+ * A description of any thrown value that never throws: `String(value)`
+ * when that works and says more than `[object ...]`, else its type (and
+ * constructor name when readable),
+ * with why its message could not be read when `cause` is given.
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const describe = (value: unknown, cause?: unknown): string => {
+  const why = cause === undefined ? "" : ` (its message could not be read: ${plainMessage(cause)})`
+  try {
+    const text = String(value)
+    // `[object Object]` says nothing: the constructor's name says more.
+    return `${text.startsWith("[object ") ? shallow(value) : text}${why}`
+  } catch {
+    return `${shallow(value)}${why}`
+  }
 }
 
 /**
@@ -96,7 +119,7 @@ export const panicMessage = (defect: unknown): string => errorText.panic(message
  */
 export const panicReport = (defect: unknown): string => {
   const first = panicMessage(defect)
-  const stack = defect instanceof Error && typeof defect.stack === "string" ? defect.stack : ""
+  const stack = stackOf(defect)
   const frames = stack.split("\n").filter((line) => /^\s+at\s/.test(line)).slice(0, maxFrames)
   return frames.length === 0 ? first : `${first}\n${frames.join("\n")}`
 }
@@ -131,6 +154,69 @@ export const messageOfCause = (cause: Cause.Cause<unknown>): string => {
   return "interrupted"
 }
 
+/**
+ * The job error for a result over the worker's `maxResultBytes`: nothing
+ * was stored, the attempt failed.
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const resultTooLargeReport = (bytes: number, limit: number): string =>
+  `result too large: ${bytes} bytes of JSON, over the worker's maxResultBytes of ${limit} (nothing stored); store large data elsewhere and return a reference to it`
+
 // Internal
 
 const maxFrames = 20
+
+/** A property read that failed: what it threw. */
+class Unreadable {
+  readonly cause: unknown
+  constructor(cause: unknown) {
+    this.cause = cause
+  }
+}
+
+/** `value[key]`, or `Unreadable` when reading it throws (a getter, a Proxy trap). */
+const read = (value: object, key: string): unknown => {
+  try {
+    return (value as Record<string, unknown>)[key]
+  } catch (cause) {
+    return new Unreadable(cause)
+  }
+}
+
+/** The stack of an `Error`, or "" (also when reading it throws). */
+const stackOf = (defect: unknown): string => {
+  try {
+    return defect instanceof Error && typeof defect.stack === "string" ? defect.stack : ""
+  } catch {
+    return ""
+  }
+}
+
+/** The message of what a getter threw, read without trusting it. */
+const plainMessage = (thrown: unknown): string => {
+  try {
+    const message = thrown instanceof Error ? thrown.message : undefined
+    return typeof message === "string" && message !== "" ? message : shallow(thrown)
+  } catch {
+    return shallow(thrown)
+  }
+}
+
+/** A description without calling anything the value defines: its type, and its constructor's name when readable. */
+const shallow = (value: unknown): string => {
+  if (typeof value !== "object" || value === null) {
+    try {
+      return String(value)
+    } catch {
+      return typeof value
+    }
+  }
+  try {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
+    return typeof name === "string" && name !== "" ? `a thrown ${name}` : "a thrown object"
+  } catch {
+    return "a thrown object"
+  }
+}

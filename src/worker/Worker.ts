@@ -32,6 +32,7 @@
  * @since 0.1.0
  */
 
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -43,24 +44,26 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Semaphore from "effect/Semaphore"
 import type { LeaseLostError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
-import type { JobId } from "../domain/JobId.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Retry from "../protocol/Retry.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
+import * as BrokenQueues from "./BrokenQueues.ts"
 import * as Execution from "./Execution.ts"
+import * as Failure from "./Failure.ts"
 import { inJobScope } from "./JobScope.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
-import * as Reclaim from "./Reclaim.ts"
-import * as Scheduler from "./Scheduler.ts"
-import { surviving } from "./Survive.ts"
-import { persist, renewLeases, retryBriefly } from "./Upkeep.ts"
+import * as StrayReclaim from "./StrayReclaim.ts"
+import * as Promoter from "./Promoter.ts"
+import * as Slots from "./Slots.ts"
+import { surviving } from "./BackgroundLoops.ts"
+import { persist, renewLeases, retryBriefly } from "./LeaseUpkeep.ts"
 import { type Options, resolve } from "./WorkerConfig.ts"
 
 export type { Options } from "./WorkerConfig.ts"
+export type { Snapshot as SlotsSnapshot } from "./Slots.ts"
 
 /**
  * A running worker.
@@ -73,6 +76,8 @@ export class Worker extends Context.Service<Worker, {
   readonly id: string
   /** The jobs running right now. */
   readonly inFlight: Effect.Effect<ReadonlyArray<Job>>
+  /** What its slots hold, and any broken invariant of them (none: see `Slots`). */
+  readonly slots: Effect.Effect<Slots.Snapshot & { readonly violations: ReadonlyArray<string> }>
   /**
    * Stops taking jobs and drains: running jobs get until `shutdownTimeout`
    * to finish, the others go back to their queue. Idempotent; the worker's
@@ -95,19 +100,12 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     if (Duration.isGreaterThanOrEqualTo(config.leaseRenewInterval, config.leaseDuration)) {
       yield* Effect.logWarning("leaseRenewInterval >= leaseDuration: leases of running jobs will lapse between renewals")
     }
-    const permits = yield* Semaphore.make(config.concurrency)
-    // Outcomes being written: a job's slot frees as soon as its handler is
-    // done, so the next jobs are taken while its outcome is written; at most
-    // `concurrency` outcomes are written at once (backpressure when Redis is
-    // slow or refuses writes).
-    const recording = yield* Semaphore.make(config.concurrency)
-    const running = new Map<JobId, JobDelivery>()
-    // Jobs whose outcome is being written (their completion removes the lease).
-    const writing = new Set<JobId>()
-    let stopping = false
+    // Slots, writers, running and writing jobs, takes: see Slots for the invariants.
+    const slots = yield* Slots.make(config.concurrency)
+    const running = slots.running
 
     // Lease renewal: keeps running during the drain, stopped last.
-    yield* Effect.forkScoped(renewLeases(queue, running, writing, config))
+    yield* Effect.forkScoped(renewLeases(queue, running, slots.writing, config))
 
     const jobs = yield* FiberSet.make<void, never>()
 
@@ -118,7 +116,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         const durationMs = Math.max(0, end - startedAt)
         switch (outcome._tag) {
           case "Interrupted": {
-            if (stopping) {
+            if (slots.stopping) {
               // Uninterruptible and bounded: the drain gives the job back.
               yield* retryBriefly(queue.release(delivery))
               yield* Effect.logInfo("job returned to its queue (shutdown)")
@@ -153,18 +151,22 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         )
       )
 
-    const runJob = (delivery: JobDelivery): Effect.Effect<void, never, R> => {
-      let slotHeld = true
-      return Effect.uninterruptibleMask((restore) =>
+    const runJob = (delivery: JobDelivery): Effect.Effect<void, never, R> =>
+      Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const startedAt = yield* Clock.currentTimeMillis
-          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout)))
+          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout, config.maxResultBytes)))
           if (exit._tag === "Success") yield* Metrics.observeDuration(exit.value._tag, (yield* Clock.currentTimeMillis) - startedAt)
-          const outcome: Execution.Outcome = exit._tag === "Success" ? exit.value : { _tag: "Interrupted" }
-          yield* Semaphore.take(recording, 1)
-          slotHeld = false
-          yield* Semaphore.release(permits, 1)
-          writing.add(delivery.job.id)
+          // `execute` never fails; a defect in it (a bug) fails the attempt, logged with its cause.
+          if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) {
+            yield* Effect.logError("running the job's handler failed unexpectedly", exit.cause)
+          }
+          const outcome: Execution.Outcome = exit._tag === "Success"
+            ? exit.value
+            : Cause.hasInterruptsOnly(exit.cause)
+            ? { _tag: "Interrupted" }
+            : { _tag: "Failed", error: Failure.messageOfCause(exit.cause) }
+          yield* slots.startWriting(delivery.job.id)
           // Recording an outcome is interruptible only while it waits to
           // retry (a drain past its deadline stops it: the job stays leased
           // and is recovered); the write itself runs to its end.
@@ -174,24 +176,18 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
                 Metric.update(Metrics.leaseLost, 1),
                 Effect.logWarning(`outcome discarded: ${lost.message}`)
               )),
-            Effect.catch((error) => Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error)),
-            Effect.ensuring(Semaphore.release(recording, 1))
+            Effect.catch((error) => Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error))
           )
         })
       ).pipe(
-        Effect.ensuring(Effect.suspend(() => {
-          running.delete(delivery.job.id)
-          writing.delete(delivery.job.id)
-          return slotHeld ? Semaphore.release(permits, 1) : Effect.void
-        })),
+        Effect.ensuring(slots.finish(delivery.job.id)),
         (effect) => inJobScope(effect, delivery.job)
       )
-    }
 
     const accept = (delivery: Delivery): Effect.Effect<void, never, R> => {
       if (delivery._tag === "DeadLettered") {
         return Effect.gen(function*() {
-          yield* Semaphore.release(permits, 1)
+          yield* slots.skip
           yield* Metric.update(Metrics.dead, 1)
           yield* Effect.logError(`job data missing or corrupted, dead-lettered: ${delivery.reason}`).pipe(
             Effect.annotateLogs({ jobId: delivery.id })
@@ -199,7 +195,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         })
       }
       return Effect.suspend(() => {
-        running.set(delivery.job.id, delivery)
+        slots.register(delivery)
         return isFresh(delivery.job)
           ? Effect.andThen(sampleLag(delivery.job), FiberSet.run(jobs, runJob(delivery)))
           : FiberSet.run(jobs, runJob(delivery))
@@ -213,33 +209,40 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     // can be interrupted (see Queue.dequeue), so a job Redis moved into
     // processing is registered here before an interruption lands, never
     // stranded until its lease expires.
-    const takes: Reclaim.Takes = { inFlight: false, started: 0 }
-    const takeJobs = (slots: number) =>
+    // A wrong-typed queue key fails a take as a whole: take from the others meanwhile.
+    const broken = BrokenQueues.make(config.dequeue.priorities)
+    const dequeueHealthy = (max: number) =>
       Effect.gen(function*() {
-        takes.inFlight = true
-        takes.started++
-        const deliveries = yield* queue.dequeueMany({ ...config.dequeue, max: slots }).pipe(
-          surviving("dequeue failed; retrying", undefined)
-        )
-        const got = deliveries?.length ?? 0
-        if (got < slots) yield* Semaphore.release(permits, slots - got)
-        if (deliveries !== undefined) for (const delivery of deliveries) yield* accept(delivery)
-        takes.inFlight = false
-        return deliveries
-      }).pipe(Effect.uninterruptible)
+        for (let round = 0; ; round++) {
+          const priorities = broken.usable(yield* Clock.currentTimeMillis)
+          const taken = yield* Effect.result(queue.dequeueMany({ ...config.dequeue, priorities, max }))
+          if (taken._tag === "Success") return taken.success
+          if (round >= config.dequeue.priorities.length || !(yield* broken.refused(taken.failure, priorities))) {
+            return yield* Effect.fail(taken.failure)
+          }
+        }
+      })
+    const takeJobs = Effect.gen(function*() {
+      const reserved = yield* slots.beginTake(maxBatch)
+      const deliveries = yield* dequeueHealthy(reserved).pipe(surviving("dequeue failed; retrying", undefined))
+      if (deliveries !== undefined) for (const delivery of deliveries) yield* accept(delivery)
+      return deliveries
+    }).pipe(
+      // Interrupted while waiting for work (shutdown) too: the unused slots go back.
+      Effect.ensuring(slots.endTake),
+      Effect.uninterruptible
+    )
 
     // Jobs Redis says this worker holds but that it never received (a
     // dequeue whose reply was lost): given back between two dequeues and on
-    // the reclaimer's own timer (see Reclaim).
-    const reclaimer = yield* Reclaim.make(queue, config, running, takes)
+    // the reclaimer's own timer (see StrayReclaim).
+    const reclaimer = yield* StrayReclaim.make(queue, config, running, slots.takes)
 
     const dispatch = Effect.gen(function*() {
       let failures = 0
-      while (!stopping) {
-        yield* Semaphore.take(permits, 1)
-        let taken = 1
-        while (taken < maxBatch && (yield* Semaphore.takeIfAvailable(permits, 1))) taken++
-        const deliveries = yield* takeJobs(taken)
+      while (!slots.stopping) {
+        // One step: a slot taken is always handed to a take, whatever interrupts.
+        const deliveries = yield* Effect.uninterruptibleMask((restore) => Effect.andThen(restore(slots.awaitSlot), takeJobs))
         failures = deliveries === undefined ? failures + 1 : 0
         yield* reclaimer.between
         if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
@@ -248,9 +251,9 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
 
     const dispatcher = yield* Effect.forkScoped(dispatch)
     yield* Effect.forkScoped(reclaimer.tick)
-    if (config.scheduler) yield* Effect.forkScoped(Scheduler.run({ interval: config.schedulerInterval }))
+    if (config.scheduler) yield* Effect.forkScoped(Promoter.run({ interval: config.schedulerInterval }))
     if (config.reaper) {
-      yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge }))
+      yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge ?? Infinity }))
     }
 
     const drained = yield* Deferred.make<void>()
@@ -258,7 +261,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     const shutdown = Effect.suspend(() => {
       if (drainStarted) return Deferred.await(drained)
       drainStarted = true
-      stopping = true
+      slots.stop()
       return Effect.gen(function*() {
         yield* Fiber.interrupt(dispatcher)
         const count = running.size
@@ -279,6 +282,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     return Worker.of({
       id: config.workerId,
       inFlight: Effect.sync(() => Array.from(running.values(), (d) => d.job)),
+      slots: Effect.sync(() => ({ ...slots.snapshot(), violations: slots.check() })),
       shutdown
     })
   }).pipe(Effect.annotateLogs({ module: "bananas/Worker" }))

@@ -10,9 +10,10 @@ import * as DurationInput from "../domain/DurationInput.ts"
 import { ValidationError } from "../domain/Errors.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
 import { isRoutingKey } from "../domain/RoutingKey.ts"
-import type * as Handlers from "./Handlers.ts"
+import { defaultMaxResultBytes } from "./Execution.ts"
+import type * as Handlers from "./HandlerRegistry.ts"
 import * as Reaper from "./Reaper.ts"
-import * as Scheduler from "./Scheduler.ts"
+import * as Promoter from "./Promoter.ts"
 
 /**
  * Worker options. Only `handlers` is required.
@@ -39,7 +40,11 @@ export interface Options<R> {
   readonly reaper?: boolean | undefined
   /** Time between two reaper passes (default 5 seconds). */
   readonly reaperInterval?: Duration.Input | undefined
-  /** Let the reaper also recover unleased (e.g. Go workers') processing entries older than this (default: never). */
+  /**
+   * Let the reaper also recover processing entries without a lease (Go
+   * workers', or leftovers no worker holds) once this old, as seen by the
+   * reaper (default 1 hour; `Infinity` or `Duration.infinity`: never).
+   */
   readonly reaperMaxAge?: Duration.Input | undefined
   /** Run the scheduler (promotion of due scheduled jobs) in this worker (default true). */
   readonly scheduler?: boolean | undefined
@@ -53,6 +58,8 @@ export interface Options<R> {
   readonly workerId?: string | undefined
   /** Time between two checks for jobs held but never received, a lost dequeue reply (default 2 seconds): the longest such a job waits. */
   readonly reclaimInterval?: Duration.Input | undefined
+  /** The largest result stored, in UTF-8 bytes of JSON (default 10 MiB, as payloads): a larger one fails the attempt, nothing stored. */
+  readonly maxResultBytes?: number | undefined
 }
 
 /**
@@ -73,6 +80,7 @@ export interface Config {
   readonly schedulerInterval: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
   readonly reclaimInterval: Duration.Duration
+  readonly maxResultBytes: number
   readonly workerId: string
   readonly dequeue: {
     readonly priorities: ReadonlyArray<JobPriority.JobPriority>
@@ -102,6 +110,11 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
   if (priorities.length === 0) return invalid("priorities", "priorities must name at least one priority")
   const unknown = priorities.find((p) => !JobPriority.isJobPriority(p))
   if (unknown !== undefined) return invalid("priorities", `unknown priority ${JSON.stringify(unknown)} (expected "high", "normal" or "low")`)
+  for (const handler of options.handlers.handlers.values()) if (handler.invalid !== undefined) return Result.fail(handler.invalid)
+  const maxResultBytes = options.maxResultBytes ?? defaultMaxResultBytes
+  if (!Number.isSafeInteger(maxResultBytes) || maxResultBytes < 1) {
+    return invalid("maxResultBytes", `maxResultBytes must be a positive whole number of bytes, got ${String(maxResultBytes)}`)
+  }
   const routingKey = options.routingKey
   if (routingKey !== undefined && !isRoutingKey(routingKey)) {
     return invalid("routingKey", `routingKey must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(routingKey)}`)
@@ -110,7 +123,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     jobTimeout: DurationInput.decode("jobTimeout", options.jobTimeout, "positiveOrInfinite", "5 minutes"),
     leaseDuration: DurationInput.decode("leaseDuration", options.leaseDuration, "positive", "30 seconds"),
     reaperInterval: DurationInput.decode("reaperInterval", options.reaperInterval, "positive", Reaper.defaultInterval),
-    schedulerInterval: DurationInput.decode("schedulerInterval", options.schedulerInterval, "positive", Scheduler.defaultInterval),
+    schedulerInterval: DurationInput.decode("schedulerInterval", options.schedulerInterval, "positive", Promoter.defaultInterval),
     shutdownTimeout: DurationInput.decode("shutdownTimeout", options.shutdownTimeout, "nonNegative", "30 seconds"),
     reclaimInterval: DurationInput.decode("reclaimInterval", options.reclaimInterval, "positive", "2 seconds"),
     block: DurationInput.decode("block", options.block, "positive", "2 seconds")
@@ -125,8 +138,8 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     Duration.millis(Math.max(1, Math.floor(Duration.toMillis(leaseDuration) / 3)))
   )
   if (Result.isFailure(leaseRenewInterval)) return Result.fail(leaseRenewInterval.failure)
-  const reaperMaxAge = options.reaperMaxAge === undefined ? undefined : DurationInput.decode("reaperMaxAge", options.reaperMaxAge, "nonNegative")
-  if (reaperMaxAge !== undefined && Result.isFailure(reaperMaxAge)) return Result.fail(reaperMaxAge.failure)
+  const reaperMaxAge = Reaper.decodeMaxAge(options.reaperMaxAge)
+  if (Result.isFailure(reaperMaxAge)) return Result.fail(reaperMaxAge.failure)
   const workerId = options.workerId ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
   return Result.succeed({
     concurrency,
@@ -135,11 +148,12 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     leaseRenewInterval: leaseRenewInterval.success,
     reaper: options.reaper ?? true,
     reaperInterval: get(durations.reaperInterval),
-    reaperMaxAge: reaperMaxAge?.success,
+    reaperMaxAge: reaperMaxAge.success,
     scheduler: options.scheduler ?? true,
     schedulerInterval: get(durations.schedulerInterval),
     shutdownTimeout: get(durations.shutdownTimeout),
     reclaimInterval: get(durations.reclaimInterval),
+    maxResultBytes,
     workerId,
     dequeue: {
       priorities,

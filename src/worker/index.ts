@@ -1,6 +1,6 @@
 /**
  * The worker runtime of @bananas/effect (`@bananas/effect/worker`): the
- * handler registry, the worker pool, the scheduler (promotion of due jobs),
+ * handler registry, the worker pool, the promoter (promotion of due jobs),
  * the reaper (crash recovery) and their metrics.
  *
  * @module @bananas/effect/worker
@@ -19,7 +19,7 @@ export * as Failure from "./Failure.ts"
  *
  * @since 0.1.0
  */
-export * as Handlers from "./Handlers.ts"
+export * as Handlers from "./HandlerRegistry.ts"
 
 /**
  * Worker metrics (Effect `Metric`).
@@ -40,7 +40,7 @@ export * as Reaper from "./Reaper.ts"
  *
  * @since 0.1.0
  */
-export * as Scheduler from "./Scheduler.ts"
+export * as Promoter from "./Promoter.ts"
 
 /**
  * The worker: concurrency, priorities, timeouts, leases, graceful drain.

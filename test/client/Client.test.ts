@@ -7,7 +7,7 @@ import { ConnectionError, JobFailedError, SerializationError, TimeoutError, Vali
 import * as JobCodec from "../../src/domain/JobCodec.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { freePort, startRedisServer } from "../support/RedisServer.ts"
 

@@ -185,7 +185,7 @@ export const leaseTests = (it: It) => {
         const before = yield* snapshot
         assert.strictEqual(before.lease.token, current.token)
 
-        const attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, { readonly _tag: string; readonly jobId?: string; readonly operation?: string }>]> = [
+        const attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, { readonly _tag: string; readonly jobId?: string | undefined; readonly operation?: string }>]> = [
           ["complete", queue.complete(stale, end)],
           ["fail", queue.fail(stale, "late", end)]
         ]

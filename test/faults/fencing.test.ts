@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Bananas from "../../src/Bananas.ts"
 import * as Tasks from "../../src/Tasks.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 

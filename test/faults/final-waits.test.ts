@@ -14,7 +14,7 @@ import * as Bananas from "../../src/Bananas.ts"
 import * as Tasks from "../../src/Tasks.ts"
 import * as Wire from "../../src/protocol/Wire.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 

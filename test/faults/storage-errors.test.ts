@@ -12,7 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Bananas from "../../src/Bananas.ts"
 import * as Tasks from "../../src/Tasks.ts"
 import { RedisFailure, toFailure } from "../../src/layers/redis/RedisPort.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { RedisServer, startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
 

@@ -59,7 +59,7 @@ describe("Policies.apply", () => {
       const fiber = yield* Policies.apply("getJob", Effect.never, { operationTimeout: "3 seconds" }).pipe(Effect.flip, Effect.forkChild)
       yield* TestClock.adjust("3 seconds")
       const error = yield* Fiber.join(fiber)
-      assert.strictEqual(error._tag, "TimeoutError")
+      if (error._tag !== "TimeoutError") return assert.fail(`expected a TimeoutError, got ${error._tag}`)
       assert.strictEqual(error.operation, "getJob")
       assert.strictEqual(error.timeoutMillis, 3000)
     }))
@@ -73,6 +73,7 @@ describe("Policies.apply", () => {
       )
       yield* TestClock.adjust("2 seconds")
       const error = yield* Fiber.join(fiber)
+      if (error._tag !== "TimeoutError") return assert.fail(`expected a TimeoutError, got ${error._tag}`)
       assert.strictEqual(error.timeoutMillis, 2000)
     }))
 
@@ -83,7 +84,7 @@ describe("Policies.apply", () => {
         interrupted = true
       })))
       const error = yield* Effect.flip(Policies.apply("getJob", hung, { operationTimeout: "20 millis" }))
-      assert.strictEqual(error._tag, "TimeoutError")
+      if (error._tag !== "TimeoutError") return assert.fail(`expected a TimeoutError, got ${error._tag}`)
       assert.strictEqual(error.operation, "getJob")
       assert.strictEqual(error.timeoutMillis, 20)
       yield* Effect.yieldNow

@@ -22,7 +22,9 @@ const failing = (outcomes: ReadonlyArray<WriteOutcome>, hangAfter = false) => {
 }
 
 const run = (effect: Effect.Effect<string, ConnectionError>, retry: Schedule.Schedule<unknown, unknown>, operationTimeout: Duration.Input = "2 seconds") =>
-  Effect.flip(Policies.apply("submit", effect, { retry, operationTimeout }))
+  Effect.flip(Policies.apply("submit", effect, { retry, operationTimeout })).pipe(
+    Effect.flatMap((e) => (e._tag === "ValidationError" ? Effect.die(e) : Effect.succeed(e)))
+  )
 
 describe("Policies: outcomes over attempts", () => {
   it.live("every attempt unsent: ConnectionError not-written", () =>

@@ -14,7 +14,7 @@ import * as Logger from "effect/Logger"
 import * as Bananas from "../../src/Bananas.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import * as Tasks from "../../src/Tasks.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 

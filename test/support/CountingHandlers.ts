@@ -3,7 +3,7 @@
  * the runs of each job id, for end-to-end tests that check every job ran once.
  */
 import * as Effect from "effect/Effect"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 
 /** The handlers, and the runs per job id they have counted so far. */
 export const countingAdd = () => {

@@ -15,7 +15,7 @@ import * as Job from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 
 const job = Job.make({ id: "j1", name: "echo", payload: "{}" as RawJson, priority: "normal", now: Timestamp.zero, maxRetries: Job.defaultMaxRetries })

@@ -10,7 +10,7 @@ import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
 import { JobQueue } from "../../src/services/JobQueue.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { eventually, freshMetrics, memory, newJob, Raw, recordingTracer } from "./support/Backend.ts"
 

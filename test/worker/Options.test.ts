@@ -8,9 +8,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { ValidationError } from "../../src/domain/Errors.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Reaper from "../../src/worker/Reaper.ts"
-import * as Scheduler from "../../src/worker/Scheduler.ts"
+import * as Promoter from "../../src/worker/Promoter.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { freshMetrics, memory } from "./support/Backend.ts"
 
@@ -38,6 +38,8 @@ describe("Worker options", () => {
     ["a negative block", { block: "-1 seconds" }, "block", `block must be a positive, finite duration, got "-1 seconds"`],
     ["a NaN job timeout (every job would fail)", { jobTimeout: Number.NaN }, "jobTimeout", "jobTimeout must be a duration, got NaN"],
     ["a zero job timeout", { jobTimeout: "0 millis" }, "jobTimeout", `jobTimeout must be a positive duration, got "0 millis"`],
+    ["a handler timeout that does not parse", { handlers: Handlers.addRaw(Handlers.empty, "x", () => Effect.void, { timeout: "abc" as "1 second" }) }, "handlers.x.timeout", `cannot read "abc" as a duration`],
+    ["a negative handler timeout", { handlers: Handlers.addRaw(Handlers.empty, "x", () => Effect.void, { timeout: -5 }) }, "handlers.x.timeout", "must be a positive duration, got -5"],
     ["a job timeout that does not parse", { jobTimeout: "5 sekonds" as "5 seconds" }, "jobTimeout", `jobTimeout: cannot read "5 sekonds" as a duration`],
     ["a lease that does not parse", { leaseDuration: "soon" as "1 second" }, "leaseDuration", `leaseDuration: cannot read "soon" as a duration`],
     ["a zero lease", { leaseDuration: "0 millis" }, "leaseDuration", "leaseDuration must be a positive, finite duration"],
@@ -62,7 +64,7 @@ describe("Worker options", () => {
   it.effect("the standalone scheduler and reaper layers refuse intervals that do not parse", () =>
     Effect.gen(function*() {
       const build = (l: Layer.Layer<never, ValidationError, never>) => Effect.exit(Effect.scoped(Layer.build(l)))
-      const scheduler = yield* build(Scheduler.layer({ interval: "every second" as "1 second" }).pipe(Layer.provide(memory)))
+      const scheduler = yield* build(Promoter.layer({ interval: "every second" as "1 second" }).pipe(Layer.provide(memory)))
       assertRefused(scheduler, "interval", `interval: cannot read "every second" as a duration`)
       const reaper = yield* build(Reaper.layer({ maxAge: "-2 seconds" }).pipe(Layer.provide(memory)))
       assertRefused(reaper, "maxAge", `maxAge must be zero or more (and finite), got "-2 seconds"`)

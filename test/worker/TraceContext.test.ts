@@ -19,7 +19,7 @@ import * as TraceContext from "../../src/domain/TraceContext.ts"
 import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import { TaskApi } from "../../src/services/TaskApi.ts"
 import * as Tasks from "../../src/Tasks.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { eventually, freshMetrics, memory, Raw, recordingTracer } from "./support/Backend.ts"
 

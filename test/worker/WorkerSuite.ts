@@ -21,7 +21,7 @@ import * as Wire from "../../src/protocol/Wire.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import * as Failure from "../../src/worker/Failure.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Metrics from "../../src/worker/Metrics.ts"
 import * as Reaper from "../../src/worker/Reaper.ts"
 import * as Worker from "../../src/worker/Worker.ts"
@@ -339,7 +339,8 @@ export const workerSuite = <R>(it: Vitest.MethodsNonLive<R>, backend: Layer.Laye
       const ran: Array<string> = []
       const handlers = Handlers.empty.pipe(Handlers.addRaw("work", ({ job }) => Effect.sync(() => { ran.push(job.id) })))
       yield* Effect.scoped(Effect.gen(function*() {
-        const worker = yield* Worker.make({ ...fast, handlers })
+        // Unleased entries never recovered (the default is after an hour: Reaper.defaultMaxAge).
+        const worker = yield* Worker.make({ ...fast, reaperMaxAge: Infinity, handlers })
         yield* eventually("the orphan completed", statusIs(orphan.id, "completed"))
         yield* Effect.sleep("300 millis")
         // the stalled job's lease expired long ago, but its owner's heartbeat holds it

@@ -12,7 +12,7 @@ import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import * as Tasks from "../../../src/Tasks.ts"
 import type { TaskApi } from "../../../src/services/TaskApi.ts"
-import * as Handlers from "../../../src/worker/Handlers.ts"
+import * as Handlers from "../../../src/worker/HandlerRegistry.ts"
 import type { Redis } from "ioredis"
 import { type RunEntry, settle } from "../../support/FaultAudit.ts"
 

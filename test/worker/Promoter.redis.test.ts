@@ -14,8 +14,8 @@ import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Failure from "../../src/worker/Failure.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
-import * as Scheduler from "../../src/worker/Scheduler.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
+import * as Promoter from "../../src/worker/Promoter.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 import { eventually, freshMetrics, newJob } from "./support/Backend.ts"
@@ -23,7 +23,7 @@ import { eventually, freshMetrics, newJob } from "./support/Backend.ts"
 /** The job as submitted for `at`: status `scheduled`, `scheduled_for` set. */
 const scheduledFor = (job: Job, at: Timestamp.Timestamp): Job => ({ ...job, status: "scheduled", scheduledFor: at })
 
-layer(RedisServer.layer, { excludeTestServices: true })("Scheduler on Redis", (it) => {
+layer(RedisServer.layer, { excludeTestServices: true })("Promoter on Redis", (it) => {
   it.effect("eight promoters running at once push each of 400 due jobs exactly once", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer
@@ -31,7 +31,7 @@ layer(RedisServer.layer, { excludeTestServices: true })("Scheduler on Redis", (i
       const connection = BananasRedis.layer({ url: server.url, prefix }).pipe(Layer.orDie)
       // eight standalone schedulers, each with its own connection, ticking every 5 ms
       for (let i = 0; i < 8; i++) {
-        yield* Layer.build(Scheduler.layer({ interval: "5 millis" }).pipe(Layer.provide(connection)))
+        yield* Layer.build(Promoter.layer({ interval: "5 millis" }).pipe(Layer.provide(connection)))
       }
       const ids: Array<string> = []
       yield* Effect.gen(function*() {
@@ -70,7 +70,7 @@ layer(RedisServer.layer, { excludeTestServices: true })("Scheduler on Redis", (i
         for (let i = 0; i < 300; i++) yield* queue.schedule(scheduledFor(yield* newJob("p"), past))
       }).pipe(Effect.provide(connections[0]!))
       const counts = yield* Effect.all(
-        connections.map((c) => Scheduler.promoteOnce().pipe(Effect.provide(c))),
+        connections.map((c) => Promoter.promoteOnce().pipe(Effect.provide(c))),
         { concurrency: "unbounded" }
       )
       assert.strictEqual(counts.reduce((a, b) => a + b, 0), 300)

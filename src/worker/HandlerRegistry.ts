@@ -24,7 +24,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import type { SerializationError } from "../domain/Errors.ts"
+import * as Result from "effect/Result"
+import * as DurationInput from "../domain/DurationInput.ts"
+import type { SerializationError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import * as JobDefinition from "../domain/JobDefinition.ts"
 import * as RawJson from "../domain/RawJson.ts"
@@ -72,6 +74,8 @@ export interface Handler<R> {
   readonly name: string
   /** The handler's own timeout (from its definition); the worker's default otherwise. */
   readonly timeout: Duration.Duration | undefined
+  /** Its timeout could not be kept (not a positive duration): a worker given this handler refuses to start with this error. */
+  readonly invalid?: ValidationError | undefined
   /** Runs the job: the result JSON to store (or none), or a failure that becomes the job's error. */
   readonly run: (context: JobContext) => Effect.Effect<RawJson.RawJson | undefined, unknown, R>
 }
@@ -131,7 +135,7 @@ export const add: {
 ): Handlers<R | R2> =>
   register(self, {
     name: definition.name,
-    timeout: definition.timeout === undefined ? undefined : Duration.fromInputUnsafe(definition.timeout),
+    ...timeoutOf(definition.name, definition.timeout),
     run: (context) =>
       JobDefinition.decodePayload(definition, context.job.payload).pipe(
         Effect.flatMap((payload) => handler(payload, context)),
@@ -171,7 +175,7 @@ export const addRaw: {
 ): Handlers<R | R2> =>
   register(self, {
     name,
-    timeout: options?.timeout === undefined ? undefined : Duration.fromInputUnsafe(options.timeout),
+    ...timeoutOf(name, options?.timeout),
     run: (context) =>
       handler({
         ...context,
@@ -206,6 +210,13 @@ export const isHandlers = (u: unknown): u is Handlers<unknown> =>
   typeof u === "object" && u !== null && TypeId in u
 
 // Internal
+
+/** A handler's own timeout, decoded without throwing (see `Handler.invalid`). */
+const timeoutOf = (name: string, input: Duration.Input | undefined): Pick<Handler<never>, "timeout" | "invalid"> => {
+  if (input === undefined) return { timeout: undefined }
+  const decoded = DurationInput.decode(`handlers.${name}.timeout`, input, "positiveOrInfinite")
+  return Result.isSuccess(decoded) ? { timeout: decoded.success } : { timeout: undefined, invalid: decoded.failure }
+}
 
 function makeHandlers<R>(handlers: ReadonlyMap<string, Handler<R>>): Handlers<R> {
   return {

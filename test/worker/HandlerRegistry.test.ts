@@ -12,7 +12,7 @@ import * as RawJson from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as Execution from "../../src/worker/Execution.ts"
 import * as Failure from "../../src/worker/Failure.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 
 const Add = JobDefinition.make({
   name: "add",
@@ -100,7 +100,7 @@ describe("Handlers + Execution", () => {
         assert.isAbove(lines.length, 1)
         assert.isAtMost(lines.length, 21)
         for (const frame of lines.slice(1)) assert.match(frame, /^\s+at\s/)
-        assert.isTrue(lines.some((frame) => frame.includes("Handlers.test.ts")), lines.join("\n"))
+        assert.isTrue(lines.some((frame) => frame.includes("HandlerRegistry.test.ts")), lines.join("\n"))
       }
       // A defect that is not an Error has no stack: Go's line alone.
       assert.deepStrictEqual(yield* Execution.execute(handlers, job("add", `{"a":1,"b":1}`), minute), { _tag: "Failed", error: "PANIC: oops" })

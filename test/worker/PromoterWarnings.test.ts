@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type { JobId } from "../../src/domain/JobId.ts"
-import * as Scheduler from "../../src/worker/Scheduler.ts"
+import * as Promoter from "../../src/worker/Promoter.ts"
 import { RedisServer } from "../support/RedisServer.ts"
 import { freshMetrics, memory, newJob, Raw, redis, type Services } from "./support/Backend.ts"
 
@@ -21,7 +21,7 @@ const backends: ReadonlyArray<readonly [string, Layer.Layer<Services>]> = [
   ["Redis", redis.pipe(Layer.provide(RedisServer.layer))]
 ]
 
-describe("Scheduler warnings", () => {
+describe("Promoter warnings", () => {
   for (const [name, backend] of backends) {
     it.live(`${name}: logs each unpromotable record once, leaves it in the scheduled set, and promotes the others`, () => {
       const warnings: Array<string> = []
@@ -40,7 +40,7 @@ describe("Scheduler warnings", () => {
         yield* raw.zadd(raw.keys.scheduled, 1736937000, due.id)
 
         const warned = new Set<JobId>()
-        const promoted = [yield* Scheduler.promoteOnce(warned), yield* Scheduler.promoteOnce(warned), yield* Scheduler.promoteOnce(warned)]
+        const promoted = [yield* Promoter.promoteOnce(warned), yield* Promoter.promoteOnce(warned), yield* Promoter.promoteOnce(warned)]
         assert.deepStrictEqual(promoted, [1, 0, 0])
         assert.deepStrictEqual(yield* raw.lrange(raw.keys.queue("normal")), [due.id])
         assert.sameMembers([...(yield* raw.zmembers(raw.keys.scheduled))], [python, gone], "left where they are, as Go leaves them")

@@ -30,22 +30,9 @@ import * as Metric from "effect/Metric"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import * as Metrics from "./Metrics.ts"
-import { surviving } from "./Survive.ts"
+import { surviving } from "./BackgroundLoops.ts"
+import type { Takes } from "./Slots.ts"
 import type { Config } from "./WorkerConfig.ts"
-
-/**
- * The dispatcher's takes, as the reclaimer sees them: one in flight, and
- * how many have started.
- *
- * @category models
- * @since 0.2.0
- */
-export interface Takes {
-  /** True from the start of a take until every job it delivered is registered as running. */
-  inFlight: boolean
-  /** Takes started so far. */
-  started: number
-}
 
 /**
  * The reclaimer of one worker: `between` (called by the dispatcher between

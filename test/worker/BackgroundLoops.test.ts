@@ -17,10 +17,10 @@ import * as Job from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
-import * as Handlers from "../../src/worker/Handlers.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Metrics from "../../src/worker/Metrics.ts"
 import * as Reaper from "../../src/worker/Reaper.ts"
-import * as Scheduler from "../../src/worker/Scheduler.ts"
+import * as Promoter from "../../src/worker/Promoter.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 
 const boom = () => Effect.die(new Error("boom: a bug in one pass"))
@@ -69,7 +69,7 @@ describe("worker loops survive a defect", () => {
       const queue = {
         promoteDue: () => Effect.suspend(() => (++calls === 1 ? boom() : Effect.succeed({ promoted: 0, skipped: [] })))
       } as unknown as JobQueue["Service"]
-      const fiber = yield* Scheduler.run({ interval: "1 second" }).pipe(Effect.provideService(JobQueue, queue), Effect.forkChild)
+      const fiber = yield* Promoter.run({ interval: "1 second" }).pipe(Effect.provideService(JobQueue, queue), Effect.forkChild)
       yield* TestClock.adjust("2500 millis")
       assert.strictEqual(calls, 3)
       yield* Fiber.interrupt(fiber)

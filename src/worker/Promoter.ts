@@ -1,8 +1,10 @@
 /**
- * The scheduler: moves due jobs from `queue:scheduled` (retries waiting for
- * their backoff, jobs submitted for later) to their queue, every `interval`.
+ * The promoter of due jobs: moves them from `queue:scheduled` (retries
+ * waiting for their backoff, jobs submitted for later) to their queue,
+ * every `interval`. (Go calls its process doing this the scheduler; the
+ * worker's options keep that name: `scheduler`, `schedulerInterval`.)
  *
- * Many schedulers may run at once (one per worker process, or standalone):
+ * Many promoters may run at once (one per worker process, or standalone):
  * `JobQueue.promoteDue` pushes a job once, whoever promotes it. A scheduled
  * job whose data is missing or unreadable (e.g. a naive `scheduled_for`
  * written by another SDK) is left where it is, as Go does, and logged once. It runs inside every worker by
@@ -24,10 +26,10 @@ import * as Timestamp from "../domain/Timestamp.ts"
 import { JobQueue } from "../services/JobQueue.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
 import * as Metrics from "./Metrics.ts"
-import { every } from "./Survive.ts"
+import { every } from "./BackgroundLoops.ts"
 
 /**
- * Scheduler options.
+ * Promoter options.
  *
  * @category models
  * @since 0.1.0
@@ -82,12 +84,12 @@ export const run = (options?: Options): Effect.Effect<never, never, JobQueue> =>
   const interval = Duration.fromInputUnsafe(options?.interval ?? defaultInterval)
   return Effect.suspend(() => {
     const warned = new Set<JobId>()
-    return every(promoteOnce(warned), { interval, failure: "scheduled-job promotion failed", module: "bananas/Scheduler" })
+    return every(promoteOnce(warned), { interval, failure: "scheduled-job promotion failed", module: "bananas/Promoter" })
   })
 }
 
 /**
- * The scheduler alone, as a layer: runs while the layer is alive. An
+ * The promoter alone, as a layer: runs while the layer is alive. An
  * `interval` that is not a positive duration fails the layer with a
  * `ValidationError` naming it.
  *
