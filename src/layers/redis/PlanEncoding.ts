@@ -7,7 +7,7 @@
  *
  * ```text
  * "EVALSHA" "<sha>" "2" "bananas:job:7" "bananas:queue:normal"
- *   "enqueue" "19" "2" "string" "bananas:job:7" "list" "bananas:queue:normal"
+ *   "enqueue" "21" "2" "string" "bananas:job:7" "list" "bananas:queue:normal"
  *   "1" "absent" "bananas:job:7" "applied-if-set" "bananas:job:7"
  *   "set" "bananas:job:7" "{...}" "del" "bananas:result:7"
  *   "lpush" "bananas:queue:normal" "7" "publish" "bananas:queue:wake" "normal"
@@ -61,13 +61,21 @@ export interface Encoder {
 }
 
 /**
- * A new, empty encoder. `maxChars` bounds the characters of one call
- * (default `ScriptLimits.maxCallChars`).
+ * A new, empty encoder. `bounds` lowers the characters of one call
+ * (default `ScriptLimits.maxCallChars`) and the bytes of one argument
+ * (default `ScriptLimits.maxArgumentBytes`).
  *
  * @category encoding
  * @since 0.2.0
  */
-export const makeEncoder = (maxChars: number = ScriptLimits.maxCallChars): Encoder => {
+export const makeEncoder = (bounds: {
+  /** Most characters of arguments in one call. */
+  readonly maxChars?: number | undefined
+  /** Most bytes of one argument. */
+  readonly maxArgumentBytes?: number | undefined
+} = {}): Encoder => {
+  const maxChars = bounds.maxChars ?? ScriptLimits.maxCallChars
+  const maxArgumentBytes = bounds.maxArgumentBytes ?? ScriptLimits.maxArgumentBytes
   const keys: Array<string> = []
   const known = new Set<string>()
   const args: Array<Arg> = []
@@ -87,7 +95,7 @@ export const makeEncoder = (maxChars: number = ScriptLimits.maxCallChars): Encod
   }
   const text = (value: string): string => {
     planChars += value.length
-    if (ScriptLimits.tooLong(value)) broken ??= ScriptLimits.exceeded(`a value of ${value.length} characters is over Redis's ${ScriptLimits.maxArgumentBytes} bytes per argument`)
+    if (ScriptLimits.tooLong(value, maxArgumentBytes)) broken ??= ScriptLimits.exceeded(`a value of ${value.length} characters is over the ${maxArgumentBytes} bytes of one argument (proto-max-bulk-len)`)
     return value
   }
   const check = (problem: LimitExceeded | undefined) => {
@@ -232,8 +240,8 @@ export const makeEncoder = (maxChars: number = ScriptLimits.maxCallChars): Encod
  * @category encoding
  * @since 0.2.0
  */
-export const encode = (plans: ReadonlyArray<readonly [name: string, plan: Plan]>): EncodedPlans | LimitExceeded => {
-  const encoder = makeEncoder()
+export const encode = (plans: ReadonlyArray<readonly [name: string, plan: Plan]>, bounds?: Parameters<typeof makeEncoder>[0]): EncodedPlans | LimitExceeded => {
+  const encoder = makeEncoder(bounds)
   for (const [name, plan] of plans) {
     const added = encoder.add(name, plan)
     if (added === "full") return ScriptLimits.exceeded(`${plans.length} steps are over the characters one call carries`)

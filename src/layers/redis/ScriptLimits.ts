@@ -88,14 +88,14 @@ export const maxCallChars = Math.floor(1024 * 1024 * 1024 / 3)
 export const maxExpirySeconds = 1e12
 
 /**
- * A string argument over `maxArgumentBytes` (checked in UTF-8 only when its
- * length could reach it).
+ * A string argument over `max` bytes (default `maxArgumentBytes`), measured
+ * in UTF-8 only when its length could reach it.
  *
  * @category checks
  * @since 0.2.0
  */
-export const tooLong = (value: string): boolean =>
-  value.length * 3 > maxArgumentBytes && Buffer.byteLength(value) > maxArgumentBytes
+export const tooLong = (value: string, max: number = maxArgumentBytes): boolean =>
+  value.length * 3 > max && Buffer.byteLength(value) > max
 
 /**
  * What is wrong with a number Redis reads as an integer in `[min, max]`
