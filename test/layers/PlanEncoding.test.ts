@@ -12,10 +12,11 @@ import * as JobModel from "../../src/domain/Job.ts"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
+import * as PlanEncoding from "../../src/layers/redis/PlanEncoding.ts"
 import { decodeOutcome, encode, type EncodedPlans, makeEncoder } from "../../src/layers/redis/PlanEncoding.ts"
 import * as ScriptLimits from "../../src/layers/redis/ScriptLimits.ts"
 import * as Scripts from "../../src/layers/redis/Scripts.ts"
-import type { Guard, KeyType, Plan, Write } from "../../src/protocol/Plan.ts"
+import { type Guard, guardType, type Plan, type Write, writeType } from "../../src/protocol/Plan.ts"
 import * as Take from "../../src/protocol/Take.ts"
 import * as T from "../../src/protocol/Transitions.ts"
 import * as Wire from "../../src/protocol/Wire.ts"
@@ -67,7 +68,7 @@ const everything: Plan = {
 const read = (encoded: EncodedPlans) => {
   const { args } = encoded
   const at = (i: number): string => String(args[i])
-  const plans: Array<{ readonly name: string; readonly types: Array<readonly [string, KeyType]>; readonly plan: Plan }> = []
+  const plans: Array<{ readonly name: string; readonly plan: Plan }> = []
   const used = new Set<string>()
   const key = (i: number) => {
     used.add(at(i))
@@ -77,11 +78,9 @@ const read = (encoded: EncodedPlans) => {
   while (i < args.length) {
     const name = at(i)
     const stop = i + 1 + Number(args[i + 1])
-    const types: Array<readonly [string, KeyType]> = []
     let pos = i + 3
-    for (let t = 0; t < Number(args[i + 2]); t++, pos += 2) types.push([key(pos + 1), at(pos) as KeyType])
     const guards: Array<Guard> = []
-    const guardCount = Number(args[pos++])
+    const guardCount = Number(args[i + 2])
     const sizes: Record<string, number> = { absent: 2, exists: 2, eq: 3, ne: 3, heq: 4, hnil: 3, lhas: 3, zhas: 3, zle: 4, snot: 3 }
     const pendingSet: Array<[number, string]> = []
     for (let g = 0; g < guardCount; g++) {
@@ -144,7 +143,7 @@ const read = (encoded: EncodedPlans) => {
       const set = writes.find((w) => w.op === "set" && w.key === k)
       guards[g] = { ...guards[g]!, appliedIf: { key: k, value: set !== undefined && set.op === "set" ? set.value : "<none>" } }
     }
-    plans.push({ name, types, plan: { guards, writes } })
+    plans.push({ name, plan: { guards, writes } })
     i = stop + 1
   }
   return { plans, used }
@@ -176,12 +175,11 @@ const transitions: ReadonlyArray<readonly [string, Plan]> = [
 ]
 
 describe("PlanEncoding", () => {
-  it("a submit reads as the commands it stands for: its name, key types, guards and writes by name, keys in full", () => {
+  it("a submit reads as the commands it stands for: its name, guards and writes by name, keys in full", () => {
     const { keys, args } = encoded([["enqueue", T.enqueue(p, job)]])
-    assert.deepStrictEqual(keys, ["bananas:job:7", "bananas:queue:normal", "bananas:result:7"])
+    assert.deepStrictEqual(keys, ["bananas:job:7", "bananas:result:7", "bananas:queue:normal"])
     assert.deepStrictEqual(args, [
-      "enqueue", 21,
-      2, "string", "bananas:job:7", "list", "bananas:queue:normal",
+      "enqueue", 16,
       1, "absent", "bananas:job:7", "applied-if-set", "bananas:job:7",
       "set", "bananas:job:7", json,
       "del", "bananas:result:7",
@@ -197,7 +195,6 @@ describe("PlanEncoding", () => {
     assert.deepStrictEqual(plans.map((x) => x.name), transitions.map(([name]) => name))
     transitions.forEach(([, plan], i) => {
       assert.deepStrictEqual(shape(plans[i]!.plan), shape(plan), transitions[i]![0])
-      for (const [k, t] of plans[i]!.types) assert.isTrue(plan.guards.some((g) => g.key === k) || plan.writes.some((w) => w.op !== "publish" && w.key === k), `${k} as ${t}`)
     })
     assert.strictEqual(new Set(out.keys).size, out.keys.length, "each key once")
     assert.deepStrictEqual([...used].sort(), [...out.keys].sort(), "the keys read are exactly KEYS")
@@ -210,6 +207,16 @@ describe("PlanEncoding", () => {
     const other = encoded([["everything", everything]]).args
     const i = other.indexOf("applied-if")
     assert.deepStrictEqual(other.slice(i, i + 3), ["applied-if", "k:string", "other"])
+  })
+
+  it("the script knows the type each wire operation needs: Plan's rule under the wire names", () => {
+    assert.deepStrictEqual(PlanEncoding.wireTypes, {
+      eq: "string", ne: "string", heq: "hash", hnil: "hash", lhas: "list", zhas: "zset", zle: "zset", snot: "set",
+      set: "string", setex: "string", lpush: "list", rpush: "list", lrem: "list", zadd: "zset", zaddnx: "zset", zrem: "zset",
+      hset: "hash", hdel: "hash", sadd: "set", srem: "set", "applied-if": "string", "applied-if-set": "string"
+    })
+    for (const [op, type] of Object.entries({ ...guardType, ...writeType })) assert.strictEqual(PlanEncoding.wireTypes[op], type, op)
+    assert.include(Scripts.applyPlans.lua, `["lpush"] = "list"`)
   })
 
   describe("bounds: refused before anything is added (the call keeps only the plans before)", () => {
@@ -255,7 +262,7 @@ describe("PlanEncoding", () => {
       const other = JobModel.make({ id: "8", name: "email", payload: `{"to":"a@b.c"}` as RawJson, priority: "normal", now, maxRetries: 3 })
       assert.strictEqual(encoder.add("enqueue", T.enqueue(p, other)), "full")
       assert.strictEqual(encoder.size(), 1)
-      assert.deepStrictEqual(encoder.finish().keys, ["bananas:job:7", "bananas:queue:normal", "bananas:result:7"], "nothing of the plan that did not fit")
+      assert.deepStrictEqual(encoder.finish().keys, ["bananas:job:7", "bananas:result:7", "bananas:queue:normal"], "nothing of the plan that did not fit")
       const alone = makeEncoder({ maxChars: 100 }).add("enqueue", T.enqueue(p, job))
       assert.isTrue(ScriptLimits.isExceeded(alone))
       assert.match(ScriptLimits.isExceeded(alone) ? alone.message : "", /over the 100 one call carries/)

@@ -7,14 +7,16 @@
  *
  * ```text
  * "EVALSHA" "<sha>" "2" "bananas:job:7" "bananas:queue:normal"
- *   "enqueue" "21" "2" "string" "bananas:job:7" "list" "bananas:queue:normal"
- *   "1" "absent" "bananas:job:7" "applied-if-set" "bananas:job:7"
+ *   "enqueue" "16" "1" "absent" "bananas:job:7" "applied-if-set" "bananas:job:7"
  *   "set" "bananas:job:7" "{...}" "del" "bananas:result:7"
  *   "lpush" "bananas:queue:normal" "7" "publish" "bananas:queue:wake" "normal"
  * ```
  *
  * Every key is also in `KEYS` (once per call), so Redis Cluster routes the
  * call; each plan names its keys in full, so nothing is an index to look up.
+ * The type each operation needs of its key is not sent: the script knows it
+ * (`wireTypes`, rendered into its source from `Plan.guardType` and
+ * `Plan.writeType`).
  * A plan that would break a bound of Redis or Lua (`ScriptLimits`) adds
  * nothing and reports the bound: it is never sent.
  *
@@ -22,7 +24,7 @@
  * @since 0.2.0
  */
 import type { Guard, KeyType, Outcome, Plan, Write } from "../../protocol/Plan.ts"
-import { findKeyTypes } from "../../protocol/Plan.ts"
+import { findKeyTypes, guardType, writeType } from "../../protocol/Plan.ts"
 import type { Arg } from "./RedisPort.ts"
 import * as ScriptLimits from "./ScriptLimits.ts"
 import type { LimitExceeded } from "./ScriptLimits.ts"
@@ -36,7 +38,7 @@ import type { LimitExceeded } from "./ScriptLimits.ts"
 export interface EncodedPlans {
   /** Every key the plans touch, each once. */
   readonly keys: ReadonlyArray<string>
-  /** Per plan: its name, its entry count, its types, guards and writes. */
+  /** Per plan: its name, its entry count, its guard count, its guards and writes. */
   readonly args: ReadonlyArray<Arg>
   /** How many plans. */
   readonly plans: number
@@ -197,12 +199,11 @@ export const makeEncoder = (bounds: {
       const keysMark = keys.length
       planChars = name.length
       broken = undefined
+      // A key used as two types would fail in Redis halfway through the plan's writes.
       const types = findKeyTypes(plan)
       if ("conflict" in types) broken = ScriptLimits.exceeded(types.conflict)
       else {
-        args.push(name, 0, types.length)
-        for (const [k, type] of types) args.push(type, key(k))
-        args.push(plan.guards.length)
+        args.push(name, 0, plan.guards.length)
         for (const g of plan.guards) guard(g, plan)
         for (const w of plan.writes) write(w)
         args[argsMark + 1] = args.length - argsMark - 2
@@ -251,9 +252,27 @@ export const encode = (plans: ReadonlyArray<readonly [name: string, plan: Plan]>
 }
 
 /**
+ * The type each operation on the wire needs of its key (the operations of
+ * `Plan.guardType` and `Plan.writeType` under their wire names, and the
+ * key of an `applied-if`), for the script's type check.
+ *
+ * @category encoding
+ * @since 0.2.0
+ */
+export const wireTypes: Readonly<Record<string, KeyType>> = (() => {
+  const out: Record<string, KeyType> = {}
+  for (const [op, type] of [...Object.entries(guardType), ...Object.entries(writeType)]) if (type !== undefined) out[op] = type
+  out["setex"] = writeType.set!
+  out["zaddnx"] = writeType.zadd!
+  out["applied-if"] = out["applied-if-set"] = "string"
+  return out
+})()
+
+/**
  * The outcome of a plan from its code in the script's reply: 0 applied,
  * `alreadyAppliedCode` already applied, g > 0 refused by guard g, -t the
- * plan's t-th typed key holds another type. `undefined` for a code the
+ * plan's t-th key needing a type (`findKeyTypes` order, the script's)
+ * holds another type. `undefined` for a code the
  * plan cannot have produced.
  *
  * @category decoding

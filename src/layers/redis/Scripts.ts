@@ -27,6 +27,7 @@
 import { createHash } from "node:crypto"
 import * as Result from "effect/Result"
 import type { TakeRequest } from "../../protocol/Take.ts"
+import * as PlanEncoding from "./PlanEncoding.ts"
 import type { EncodedPlans } from "./PlanEncoding.ts"
 import type { Arg } from "./RedisPort.ts"
 import * as ScriptLimits from "./ScriptLimits.ts"
@@ -97,8 +98,6 @@ export const applyPlans = descriptor("applyPlans", `
 -- ARGV, per plan:
 --   its name (the operation, for MONITOR and SLOWLOG), then the number of
 --   entries of the plan after that count, then:
---   the number of typed keys, then each: <type> <key> (string list zset hash
---     set: the type the key must have, or not exist);
 --   the number of guards, then each: <op> <key> <operands>, optionally
 --     followed by 'applied-if' <key> <value> (GET key equals value) or
 --     'applied-if-set' <key> (GET key equals what this plan's set of key
@@ -116,19 +115,23 @@ export const applyPlans = descriptor("applyPlans", `
 --     zhas k m     ZSCORE k m exists        pexpire k millis   publish channel message
 --     zle k m max  ZSCORE k m exists, <= max
 --     snot k m     SISMEMBER k m is 0
+-- Every key an operation reads or writes must have the type the operation
+-- needs (\`needs\`, from src/protocol/Plan.ts), or not exist.
 -- Output: one integer per plan: 0 applied; g > 0 the g-th guard refused it;
---   -1000000 already applied; -t the t-th typed key holds another type
---   (types are checked before guards, guards before any write: a refused
---   plan writes nothing). A key's type is read once per call (plans keep
+--   -1000000 already applied; -t the t-th key needing a type (in the order
+--   of the plan's operations) holds another type (types are checked before
+--   guards, guards before any write: a refused plan writes nothing). A
+--   key's type is read once per call (plans keep
 --   every key the type of the layout: a write keeps its key's type, or
 --   deletes it); an absent/exists guard on a key whose type this plan just
 --   read needs no EXISTS. Identical PUBLISHes of one call go out once (a
 --   wake-up is a wake-up).
-local call = redis.call
-local guardSize = { absent = 2, exists = 2, eq = 3, ne = 3, heq = 4, hnil = 3, lhas = 3, zhas = 3, zle = 4, snot = 3 }
-local writeSize = { set = 3, setex = 4, del = 2, lpush = 3, rpush = 3, lrem = 4, zadd = 4, zaddnx = 4, zrem = 3,
-  hdel = 3, sadd = 3, srem = 3, expire = 3, pexpire = 3, publish = 3 }
-local keyType, seenIn, seenNone = {}, {}, {}
+local ARGV, call = ARGV, redis.call -- locals: faster than a global per read
+local needs = { ${luaTable(PlanEncoding.wireTypes)} }
+local size = { absent = 2, exists = 2, eq = 3, ne = 3, heq = 4, hnil = 3, lhas = 3, zhas = 3, zle = 4, snot = 3,
+  ['applied-if'] = 3, ['applied-if-set'] = 2, set = 3, setex = 4, del = 2, lpush = 3, rpush = 3, lrem = 4, zadd = 4,
+  zaddnx = 4, zrem = 3, hdel = 3, sadd = 3, srem = 3, expire = 3, pexpire = 3, publish = 3 } -- hset: 3 + 2n
+local keyType, typedIn, seenIn, seenNone = {}, {}, {}, {}
 local published = {}
 local outcomes = {}
 local at, plan, count = 1, 0, #ARGV
@@ -136,27 +139,36 @@ local at, plan, count = 1, 0, #ARGV
 while at <= count do
   plan = plan + 1
   local stop = at + 1 + tonumber(ARGV[at + 1]) -- the plan's last entry
-  local pos = at + 3
   local status = 0
-  -- Types.
-  for t = 1, tonumber(ARGV[at + 2]) do
-    if status == 0 then
+  -- Types: each key once, in the order of the operations.
+  local pos, t = at + 3, 0
+  while pos <= stop do
+    local op = ARGV[pos]
+    local want = needs[op]
+    if want then
       local key = ARGV[pos + 1]
-      local actual = keyType[key]
-      if actual == nil then
-        actual = call('TYPE', key).ok
-        if actual ~= 'none' then keyType[key] = actual end
-        -- Read in this plan, before its writes: its guards need no EXISTS.
-        seenIn[key] = plan
-        seenNone[key] = actual == 'none'
+      if typedIn[key] ~= plan then
+        typedIn[key] = plan
+        t = t + 1
+        local actual = keyType[key]
+        if actual == nil then
+          actual = call('TYPE', key).ok
+          if actual ~= 'none' then keyType[key] = actual end
+          -- Read in this plan, before its writes: its guards need no EXISTS.
+          seenIn[key] = plan
+          seenNone[key] = actual == 'none'
+        end
+        if actual ~= 'none' and actual ~= want then
+          status = -t
+          break
+        end
       end
-      if actual ~= 'none' and actual ~= ARGV[pos] then status = -t end
     end
-    pos = pos + 2
+    if op == 'hset' then pos = pos + 3 + 2 * tonumber(ARGV[pos + 2]) else pos = pos + size[op] end
   end
   -- Guards.
-  local guards = tonumber(ARGV[pos])
-  pos = pos + 1
+  local guards = tonumber(ARGV[at + 2])
+  pos = at + 3
   local appliedIfSet
   for g = 1, guards do
     local op, key = ARGV[pos], ARGV[pos + 1]
@@ -179,7 +191,7 @@ while at <= count do
       else return redis.error_reply('applyPlans: unknown guard ' .. tostring(op)) end
       if not ok then status = g end
     end
-    pos = pos + guardSize[op]
+    pos = pos + size[op]
     local next = ARGV[pos]
     if next == 'applied-if' then
       if status == g and call('GET', ARGV[pos + 1]) == ARGV[pos + 2] then status = -1000000 end
@@ -198,7 +210,7 @@ while at <= count do
         if call('GET', appliedIfSet) == ARGV[p + 2] then status = -1000000 end
         break
       end
-      if op == 'hset' then p = p + 3 + 2 * tonumber(ARGV[p + 2]) else p = p + writeSize[op] end
+      if op == 'hset' then p = p + 3 + 2 * tonumber(ARGV[p + 2]) else p = p + size[op] end
     end
   end
   -- Writes.
@@ -389,6 +401,11 @@ function descriptor<Params extends ReadonlyArray<unknown>, R>(
   const body = lua.trim()
   const script: Script = { name, lua: body, sha: createHash("sha1").update(body).digest("hex") }
   return { ...script, call: (...params) => build(script, ...params) }
+}
+
+/** A Lua table constructor's entries for a record of strings. */
+function luaTable(record: Readonly<Record<string, string>>): string {
+  return Object.entries(record).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(", ")
 }
 
 /** A reply of `count` integers. */
