@@ -118,8 +118,11 @@ export const startRawOursWorker = async (url: string, jobs: ReadonlyMap<string, 
       token += max
       const request = Take.make(protocol, { priorities: ["high", "normal", "low"], max, lease: { owner, expiresAt: Date.now() + 30_000, firstToken: first, heartbeatMillis: 30_000 } })
       const lease = request.lease!
-      const ids = (await redis.evalsha(Scripts.takeJobs.sha, request.sources.length + 4, ...request.sources, request.processing, lease.leases, lease.tokens, lease.held,
-        request.sources.length, max, lease.expiresAt, `${owner}:`, first, lease.heartbeatMillis)) as ReadonlyArray<string>
+      const take = Scripts.takeJobs.call(request)
+      if (isExceeded(take)) throw new Error(take.message)
+      const taken = take.decode(await redis.call("EVALSHA", [take.script.sha, take.keys.length, ...take.keys, ...take.args]))
+      if (taken._tag === "Failure") throw new Error(taken.failure)
+      const ids = taken.success
       if (ids.length === 0) {
         await Promise.race([new Promise<void>((resolve) => { wake = resolve }), sleep(25)])
         wake = undefined

@@ -77,13 +77,12 @@ const read = (encoded: EncodedPlans) => {
   let i = 0
   while (i < args.length) {
     const name = at(i)
-    const stop = i + 1 + Number(args[i + 1])
-    let pos = i + 3
-    const guards: Array<Guard> = []
-    const guardCount = Number(args[i + 2])
     const sizes: Record<string, number> = { absent: 2, exists: 2, eq: 3, ne: 3, heq: 4, hnil: 3, lhas: 3, zhas: 3, zle: 4, snot: 3 }
+    const writeOps = new Set(["set", "setex", "del", "lpush", "rpush", "lrem", "zadd", "zaddnx", "zrem", "hset", "hdel", "sadd", "srem", "expire", "pexpire", "publish"])
+    let pos = i + 1
+    const guards: Array<Guard> = []
     const pendingSet: Array<[number, string]> = []
-    for (let g = 0; g < guardCount; g++) {
+    for (let g = 0; sizes[at(pos)] !== undefined; g++) {
       const op = at(pos)
       const k = key(pos + 1)
       const a = at(pos + 2)
@@ -107,7 +106,7 @@ const read = (encoded: EncodedPlans) => {
       guards.push({ ...base, reason: "changed", ...(appliedIf === undefined ? {} : { appliedIf }) } as Guard)
     }
     const writes: Array<Write> = []
-    while (pos <= stop) {
+    while (pos < args.length && writeOps.has(at(pos))) {
       const op = at(pos)
       const k = op === "publish" ? at(pos + 1) : key(pos + 1)
       const a = args[pos + 2]!
@@ -138,13 +137,12 @@ const read = (encoded: EncodedPlans) => {
         default: throw new Error(`unknown write ${op} at ${pos}`)
       }
     }
-    assert.strictEqual(pos, stop + 1, `plan ${name} ends where its count says`)
     for (const [g, k] of pendingSet) {
       const set = writes.find((w) => w.op === "set" && w.key === k)
       guards[g] = { ...guards[g]!, appliedIf: { key: k, value: set !== undefined && set.op === "set" ? set.value : "<none>" } }
     }
     plans.push({ name, plan: { guards, writes } })
-    i = stop + 1
+    i = pos
   }
   return { plans, used }
 }
@@ -179,8 +177,8 @@ describe("PlanEncoding", () => {
     const { keys, args } = encoded([["enqueue", T.enqueue(p, job)]])
     assert.deepStrictEqual(keys, ["bananas:job:7", "bananas:result:7", "bananas:queue:normal"])
     assert.deepStrictEqual(args, [
-      "enqueue", 16,
-      1, "absent", "bananas:job:7", "applied-if-set", "bananas:job:7",
+      "enqueue",
+      "absent", "bananas:job:7", "applied-if-set", "bananas:job:7",
       "set", "bananas:job:7", json,
       "del", "bananas:result:7",
       "lpush", "bananas:queue:normal", "7",
@@ -231,6 +229,7 @@ describe("PlanEncoding", () => {
       ["a fractional LREM count", { guards: [], writes: [{ op: "lrem", key: "l", count: 0.5, value: "v" }] }, /LREM count/],
       ["an expiry past Redis's range", { guards: [], writes: [{ op: "expire", key: "k", seconds: 1e13 }] }, /expiry \(s\) of k/],
       ["a fractional PEXPIRE", { guards: [], writes: [{ op: "pexpire", key: "k", millis: 1.5 }] }, /expiry \(ms\) of k/],
+      ["a step named like an operation", { guards: [], writes: [{ op: "del", key: "k" }] }, /cannot be named set/],
       ["a key used as two types", { guards: [{ op: "eq", key: "k", value: "v", reason: "changed" }], writes: [{ op: "lpush", key: "k", value: "v" }] }, /plan uses k as string and list/]
     ]
     for (const [what, plan, message] of bad) {
@@ -239,7 +238,7 @@ describe("PlanEncoding", () => {
         assert.isUndefined(encoder.add("enqueue", T.enqueue(p, job)))
         const before = encoder.finish()
         const snapshot = { keys: [...before.keys], args: [...before.args] }
-        const added = encoder.add("bad", plan)
+        const added = encoder.add(what.startsWith("a step named") ? "set" : "bad", plan)
         assert.isTrue(ScriptLimits.isExceeded(added), what)
         assert.match(ScriptLimits.isExceeded(added) ? added.message : "", message)
         const after = encoder.finish()
@@ -299,6 +298,10 @@ describe("PlanEncoding", () => {
       const call = Scripts.takeJobs.call(Take.make(p, { priorities: ["normal"], max: 2 }))
       if (ScriptLimits.isExceeded(call)) return assert.fail(call.message)
       assert.deepStrictEqual(call.keys, ["bananas:queue:normal", "bananas:queue:processing"])
+      assert.deepStrictEqual(call.args, ["sources", 1, "max", 2], "each value after its label")
+      const leased = Scripts.takeJobs.call(Take.make(p, { priorities: ["normal"], max: 2, lease: { owner: "w", expiresAt: 9, firstToken: 4, heartbeatMillis: 30_000 } }))
+      if (ScriptLimits.isExceeded(leased)) return assert.fail(leased.message)
+      assert.deepStrictEqual(leased.args, ["sources", 1, "max", 2, "lease-until", 9, "tokens", "w:", 4, "heartbeat", 30_000])
       assert.deepStrictEqual(call.decode(["a", "b"]), Result.succeed(["a", "b"]))
       assert.isTrue(Result.isFailure(call.decode([1])))
     })

@@ -7,7 +7,7 @@
  *
  * ```text
  * "EVALSHA" "<sha>" "2" "bananas:job:7" "bananas:queue:normal"
- *   "enqueue" "16" "1" "absent" "bananas:job:7" "applied-if-set" "bananas:job:7"
+ *   "enqueue" "absent" "bananas:job:7" "applied-if-set" "bananas:job:7"
  *   "set" "bananas:job:7" "{...}" "del" "bananas:result:7"
  *   "lpush" "bananas:queue:normal" "7" "publish" "bananas:queue:wake" "normal"
  * ```
@@ -38,7 +38,7 @@ import type { LimitExceeded } from "./ScriptLimits.ts"
 export interface EncodedPlans {
   /** Every key the plans touch, each once. */
   readonly keys: ReadonlyArray<string>
-  /** Per plan: its name, its entry count, its guard count, its guards and writes. */
+  /** Per plan: its name, its guards and its writes. */
   readonly args: ReadonlyArray<Arg>
   /** How many plans. */
   readonly plans: number
@@ -203,10 +203,10 @@ export const makeEncoder = (bounds: {
       const types = findKeyTypes(plan)
       if ("conflict" in types) broken = ScriptLimits.exceeded(types.conflict)
       else {
-        args.push(name, 0, plan.guards.length)
+        if (operationNames.has(name)) broken = ScriptLimits.exceeded(`a step cannot be named ${name}, the name of an operation`)
+        args.push(name)
         for (const g of plan.guards) guard(g, plan)
         for (const w of plan.writes) write(w)
-        args[argsMark + 1] = args.length - argsMark - 2
         if (broken === undefined && chars + planChars > maxChars) {
           if (plans === 0) broken = ScriptLimits.exceeded(`one step of ${planChars} characters is over the ${maxChars} one call carries`)
           else {
@@ -291,6 +291,12 @@ export const decodeOutcome = (code: number, plan: Plan): Outcome | undefined => 
 }
 
 // Internal
+
+/** The names of the operations on the wire (a plan's name is none of them: the script finds where a plan ends by them). */
+const operationNames: ReadonlySet<string> = new Set([
+  "absent", "exists", "eq", "ne", "heq", "hnil", "lhas", "zhas", "zle", "snot", "applied-if", "applied-if-set",
+  "set", "setex", "del", "lpush", "rpush", "lrem", "zadd", "zaddnx", "zrem", "hset", "hdel", "sadd", "srem", "expire", "pexpire", "publish"
+])
 
 /** The code of a plan refused because it was already applied (`Scripts.applyPlans`). */
 const alreadyAppliedCode = -1_000_000

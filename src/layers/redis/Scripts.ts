@@ -96,9 +96,9 @@ export const applyPlans = descriptor("applyPlans", `
 -- KEYS: every key the plans touch, each once (for Redis Cluster); ARGV names
 -- keys in full.
 -- ARGV, per plan:
---   its name (the operation, for MONITOR and SLOWLOG), then the number of
---   entries of the plan after that count, then:
---   the number of guards, then each: <op> <key> <operands>, optionally
+--   its name (the operation, for MONITOR and SLOWLOG; never the name of an
+--   operation below: the next plan starts at the first entry that names
+--   none), then its guards, each: <op> <key> <operands>, optionally
 --     followed by 'applied-if' <key> <value> (GET key equals value) or
 --     'applied-if-set' <key> (GET key equals what this plan's set of key
 --     writes): when the guard does not hold but that does, the plan is
@@ -131,6 +131,7 @@ local needs = { ${luaTable(PlanEncoding.wireTypes)} }
 local size = { absent = 2, exists = 2, eq = 3, ne = 3, heq = 4, hnil = 3, lhas = 3, zhas = 3, zle = 4, snot = 3,
   ['applied-if'] = 3, ['applied-if-set'] = 2, set = 3, setex = 4, del = 2, lpush = 3, rpush = 3, lrem = 4, zadd = 4,
   zaddnx = 4, zrem = 3, hdel = 3, sadd = 3, srem = 3, expire = 3, pexpire = 3, publish = 3 } -- hset: 3 + 2n
+local guard = { absent = true, exists = true, eq = true, ne = true, heq = true, hnil = true, lhas = true, zhas = true, zle = true, snot = true }
 local keyType, typedIn, seenIn, seenNone = {}, {}, {}, {}
 local published = {}
 local outcomes = {}
@@ -138,14 +139,19 @@ local at, plan, count = 1, 0, #ARGV
 
 while at <= count do
   plan = plan + 1
-  local stop = at + 1 + tonumber(ARGV[at + 1]) -- the plan's last entry
   local status = 0
-  -- Types: each key once, in the order of the operations.
-  local pos, t = at + 3, 0
-  while pos <= stop do
+  -- Types: each key once, in the order of the operations; the walk also
+  -- finds the plan's end (the next entry that names no operation).
+  local pos, t = at + 1, 0
+  while true do
     local op = ARGV[pos]
+    local step = size[op]
+    if step == nil then
+      if op ~= 'hset' then break end
+      step = 3 + 2 * tonumber(ARGV[pos + 2])
+    end
     local want = needs[op]
-    if want then
+    if want and status == 0 then
       local key = ARGV[pos + 1]
       if typedIn[key] ~= plan then
         typedIn[key] = plan
@@ -158,20 +164,19 @@ while at <= count do
           seenIn[key] = plan
           seenNone[key] = actual == 'none'
         end
-        if actual ~= 'none' and actual ~= want then
-          status = -t
-          break
-        end
+        if actual ~= 'none' and actual ~= want then status = -t end
       end
     end
-    if op == 'hset' then pos = pos + 3 + 2 * tonumber(ARGV[pos + 2]) else pos = pos + size[op] end
+    pos = pos + step
   end
+  local stop = pos - 1 -- the plan's last entry
   -- Guards.
-  local guards = tonumber(ARGV[at + 2])
-  pos = at + 3
+  pos = at + 1
+  local g = 0
   local appliedIfSet
-  for g = 1, guards do
+  while guard[ARGV[pos]] do
     local op, key = ARGV[pos], ARGV[pos + 1]
+    g = g + 1
     if status == 0 then
       local ok
       if op == 'heq' then ok = call('HGET', key, ARGV[pos + 2]) == ARGV[pos + 3]
@@ -187,8 +192,7 @@ while at <= count do
       elseif op == 'zle' then
         local score = call('ZSCORE', key, ARGV[pos + 2])
         ok = score ~= false and tonumber(score) <= tonumber(ARGV[pos + 3])
-      elseif op == 'snot' then ok = call('SISMEMBER', key, ARGV[pos + 2]) == 0
-      else return redis.error_reply('applyPlans: unknown guard ' .. tostring(op)) end
+      else ok = call('SISMEMBER', key, ARGV[pos + 2]) == 0 end -- snot
       if not ok then status = g end
     end
     pos = pos + size[op]
@@ -269,16 +273,16 @@ export const takeJobs = descriptor("takeJobs", `
 -- KEYS[n+1]: queue:processing
 -- KEYS[n+2..n+4] (with a lease): leases (zset), lease:tokens (hash),
 --   worker:{owner} (set)
--- ARGV[1]: n, the number of sources
--- ARGV[2]: max, the most ids to take (>= 1)
--- ARGV[3]: lease expiry, epoch ms ('' = no lease)
--- ARGV[4]: token prefix ('<owner>:'); ARGV[5]: the first token number
--- ARGV[6]: heartbeat (TTL of worker:{owner}), ms
+-- ARGV, each value after its label (labels for MONITOR):
+--   'sources' n (the number of sources), 'max' m (the most ids to take, >= 1),
+--   then with a lease: 'lease-until' (expiry, epoch ms), 'tokens' <owner>:
+--   (the token prefix) and the first token number, 'heartbeat' (TTL of
+--   worker:{owner}, ms)
 -- Output: the ids taken, in order (empty when every source is empty), or
 --   the error 'WRONGTYPE <key> is not a <type>' before anything moved.
-local sourceCount = tonumber(ARGV[1])
-local max = tonumber(ARGV[2])
-local leased = ARGV[3] ~= ''
+local sourceCount = tonumber(ARGV[2])
+local max = tonumber(ARGV[4])
+local leased = ARGV[5] == 'lease-until'
 local processing = KEYS[sourceCount + 1]
 
 -- Every source empty (an idle poll): nothing to take and nothing written,
@@ -312,18 +316,18 @@ if #ids == 0 then return ids end
 redis.call('LPUSH', processing, unpack(ids))
 if leased then
   local leases, tokens, held = KEYS[sourceCount + 2], KEYS[sourceCount + 3], KEYS[sourceCount + 4]
-  local first = tonumber(ARGV[5])
+  local expiry, prefix, first = ARGV[6], ARGV[8], tonumber(ARGV[9])
   local scored, tokened = {}, {}
   for j = 1, #ids do
-    scored[2 * j - 1] = ARGV[3]
+    scored[2 * j - 1] = expiry
     scored[2 * j] = ids[j]
     tokened[2 * j - 1] = ids[j]
-    tokened[2 * j] = ARGV[4] .. string.format('%.0f', first + j - 1)
+    tokened[2 * j] = prefix .. string.format('%.0f', first + j - 1)
   end
   redis.call('ZADD', leases, unpack(scored))
   redis.call('HSET', tokens, unpack(tokened))
   redis.call('SADD', held, unpack(ids))
-  redis.call('PEXPIRE', held, ARGV[6])
+  redis.call('PEXPIRE', held, ARGV[11])
 end
 return ids`, (script, request: TakeRequest): Call<ReadonlyArray<string>> | LimitExceeded => {
   const bad = takeLimit(request)
@@ -333,8 +337,8 @@ return ids`, (script, request: TakeRequest): Call<ReadonlyArray<string>> | Limit
     ? [...request.sources, request.processing]
     : [...request.sources, request.processing, lease.leases, lease.tokens, lease.held]
   const args: Array<Arg> = lease === undefined
-    ? [request.sources.length, request.max, "", "", 0, 0]
-    : [request.sources.length, request.max, lease.expiresAt, `${lease.owner}:`, lease.firstToken, lease.heartbeatMillis]
+    ? ["sources", request.sources.length, "max", request.max]
+    : ["sources", request.sources.length, "max", request.max, "lease-until", lease.expiresAt, "tokens", `${lease.owner}:`, lease.firstToken, "heartbeat", lease.heartbeatMillis]
   return { script, keys, args, decode: strings }
 })
 
