@@ -6,7 +6,7 @@
  * - **submit**: the enqueue script call of a submission (the client does not
  *   know whether the job was written; ioredis resends it, the plan finds it
  *   applied);
- * - **dequeue**: the worker's `take` script call (Redis moved jobs into
+ * - **dequeue**: the worker's `takeJobs` script call (Redis moved jobs into
  *   processing under this worker's lease; the worker never got them). They
  *   come back without counting an attempt: the test bounds their recovery
  *   by the lease it configures (2 s, with a 2 s reclaim interval);

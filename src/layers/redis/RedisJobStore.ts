@@ -1,6 +1,6 @@
 /**
  * The storage port (`JobStore`) on Redis. Plans become the arguments of
- * the `apply` interpreter script; takes run the `take` script; reads are
+ * the `applyPlans` interpreter script; takes run the `takeJobs` script; reads are
  * single commands. Plans applied in the same turn of the event loop (a
  * burst of completions, concurrent submits) share one script call per
  * chunk: each plan is still its own atomic step, and a worker or producer

@@ -46,7 +46,7 @@ export const atomically = <A>(store: Store, operation: string, f: (now: number) 
 
 /**
  * Carries out one plan on the keyspace: the memory twin of the Redis
- * `apply` script.
+ * `applyPlans` script.
  *
  * @category combinators
  * @since 0.2.0
