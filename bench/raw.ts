@@ -15,7 +15,8 @@ import * as JobCodec from "../src/domain/JobCodec.ts"
 import type { JobPriority } from "../src/domain/JobPriority.ts"
 import type { RawJson } from "../src/domain/RawJson.ts"
 import * as Timestamp from "../src/domain/Timestamp.ts"
-import { encode } from "../src/layers/redis/PlanEncoding.ts"
+import { encode, type EncodedPlans } from "../src/layers/redis/PlanEncoding.ts"
+import { isExceeded } from "../src/layers/redis/ScriptLimits.ts"
 import * as Scripts from "../src/layers/redis/Scripts.ts"
 import type { Plan } from "../src/protocol/Plan.ts"
 import * as Take from "../src/protocol/Take.ts"
@@ -57,10 +58,18 @@ export const rawClient = async (url: string, options: { readonly autoPipelining?
   return redis
 }
 
-/** `EVALSHA apply` of encoded plans, checking each was applied. */
-export const evalApply = async (redis: Redis, call: { readonly keys: ReadonlyArray<string>; readonly args: ReadonlyArray<string | number> }, plans: number): Promise<void> => {
-  const codes = (await redis.evalsha(Scripts.apply.sha, call.keys.length, ...call.keys, ...call.args)) as ReadonlyArray<number>
-  if (codes.length !== plans || codes.some((c) => c !== 0)) throw new Error(`apply refused: ${codes.join(",")}`)
+/** The `applyPlans` arguments of plans, all named `name` (as the SDK names them by their operation). */
+export const encodePlans = (name: string, plans: ReadonlyArray<Plan>): EncodedPlans => {
+  const encoded = encode(plans.map((plan) => [name, plan] as const))
+  if (isExceeded(encoded)) throw new Error(encoded.message)
+  return encoded
+}
+
+/** `EVALSHA applyPlans` of encoded plans (one argument array, as the SDK sends it), checking each was applied. */
+export const evalApply = async (redis: Redis, encoded: EncodedPlans): Promise<void> => {
+  const call = Scripts.applyPlans.call(encoded)
+  const codes = call.decode(await redis.call("EVALSHA", [call.script.sha, call.keys.length, ...call.keys, ...call.args]))
+  if (codes._tag === "Failure" || codes.success.some((c) => c !== 0)) throw new Error(`apply refused: ${JSON.stringify(codes)}`)
 }
 
 /** (b) Go's enqueue: SET job, LPUSH its queue, in one MULTI. */
@@ -109,8 +118,11 @@ export const startRawOursWorker = async (url: string, jobs: ReadonlyMap<string, 
       token += max
       const request = Take.make(protocol, { priorities: ["high", "normal", "low"], max, lease: { owner, expiresAt: Date.now() + 30_000, firstToken: first, heartbeatMillis: 30_000 } })
       const lease = request.lease!
-      const ids = (await redis.evalsha(Scripts.take.sha, request.sources.length + 4, ...request.sources, request.processing, lease.leases, lease.tokens, lease.held,
-        request.sources.length, max, lease.expiresAt, `${owner}:`, first, lease.heartbeatMillis)) as ReadonlyArray<string>
+      const take = Scripts.takeJobs.call(request)
+      if (isExceeded(take)) throw new Error(take.message)
+      const taken = take.decode(await redis.call("EVALSHA", [take.script.sha, take.keys.length, ...take.keys, ...take.args]))
+      if (taken._tag === "Failure") throw new Error(taken.failure)
+      const ids = taken.success
       if (ids.length === 0) {
         await Promise.race([new Promise<void>((resolve) => { wake = resolve }), sleep(25)])
         wake = undefined
@@ -123,7 +135,7 @@ export const startRawOursWorker = async (url: string, jobs: ReadonlyMap<string, 
         const value = Take.tokenOf(lease, i)
         return { ...plan, guards: plan.guards.map((g) => (g.op === "heq" ? { ...g, value } : g)) }
       })
-      void evalApply(redis, encode(plans), plans.length).then(() => {
+      void evalApply(redis, encodePlans("complete", plans)).then(() => {
         free += ids.length
         done += ids.length
         slotFreed?.()

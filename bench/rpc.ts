@@ -12,12 +12,11 @@ import * as References from "effect/References"
 import { QueueEvents, Worker as BullWorker } from "bullmq"
 import { Redis } from "ioredis"
 import * as Bananas from "../src/Bananas.ts"
-import { encode } from "../src/layers/redis/PlanEncoding.ts"
 import * as Scripts from "../src/layers/redis/Scripts.ts"
 import * as Tasks from "../src/Tasks.ts"
 import * as Handlers from "../src/worker/HandlerRegistry.ts"
 import * as Worker from "../src/worker/Worker.ts"
-import { evalApply, goEnqueue, prepare, type Prepared, protocol, rawClient, type RawWorker, startRawGoWorker, startRawOursWorker } from "./raw.ts"
+import { encodePlans, evalApply, goEnqueue, prepare, type Prepared, protocol, rawClient, type RawWorker, startRawGoWorker, startRawOursWorker } from "./raw.ts"
 import { bull } from "./submit.ts"
 import { latencyStats, pool, rate, type RunContext, type Sample, type Scenario, type SystemSpec, settledClients, time, withConnectionPeak } from "./support.ts"
 
@@ -140,13 +139,13 @@ const rawSystem = (
 const systems = (count: (s: RunContext["sizes"]) => number, inFlight: (n: number) => number): Array<SystemSpec> => [
   {
     id: "raw-ours",
-    note: "EVALSHA apply, SUBSCRIBE, EVALSHA checkResult; raw worker on our scripts",
+    note: "EVALSHA applyPlans, SUBSCRIBE, EVALSHA readResult; raw worker on our scripts",
     run: (ctx) =>
       rawSystem(ctx, count(ctx.sizes), inFlight, (byId) => startRawOursWorker(ctx.url, byId, WORKER_CONCURRENCY), () => rawClient(ctx.url), (jobs) => {
-        const calls = jobs.map((p) => encode([p.enqueue]))
+        const calls = jobs.map((p) => encodePlans("enqueue", [p.enqueue]))
         return {
-          submit: (redis, i) => evalApply(redis, calls[i]!, 1),
-          read: (redis, id) => redis.evalsha(Scripts.checkResult.sha, 2, protocol.keys.result(id), protocol.keys.job(id))
+          submit: (redis, i) => evalApply(redis, calls[i]!),
+          read: (redis, id) => redis.evalsha(Scripts.readResult.sha, 2, protocol.keys.result(id), protocol.keys.job(id))
         }
       })
   },

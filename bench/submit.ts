@@ -12,8 +12,8 @@ import type { JobQueue } from "../src/services/JobQueue.ts"
 import type { ResultBackend } from "../src/services/ResultBackend.ts"
 import type { TaskApi } from "../src/services/TaskApi.ts"
 import * as Tasks from "../src/Tasks.ts"
-import { encode } from "../src/layers/redis/PlanEncoding.ts"
-import { evalApply, goEnqueue, goEnqueueMany, payload, prepare, rawClient } from "./raw.ts"
+import type { EncodedPlans } from "../src/layers/redis/PlanEncoding.ts"
+import { encodePlans, evalApply, goEnqueue, goEnqueueMany, payload, prepare, rawClient } from "./raw.ts"
 import { pool, rate, type RunContext, type Sample, type Scenario, time } from "./support.ts"
 
 /** The chunk size of our batches (the SDK's default `batchChunkSize`). */
@@ -42,16 +42,16 @@ export const scenarios = (): Array<Scenario> => [
     systems: [
       {
         id: "raw-ours",
-        note: `EVALSHA apply per ${CHUNK}, all sent at once`,
+        note: `EVALSHA applyPlans per ${CHUNK}, all sent at once`,
         run: async (ctx) => {
           const redis = await rawClient(ctx.url)
           const jobs = prepare(ctx.sizes.batchN)
-          const calls: Array<{ call: ReturnType<typeof encode>; size: number }> = []
+          const calls: Array<EncodedPlans> = []
           for (let i = 0; i < jobs.length; i += CHUNK) {
             const chunk = jobs.slice(i, i + CHUNK)
-            calls.push({ call: encode(chunk.map((p) => p.enqueue)), size: chunk.length })
+            calls.push(encodePlans("enqueue", chunk.map((p) => p.enqueue)))
           }
-          const millis = await time(() => Promise.all(calls.map(({ call, size }) => evalApply(redis, call, size))))
+          const millis = await time(() => Promise.all(calls.map((call) => evalApply(redis, call))))
           redis.disconnect()
           return { ops: rate(jobs.length, millis) }
         }
@@ -100,11 +100,11 @@ export const scenarios = (): Array<Scenario> => [
 const systems = (count: (ctx: RunContext) => number, inFlight: number): Scenario["systems"] => [
   {
     id: "raw-ours",
-    note: "EVALSHA apply per job",
+    note: "EVALSHA applyPlans per job",
     run: async (ctx) => {
       const redis = await rawClient(ctx.url)
-      const calls = prepare(count(ctx)).map((p) => encode([p.enqueue]))
-      const millis = await time(() => pool(calls.length, inFlight, (i) => evalApply(redis, calls[i]!, 1)))
+      const calls = prepare(count(ctx)).map((p) => encodePlans("enqueue", [p.enqueue]))
+      const millis = await time(() => pool(calls.length, inFlight, (i) => evalApply(redis, calls[i]!)))
       redis.disconnect()
       return { ops: rate(calls.length, millis) }
     }

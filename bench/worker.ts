@@ -22,8 +22,7 @@ import * as Tasks from "../src/Tasks.ts"
 import * as Handlers from "../src/worker/HandlerRegistry.ts"
 import * as Metrics from "../src/worker/Metrics.ts"
 import * as Worker from "../src/worker/Worker.ts"
-import { encode } from "../src/layers/redis/PlanEncoding.ts"
-import { drained, evalApply, goEnqueue, goEnqueueMany, payload, prepare, type Prepared, rawClient, startRawGoWorker, startRawOursWorker } from "./raw.ts"
+import { drained, encodePlans, evalApply, goEnqueue, goEnqueueMany, payload, prepare, type Prepared, rawClient, startRawGoWorker, startRawOursWorker } from "./raw.ts"
 import { bull } from "./submit.ts"
 import { commandsProcessed, latencyStats, rate, type RunContext, type Scenario, sleep, type SystemSpec, time } from "./support.ts"
 
@@ -165,7 +164,7 @@ const backlogRaw = async (ctx: RunContext, n: number, ours: boolean): Promise<Ma
   if (ours) {
     const redis = await rawClient(ctx.url)
     const calls = []
-    for (let i = 0; i < n; i += 500) calls.push(evalApply(redis, encode(jobs.slice(i, i + 500).map((p) => p.enqueue)), Math.min(500, n - i)))
+    for (let i = 0; i < n; i += 500) calls.push(evalApply(redis, encodePlans("enqueue", jobs.slice(i, i + 500).map((p) => p.enqueue))))
     await Promise.all(calls)
     redis.disconnect()
   } else {

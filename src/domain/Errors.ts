@@ -203,6 +203,9 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
  *   (retryable).
  * - `Aborted`: a transaction was discarded (not retryable).
  * - `Script`: a Lua script failed (a bug; not retryable).
+ * - `Limit`: the call would break a bound of Redis or its Lua (too many
+ *   values for one command, an argument too long, a number Redis refuses);
+ *   it was not sent (not retryable).
  * - `Auth`: authentication failed (configuration; not retryable).
  * - `Other`: any other command error (not retryable).
  *
@@ -218,6 +221,7 @@ export const StorageErrorReason = Schema.Literals([
   "ClusterDown",
   "Aborted",
   "Script",
+  "Limit",
   "Auth",
   "Other"
 ])

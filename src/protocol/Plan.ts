@@ -178,25 +178,43 @@ export const tookEffect = (outcome: Outcome): boolean =>
 /**
  * The type each key of the plan must have (or not exist with), in the order
  * the keys first appear. A plan that uses one key as two types is a bug:
- * it throws.
+ * it throws (`findKeyTypes` reports it instead).
  *
  * @category accessors
  * @since 0.2.0
  */
 export const keyTypes = (plan: Plan): ReadonlyArray<readonly [string, KeyType]> => {
-  const types = new Map<string, KeyType>()
+  const found = findKeyTypes(plan)
+  if ("conflict" in found) throw new Error(found.conflict)
+  return found
+}
+
+/**
+ * The type each key of the plan must have (or not exist with), in the order
+ * the keys first appear; or, for a plan that uses one key as two types,
+ * which key and types.
+ *
+ * @category accessors
+ * @since 0.2.0
+ */
+export const findKeyTypes = (plan: Plan): ReadonlyArray<readonly [string, KeyType]> | { readonly conflict: string } => {
+  const types: Array<readonly [string, KeyType]> = []
+  let conflict: string | undefined
   const need = (key: string, type: KeyType | undefined) => {
     if (type === undefined) return
-    const known = types.get(key)
-    if (known !== undefined && known !== type) throw new Error(`plan uses ${key} as ${known} and ${type}`)
-    types.set(key, type)
+    for (const [k, t] of types) {
+      if (k !== key) continue
+      if (t !== type) conflict ??= `plan uses ${key} as ${t} and ${type}`
+      return
+    }
+    types.push([key, type])
   }
   for (const g of plan.guards) {
     need(g.key, guardType[g.op])
     if (g.appliedIf !== undefined) need(g.appliedIf.key, "string")
   }
   for (const w of plan.writes) if (w.op !== "publish") need(w.key, writeType[w.op])
-  return [...types]
+  return conflict === undefined ? types : { conflict }
 }
 
 /**

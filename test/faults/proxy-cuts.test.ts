@@ -6,7 +6,7 @@
  * - **submit**: the enqueue script call of a submission (the client does not
  *   know whether the job was written; ioredis resends it, the plan finds it
  *   applied);
- * - **dequeue**: the worker's `take` script call (Redis moved jobs into
+ * - **dequeue**: the worker's `takeJobs` script call (Redis moved jobs into
  *   processing under this worker's lease; the worker never got them). They
  *   come back without counting an attempt: the test bounds their recovery
  *   by the lease it configures (2 s, with a 2 s reclaim interval);
@@ -35,9 +35,9 @@ const isScript = (script: Scripts.Script) => (c: { readonly name: string; readon
   c.name === "EVALSHA" && c.args[0] === script.sha
 
 const kinds: ReadonlyArray<{ readonly kind: "submit" | "dequeue" | "finish"; readonly match: CommandMatch }> = [
-  { kind: "submit", match: (c) => isScript(Scripts.apply)(c) && c.raw.includes(`"status":"pending"`, 0, "latin1") && c.raw.includes(`"attempts":0,`, 0, "latin1") },
-  { kind: "dequeue", match: isScript(Scripts.take) },
-  { kind: "finish", match: (c) => isScript(Scripts.apply)(c) && c.raw.includes(`"status":"completed"`, 0, "latin1") }
+  { kind: "submit", match: (c) => isScript(Scripts.applyPlans)(c) && c.raw.includes(`"status":"pending"`, 0, "latin1") && c.raw.includes(`"attempts":0,`, 0, "latin1") },
+  { kind: "dequeue", match: isScript(Scripts.takeJobs) },
+  { kind: "finish", match: (c) => isScript(Scripts.applyPlans)(c) && c.raw.includes(`"status":"completed"`, 0, "latin1") }
 ]
 
 for (const { kind, match } of kinds) {

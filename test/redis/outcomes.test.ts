@@ -93,7 +93,7 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("errors
           yield* Effect.sleep("50 millis")
           // The third script call (of six) runs in Redis, its reply is lost; the calls after it never reach Redis.
           let calls = 0
-          const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.apply.sha && ++calls === 3)
+          const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.applyPlans.sha && ++calls === 3)
           void cut.then(() => proxy.refuse(true))
           const error = yield* Effect.flip(Tasks.submitBatch(
             entries,

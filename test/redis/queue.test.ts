@@ -1,7 +1,7 @@
 /**
  * Redis-specific JobQueue / QueueAdmin behaviour (the shared contract suite
  * covers the semantics): round trips of batched plans (one EVALSHA of the
- * `apply` script per chunk and per burst), the wake-up channel of blocking
+ * `applyPlans` script per chunk and per burst), the wake-up channel of blocking
  * dequeues, the lazily opened subscriber connection, concurrent promoters
  * on separate connections, atomicity under concurrent workers, crash
  * recovery under TestClock (leases, lease tokens, worker heartbeats),
@@ -63,7 +63,7 @@ const idOf = (d: { readonly _tag: "Job"; readonly job: { readonly id: string } }
 
 describe("Redis JobQueue", () => {
   layer(RedisServer.layer, { excludeTestServices: true })((it) => {
-    it.effect("enqueueBatch: one EVALSHA of the apply script per chunk (no MULTI), every job stored and queued in order", () =>
+    it.effect("enqueueBatch: one EVALSHA of the applyPlans script per chunk (no MULTI), every job stored and queued in order", () =>
       Effect.gen(function*() {
         const q = yield* JobQueue
         const k = yield* keys

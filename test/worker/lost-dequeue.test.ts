@@ -29,7 +29,7 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("lost d
       const prefix = uniquePrefix("lostdq")
       const { id } = yield* Tasks.submit("once", { n: 1 }).pipe(Effect.provide(Bananas.layerRedis({ url: server.url, prefix })))
       // The worker's first take (over the proxy) takes the job; its reply is dropped.
-      const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.take.sha)
+      const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.takeJobs.sha)
       const runs: Array<{ readonly attempts: number; readonly at: number }> = []
       const started = Date.now()
       const handlers = Handlers.empty.pipe(Handlers.addRaw("once", ({ job }) => Effect.sync(() => void runs.push({ attempts: job.attempts, at: Date.now() - started }))))
@@ -38,7 +38,7 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("lost d
         Effect.provide(Worker.layer({ handlers, reaper: true, scheduler: false }).pipe(Layer.provideMerge(backend)))
       )
       const event = yield* Effect.promise(() => cut)
-      assert.strictEqual(event.command.args[0], Scripts.take.sha)
+      assert.strictEqual(event.command.args[0], Scripts.takeJobs.sha)
       assert.strictEqual(result.status, "completed")
       assert.strictEqual(runs.length, 1, "run once")
       assert.strictEqual(runs[0]!.attempts, 0, "attempt 1: no attempt counted for the lost reply")
@@ -55,7 +55,7 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("lost d
       const prefix = uniquePrefix("lostdq2")
       const direct = Bananas.layerRedis({ url: server.url, prefix })
       const { id } = yield* Tasks.submit("once", { n: 1 }).pipe(Effect.provide(direct))
-      const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.take.sha)
+      const cut = proxy.cutAfterNextCommand((c) => c.name === "EVALSHA" && c.args[0] === Scripts.takeJobs.sha)
       const runs: Array<number> = []
       let longStarted = 0
       const bothStarted = yield* Deferred.make<void>()

@@ -31,6 +31,7 @@ import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
 import * as ConnectFailure from "./ConnectFailure.ts"
 import * as DriverTopology from "./DriverTopology.ts"
 import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
+import type { Call } from "./Scripts.ts"
 import * as Topology from "./Topology.ts"
 import * as Teardown from "./Teardown.ts"
 
@@ -141,12 +142,23 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   const send = (command: string, args: ReadonlyArray<Arg>): Promise<unknown> =>
     (client instanceof Cluster ? DriverTopology.sendToCluster(client, command, args) : client.call(command, ...args)).catch(reject)
 
-  const evalScript = (script: { readonly sha: string; readonly lua: string }, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) =>
-    client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) =>
-      error instanceof Error && error.message.startsWith("NOSCRIPT")
-        ? client.eval(script.lua, keys.length, ...keys, ...args)
-        : Promise.reject(error)
-    ).catch(reject)
+  const evalScript = <A>(call: Call<A>): Promise<A> => {
+    const { script, keys, args } = call
+    // One array, not a spread into the call: a spread of a big batch overflows the stack.
+    const argv: Array<Arg> = [script.sha, keys.length]
+    for (const key of keys) argv.push(key)
+    for (const arg of args) argv.push(arg)
+    return client.call("EVALSHA", argv).catch((error: unknown) => {
+      if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) return Promise.reject(error)
+      argv[0] = script.lua
+      return client.call("EVAL", argv)
+    }).then((reply) => {
+      const decoded = call.decode(reply)
+      return Result.isSuccess(decoded)
+        ? decoded.success
+        : Promise.reject(new RedisFailure("reply", `ERR script ${script.name}: unexpected reply: ${decoded.failure}`, undefined, reply))
+    }, reject)
+  }
 
   const pubsub = (): PubSubConnection => {
     const c = create(":sub", { autoResubscribe: false })

@@ -1,163 +1,310 @@
 /**
- * The arguments of the `apply` interpreter script (`Scripts.apply`) built
- * from plans, and the outcomes decoded from its reply.
+ * The arguments of the `applyPlans` interpreter script (`Scripts.applyPlans`)
+ * built from plans, and the outcomes decoded from its reply.
+ *
+ * The arguments read as the commands they stand for. One submit, in
+ * `MONITOR`:
+ *
+ * ```text
+ * "EVALSHA" "<sha>" "2" "bananas:job:7" "bananas:queue:normal"
+ *   "enqueue" "absent" "bananas:job:7" "applied-if-set" "bananas:job:7"
+ *   "set" "bananas:job:7" "{...}" "del" "bananas:result:7"
+ *   "lpush" "bananas:queue:normal" "7" "publish" "bananas:queue:wake" "normal"
+ * ```
+ *
+ * Every key is also in `KEYS` (once per call), so Redis Cluster routes the
+ * call; each plan names its keys in full, so nothing is an index to look up.
+ * The type each operation needs of its key is not sent: the script knows it
+ * (`wireTypes`, rendered into its source from `Plan.guardType` and
+ * `Plan.writeType`).
+ * A plan that would break a bound of Redis or Lua (`ScriptLimits`) adds
+ * nothing and reports the bound: it is never sent.
  *
  * @stability unstable
  * @since 0.2.0
  */
-import type { Guard, Outcome, Plan, Write } from "../../protocol/Plan.ts"
-import { guardType, keyTypes, writeType } from "../../protocol/Plan.ts"
+import type { Guard, KeyType, Outcome, Plan, Write } from "../../protocol/Plan.ts"
+import { findKeyTypes, guardType, writeType } from "../../protocol/Plan.ts"
 import type { Arg } from "./RedisPort.ts"
+import * as ScriptLimits from "./ScriptLimits.ts"
+import type { LimitExceeded } from "./ScriptLimits.ts"
 
 /**
- * Builds the script arguments of plans, as `Scripts.apply` reads them:
- * every key once (in `KEYS`); per plan a program (its typed keys, its guard
- * count, one byte per op code and operand, two per key index) followed by
- * the plan's values, each once.
+ * Plans encoded for one `applyPlans` call.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface EncodedPlans {
+  /** Every key the plans touch, each once. */
+  readonly keys: ReadonlyArray<string>
+  /** Per plan: its name, its guards and its writes. */
+  readonly args: ReadonlyArray<Arg>
+  /** How many plans. */
+  readonly plans: number
+}
+
+/**
+ * Builds the arguments of one `applyPlans` call, a plan at a time. `add`
+ * answers `undefined` (added), `"full"` (the call is full: send it and add
+ * the plan to a new one) or the `LimitExceeded` the plan alone would
+ * break (nothing of it added).
  *
  * @category encoding
  * @since 0.2.0
  */
-export const Encoder = {
-  make: (): {
-    readonly add: (plan: Plan) => void
-    readonly finish: () => { readonly keys: Array<string>; readonly args: Array<Arg> }
-  } => {
-    const keys: Array<string> = []
-    const keyIndex = new Map<string, string>()
-    const args: Array<Arg> = [0]
-    let plans = 0
-    let values: Array<string> = []
-    const k = (key: string): string => {
-      let code = keyIndex.get(key)
-      if (code === undefined) {
-        const i = keys.push(key)
-        if (i >= keyCodes.length) throw new Error("apply: too many keys in one call")
-        code = keyCodes[i]!
-        keyIndex.set(key, code)
-      }
-      return code
+export interface Encoder {
+  /** Adds a plan, named by its operation. */
+  readonly add: (name: string, plan: Plan) => undefined | "full" | LimitExceeded
+  /** How many plans were added. */
+  readonly size: () => number
+  /** The call's arguments. */
+  readonly finish: () => EncodedPlans
+}
+
+/**
+ * A new, empty encoder. `bounds` lowers the characters of one call
+ * (default `ScriptLimits.maxCallChars`) and the bytes of one argument
+ * (default `ScriptLimits.maxArgumentBytes`).
+ *
+ * @category encoding
+ * @since 0.2.0
+ */
+export const makeEncoder = (bounds: {
+  /** Most characters of arguments in one call. */
+  readonly maxChars?: number | undefined
+  /** Most bytes of one argument. */
+  readonly maxArgumentBytes?: number | undefined
+} = {}): Encoder => {
+  const maxChars = bounds.maxChars ?? ScriptLimits.maxCallChars
+  const maxArgumentBytes = bounds.maxArgumentBytes ?? ScriptLimits.maxArgumentBytes
+  const keys: Array<string> = []
+  const known = new Set<string>()
+  const args: Array<Arg> = []
+  let plans = 0
+  let chars = 0
+  let planChars = 0
+  let broken: LimitExceeded | undefined
+
+  const key = (k: string): string => {
+    if (!known.has(k)) {
+      known.add(k)
+      keys.push(k)
+      planChars += k.length
     }
-    const v = (value: string | number): string => {
-      const text = typeof value === "number" ? String(value) : value
-      let i = values.indexOf(text)
-      if (i < 0) i = values.push(text) - 1
-      if (i >= valueCodes.length) throw new Error("apply: too many values in one plan")
-      return valueCodes[i]!
+    planChars += k.length
+    return k
+  }
+  const text = (value: string): string => {
+    planChars += value.length
+    if (ScriptLimits.tooLong(value, maxArgumentBytes)) broken ??= ScriptLimits.exceeded(`a value of ${value.length} characters is over the ${maxArgumentBytes} bytes of one argument (proto-max-bulk-len)`)
+    return value
+  }
+  const check = (problem: LimitExceeded | undefined) => {
+    if (problem !== undefined) broken ??= problem
+  }
+
+  const guard = (g: Guard, plan: Plan) => {
+    switch (g.op) {
+      case "absent":
+      case "exists":
+        args.push(g.op, key(g.key))
+        break
+      case "eq":
+      case "ne":
+        args.push(g.op, key(g.key), text(g.value))
+        break
+      case "heq":
+        args.push(g.op, key(g.key), text(g.field), text(g.value))
+        break
+      case "hnil":
+        args.push(g.op, key(g.key), text(g.field))
+        break
+      case "lhas":
+      case "zhas":
+      case "snot":
+        args.push(g.op, key(g.key), text(g.member))
+        break
+      case "zle":
+        check(ScriptLimits.checkFinite("a zle bound", g.max))
+        args.push(g.op, key(g.key), text(g.member), g.max)
+        break
     }
-    let typed = ""
-    let typedCount = 0
-    const need = (key: string, type: string | undefined) => {
-      if (type === undefined) return
-      const index = k(key)
-      for (let j = 0; j < typed.length; j += 3) if (typed.startsWith(index, j)) return
-      typed += index + typeCode[type]!
-      typedCount++
-    }
-    const guardOps = (g: Guard): string => {
-      switch (g.op) {
-        case "absent": return "a" + k(g.key)
-        case "exists": return "x" + k(g.key)
-        case "eq": return "e" + k(g.key) + v(g.value)
-        case "ne": return "n" + k(g.key) + v(g.value)
-        case "heq": return "h" + k(g.key) + v(g.field) + v(g.value)
-        case "hnil": return "H" + k(g.key) + v(g.field)
-        case "lhas": return "l" + k(g.key) + v(g.member)
-        case "zhas": return "z" + k(g.key) + v(g.member)
-        case "zle": return "Z" + k(g.key) + v(g.member) + v(g.max)
-        case "snot": return "s" + k(g.key) + v(g.member)
-      }
-    }
-    const writeOps = (w: Write): string => {
-      switch (w.op) {
-        case "set": return w.ttl === undefined ? "S" + k(w.key) + v(w.value) : "X" + k(w.key) + v(w.value) + v(w.ttl)
-        case "del": return "D" + k(w.key)
-        case "lpush": return "L" + k(w.key) + v(w.value)
-        case "rpush": return "R" + k(w.key) + v(w.value)
-        case "lrem": return "M" + k(w.key) + v(w.count) + v(w.value)
-        case "ltrim": return "K" + k(w.key) + v(w.start) + v(w.stop)
-        case "zadd": return (w.nx === true ? "N" : "A") + k(w.key) + v(w.score) + v(w.member)
-        case "zrem": return "Q" + k(w.key) + v(w.member)
-        case "hset": {
-          let out = "T" + k(w.key) + countCodes[w.fields.length * 2]!
-          for (const [f, value] of w.fields) out += v(f) + v(value)
-          return out
+    const applied = g.appliedIf
+    if (applied === undefined) return
+    // The value is most often what the plan sets the key to (the job JSON): named, not repeated.
+    const firstSet = plan.writes.find((w): w is Extract<Write, { op: "set" }> => w.op === "set" && w.key === applied.key)
+    if (firstSet !== undefined && firstSet.value === applied.value) args.push("applied-if-set", key(applied.key))
+    else args.push("applied-if", key(applied.key), text(applied.value))
+  }
+
+  const write = (w: Write) => {
+    switch (w.op) {
+      case "set":
+        if (w.ttl === undefined) args.push("set", key(w.key), text(w.value))
+        else {
+          check(ScriptLimits.checkInteger(`the TTL (s) of ${w.key}`, w.ttl, 1, ScriptLimits.maxExpirySeconds))
+          args.push("setex", key(w.key), text(w.value), w.ttl)
         }
-        case "hdel": return "E" + k(w.key) + v(w.field)
-        case "sadd": return "B" + k(w.key) + v(w.member)
-        case "srem": return "C" + k(w.key) + v(w.member)
-        case "expire": return "P" + k(w.key) + v(w.seconds)
-        case "pexpire": return "Y" + k(w.key) + v(w.millis)
-        case "publish": return "U  " + v(w.channel) + v(w.message)
-      }
-    }
-    return {
-      add: (plan) => {
-        values = []
-        typed = ""
-        typedCount = 0
-        for (const g of plan.guards) {
-          need(g.key, guardType[g.op])
-          if (g.appliedIf !== undefined) need(g.appliedIf.key, "string")
+        break
+      case "del":
+        args.push("del", key(w.key))
+        break
+      case "lpush":
+      case "rpush":
+        args.push(w.op, key(w.key), text(w.value))
+        break
+      case "lrem":
+        check(ScriptLimits.checkInteger(`an LREM count`, w.count, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+        args.push("lrem", key(w.key), w.count, text(w.value))
+        break
+      case "ltrim":
+        check(ScriptLimits.checkInteger(`an LTRIM start`, w.start, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+        check(ScriptLimits.checkInteger(`an LTRIM stop`, w.stop, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+        args.push("ltrim", key(w.key), w.start, w.stop)
+        break
+      case "zadd":
+        check(ScriptLimits.checkFinite(`a score in ${w.key}`, w.score))
+        args.push(w.nx === true ? "zaddnx" : "zadd", key(w.key), w.score, text(w.member))
+        break
+      case "zrem":
+      case "sadd":
+      case "srem":
+        args.push(w.op, key(w.key), text(w.member))
+        break
+      case "hset": {
+        const n = w.fields.length
+        if (n === 0 || n * 2 > ScriptLimits.maxUnpack) {
+          broken ??= ScriptLimits.exceeded(`an HSET of ${w.key} sets 1 to ${Math.floor(ScriptLimits.maxUnpack / 2)} fields in one step (Lua's unpack bound), got ${n}`)
         }
-        for (const w of plan.writes) if (w.op !== "publish") need(w.key, writeType[w.op])
-        let program = countCodes[typedCount]! + typed + countCodes[plan.guards.length]!
-        for (const g of plan.guards) {
-          program += guardOps(g)
-          program += g.appliedIf === undefined ? "   " : k(g.appliedIf.key) + v(g.appliedIf.value)
-        }
-        for (const w of plan.writes) program += writeOps(w)
-        args.push(countCodes[values.length]! + program)
-        for (const value of values) args.push(value)
-        plans++
-      },
-      finish: () => {
-        args[0] = plans
-        return { keys, args }
+        args.push("hset", key(w.key), n)
+        for (const [field, value] of w.fields) args.push(text(field), text(value))
+        break
       }
+      case "hdel":
+        args.push("hdel", key(w.key), text(w.field))
+        break
+      case "expire":
+        check(ScriptLimits.checkInteger(`the expiry (s) of ${w.key}`, w.seconds, -ScriptLimits.maxExpirySeconds, ScriptLimits.maxExpirySeconds))
+        args.push("expire", key(w.key), w.seconds)
+        break
+      case "pexpire":
+        check(ScriptLimits.checkInteger(`the expiry (ms) of ${w.key}`, w.millis, -ScriptLimits.maxExpirySeconds * 1000, ScriptLimits.maxExpirySeconds * 1000))
+        args.push("pexpire", key(w.key), w.millis)
+        break
+      case "publish":
+        args.push("publish", text(w.channel), text(w.message))
+        break
     }
+  }
+
+  return {
+    add: (name, plan) => {
+      const argsMark = args.length
+      const keysMark = keys.length
+      planChars = name.length
+      broken = undefined
+      // A key used as two types would fail in Redis halfway through the plan's writes.
+      const types = findKeyTypes(plan)
+      if ("conflict" in types) broken = ScriptLimits.exceeded(types.conflict)
+      else {
+        if (operationNames.has(name)) broken = ScriptLimits.exceeded(`a step cannot be named ${name}, the name of an operation`)
+        args.push(name)
+        for (const g of plan.guards) guard(g, plan)
+        for (const w of plan.writes) write(w)
+        if (broken === undefined && chars + planChars > maxChars) {
+          if (plans === 0) broken = ScriptLimits.exceeded(`one step of ${planChars} characters is over the ${maxChars} one call carries`)
+          else {
+            rollback(argsMark, keysMark)
+            return "full"
+          }
+        }
+      }
+      if (broken !== undefined) {
+        rollback(argsMark, keysMark)
+        return broken
+      }
+      chars += planChars
+      plans++
+      return undefined
+    },
+    size: () => plans,
+    finish: () => ({ keys, args, plans })
+  }
+
+  function rollback(argsMark: number, keysMark: number) {
+    args.length = argsMark
+    for (let i = keysMark; i < keys.length; i++) known.delete(keys[i]!)
+    keys.length = keysMark
   }
 }
 
 /**
- * The script arguments of plans (see `Encoder`).
+ * The arguments of one `applyPlans` call carrying `plans` (each named by
+ * its operation), or the first bound one of them would break.
  *
  * @category encoding
  * @since 0.2.0
  */
-export const encode = (plans: ReadonlyArray<Plan>): { readonly keys: Array<string>; readonly args: Array<Arg> } => {
-  const encoder = Encoder.make()
-  for (const plan of plans) encoder.add(plan)
+export const encode = (plans: ReadonlyArray<readonly [name: string, plan: Plan]>, bounds?: Parameters<typeof makeEncoder>[0]): EncodedPlans | LimitExceeded => {
+  const encoder = makeEncoder(bounds)
+  for (const [name, plan] of plans) {
+    const added = encoder.add(name, plan)
+    if (added === "full") return ScriptLimits.exceeded(`${plans.length} steps are over the characters one call carries`)
+    if (added !== undefined) return added
+  }
   return encoder.finish()
 }
 
 /**
+ * The type each operation on the wire needs of its key (the operations of
+ * `Plan.guardType` and `Plan.writeType` under their wire names, and the
+ * key of an `applied-if`), for the script's type check.
+ *
+ * @category encoding
+ * @since 0.2.0
+ */
+export const wireTypes: Readonly<Record<string, KeyType>> = (() => {
+  const out: Record<string, KeyType> = {}
+  for (const [op, type] of [...Object.entries(guardType), ...Object.entries(writeType)]) if (type !== undefined) out[op] = type
+  out["setex"] = writeType.set!
+  out["zaddnx"] = writeType.zadd!
+  out["applied-if"] = out["applied-if-set"] = "string"
+  return out
+})()
+
+/**
  * The outcome of a plan from its code in the script's reply: 0 applied,
- * `alreadyAppliedCode` already applied, i > 0 refused by guard i, -i a
- * wrong-typed key (KEYS[i]).
+ * `alreadyAppliedCode` already applied, g > 0 refused by guard g, -t the
+ * plan's t-th key needing a type (`findKeyTypes` order, the script's)
+ * holds another type. `undefined` for a code the
+ * plan cannot have produced.
  *
  * @category decoding
  * @since 0.2.0
  */
-export const decodeOutcome = (code: number, keys: ReadonlyArray<string>, plan: Plan): Outcome => {
-  if (code === 0) return { _tag: "Applied" }
-  if (code === alreadyAppliedCode) return { _tag: "Refused", reason: "alreadyApplied" }
-  if (code > 0) return { _tag: "Refused", reason: plan.guards[code - 1]!.reason }
-  const key = keys[-code - 1]!
-  const expected = keyTypes(plan).find(([k]) => k === key)?.[1] ?? "string"
-  return { _tag: "WrongType", key, expected }
+export const decodeOutcome = (code: number, plan: Plan): Outcome | undefined => {
+  if (code === 0) return applied
+  if (code === alreadyAppliedCode) return alreadyApplied
+  if (code > 0) {
+    const guard = plan.guards[code - 1]
+    return guard === undefined ? undefined : { _tag: "Refused", reason: guard.reason }
+  }
+  const types = findKeyTypes(plan)
+  const typed: readonly [string, KeyType] | undefined = "conflict" in types ? undefined : types[-code - 1]
+  return typed === undefined ? undefined : { _tag: "WrongType", key: typed[0], expected: typed[1] }
 }
 
 // Internal
 
-/** The output of a plan refused because it was already applied (`Scripts.apply`). */
+/** The names of the operations on the wire (a plan's name is none of them: the script finds where a plan ends by them). */
+const operationNames: ReadonlySet<string> = new Set([
+  "absent", "exists", "eq", "ne", "heq", "hnil", "lhas", "zhas", "zle", "snot", "applied-if", "applied-if-set",
+  "set", "setex", "del", "lpush", "rpush", "lrem", "ltrim", "zadd", "zaddnx", "zrem", "hset", "hdel", "sadd", "srem", "expire", "pexpire", "publish"
+])
+
+/** The code of a plan refused because it was already applied (`Scripts.applyPlans`). */
 const alreadyAppliedCode = -1_000_000
 
-/** The two bytes of key index i (base 95 from 32), computed once. */
-const keyCodes: ReadonlyArray<string> = Array.from({ length: 95 * 95 }, (_, i) => String.fromCharCode(32 + Math.floor(i / 95), 32 + (i % 95)))
-/** The byte of value number i + 1, and the byte of count i. */
-const valueCodes: ReadonlyArray<string> = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i))
-const countCodes: ReadonlyArray<string> = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))
-
-/** The byte of each key type in a program. */
-const typeCode: Readonly<Record<string, string>> = { string: "s", list: "l", zset: "z", hash: "h", set: "t" }
+const applied: Outcome = { _tag: "Applied" }
+const alreadyApplied: Outcome = { _tag: "Refused", reason: "alreadyApplied" }

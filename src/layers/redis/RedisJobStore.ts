@@ -1,6 +1,6 @@
 /**
  * The storage port (`JobStore`) on Redis. Plans become the arguments of
- * the `apply` interpreter script; takes run the `take` script; reads are
+ * the `applyPlans` interpreter script; takes run the `takeJobs` script; reads are
  * single commands. Plans applied in the same turn of the event loop (a
  * burst of completions, concurrent submits) share one script call per
  * chunk: each plan is still its own atomic step, and a worker or producer
@@ -25,8 +25,9 @@ import type { Outcome, Plan } from "../../protocol/Plan.ts"
 import type { TakeRequest } from "../../protocol/Take.ts"
 import { writes } from "../../store/Apply.ts"
 import { JobStore, type StoreFailure } from "../../store/JobStore.ts"
-import { decodeOutcome, Encoder } from "./PlanEncoding.ts"
+import * as PlanEncoding from "./PlanEncoding.ts"
 import { type Arg, RedisFailure, RedisPort, toFailure } from "./RedisPort.ts"
+import * as ScriptLimits from "./ScriptLimits.ts"
 import * as Scripts from "./Scripts.ts"
 import type { Settings } from "./Settings.ts"
 import { Subscriber } from "./Subscriber.ts"
@@ -57,11 +58,24 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
   const flush = () => {
     const batch = pending
     pending = []
-    let encoder = Encoder.make()
+    try {
+      dispatch(batch)
+    } catch (cause) {
+      // A bug in building or sending a call: every caller of this flush resumes with it, none is stranded.
+      for (const p of batch) {
+        p.failure ??= new StorageError({ operation: p.operation, reason: "Other", message: `${p.operation}: could not send its steps to Redis: ${String(cause)}`, cause })
+        resume(p)
+      }
+    }
+  }
+
+  /** Sends a batch's plans, `batchChunkSize` plans per script call; a plan that breaks a bound fails its caller, unsent. */
+  const dispatch = (batch: ReadonlyArray<Pending>) => {
+    let encoder = PlanEncoding.makeEncoder()
     let owners: Array<Pending> = []
     let slots: Array<number> = [] // per plan of the chunk: its index in its owner's plans
     const send = () => {
-      const { keys, args } = encoder.finish()
+      const encoded = encoder.finish()
       let last: Pending | undefined
       for (const owner of owners) {
         if (owner !== last) owner.chunks++
@@ -69,14 +83,20 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
       }
       const chunkOwners = owners
       const chunkSlots = slots
+      encoder = PlanEncoding.makeEncoder()
+      owners = []
+      slots = []
       if (tracked) track(chunkOwners, chunkSlots, markSent)
-      port.evalScript(Scripts.apply, keys, args).then(
-        (reply) => {
-          const codes = reply as ReadonlyArray<number>
+      port.evalScript(Scripts.applyPlans.call(encoded)).then(
+        (codes) => {
           for (let i = 0; i < chunkSlots.length; i++) {
             const owner = chunkOwners[i]!
             const slot = chunkSlots[i]!
-            const outcome = decodeOutcome(codes[i]!, keys, owner.plans[slot]!)
+            const outcome = PlanEncoding.decodeOutcome(codes[i]!, owner.plans[slot]!)
+            if (outcome === undefined) {
+              owner.failure ??= new StorageError({ operation: owner.operation, reason: "Script", message: `${owner.operation}: ${Scripts.applyPlans.name} answered ${codes[i]} for a step it cannot have refused so` })
+              continue
+            }
             owner.outcomes[slot] = outcome
             if (owner.progress !== undefined) markAnswered(owner.progress, slot, writes(outcome))
           }
@@ -94,21 +114,28 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
           settleChunk(chunkOwners)
         }
       )
-      encoder = Encoder.make()
-      owners = []
-      slots = []
     }
     let tracked = false
     for (const p of batch) if (p.progress !== undefined) tracked = true
     for (const p of batch) {
-      for (let i = 0; i < p.plans.length; i++) {
-        encoder.add(p.plans[i]!)
+      p.chunks++ // held while its plans are added: settled only once all of them are sent and answered
+      for (let i = 0; i < p.plans.length && p.failure === undefined; i++) {
+        let added = encoder.add(p.operation, p.plans[i]!)
+        if (added === "full") {
+          send()
+          added = encoder.add(p.operation, p.plans[i]!)
+        }
+        if (added !== undefined) {
+          p.failure = ScriptLimits.toError(p.operation, added === "full" ? ScriptLimits.exceeded("one step is over the characters one call carries") : added)
+          break
+        }
         owners.push(p)
         slots.push(i)
         if (slots.length === settings.batchChunkSize) send()
       }
     }
     if (slots.length > 0) send()
+    for (const p of batch) settle(p)
   }
 
   /** Records `mark` for every plan of a chunk whose owner keeps a progress. */
@@ -130,15 +157,27 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
   }
 
   const settle = (p: Pending) => {
-    if (--p.chunks > 0) return
-    p.resume(p.failure !== undefined ? Effect.fail(p.failure) : Effect.succeed(p.outcomes as ReadonlyArray<Outcome>))
+    if (--p.chunks === 0) resume(p)
+  }
+
+  /** Resumes the caller, once. */
+  const resume = (p: Pending) => {
+    if (p.resumed) return
+    p.resumed = true
+    if (p.failure !== undefined) return p.resume(Effect.fail(p.failure))
+    const outcomes: Array<Outcome> = []
+    for (const outcome of p.outcomes) {
+      if (outcome === undefined) return p.resume(Effect.fail(new StorageError({ operation: p.operation, reason: "Other", message: `${p.operation}: a step got no answer` })))
+      outcomes.push(outcome)
+    }
+    p.resume(Effect.succeed(outcomes))
   }
 
   const apply = (operation: string, plans: ReadonlyArray<Plan>, progress?: Progress): Effect.Effect<ReadonlyArray<Outcome>, StoreFailure> =>
     plans.length === 0
       ? Effect.succeed([])
       : Effect.callback<ReadonlyArray<Outcome>, StoreFailure>((resume) => {
-        pending.push({ operation, plans, outcomes: new Array(plans.length), chunks: 0, failure: undefined, resume, progress })
+        pending.push({ operation, plans, outcomes: new Array(plans.length), chunks: 0, failure: undefined, resume, resumed: false, progress })
         // A microtask: every plan of the current burst joins the call.
         if (pending.length === 1) queueMicrotask(flush)
       })
@@ -146,16 +185,10 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
   // --- take ---------------------------------------------------------------------
 
   const take = (request: TakeRequest) => {
-    const lease = request.lease
-    const keys = lease === undefined
-      ? [...request.sources, request.processing]
-      : [...request.sources, request.processing, lease.leases, lease.tokens, lease.held]
-    const args: Array<Arg> = lease === undefined
-      ? [request.sources.length, request.max, "", "", 0, 0]
-      : [request.sources.length, request.max, lease.expiresAt, `${lease.owner}:`, lease.firstToken, lease.heartbeatMillis]
-    return command("dequeue", undefined, (p) => p.evalScript(Scripts.take, keys, args)).pipe(
-      Effect.map((reply) => reply as ReadonlyArray<string>)
-    )
+    const call = Scripts.takeJobs.call(request)
+    return ScriptLimits.isExceeded(call)
+      ? Effect.fail(ScriptLimits.toError("dequeue", call))
+      : command("dequeue", undefined, (p) => p.evalScript(call))
   }
 
   // --- reads ----------------------------------------------------------------------
@@ -244,9 +277,12 @@ interface Pending {
   readonly operation: string
   readonly plans: ReadonlyArray<Plan>
   readonly outcomes: Array<Outcome | undefined>
+  /** Chunks sent and not answered yet, plus one while its plans are being added. */
   chunks: number
   failure: StoreFailure | undefined
   readonly resume: (effect: Effect.Effect<ReadonlyArray<Outcome>, StoreFailure>) => void
+  /** True once `resume` was called. */
+  resumed: boolean
   /** Where to record what became of each plan (batch submissions). */
   readonly progress: Progress | undefined
 }

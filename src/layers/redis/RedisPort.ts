@@ -19,9 +19,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ConnectionError, StorageError, type StorageErrorReason } from "../../domain/Errors.ts"
 import type { StoreFailure } from "../../store/JobStore.ts"
-import type { Script } from "./Scripts.ts"
-
-export type { Script } from "./Scripts.ts"
+import type { Call } from "./Scripts.ts"
 
 /**
  * An argument of a command.
@@ -99,8 +97,12 @@ export class RedisPort extends Context.Service<RedisPort, {
   readonly isCluster: boolean
   /** Sends one command; rejects with a `RedisFailure`. */
   readonly send: (command: string, args: ReadonlyArray<Arg>) => Promise<unknown>
-  /** Runs a script (`EVALSHA`, `EVAL` on `NOSCRIPT`); rejects with a `RedisFailure`. */
-  readonly evalScript: (script: Script, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) => Promise<unknown>
+  /**
+   * Runs a script call (`EVALSHA`, `EVAL` on `NOSCRIPT`) and decodes its
+   * reply with the call's decoder; rejects with a `RedisFailure` (a reply
+   * of another shape is a `reply` failure naming the script).
+   */
+  readonly evalScript: <A>(call: Call<A>) => Promise<A>
   /** A new pub/sub connection with the same settings, not yet connected; the caller closes it. */
   readonly pubsub: () => PubSubConnection
 }>()("@bananas/effect/redis/RedisPort") {}
@@ -190,6 +192,7 @@ const advice: Readonly<Record<StorageErrorReason, string>> = {
   ClusterDown: " — the cluster cannot serve this slot right now",
   Aborted: "",
   Script: "",
+  Limit: "",
   Auth: " — check the password or ACL user in the Redis URL",
   Other: ""
 }

@@ -187,24 +187,21 @@ export class ResultWait {
       this.pollTimer = undefined
     }
     const { keys } = this.env
-    this.env.port.evalScript(Scripts.checkResult, [keys.result(this.id), keys.job(this.id)], []).then(
+    this.env.port.evalScript(Scripts.readResult.call(keys.result(this.id), keys.job(this.id))).then(
       (reply) => this.onChecked(reply),
       (cause: unknown) => this.finish(Effect.fail(toFailure("waitForResult", this.env.port.target, cause)))
     )
   }
 
-  onChecked(reply: unknown): void {
+  onChecked(read: Scripts.ResultRead): void {
     this.checking = false
     if (this.done) return
-    const [flat, data] = reply as [Array<string>, (string | null | false)?]
-    const hash: Record<string, string> = {}
-    for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!
-    const decoded = JobResult.fromHash(this.id, this.env.keys.result(this.id), hash)
+    const decoded = JobResult.fromHash(this.id, this.env.keys.result(this.id), read.fields)
     if (Result.isFailure(decoded)) return this.finish(Effect.fail(decoded.failure))
     const result = decoded.success
     const outcome = result === undefined
       ? "none"
-      : isFinalResult(result, typeof data === "string" ? data : undefined)
+      : isFinalResult(result, read.job)
       ? "final"
       : "retrying"
     const afterCheck = this.env.hooks?.afterCheck

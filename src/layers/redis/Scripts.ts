@@ -1,12 +1,16 @@
 /**
- * The Lua scripts of the Redis layer. There are three, and none decides
- * anything: transitions are decided in TypeScript (`protocol/Transitions`)
- * and arrive as plans; scripts only make them atomic.
+ * The Lua scripts of the Redis layer, each a typed descriptor: its source,
+ * and `call`, which builds the `KEYS` and `ARGV` of one call from typed
+ * parameters (or says which bound of Redis or Lua they would break, so
+ * nothing is sent) and carries the one function that decodes its reply.
+ * There are three, and none decides anything: transitions are decided in
+ * TypeScript (`protocol/Transitions`) and arrive as plans; scripts only
+ * make them atomic.
  *
- * - `apply`: a generic plan interpreter (types, guards, writes), the Redis
- *   twin of `MemoryJobStore.applyPlan`.
- * - `take`: the dequeue step (`protocol/Take`).
- * - `checkResult`: the read of a waiter (result hash, plus the job).
+ * - `applyPlans`: a generic plan interpreter (types, guards, writes), the
+ *   Redis twin of `MemoryJobStore.applyPlan`.
+ * - `takeJobs`: the dequeue step (`protocol/Take`).
+ * - `readResult`: the read of a waiter (result hash, plus the job).
  *
  * Job JSON is never built or parsed in Lua (cjson would turn a 20-digit
  * integer into a float); no wire constant is written in Lua (TTLs, scores
@@ -21,6 +25,13 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
+import * as Result from "effect/Result"
+import type { TakeRequest } from "../../protocol/Take.ts"
+import * as PlanEncoding from "./PlanEncoding.ts"
+import type { EncodedPlans } from "./PlanEncoding.ts"
+import type { Arg } from "./RedisPort.ts"
+import * as ScriptLimits from "./ScriptLimits.ts"
+import type { LimitExceeded } from "./ScriptLimits.ts"
 
 /**
  * A Lua script and its SHA1.
@@ -29,7 +40,7 @@ import { createHash } from "node:crypto"
  * @since 0.1.0
  */
 export interface Script {
-  /** A name for logs and errors. */
+  /** Its name, saying what it does (logs, errors, the first line of its source). */
   readonly name: string
   /** The Lua source. */
   readonly lua: string
@@ -38,176 +49,242 @@ export interface Script {
 }
 
 /**
- * The plan interpreter.
+ * A script with the typed constructor of its calls: `call(...params)` gives
+ * a `Call` (or, for a script with bounds, the `LimitExceeded` its
+ * parameters would break).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Descriptor<Params extends ReadonlyArray<unknown>, R> extends Script {
+  /** The call for `params`. */
+  readonly call: (...params: Params) => R
+}
+
+/**
+ * One call of a script, ready to send: its `KEYS`, its `ARGV`, and the
+ * decoder of its reply into `A` (or a description of what was wrong with
+ * the reply).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Call<A> {
+  /** The script to run. */
+  readonly script: Script
+  /** Every key the call touches. */
+  readonly keys: ReadonlyArray<string>
+  /** The arguments. */
+  readonly args: ReadonlyArray<Arg>
+  /** The reply, typed. */
+  readonly decode: (reply: unknown) => Result.Result<A, string>
+}
+
+/**
+ * The plan interpreter: carries out plans, each one atomic step. Its
+ * arguments are readable in `MONITOR`: per plan its name (the operation),
+ * then its key types, guards and writes as operation names followed by
+ * their key and operands (see `PlanEncoding`).
  *
  * @category scripts
  * @since 0.2.0
  */
-export const apply: Script = define("apply", `
--- apply: carries out plans, each one atomic step (see src/protocol/Plan.ts).
+export const applyPlans = descriptor("applyPlans", `
+-- applyPlans: carries out plans, each one atomic step (src/protocol/Plan.ts;
+-- the arguments are built by src/layers/redis/PlanEncoding.ts).
 --
--- KEYS: every key the plans touch, each once; plans name them by index.
--- ARGV[1]: the number of plans. Then, per plan: its program, then its values.
--- A program is a string of single bytes (a count or a number is 32 + it; a
--- key index is two bytes, base 95 from 32):
---   1. the number of values following the program in ARGV;
---   2. the number of typed keys, then each: its index and the type it must
---      have or not exist with (s string, l list, z zset, h hash, t set);
---   3. the number of guards, then guards and writes, each: its code, its key
---      index ('  ' for none), one byte per operand (the operand's value
---      number, from 1); T (HSET) first has the number of its operands; a
---      guard ends with three more bytes: a key index and a value number
---      ('   ' for none) — when the guard does not hold and GET of that key
---      equals that value, the plan is refused as already applied (0 + the
---      code -1 in the output) instead of by this guard.
+-- KEYS: every key the plans touch, each once (for Redis Cluster); ARGV names
+-- keys in full.
+-- ARGV, per plan:
+--   its name (the operation, for MONITOR and SLOWLOG; never the name of an
+--   operation below: the next plan starts at the first entry that names
+--   none), then its guards, each: <op> <key> <operands>, optionally
+--     followed by 'applied-if' <key> <value> (GET key equals value) or
+--     'applied-if-set' <key> (GET key equals what this plan's set of key
+--     writes): when the guard does not hold but that does, the plan is
+--     refused as already applied;
+--   then the writes, to the plan's end: <op> <key> <operands>.
 --   Guards (checked in order):            Writes (applied in order):
---     a  EXISTS k is 0                      S SET k v           X SET k v EX ttl
---     x  EXISTS k is 1                      D DEL k             L LPUSH k v
---     e  GET k equals v                     R RPUSH k v         M LREM k count v
---     n  GET k differs from v               A ZADD k score m    N ZADD k NX score m
---     h  HGET k f equals v                  Q ZREM k m          T HSET k f v ...
---     H  HEXISTS k f is 0                   E HDEL k f          B SADD k m
---     l  LPOS k m finds it                  C SREM k m          P EXPIRE k seconds
---     z  ZSCORE k m exists                  Y PEXPIRE k millis  U PUBLISH channel message
---     Z  ZSCORE k m exists and <= max       K LTRIM k start stop
---     s  SISMEMBER k m is 0
+--     absent k     EXISTS k is 0            set k v            setex k v ttl
+--     exists k     EXISTS k is 1            del k              lpush k v
+--     eq k v       GET k equals v           rpush k v          lrem k count v
+--                                           ltrim k start stop
+--     ne k v       GET k differs from v     zadd k score m     zaddnx k score m
+--     heq k f v    HGET k f equals v        zrem k m           hset k n f v ...
+--     hnil k f     HEXISTS k f is 0         hdel k f           sadd k m
+--     lhas k m     LPOS k m finds it        srem k m           expire k seconds
+--     zhas k m     ZSCORE k m exists        pexpire k millis   publish channel message
+--     zle k m max  ZSCORE k m exists, <= max
+--     snot k m     SISMEMBER k m is 0
+-- Every key an operation reads or writes must have the type the operation
+-- needs (\`needs\`, from src/protocol/Plan.ts), or not exist.
 -- Output: one integer per plan: 0 applied; g > 0 the g-th guard refused it;
---   -1000000 already applied (a guard failed but its appliedIf holds);
---   -k KEYS[k] holds another type than the plan needs (types are checked
---   before guards, guards before any write: a refused plan writes nothing).
---   A key's type is read once per call (plans keep every key the type of the
---   layout: a write keeps its key's type, or deletes it); an a/x guard on a
---   key whose type this plan just read needs no EXISTS. Identical PUBLISHes
---   of one call go out once (a wake-up is a wake-up).
-local byte, call = string.byte, redis.call
-local typeName = { [115] = 'string', [108] = 'list', [122] = 'zset', [104] = 'hash', [116] = 'set' }
-local keyType = {}
-local seenIn, seenNone = {}, {}
+--   -1000000 already applied; -t the t-th key needing a type (in the order
+--   of the plan's operations) holds another type (types are checked before
+--   guards, guards before any write: a refused plan writes nothing). A
+--   key's type is read once per call (plans keep
+--   every key the type of the layout: a write keeps its key's type, or
+--   deletes it); an absent/exists guard on a key whose type this plan just
+--   read needs no EXISTS. Identical PUBLISHes of one call go out once (a
+--   wake-up is a wake-up).
+local ARGV, call = ARGV, redis.call -- locals: faster than a global per read
+local needs = { ${luaTable(PlanEncoding.wireTypes)} }
+local size = { absent = 2, exists = 2, eq = 3, ne = 3, heq = 4, hnil = 3, lhas = 3, zhas = 3, zle = 4, snot = 3,
+  ['applied-if'] = 3, ['applied-if-set'] = 2, set = 3, setex = 4, del = 2, lpush = 3, rpush = 3, lrem = 4, ltrim = 4, zadd = 4,
+  zaddnx = 4, zrem = 3, hdel = 3, sadd = 3, srem = 3, expire = 3, pexpire = 3, publish = 3 } -- hset: 3 + 2n
+local guard = { absent = true, exists = true, eq = true, ne = true, heq = true, hnil = true, lhas = true, zhas = true, zle = true, snot = true }
+local keyType, typedIn, seenIn, seenNone = {}, {}, {}, {}
 local published = {}
 local outcomes = {}
-local at = 2
+local at, plan, count = 1, 0, #ARGV
 
-for plan = 1, tonumber(ARGV[1]) do
-  local program = ARGV[at]
-  local v = at -- value j is ARGV[v + j]
-  at = at + 1 + byte(program, 1) - 32
+while at <= count do
+  plan = plan + 1
   local status = 0
-  -- Types.
-  local pos = 3
-  for _ = 1, byte(program, 2) - 32 do
-    local k1, k2, t = byte(program, pos, pos + 2)
-    pos = pos + 3
-    if status == 0 then
-      local k = (k1 - 32) * 95 + k2 - 32
-      local actual = keyType[k]
-      if actual == nil then
-        actual = call('TYPE', KEYS[k]).ok
-        if actual ~= 'none' then keyType[k] = actual end
-        -- Read in this plan, before its writes: its guards need no EXISTS.
-        seenIn[k] = plan
-        seenNone[k] = actual == 'none'
+  -- Types: each key once, in the order of the operations; the walk also
+  -- finds the plan's end (the next entry that names no operation).
+  local pos, t = at + 1, 0
+  while true do
+    local op = ARGV[pos]
+    local step = size[op]
+    if step == nil then
+      if op ~= 'hset' then break end
+      step = 3 + 2 * tonumber(ARGV[pos + 2])
+    end
+    local want = needs[op]
+    if want and status == 0 then
+      local key = ARGV[pos + 1]
+      if typedIn[key] ~= plan then
+        typedIn[key] = plan
+        t = t + 1
+        local actual = keyType[key]
+        if actual == nil then
+          actual = call('TYPE', key).ok
+          if actual ~= 'none' then keyType[key] = actual end
+          -- Read in this plan, before its writes: its guards need no EXISTS.
+          seenIn[key] = plan
+          seenNone[key] = actual == 'none'
+        end
+        if actual ~= 'none' and actual ~= want then status = -t end
       end
-      if actual ~= 'none' and actual ~= typeName[t] then status = -k end
+    end
+    pos = pos + step
+  end
+  local stop = pos - 1 -- the plan's last entry
+  -- Guards.
+  pos = at + 1
+  local g = 0
+  local appliedIfSet
+  while guard[ARGV[pos]] do
+    local op, key = ARGV[pos], ARGV[pos + 1]
+    g = g + 1
+    if status == 0 then
+      local ok
+      if op == 'heq' then ok = call('HGET', key, ARGV[pos + 2]) == ARGV[pos + 3]
+      elseif op == 'absent' then
+        if seenIn[key] == plan then ok = seenNone[key] else ok = call('EXISTS', key) == 0 end
+      elseif op == 'ne' then ok = call('GET', key) ~= ARGV[pos + 2]
+      elseif op == 'exists' then
+        if seenIn[key] == plan then ok = not seenNone[key] else ok = call('EXISTS', key) == 1 end
+      elseif op == 'eq' then ok = call('GET', key) == ARGV[pos + 2]
+      elseif op == 'hnil' then ok = call('HEXISTS', key, ARGV[pos + 2]) == 0
+      elseif op == 'lhas' then ok = call('LPOS', key, ARGV[pos + 2]) ~= false
+      elseif op == 'zhas' then ok = call('ZSCORE', key, ARGV[pos + 2]) ~= false
+      elseif op == 'zle' then
+        local score = call('ZSCORE', key, ARGV[pos + 2])
+        ok = score ~= false and tonumber(score) <= tonumber(ARGV[pos + 3])
+      else ok = call('SISMEMBER', key, ARGV[pos + 2]) == 0 end -- snot
+      if not ok then status = g end
+    end
+    pos = pos + size[op]
+    local next = ARGV[pos]
+    if next == 'applied-if' then
+      if status == g and call('GET', ARGV[pos + 1]) == ARGV[pos + 2] then status = -1000000 end
+      pos = pos + 3
+    elseif next == 'applied-if-set' then
+      if status == g then appliedIfSet = ARGV[pos + 1] end
+      pos = pos + 2
     end
   end
-  local guards = byte(program, pos) - 32
-  pos = pos + 1
-  -- Guards.
-  for g = 1, guards do
-    if status ~= 0 then break end
-    local op, k1, k2, a, b = byte(program, pos, pos + 4)
-    local key = KEYS[(k1 - 32) * 95 + k2 - 32]
-    local ok
-    if op == 104 then ok = call('HGET', key, ARGV[v + a - 32]) == ARGV[v + b - 32]; pos = pos + 5
-    elseif op == 97 then
-      local k = (k1 - 32) * 95 + k2 - 32
-      if seenIn[k] == plan then ok = seenNone[k] else ok = call('EXISTS', key) == 0 end
-      pos = pos + 3
-    elseif op == 110 then ok = call('GET', key) ~= ARGV[v + a - 32]; pos = pos + 4
-    elseif op == 120 then
-      local k = (k1 - 32) * 95 + k2 - 32
-      if seenIn[k] == plan then ok = not seenNone[k] else ok = call('EXISTS', key) == 1 end
-      pos = pos + 3
-    elseif op == 101 then ok = call('GET', key) == ARGV[v + a - 32]; pos = pos + 4
-    elseif op == 72 then ok = call('HEXISTS', key, ARGV[v + a - 32]) == 0; pos = pos + 4
-    elseif op == 108 then ok = call('LPOS', key, ARGV[v + a - 32]) ~= false; pos = pos + 4
-    elseif op == 122 then ok = call('ZSCORE', key, ARGV[v + a - 32]) ~= false; pos = pos + 4
-    elseif op == 90 then
-      local score = call('ZSCORE', key, ARGV[v + a - 32])
-      ok = score ~= false and tonumber(score) <= tonumber(ARGV[v + b - 32])
-      pos = pos + 5
-    elseif op == 115 then ok = call('SISMEMBER', key, ARGV[v + a - 32]) == 0; pos = pos + 4
-    else error('apply: unknown guard ' .. op) end
-    local j1, j2, jv = byte(program, pos, pos + 2)
-    pos = pos + 3
-    if not ok then
-      status = g
-      if (j1 ~= 32 or j2 ~= 32) and call('GET', KEYS[(j1 - 32) * 95 + j2 - 32]) == ARGV[v + jv - 32] then status = -1000000 end
+  if appliedIfSet ~= nil then
+    -- Refused: already applied when the key holds what this plan's set of it writes.
+    local p = pos
+    while p <= stop do
+      local op = ARGV[p]
+      if (op == 'set' or op == 'setex') and ARGV[p + 1] == appliedIfSet then
+        if call('GET', appliedIfSet) == ARGV[p + 2] then status = -1000000 end
+        break
+      end
+      if op == 'hset' then p = p + 3 + 2 * tonumber(ARGV[p + 2]) else p = p + size[op] end
     end
   end
   -- Writes.
-  local size = #program
-  while status == 0 and pos <= size do
-    local op, k1, k2, a, b = byte(program, pos, pos + 4)
-    local key = KEYS[(k1 - 32) * 95 + k2 - 32]
-    if op == 88 then call('SET', key, ARGV[v + a - 32], 'EX', ARGV[v + b - 32]); pos = pos + 5
-    elseif op == 77 then call('LREM', key, ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
-    elseif op == 75 then call('LTRIM', key, ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
-    elseif op == 81 then call('ZREM', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 69 then call('HDEL', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 67 then call('SREM', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 84 then
-      local fields = {}
-      for j = 1, a - 32 do fields[j] = ARGV[v + byte(program, pos + 3 + j) - 32] end
-      call('HSET', key, unpack(fields))
-      pos = pos + 4 + a - 32
-    elseif op == 80 then call('EXPIRE', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 85 then
-      local channel, message = ARGV[v + a - 32], ARGV[v + b - 32]
-      local note = channel .. '\\0' .. message
+  while status == 0 and pos <= stop do
+    local op, key = ARGV[pos], ARGV[pos + 1]
+    if op == 'set' then call('SET', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'lpush' then call('LPUSH', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'publish' then
+      local message = ARGV[pos + 2]
+      local note = key .. '\0' .. message
       if not published[note] then
         published[note] = true
-        call('PUBLISH', channel, message)
+        call('PUBLISH', key, message)
       end
-      pos = pos + 5
-    elseif op == 83 then call('SET', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 76 then call('LPUSH', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 82 then call('RPUSH', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 65 then call('ZADD', key, ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
-    elseif op == 78 then call('ZADD', key, 'NX', ARGV[v + a - 32], ARGV[v + b - 32]); pos = pos + 5
-    elseif op == 66 then call('SADD', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 89 then call('PEXPIRE', key, ARGV[v + a - 32]); pos = pos + 4
-    elseif op == 68 then call('DEL', key); pos = pos + 3
-    else error('apply: unknown write ' .. op) end
+      pos = pos + 3
+    elseif op == 'lrem' then call('LREM', key, ARGV[pos + 2], ARGV[pos + 3]); pos = pos + 4
+    elseif op == 'ltrim' then call('LTRIM', key, ARGV[pos + 2], ARGV[pos + 3]); pos = pos + 4
+    elseif op == 'hset' then
+      local last = pos + 2 + 2 * tonumber(ARGV[pos + 2])
+      call('HSET', key, unpack(ARGV, pos + 3, last))
+      pos = last + 1
+    elseif op == 'setex' then call('SET', key, ARGV[pos + 2], 'EX', ARGV[pos + 3]); pos = pos + 4
+    elseif op == 'zrem' then call('ZREM', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'hdel' then call('HDEL', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'srem' then call('SREM', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'expire' then call('EXPIRE', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'del' then call('DEL', key); pos = pos + 2
+    elseif op == 'rpush' then call('RPUSH', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'zadd' then call('ZADD', key, ARGV[pos + 2], ARGV[pos + 3]); pos = pos + 4
+    elseif op == 'zaddnx' then call('ZADD', key, 'NX', ARGV[pos + 2], ARGV[pos + 3]); pos = pos + 4
+    elseif op == 'sadd' then call('SADD', key, ARGV[pos + 2]); pos = pos + 3
+    elseif op == 'pexpire' then call('PEXPIRE', key, ARGV[pos + 2]); pos = pos + 3
+    else return redis.error_reply('applyPlans: unknown write ' .. tostring(op)) end
   end
   outcomes[plan] = status
+  at = stop + 1
 end
-return outcomes`)
+return outcomes`, (script, encoded: EncodedPlans): Call<ReadonlyArray<number>> => ({
+  script,
+  keys: encoded.keys,
+  args: encoded.args,
+  decode: (reply) => integers(reply, encoded.plans)
+}))
 
 /**
- * The dequeue step.
+ * The dequeue step: its call for a `TakeRequest` (refused when the request
+ * takes more ids than one `unpack` may spread), its reply the ids taken.
  *
  * @category scripts
  * @since 0.2.0
  */
-export const take: Script = define("take", `
--- take: moves up to max ids into processing, strict priority, oldest first
+export const takeJobs = descriptor("takeJobs", `
+-- takeJobs: moves up to max ids into processing, strict priority, oldest first
 -- (see src/protocol/Take.ts).
 --
 -- KEYS[1..n]: the source lists, in priority order
 -- KEYS[n+1]: queue:processing
 -- KEYS[n+2..n+4] (with a lease): leases (zset), lease:tokens (hash),
 --   worker:{owner} (set)
--- ARGV[1]: n, the number of sources
--- ARGV[2]: max, the most ids to take (>= 1)
--- ARGV[3]: lease expiry, epoch ms ('' = no lease)
--- ARGV[4]: token prefix ('<owner>:'); ARGV[5]: the first token number
--- ARGV[6]: heartbeat (TTL of worker:{owner}), ms
+-- ARGV, each value after its label (labels for MONITOR):
+--   'sources' n (the number of sources), 'max' m (the most ids to take, >= 1),
+--   then with a lease: 'lease-until' (expiry, epoch ms), 'tokens' <owner>:
+--   (the token prefix) and the first token number, 'heartbeat' (TTL of
+--   worker:{owner}, ms)
 -- Output: the ids taken, in order (empty when every source is empty), or
 --   the error 'WRONGTYPE <key> is not a <type>' before anything moved.
-local sourceCount = tonumber(ARGV[1])
-local max = tonumber(ARGV[2])
-local leased = ARGV[3] ~= ''
+local sourceCount = tonumber(ARGV[2])
+local max = tonumber(ARGV[4])
+local leased = ARGV[5] == 'lease-until'
 local processing = KEYS[sourceCount + 1]
 
 -- Every source empty (an idle poll): nothing to take and nothing written,
@@ -241,29 +318,42 @@ if #ids == 0 then return ids end
 redis.call('LPUSH', processing, unpack(ids))
 if leased then
   local leases, tokens, held = KEYS[sourceCount + 2], KEYS[sourceCount + 3], KEYS[sourceCount + 4]
-  local first = tonumber(ARGV[5])
+  local expiry, prefix, first = ARGV[6], ARGV[8], tonumber(ARGV[9])
   local scored, tokened = {}, {}
   for j = 1, #ids do
-    scored[2 * j - 1] = ARGV[3]
+    scored[2 * j - 1] = expiry
     scored[2 * j] = ids[j]
     tokened[2 * j - 1] = ids[j]
-    tokened[2 * j] = ARGV[4] .. string.format('%.0f', first + j - 1)
+    tokened[2 * j] = prefix .. string.format('%.0f', first + j - 1)
   end
   redis.call('ZADD', leases, unpack(scored))
   redis.call('HSET', tokens, unpack(tokened))
   redis.call('SADD', held, unpack(ids))
-  redis.call('PEXPIRE', held, ARGV[6])
+  redis.call('PEXPIRE', held, ARGV[11])
 end
-return ids`)
+return ids`, (script, request: TakeRequest): Call<ReadonlyArray<string>> | LimitExceeded => {
+  const bad = takeLimit(request)
+  if (bad !== undefined) return bad
+  const lease = request.lease
+  const keys = lease === undefined
+    ? [...request.sources, request.processing]
+    : [...request.sources, request.processing, lease.leases, lease.tokens, lease.held]
+  const args: Array<Arg> = lease === undefined
+    ? ["sources", request.sources.length, "max", request.max]
+    : ["sources", request.sources.length, "max", request.max, "lease-until", lease.expiresAt, "tokens", `${lease.owner}:`, lease.firstToken, "heartbeat", lease.heartbeatMillis]
+  return { script, keys, args, decode: strings }
+})
 
 /**
- * A waiter's read.
+ * A waiter's read of a result: its call for the result and job keys, its
+ * reply the result hash and, when the hash says failed, the job's data
+ * (to tell a final failure from an attempt about to be retried).
  *
  * @category scripts
  * @since 0.1.0
  */
-export const checkResult: Script = define("checkResult", `
--- checkResult: one read for a waiter, atomic with the step that wrote it.
+export const readResult = descriptor("readResult", `
+-- readResult: one read for a waiter, atomic with the step that wrote it.
 --
 -- KEYS[1]: result:{id}; KEYS[2]: job:{id}
 -- Output: {hash} or, when the hash says failed, {hash, job data or false}
@@ -277,7 +367,12 @@ for i = 1, #hash, 2 do
     return {hash, redis.call('GET', jobKey)}
   end
 end
-return {hash}`)
+return {hash}`, (script, resultKey: string, jobKey: string): Call<ResultRead> => ({
+  script,
+  keys: [resultKey, jobKey],
+  args: [],
+  decode: resultRead
+}))
 
 /**
  * Every script, for `SCRIPT LOAD` at start.
@@ -285,11 +380,84 @@ return {hash}`)
  * @category scripts
  * @since 0.1.0
  */
-export const all: ReadonlyArray<Script> = [apply, take, checkResult]
+export const all: ReadonlyArray<Script> = [applyPlans, takeJobs, readResult]
+
+/**
+ * What `readResult` read: the result hash (empty when there is none) and,
+ * when it says failed, the job's data (`undefined` when the job is gone).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface ResultRead {
+  /** The result hash's fields. */
+  readonly fields: Readonly<Record<string, string>>
+  /** The job's data, read when the hash says failed. */
+  readonly job: string | undefined
+}
 
 // Internal
 
-function define(name: string, lua: string): Script {
+/** A script whose calls are built by `build` (given the script, then the call's parameters). */
+function descriptor<Params extends ReadonlyArray<unknown>, R>(
+  name: string,
+  lua: string,
+  build: (script: Script, ...params: Params) => R
+): Descriptor<Params, R> {
   const body = lua.trim()
-  return { name, lua: body, sha: createHash("sha1").update(body).digest("hex") }
+  const script: Script = { name, lua: body, sha: createHash("sha1").update(body).digest("hex") }
+  return { ...script, call: (...params) => build(script, ...params) }
+}
+
+/** A Lua table constructor's entries for a record of strings. */
+function luaTable(record: Readonly<Record<string, string>>): string {
+  return Object.entries(record).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(", ")
+}
+
+/** A reply of `count` integers. */
+const integers = (reply: unknown, count: number): Result.Result<ReadonlyArray<number>, string> => {
+  if (!Array.isArray(reply) || reply.length !== count) return Result.fail(`expected ${count} integers, got ${describe(reply)}`)
+  for (const code of reply) if (typeof code !== "number") return Result.fail(`expected integers, got ${describe(reply)}`)
+  return Result.succeed(reply)
+}
+
+/** A reply of strings. */
+const strings = (reply: unknown): Result.Result<ReadonlyArray<string>, string> => {
+  if (!Array.isArray(reply)) return Result.fail(`expected an array of strings, got ${describe(reply)}`)
+  for (const id of reply) if (typeof id !== "string") return Result.fail(`expected strings, got ${describe(reply)}`)
+  return Result.succeed(reply)
+}
+
+/** `{hash}` or `{hash, data or nil}`, as `readResult` returns them. */
+const resultRead = (reply: unknown): Result.Result<ResultRead, string> => {
+  if (!Array.isArray(reply) || reply.length < 1 || reply.length > 2) return Result.fail(`expected {hash[, job]}, got ${describe(reply)}`)
+  const [flat, job] = reply
+  const hash = strings(flat)
+  if (Result.isFailure(hash)) return Result.fail(hash.failure)
+  if (job !== undefined && job !== null && typeof job !== "string") return Result.fail(`expected the job's data, got ${describe(job)}`)
+  const fields: Record<string, string> = {}
+  const list = hash.success
+  for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!
+  return Result.succeed({ fields, job: job ?? undefined })
+}
+
+/** What `takeJobs` cannot send: more sources or ids than one `unpack` spreads, numbers Redis refuses. */
+const takeLimit = (request: TakeRequest): LimitExceeded | undefined => {
+  if (request.sources.length < 1 || request.sources.length > ScriptLimits.maxUnpack) {
+    return ScriptLimits.exceeded(`a take reads 1 to ${ScriptLimits.maxUnpack} source lists, got ${request.sources.length}`)
+  }
+  const lease = request.lease
+  const most = Math.floor(ScriptLimits.maxUnpack / 2)
+  return ScriptLimits.checkInteger("the most ids of one take", request.max, 1, most) ??
+    (lease === undefined ? undefined : (
+      ScriptLimits.checkInteger("a lease expiry (epoch ms)", lease.expiresAt, 0, Number.MAX_SAFE_INTEGER) ??
+        ScriptLimits.checkInteger("a lease's first token", lease.firstToken, 0, Number.MAX_SAFE_INTEGER) ??
+        ScriptLimits.checkInteger("a heartbeat (ms)", lease.heartbeatMillis, 1, ScriptLimits.maxExpirySeconds * 1000)
+    ))
+}
+
+/** A reply, shortened for an error message. */
+const describe = (reply: unknown): string => {
+  const text = JSON.stringify(reply) ?? String(reply)
+  return text.length > 120 ? text.slice(0, 120) + "..." : text
 }

@@ -46,7 +46,7 @@ export const atomically = <A>(store: Keyspace, operation: string, f: (now: numbe
 
 /**
  * Carries out one plan on the keyspace: the memory twin of the Redis
- * `apply` script.
+ * `applyPlans` script.
  *
  * @category combinators
  * @since 0.2.0
