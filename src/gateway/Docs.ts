@@ -13,9 +13,6 @@
  *
  * @since 0.2.0
  */
-import { createHash } from "node:crypto"
-import { promisify } from "node:util"
-import { brotliCompress, constants as zlib, gzip } from "node:zlib"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -24,6 +21,10 @@ import { Api } from "../http/Api.ts"
 import type { AuthFailures } from "./AuthFailures.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 import { behindKey, makeKeyCheck } from "./Middleware.ts"
+// node: imports last: a first import the declarations drop would take the module header with it
+import { createHash } from "node:crypto"
+import { promisify } from "node:util"
+import { brotliCompress, constants as zlib, gzip } from "node:zlib"
 
 /**
  * A response body kept ready: its bytes, compressed forms and entity tag.

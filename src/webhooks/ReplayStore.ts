@@ -18,9 +18,10 @@
  *
  * @since 0.2.0
  */
-import { randomUUID } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+// node: imports last: a first import the declarations drop would take the module header with it
+import { randomUUID } from "node:crypto"
 
 /**
  * What a claim found.

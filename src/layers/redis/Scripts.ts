@@ -24,7 +24,6 @@
  * @stability unstable
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
 import * as Result from "effect/Result"
 import type { TakeRequest } from "../../protocol/Take.ts"
 import * as PlanEncoding from "./PlanEncoding.ts"
@@ -32,6 +31,8 @@ import type { EncodedPlans } from "./PlanEncoding.ts"
 import type { Arg } from "./RedisPort.ts"
 import * as ScriptLimits from "./ScriptLimits.ts"
 import type { LimitExceeded } from "./ScriptLimits.ts"
+// node: imports last: a first import the declarations drop would take the module header with it
+import { createHash } from "node:crypto"
 
 /**
  * A Lua script and its SHA1.
