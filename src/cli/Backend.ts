@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
-import * as Bananas from "../Bananas.ts"
+import type * as Bananas from "../Bananas.ts"
 import type * as BananasMemory from "../layers/memory/BananasMemory.ts"
 import type { JobQueue } from "../services/JobQueue.ts"
 import type { QueueAdmin } from "../services/QueueAdmin.ts"
@@ -55,10 +55,11 @@ export class Backend extends Context.Service<Backend, {
  * @since 0.2.0
  */
 export const layerLive: Layer.Layer<Backend> = Layer.succeed(Backend, {
-  client: (settings) =>
-    Option.isSome(settings.apiUrl)
-      ? { transport: "http", layer: Bananas.layerHttp({ url: settings.apiUrl.value, apiKey: Option.getOrUndefined(settings.apiKey) }) }
-      : { transport: "redis", layer: redisLayer(settings) },
+  client: (settings) => {
+    if (Option.isNone(settings.apiUrl)) return { transport: "redis", layer: redisLayer(settings) }
+    const http = { url: settings.apiUrl.value, apiKey: Option.getOrUndefined(settings.apiKey) }
+    return { transport: "http", layer: Layer.unwrap(Effect.map(loadBananas, (b) => b.layerHttp(http))) }
+  },
   queue: (settings, options) => redisLayer(settings, options?.events),
   describe: (settings) =>
     Option.isSome(settings.apiUrl) ? `the gateway at ${settings.apiUrl.value}` : `Redis at ${redisTarget(settings.redisUrl)} (prefix ${settings.prefix})`
@@ -87,7 +88,7 @@ export const layerServices = (services: Context.Context<QueueServices>): Layer.L
  * @since 0.2.0
  */
 export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<Backend> =>
-  Layer.unwrap(Effect.map(Layer.build(Bananas.layerMemory(options)), layerServices))
+  Layer.unwrap(Effect.flatMap(loadBananas, (b) => Effect.map(Layer.build(b.layerMemory(options)), layerServices)))
 
 /**
  * Runs a client command: its TaskApi provided, every error turned into a
@@ -138,5 +139,12 @@ export const withQueue = <A, E, R>(
 const explain = (settings: Settings, failure: CliFailure) =>
   settings.verbose && failure.detail !== undefined ? Console.error(failure.detail) : Effect.void
 
+/**
+ * The SDK's layers, loaded when a command first needs one: `--version`,
+ * `--help` and usage errors never load the Redis driver or the HTTP client.
+ */
+const loadBananas: Effect.Effect<typeof Bananas> = Effect.promise(() => import("../Bananas.ts"))
+
 const redisLayer = (settings: Settings, events?: boolean) =>
-  Bananas.layerRedis({ url: settings.redisUrl, urlField: "--redis-url", prefix: settings.prefix, connectionName: "bananas-cli", events })
+  Layer.unwrap(Effect.map(loadBananas, (b) =>
+    b.layerRedis({ url: settings.redisUrl, urlField: "--redis-url", prefix: settings.prefix, connectionName: "bananas-cli", events })))

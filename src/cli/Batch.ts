@@ -10,7 +10,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import { TerminalCapabilities } from "effect/cli"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import * as JobPriority from "../domain/JobPriority.ts"
 import * as RawJson from "../domain/RawJson.ts"
 import * as Submission from "../domain/Submission.ts"

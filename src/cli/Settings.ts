@@ -9,7 +9,7 @@
 import * as Config from "effect/Config"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import { Flag } from "effect/cli"
+import * as Flag from "effect/cli/Flag"
 import * as Keys from "../protocol/Keys.ts"
 
 /**

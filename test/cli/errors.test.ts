@@ -6,6 +6,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
+import { type AddressInfo, createServer, type Server } from "node:net"
 import * as Backend from "../../src/cli/Backend.ts"
 import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 import { idOf, runCli } from "./support.ts"
@@ -85,6 +86,23 @@ describe("cli errors", () => {
         const wrongEnv = yield* live(["stats"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } })
         assert.strictEqual(wrongEnv.code, 3)
         assert.include(wrongEnv.stderr, `127.0.0.1:${port}`)
+      }))
+
+    it.effect("serve on a port already in use: one line naming the address and what to do (also with -v)", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const busy = yield* Effect.acquireRelease(
+          Effect.promise(() => new Promise<Server>((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => resolve(s)) })),
+          (s) => Effect.promise(() => new Promise<void>((resolve) => s.close(() => resolve())))
+        )
+        const port = (busy.address() as AddressInfo).port
+        const expected = `error: cannot listen on 127.0.0.1:${port}: the address is already in use (another gateway?): stop that process, or pass another --port (0 = any free port)`
+        for (const flags of [[], ["-v"]]) {
+          const r = yield* live([...flags, "--redis-url", server.url, "--prefix", uniquePrefix("busy"), "serve", "--insecure", "--host", "127.0.0.1", "--port", String(port)])
+          assert.strictEqual(r.code, 3, r.stderr)
+          assert.strictEqual(r.stderr.split("\n")[0], expected)
+          if (flags.length === 0) assert.strictEqual(r.stderr, expected, "one line without -v")
+        }
       }))
   })
 })

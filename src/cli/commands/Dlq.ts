@@ -8,7 +8,11 @@
 
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Argument, Command, Flag, Prompt, TerminalCapabilities } from "effect/cli"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Prompt from "effect/cli/Prompt"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import * as JobPage from "../../domain/JobPage.ts"
 import * as Tasks from "../../Tasks.ts"
 import { withClient } from "../Backend.ts"

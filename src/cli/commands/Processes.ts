@@ -10,18 +10,12 @@
 
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Command, Flag } from "effect/cli"
-import * as Demo from "../../demo/main.ts"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as JobPriority from "../../domain/JobPriority.ts"
 import * as Keys from "../../protocol/Keys.ts"
-import * as HandlerRegistry from "../../worker/Handlers.ts"
-import * as Reaper from "../../worker/Reaper.ts"
-import * as Scheduler from "../../worker/Scheduler.ts"
-import * as Worker from "../../worker/Worker.ts"
-import * as WorkerConfig from "../../worker/WorkerConfig.ts"
 import { Backend, withQueue } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
-import * as Handlers from "../Handlers.ts"
 import * as Input from "../Input.ts"
 import * as Lifetime from "../Lifetime.ts"
 import * as Output from "../Output.ts"
@@ -59,6 +53,9 @@ export const worker = Command.make("worker", {
     const priorities = yield* parsePriorities(input.priorities)
     const jobTimeout = yield* Effect.fromResult(Input.duration(input.jobTimeout, "--job-timeout"))
     const shutdownTimeout = yield* Effect.fromResult(Input.duration(input.shutdownTimeout, "--shutdown-timeout"))
+    const [Handlers, HandlerRegistry, Worker, WorkerConfig] = yield* load(() =>
+      Promise.all([import("../Handlers.ts"), import("../../worker/Handlers.ts"), import("../../worker/Worker.ts"), import("../../worker/WorkerConfig.ts")])
+    )
     const loaded = yield* Handlers.load(input.handlers)
     const backend = yield* Backend
     const config = {
@@ -98,6 +95,7 @@ export const scheduler = Command.make("scheduler", {
   Effect.gen(function*() {
     const options = yield* settings
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
+    const Scheduler = yield* load(() => import("../../worker/Scheduler.ts"))
     const backend = yield* Backend
     yield* Lifetime.runsUntilStopped
     yield* Output.note(`scheduler on ${backend.describe(options)}: promoting due jobs every ${interval}. Ctrl+C stops it.`)
@@ -121,6 +119,7 @@ export const reaper = Command.make("reaper", {
     const options = yield* settings
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
     const age = Option.isSome(maxAge) ? yield* Effect.fromResult(Input.duration(maxAge.value, "--max-age")) : undefined
+    const Reaper = yield* load(() => import("../../worker/Reaper.ts"))
     const backend = yield* Backend
     yield* Lifetime.runsUntilStopped
     yield* Output.note(`reaper on ${backend.describe(options)}: a pass every ${interval}. Ctrl+C stops it.`)
@@ -138,6 +137,7 @@ export const demo = Command.make("demo", {}, () =>
   Effect.gen(function*() {
     const options = yield* settings
     const onRedis = options.redisUrl !== defaultRedisUrl
+    const Demo = yield* load(() => import("../../demo/main.ts"))
     yield* Demo.main({
       REDIS_URL: onRedis ? options.redisUrl : undefined,
       BANANAS_PREFIX: options.prefix === Keys.defaultPrefix ? undefined : options.prefix
@@ -147,6 +147,12 @@ export const demo = Command.make("demo", {}, () =>
   )
 
 // Internal
+
+/**
+ * Loads the modules of a command when it runs (the worker, the promoter,
+ * the demo): the other commands start without them.
+ */
+const load = <A>(modules: () => Promise<A>): Effect.Effect<A> => Effect.promise(modules)
 
 const parsePriorities = (text: string) => {
   const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "")

@@ -26,7 +26,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis"
+import { Cluster, type ClusterOptions, Redis, type RedisOptions as DriverRedisOptions } from "ioredis"
 import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
 import * as ConnectFailure from "./ConnectFailure.ts"
 import * as DriverTopology from "./DriverTopology.ts"
@@ -203,6 +203,16 @@ export const parseUrl = (text: string | undefined, field = "url"): Result.Result
 
 // Internal
 
+/**
+ * ioredis options as this module passes them. ioredis 6 declares
+ * `replyMapping?: ReplyMappingMode | undefined` in its options but not
+ * `undefined` in its constructors (a mismatch under
+ * `exactOptionalPropertyTypes`); the SDK never sets it (the default,
+ * `"legacy"`, gives the replies of ioredis 5), so it is left out. The same
+ * type on ioredis 5, which has no such option.
+ */
+type RedisOptions = Omit<DriverRedisOptions, "replyMapping">
+
 /** A command or pub/sub client: one server (also through Sentinel) or a cluster. */
 type Client = Redis | Cluster
 
@@ -214,7 +224,7 @@ const createCluster = (
   defaults: RedisOptions
 ): Cluster => {
   const { username, password, tls } = topology.options
-  const given = driverOptions as ClusterOptions | undefined
+  const given = driverOptions as (Omit<ClusterOptions, "redisOptions"> & { readonly redisOptions?: RedisOptions }) | undefined
   const { enableAutoPipelining, ...perNode } = extra
   // The defaults that are cluster-level options (the offline queue) apply to the cluster client.
   const { enableOfflineQueue, ...perNodeDefaults } = defaults
