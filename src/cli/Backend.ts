@@ -22,6 +22,7 @@ import type { QueueAdmin } from "../services/QueueAdmin.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
 import { type CliFailure, fromError, type Transport } from "./Failures.ts"
+import * as Logging from "./Logging.ts"
 import { redisTarget, type Settings } from "./Settings.ts"
 
 /**
@@ -108,7 +109,8 @@ export const withClient = <A, E, R>(
       Effect.mapError((e) => fromError(e, settings, transport)),
       Effect.tapError((failure) => explain(settings, failure)),
       // A client command reports its failure itself: driver logs only with --verbose.
-      Effect.provideService(References.MinimumLogLevel, settings.verbose ? "Debug" : "Error")
+      Effect.provideService(References.MinimumLogLevel, settings.verbose ? "Debug" : "Error"),
+      Logging.withLogger(Option.getOrElse(settings.logFormat, () => "text"), settings.verbose)
     )
   })
 
@@ -130,7 +132,8 @@ export const withQueue = <A, E, R>(
       Effect.provide(layer),
       Effect.mapError((e) => fromError(e, settings, "redis")),
       Effect.tapError((failure) => explain(settings, failure)),
-      (e) => settings.verbose ? Effect.provideService(e, References.MinimumLogLevel, "Debug") : e
+      (e) => settings.verbose ? Effect.provideService(e, References.MinimumLogLevel, "Debug") : e,
+      Logging.withLogger(Option.getOrElse(settings.logFormat, () => "text"), settings.verbose)
     )
   })
 

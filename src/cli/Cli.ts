@@ -28,6 +28,7 @@ import * as Queue from "./commands/Queue.ts"
 import * as Serve from "./commands/Serve.ts"
 import * as Submit from "./commands/Submit.ts"
 import { CliFailure, ExitCode } from "./Failures.ts"
+import * as Output from "./Output.ts"
 import { root } from "./Root.ts"
 import * as Version from "./Version.ts"
 
@@ -77,7 +78,7 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, B
       const failure = error instanceof CliFailure
         ? error
         : new CliFailure({ message: `unexpected error: ${Cause.pretty(cause)}`, exitCode: ExitCode.failed })
-      return Effect.as(Console.error(`error: ${failure.message}`), failure.exitCode)
+      return Effect.as(Console.error(`error: ${Output.oneLine(failure.message)}`), failure.exitCode)
     }),
     Effect.provide(Layer.mergeAll(CliConfig.layer({ builtIns }), CliOutput.layerPresenter(presenter)))
   )

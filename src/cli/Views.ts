@@ -118,7 +118,8 @@ export const statsTable = (stats: QueueStats, paint: Output.Paint): string =>
 
 // Internal
 
-const time = (t: Timestamp.Timestamp, now: number): string => `${Timestamp.format(t)} (${Output.relative(Timestamp.toMillis(t), now)})`
+const time = (t: Timestamp.Timestamp, now: number): string =>
+  Timestamp.toMillis(t) > 0 ? `${Timestamp.format(t)} (${Output.relative(Timestamp.toMillis(t), now)})` : Output.unknownTime
 
 const paintStatus = (status: string, paint: Output.Paint): string =>
   status === "completed"

@@ -225,6 +225,23 @@ const suite = <R>(name: string, outer: Layer.Layer<R>, makeRunner: Effect.Effect
           yield* Fiber.interrupt(worker)
         })))
 
+    it.effect("a payload that fails its schema: a one-line error, a one-line dead-letter row, counts in the singular", () =>
+      fresh((run) =>
+        Effect.gen(function*() {
+          const worker = yield* Effect.forkChild(run(["worker", "--handlers", handlers, "--log-level", "none"]))
+          const failed = yield* run(["call", "greet", "--data", "{}", "--max-retries", "0", "--timeout", "20s"])
+          assert.strictEqual(failed.code, 1)
+          assert.strictEqual(failed.stderr.split("\n").length, 1, failed.stderr)
+          assert.match(failed.stderr, /^error: job \S+ failed: .*Missing key.*name/)
+          const listed = yield* run(["dlq", "list"])
+          assert.strictEqual(listed.code, 0, listed.stderr)
+          assert.strictEqual(listed.lines.length, 2, `a header and one row:\n${listed.stdout}`)
+          assert.match(listed.lines[1]!, /greet .*Missing key.*name/)
+          const requeued = yield* run(["dlq", "requeue", "--all"])
+          assert.strictEqual(requeued.stdout, "requeued 1 job")
+          yield* Fiber.interrupt(worker)
+        })))
+
     it.effect("call and wait time out with exit code 4 when no worker runs", () =>
       fresh((run) =>
         Effect.gen(function*() {

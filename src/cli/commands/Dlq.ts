@@ -52,11 +52,11 @@ const purge = Command.make("purge", {
       const caps = yield* TerminalCapabilities.TerminalCapabilities
       if (!caps.canPrompt) return yield* usage("dlq purge deletes every dead-lettered job for good: pass --yes to confirm")
       const depths = yield* withClient(options, Tasks.stats())
-      const confirmed = yield* Prompt.Confirm({ message: `Delete all ${depths.dead} dead-lettered jobs for good?`, initial: false })
+      const confirmed = yield* Prompt.Confirm({ message: `Delete all ${Output.count(depths.dead, "dead-lettered job")} for good?`, initial: false })
       if (!confirmed) return yield* Output.note("nothing deleted")
     }
     const purged = yield* withClient(options, Tasks.purgeDead())
-    yield* emit(options, () => JSON.stringify({ purged }), () => `purged ${purged} dead-lettered jobs`)
+    yield* emit(options, () => JSON.stringify({ purged }), () => `purged ${Output.count(purged, "dead-lettered job")}`)
   })).pipe(Command.withDescription("Delete every dead-lettered job (asks first; --yes to skip)."))
 
 /**
@@ -92,8 +92,8 @@ const requeueAll = (options: Settings) =>
       else failed.push({ id, error: outcome.failure.message })
     }
     for (const f of failed) yield* Output.note(`${f.id}: ${f.error}`)
-    yield* emit(options, () => JSON.stringify({ requeued, failed }), () => `requeued ${requeued} jobs`)
+    yield* emit(options, () => JSON.stringify({ requeued, failed }), () => `requeued ${Output.count(requeued, "job")}`)
     if (failed.length > 0) {
-      return yield* new CliFailure({ message: `${failed.length} dead-lettered jobs could not be requeued (see above)`, exitCode: ExitCode.failed })
+      return yield* new CliFailure({ message: `${Output.count(failed.length, "dead-lettered job")} could not be requeued (see above)`, exitCode: ExitCode.failed })
     }
   })

@@ -18,6 +18,7 @@ import type { Options } from "../../gateway/GatewayOptions.ts"
 import { Backend } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
 import * as Lifetime from "../Lifetime.ts"
+import * as Logging from "../Logging.ts"
 import * as Output from "../Output.ts"
 import { settings } from "../Root.ts"
 
@@ -75,5 +76,9 @@ export const serve = Command.make("serve", {
     yield* Effect.scoped(
       Effect.flatMap(Layer.build(Gateway.layer(gateway).pipe(Layer.provide(backend.queue(options, { events: (gateway.webhooks?.endpoints.length ?? 0) > 0 })))), (context) =>
         Effect.provideContext(serving, context))
-    ).pipe(Effect.mapError((e) => fromError(e, options, "redis")))
+    ).pipe(
+      Effect.mapError((e) => fromError(e, options, "redis")),
+      // A gateway process logs JSON lines, as `npm run gateway` does.
+      Logging.withLogger(Option.getOrElse(options.logFormat, () => "json"), options.verbose)
+    )
   })).pipe(Command.withDescription("Run the HTTP gateway (Task API, webhooks) on this Redis until SIGINT/SIGTERM."))

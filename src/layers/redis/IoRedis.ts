@@ -91,12 +91,33 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     ? Topology.describe(topology)
     : url === undefined ? "127.0.0.1:6379" : `${url.hostname || "127.0.0.1"}:${url.port || "6379"}`
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
-  const logError = (which: string) => (cause: unknown) => {
-    runSync(Effect.logWarning(`bananas redis ${which} connection error (${target})`, cause))
-  }
 
   /** Set once the command connection is up: until then, unreachable sentinels fail the layer instead of being retried forever. */
   let connected = false
+  /**
+   * Logs a connection's errors without flooding: ioredis emits "error" on
+   * every failed (re)connection attempt. Before the command connection is
+   * first up its failure is the layer's `ConnectionError`, so attempts are
+   * debug lines; later, the first failure is one warning (the driver keeps
+   * retrying), the attempts after it debug lines, and the recovery one
+   * info line.
+   */
+  const watchErrors = (which: string, client: Client) => {
+    let down = false
+    let attempts = 0
+    client.on("error", (cause: unknown) => {
+      attempts++
+      if (!connected || down) return runSync(Effect.logDebug(`bananas redis ${which} connection error (${target})`, cause))
+      down = true
+      const reason = cause instanceof Error ? cause.message : String(cause)
+      runSync(Effect.logWarning(`bananas redis ${which} connection to ${target} lost (${reason}); reconnecting, logged again when it is back`))
+    })
+    client.on("ready", () => {
+      if (down) runSync(Effect.logInfo(`bananas redis ${which} connection to ${target} is back after ${attempts} failed attempt(s)`))
+      down = false
+      attempts = 0
+    })
+  }
   // Connected while Redis loads its dataset (just restarted): ask again every 100 ms, not after its ETA (≥ 1 s).
   const nodeDefaults: RedisOptions = { maxLoadingRetryTime: 100 }
   const create = (nameSuffix: string, extra: RedisOptions, defaults: RedisOptions = {}): Client => {
@@ -115,7 +136,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
       })
     // ioredis emits "error" on every failed (re)connection; an unhandled one
     // would crash the process.
-    client.on("error", logError(nameSuffix === "" ? "command" : nameSuffix.replace(/^:/, "")))
+    watchErrors(nameSuffix === "" ? "command" : nameSuffix.replace(/^:/, ""), client)
     return client
   }
 
