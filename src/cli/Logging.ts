@@ -7,8 +7,8 @@
  * command. A failure's stack and cause chain are printed only with
  * `--verbose`.
  *
- * Repeats are rate-limited: an entry with the same level, message and
- * error as one printed in the last minute is counted, not printed; the
+ * Repeats are rate-limited: an entry with the same level, message,
+ * error and annotations as one printed in the last minute is counted, not printed; the
  * next one printed after the minute says how many were left out. A worker
  * whose Redis is down thus logs a line per failing loop and minute, not
  * one per retry.
@@ -20,6 +20,7 @@ import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
+import * as References from "effect/References"
 
 /**
  * The log formats.
@@ -55,7 +56,7 @@ export const make = (format: Format, verbose: boolean): Logger.Logger<unknown, v
   const quiet = new Map<string, { until: number; left: number }>()
   return Logger.make((options: Logger.Options<unknown>): void => {
     const error = errorLine(options.cause)
-    const key = `${options.logLevel} ${messageText(options.message)} ${error}`
+    const key = `${options.logLevel} ${messageText(options.message)} ${error}${annotationText(options)}`
     const now = options.date.getTime()
     const seen = quiet.get(key)
     if (seen !== undefined && now < seen.until) {
@@ -109,11 +110,18 @@ const safeJson = (u: unknown): string => {
   }
 }
 
+/** The entry's annotations as ` key=value` pairs (the access log's method, route, status...); `module` is left out. */
+const annotationText = (options: Logger.Options<unknown>): string =>
+  Object.entries(options.fiber.getRef(References.CurrentLogAnnotations))
+    .filter(([key]) => key !== "module")
+    .map(([key, value]) => ` ${key}=${typeof value === "string" ? value : safeJson(value)}`)
+    .join("")
+
 const omitted = (left: number) => (left > 0 ? ` (${left} more like this in the last minute not shown)` : "")
 
 const textLine = (options: Logger.Options<unknown>, error: string, left: number, verbose: boolean): string => {
   const time = options.date.toISOString().slice(11, 23)
-  const line = `[${time}] ${options.logLevel.toUpperCase()} ${messageText(options.message)}${error === "" ? "" : `: ${error}`}${omitted(left)}`
+  const line = `[${time}] ${options.logLevel.toUpperCase()} ${messageText(options.message)}${error === "" ? "" : `: ${error}`}${annotationText(options)}${omitted(left)}`
   return verbose ? [line, ...details(options)].join("\n") : line
 }
 
