@@ -1,12 +1,12 @@
 /**
- * The package version, read from `package.json` (the one place it is
- * written): `bananas --version` prints it. Imports nothing but Node, so
- * `main.ts` can answer `--version` before loading the command tree.
+ * The `--version` line, from the package version (`src/Version.ts`).
+ * Imports nothing but Node, so `main.ts` can answer `--version` before
+ * loading the command tree.
  *
  * @since 0.2.0
  */
 
-import { createRequire } from "node:module"
+import * as PackageVersion from "../Version.ts"
 
 /**
  * The version of `package.json`.
@@ -14,7 +14,7 @@ import { createRequire } from "node:module"
  * @category constants
  * @since 0.2.0
  */
-export const version: string = (createRequire(import.meta.url)("../../package.json") as { readonly version: string }).version
+export const version: string = PackageVersion.version
 
 /**
  * The `--version` line: `bananas 1.2.3`.
