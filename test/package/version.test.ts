@@ -39,6 +39,9 @@ describe("the package version", () => {
   it("is what bananas --version prints", () => {
     assert.strictEqual(Version.line("bananas"), `bananas ${pkg.version}`)
   })
+  it("is the tarball the README installs", () => {
+    assert.include(readFileSync("README.md", "utf8"), `bananas-effect-${pkg.version}.tgz`)
+  })
   it("is the examples' service version", () => {
     for (const file of files("examples")) {
       for (const m of readFileSync(file, "utf8").matchAll(/serviceVersion: "([^"]+)"/g)) assert.strictEqual(m[1], pkg.version, file)
