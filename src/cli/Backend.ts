@@ -21,7 +21,7 @@ import type { JobQueue } from "../services/JobQueue.ts"
 import type { QueueAdmin } from "../services/QueueAdmin.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
-import { type CliFailure, fromError, type Transport } from "./Failures.ts"
+import { type CliFailure, fromError, type Transport, usage } from "./Failures.ts"
 import * as Logging from "./Logging.ts"
 import { redisTarget, type Settings } from "./Settings.ts"
 
@@ -113,6 +113,21 @@ export const withClient = <A, E, R>(
       Logging.withLogger(Option.getOrElse(settings.logFormat, () => "text"), settings.verbose)
     )
   })
+
+/**
+ * Refuses `--api-url` (or `BANANAS_API_URL`) for a command that runs on
+ * Redis (`worker`, `scheduler`, `reaper`, `serve`): it would not go through
+ * the gateway, and silently using the default Redis instead misleads.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const requireRedis = (settings: Settings, command: string): Effect.Effect<void, CliFailure> =>
+  Option.isSome(settings.apiUrl)
+    ? Effect.fail(usage(
+      `${command} runs on Redis, not through the gateway: drop --api-url (or unset BANANAS_API_URL, set to ${settings.apiUrl.value}) and give --redis-url (env REDIS_URL)`
+    ))
+    : Effect.void
 
 /**
  * Runs a job-running command: the queue services provided (scoped to the

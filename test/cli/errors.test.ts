@@ -88,6 +88,21 @@ describe("cli errors", () => {
         assert.include(wrongEnv.stderr, `127.0.0.1:${port}`)
       }))
 
+    it.effect("the commands that run on Redis refuse --api-url and BANANAS_API_URL instead of using another Redis", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const redis = ["--redis-url", server.url, "--prefix", uniquePrefix("api")]
+        for (const command of [["worker", "--handlers", "examples/cli-handlers.ts"], ["scheduler"], ["reaper"], ["serve", "--insecure", "--port", "0"]]) {
+          const flag = yield* live([...redis, "--api-url", "http://127.0.0.1:1", ...command])
+          assert.strictEqual(flag.code, 2, flag.stderr)
+          assert.strictEqual(flag.stderr.split("\n").length, 1)
+          assert.match(flag.stderr, new RegExp(`^error: ${command[0]} runs on Redis, not through the gateway: drop --api-url`))
+          const env = yield* live([...redis, ...command], { env: { BANANAS_API_URL: "http://127.0.0.1:1" } })
+          assert.strictEqual(env.code, 2, env.stderr)
+          assert.include(env.stderr, "unset BANANAS_API_URL")
+        }
+      }))
+
     it.effect("serve on a port already in use: one line naming the address and what to do (also with -v)", () =>
       Effect.gen(function*() {
         const server = yield* RedisServer

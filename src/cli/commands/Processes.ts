@@ -14,7 +14,7 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as JobPriority from "../../domain/JobPriority.ts"
 import * as Keys from "../../protocol/Keys.ts"
-import { Backend, withQueue } from "../Backend.ts"
+import { Backend, requireRedis, withQueue } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
 import * as Input from "../Input.ts"
 import * as Lifetime from "../Lifetime.ts"
@@ -50,6 +50,7 @@ export const worker = Command.make("worker", {
 }, (input) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "worker")
     const priorities = yield* parsePriorities(input.priorities)
     const jobTimeout = yield* Effect.fromResult(Input.duration(input.jobTimeout, "--job-timeout"))
     const shutdownTimeout = yield* Effect.fromResult(Input.duration(input.shutdownTimeout, "--shutdown-timeout"))
@@ -94,6 +95,7 @@ export const scheduler = Command.make("scheduler", {
 }, ({ interval }) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "scheduler")
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
     const Scheduler = yield* load(() => import("../../worker/Scheduler.ts"))
     const backend = yield* Backend
@@ -117,6 +119,7 @@ export const reaper = Command.make("reaper", {
 }, ({ interval, maxAge }) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "reaper")
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
     const age = Option.isSome(maxAge) ? yield* Effect.fromResult(Input.duration(maxAge.value, "--max-age")) : undefined
     const Reaper = yield* load(() => import("../../worker/Reaper.ts"))

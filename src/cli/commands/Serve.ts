@@ -15,7 +15,7 @@ import * as Option from "effect/Option"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import type { Options } from "../../gateway/GatewayOptions.ts"
-import { Backend } from "../Backend.ts"
+import { Backend, requireRedis } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
 import * as Lifetime from "../Lifetime.ts"
 import * as Logging from "../Logging.ts"
@@ -45,6 +45,7 @@ export const serve = Command.make("serve", {
 }, (input) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "serve")
     if (input.processes < 1) return yield* usage("--processes must be at least 1")
     // The gateway's modules load when it runs: the other commands start without them.
     const [ApiKeys, Gateway, GatewayOptions, Replicas] = yield* Effect.promise(() =>
