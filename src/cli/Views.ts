@@ -87,7 +87,7 @@ export const resultText = (result: JobResult.JobResult, now: number, paint: Outp
  */
 export const jobTable = (jobs: ReadonlyArray<Job>, now: number, paint: Output.Paint): string =>
   Output.table(
-    ["ID", "NAME", "STATUS", "PRIORITY", "ATTEMPTS", "CREATED", "ERROR"],
+    ["ID", "NAME", "STATUS", "PRIORITY", "FAILED RUNS", "CREATED", "ERROR"],
     jobs.map((job) => [
       job.id,
       job.name,

@@ -113,7 +113,7 @@ const suite = <R>(name: string, outer: Layer.Layer<R>, makeRunner: Effect.Effect
           assert.strictEqual(listed.lines.length, 2)
           for (const line of listed.lines) assert.strictEqual(JSON.parse(line).status, "scheduled")
           const table = yield* run(["list", "--name", "report"])
-          assert.match(table.stdout, /^ID\s+NAME\s+STATUS\s+PRIORITY\s+ATTEMPTS\s+CREATED\s+ERROR$/m)
+          assert.match(table.stdout, /^ID\s+NAME\s+STATUS\s+PRIORITY\s+FAILED RUNS\s+CREATED\s+ERROR$/m)
           assert.match(table.stdout, /report\s+scheduled\s+normal\s+0\/3\s+(just now|\d+ s ago)/)
           const id = idOf(at)
           const cancelled = yield* run(["cancel", id])

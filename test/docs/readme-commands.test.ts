@@ -12,6 +12,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
+import { OpenApi } from "effect/http-api"
+import { Api } from "../../src/http/Api.ts"
 import { freePort, startRedisServer } from "../support/RedisServer.ts"
 
 const readme = readFileSync("README.md", "utf8")
@@ -121,6 +123,17 @@ describe("the README's shell lines", () => {
       assert.strictEqual(ran.code, 0, `${line}\n${ran.output}`)
     } finally {
       await server.stop()
+    }
+  })
+
+  it("the gateway's endpoint table names every route of the API", () => {
+    const table = readme.slice(readme.indexOf("| endpoint | does |"))
+    const paths = OpenApi.fromApi(Api).paths as Record<string, Record<string, unknown>>
+    for (const [path, operations] of Object.entries(paths)) {
+      if (!path.startsWith("/v1/")) continue
+      for (const method of Object.keys(operations).filter((m) => ["get", "post", "put", "delete", "patch"].includes(m))) {
+        assert.match(table, new RegExp(`\`${method.toUpperCase()} ${path.replace(/[?{}]/g, "\\$&")}[?\`\\[]`), `${method.toUpperCase()} ${path}`)
+      }
     }
   })
 })
