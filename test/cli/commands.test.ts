@@ -242,6 +242,20 @@ const suite = <R>(name: string, outer: Layer.Layer<R>, makeRunner: Effect.Effect
           yield* Fiber.interrupt(worker)
         })))
 
+    it.effect("a filtered list keeps scanning until it has matches: a few jobs among thousands are found", () =>
+      fresh((run) =>
+        Effect.gen(function*() {
+          const bulk = Array.from({ length: 4000 }, (_, i) => `{"name":"bulk","payload":{"i":${i}}}`).join("\n")
+          assert.strictEqual((yield* run(["submit", "--batch", "-"], { stdin: bulk })).code, 0)
+          for (let i = 0; i < 3; i++) assert.strictEqual((yield* run(["submit", "needle"])).code, 0)
+          const found = yield* run(["--json", "list", "--name", "needle", "--limit", "3"])
+          assert.strictEqual(found.code, 0, found.stderr)
+          assert.strictEqual(found.lines.length, 3, `${found.stdout}\n${found.stderr}`)
+          const none = yield* run(["list", "--name", "nothing_by_this_name"])
+          assert.strictEqual(none.code, 0, none.stderr)
+          assert.match(none.stdout, /^(no jobs|no match in the part scanned so far)$/)
+        })))
+
     it.effect("call and wait time out with exit code 4 when no worker runs", () =>
       fresh((run) =>
         Effect.gen(function*() {

@@ -26,7 +26,7 @@ import { pageFlags, printPages } from "./Queue.ts"
 const list = Command.make("list", pageFlags, (input) =>
   Effect.gen(function*() {
     const options = yield* settings
-    yield* printPages(options, input, (cursor) => withClient(options, Tasks.deadLetters({ cursor, limit: input.limit })))
+    yield* withClient(options, printPages(options, input, (cursor) => Tasks.deadLetters({ cursor, limit: input.limit })))
   })).pipe(Command.withAlias("ls"), Command.withDescription("List dead-lettered jobs, newest first."))
 
 const requeue = Command.make("requeue", {
