@@ -131,17 +131,18 @@ export const requireRedis = (settings: Settings, command: string): Effect.Effect
 
 /**
  * Runs a job-running command: the queue services provided (scoped to the
- * command), every error turned into a `CliFailure`.
+ * command; `events` writes job events), every error turned into a `CliFailure`.
  *
  * @category combinators
  * @since 0.2.0
  */
 export const withQueue = <A, E, R>(
   settings: Settings,
-  effect: Effect.Effect<A, E, R>
+  effect: Effect.Effect<A, E, R>,
+  options?: { readonly events?: boolean }
 ): Effect.Effect<A, CliFailure, Exclude<Exclude<R, Scope.Scope>, QueueServices> | Backend> =>
   Effect.gen(function*() {
-    const layer = (yield* Backend).queue(settings)
+    const layer = (yield* Backend).queue(settings, options)
     return yield* effect.pipe(
       Effect.scoped,
       Effect.provide(layer),

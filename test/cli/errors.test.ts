@@ -5,6 +5,7 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { spawn } from "node:child_process"
 import { type AddressInfo, createServer, type Server } from "node:net"
 import * as Backend from "../../src/cli/Backend.ts"
@@ -100,6 +101,23 @@ describe("cli errors", () => {
           const env = yield* live([...redis, ...command], { env: { BANANAS_API_URL: "http://127.0.0.1:1" } })
           assert.strictEqual(env.code, 2, env.stderr)
           assert.include(env.stderr, "unset BANANAS_API_URL")
+        }
+      }))
+
+    it.effect("worker --events writes job events (what webhooks and the job-outcome metrics read); without it none", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        for (const events of [false, true]) {
+          const prefix = uniquePrefix("outcomes")
+          const redis = ["--redis-url", server.url, "--prefix", prefix]
+          const worker = yield* Effect.forkChild(live([...redis, "worker", "--handlers", "examples/cli-handlers.ts", "--log-level", "none", ...(events ? ["--events"] : [])]))
+          const called = yield* live([...redis, "call", "greet", "--data", `{"name":"Ev"}`, "--timeout", "20s"])
+          assert.strictEqual(called.code, 0, called.stderr)
+          yield* Fiber.interrupt(worker)
+          const keys = yield* Effect.promise(() => server.raw.keys(`${prefix}*`))
+          const eventKeys = keys.filter((k) => /event/i.test(k.slice(prefix.length)))
+          if (events) assert.isAbove(eventKeys.length, 0, keys.join(", "))
+          else assert.deepStrictEqual(eventKeys, [])
         }
       }))
 

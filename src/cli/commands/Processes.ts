@@ -46,7 +46,11 @@ export const worker = Command.make("worker", {
   shutdownTimeout: intervalFlag("shutdown-timeout", "30s", "How long running jobs may finish after SIGINT/SIGTERM"),
   scheduler: Flag.Boolean("scheduler").pipe(Flag.withDescription("Also promote due scheduled jobs"), Flag.withDefault(true)),
   reaper: Flag.Boolean("reaper").pipe(Flag.withDescription("Also recover jobs of dead workers"), Flag.withDefault(true)),
-  workerId: Flag.String("worker-id").pipe(Flag.withDescription("Lease owner name (default worker-<pid>-<random>)"), Flag.optional)
+  workerId: Flag.String("worker-id").pipe(Flag.withDescription("Lease owner name (default worker-<pid>-<random>)"), Flag.optional),
+  events: Flag.Boolean("events").pipe(
+    Flag.withDescription("Write job events (the gateway's webhooks and its job-outcome metrics read them)"),
+    Flag.withDefault(false)
+  )
 }, (input) =>
   Effect.gen(function*() {
     const options = yield* settings
@@ -81,7 +85,7 @@ export const worker = Command.make("worker", {
       )
       return yield* Effect.never
     })
-    yield* withQueue(options, loaded.layer === undefined ? run : Effect.provide(run, loaded.layer))
+    yield* withQueue(options, loaded.layer === undefined ? run : Effect.provide(run, loaded.layer), { events: input.events })
   })).pipe(Command.withDescription("Run jobs with the handlers of a module until SIGINT/SIGTERM (graceful)."))
 
 /**
