@@ -315,6 +315,9 @@ suite(
       describe: () => `the gateway at ${url}`
     })
     const base = ["--api-url", url, "--api-key", "k3y"]
-    return ((args, options) => runCli([...base, ...args], options).pipe(Effect.provide(backend))) satisfies Runner
+    // The job-running commands refuse --api-url (they run on Redis).
+    const onRedis = new Set(["worker", "scheduler", "reaper", "serve"])
+    return ((args, options) =>
+      runCli([...(onRedis.has(args[0] ?? "") ? [] : base), ...args], options).pipe(Effect.provide(backend))) satisfies Runner
   }).pipe(Effect.orDie)
 )

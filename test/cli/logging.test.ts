@@ -55,8 +55,10 @@ describe("bananas worker logs", () => {
         assert.isDefined(url, stderr)
         const before = stderr.length
         for (let i = 0; i < 3; i++) assert.strictEqual((await fetch(`${url}/v1/stats`)).status, 200)
-        await sleep(500)
-        const lines = stderr.slice(before).split("\n").filter((l) => l !== "")
+        const logged = () => stderr.slice(before).split("\n").filter((l) => l !== "")
+        for (let i = 0; i < 100 && logged().length < 3; i++) await sleep(50)
+        await sleep(300)
+        const lines = logged()
         assert.isAtLeast(lines.length, 3, stderr)
         assert.isAtMost(lines.length, 3, `one line per request:\n${lines.join("\n")}`)
         for (const line of lines) {
