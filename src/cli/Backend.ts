@@ -15,13 +15,14 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
-import * as Bananas from "../Bananas.ts"
+import type * as Bananas from "../Bananas.ts"
 import type * as BananasMemory from "../layers/memory/BananasMemory.ts"
 import type { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import type { QueueAdmin } from "../services/QueueAdmin.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
-import { type CliFailure, fromError, type Transport } from "./Failures.ts"
+import { type CliFailure, fromError, type Transport, usage } from "./Failures.ts"
+import * as Logging from "./Logging.ts"
 import { redisTarget, type Settings } from "./Settings.ts"
 
 /**
@@ -55,10 +56,11 @@ export class Backend extends Context.Service<Backend, {
  * @since 0.2.0
  */
 export const layerLive: Layer.Layer<Backend> = Layer.succeed(Backend, {
-  client: (settings) =>
-    Option.isSome(settings.apiUrl)
-      ? { transport: "http", layer: Bananas.layerHttp({ url: settings.apiUrl.value, apiKey: Option.getOrUndefined(settings.apiKey) }) }
-      : { transport: "redis", layer: redisLayer(settings) },
+  client: (settings) => {
+    if (Option.isNone(settings.apiUrl)) return { transport: "redis", layer: redisLayer(settings) }
+    const http = { url: settings.apiUrl.value, apiKey: Option.getOrUndefined(settings.apiKey) }
+    return { transport: "http", layer: Layer.unwrap(Effect.map(loadBananas, (b) => b.layerHttp(http))) }
+  },
   queue: (settings, options) => redisLayer(settings, options?.events),
   describe: (settings) =>
     Option.isSome(settings.apiUrl) ? `the gateway at ${settings.apiUrl.value}` : `Redis at ${redisTarget(settings.redisUrl)} (prefix ${settings.prefix})`
@@ -87,7 +89,7 @@ export const layerServices = (services: Context.Context<QueueServices>): Layer.L
  * @since 0.2.0
  */
 export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<Backend> =>
-  Layer.unwrap(Effect.map(Layer.build(Bananas.layerMemory(options)), layerServices))
+  Layer.unwrap(Effect.flatMap(loadBananas, (b) => Effect.map(Layer.build(b.layerMemory(options)), layerServices)))
 
 /**
  * Runs a client command: its TaskApi provided, every error turned into a
@@ -107,29 +109,47 @@ export const withClient = <A, E, R>(
       Effect.mapError((e) => fromError(e, settings, transport)),
       Effect.tapError((failure) => explain(settings, failure)),
       // A client command reports its failure itself: driver logs only with --verbose.
-      Effect.provideService(References.MinimumLogLevel, settings.verbose ? "Debug" : "Error")
+      Effect.provideService(References.MinimumLogLevel, settings.verbose ? "Debug" : "Error"),
+      Logging.withLogger(Option.getOrElse(settings.logFormat, () => "text"), settings.verbose)
     )
   })
 
 /**
+ * Refuses `--api-url` (or `BANANAS_API_URL`) for a command that runs on
+ * Redis (`worker`, `scheduler`, `reaper`, `serve`): it would not go through
+ * the gateway, and silently using the default Redis instead misleads.
+ *
+ * @category combinators
+ * @since 0.2.0
+ */
+export const requireRedis = (settings: Settings, command: string): Effect.Effect<void, CliFailure> =>
+  Option.isSome(settings.apiUrl)
+    ? Effect.fail(usage(
+      `${command} runs on Redis, not through the gateway: drop --api-url (or unset BANANAS_API_URL, set to ${settings.apiUrl.value}) and give --redis-url (env REDIS_URL)`
+    ))
+    : Effect.void
+
+/**
  * Runs a job-running command: the queue services provided (scoped to the
- * command), every error turned into a `CliFailure`.
+ * command; `events` writes job events), every error turned into a `CliFailure`.
  *
  * @category combinators
  * @since 0.2.0
  */
 export const withQueue = <A, E, R>(
   settings: Settings,
-  effect: Effect.Effect<A, E, R>
+  effect: Effect.Effect<A, E, R>,
+  options?: { readonly events?: boolean }
 ): Effect.Effect<A, CliFailure, Exclude<Exclude<R, Scope.Scope>, QueueServices> | Backend> =>
   Effect.gen(function*() {
-    const layer = (yield* Backend).queue(settings)
+    const layer = (yield* Backend).queue(settings, options)
     return yield* effect.pipe(
       Effect.scoped,
       Effect.provide(layer),
       Effect.mapError((e) => fromError(e, settings, "redis")),
       Effect.tapError((failure) => explain(settings, failure)),
-      (e) => settings.verbose ? Effect.provideService(e, References.MinimumLogLevel, "Debug") : e
+      (e) => settings.verbose ? Effect.provideService(e, References.MinimumLogLevel, "Debug") : e,
+      Logging.withLogger(Option.getOrElse(settings.logFormat, () => "text"), settings.verbose)
     )
   })
 
@@ -138,5 +158,12 @@ export const withQueue = <A, E, R>(
 const explain = (settings: Settings, failure: CliFailure) =>
   settings.verbose && failure.detail !== undefined ? Console.error(failure.detail) : Effect.void
 
+/**
+ * The SDK's layers, loaded when a command first needs one: `--version`,
+ * `--help` and usage errors never load the Redis driver or the HTTP client.
+ */
+const loadBananas: Effect.Effect<typeof Bananas> = Effect.promise(() => import("../Bananas.ts"))
+
 const redisLayer = (settings: Settings, events?: boolean) =>
-  Bananas.layerRedis({ url: settings.redisUrl, urlField: "--redis-url", prefix: settings.prefix, connectionName: "bananas-cli", events })
+  Layer.unwrap(Effect.map(loadBananas, (b) =>
+    b.layerRedis({ url: settings.redisUrl, urlField: "--redis-url", prefix: settings.prefix, connectionName: "bananas-cli", events })))

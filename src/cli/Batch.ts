@@ -10,7 +10,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import { TerminalCapabilities } from "effect/cli"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import * as JobPriority from "../domain/JobPriority.ts"
 import * as RawJson from "../domain/RawJson.ts"
 import * as Submission from "../domain/Submission.ts"
@@ -87,7 +87,7 @@ export const run = (options: Settings, path: string) =>
     const created = submitted.length - duplicates
     yield* options.json
       ? Output.line(JSON.stringify({ submitted: created, duplicates, invalid, ids: submitted.map((s) => s.id) }))
-      : Output.line(`submitted ${created} jobs` + (duplicates > 0 ? ` (${duplicates} ids existed already: nothing written for them)` : ""))
+      : Output.line(`submitted ${Output.count(created, "job")}` + (duplicates > 0 ? ` (${Output.count(duplicates, "id")} existed already: nothing written for them)` : ""))
     if (invalid.length > 0) {
       return yield* new CliFailure({
         message: `${invalid.length} invalid line${invalid.length === 1 ? "" : "s"} skipped (nothing written for them); the other ${submitted.length} were submitted`,
@@ -128,7 +128,7 @@ const submitAll = (options: Settings, requests: ReadonlyArray<Submission.SubmitR
     for (let start = 0; start < requests.length; start += chunkSize) {
       const chunk = requests.slice(start, start + chunkSize)
       const out = yield* withClient(options, Effect.flatMap(Effect.service(TaskApi), (a) => Policies.apply("submitBatch", a.submitBatch(chunk)))).pipe(
-        Effect.tapError(() => submitted.length > 0 ? Output.note(`${submitted.length} jobs were submitted before this failure`) : Effect.void)
+        Effect.tapError(() => submitted.length > 0 ? Output.note(`${Output.count(submitted.length, "job")} submitted before this failure`) : Effect.void)
       )
       submitted.push(...out)
       if (progress) yield* Output.progress(submitted.length, requests.length)

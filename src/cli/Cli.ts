@@ -11,8 +11,15 @@ import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Argument, CliConfig, CliError, CliOutput, Command, Completions, Flag, GlobalFlag, TerminalCapabilities } from "effect/cli"
-import { createRequire } from "node:module"
+import * as Argument from "effect/cli/Argument"
+import * as CliConfig from "effect/cli/CliConfig"
+import * as CliError from "effect/cli/CliError"
+import * as CliOutput from "effect/cli/CliOutput"
+import * as Command from "effect/cli/Command"
+import * as Completions from "effect/cli/Completions"
+import * as Flag from "effect/cli/Flag"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import type { Backend } from "./Backend.ts"
 import * as Dlq from "./commands/Dlq.ts"
 import * as Jobs from "./commands/Jobs.ts"
@@ -21,7 +28,9 @@ import * as Queue from "./commands/Queue.ts"
 import * as Serve from "./commands/Serve.ts"
 import * as Submit from "./commands/Submit.ts"
 import { CliFailure, ExitCode } from "./Failures.ts"
+import * as Output from "./Output.ts"
 import { root } from "./Root.ts"
+import * as Version from "./Version.ts"
 
 /**
  * The package version (`--version`).
@@ -29,7 +38,7 @@ import { root } from "./Root.ts"
  * @category constants
  * @since 0.2.0
  */
-export const version: string = (createRequire(import.meta.url)("../../package.json") as { readonly version: string }).version
+export const version: string = Version.version
 
 const completions = Command.make("completions", {
   shell: Argument.Literals("shell", ["bash", "zsh", "fish"]).pipe(Argument.withDescription("The shell"))
@@ -69,7 +78,7 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, B
       const failure = error instanceof CliFailure
         ? error
         : new CliFailure({ message: `unexpected error: ${Cause.pretty(cause)}`, exitCode: ExitCode.failed })
-      return Effect.as(Console.error(`error: ${failure.message}`), failure.exitCode)
+      return Effect.as(Console.error(`error: ${Output.oneLine(failure.message)}`), failure.exitCode)
     }),
     Effect.provide(Layer.mergeAll(CliConfig.layer({ builtIns }), CliOutput.layerPresenter(presenter)))
   )
@@ -79,7 +88,7 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, B
 /** `--version` without the `-v` alias (that is `--verbose`). */
 const versionFlag = GlobalFlag.Action({
   flag: Flag.Boolean("version").pipe(Flag.withDescription("Show the version"), Flag.withDefault(false)),
-  run: (_, context) => Console.log(`${context.command.name} ${context.version}`)
+  run: (_, context) => Console.log(Version.line(context.command.name, context.version))
 })
 
 const builtIns = CliConfig.defaults.builtIns
@@ -99,7 +108,7 @@ const presenter: CliOutput.Presenter = {
         case "Help":
           return yield* Console.log(format.formatHelpDoc(event.helpDoc))
         case "Version":
-          return yield* Console.log(`${event.name} ${event.version}`)
+          return yield* Console.log(Version.line(event.name, event.version))
       }
     })
 }

@@ -90,6 +90,8 @@ export const fromError = (error: unknown, settings: Settings, transport: Transpo
       const named = typeof field !== "string" || field === "" || message.startsWith(field)
       return fail(named ? message : `invalid ${field}: ${message}`, ExitCode.usage)
     }
+    case "ServeError":
+      return listenFailure((error as { readonly cause?: unknown }).cause, fail)
     case "JobFailedError":
     case "JobNotFoundError":
     case "JobConflictError":
@@ -98,7 +100,7 @@ export const fromError = (error: unknown, settings: Settings, transport: Transpo
     case "ApiError":
       return fail(message, ExitCode.failed)
     default:
-      return fail(message, ExitCode.failed)
+      return fail(message !== "" ? message : describeUnknown(error), ExitCode.failed)
   }
 }
 
@@ -124,6 +126,29 @@ const storageFailure = (
     default:
       return fail(`Redis at ${redis} answered with an error: ${message}`, ExitCode.failed)
   }
+}
+
+/** The gateway could not listen: which address, why, and what to do (Node's listen error carries the address). */
+const listenFailure = (cause: unknown, fail: (text: string, exitCode: number) => CliFailure): CliFailure => {
+  const { address, code, port } = (cause ?? {}) as { readonly code?: unknown; readonly address?: unknown; readonly port?: unknown }
+  const where = typeof address === "string" && typeof port === "number" ? ` on ${address.includes(":") ? `[${address}]` : address}:${port}` : ""
+  switch (code) {
+    case "EADDRINUSE":
+      return fail(`cannot listen${where}: the address is already in use (another gateway?): stop that process, or pass another --port (0 = any free port)`, ExitCode.connection)
+    case "EACCES":
+      return fail(`cannot listen${where}: permission denied (ports below 1024 need privileges): pass --port 1024 or above`, ExitCode.connection)
+    case "EADDRNOTAVAIL":
+      return fail(`cannot listen${where}: no interface of this machine has that address: pass --host with one of its addresses (or 0.0.0.0)`, ExitCode.connection)
+    default:
+      return fail(`cannot listen${where}: ${cause instanceof Error ? cause.message : String(cause)}`, ExitCode.connection)
+  }
+}
+
+/** An error without a message: its tag and its cause's message, never an empty line. */
+const describeUnknown = (error: unknown): string => {
+  const { _tag, cause } = (error ?? {}) as { readonly _tag?: unknown; readonly cause?: unknown }
+  const name = typeof _tag === "string" ? _tag : error instanceof Error ? error.name : "error"
+  return cause instanceof Error && cause.message !== "" ? `${name}: ${cause.message}` : `${name} (run with -v for details)`
 }
 
 const refused = (error: unknown): boolean => {

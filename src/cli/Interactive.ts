@@ -9,7 +9,8 @@
 
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import { Prompt, TerminalCapabilities } from "effect/cli"
+import * as Prompt from "effect/cli/Prompt"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import type { JobPriority } from "../domain/JobPriority.ts"
 import type * as RawJson from "../domain/RawJson.ts"
 import type * as Tasks from "../Tasks.ts"

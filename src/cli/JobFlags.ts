@@ -8,7 +8,7 @@
 
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Flag } from "effect/cli"
+import * as Flag from "effect/cli/Flag"
 import * as JobPriority from "../domain/JobPriority.ts"
 import type * as Tasks from "../Tasks.ts"
 import { type CliFailure, usage } from "./Failures.ts"

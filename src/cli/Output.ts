@@ -10,7 +10,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
-import { TerminalCapabilities } from "effect/cli"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import { styleText } from "node:util"
 
 /**
@@ -64,11 +64,38 @@ export const note = (text: string): Effect.Effect<void> => Console.error(text)
  * @since 0.2.0
  */
 export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, paint: Paint): string => {
+  rows = rows.map((row) => row.map(oneLine))
   const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))))
   const render = (cells: ReadonlyArray<string>) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - width(c)))).join("  ").trimEnd()
   return [paint("bold", render(header)), ...rows.map(render)].join("\n")
 }
+
+/**
+ * Text on one line: line breaks (e.g. of a schema error's path) and the
+ * spaces around them become one space, so a table row or an error stays
+ * one line.
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const oneLine = (text: string): string => (text.includes("\n") ? text.split(/\s*\n\s*/).join(" ").trim() : text)
+
+/**
+ * A count and its noun, singular or plural: `1 job`, `2 jobs`.
+ *
+ * @category formatting
+ * @since 0.2.0
+ */
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`
+
+/**
+ * How an unknown time is shown.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const unknownTime = "–"
 
 /**
  * Label/value pairs, one per line, values aligned.
@@ -84,12 +111,13 @@ export const fields = (pairs: ReadonlyArray<readonly [string, string | undefined
 
 /**
  * A time relative to now: `just now`, `in 3 s`, `2 min ago`, `in 5 h`,
- * `3 d ago`.
+ * `3 d ago`; `–` for an unknown time (zero: a job written without it).
  *
  * @category formatting
  * @since 0.2.0
  */
 export const relative = (atMillis: number, nowMillis: number): string => {
+  if (!(atMillis > 0)) return unknownTime
   const delta = atMillis - nowMillis
   const abs = Math.abs(delta)
   if (abs < 1000) return "just now"
@@ -100,7 +128,8 @@ export const relative = (atMillis: number, nowMillis: number): string => {
     : abs < 86_400_000
     ? [abs / 3_600_000, "h"]
     : [abs / 86_400_000, "d"]
-  const text = `${Math.floor(n)} ${unit}`
+  // Rounded: `--in 10m` shows "in 10 min" a moment later, not "in 9 min".
+  const text = `${Math.round(n)} ${unit}`
   return delta > 0 ? `in ${text}` : `${text} ago`
 }
 

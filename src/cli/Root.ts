@@ -7,7 +7,7 @@
 
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { Command } from "effect/cli"
+import * as Command from "effect/cli/Command"
 import * as Output from "./Output.ts"
 import * as Settings from "./Settings.ts"
 

@@ -9,8 +9,9 @@
 import * as Config from "effect/Config"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import { Flag } from "effect/cli"
+import * as Flag from "effect/cli/Flag"
 import * as Keys from "../protocol/Keys.ts"
+import * as Logging from "./Logging.ts"
 
 /**
  * The Redis URL used when neither `--redis-url` nor `REDIS_URL` is given.
@@ -51,6 +52,11 @@ export const flags = {
     Flag.withDefault(Keys.defaultPrefix)
   ),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Machine-readable JSON output"), Flag.withDefault(false)),
+  logFormat: Flag.Literals("log-format", Logging.formats).pipe(
+    Flag.withDescription("Log lines on stderr as text or json, one per entry (env BANANAS_LOG_FORMAT; default json for serve, else text)"),
+    Flag.withFallbackConfig(Config.Literals(Logging.formats, "BANANAS_LOG_FORMAT")),
+    Flag.optional
+  ),
   verbose: Flag.Boolean("verbose").pipe(
     Flag.withAlias("v"),
     Flag.withDescription("Log progress and show error details on stderr"),
@@ -75,6 +81,8 @@ export interface Settings {
   readonly prefix: string
   /** Print JSON instead of text. */
   readonly json: boolean
+  /** The log format, when chosen (else the command's default: `Logging`). */
+  readonly logFormat: Option.Option<Logging.Format>
   /** Log progress and error details. */
   readonly verbose: boolean
 }
@@ -91,6 +99,7 @@ export const defaults: Settings = {
   apiKey: Option.none(),
   prefix: Keys.defaultPrefix,
   json: false,
+  logFormat: Option.none(),
   verbose: false
 }
 

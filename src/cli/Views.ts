@@ -87,7 +87,7 @@ export const resultText = (result: JobResult.JobResult, now: number, paint: Outp
  */
 export const jobTable = (jobs: ReadonlyArray<Job>, now: number, paint: Output.Paint): string =>
   Output.table(
-    ["ID", "NAME", "STATUS", "PRIORITY", "ATTEMPTS", "CREATED", "ERROR"],
+    ["ID", "NAME", "STATUS", "PRIORITY", "FAILED RUNS", "CREATED", "ERROR"],
     jobs.map((job) => [
       job.id,
       job.name,
@@ -118,7 +118,8 @@ export const statsTable = (stats: QueueStats, paint: Output.Paint): string =>
 
 // Internal
 
-const time = (t: Timestamp.Timestamp, now: number): string => `${Timestamp.format(t)} (${Output.relative(Timestamp.toMillis(t), now)})`
+const time = (t: Timestamp.Timestamp, now: number): string =>
+  Timestamp.toMillis(t) > 0 ? `${Timestamp.format(t)} (${Output.relative(Timestamp.toMillis(t), now)})` : Output.unknownTime
 
 const paintStatus = (status: string, paint: Output.Paint): string =>
   status === "completed"

@@ -17,6 +17,13 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(1)
 }
 
+// `bananas --version` alone is answered before loading the command tree (scripts call it in loops).
+if (process.argv.length === 3 && process.argv[2] === "--version") {
+  const Version = await import("./Version.ts")
+  console.log(Version.line("bananas"))
+  process.exit(0)
+}
+
 // Compiled code is cached between runs (the CLI loads a few hundred modules).
 Module.enableCompileCache?.()
 try {

@@ -99,7 +99,7 @@ export const withOutcome = <E extends ConnectionError | TimeoutError>(
  * `not-written` only when no command that could write the job was sent.
  *
  * @category combinators
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const ofJob = <E>(error: E, jobId: string, maybeWritten: boolean): E => {
   if (!(error instanceof ConnectionError || error instanceof TimeoutError)) return error

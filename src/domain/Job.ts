@@ -137,7 +137,7 @@ export const make = (options: {
  * The job name of an event job.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const eventJobName = "bananas.event"
 
@@ -146,7 +146,7 @@ export const eventJobName = "bananas.event"
  * gateway's fan-out).
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const deliveryJobName = "bananas.webhook"
 
@@ -156,6 +156,6 @@ export const deliveryJobName = "bananas.webhook"
  * no caller can make a job that passes for an event or a delivery.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const reservedJobNames: ReadonlyArray<string> = [eventJobName, deliveryJobName]

@@ -34,6 +34,7 @@ import { JobPriority } from "../domain/JobPriority.ts"
 import { JobStatus } from "../domain/JobStatus.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as S from "./Schemas.ts"
+import { version } from "../domain/Version.ts"
 
 // --- errors --------------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ export class Api extends HttpApi.make("bananas").add(Jobs).add(Queue).add(System
   .middleware(Validation)
   .annotateMerge(OpenApi.annotations({
     title: "Bananas Task API",
-    version: "0.3.0",
+    version,
     description: "Submit Bananas jobs and read their results over HTTP. Payloads and results are carried byte for byte."
   }))
 {}

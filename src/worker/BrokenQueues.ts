@@ -8,7 +8,7 @@
  * broken key is reported by a warning naming it, at most once per
  * `warnEveryMillis`.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 
 import * as Clock from "effect/Clock"
@@ -20,7 +20,7 @@ import type { JobPriority } from "../domain/JobPriority.ts"
  * The broken queues of one worker.
  *
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface BrokenQueues {
   /** The priorities to take from now: all of them but those found broken less than `recheckMillis` ago (all, when every one is). */
@@ -37,7 +37,7 @@ export interface BrokenQueues {
  * How long a broken queue is left out before it is tried again.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const recheckMillis = 5_000
 
@@ -45,7 +45,7 @@ export const recheckMillis = 5_000
  * The least time between two warnings about one broken key.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const warnEveryMillis = 60_000
 
@@ -53,7 +53,7 @@ export const warnEveryMillis = 60_000
  * Broken-queue bookkeeping over the worker's priorities, in order.
  *
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const make = (priorities: ReadonlyArray<JobPriority>): BrokenQueues => {
   const brokenAt = new Map<JobPriority, number>()

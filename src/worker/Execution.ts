@@ -54,7 +54,7 @@ export type Outcome =
  * long; a handler still running then holds neither its slot nor its lease.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const abandonGrace: Duration.Duration = Duration.seconds(2)
 
@@ -63,7 +63,7 @@ export const abandonGrace: Duration.Duration = Duration.seconds(2)
  * `abandonGrace` of its interruption.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const abandonedNote = `; the handler did not stop within ${Duration.format(abandonGrace)} of its interruption and was abandoned`
 
@@ -73,7 +73,7 @@ export const abandonedNote = `; the handler did not stop within ${Duration.forma
  * not stored: the attempt fails (`Failure.resultTooLargeReport`).
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const defaultMaxResultBytes: number = defaultMaxPayloadBytes
 

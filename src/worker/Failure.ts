@@ -85,7 +85,7 @@ export const messageOf = (error: unknown): string => {
  * with why its message could not be read when `cause` is given.
  *
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const describe = (value: unknown, cause?: unknown): string => {
   const why = cause === undefined ? "" : ` (its message could not be read: ${plainMessage(cause)})`
@@ -159,7 +159,7 @@ export const messageOfCause = (cause: Cause.Cause<unknown>): string => {
  * was stored, the attempt failed.
  *
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const resultTooLargeReport = (bytes: number, limit: number): string =>
   `result too large: ${bytes} bytes of JSON, over the worker's maxResultBytes of ${limit} (nothing stored); store large data elsewhere and return a reference to it`

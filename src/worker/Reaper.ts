@@ -53,7 +53,7 @@ export interface Options {
  * otherwise stay for good.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const defaultMaxAge: Duration.Duration = Duration.hours(1)
 
@@ -63,7 +63,7 @@ export const defaultMaxAge: Duration.Duration = Duration.hours(1)
  * `field` otherwise).
  *
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const decodeMaxAge = (
   input: Duration.Input | undefined,

@@ -31,7 +31,7 @@
  *   no slot or writer leaks on interruption, shutdown, lease loss or an
  *   abandoned handler (`finish` runs in the job fiber's finalizer).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 
 import * as Effect from "effect/Effect"
@@ -44,7 +44,7 @@ import type { JobDelivery } from "../services/JobQueue.ts"
  * how many have started.
  *
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface Takes {
   /** True from the start of a take until every job it delivered is registered as running. */
@@ -57,7 +57,7 @@ export interface Takes {
  * What the slots hold right now (for checks, metrics and tests).
  *
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface Snapshot {
   /** Slots taken: handlers running plus slots reserved by the take in flight. */
@@ -76,7 +76,7 @@ export interface Snapshot {
  * The slots of one worker.
  *
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface Slots {
   /** Jobs registered and not finished, by id. */
@@ -114,7 +114,7 @@ export interface Slots {
  * most `concurrency` outcomes) at once.
  *
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const make = (concurrency: number): Effect.Effect<Slots> =>
   Effect.gen(function*() {

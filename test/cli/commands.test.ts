@@ -113,7 +113,7 @@ const suite = <R>(name: string, outer: Layer.Layer<R>, makeRunner: Effect.Effect
           assert.strictEqual(listed.lines.length, 2)
           for (const line of listed.lines) assert.strictEqual(JSON.parse(line).status, "scheduled")
           const table = yield* run(["list", "--name", "report"])
-          assert.match(table.stdout, /^ID\s+NAME\s+STATUS\s+PRIORITY\s+ATTEMPTS\s+CREATED\s+ERROR$/m)
+          assert.match(table.stdout, /^ID\s+NAME\s+STATUS\s+PRIORITY\s+FAILED RUNS\s+CREATED\s+ERROR$/m)
           assert.match(table.stdout, /report\s+scheduled\s+normal\s+0\/3\s+(just now|\d+ s ago)/)
           const id = idOf(at)
           const cancelled = yield* run(["cancel", id])
@@ -225,6 +225,37 @@ const suite = <R>(name: string, outer: Layer.Layer<R>, makeRunner: Effect.Effect
           yield* Fiber.interrupt(worker)
         })))
 
+    it.effect("a payload that fails its schema: a one-line error, a one-line dead-letter row, counts in the singular", () =>
+      fresh((run) =>
+        Effect.gen(function*() {
+          const worker = yield* Effect.forkChild(run(["worker", "--handlers", handlers, "--log-level", "none"]))
+          const failed = yield* run(["call", "greet", "--data", "{}", "--max-retries", "0", "--timeout", "20s"])
+          assert.strictEqual(failed.code, 1)
+          assert.strictEqual(failed.stderr.split("\n").length, 1, failed.stderr)
+          assert.match(failed.stderr, /^error: job \S+ failed: .*Missing key.*name/)
+          const listed = yield* run(["dlq", "list"])
+          assert.strictEqual(listed.code, 0, listed.stderr)
+          assert.strictEqual(listed.lines.length, 2, `a header and one row:\n${listed.stdout}`)
+          assert.match(listed.lines[1]!, /greet .*Missing key.*name/)
+          const requeued = yield* run(["dlq", "requeue", "--all"])
+          assert.strictEqual(requeued.stdout, "requeued 1 job")
+          yield* Fiber.interrupt(worker)
+        })))
+
+    it.effect("a filtered list keeps scanning until it has matches: a few jobs among thousands are found", () =>
+      fresh((run) =>
+        Effect.gen(function*() {
+          const bulk = Array.from({ length: 4000 }, (_, i) => `{"name":"bulk","payload":{"i":${i}}}`).join("\n")
+          assert.strictEqual((yield* run(["submit", "--batch", "-"], { stdin: bulk })).code, 0)
+          for (let i = 0; i < 3; i++) assert.strictEqual((yield* run(["submit", "needle"])).code, 0)
+          const found = yield* run(["--json", "list", "--name", "needle", "--limit", "3"])
+          assert.strictEqual(found.code, 0, found.stderr)
+          assert.strictEqual(found.lines.length, 3, `${found.stdout}\n${found.stderr}`)
+          const none = yield* run(["list", "--name", "nothing_by_this_name"])
+          assert.strictEqual(none.code, 0, none.stderr)
+          assert.match(none.stdout, /^(no jobs|no match in the part scanned so far)$/)
+        })))
+
     it.effect("call and wait time out with exit code 4 when no worker runs", () =>
       fresh((run) =>
         Effect.gen(function*() {
@@ -284,6 +315,9 @@ suite(
       describe: () => `the gateway at ${url}`
     })
     const base = ["--api-url", url, "--api-key", "k3y"]
-    return ((args, options) => runCli([...base, ...args], options).pipe(Effect.provide(backend))) satisfies Runner
+    // The job-running commands refuse --api-url (they run on Redis).
+    const onRedis = new Set(["worker", "scheduler", "reaper", "serve"])
+    return ((args, options) =>
+      runCli([...(onRedis.has(args[0] ?? "") ? [] : base), ...args], options).pipe(Effect.provide(backend))) satisfies Runner
   }).pipe(Effect.orDie)
 )

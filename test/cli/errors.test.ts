@@ -5,7 +5,9 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { spawn } from "node:child_process"
+import { type AddressInfo, createServer, type Server } from "node:net"
 import * as Backend from "../../src/cli/Backend.ts"
 import { freePort, RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 import { idOf, runCli } from "./support.ts"
@@ -85,6 +87,55 @@ describe("cli errors", () => {
         const wrongEnv = yield* live(["stats"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } })
         assert.strictEqual(wrongEnv.code, 3)
         assert.include(wrongEnv.stderr, `127.0.0.1:${port}`)
+      }))
+
+    it.effect("the commands that run on Redis refuse --api-url and BANANAS_API_URL instead of using another Redis", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const redis = ["--redis-url", server.url, "--prefix", uniquePrefix("api")]
+        for (const command of [["worker", "--handlers", "examples/cli-handlers.ts"], ["scheduler"], ["reaper"], ["serve", "--insecure", "--port", "0"]]) {
+          const flag = yield* live([...redis, "--api-url", "http://127.0.0.1:1", ...command])
+          assert.strictEqual(flag.code, 2, flag.stderr)
+          assert.strictEqual(flag.stderr.split("\n").length, 1)
+          assert.match(flag.stderr, new RegExp(`^error: ${command[0]} runs on Redis, not through the gateway: drop --api-url`))
+          const env = yield* live([...redis, ...command], { env: { BANANAS_API_URL: "http://127.0.0.1:1" } })
+          assert.strictEqual(env.code, 2, env.stderr)
+          assert.include(env.stderr, "unset BANANAS_API_URL")
+        }
+      }))
+
+    it.effect("worker --events writes job events (what webhooks and the job-outcome metrics read); without it none", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        for (const events of [false, true]) {
+          const prefix = uniquePrefix("outcomes")
+          const redis = ["--redis-url", server.url, "--prefix", prefix]
+          const worker = yield* Effect.forkChild(live([...redis, "worker", "--handlers", "examples/cli-handlers.ts", "--log-level", "none", ...(events ? ["--events"] : [])]))
+          const called = yield* live([...redis, "call", "greet", "--data", `{"name":"Ev"}`, "--timeout", "20s"])
+          assert.strictEqual(called.code, 0, called.stderr)
+          yield* Fiber.interrupt(worker)
+          const keys = yield* Effect.promise(() => server.raw.keys(`${prefix}*`))
+          const eventKeys = keys.filter((k) => /event/i.test(k.slice(prefix.length)))
+          if (events) assert.isAbove(eventKeys.length, 0, keys.join(", "))
+          else assert.deepStrictEqual(eventKeys, [])
+        }
+      }))
+
+    it.effect("serve on a port already in use: one line naming the address and what to do (also with -v)", () =>
+      Effect.gen(function*() {
+        const server = yield* RedisServer
+        const busy = yield* Effect.acquireRelease(
+          Effect.promise(() => new Promise<Server>((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => resolve(s)) })),
+          (s) => Effect.promise(() => new Promise<void>((resolve) => s.close(() => resolve())))
+        )
+        const port = (busy.address() as AddressInfo).port
+        const expected = `error: cannot listen on 127.0.0.1:${port}: the address is already in use (another gateway?): stop that process, or pass another --port (0 = any free port)`
+        for (const flags of [[], ["-v"]]) {
+          const r = yield* live([...flags, "--redis-url", server.url, "--prefix", uniquePrefix("busy"), "serve", "--insecure", "--host", "127.0.0.1", "--port", String(port)])
+          assert.strictEqual(r.code, 3, r.stderr)
+          assert.strictEqual(r.stderr.split("\n")[0], expected)
+          if (flags.length === 0) assert.strictEqual(r.stderr, expected, "one line without -v")
+        }
       }))
   })
 })

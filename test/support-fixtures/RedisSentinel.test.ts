@@ -1,8 +1,11 @@
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { Redis as IORedis, type RedisOptions } from "ioredis"
+import { Redis as IORedis, type RedisOptions as DriverRedisOptions } from "ioredis"
 import { RedisSentinel } from "../support/RedisSentinel.ts"
 import { uniquePrefix } from "../support/RedisServer.ts"
+
+/** ioredis options without `replyMapping` (ioredis 6 types it `| undefined` in the options but not in its constructors). */
+type RedisOptions = Omit<DriverRedisOptions, "replyMapping">
 
 const connected = (options: RedisOptions) =>
   Effect.acquireRelease(

@@ -8,7 +8,11 @@
 
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Argument, Command, Flag, Prompt, TerminalCapabilities } from "effect/cli"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Prompt from "effect/cli/Prompt"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import * as JobPage from "../../domain/JobPage.ts"
 import * as Tasks from "../../Tasks.ts"
 import { withClient } from "../Backend.ts"
@@ -22,7 +26,7 @@ import { pageFlags, printPages } from "./Queue.ts"
 const list = Command.make("list", pageFlags, (input) =>
   Effect.gen(function*() {
     const options = yield* settings
-    yield* printPages(options, input, (cursor) => withClient(options, Tasks.deadLetters({ cursor, limit: input.limit })))
+    yield* withClient(options, printPages(options, input, (cursor) => Tasks.deadLetters({ cursor, limit: input.limit })))
   })).pipe(Command.withAlias("ls"), Command.withDescription("List dead-lettered jobs, newest first."))
 
 const requeue = Command.make("requeue", {
@@ -48,11 +52,11 @@ const purge = Command.make("purge", {
       const caps = yield* TerminalCapabilities.TerminalCapabilities
       if (!caps.canPrompt) return yield* usage("dlq purge deletes every dead-lettered job for good: pass --yes to confirm")
       const depths = yield* withClient(options, Tasks.stats())
-      const confirmed = yield* Prompt.Confirm({ message: `Delete all ${depths.dead} dead-lettered jobs for good?`, initial: false })
+      const confirmed = yield* Prompt.Confirm({ message: `Delete all ${Output.count(depths.dead, "dead-lettered job")} for good?`, initial: false })
       if (!confirmed) return yield* Output.note("nothing deleted")
     }
     const purged = yield* withClient(options, Tasks.purgeDead())
-    yield* emit(options, () => JSON.stringify({ purged }), () => `purged ${purged} dead-lettered jobs`)
+    yield* emit(options, () => JSON.stringify({ purged }), () => `purged ${Output.count(purged, "dead-lettered job")}`)
   })).pipe(Command.withDescription("Delete every dead-lettered job (asks first; --yes to skip)."))
 
 /**
@@ -88,8 +92,8 @@ const requeueAll = (options: Settings) =>
       else failed.push({ id, error: outcome.failure.message })
     }
     for (const f of failed) yield* Output.note(`${f.id}: ${f.error}`)
-    yield* emit(options, () => JSON.stringify({ requeued, failed }), () => `requeued ${requeued} jobs`)
+    yield* emit(options, () => JSON.stringify({ requeued, failed }), () => `requeued ${Output.count(requeued, "job")}`)
     if (failed.length > 0) {
-      return yield* new CliFailure({ message: `${failed.length} dead-lettered jobs could not be requeued (see above)`, exitCode: ExitCode.failed })
+      return yield* new CliFailure({ message: `${Output.count(failed.length, "dead-lettered job")} could not be requeued (see above)`, exitCode: ExitCode.failed })
     }
   })

@@ -8,7 +8,8 @@
 
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Argument, Command } from "effect/cli"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
 import type { JobResult } from "../../domain/JobResult.ts"
 import * as RawJson from "../../domain/RawJson.ts"
 import * as Tasks from "../../Tasks.ts"

@@ -10,16 +10,11 @@
 
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Command, Flag } from "effect/cli"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as JobPriority from "../../domain/JobPriority.ts"
-import * as HandlerRegistry from "../../worker/HandlerRegistry.ts"
-import * as Reaper from "../../worker/Reaper.ts"
-import * as Scheduler from "../../worker/Promoter.ts"
-import * as Worker from "../../worker/Worker.ts"
-import * as WorkerConfig from "../../worker/WorkerConfig.ts"
-import { Backend, withQueue } from "../Backend.ts"
+import { Backend, requireRedis, withQueue } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
-import * as HandlerModule from "../HandlerModule.ts"
 import * as Input from "../Input.ts"
 import * as Lifetime from "../Lifetime.ts"
 import * as Output from "../Output.ts"
@@ -49,13 +44,21 @@ export const worker = Command.make("worker", {
   shutdownTimeout: intervalFlag("shutdown-timeout", "30s", "How long running jobs may finish after SIGINT/SIGTERM"),
   scheduler: Flag.Boolean("scheduler").pipe(Flag.withDescription("Also promote due scheduled jobs"), Flag.withDefault(true)),
   reaper: Flag.Boolean("reaper").pipe(Flag.withDescription("Also recover jobs of dead workers"), Flag.withDefault(true)),
-  workerId: Flag.String("worker-id").pipe(Flag.withDescription("Lease owner name (default worker-<pid>-<random>)"), Flag.optional)
+  workerId: Flag.String("worker-id").pipe(Flag.withDescription("Lease owner name (default worker-<pid>-<random>)"), Flag.optional),
+  events: Flag.Boolean("events").pipe(
+    Flag.withDescription("Write job events (the gateway's webhooks and its job-outcome metrics read them)"),
+    Flag.withDefault(false)
+  )
 }, (input) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "worker")
     const priorities = yield* parsePriorities(input.priorities)
     const jobTimeout = yield* Effect.fromResult(Input.duration(input.jobTimeout, "--job-timeout"))
     const shutdownTimeout = yield* Effect.fromResult(Input.duration(input.shutdownTimeout, "--shutdown-timeout"))
+    const [HandlerModule, HandlerRegistry, Worker, WorkerConfig] = yield* load(() =>
+      Promise.all([import("../HandlerModule.ts"), import("../../worker/HandlerRegistry.ts"), import("../../worker/Worker.ts"), import("../../worker/WorkerConfig.ts")])
+    )
     const loaded = yield* HandlerModule.load(input.handlers)
     const backend = yield* Backend
     const config = {
@@ -80,7 +83,7 @@ export const worker = Command.make("worker", {
       )
       return yield* Effect.never
     })
-    yield* withQueue(options, loaded.layer === undefined ? run : Effect.provide(run, loaded.layer))
+    yield* withQueue(options, loaded.layer === undefined ? run : Effect.provide(run, loaded.layer), { events: input.events })
   })).pipe(Command.withDescription("Run jobs with the handlers of a module until SIGINT/SIGTERM (graceful)."))
 
 /**
@@ -94,7 +97,9 @@ export const scheduler = Command.make("scheduler", {
 }, ({ interval }) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "scheduler")
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
+    const Scheduler = yield* load(() => import("../../worker/Promoter.ts"))
     const backend = yield* Backend
     yield* Lifetime.runsUntilStopped
     yield* Output.note(`scheduler on ${backend.describe(options)}: promoting due jobs every ${interval}. Ctrl+C stops it.`)
@@ -116,8 +121,10 @@ export const reaper = Command.make("reaper", {
 }, ({ interval, maxAge }) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "reaper")
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
     const age = Option.isSome(maxAge) ? yield* Effect.fromResult(Input.duration(maxAge.value, "--max-age")) : undefined
+    const Reaper = yield* load(() => import("../../worker/Reaper.ts"))
     const backend = yield* Backend
     yield* Lifetime.runsUntilStopped
     yield* Output.note(`reaper on ${backend.describe(options)}: a pass every ${interval}. Ctrl+C stops it.`)
@@ -125,6 +132,12 @@ export const reaper = Command.make("reaper", {
   })).pipe(Command.withDescription("Recover jobs whose worker died (expired leases), until interrupted."))
 
 // Internal
+
+/**
+ * Loads the modules of a command when it runs (the worker, the promoter,
+ * the reaper): the other commands start without them.
+ */
+const load = <A>(modules: () => Promise<A>): Effect.Effect<A> => Effect.promise(modules)
 
 const parsePriorities = (text: string) => {
   const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "")

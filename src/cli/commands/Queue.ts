@@ -9,7 +9,9 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Command, Flag, TerminalCapabilities } from "effect/cli"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import type { Job } from "../../domain/Job.ts"
 import * as JobPage from "../../domain/JobPage.ts"
 import * as JobPriority from "../../domain/JobPriority.ts"
@@ -41,31 +43,53 @@ export const pageFlags = {
 }
 
 /**
- * Prints pages of jobs from `fetch` (all of them with `all`), as a table
- * or one JSON object per line; says on stderr how to get the next page.
+ * How long one `list` / `dlq list` keeps scanning for matches (without
+ * `--all`): a filtered page may come back short or empty while matching
+ * jobs lie further on, so pages are fetched until `--limit` jobs matched,
+ * the scan ended, or this much time went by.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const scanBudgetMillis = 2_000
+
+/**
+ * Prints pages of jobs from `fetch` (all of them with `all`; else until
+ * `limit` matched or `scanBudgetMillis` went by), as a table or one JSON
+ * object per line; says on stderr how to get the next page.
  *
  * @category printing
  * @since 0.2.0
  */
 export const printPages = <E, R>(
   options: Settings,
-  paging: { readonly cursor: Option.Option<string>; readonly all: boolean },
+  paging: { readonly cursor: Option.Option<string>; readonly all: boolean; readonly limit: number },
   fetch: (cursor: string | undefined) => Effect.Effect<JobPage.JobPage, E, R>
 ) =>
   Effect.gen(function*() {
     const jobs: Array<Job> = []
     let cursor = Option.getOrUndefined(paging.cursor)
+    const deadline = (yield* Clock.currentTimeMillis) + scanBudgetMillis
+    let inBudget = true
     do {
       const page = yield* fetch(cursor)
       jobs.push(...page.jobs)
       if (options.json) for (const job of page.jobs) yield* Output.line(Views.jobJson(job))
       cursor = page.cursor
-    } while (paging.all && cursor !== undefined)
+      inBudget = (yield* Clock.currentTimeMillis) < deadline
+    } while (cursor !== undefined && (paging.all || (jobs.length < paging.limit && inBudget)))
     if (!options.json) {
       const [now, paint] = yield* Effect.all([Clock.currentTimeMillis, Output.painter])
-      yield* Output.line(jobs.length === 0 ? "no jobs" : Views.jobTable(jobs, now, paint))
+      const none = cursor === undefined ? "no jobs" : "no match in the part scanned so far"
+      yield* Output.line(jobs.length === 0 ? none : Views.jobTable(jobs, now, paint))
     }
-    if (cursor !== undefined) yield* Output.note(`more jobs: pass --cursor ${cursor} (or --all)`)
+    if (cursor !== undefined) {
+      yield* Output.note(
+        jobs.length === 0
+          ? `no match in ${scanBudgetMillis / 1000} s of scanning: pass --cursor ${cursor} to scan on (or --all)`
+          : `more jobs: pass --cursor ${cursor} (or --all)`
+      )
+    }
   })
 
 /**
@@ -94,7 +118,8 @@ export const list = Command.make("list", {
       to,
       limit: input.limit
     }
-    yield* printPages(options, input, (cursor) => withClient(options, Tasks.list({ ...filter, cursor })))
+    // One connection for every page scanned.
+    yield* withClient(options, printPages(options, input, (cursor) => Tasks.list({ ...filter, cursor })))
   })).pipe(Command.withDescription("List jobs (filters combine): a table, or one JSON object per line with --json."))
 
 /**

@@ -12,14 +12,13 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { Command, Flag } from "effect/cli"
-import * as ApiKeys from "../../gateway/ApiKeys.ts"
-import * as Gateway from "../../gateway/Gateway.ts"
-import * as GatewayOptions from "../../gateway/GatewayOptions.ts"
-import * as Replicas from "../../gateway/Replicas.ts"
-import { Backend } from "../Backend.ts"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import type { Options } from "../../gateway/GatewayOptions.ts"
+import { Backend, requireRedis } from "../Backend.ts"
 import { fromError, usage } from "../Failures.ts"
 import * as Lifetime from "../Lifetime.ts"
+import * as Logging from "../Logging.ts"
 import * as Output from "../Output.ts"
 import { settings } from "../Root.ts"
 
@@ -46,10 +45,22 @@ export const serve = Command.make("serve", {
 }, (input) =>
   Effect.gen(function*() {
     const options = yield* settings
+    yield* requireRedis(options, "serve")
     if (input.processes < 1) return yield* usage("--processes must be at least 1")
+    // The gateway's modules load when it runs: the other commands start without them.
+    const [ApiKeys, Gateway, GatewayOptions, Replicas] = yield* Effect.promise(() =>
+      Promise.all([
+        import("../../gateway/ApiKeys.ts"),
+        import("../../gateway/Gateway.ts"),
+        import("../../gateway/GatewayOptions.ts"),
+        import("../../gateway/Replicas.ts")
+      ])
+    )
     if (input.processes > 1 && !Replicas.isReplica()) return yield* Effect.andThen(Lifetime.runsUntilStopped, Replicas.supervise(input.processes))
-    const configured = yield* Effect.mapError(readConfig, (e) => usage(`gateway settings: ${e.message}`))
-    const gateway: GatewayOptions.Options = {
+    const configured = yield* Effect.mapError(Effect.gen(function*() {
+      return yield* GatewayOptions.config
+    }), (e) => usage(`gateway settings: ${e.message}`))
+    const gateway: Options = {
       ...configured,
       ...(input.insecure ? { insecure: true } : {}),
       ...(Option.isSome(input.apiKeys) ? { apiKeys: ApiKeys.parseList(input.apiKeys.value) } : {}),
@@ -66,11 +77,9 @@ export const serve = Command.make("serve", {
     yield* Effect.scoped(
       Effect.flatMap(Layer.build(Gateway.layer(gateway).pipe(Layer.provide(backend.queue(options, { events: (gateway.webhooks?.endpoints.length ?? 0) > 0 })))), (context) =>
         Effect.provideContext(serving, context))
-    ).pipe(Effect.mapError((e) => fromError(e, options, "redis")))
+    ).pipe(
+      Effect.mapError((e) => fromError(e, options, "redis")),
+      // A gateway process logs JSON lines, as `npm run gateway` does.
+      Logging.withLogger(Option.getOrElse(options.logFormat, () => "json"), options.verbose)
+    )
   })).pipe(Command.withDescription("Run the HTTP gateway (Task API, webhooks) on this Redis until SIGINT/SIGTERM."))
-
-// Internal
-
-const readConfig = Effect.gen(function*() {
-  return yield* GatewayOptions.config
-})

@@ -26,7 +26,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis"
+import { Cluster, type ClusterOptions, Redis, type RedisOptions as DriverRedisOptions } from "ioredis"
 import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
 import * as ConnectFailure from "./ConnectFailure.ts"
 import * as DriverTopology from "./DriverTopology.ts"
@@ -92,12 +92,33 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
     ? Topology.describe(topology)
     : url === undefined ? "127.0.0.1:6379" : `${url.hostname || "127.0.0.1"}:${url.port || "6379"}`
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
-  const logError = (which: string) => (cause: unknown) => {
-    runSync(Effect.logWarning(`bananas redis ${which} connection error (${target})`, cause))
-  }
 
   /** Set once the command connection is up: until then, unreachable sentinels fail the layer instead of being retried forever. */
   let connected = false
+  /**
+   * Logs a connection's errors without flooding: ioredis emits "error" on
+   * every failed (re)connection attempt. Before the command connection is
+   * first up its failure is the layer's `ConnectionError`, so attempts are
+   * debug lines; later, the first failure is one warning (the driver keeps
+   * retrying), the attempts after it debug lines, and the recovery one
+   * info line.
+   */
+  const watchErrors = (which: string, client: Client) => {
+    let down = false
+    let attempts = 0
+    client.on("error", (cause: unknown) => {
+      attempts++
+      if (!connected || down) return runSync(Effect.logDebug(`bananas redis ${which} connection error (${target})`, cause))
+      down = true
+      const reason = cause instanceof Error ? cause.message : String(cause)
+      runSync(Effect.logWarning(`bananas redis ${which} connection to ${target} lost (${reason}); reconnecting, logged again when it is back`))
+    })
+    client.on("ready", () => {
+      if (down) runSync(Effect.logInfo(`bananas redis ${which} connection to ${target} is back after ${attempts} failed attempt(s)`))
+      down = false
+      attempts = 0
+    })
+  }
   // Connected while Redis loads its dataset (just restarted): ask again every 100 ms, not after its ETA (≥ 1 s).
   const nodeDefaults: RedisOptions = { maxLoadingRetryTime: 100 }
   const create = (nameSuffix: string, extra: RedisOptions, defaults: RedisOptions = {}): Client => {
@@ -116,7 +137,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
       })
     // ioredis emits "error" on every failed (re)connection; an unhandled one
     // would crash the process.
-    client.on("error", logError(nameSuffix === "" ? "command" : nameSuffix.replace(/^:/, "")))
+    watchErrors(nameSuffix === "" ? "command" : nameSuffix.replace(/^:/, ""), client)
     return client
   }
 
@@ -215,6 +236,16 @@ export const parseUrl = (text: string | undefined, field = "url"): Result.Result
 
 // Internal
 
+/**
+ * ioredis options as this module passes them. ioredis 6 declares
+ * `replyMapping?: ReplyMappingMode | undefined` in its options but not
+ * `undefined` in its constructors (a mismatch under
+ * `exactOptionalPropertyTypes`); the SDK never sets it (the default,
+ * `"legacy"`, gives the replies of ioredis 5), so it is left out. The same
+ * type on ioredis 5, which has no such option.
+ */
+type RedisOptions = Omit<DriverRedisOptions, "replyMapping">
+
 /** A command or pub/sub client: one server (also through Sentinel) or a cluster. */
 type Client = Redis | Cluster
 
@@ -226,7 +257,7 @@ const createCluster = (
   defaults: RedisOptions
 ): Cluster => {
   const { username, password, tls } = topology.options
-  const given = driverOptions as ClusterOptions | undefined
+  const given = driverOptions as (Omit<ClusterOptions, "redisOptions"> & { readonly redisOptions?: RedisOptions }) | undefined
   const { enableAutoPipelining, ...perNode } = extra
   // The defaults that are cluster-level options (the offline queue) apply to the cluster client.
   const { enableOfflineQueue, ...perNodeDefaults } = defaults

@@ -5,8 +5,11 @@
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { Redis, type RedisOptions } from "ioredis"
+import { Redis, type RedisOptions as DriverRedisOptions } from "ioredis"
 import { startRedisServer } from "../../support/RedisServer.ts"
+
+/** ioredis options without `replyMapping` (ioredis 6 types it `| undefined` in the options but not in its constructors). */
+type RedisOptions = Omit<DriverRedisOptions, "replyMapping">
 
 /** A raw ioredis client (errors silenced: the faults make plenty), disconnected when the scope closes. */
 export const rawClient = (target: string | RedisOptions): Effect.Effect<Redis, never, Scope.Scope> =>
