@@ -70,7 +70,7 @@ const main = async () => {
     ])
     const Bananas = (await import(sdk("Bananas"))) as typeof import("../src/Bananas.ts")
     const Tasks = (await import(sdk("Tasks"))) as typeof import("../src/Tasks.ts")
-    const Handlers = (await import(sdk("worker/Handlers"))) as typeof import("../src/worker/HandlerRegistry.ts")
+    const Handlers = (await import(sdk("worker/HandlerRegistry"))) as typeof import("../src/worker/HandlerRegistry.ts")
     const Metrics = (await import(sdk("worker/Metrics"))) as typeof import("../src/worker/Metrics.ts")
     const Worker = (await import(sdk("worker/Worker"))) as typeof import("../src/worker/Worker.ts")
     const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void))

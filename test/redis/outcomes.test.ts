@@ -51,7 +51,9 @@ layer(RedisServer.layer, { timeout: 30_000, excludeTestServices: true })("errors
         assert.strictEqual(connection._tag, "ConnectionError")
         assert.strictEqual(connection._tag === "ConnectionError" && connection.outcome, "not-written")
         const started = Date.now()
-        const timeout = yield* Effect.flip(Tasks.submit("x", { n: 2 }, { retry: Schedule.spaced("50 millis"), operationTimeout: "600 millis" }))
+        // Attempts at 0, 250 and 500 ms, each refused unsent within milliseconds: the deadline
+        // falls between attempts (an attempt still running at the deadline would be "unknown").
+        const timeout = yield* Effect.flip(Tasks.submit("x", { n: 2 }, { retry: Schedule.spaced("250 millis"), operationTimeout: "600 millis" }))
         assert.strictEqual(timeout._tag, "TimeoutError")
         assert.strictEqual(timeout._tag === "TimeoutError" && timeout.outcome, "not-written")
         assert.isBelow(Date.now() - started, 2_000)

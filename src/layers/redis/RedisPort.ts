@@ -21,6 +21,9 @@ import { ConnectionError, StorageError, type StorageErrorReason } from "../../do
 import type { StoreFailure } from "../../store/JobStore.ts"
 import type { Call } from "./Scripts.ts"
 
+/** A typed call of one script (its keys, its arguments, the decoder of its reply), and the script (name, Lua source, SHA1). */
+export type { Call, Script } from "./Scripts.ts"
+
 /**
  * An argument of a command.
  *
