@@ -79,13 +79,19 @@ export const run = (options: Options = {}): Effect.Effect<never, never, Schedule
       }
       if (report.skipped > 0) yield* Metric.update(skipped, report.skipped)
       const now = yield* Clock.currentTimeMillis
-      return report.nextDue === undefined ? poll : Math.min(poll, Math.max(0, report.nextDue * 1000 - now))
+      if (report.nextDue === undefined) return poll
+      const wait = report.nextDue * 1000 - now
+      // Still due after the pass (Go's lock held): try again soon, without spinning.
+      return wait <= 0 ? Math.min(poll, retryDueMillis) : Math.min(poll, wait)
     }).pipe(Effect.catch((error) => Effect.as(Effect.logWarning("cron scheduler pass failed; retrying", error), poll)))
     while (true) {
       const wait = yield* pass
       yield* Effect.sleep(Duration.millis(wait))
     }
   }).pipe(Effect.annotateLogs({ module: "CronScheduler" }))
+
+/** How soon a pass is repeated when a schedule stayed due (its firing was refused under Go's lock). */
+const retryDueMillis = 100
 
 /**
  * The scheduler loop forked into the layer's scope.
