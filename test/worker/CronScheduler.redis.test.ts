@@ -20,6 +20,7 @@ import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { Schedules } from "../../src/services/Schedules.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { audit } from "../support/WireAudit.ts"
 
 const fixture = fileURLToPath(new URL("./fixtures/cron-scheduler.ts", import.meta.url))
 
@@ -126,5 +127,7 @@ layer(RedisServer.layer, { excludeTestServices: true, timeout: "90 seconds" })("
         assert.strictEqual(Number(state.run_count), slots.length + (id === "sec" ? goRuns : 0), `${id}: run_count counts our runs and Go's`)
       }
       assert.isAbove(goRuns, 3, "the Go-shaped scheduler held the lock")
+      const report = yield* Effect.promise(() => audit(r, prefix))
+      assert.deepStrictEqual(report.problems, [], "the keyspace has the wire shape of docs/PROTOCOL.md")
     }), { timeout: 60_000 })
 })
