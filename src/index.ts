@@ -37,6 +37,8 @@ export * as PayloadLimits from "./domain/PayloadLimits.ts"
 export * as QueueStats from "./domain/QueueStats.ts"
 /** Raw JSON carried byte for byte. */
 export * as RawJson from "./domain/RawJson.ts"
+/** Schedules as data: cron or interval, time zone, job template, misfire policy; their slots. */
+export * as Schedule from "./domain/Schedule.ts"
 /** Submissions: the request, the receipt, validation. */
 export * as Submission from "./domain/Submission.ts"
 /** Go-compatible nanosecond timestamps. */
@@ -56,6 +58,8 @@ export * as RecoveryTransitions from "./protocol/RecoveryTransitions.ts"
 export * as AdminTransitions from "./protocol/AdminTransitions.ts"
 /** Result transitions, and when a result is final. */
 export * as ResultTransitions from "./protocol/ResultTransitions.ts"
+/** Schedule transitions: store, pause, remove, fire a slot (one job per slot). */
+export * as ScheduleTransitions from "./protocol/ScheduleTransitions.ts"
 /** Wire constants: TTLs, error texts, the retry rule, backoff. */
 export * as Wire from "./protocol/Wire.ts"
 /** Job events (the webhook outbox): types, ids, bodies. */
@@ -69,6 +73,8 @@ export type { StoreFailure } from "./store/JobStore.ts"
 export * from "./services/QueueAdmin.ts"
 /** The result backend service. */
 export * from "./services/ResultBackend.ts"
+/** The schedules service: cron and interval schedules, one job per slot. */
+export * from "./services/Schedules.ts"
 /** The Task API service (what crosses a wire). */
 export * from "./services/TaskApi.ts"
 /** The helpers programs call over TaskApi: submit, call, waitForResult, ... */

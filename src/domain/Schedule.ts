@@ -44,9 +44,20 @@ import { isRoutingKey } from "./RoutingKey.ts"
  * @since 0.4.0
  */
 export const Misfire = Schema.Union([
-  Schema.Struct({ policy: Schema.Literal("latest") }),
-  Schema.Struct({ policy: Schema.Literal("each"), max: Schema.Int }),
-  Schema.Struct({ policy: Schema.Literal("once") })
+  Schema.Struct({
+    /** Run the latest missed slot. */
+    policy: Schema.Literal("latest")
+  }),
+  Schema.Struct({
+    /** Run each missed slot, the `max` latest. */
+    policy: Schema.Literal("each"),
+    /** Most missed slots run. */
+    max: Schema.Int
+  }),
+  Schema.Struct({
+    /** Run one job, for the earliest missed slot. */
+    policy: Schema.Literal("once")
+  })
 ])
 
 /**

@@ -188,7 +188,10 @@ export const fire = (p: Wire.Protocol, firing: Firing): Step => {
  * @category schedules
  * @since 0.4.0
  */
-export const skip = (p: Wire.Protocol, skipped: Pick<Firing, "schedule" | "data" | "next"> & { readonly due: number }): Plan => ({
+export const skip = (p: Wire.Protocol, skipped: Pick<Firing, "schedule" | "data" | "next"> & {
+  /** The slot passed over, as read in `schedule_due`. */
+  readonly due: number
+}): Plan => ({
   guards: current(p, skipped),
   writes: advance(p, skipped.schedule, skipped.next)
 })

@@ -36,6 +36,13 @@ export * as Handlers from "./Handlers.ts"
 export * as Metrics from "./Metrics.ts"
 
 /**
+ * The cron scheduler loop: fires the due slots of stored schedules.
+ *
+ * @since 0.4.0
+ */
+export * as CronScheduler from "./CronScheduler.ts"
+
+/**
  * Crash recovery: returns jobs of dead workers (expired leases) to their queue.
  *
  * @since 0.1.0
