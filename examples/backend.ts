@@ -18,6 +18,7 @@ import {
   type QueueAdmin,
   RedisPort,
   type ResultBackend,
+  type Schedules,
   type TaskApi
 } from "../src/index.ts"
 
@@ -31,7 +32,7 @@ export const backendName: "memory" | "redis" = redisUrl === undefined ? "memory"
 export const examplePrefix = (): string => `bananas-example-${crypto.randomUUID().slice(0, 8)}:`
 
 /** What every backend of the examples provides. */
-export type Services = TaskApi | JobQueue | EventQueue | QueueAdmin | ResultBackend
+export type Services = TaskApi | JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules
 
 /**
  * A fresh backend: `Bananas.layerMemory()` (a new empty memory instance),

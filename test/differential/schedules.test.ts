@@ -15,7 +15,6 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
-import { isDeepStrictEqual } from "node:util"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import type { ScheduleInput } from "../../src/domain/Schedule.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
@@ -24,7 +23,7 @@ import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import type { DumpEntry } from "../../src/layers/memory/MemoryStore.ts"
 import { Schedules } from "../../src/services/Schedules.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { dumpRedis, normalize } from "./Keyspace.ts"
+import { compareStep, dumpRedis, normalize } from "./Keyspace.ts"
 
 const numRuns = Number(process.env.DIFF_RUNS ?? 100)
 // Go's lock lives 60 s; here longer than any sequence's virtual time, as
@@ -138,15 +137,7 @@ const sequence = (ops: ReadonlyArray<Operation>) =>
       if (op.op === "fire") coverage.fired += (a as { fired?: Array<unknown> }).fired?.length ?? 0
       if (op.op === "fire") coverage.locked += (a as { locked?: number }).locked ?? 0
       if (op.op === "advance") yield* TestClock.adjust(`${op.seconds} seconds`)
-      const where = `step ${step} ${JSON.stringify(op)}`
-      if (!isDeepStrictEqual(a, b)) {
-        return yield* Effect.die(new Error(`${where}: answers differ\n memory: ${JSON.stringify(a)}\n redis:  ${JSON.stringify(b)}`))
-      }
-      const ka = normalize(memory.prefix, yield* memory.dump, ttlNames)
-      const kb = normalize(redis.prefix, yield* redis.dump, ttlNames)
-      if (!isDeepStrictEqual(ka, kb)) {
-        return yield* Effect.die(new Error(`${where}: keyspaces differ\n memory: ${JSON.stringify(ka)}\n redis:  ${JSON.stringify(kb)}`))
-      }
+      yield* compareStep(`step ${step} ${JSON.stringify(op)}`, [a, b], [memory, redis], ttlNames)
     }
   }))
 
