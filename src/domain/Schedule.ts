@@ -224,27 +224,50 @@ export const make = (input: ScheduleInput, now: number): Result.Result<Schedule,
   if (!(["latest", "each", "once"] as ReadonlyArray<unknown>).includes(misfire.policy)) {
     return invalid("misfire.policy", `unknown misfire policy ${JSON.stringify(misfire.policy)} (expected "latest", "each" or "once")`)
   }
-  return Result.succeed({
+  return Result.succeed(compact({
     id: input.id,
     cron: input.cron,
     every: input.every,
     timeZone,
-    job: {
+    job: compact({
       name: job.name,
       payload: job.payload,
       priority: job.priority,
       maxRetries: job.maxRetries,
       routingKey: job.routingKey,
       description: job.description
-    },
+    }),
     enabled: input.enabled ?? true,
     start: input.start,
     end: input.end,
     limit: input.limit,
     misfire,
     anchor: input.every === undefined ? undefined : input.start ?? now
-  })
+  }))
 }
+
+/**
+ * The schema of a stored schedule and its state, as reads return it.
+ *
+ * @category schemas
+ * @since 0.4.0
+ */
+export const View = Schema.Struct({
+  /** The definition. */
+  schedule: Schedule,
+  /** Its next slot (unix seconds); none when paused or ended. */
+  nextSlot: Schema.optional(Schema.Number),
+  /** Go's state hash `schedules:{id}` as stored (`last_run`, `next_run`, `last_success`, `last_error`, `run_count`). */
+  state: Schema.Record(Schema.String, Schema.String)
+})
+
+/**
+ * A stored schedule and its state.
+ *
+ * @category models
+ * @since 0.4.0
+ */
+export interface View extends Schema.Schema.Type<typeof View> {}
 
 // --- the stored form ---------------------------------------------------------------
 
@@ -376,6 +399,10 @@ export const offsetAt = (schedule: Schedule, at: number): number =>
   Math.round(DateTime.zonedOffset(DateTime.makeZonedUnsafe(at * 1000, { timeZone: schedule.timeZone })) / 1000)
 
 // Internal
+
+/** `value` without its undefined properties (absent, not `null`, in every JSON form). */
+const compact = <A extends object>(value: A): A =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as A
 
 /** The last slot strictly before `before` (unix seconds), ignoring start and end; none before an interval's anchor. */
 const prevSlot = (schedule: Schedule, before: number): number | undefined => {

@@ -67,7 +67,7 @@ export const make = Effect.gen(function*() {
       if (def === undefined) return undefined
       const nextSlot = yield* store.zscore(keys.scheduleDue, id)
       const state = yield* store.hgetall(keys.scheduleState(id))
-      return { schedule: def.schedule, nextSlot, state } satisfies ScheduleView
+      return (nextSlot === undefined ? { schedule: def.schedule, state } : { schedule: def.schedule, nextSlot, state }) satisfies ScheduleView
     })
 
   const mustView = (id: string) => Effect.flatMap(view(id), (v) => v === undefined ? Effect.fail(notFound(id)) : Effect.succeed(v))

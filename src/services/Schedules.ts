@@ -11,23 +11,16 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { ScheduleNotFoundError, SerializationError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
-import type { Schedule, ScheduleInput } from "../domain/Schedule.ts"
+import type { ScheduleInput, View } from "../domain/Schedule.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
 
 /**
- * A stored schedule and its state.
+ * A stored schedule and its state (`Schedule.View`).
  *
  * @category models
  * @since 0.4.0
  */
-export interface ScheduleView {
-  /** The definition. */
-  readonly schedule: Schedule
-  /** Its next slot (unix seconds); none when paused or ended. */
-  readonly nextSlot: number | undefined
-  /** Go's state hash `schedules:{id}` as stored (`last_run`, `next_run`, `last_success`, `last_error`, `run_count`). */
-  readonly state: Readonly<Record<string, string>>
-}
+export type ScheduleView = View
 
 /**
  * What one pass of a scheduler did.
