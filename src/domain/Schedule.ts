@@ -22,11 +22,9 @@ import * as DateTime from "effect/DateTime"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { ValidationError } from "./Errors.ts"
-import { reservedJobNames } from "./Job.ts"
 import { JobPriority } from "./JobPriority.ts"
-import * as PayloadLimits from "./PayloadLimits.ts"
-import { RawJson, isValid as isValidJson } from "./RawJson.ts"
-import { isRoutingKey } from "./RoutingKey.ts"
+import { RawJson } from "./RawJson.ts"
+import * as Submission from "./Submission.ts"
 
 /**
  * What happens to slots missed while no scheduler ran (found due more than
@@ -194,20 +192,10 @@ export const make = (input: ScheduleInput, now: number): Result.Result<Schedule,
     return invalid("every", `every must be a whole number of seconds, at least 1, got ${String(input.every)}`)
   }
   const job = input.job
-  if (job === undefined || typeof job.name !== "string" || job.name.trim() === "") return invalid("job.name", "job name must be a non-empty string")
-  if (reservedJobNames.includes(job.name)) return invalid("job.name", `job name ${JSON.stringify(job.name)} is reserved for webhook events and deliveries`)
-  if (typeof job.payload !== "string" || !isValidJson(job.payload)) return invalid("job.payload", "payload must be valid JSON text")
-  const limited = PayloadLimits.check(job.payload, PayloadLimits.defaultMaxPayloadBytes, "job.payload")
-  if (limited !== undefined) return Result.fail(limited)
-  if (job.priority !== undefined && !(["high", "normal", "low"] as ReadonlyArray<unknown>).includes(job.priority)) {
-    return invalid("job.priority", `unknown priority ${JSON.stringify(job.priority)} (expected "high", "normal" or "low")`)
-  }
-  if (job.maxRetries !== undefined && (!Number.isSafeInteger(job.maxRetries) || job.maxRetries < 0)) {
-    return invalid("job.maxRetries", `maxRetries must be a non-negative integer, got ${String(job.maxRetries)}`)
-  }
-  if (job.routingKey !== undefined && !isRoutingKey(job.routingKey)) {
-    return invalid("job.routingKey", `routing key must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(job.routingKey)}`)
-  }
+  if (job === undefined || typeof job !== "object") return invalid("job", "job must be an object: { name, payload, ... }")
+  // The template is validated as the submission of its job is: one set of rules.
+  const checked = Submission.toJob({ ...job, id: "template" }, { seconds: now, nanos: 0, offsetSeconds: 0 }, "job.")
+  if (Result.isFailure(checked)) return Result.fail(checked.failure)
   for (const field of ["start", "end", "limit"] as const) {
     const value = input[field]
     if (value !== undefined && (!Number.isSafeInteger(value) || value < (field === "limit" ? 1 : 0))) {

@@ -92,19 +92,17 @@ const rm = Command.make("rm", { id }, ({ id }) =>
     yield* emit(options, () => JSON.stringify({ removed: id }), () => `removed ${id}`)
   })).pipe(Command.withDescription("Remove a schedule and its state (its jobs stay)."))
 
-const pause = Command.make("pause", { id }, ({ id }) =>
-  Effect.gen(function*() {
-    const options = yield* settings
-    const view = yield* onSchedules(options, (s) => s.pause(id))
-    yield* emit(options, () => JSON.stringify(view), () => `paused ${describe(view)}`)
-  })).pipe(Command.withDescription("Pause a schedule: no slot runs until it is resumed."))
+/** `pause ID` / `resume ID`: the schedule's view after the change. */
+const toggle = (verb: "pause" | "resume", done: string, description: string) =>
+  Command.make(verb, { id }, ({ id }) =>
+    Effect.gen(function*() {
+      const options = yield* settings
+      const view = yield* onSchedules(options, (s) => s[verb](id))
+      yield* emit(options, () => JSON.stringify(view), () => `${done} ${describe(view)}`)
+    })).pipe(Command.withDescription(description))
 
-const resume = Command.make("resume", { id }, ({ id }) =>
-  Effect.gen(function*() {
-    const options = yield* settings
-    const view = yield* onSchedules(options, (s) => s.resume(id))
-    yield* emit(options, () => JSON.stringify(view), () => `resumed ${describe(view)}`)
-  })).pipe(Command.withDescription("Resume a schedule from its next slot after now (missed slots are skipped)."))
+const pause = toggle("pause", "paused", "Pause a schedule: no slot runs until it is resumed.")
+const resume = toggle("resume", "resumed", "Resume a schedule from its next slot after now (missed slots are skipped).")
 
 const run = Command.make("run", { id }, ({ id }) =>
   Effect.gen(function*() {
