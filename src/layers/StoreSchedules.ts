@@ -159,11 +159,26 @@ export const make = Effect.gen(function*() {
       })
       return {
         plan: step.plan,
-        done: (settled: Settled): Job | undefined | "existing" =>
-          settled._tag === "Applied" ? step.value : settled.reason === "duplicate" ? "existing" : undefined
+        done: (settled: Settled): Job | undefined | "existing" | "locked" =>
+          settled._tag === "Applied"
+            ? step.value
+            : settled.reason === "duplicate"
+            ? "existing"
+            : settled.reason === "ownerAlive"
+            ? "locked"
+            : undefined
       }
     })).pipe(Effect.flatMap((job) =>
-      job !== "existing"
+      job === "locked"
+        ? Effect.fail(
+          new StorageError({
+            operation: "runSchedule",
+            reason: "Other",
+            key: keys.scheduleLock(id),
+            message: `runSchedule: Go's CronScheduler holds ${keys.scheduleLock(id)} (it is running schedule ${id}); nothing was enqueued, try again`
+          })
+        )
+        : job !== "existing"
         ? Effect.succeed(job)
         : Effect.gen(function*() {
           const now = yield* nowMillis

@@ -170,6 +170,7 @@ layer(RedisServer.layer, { timeout: 30_000 })("differential: schedules on memory
         { op: "lock", id: "a" },
         { op: "advance", seconds: 15 },
         { op: "fire" },
+        { op: "runNow", id: "a" },
         { op: "unlock", id: "a" },
         { op: "fire" },
         { op: "fire" }
@@ -180,7 +181,8 @@ layer(RedisServer.layer, { timeout: 30_000 })("differential: schedules on memory
         if (op.op === "advance") yield* TestClock.adjust(`${op.seconds} seconds`)
       }
       assert.deepStrictEqual(answers[0], answers[1])
-      const [locked, fired, again] = [answers[0]![3], answers[0]![5], answers[0]![6]] as Array<{ fired: Array<{ slot: number }>; locked: number }>
+      assert.deepStrictEqual(answers[0]![4], { error: "StorageError" }, "run now is refused under Go's lock")
+      const [locked, fired, again] = [answers[0]![3], answers[0]![6], answers[0]![7]] as Array<{ fired: Array<{ slot: number }>; locked: number }>
       assert.strictEqual(locked!.locked, 1)
       assert.strictEqual(locked!.fired.length, 0)
       assert.deepStrictEqual(fired!.fired.map((f) => f.slot), [Date.parse("2026-07-01T10:00:00Z") / 1000])
