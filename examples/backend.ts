@@ -10,7 +10,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Bananas, type QueueAdmin, type ResultBackend, type TaskApi } from "../src/index.ts"
+import { Bananas, type QueueAdmin, type ResultBackend, type Schedules, type TaskApi } from "../src/index.ts"
 import { type EventQueue, type JobQueue, RedisPort } from "../src/protocol.ts"
 
 /** `REDIS_URL`, when set. */
@@ -23,7 +23,7 @@ export const backendName: "memory" | "redis" = redisUrl === undefined ? "memory"
 export const examplePrefix = (): string => `bananas-example-${crypto.randomUUID().slice(0, 8)}:`
 
 /** What every backend of the examples provides. */
-export type Services = TaskApi | JobQueue | EventQueue | QueueAdmin | ResultBackend
+export type Services = TaskApi | JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules
 
 /**
  * A fresh backend: `Bananas.layerMemory()` (a new empty memory instance),

@@ -26,6 +26,8 @@ export { TaskApi } from "./services/TaskApi.ts"
 export { QueueAdmin } from "./services/QueueAdmin.ts"
 /** The result backend service: result hashes and waits for them. */
 export { ResultBackend } from "./services/ResultBackend.ts"
+/** The schedules service: cron and interval schedules, one job per slot. */
+export { Schedules } from "./services/Schedules.ts"
 
 /** Typed job definitions (name + payload/result schemas + defaults). */
 export * as JobDefinition from "./domain/JobDefinition.ts"
@@ -47,6 +49,7 @@ export {
   JobNotFoundError,
   LeaseLostError,
   RateLimitError,
+  ScheduleNotFoundError,
   SerializationError,
   StorageError,
   TimeoutError,

@@ -24,6 +24,12 @@ export * as RecoveryTransitions from "./protocol/RecoveryTransitions.ts"
 export * as AdminTransitions from "./protocol/AdminTransitions.ts"
 /** Result transitions, and when a result is final. */
 export * as ResultTransitions from "./protocol/ResultTransitions.ts"
+/** What the schedules service answers: a schedule with its state, the report of a firing round, its errors. */
+export type { FireReport, ScheduleError, ScheduleView } from "./services/Schedules.ts"
+/** Schedules as data: cron or interval, time zone, job template, misfire policy; their slots. */
+export * as Schedule from "./domain/Schedule.ts"
+/** Schedule transitions: store, pause, remove, fire a slot (one job per slot). */
+export * as ScheduleTransitions from "./protocol/ScheduleTransitions.ts"
 /** Wire constants: TTLs, scores, error texts, dead-letter records. */
 export * as Wire from "./protocol/Wire.ts"
 /** Go's retry rule and backoff. */

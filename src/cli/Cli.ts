@@ -25,6 +25,7 @@ import * as Dlq from "./commands/Dlq.ts"
 import * as Jobs from "./commands/Jobs.ts"
 import * as Processes from "./commands/Processes.ts"
 import * as Queue from "./commands/Queue.ts"
+import * as Schedule from "./commands/Schedule.ts"
 import * as Serve from "./commands/Serve.ts"
 import * as Submit from "./commands/Submit.ts"
 import { CliFailure, ExitCode } from "./Failures.ts"
@@ -54,7 +55,7 @@ const completions = Command.make("completions", {
  */
 export const cli = root.pipe(Command.withSubcommands([
   { group: "Jobs", commands: [Submit.submit, Jobs.get, Jobs.result, Jobs.wait, Jobs.call, Jobs.cancel] },
-  { group: "Queue", commands: [Queue.list, Queue.stats, Dlq.dlq] },
+  { group: "Queue", commands: [Queue.list, Queue.stats, Dlq.dlq, Schedule.schedule] },
   { group: "Processes", commands: [Processes.worker, Processes.scheduler, Processes.reaper, Serve.serve] },
   completions
 ]))

@@ -78,6 +78,24 @@ export class JobNotFoundError extends Schema.TaggedError<JobNotFoundError>()("Jo
 }
 
 /**
+ * No schedule with this id is stored.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class ScheduleNotFoundError extends Schema.TaggedError<ScheduleNotFoundError>()("ScheduleNotFoundError", {
+  /** The schedule id looked up. */
+  scheduleId: Schema.String,
+  /** What happened, for a person. */
+  message: Schema.String
+}) {
+  /** Not retryable. */
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
  * The job ran and failed for good (its final attempt failed, or it was
  * dead-lettered). `error` is the message the worker recorded.
  *
@@ -320,6 +338,7 @@ export type BananasError =
   | ConnectionError
   | StorageError
   | JobNotFoundError
+  | ScheduleNotFoundError
   | JobFailedError
   | JobConflictError
   | LeaseLostError

@@ -59,7 +59,11 @@ export const Job = Schema.Struct({
    * The producer's W3C traceparent (`trace_context`, ours: Go ignores it and
    * drops it when it rewrites the job); absent when none was carried.
    */
-  traceContext: Schema.optional(Schema.String)
+  traceContext: Schema.optional(Schema.String),
+  /** The schedule that enqueued the job (`schedule_id`, ours: Go ignores it); absent for other jobs. */
+  scheduleId: Schema.optional(Schema.String),
+  /** The slot of its schedule the job runs for, in unix seconds (`schedule_slot`, ours); absent for other jobs. */
+  scheduleSlot: Schema.optional(Schema.Int)
 })
 
 /**

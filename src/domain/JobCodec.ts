@@ -8,8 +8,10 @@
  * and a value of the wrong type fails the whole job with Go's message (which
  * the worker records when it dead-letters the job).
  *
- * One field is ours: `trace_context` (the producer's W3C traceparent, see
- * `TraceContext`), written last and only when present; Go ignores it.
+ * Three fields are ours, written after Go's and only when present (Go
+ * ignores them): `trace_context` (the producer's W3C traceparent, see
+ * `TraceContext`), then `schedule_id` and `schedule_slot` (the schedule and
+ * slot a scheduled job runs for, see `Schedule`).
  *
  * @since 0.1.0
  */
@@ -40,6 +42,9 @@ export const encode = (job: Job): string => {
   if (job.routingKey !== undefined) out += `,"routing_key":${quote(job.routingKey)}`
   // Ours, after Go's fields (Go ignores it); absent unless a trace context was carried.
   if (job.traceContext !== undefined) out += `,"trace_context":${quote(job.traceContext)}`
+  // Ours too: a scheduled slot's job names its schedule and slot.
+  if (job.scheduleId !== undefined) out += `,"schedule_id":${quote(job.scheduleId)}`
+  if (job.scheduleSlot !== undefined) out += `,"schedule_slot":${job.scheduleSlot}`
   return out + "}"
 }
 
@@ -171,6 +176,15 @@ const FIELD_READERS: ReadonlyArray<readonly [string, Reader]> = [
   ["trace_context", (j, m) => {
     const text = m.kind === "string" ? (JSON.parse(m.raw) as string) : undefined
     j.traceContext = text !== undefined && isTraceparent(text) ? text : undefined
+    return undefined
+  }],
+  // Not Go fields either: anything else than a string / an integer is ignored, never fails the job.
+  ["schedule_id", (j, m) => {
+    j.scheduleId = m.kind === "string" ? unquote(m.raw) : undefined
+    return undefined
+  }],
+  ["schedule_slot", (j, m) => {
+    j.scheduleSlot = m.kind === "number" && /^-?\d{1,15}$/.test(m.raw) ? Number(m.raw) : undefined
     return undefined
   }]
 ]

@@ -31,6 +31,7 @@ import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.t
 import * as Bodies from "../http/Bodies.ts"
 import type { SubmitBody } from "../http/Schemas.ts"
 import { withDeadline } from "../layers/Policies.ts"
+import { Schedules } from "../services/Schedules.ts"
 import { TaskApi } from "../services/TaskApi.ts"
 import { DeliveryLog } from "./DeliveryLog.ts"
 import type { Resolved } from "./GatewayOptions.ts"
@@ -43,7 +44,7 @@ import { ShuttingDown } from "./Lifecycle.ts"
  * @since 0.2.0
  */
 export const layer = (options: Resolved) =>
-  Layer.mergeAll(jobs(options), queue(options), system(options))
+  Layer.mergeAll(jobs(options), queue(options), schedules(options), system(options))
 
 // Internal
 
@@ -163,6 +164,26 @@ const queue = (options: Resolved) =>
           ? Effect.map(log.recent(limit), (deliveries) => ({ deliveries }))
           : Effect.fail(new ValidationError({ field: "limit", message: `limit must be an integer from 1 to 10000, got ${limit}` }))
       })
+  }))
+
+const schedules = (options: Resolved) =>
+  HttpApiBuilder.group(Api, "schedules", Effect.fnUntraced(function*(handlers) {
+    // Optional: a backend built without schedules answers 503 on these routes.
+    const found = yield* Effect.serviceOption(Schedules)
+    const guard = guarded(options, yield* ShuttingDown)
+    const on = <A, E>(operation: string, f: (s: Schedules["Service"]) => Effect.Effect<A, E>) =>
+      guard<A, E | GatewayUnavailableError, never>(operation, Duration.zero, Option.isSome(found)
+        ? f(found.value)
+        : Effect.fail(new GatewayUnavailableError({ message: "this gateway's backend does not provide schedules" })))
+    return handlers
+      .handle("upsert", ({ params, payload }) => on("upsertSchedule", (s) => s.upsert({ ...payload, id: params.id })))
+      .handle("list", () => on("listSchedules", (s) => Effect.map(s.list, (schedules) => ({ schedules }))))
+      .handle("get", ({ params }) => on("getSchedule", (s) => s.get(params.id)))
+      .handle("remove", ({ params }) => on("removeSchedule", (s) => Effect.as(s.remove(params.id), { removed: params.id })))
+      .handle("pause", ({ params }) => on("pauseSchedule", (s) => s.pause(params.id)))
+      .handle("resume", ({ params }) => on("resumeSchedule", (s) => s.resume(params.id)))
+      .handle("run", ({ params }) => on("runSchedule", (s) => Effect.map(s.runNow(params.id), (job) => json(Bodies.encodeJob(job)))))
+      .handle("next", ({ params, query }) => on("previewSchedule", (s) => Effect.map(s.preview(params.id, query.count ?? 5), (slots) => ({ slots }))))
   }))
 
 const system = (options: Resolved) =>

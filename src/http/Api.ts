@@ -6,7 +6,8 @@
  *
  * Every error has a status and a typed JSON body (`{"_tag": ..., ...}`, the
  * SDK's tagged errors): 400 `ValidationError` (the failing field paths),
- * 401 `AuthenticationError`, 404 `JobNotFoundError` / `ResultNotFoundError`,
+ * 401 `AuthenticationError`, 404 `JobNotFoundError` / `ResultNotFoundError` /
+ * `ScheduleNotFoundError`,
  * 409 `JobConflictError`, 413 `PayloadTooLargeError`, 415
  * `UnsupportedMediaTypeError`, 422 `JobFailedError` (a call whose job
  * failed for good), 429 `RateLimitError` (with `Retry-After`), 500
@@ -25,6 +26,7 @@ import {
   JobFailedError,
   JobNotFoundError,
   RateLimitError,
+  ScheduleNotFoundError,
   SerializationError,
   StorageError,
   TimeoutError,
@@ -32,6 +34,7 @@ import {
 } from "../domain/Errors.ts"
 import { JobPriority } from "../domain/JobPriority.ts"
 import { JobStatus } from "../domain/JobStatus.ts"
+import * as Schedule from "../domain/Schedule.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as S from "./Schemas.ts"
 import { version } from "../domain/Version.ts"
@@ -113,6 +116,7 @@ export const Errors = {
   ValidationError: ValidationError.pipe(HttpApiSchema.status(400)),
   AuthenticationError: AuthenticationError.pipe(HttpApiSchema.status(401)),
   JobNotFoundError: JobNotFoundError.pipe(HttpApiSchema.status(404)),
+  ScheduleNotFoundError: ScheduleNotFoundError.pipe(HttpApiSchema.status(404)),
   ResultNotFoundError,
   JobConflictError: JobConflictError.pipe(HttpApiSchema.status(409)),
   PayloadTooLargeError,
@@ -254,6 +258,43 @@ export class Queue extends HttpApiGroup.make("queue").add(
   }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first.")
 ).middleware(Authentication).prefix("/v1") {}
 
+/** A schedule as `PUT /v1/schedules/:id` takes it: `Schedule.ScheduleInput` without the id (the path's). */
+const ScheduleBody = Schedule.ScheduleInput.mapFields(({ id: _, ...rest }) => rest)
+
+/**
+ * Schedules: store (create or replace), read, list, remove, pause, resume,
+ * run now, preview the next slots.
+ *
+ * @category groups
+ * @since 0.2.0
+ */
+export class ScheduleEndpoints extends HttpApiGroup.make("schedules").add(
+  HttpApiEndpoint.put("upsert", "/:id", {
+    params: id,
+    payload: ScheduleBody,
+    success: Schedule.View,
+    error: [Errors.ValidationError, ...backend]
+  }).middleware(RequestBody).annotate(OpenApi.Description, "Create or replace a schedule (cron or every; payload as JSON text); its next slot counts from now."),
+  HttpApiEndpoint.get("list", "/", { success: Schema.Struct({ schedules: Schema.Array(Schedule.View) }), error: backend }),
+  HttpApiEndpoint.get("get", "/:id", { params: id, success: Schedule.View, error: [Errors.ScheduleNotFoundError, ...backend] }),
+  HttpApiEndpoint.delete("remove", "/:id", {
+    params: id,
+    success: Schema.Struct({ removed: Schema.String }),
+    error: [Errors.ScheduleNotFoundError, ...backend]
+  }).annotate(OpenApi.Description, "Remove a schedule and its state (the jobs it enqueued stay)."),
+  HttpApiEndpoint.post("pause", "/:id/pause", { params: id, success: Schedule.View, error: [Errors.ScheduleNotFoundError, ...backend] }),
+  HttpApiEndpoint.post("resume", "/:id/resume", { params: id, success: Schedule.View, error: [Errors.ScheduleNotFoundError, ...backend] })
+    .annotate(OpenApi.Description, "Resume from the next slot after now (slots missed while paused are skipped)."),
+  HttpApiEndpoint.post("run", "/:id/run", { params: id, success: S.JobJson, error: [Errors.ScheduleNotFoundError, ...backend] })
+    .annotate(OpenApi.Description, "Enqueue the schedule's job now (for the current second's slot); its slots are unchanged."),
+  HttpApiEndpoint.get("next", "/:id/next", {
+    params: id,
+    query: { count: Schema.optional(Schema.NumberFromString) },
+    success: Schema.Struct({ slots: Schema.Array(Schema.Number) }),
+    error: [Errors.ValidationError, Errors.ScheduleNotFoundError, ...backend]
+  }).annotate(OpenApi.Description, "The next slots (unix seconds; count 1 to 1000, default 5).")
+).middleware(Authentication).prefix("/v1/schedules") {}
+
 /**
  * Probes, without authentication.
  *
@@ -273,7 +314,7 @@ export class System extends HttpApiGroup.make("system", { topLevel: true }).add(
  * @category api
  * @since 0.2.0
  */
-export class Api extends HttpApi.make("bananas").add(Jobs).add(Queue).add(System)
+export class Api extends HttpApi.make("bananas").add(Jobs).add(Queue).add(ScheduleEndpoints).add(System)
   .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error", errors: "all" })
   .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error", errors: "all" })
   .middleware(Validation)

@@ -7,7 +7,9 @@
  * `queue:dead`, `queue:scheduled`, `result:{id}` and the channel
  * `result:notify:{id}` (plus Route-Go's `route:{key}:queue:{p}`). Ours
  * only, which Go never reads: `leases`, `lease:tokens`, `worker:{owner}` and
- * the channel `queue:wake`.
+ * the channel `queue:wake`. Schedules: Go's `schedules:{sid}` (state) and
+ * `schedule_lock:{sid}`, and ours `schedule_def:{sid}`, `schedule_ids`,
+ * `schedule_due`.
  *
  * On Redis Cluster the prefix must carry a hash tag (e.g. `{bananas}:`) so
  * that every key of a queue lives in one slot; Go workers sharing the
@@ -50,6 +52,16 @@ export interface Keys {
   readonly held: (owner: string) => string
   /** `queue:wake`: channel published by every write that makes work available. Ours only. */
   readonly wake: string
+  /** `schedules:{sid}`: a schedule's state hash, in Go's `CronScheduler` shape (`last_run`, `next_run`, `last_success`, `last_error`, `run_count`). */
+  readonly scheduleState: (sid: string) => string
+  /** `schedule_lock:{sid}`: Go's `CronScheduler` lock (60 s); we never take it, and fire nothing while it is held. */
+  readonly scheduleLock: (sid: string) => string
+  /** `schedule_def:{sid}`: a schedule's definition (JSON, `Schedule.encode`). Ours only. */
+  readonly scheduleDef: (sid: string) => string
+  /** `schedule_ids`: set of every schedule id stored. Ours only. */
+  readonly scheduleIds: string
+  /** `schedule_due`: zset of enabled schedules scored by their next slot (unix seconds). Ours only. */
+  readonly scheduleDue: string
 }
 
 /**
@@ -132,5 +144,10 @@ export const make = (prefix: string = defaultPrefix): Keys => ({
   leases: `${prefix}leases`,
   tokens: `${prefix}lease:tokens`,
   held: (owner) => `${prefix}worker:${owner}`,
-  wake: `${prefix}queue:wake`
+  wake: `${prefix}queue:wake`,
+  scheduleState: (sid) => `${prefix}schedules:${sid}`,
+  scheduleLock: (sid) => `${prefix}schedule_lock:${sid}`,
+  scheduleDef: (sid) => `${prefix}schedule_def:${sid}`,
+  scheduleIds: `${prefix}schedule_ids`,
+  scheduleDue: `${prefix}schedule_due`
 })

@@ -29,6 +29,13 @@ export * as Handlers from "./HandlerRegistry.ts"
 export * as Metrics from "./Metrics.ts"
 
 /**
+ * The cron scheduler loop: fires the due slots of stored schedules.
+ *
+ * @since 0.2.0
+ */
+export * as CronScheduler from "./CronScheduler.ts"
+
+/**
  * Crash recovery: returns jobs of dead workers (expired leases) to their queue.
  *
  * @since 0.1.0

@@ -8,6 +8,7 @@
  * rank among the tokens present.
  */
 import * as Effect from "effect/Effect"
+import { isDeepStrictEqual } from "node:util"
 import type { Redis } from "ioredis"
 import type { DumpEntry } from "../../src/layers/memory/MemoryStore.ts"
 import { compareBytes } from "../../src/layers/memory/internal/Keyspace.ts"
@@ -80,6 +81,26 @@ export const dumpRedis = (redis: Redis, prefix: string): Effect.Effect<ReadonlyA
         default: throw new Error(`unexpected type ${types[i]} at ${key}`)
       }
     }))
+  })
+
+/** A backend's side of a comparison: its prefix and how to dump its keyspace. */
+export interface Dumpable {
+  readonly prefix: string
+  readonly dump: Effect.Effect<ReadonlyArray<DumpEntry>>
+}
+
+/** Dies with the first difference between the two sides after a step: their answers, then their normalized keyspaces. */
+export const compareStep = (where: string, answers: readonly [unknown, unknown], sides: readonly [Dumpable, Dumpable], ttls: TtlNames) =>
+  Effect.gen(function*() {
+    const [a, b] = answers
+    if (!isDeepStrictEqual(a, b)) {
+      return yield* Effect.die(new Error(`${where}: answers differ\n memory: ${JSON.stringify(a)}\n redis:  ${JSON.stringify(b)}`))
+    }
+    const ka = normalize(sides[0].prefix, yield* sides[0].dump, ttls)
+    const kb = normalize(sides[1].prefix, yield* sides[1].dump, ttls)
+    if (!isDeepStrictEqual(ka, kb)) {
+      return yield* Effect.die(new Error(`${where}: keyspaces differ\n memory: ${JSON.stringify(ka)}\n redis:  ${JSON.stringify(kb)}`))
+    }
   })
 
 // Internal

@@ -25,7 +25,6 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
-import { isDeepStrictEqual } from "node:util"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
 import * as JobModel from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
@@ -37,7 +36,7 @@ import { JobQueue } from "../../src/services/JobQueue.ts"
 import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { dumpRedis, normalize } from "./Keyspace.ts"
+import { compareStep, dumpRedis, normalize } from "./Keyspace.ts"
 import { heartbeat, type Operation, operation, run, type Side } from "./Model.ts"
 
 const ttlOptions = {
@@ -106,15 +105,7 @@ const sequence = (ops: ReadonlyArray<Operation>, extra: Extra = {}) =>
       current += " (memory done)"
       const b = yield* run(redis, op)
       if (op.op === "advance") yield* TestClock.adjust(Duration.seconds(op.seconds))
-      const where = `step ${step} ${JSON.stringify(op)}`
-      if (!isDeepStrictEqual(a, b)) {
-        return yield* Effect.die(new Error(`${where}: answers differ\n memory: ${JSON.stringify(a)}\n redis:  ${JSON.stringify(b)}`))
-      }
-      const ka = normalize(memory.prefix, yield* memory.dump, ttlNames)
-      const kb = normalize(redis.prefix, yield* redis.dump, ttlNames)
-      if (!isDeepStrictEqual(ka, kb)) {
-        return yield* Effect.die(new Error(`${where}: keyspaces differ\n memory: ${JSON.stringify(ka)}\n redis:  ${JSON.stringify(kb)}`))
-      }
+      yield* compareStep(`step ${step} ${JSON.stringify(op)}`, [a, b], [memory, redis], ttlNames)
     }
   }))
 

@@ -50,6 +50,18 @@ const examples: ReadonlyArray<{
       `done (${m})`
     ]
   },
+  {
+    name: "schedules",
+    expect: (m) => [
+      "stored: daily-report, heartbeat",
+      "heartbeat ran 3 times, one job per slot: true",
+      "heartbeat state: run_count=3 ended=true",
+      "ran daily-report now: send_report, schedule_id=daily-report",
+      "paused: enabled=false next slot=none",
+      "removed: get fails with ScheduleNotFoundError",
+      `done (${m})`
+    ]
+  },
   { name: "result-backend", expect: (m) => ["waited for job-2: failed (smtp: timeout)", "waiting for job-3 ended with TimeoutError", `done (${m})`] },
   { name: "submit-and-wait", expect: (m) => [`add completed: {"sum":5}`, "charge_card failed: card declined (attempt 1)", "low-priority add: TimeoutError after 100 ms", `done (${m})`] },
   { name: "typed-jobs", expect: (m) => ["resized: https://example.com/cat-128.png (12288 bytes)", "resize failed: width 10000 is larger than 4096", "width 1.5 rejected with ValidationError", `done (${m})`] },

@@ -36,9 +36,9 @@ describe("the public API", () => {
     assert.deepStrictEqual(Object.keys(checkedIn), Object.keys(current.public), "the list has one entry per entry point")
   })
 
-  it("the root stays small: at most 25 names, none of the protocol core", () => {
+  it("the root stays small: at most 27 names, none of the protocol core", () => {
     const top = checkedIn["@bananas/effect"]!.filter((n) => !n.replace(/^type /, "").includes("."))
-    assert.isAtMost(count(top).values + count(top).types, 25, top.join(", "))
+    assert.isAtMost(count(top).values + count(top).types, 27, top.join(", "))
     for (const core of ["Plan", "Take", "Transitions", "Wire", "Keys", "Events", "RedisPort", "MemoryStore", "JobQueue", "DirectTaskApi"]) {
       assert.notInclude(top, core)
       assert.include(checkedIn["@bananas/effect/protocol"]!, core)

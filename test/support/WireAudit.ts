@@ -112,7 +112,30 @@ export const audit = async (redis: Redis, prefix = "bananas:"): Promise<AuditRep
     } else if (name.startsWith("schedule_lock:") || name.startsWith("schedules:")) {
       // Go's cron scheduler: a lock with a TTL, and a state hash.
       if (name.startsWith("schedule_lock:") && expect("string") && (await redis.pttl(key)) <= 0) problem(key, "cron lock without a TTL")
-      if (name.startsWith("schedules:")) expect("hash")
+      if (name.startsWith("schedules:") && expect("hash")) {
+        for (const [field, value] of Object.entries(await redis.hgetall(key))) {
+          if (field === "run_count" ? !/^\d+$/.test(value) : field !== "last_error" && !goSeconds.test(value)) {
+            problem(key, `${field}=${JSON.stringify(value)} is not in Go's shape`)
+          }
+        }
+      }
+    } else if (name.startsWith("schedule_def:")) {
+      if (expect("string")) {
+        try {
+          const def = JSON.parse((await redis.get(key)) ?? "") as { id?: unknown }
+          if (def.id !== name.slice("schedule_def:".length)) problem(key, `schedule id ${JSON.stringify(def.id)} differs from the key`)
+        } catch {
+          problem(key, "schedule definition is not JSON")
+        }
+      }
+    } else if (name === "schedule_ids") {
+      expect("set")
+    } else if (name === "schedule_due") {
+      if (!expect("zset")) continue
+      const flat = await redis.zrange(key, 0, -1, "WITHSCORES")
+      for (let i = 0; i < flat.length; i += 2) {
+        if (!/^\d{1,11}$/.test(flat[i + 1]!)) problem(key, `next slot of ${flat[i]} is ${flat[i + 1]}: expected whole unix seconds`)
+      }
     } else {
       problem(key, "not a key of the Bananas layout")
     }
@@ -149,8 +172,8 @@ export const scanKeys = async (redis: Redis, prefix: string): Promise<ReadonlyAr
 
 // Internal
 
-/** Go's field order; `trace_context` (ours, ignored by Go) comes after Go's fields. */
-const order = ["id", "name", "description", "payload", "status", "priority", "created_at", "updated_at", "scheduled_for", "attempts", "max_retries", "error", "routing_key", "trace_context"]
+/** Go's field order; `trace_context`, `schedule_id`, `schedule_slot` (ours, ignored by Go) come after Go's fields. */
+const order = ["id", "name", "description", "payload", "status", "priority", "created_at", "updated_at", "scheduled_for", "attempts", "max_retries", "error", "routing_key", "trace_context", "schedule_id", "schedule_slot"]
 const required = ["id", "name", "payload", "status", "priority", "created_at", "updated_at", "attempts", "max_retries"]
 const statuses = new Set(["pending", "processing", "completed", "failed", "scheduled"])
 const priorities = new Set(["high", "normal", "low"])
@@ -188,7 +211,7 @@ const auditJob = (text: string, id: string, ttl: number, problem: (what: string)
   const strings: Record<string, string> = {}
   for (const [name, m] of members) {
     if (m.kind === "string") strings[name] = JSON.parse(m.raw) as string
-    else if (name !== "payload" && name !== "attempts" && name !== "max_retries") problem(`${name} is a JSON ${m.kind}, expected a string`)
+    else if (name !== "payload" && name !== "attempts" && name !== "max_retries" && name !== "schedule_slot") problem(`${name} is a JSON ${m.kind}, expected a string`)
   }
   for (const name of ["description", "error", "scheduled_for"]) {
     if (strings[name] === "") problem(`empty ${name} should be omitted (omitempty)`)
@@ -197,7 +220,7 @@ const auditJob = (text: string, id: string, ttl: number, problem: (what: string)
     const value = strings[name]
     if (value !== undefined && value !== "" && !goTime.test(value)) problem(`${name}=${JSON.stringify(value)} is not Go's RFC3339Nano`)
   }
-  for (const name of ["attempts", "max_retries"]) {
+  for (const name of ["attempts", "max_retries", "schedule_slot"]) {
     const m = members.get(name)
     if (m !== undefined && (m.kind !== "number" || !/^-?\d+$/.test(m.raw))) problem(`${name}=${m.raw} is not an integer`)
   }

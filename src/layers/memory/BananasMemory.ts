@@ -31,6 +31,8 @@ import { QueueAdmin } from "../../services/QueueAdmin.ts"
 import { ResultBackend } from "../../services/ResultBackend.ts"
 import { JobStore } from "../../store/JobStore.ts"
 import * as StoreAdmin from "../StoreAdmin.ts"
+import * as StoreSchedules from "../StoreSchedules.ts"
+import { Schedules } from "../../services/Schedules.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as MemoryJobStore from "./internal/MemoryJobStore.ts"
 import * as MemoryResultBackend from "./internal/MemoryResultBackend.ts"
@@ -52,7 +54,7 @@ export interface Options extends Wire.Options {}
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules
 
 /**
  * A fresh memory instance providing `JobQueue`, `QueueAdmin` and
@@ -79,9 +81,11 @@ export const layerWithStore = (options?: Options): Layer.Layer<Services | Memory
     const queue = yield* Effect.provide(StoreQueue.make, withStore)
     const events = yield* Effect.provide(StoreQueue.makeEvents, withStore)
     const admin = yield* Effect.provide(StoreAdmin.make, withStore)
+    const schedules = yield* Effect.provide(StoreSchedules.make, withStore)
     return Context.make(JobQueue, queue).pipe(
       Context.add(EventQueue, events),
       Context.add(QueueAdmin, admin),
+      Context.add(Schedules, schedules),
       Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
       Context.add(MemoryStore, makeMemoryStore(store, protocol.keys))
     )

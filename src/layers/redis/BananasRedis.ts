@@ -29,6 +29,8 @@ import type { EventQueue, JobQueue } from "../../services/JobQueue.ts"
 import type { QueueAdmin } from "../../services/QueueAdmin.ts"
 import type { ResultBackend } from "../../services/ResultBackend.ts"
 import * as StoreAdmin from "../StoreAdmin.ts"
+import * as StoreSchedules from "../StoreSchedules.ts"
+import type { Schedules } from "../../services/Schedules.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as IoRedis from "./IoRedis.ts"
 import * as RedisJobStore from "./RedisJobStore.ts"
@@ -90,7 +92,7 @@ export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOpt
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | RedisPort
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | RedisPort
 
 /**
  * How building the backend can fail: Redis unreachable, a command refused
@@ -129,6 +131,7 @@ const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services
     Layer.fresh(StoreQueue.layer),
     Layer.fresh(StoreQueue.layerEvents),
     Layer.fresh(StoreAdmin.layer),
+    Layer.fresh(StoreSchedules.layer),
     RedisResultBackend.layer(settings),
     Layer.effectDiscard(Effect.flatMap(RedisPort, (port) => ServerSettings.check(port, options)))
   ).pipe(
