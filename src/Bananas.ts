@@ -10,6 +10,7 @@
 import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { ValidationError } from "./domain/Errors.ts"
 import * as DirectTaskApi from "./layers/DirectTaskApi.ts"
 import type * as HttpTaskApi from "./http/HttpTaskApi.ts"
 import type { Options as HttpOptions } from "./http/HttpTaskApi.ts"
@@ -96,7 +97,8 @@ export const layerMemory = (options?: MemoryOptions): Layer.Layer<TaskApi | Bana
 /**
  * TaskApi over HTTP, through a Bananas gateway (`fetch`, keep-alive
  * pooling; no platform package): the same program, the same typed errors.
- * The HTTP client is loaded when the layer is built, so programs that
+ * A bad `requestTimeout` or `maxPoll` fails the build with a
+ * `ValidationError` naming it. The HTTP client is loaded when the layer is built, so programs that
  * never use it do not carry it.
  *
  * @example
@@ -108,7 +110,7 @@ export const layerMemory = (options?: MemoryOptions): Layer.Layer<TaskApi | Bana
  * @category layers
  * @since 0.2.0
  */
-export const layerHttp = (options: HttpOptions): Layer.Layer<TaskApi> =>
+export const layerHttp = (options: HttpOptions): Layer.Layer<TaskApi, ValidationError> =>
   Layer.unwrap(Effect.map(loadHttp, (http) => http.layerFetch(options)))
 
 // Internal

@@ -8,6 +8,8 @@ import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import * as DurationInput from "../domain/DurationInput.ts"
 import * as ApiKeys from "./ApiKeys.ts"
 import type * as Webhooks from "./Webhooks.ts"
 
@@ -97,7 +99,7 @@ export interface Resolved {
 
 /**
  * Fills in the defaults. Why the options cannot run, if they cannot (no
- * key and not `insecure`, a bad number), as a message.
+ * key and not `insecure`, a bad number or duration), as a message.
  *
  * @category constructors
  * @since 0.2.0
@@ -133,11 +135,20 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
   if (metricsKey !== undefined && Redacted.value(metricsKey) === "") return { invalid: "metricsKey must not be empty" }
   const docs = options.docs ?? "public"
   if (docs !== "public" && docs !== "authenticated" && docs !== "off") return { invalid: `docs must be public, authenticated or off, got ${JSON.stringify(docs)}` }
-  const rateLimit = options.rateLimit === false
-    ? undefined
-    : { limit: options.rateLimit?.limit ?? 1000, window: Duration.fromInputUnsafe(options.rateLimit?.window ?? "1 second") }
-  if (rateLimit !== undefined && !(Number.isSafeInteger(rateLimit.limit) && rateLimit.limit >= 1 && Duration.isPositive(rateLimit.window))) {
-    return { invalid: "rateLimit needs a positive integer limit and a positive window" }
+  const durations = Result.all({
+    rateLimitWindow: DurationInput.decode("rateLimit.window", options.rateLimit === false ? undefined : options.rateLimit?.window, "positive", "1 second"),
+    maxWait: DurationInput.decode("maxWait", options.maxWait, "positive", "60 seconds"),
+    callWait: DurationInput.decode("callWait", options.callWait, "positive", "30 seconds"),
+    requestTimeout: DurationInput.decode("requestTimeout", options.requestTimeout, "positive", "30 seconds"),
+    shutdownTimeout: DurationInput.decode("shutdownTimeout", options.shutdownTimeout, "nonNegative", "10 seconds"),
+    webhookTimeout: DurationInput.decode("webhooks.timeout", options.webhooks?.timeout, "positive", "10 seconds"),
+    webhookLease: DurationInput.decode("webhooks.leaseDuration", options.webhooks?.leaseDuration, "positive", "30 seconds")
+  })
+  if (Result.isFailure(durations)) return { invalid: durations.failure.message }
+  const { callWait, maxWait, rateLimitWindow, requestTimeout, shutdownTimeout } = durations.success
+  const rateLimit = options.rateLimit === false ? undefined : { limit: options.rateLimit?.limit ?? 1000, window: rateLimitWindow }
+  if (rateLimit !== undefined && !(Number.isSafeInteger(rateLimit.limit) && rateLimit.limit >= 1)) {
+    return { invalid: `rateLimit.limit must be a positive integer, got ${String(rateLimit.limit)}` }
   }
   return {
     resolved: {
@@ -152,10 +163,10 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
       metricsKey,
       docs,
       rateLimit,
-      maxWait: Duration.fromInputUnsafe(options.maxWait ?? "60 seconds"),
-      callWait: Duration.fromInputUnsafe(options.callWait ?? "30 seconds"),
-      requestTimeout: Duration.fromInputUnsafe(options.requestTimeout ?? "30 seconds"),
-      shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "10 seconds"),
+      maxWait,
+      callWait,
+      requestTimeout,
+      shutdownTimeout,
       accessLog: options.accessLog ?? true,
       webhooks: options.webhooks
     }

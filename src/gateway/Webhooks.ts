@@ -31,6 +31,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import { HttpClient, HttpClientRequest } from "effect/http"
+import * as DurationInput from "../domain/DurationInput.ts"
 import type { ValidationError } from "../domain/Errors.ts"
 import * as JobModel from "../domain/Job.ts"
 import { memberOf, scanObject } from "../domain/JsonScanner.ts"
@@ -113,7 +114,8 @@ export const layer = (options: Options): Layer.Layer<never, ValidationError, Eve
     const queue = yield* EventQueue
     const http = yield* HttpClient.HttpClient
     const log = yield* DeliveryLog
-    const timeout = Duration.fromInputUnsafe(options.timeout ?? "10 seconds")
+    const timeout = yield* Effect.fromResult(DurationInput.decode("webhooks.timeout", options.timeout, "positive", "10 seconds"))
+    const leaseDuration = yield* Effect.fromResult(DurationInput.decode("webhooks.leaseDuration", options.leaseDuration, "positive", "30 seconds"))
     const maxAttempts = options.maxAttempts ?? 12
     const endpoints = new Map(options.endpoints.map((e) => [endpointName(e), e] as const))
 
@@ -191,7 +193,7 @@ export const layer = (options: Options): Layer.Layer<never, ValidationError, Eve
       handlers,
       priorities: ["normal"],
       concurrency: options.concurrency ?? 32,
-      leaseDuration: options.leaseDuration ?? "30 seconds",
+      leaseDuration,
       shutdownTimeout: Duration.sum(timeout, Duration.seconds(1))
     }).pipe(Effect.provideService(JobQueue, queue))
   }).pipe(Effect.annotateLogs({ module: "bananas/gateway/Webhooks" })))

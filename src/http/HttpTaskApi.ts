@@ -35,6 +35,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { HttpApiClient } from "effect/http-api"
+import * as DurationInput from "../domain/DurationInput.ts"
 import { ApiError, ConnectionError, SerializationError, timedOut, ValidationError } from "../domain/Errors.ts"
 import type { ListFilter, PageRequest } from "../domain/JobPage.ts"
 import type { JobResult } from "../domain/JobResult.ts"
@@ -73,8 +74,10 @@ export interface Options {
 export const make = Effect.fnUntraced(function*(options: Options) {
   const base = options.url.replace(/\/+$/, "")
   const key = options.apiKey === undefined ? undefined : Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
-  const requestTimeout = Duration.fromInputUnsafe(options.requestTimeout ?? "10 seconds")
-  const maxPoll = Duration.fromInputUnsafe(options.maxPoll ?? "50 seconds")
+  const { maxPoll, requestTimeout } = yield* Effect.fromResult(Result.all({
+    requestTimeout: DurationInput.decode("requestTimeout", options.requestTimeout, "positive", "10 seconds"),
+    maxPoll: DurationInput.decode("maxPoll", options.maxPoll, "positive", "50 seconds")
+  }))
   const client = yield* HttpClient.HttpClient
   const urls = HttpApiClient.urlBuilder(Api)
 
@@ -183,7 +186,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
  * @category layers
  * @since 0.2.0
  */
-export const layer = (options: Options): Layer.Layer<TaskApi, never, HttpClient.HttpClient> => Layer.effect(TaskApi, make(options))
+export const layer = (options: Options): Layer.Layer<TaskApi, ValidationError, HttpClient.HttpClient> => Layer.effect(TaskApi, make(options))
 
 /**
  * The HTTP TaskApi on the platform's `fetch` (keep-alive pooling by its
@@ -192,7 +195,7 @@ export const layer = (options: Options): Layer.Layer<TaskApi, never, HttpClient.
  * @category layers
  * @since 0.2.0
  */
-export const layerFetch = (options: Options): Layer.Layer<TaskApi> => layer(options).pipe(Layer.provide(FetchHttpClient.layer))
+export const layerFetch = (options: Options): Layer.Layer<TaskApi, ValidationError> => layer(options).pipe(Layer.provide(FetchHttpClient.layer))
 
 // Internal
 

@@ -6,6 +6,7 @@
  * @stability internal
  * @since 0.2.0
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { JobConflictError, JobNotFoundError, SerializationError, StorageError, ValidationError } from "../domain/Errors.ts"
@@ -22,6 +23,18 @@ import * as Wire from "../protocol/Wire.ts"
 import { QueueAdmin } from "../services/QueueAdmin.ts"
 import { applyMany, applyOne } from "../store/Apply.ts"
 import { JobStore, type StoreFailure } from "../store/JobStore.ts"
+
+/**
+ * The work budget of one filtered `list` page: it scans until `limit` jobs
+ * matched or the keyspace ended, for at most this long (at least one SCAN
+ * batch), then returns the jobs found so far (maybe none) and a cursor to
+ * scan on. A rare match in a large keyspace costs a scan of it: about one
+ * round trip per 100 keys.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const listBudgetMillis = 2_000
 
 /**
  * Builds the admin service on the `JobStore` in context.
@@ -58,9 +71,12 @@ export const make = Effect.gen(function*() {
       if (cursor === undefined) return yield* badCursor(filter.cursor)
       let { scan, after } = cursor
       const jobs: Array<Job> = []
-      // Bounded work per page: a rare filter over a large keyspace returns
-      // short (even empty) pages with a cursor rather than one long call.
-      for (let scans = 0; scans < maxScansPerPage; scans++) {
+      // Bounded work per page: the scan goes on until `limit` jobs matched
+      // or the keyspace ended, for at most `listBudgetMillis`; past it, a
+      // rare filter over a large keyspace returns what it found (maybe
+      // nothing: no match in the part scanned so far) and a cursor.
+      const deadline = (yield* Clock.currentTimeMillis) + listBudgetMillis
+      for (let first = true; first || (yield* Clock.currentTimeMillis) < deadline; first = false) {
         const [next, found] = yield* store.scan(scan, jobPrefix, scanCount)
         const sorted = Array.from(new Set(found)).sort()
         const start = after === undefined ? 0 : sorted.findIndex((key) => key > after!)
@@ -191,7 +207,6 @@ export const matches = (job: Job, filter: JobPage.ListFilter): boolean =>
 
 const batch = 500
 const maxAttempts = 10
-const maxScansPerPage = 20
 /** SCAN's COUNT for `list`: constant, so a cursor's batch is the same when re-read. */
 const scanCount = 100
 

@@ -12,12 +12,15 @@ import * as Timestamp from "../domain/Timestamp.ts"
 
 /**
  * Go's rule: a failed attempt is retried while `attempts + 1 < max_retries`
- * (so `max_retries` counts runs in all; 0 or 1 means a single run).
+ * (so `max_retries` counts runs in all; 0 or 1 means a single run). A
+ * failure that is not `retryable` (one no retry can fix, such as a payload
+ * that does not match its job's schema) is never retried, whatever the
+ * budget left: the job is dead-lettered as when the budget is spent.
  *
  * @category predicates
  * @since 0.2.0
  */
-export const willRetry = (job: Job): boolean => job.attempts + 1 < job.maxRetries
+export const willRetry = (job: Job, retryable: boolean = true): boolean => retryable && job.attempts + 1 < job.maxRetries
 
 /**
  * Go's backoff before the retry that follows the `attempts`-th failure:

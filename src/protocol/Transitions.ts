@@ -147,7 +147,7 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
 
 /**
  * Fail an attempt of a held job: attempts + 1; while Go's rule allows a
- * retry, status `pending` with `scheduled_for` now + 2^attempts s and the id
+ * retry (`Retry.willRetry`: never for a failure that is not `retryable`), status `pending` with `scheduled_for` now + 2^attempts s and the id
  * in `queue:scheduled` at that whole second (no result: the job is not
  * finished); else status `failed` (TTL 7 d), `LPUSH queue:dead`, a failed
  * result and `ready`.
@@ -160,9 +160,11 @@ export const fail = (p: Wire.Protocol, claim: Claim, job: Job, error: string, ou
   readonly durationMs: number
   /** When it ended. */
   readonly now: Timestamp.Timestamp
+  /** `false`: no retry can fix this failure, dead-letter the job now (default true). */
+  readonly retryable?: boolean | undefined
 }): Step<FailOutcome> => {
   const attempts = job.attempts + 1
-  if (Retry.willRetry(job)) {
+  if (Retry.willRetry(job, outcome.retryable ?? true)) {
     const scheduledFor = Timestamp.addSeconds(outcome.now, Retry.backoffSeconds(attempts))
     const retried: Job = { ...job, status: "pending", attempts, error, updatedAt: outcome.now, scheduledFor }
     const json = JobCodec.encode(retried)

@@ -186,10 +186,14 @@ export class JobQueue extends Context.Service<JobQueue, {
   /**
    * Fails an attempt of a held job: attempts + 1; retried (status
    * `pending`, due in 2^attempts s, no result published) while Go's rule
-   * allows, else dead-lettered (status `failed`, TTL 7 d) with a failed
-   * result published. One atomic step; `LeaseLostError` as `complete`.
+   * allows and the failure is `retryable` (default), else dead-lettered
+   * (status `failed`, TTL 7 d) with a failed result published. One atomic
+   * step; `LeaseLostError` as `complete`.
    */
-  readonly fail: (delivery: JobDelivery, error: string, outcome: AttemptEnd) => Effect.Effect<FailOutcome, StoreFailure | LeaseLostError>
+  readonly fail: (delivery: JobDelivery, error: string, outcome: AttemptEnd & {
+    /** `false`: no retry can fix this failure (a payload that does not match its schema): dead-lettered now. */
+    readonly retryable?: boolean | undefined
+  }) => Effect.Effect<FailOutcome, StoreFailure | LeaseLostError>
   /** Gives a held job back to the head of its queue (graceful shutdown): no attempt counted. Nothing when no longer held. */
   readonly release: (delivery: JobDelivery) => Effect.Effect<void, StoreFailure>
   /**

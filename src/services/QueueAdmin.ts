@@ -25,7 +25,12 @@ import type { StoreFailure } from "../store/JobStore.ts"
 export class QueueAdmin extends Context.Service<QueueAdmin, {
   /** Depths of every list. */
   readonly stats: Effect.Effect<QueueStats, StoreFailure>
-  /** Jobs matching the filter, paginated (SCAN on Redis, never KEYS). Go's dead-letter records are not jobs and are skipped. */
+  /**
+   * Jobs matching the filter, paginated (SCAN on Redis, never KEYS). A page
+   * scans on until `limit` jobs matched or the scan ended, within a work
+   * budget; past it, the matches so far (maybe none) and a cursor. Go's
+   * dead-letter records are not jobs and are skipped.
+   */
   readonly list: (filter: ListFilter) => Effect.Effect<JobPage, ValidationError | StoreFailure>
   /**
    * The dead-letter list, newest first, paginated; Go's dead-letter records

@@ -16,6 +16,7 @@
  */
 
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { HttpApi, HttpApiGroup as Group } from "effect/http-api"
 import { HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
@@ -44,10 +45,10 @@ export const layerGroup = <Id extends string, Groups extends Group.Constraint, R
   api: HttpApi.HttpApi<Id, Groups | typeof WebhookGroup>,
   options: WebhookHandler.Options<R>
 ) => {
-  const handler = WebhookHandler.make(options)
   // Only the webhook group is handled here: seen through an API of that group alone.
   const own = api as unknown as HttpApi.HttpApi<Id, typeof WebhookGroup>
-  return HttpApiBuilder.group(own, "bananasWebhooks", (handlers) =>
-    handlers.handleRaw("receive", ({ request }) =>
-      Effect.map(handler.handleRequest(request.headers, (max) => WebhookHandler.readBody(request, max)), WebhookHandler.toResponse)))
+  return Layer.unwrap(Effect.map(Effect.fromResult(WebhookHandler.make(options)), (handler) =>
+    HttpApiBuilder.group(own, "bananasWebhooks", (handlers) =>
+      handlers.handleRaw("receive", ({ request }) =>
+        Effect.map(handler.handleRequest(request.headers, (max) => WebhookHandler.readBody(request, max)), WebhookHandler.toResponse)))))
 }

@@ -34,11 +34,14 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as ByteSize from "effect/ByteSize"
 import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as DurationInput from "../domain/DurationInput.ts"
+import { ValidationError } from "../domain/Errors.ts"
 import * as ReplayStore from "./ReplayStore.ts"
 import * as Signature from "./Signature.ts"
 import * as WebhookEvent from "./WebhookEvent.ts"
@@ -151,18 +154,38 @@ export interface WebhookHandler<R> {
 export type Headers = Readonly<Record<string, string | undefined>>
 
 /**
- * Builds a receiver.
+ * Builds a receiver, or says which option it cannot take (a duration that
+ * does not parse or is not positive, a body limit that is not a positive
+ * whole number).
  *
  * @category constructors
  * @since 0.2.0
  */
-export const make = <R = never>(options: Options<R>): WebhookHandler<R> => {
+export const make = <R = never>(options: Options<R>): Result.Result<WebhookHandler<R>, ValidationError> => {
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+    return Result.fail(new ValidationError({ field: "maxBodyBytes", message: `maxBodyBytes must be a positive whole number of bytes, got ${String(maxBodyBytes)}` }))
+  }
+  return Result.map(
+    Result.all({
+      tolerance: DurationInput.decode("tolerance", options.tolerance, "positive", "5 minutes"),
+      processedFor: DurationInput.decode("processedFor", options.processedFor, "positive", "24 hours"),
+      claimFor: DurationInput.decode("claimFor", options.claimFor, "positive", "5 minutes")
+    }),
+    (durations) => build(options, maxBodyBytes, durations)
+  )
+}
+
+const build = <R>(
+  options: Options<R>,
+  maxBodyBytes: number,
+  durations: { readonly tolerance: Duration.Duration; readonly processedFor: Duration.Duration; readonly claimFor: Duration.Duration }
+): WebhookHandler<R> => {
   const secrets = (Array.isArray(options.secret) ? options.secret : [options.secret] as ReadonlyArray<Secret>)
     .map((s) => (Redacted.isRedacted(s) ? Redacted.value(s) : s))
-  const toleranceMillis = Duration.toMillis(Duration.fromInputUnsafe(options.tolerance ?? "5 minutes"))
-  const processedMillis = Duration.toMillis(Duration.fromInputUnsafe(options.processedFor ?? "24 hours"))
-  const claimMillis = Duration.toMillis(Duration.fromInputUnsafe(options.claimFor ?? "5 minutes"))
-  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
+  const toleranceMillis = Duration.toMillis(durations.tolerance)
+  const processedMillis = Duration.toMillis(durations.processedFor)
+  const claimMillis = Duration.toMillis(durations.claimFor)
   const store = options.replay ?? ReplayStore.memory()
 
   const checkHeaders = (headers: Headers): Effect.Effect<void, WebhookError> => {
@@ -268,22 +291,28 @@ export const readBody = (request: HttpServerRequest.HttpServerRequest, maxBytes:
  * @category layers
  * @since 0.2.0
  */
-export const route = <R = never>(path: `/${string}`, options: Options<R>) => {
-  const handler = make(options)
-  return HttpRouter.add("POST", path, (request) =>
-    Effect.map(handler.handleRequest(request.headers, (max) => readBody(request, max)), toResponse))
-}
+export const route = <R = never>(path: `/${string}`, options: Options<R>) =>
+  Layer.unwrap(Effect.map(Effect.fromResult(make(options)), (handler) =>
+    HttpRouter.add("POST", path, (request) =>
+      Effect.map(handler.handleRequest(request.headers, (max) => readBody(request, max)), toResponse))))
 
 /**
  * The receiver as a fetch-style handler (`Request` in, `Response` out), for
  * any runtime: a serverless function, Bun, Deno, a Node adapter. The body
  * is read only after the headers pass, and at most `maxBodyBytes` of it.
+ * Options it cannot take make every request answer 500 with the
+ * `ValidationError` naming the option.
  *
  * @category constructors
  * @since 0.2.0
  */
 export const toWebHandler = (options: Options<never>) => {
-  const handler = make(options)
+  const made = make(options)
+  if (Result.isFailure(made)) {
+    const body = JSON.stringify({ _tag: made.failure._tag, field: made.failure.field, message: made.failure.message })
+    return async (_: Request): Promise<Response> => new Response(body, { status: 500, headers: { "content-type": "application/json" } })
+  }
+  const handler = made.success
   return async (request: Request): Promise<Response> => {
     const headers: Record<string, string> = {}
     request.headers.forEach((value, key) => {

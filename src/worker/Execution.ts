@@ -3,8 +3,8 @@
  * the queue: the worker records the outcome.
  *
  * - a handler's value → `Completed` (with the result JSON, if any);
- * - a typed failure → `Failed` with its message; a defect → `PANIC: …`
- *   and its stack frames;
+ * - a typed failure → `Failed` with its message (not retryable when it is
+ *   a `PermanentJobError`); a defect → `PANIC: …` and its stack frames;
  * - past its timeout → `Failed` with Go's `context cancelled: context
  *   deadline exceeded` and which timeout ran out, how long it was (the
  *   handler is interrupted);
@@ -43,8 +43,12 @@ import * as Handlers from "./HandlerRegistry.ts"
 export type Outcome =
   /** The handler succeeded: `result` is the JSON to store (none for a handler returning nothing). */
   | { readonly _tag: "Completed"; readonly result: RawJson | undefined }
-  /** The attempt failed: `error` is the job's error text (Go's wording where Go has one). */
-  | { readonly _tag: "Failed"; readonly error: string }
+  /**
+   * The attempt failed: `error` is the job's error text (Go's wording where
+   * Go has one); `retryable: false` when no retry can fix it
+   * (`Failure.PermanentJobError`).
+   */
+  | { readonly _tag: "Failed"; readonly error: string; readonly retryable?: false }
   /** Interrupted from outside (a shutdown): not an attempt. */
   | { readonly _tag: "Interrupted" }
 
@@ -106,7 +110,10 @@ export const execute = <R>(
     if (ended === "abandonedAfterTimeout") return Effect.as(logAbandoned("its timeout"), failed(timeoutText() + abandonedNote))
     if (ended === "abandonedAfterInterruption") return Effect.as(logAbandoned("the worker's shutdown"), interrupted)
     if (ended === "interrupted" || (Exit.isFailure(ended) && Cause.hasInterruptsOnly(ended.cause))) return Effect.succeed(interrupted)
-    if (Exit.isFailure(ended)) return Effect.succeed(failed(Failure.messageOfCause(ended.cause)))
+    if (Exit.isFailure(ended)) {
+      const error = Failure.messageOfCause(ended.cause)
+      return Effect.succeed(Failure.isRetryable(ended.cause) ? failed(error) : { _tag: "Failed", error, retryable: false })
+    }
     const bytes = ended.value === undefined ? 0 : resultBytes(ended.value, maxResultBytes)
     return Effect.succeed(bytes > maxResultBytes ? failed(Failure.resultTooLargeReport(bytes, maxResultBytes)) : { _tag: "Completed", result: ended.value })
   })

@@ -32,6 +32,42 @@ export class JobError extends Schema.TaggedError<JobError>()("JobError", {
 }) {}
 
 /**
+ * A failure no retry can fix: the job is dead-lettered at once with this
+ * message, whatever its retry budget. Raised by the worker for a payload
+ * that does not decode with its definition's schema; a handler may raise
+ * it too.
+ *
+ * @example
+ * ```ts
+ * const handler = () => Effect.fail(new PermanentJobError({ message: "account closed" }))
+ * ```
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class PermanentJobError extends Schema.TaggedError<PermanentJobError>()("PermanentJobError", {
+  /** The job's error text, recorded as it is. */
+  message: Schema.String
+}) {}
+
+/**
+ * Whether a failed handler's cause may pass on a retry: not when its first
+ * typed failure (the one `messageOfCause` reports) is a `PermanentJobError`.
+ *
+ * @category predicates
+ * @since 0.2.0
+ */
+export const isRetryable = (cause: Cause.Cause<unknown>): boolean => {
+  const first = cause.reasons.find(Cause.isFailReason)
+  try {
+    return !(first !== undefined && first.error instanceof PermanentJobError)
+  } catch {
+    // A value whose prototype cannot be read (a throwing Proxy) is no PermanentJobError.
+    return true
+  }
+}
+
+/**
  * The message Go's worker records when a job runs past its timeout (its
  * context deadline). Kept verbatim so dashboards that match Go's text keep
  * working.

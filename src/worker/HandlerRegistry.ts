@@ -30,6 +30,7 @@ import type { SerializationError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import * as JobDefinition from "../domain/JobDefinition.ts"
 import * as RawJson from "../domain/RawJson.ts"
+import { PermanentJobError } from "./Failure.ts"
 
 const TypeId = "~@bananas/effect/worker/Handlers" as const
 
@@ -111,7 +112,8 @@ export const empty: Handlers<never> = makeHandlers(new Map())
 /**
  * Registers a typed handler for a definition's job name (replacing any
  * handler of that name). The payload is decoded with the definition's
- * schema (a payload that does not match fails the job); the value returned
+ * schema (a payload that does not match fails the job at once, without
+ * retries: `PermanentJobError`); the value returned
  * is encoded with its result schema (`undefined` stores no result). The
  * definition's `timeout`, when set, overrides the worker's default.
  *
@@ -138,6 +140,8 @@ export const add: {
     ...timeoutOf(definition.name, definition.timeout),
     run: (context) =>
       JobDefinition.decodePayload(definition, context.job.payload).pipe(
+        // No retry can make the stored payload match: dead-letter it now.
+        Effect.mapError((e) => new PermanentJobError({ message: `${e.message} (not retried: the payload cannot change)` })),
         Effect.flatMap((payload) => handler(payload, context)),
         Effect.flatMap((value) =>
           value === undefined ? Effect.succeed(undefined) : JobDefinition.encodeResult(definition, value)

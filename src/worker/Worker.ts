@@ -131,12 +131,12 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
             return
           }
           case "Failed":
-            return yield* recordFailure(delivery, outcome.error, durationMs, now, restore)
+            return yield* recordFailure(delivery, outcome.error, durationMs, now, restore, outcome.retryable)
         }
       })
 
-    const recordFailure = (delivery: JobDelivery, error: string, durationMs: number, now: Timestamp.Timestamp, restore: Restore) =>
-      restore(persist(queue.fail(delivery, error, { durationMs, now }))).pipe(
+    const recordFailure = (delivery: JobDelivery, error: string, durationMs: number, now: Timestamp.Timestamp, restore: Restore, retryable?: false) =>
+      restore(persist(queue.fail(delivery, error, { durationMs, now, retryable }))).pipe(
         Effect.flatMap((result) =>
           Effect.gen(function*() {
             yield* Metric.update(Metrics.failed, 1)

@@ -198,6 +198,26 @@ export const adminTests = (it: It) => {
         assertSameIds(yield* pagesOf({ limit: 4, name: "third" }), jobs.filter((j) => j.name === "third").map((j) => j.id), "filtered")
       }))
 
+    it.effect("list: a filtered page scans on until it has `limit` matches: 3 jobs among 6,000 come back in one page", () =>
+      Effect.gen(function*() {
+        const { queue, admin } = yield* fresh
+        const fillers = Array.from({ length: 6000 }, () => makeJob({ name: "bulk" }))
+        for (let i = 0; i < fillers.length; i += 1000) yield* queue.enqueueBatch(fillers.slice(i, i + 1000))
+        const needles = Array.from({ length: 3 }, () => makeJob({ name: "needle" }))
+        yield* queue.enqueueBatch(needles)
+        const page = yield* admin.list({ name: "needle", limit: 3 })
+        assertSameIds(page.jobs, needles.map((j) => j.id), "one page holds every match")
+        // A filter nothing matches: empty pages, ending (within its budget a page scans on).
+        let cursor: string | undefined = undefined
+        for (let page = 0; page < 100; page++) {
+          const none: JobPage = yield* admin.list({ name: "nothing_by_this_name", cursor })
+          assert.deepStrictEqual(none.jobs, [])
+          cursor = none.cursor
+          if (cursor === undefined) break
+        }
+        assert.isUndefined(cursor, "the scan ended")
+      }), 60_000)
+
     it.effect("a cursor the listing did not return is a ValidationError on `cursor`", () =>
       Effect.gen(function*() {
         const { queue, admin } = yield* fresh

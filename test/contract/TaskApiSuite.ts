@@ -336,6 +336,15 @@ export const taskApiTests = (it: It) => {
         assert.strictEqual(stats.scheduled, 0)
       }))
 
+    it.effect("list through the API: a filtered page scans on until it has `limit` matches (3 jobs among 5,000)", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        for (let i = 0; i < 5; i++) yield* Tasks.submitBatch(Array.from({ length: 1000 }, (_, j) => ({ name: "bulk", payload: { j } })))
+        const needles = (yield* Tasks.submitBatch(Array.from({ length: 3 }, () => ({ name: "needle", payload: {} })))).map((s) => s.id)
+        const page = yield* Tasks.list({ name: "needle", limit: 3 })
+        assertSameIds(page.jobs, needles, "one page holds every match")
+      }), 60_000)
+
     it.effect("stats, list (filters, pages), deadLetters and requeueDead through the API", () =>
       Effect.gen(function*() {
         const { queue } = yield* fresh

@@ -51,7 +51,7 @@ export const operation = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant("batch" as const), ids: fc.array(id, { minLength: 1, maxLength: 3 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("dequeue" as const), owner: fc.constantFrom<string | null>("A", "B", null), max: fc.integer({ min: 1, max: 3 }), priorities: fc.constantFrom<ReadonlyArray<JobPriority>>(["high", "normal", "low"], ["low", "high"], ["normal"]) }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant("complete" as const), d: fc.nat(), withResult: fc.boolean() }), weight: 3 },
-  { arbitrary: fc.record({ op: fc.constant("fail" as const), d: fc.nat(), error: fc.constantFrom("boom", "smtp: timeout") }), weight: 3 },
+  { arbitrary: fc.record({ op: fc.constant("fail" as const), d: fc.nat(), error: fc.constantFrom("boom", "smtp: timeout"), retryable: fc.boolean() }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant("release" as const), d: fc.nat() }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("renew" as const), owner }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("reclaim" as const), owner, keep: fc.nat() }), weight: 1 },
@@ -110,7 +110,7 @@ export const run = (side: Side, op: Operation): Effect.Effect<unknown> => {
       case "fail": {
         const d = delivery(op.d)
         if (d === undefined) return "none"
-        const outcome = yield* queue.fail(d, op.error, { durationMs: 7, now })
+        const outcome = yield* queue.fail(d, op.error, { durationMs: 7, now, retryable: op.retryable })
         return { tag: outcome._tag, job: JobCodec.encode(outcome.job) }
       }
       case "release": {

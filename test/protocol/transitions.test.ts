@@ -258,6 +258,10 @@ describe("transitions: input -> plan", () => {
     assert.deepStrictEqual([retry._tag, retry.job.attempts, retry.job.status], ["Retrying", 1, "pending"])
     const dead = T.fail(p, held, { ...job, attempts: 3 }, "boom", { durationMs: 1, now }).value
     assert.deepStrictEqual([dead._tag, dead.job.attempts, dead.job.status], ["Dead", 4, "failed"])
+    // Not retryable: dead at once with the budget left, exactly as a spent budget writes it.
+    const permanent = T.fail(p, held, job, "boom", { durationMs: 1, now, retryable: false })
+    assert.deepStrictEqual([permanent.value._tag, permanent.value.job.attempts, permanent.value.job.status], ["Dead", 1, "failed"])
+    assert.deepStrictEqual(planText(permanent.plan), planText(T.fail(p, held, { ...job, maxRetries: 1 }, "boom", { durationMs: 1, now }).plan).map((l) => l.replace(`"max_retries":1`, `"max_retries":${job.maxRetries}`)))
     assert.strictEqual(T.deadLetterData(p, held, { data: undefined, now }).value, Wire.errorText.missingData)
     assert.strictEqual(R.reap(p, { ...held, data: JobCodec.encode(job), nowMillis: 0 }).value, "retried")
     assert.strictEqual(R.reap(p, { ...held, data: JobCodec.encode({ ...job, attempts: 3 }), nowMillis: 0 }).value, "dead")

@@ -11,6 +11,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as JobModel from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
@@ -31,7 +32,7 @@ const newJob = (id: string) => JobModel.make({ id, name: "t", payload: `{"id":"$
 const store = Effect.gen(function*() {
   const server = yield* RedisServer
   const options = { url: server.url, prefix: uniquePrefix("lim") }
-  const ctx = yield* Layer.build(RedisJobStore.layer(Settings.make(options)).pipe(
+  const ctx = yield* Layer.build(RedisJobStore.layer(Result.getOrThrow(Settings.make(options))).pipe(
     Layer.provideMerge(Subscriber.layer),
     Layer.provideMerge(IoRedis.layer(options))
   )).pipe(Effect.orDie)

@@ -9,6 +9,7 @@ import { createServer, type Socket } from "node:net"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Option from "effect/Option"
 import { Redis } from "ioredis"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
@@ -42,7 +43,7 @@ export interface Options extends BananasRedis.Options {
  * admin, result backend with the test hooks), plus the `Subscriber`.
  */
 export const stack = (options: Options = {}) => {
-  const settings = Settings.make(options)
+  const settings = Result.getOrThrow(Settings.make(options))
   const results = RedisResultBackend.layer(settings).pipe(Layer.provide(Layer.succeed(WaitHooks, options.testHooks)))
   return Layer.mergeAll(StoreQueue.layer, StoreAdmin.layer, results).pipe(
     Layer.provideMerge(RedisJobStore.layer(settings)),

@@ -181,6 +181,37 @@ export const workerSuite = <R>(it: Vitest.MethodsNonLive<R>, backend: Layer.Laye
       assert.isTrue(counts.promoted >= 2)
     }))
 
+  test("a payload that fails its definition's schema is dead-lettered after one run (no retry can fix it); a PermanentJobError too", () =>
+    Effect.gen(function*() {
+      const queue = yield* JobQueue
+      const raw = yield* Raw
+      const bad = yield* newJob("echo", { payload: `{"text":42}`, maxRetries: 3 })
+      const refused = yield* newJob("refuses", { maxRetries: 3 })
+      yield* queue.enqueue(bad)
+      yield* queue.enqueue(refused)
+      let runs = 0
+      yield* Worker.make({
+        ...fast,
+        handlers: Handlers.empty.pipe(
+          Handlers.add(Echo, ({ text }) => Effect.sync(() => (runs++, { echoed: text }))),
+          Handlers.addRaw("refuses", () => Effect.fail(new Failure.PermanentJobError({ message: "account closed" })))
+        )
+      })
+      for (const job of [bad, refused]) yield* eventually(`${job.name} dead`, statusIs(job.id, "failed"))
+      const dead = yield* decoded(bad.id)
+      assert.strictEqual(dead.attempts, 1)
+      assert.include(dead.error, `stored payload of job "echo" does not match its schema`)
+      assert.include(dead.error, "not retried")
+      assert.isUndefined(dead.scheduledFor)
+      assert.strictEqual(runs, 0, "the handler never ran")
+      assert.strictEqual((yield* decoded(refused.id)).attempts, 1)
+      assert.strictEqual((yield* decoded(refused.id)).error, "account closed")
+      assert.sameMembers([...yield* raw.lrange(raw.keys.dead)], [bad.id, refused.id])
+      assert.isUndefined(yield* raw.zscore(raw.keys.scheduled, bad.id))
+      const counts = yield* Metrics.counts
+      assert.deepStrictEqual([counts.failed, counts.retried, counts.dead], [2, 0, 2])
+    }))
+
   test("missing and corrupted job data are dead-lettered with Go's records and a failed result, and the worker keeps running", () =>
     Effect.gen(function*() {
       const queue = yield* JobQueue

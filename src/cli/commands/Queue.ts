@@ -43,41 +43,29 @@ export const pageFlags = {
 }
 
 /**
- * How long one `list` / `dlq list` keeps scanning for matches (without
- * `--all`): a filtered page may come back short or empty while matching
- * jobs lie further on, so pages are fetched until `--limit` jobs matched,
- * the scan ended, or this much time went by.
- *
- * @category constants
- * @since 0.2.0
- */
-export const scanBudgetMillis = 2_000
-
-/**
- * Prints pages of jobs from `fetch` (all of them with `all`; else until
- * `limit` matched or `scanBudgetMillis` went by), as a table or one JSON
- * object per line; says on stderr how to get the next page.
+ * Prints one page of jobs from `fetch` (every page with `all`), as a table
+ * or one JSON object per line; says on stderr how to get the next page. A
+ * filtered page is already filled by the listing itself (it scans until
+ * `limit` jobs matched, the scan ended or its budget ran out:
+ * `StoreAdmin.listBudgetMillis`).
  *
  * @category printing
  * @since 0.2.0
  */
 export const printPages = <E, R>(
   options: Settings,
-  paging: { readonly cursor: Option.Option<string>; readonly all: boolean; readonly limit: number },
+  paging: { readonly cursor: Option.Option<string>; readonly all: boolean },
   fetch: (cursor: string | undefined) => Effect.Effect<JobPage.JobPage, E, R>
 ) =>
   Effect.gen(function*() {
     const jobs: Array<Job> = []
     let cursor = Option.getOrUndefined(paging.cursor)
-    const deadline = (yield* Clock.currentTimeMillis) + scanBudgetMillis
-    let inBudget = true
     do {
       const page = yield* fetch(cursor)
       jobs.push(...page.jobs)
       if (options.json) for (const job of page.jobs) yield* Output.line(Views.jobJson(job))
       cursor = page.cursor
-      inBudget = (yield* Clock.currentTimeMillis) < deadline
-    } while (cursor !== undefined && (paging.all || (jobs.length < paging.limit && inBudget)))
+    } while (cursor !== undefined && paging.all)
     if (!options.json) {
       const [now, paint] = yield* Effect.all([Clock.currentTimeMillis, Output.painter])
       const none = cursor === undefined ? "no jobs" : "no match in the part scanned so far"
@@ -86,7 +74,7 @@ export const printPages = <E, R>(
     if (cursor !== undefined) {
       yield* Output.note(
         jobs.length === 0
-          ? `no match in ${scanBudgetMillis / 1000} s of scanning: pass --cursor ${cursor} to scan on (or --all)`
+          ? `no match in the part scanned so far: pass --cursor ${cursor} to scan on (or --all)`
           : `more jobs: pass --cursor ${cursor} (or --all)`
       )
     }

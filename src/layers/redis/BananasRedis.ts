@@ -121,8 +121,11 @@ export const layer = (options: Options = {}): Layer.Layer<Services, LayerError> 
   ))
 
 /** `layer` once the prefix is settled. */
-const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services, LayerError> => {
-  const settings = Settings.make({ ...options, prefix })
+const layerWithPrefix = (options: Options, prefix: string): Layer.Layer<Services, LayerError> =>
+  Layer.unwrap(Effect.map(Effect.fromResult(Settings.make({ ...options, prefix })), (settings) => layerWithSettings(options, settings)))
+
+/** `layer` once the options are resolved. */
+const layerWithSettings = (options: Options, settings: Settings.Settings): Layer.Layer<Services, LayerError> => {
   const store = RedisJobStore.layer(settings)
   // Fresh: the shared layers are constants, and a memoized one would be
   // the instance of another backend built earlier in the same program (a

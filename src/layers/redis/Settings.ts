@@ -8,6 +8,9 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import * as Result from "effect/Result"
+import * as DurationInput from "../../domain/DurationInput.ts"
+import type { ValidationError } from "../../domain/Errors.ts"
 import * as Wire from "../../protocol/Wire.ts"
 import { maxTimerMillis } from "../Policies.ts"
 
@@ -50,20 +53,38 @@ export interface Settings {
 }
 
 /**
- * Resolves options to settings.
+ * Resolves options to settings, or names the duration option it cannot
+ * take (one that does not parse, `NaN`, zero or negative): checked before
+ * anything connects or writes.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: SettingsOptions = {}): Settings => ({
-  protocol: Wire.make(options),
-  batchChunkSize: Math.max(1, Math.floor(options.batchChunkSize ?? 500)),
-  waitPollMillis: pollMillis(options.waitPollInterval ?? Duration.seconds(5)),
-  dequeuePollMillis: pollMillis(options.dequeuePollInterval ?? Duration.millis(25))
-})
+export const make = (options: SettingsOptions = {}): Result.Result<Settings, ValidationError> => {
+  const optional = (field: string, input: Duration.Input | undefined) =>
+    input === undefined ? Result.succeed(undefined) : DurationInput.decode(field, input, "positiveOrInfinite")
+  const events = options.events
+  return Result.map(
+    Result.all({
+      successTtl: optional("successTtl", options.successTtl),
+      failureTtl: optional("failureTtl", options.failureTtl),
+      completedJobTtl: optional("completedJobTtl", options.completedJobTtl),
+      deadJobTtl: optional("deadJobTtl", options.deadJobTtl),
+      maxAge: optional("events.maxAge", typeof events === "object" ? events.maxAge : undefined),
+      waitPoll: DurationInput.decode("waitPollInterval", options.waitPollInterval, "positiveOrInfinite", Duration.seconds(5)),
+      dequeuePoll: DurationInput.decode("dequeuePollInterval", options.dequeuePollInterval, "positiveOrInfinite", Duration.millis(25))
+    }),
+    ({ dequeuePoll, maxAge, waitPoll, ...ttls }) => ({
+      protocol: Wire.make({ ...options, ...ttls, events: typeof events === "object" ? { ...events, maxAge } : events }),
+      batchChunkSize: Math.max(1, Math.floor(options.batchChunkSize ?? 500)),
+      waitPollMillis: pollMillis(waitPoll),
+      dequeuePollMillis: pollMillis(dequeuePoll)
+    })
+  )
+}
 
 /**
  * A poll interval for `setTimeout`: at least 1 ms and at most 2^31-1 ms
  * (Node fires a longer, or infinite, delay after 1 ms).
  */
-const pollMillis = (d: Duration.Input): number => Math.min(maxTimerMillis, Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(d))))
+const pollMillis = (d: Duration.Duration): number => Math.min(maxTimerMillis, Math.max(1, Duration.toMillis(d)))

@@ -128,13 +128,29 @@ export class Keyspace {
    * every key present throughout is returned once.
    */
   scan(cursor: string, prefix: string, count: number): readonly [string, Array<string>] {
-    const all = this.keys(prefix)
     const after = cursor === "0" ? undefined : cursor.slice(1)
-    const start = after === undefined ? 0 : all.findIndex((k) => compareBytes(k, after) > 0)
-    if (start < 0) return ["0", []]
-    const batch = all.slice(start, start + Math.max(1, count))
-    const done = start + batch.length >= all.length
-    return [done ? "0" : "k" + batch[batch.length - 1]!, batch]
+    const size = Math.max(1, count)
+    // The `size` smallest live keys after the cursor, kept in order in one
+    // pass: no sort of the whole keyspace per batch (a full scan would be
+    // quadratic).
+    const batch: Array<string> = []
+    let more = false
+    for (const key of [...this.data.keys()]) {
+      if (!key.startsWith(prefix) || (after !== undefined && compareBytes(key, after) <= 0)) continue
+      if (this.entry(key) === undefined) continue
+      if (batch.length === size && compareBytes(key, batch[size - 1]!) > 0) {
+        more = true
+        continue
+      }
+      let i = batch.length
+      while (i > 0 && compareBytes(batch[i - 1]!, key) > 0) i--
+      batch.splice(i, 0, key)
+      if (batch.length > size) {
+        batch.pop()
+        more = true
+      }
+    }
+    return [more ? "k" + batch[batch.length - 1]! : "0", batch]
   }
 
   /** Whether `scan` made `cursor` (or it is `"0"`, the start). */
