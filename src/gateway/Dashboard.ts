@@ -1,0 +1,118 @@
+/**
+ * The dashboard: a small page at `GET /ui/` (its script and style beside
+ * it) that operates the queue from a browser as a client of `/v1`, with
+ * the same API keys. The files are `dashboard/` in the package, read and
+ * compressed once on the first request and served from memory like the
+ * docs (`ETag`, `Cache-Control`, brotli / gzip); the script and style are
+ * named by digest in the page, so cached for good. Every answer carries a
+ * strict Content-Security-Policy (no inline script or style, no network
+ * but the gateway itself). All links are relative, so the page works
+ * under a base path behind a reverse proxy (`/base/ui/` calls
+ * `/base/v1/`). The page holds no data: it is public, and every read or
+ * action asks for a key.
+ *
+ * @since 0.3.0
+ */
+import { readFile } from "node:fs/promises"
+import { createHash } from "node:crypto"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { type Asset, makeAsset, respond } from "./Docs.ts"
+import type { Resolved } from "./GatewayOptions.ts"
+
+/**
+ * The Content-Security-Policy of every dashboard answer: the page's own
+ * files only, no inline script or style, requests to its own origin only,
+ * never framed.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const contentSecurityPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+
+/**
+ * `GET /ui` (a relative redirect to `ui/`), `GET /ui/`, `GET /ui/app.js`,
+ * `GET /ui/app.css`; none when `dashboard` is off.
+ *
+ * @category layers
+ * @since 0.3.0
+ */
+export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter> => {
+  if (!options.dashboard) return Layer.empty
+  return Layer.unwrap(Effect.gen(function*() {
+    const assets = yield* Effect.cached(loadAssets)
+    const serve = (pick: (a: Assets) => Asset, cacheControl: string) =>
+      Effect.flatMap(Effect.all([assets, HttpServerRequest.HttpServerRequest]), ([a, request]) =>
+        Effect.succeed(HttpServerResponse.setHeaders(respond(pick(a), request, cacheControl), securityHeaders)))
+    const forever = "public, max-age=31536000, immutable"
+    return Layer.mergeAll(
+      // The router takes `/ui` and `/ui/` as one route: the page needs the slash, so its relative links resolve under it.
+      HttpRouter.add("GET", "/ui", Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        new URL(request.url, "http://gateway.local").pathname.endsWith("/")
+          ? serve((a) => a.page, "no-cache")
+          : Effect.succeed(HttpServerResponse.empty({ status: 308, headers: { location: "ui/", ...securityHeaders } })))),
+      HttpRouter.add("GET", "/ui/app.js", serve((a) => a.script, forever)),
+      HttpRouter.add("GET", "/ui/app.css", serve((a) => a.style, forever))
+    )
+  }))
+}
+
+/**
+ * The dashboard's files as served (page, script, style): their total
+ * gzip size is the page's weight on the wire.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface Assets {
+  readonly page: Asset
+  readonly script: Asset
+  readonly style: Asset
+}
+
+/**
+ * Reads and compresses the dashboard's files (the page names the script
+ * and style by digest).
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const loadAssets: Effect.Effect<Assets> = Effect.gen(function*() {
+  const [html, js, css] = yield* Effect.promise(() => Promise.all(["index.html", "app.js", "app.css"].map(readDashboardFile)))
+  const version = (text: string) => createHash("sha256").update(text).digest("base64url").slice(0, 16)
+  const page = html!.replace("app.css", `app.css?v=${version(css!)}`).replace("app.js", `app.js?v=${version(js!)}`)
+  return yield* Effect.all({
+    page: makeAsset("text/html; charset=utf-8", page),
+    script: makeAsset("text/javascript; charset=utf-8", js!),
+    style: makeAsset("text/css; charset=utf-8", css!)
+  }, { concurrency: 3 })
+})
+
+// Internal
+
+const securityHeaders = {
+  "content-security-policy": contentSecurityPolicy,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY"
+}
+
+/**
+ * A file of `src/gateway/dashboard/`: beside this module when it runs from
+ * the sources, in the package's `src/` when it runs from `dist/` (the
+ * package ships both; the compiler copies no other files).
+ */
+const readDashboardFile = async (name: string): Promise<string> => {
+  const places = ["./dashboard/", "../../src/gateway/dashboard/"]
+  for (const place of places) {
+    try {
+      return await readFile(new URL(place + name, import.meta.url), "utf8")
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || place === places[places.length - 1]) throw error
+    }
+  }
+  throw new Error(`dashboard file ${name} not found`)
+}
