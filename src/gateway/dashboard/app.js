@@ -32,7 +32,7 @@ const main = () => document.getElementById("main")
 /** Replaces the main area with `nodes`; moves focus there so a screen reader announces the view. */
 function show(...nodes) {
   const m = main()
-  m.replaceChildren(...nodes.flat())
+  m.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== undefined && n !== null))
   const heading = m.querySelector("h1")
   if (heading) {
     heading.setAttribute("tabindex", "-1")
@@ -268,20 +268,26 @@ async function renderOverview() {
   )
 }
 
-function jobsTable(jobs, actions) {
+/** The columns of a job table: heading and cell. */
+const columns = {
+  id: ["id", (j) => jobLink(j.id)],
+  name: ["name", (j) => j.name],
+  priority: ["priority", (j) => pill(j.priority, `p-${j.priority}`)],
+  status: ["status", (j) => h("span", { class: `s-${j.status}` }, j.status || "—")],
+  attempts: ["attempts", (j) => `${j.attempts}/${j.max_retries}`],
+  created: ["created", (j) => when(j.created_at)],
+  updated: ["dead since", (j) => when(j.updated_at)],
+  scheduled: ["scheduled for", (j) => (j.scheduled_for ? when(j.scheduled_for) : "—")],
+  error: ["error", (j) => j.error ?? "", "wrap"]
+}
+
+function jobsTable(jobs, shown, actions) {
   if (jobs.length === 0) return h("p", { class: "muted", id: "empty" }, "No jobs.")
+  const cols = shown.map((c) => columns[c])
   return h("div", { class: "scroll" }, h("table", {},
-    h("thead", {}, h("tr", {}, ["id", "name", "priority", "status", "attempts", "created", "scheduled for", "error", actions ? "actions" : undefined]
-      .filter(Boolean).map((c) => h("th", { scope: "col" }, c)))),
+    h("thead", {}, h("tr", {}, cols.map(([heading]) => h("th", { scope: "col" }, heading)), actions ? h("th", { scope: "col" }, "actions") : undefined)),
     h("tbody", {}, jobs.map((j) => h("tr", { "data-id": j.id },
-      h("td", {}, jobLink(j.id)),
-      h("td", {}, j.name),
-      h("td", {}, pill(j.priority, `p-${j.priority}`)),
-      h("td", { class: `s-${j.status}` }, j.status || "—"),
-      h("td", {}, `${j.attempts}/${j.max_retries}`),
-      h("td", {}, when(j.created_at)),
-      h("td", {}, j.scheduled_for ? when(j.scheduled_for) : "—"),
-      h("td", { class: "wrap" }, j.error ?? ""),
+      cols.map(([, cell, cls]) => h("td", { class: cls }, cell(j))),
       actions ? h("td", {}, actions(j)) : undefined)))))
 }
 
@@ -339,7 +345,7 @@ async function renderJobs(params) {
     tabs,
     filter.status === "pending" ? h("p", { class: "muted" }, "Running jobs are listed here too: their stored status stays pending while a worker holds them.") : undefined,
     form,
-    jobsTable(page.jobs),
+    jobsTable(page.jobs, ["id", "name", "priority", "status", "attempts", "created", "scheduled", "error"]),
     pager(cursor !== "", page.cursor === undefined ? undefined : link({ cursor: page.cursor }))
   )
 }
@@ -434,7 +440,7 @@ async function renderDead(params) {
       h("button", { type: "button", id: "requeue-all", disabled: page.jobs.length === 0, onclick: requeueAll }, "Requeue all"),
       h("button", { type: "button", id: "purge", class: "danger", disabled: page.jobs.length === 0, onclick: purge }, "Purge all"),
       h("button", { type: "button", class: "ghost", onclick: () => route() }, "Refresh")),
-    jobsTable(page.jobs, requeue),
+    jobsTable(page.jobs, ["id", "name", "priority", "attempts", "updated", "error"], requeue),
     pager(cursor !== "", page.cursor === undefined ? undefined : `#/dead${query({ cursor: page.cursor })}`)
   )
 }
