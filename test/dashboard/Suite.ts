@@ -34,6 +34,8 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       await target.screenshot({ path: new URL(`${name}.png`, screenshotDir).pathname, fullPage: false })
     }
     const watch = (p: Page) => {
+      // A step that hangs fails with Playwright's message (what it waited for), well before the test's timeout.
+      p.setDefaultTimeout(8_000)
       p.on("request", (r) => requests.push(r.url()))
       p.on("console", (m) => { if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text()) })
       p.on("pageerror", (e) => pageErrors.push(e.message))
