@@ -9,7 +9,8 @@
  * but the gateway itself). All links are relative, so the page works
  * under a base path behind a reverse proxy (`/base/ui/` calls
  * `/base/v1/`). The page holds no data: it is public, and every read or
- * action asks for a key.
+ * action asks for a key; a read-only key (`id/read:secret`) sees no
+ * actions.
  *
  * @since 0.3.0
  */
@@ -18,8 +19,10 @@ import { createHash } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import type { AuthFailures } from "./AuthFailures.ts"
 import { type Asset, makeAsset, respond } from "./Docs.ts"
 import type { Resolved } from "./GatewayOptions.ts"
+import { behindKey, makeKeyCheck } from "./Middleware.ts"
 
 /**
  * The Content-Security-Policy of every dashboard answer: the page's own
@@ -35,14 +38,17 @@ export const contentSecurityPolicy =
 
 /**
  * `GET /ui` (a relative redirect to `ui/`), `GET /ui/`, `GET /ui/app.js`,
- * `GET /ui/app.css`; none when `dashboard` is off.
+ * `GET /ui/app.css`, and `GET /ui/session` (behind a key: its id and
+ * whether it is read-only, so the page hides what the key may not do);
+ * none when `dashboard` is off.
  *
  * @category layers
  * @since 0.3.0
  */
-export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter> => {
+export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter | AuthFailures> => {
   if (!options.dashboard) return Layer.empty
   return Layer.unwrap(Effect.gen(function*() {
+    const check = yield* makeKeyCheck(options)
     const assets = yield* Effect.cached(loadAssets)
     const serve = (pick: (a: Assets) => Asset, cacheControl: string) =>
       Effect.flatMap(Effect.all([assets, HttpServerRequest.HttpServerRequest]), ([a, request]) =>
@@ -55,7 +61,12 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
           ? serve((a) => a.page, "no-cache")
           : Effect.succeed(HttpServerResponse.empty({ status: 308, headers: { location: "ui/", ...securityHeaders } })))),
       HttpRouter.add("GET", "/ui/app.js", serve((a) => a.script, forever)),
-      HttpRouter.add("GET", "/ui/app.css", serve((a) => a.style, forever))
+      HttpRouter.add("GET", "/ui/app.css", serve((a) => a.style, forever)),
+      // Who the page's key is: whether to show actions (the gateway refuses them to a read-only key anyway).
+      HttpRouter.add("GET", "/ui/session", behindKey(check, (key) =>
+        Effect.succeed(HttpServerResponse.jsonUnsafe({ keyId: key.id, readOnly: key.readOnly }, {
+          headers: { "cache-control": "no-store", ...securityHeaders }
+        }))))
     )
   }))
 }

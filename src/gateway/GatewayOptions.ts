@@ -18,7 +18,7 @@ import type * as Webhooks from "./Webhooks.ts"
  * @since 0.2.0
  */
 export interface Options {
-  /** The accepted API keys (`id:secret` or a bare secret, or parsed keys). Required unless `insecure`. */
+  /** The accepted API keys (`id:secret`, `id/read:secret` for a read-only key, a bare secret, or parsed keys). Required unless `insecure`. */
   readonly apiKeys?: ReadonlyArray<string | ApiKeys.ApiKey> | undefined
   /** Serve without API keys (local use only): every request is accepted as key `anonymous`; the default `host` is then `127.0.0.1`. */
   readonly insecure?: boolean | undefined

@@ -24,6 +24,9 @@ import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 
 export { apiKey }
 
+/** A read-only key the test gateways also accept (id `viewer`). */
+export const readOnlyKey = "viewer-secret-key"
+
 /** Where Debian's `chromium` package puts the browser (`.ci/run` installs it). */
 export const chromiumPath = "/usr/bin/chromium"
 
@@ -44,7 +47,7 @@ export const serve = async (backend: "memory" | "redis"): Promise<Served> => {
     : Layer.unwrap(Effect.map(Effect.service(RedisServer), (s) => BananasRedis.layer({ url: s.url, prefix: uniquePrefix("ui") }))).pipe(
       Layer.provideMerge(RedisServer.layer)
     )
-  const gateway = Gateway.layer(gatewayOptions()).pipe(Layer.provide(DirectTaskApi.layer))
+  const gateway = Gateway.layer(gatewayOptions({ apiKeys: [`test:${apiKey}`, `viewer/read:${readOnlyKey}`] })).pipe(Layer.provide(DirectTaskApi.layer))
   const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.orDie))
   const url = await runtime.runPromise(Gateway.localUrl)
   return { url, queue: (effect) => runtime.runPromise(Effect.orDie(effect)), dispose: () => runtime.dispose() }

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import { takeJob } from "../contract/Fixtures.ts"
-import { apiKey, exactPayload, getJson, launch, logIn, type Seeded, seed, seriousViolations, serve, type Served, submit } from "./Harness.ts"
+import { apiKey, exactPayload, getJson, launch, logIn, readOnlyKey, type Seeded, seed, seriousViolations, serve, type Served, submit } from "./Harness.ts"
 
 /** Where the screenshots shown in the README go. */
 const screenshotDir = new URL("../../docs/screenshots/", import.meta.url)
@@ -82,6 +82,25 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
         "queued · high1", "queued · normal3", "queued · low1", "scheduled1", "processing1", "dead3"
       ])
       await shoot("overview")
+    })
+
+    it("a read-only key sees every view but no action, and the gateway refuses it any write", async () => {
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      watch(tab)
+      await logIn(tab, ui(), readOnlyKey)
+      await tab.getByText("read-only key viewer").waitFor()
+      assert.isFalse(await tab.getByRole("link", { name: "Submit" }).isVisible(), "no Submit view")
+      await tab.goto(`${ui()}/#/dead`)
+      await rowCount(tab, 3)
+      assert.strictEqual(await tab.getByRole("button", { name: /Requeue|Purge/ }).count(), 0, "no dead-letter action")
+      await tab.goto(`${ui()}/#/job/${seeded.pending[1]}`)
+      await tab.getByRole("heading", { name: `Job ${seeded.pending[1]}` }).waitFor()
+      assert.strictEqual(await tab.getByRole("button", { name: "Cancel job" }).count(), 0, "no cancel")
+      await tab.close()
+      const refused = await fetch(`${served.url}/v1/jobs/${seeded.pending[1]}`, { method: "DELETE", headers: { authorization: `Bearer ${readOnlyKey}` } })
+      assert.strictEqual(refused.status, 401)
+      assert.include(await refused.text(), "API key viewer is read-only")
+      assert.strictEqual((await getJson(served.url, `jobs/${seeded.pending[1]}`)).body.status, "pending", "nothing cancelled")
     })
 
     it("job lists per state, filtered by priority and name, paged by cursor", async () => {

@@ -3,12 +3,16 @@
  * redirects relatively to `ui/`; the page, script and style carry a strict
  * CSP, an ETag (304 on a match) and compression; the script and style are
  * named by digest and cached for good; the whole weighs far below the
- * 250 kB budget gzipped; `dashboard: false` serves none of it.
+ * 250 kB budget gzipped; `dashboard: false` serves none of it. A key
+ * written `id/read:secret` is read-only: `/ui/session` says so, and the
+ * API refuses it anything but reads.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { HttpRouter, HttpServer } from "effect/http"
+import * as Redacted from "effect/Redacted"
+import * as ApiKeys from "../../src/gateway/ApiKeys.ts"
 import * as Dashboard from "../../src/gateway/Dashboard.ts"
 import * as Gateway from "../../src/gateway/Gateway.ts"
 import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
@@ -26,9 +30,9 @@ const handlerOf = (overrides: Partial<Gateway.Options> = {}) => {
   return HttpRouter.toWebHandler(routes, { disableLogger: true })
 }
 
-const get = (handler: (r: Request) => Promise<Response>, path: string, headers: Record<string, string> = {}) =>
+const get = (handler: (r: Request) => Promise<Response>, path: string, headers: Record<string, string> = {}, method = "GET") =>
   Effect.promise(async () => {
-    const response = await handler(new Request(`http://gateway.test${path}`, { headers }))
+    const response = await handler(new Request(`http://gateway.test${path}`, { headers, method }))
     return { status: response.status, headers: response.headers, body: new Uint8Array(await response.arrayBuffer()) }
   })
 
@@ -81,5 +85,30 @@ describe("the dashboard's files", () => {
       yield* Effect.addFinalizer(() => Effect.promise(dispose))
       assert.strictEqual((yield* get(handler, "/ui/")).status, 404)
       assert.strictEqual((yield* get(handler, "/ui/app.js")).status, 404)
+    }).pipe(Effect.scoped))
+
+  it("keys: `id/read:secret` is read-only, `id:secret` and bare secrets are not", () => {
+    const viewer = ApiKeys.parse("viewer/read:s3cr3t")
+    assert.deepStrictEqual([viewer?.id, viewer?.readOnly, viewer && Redacted.value(viewer.secret)], ["viewer", true, "s3cr3t"])
+    const ops = ApiKeys.parse("ops:a/read:b")
+    assert.deepStrictEqual([ops?.id, ops?.readOnly, ops && Redacted.value(ops.secret)], ["ops", undefined, "a/read:b"])
+    assert.strictEqual(ApiKeys.parse("bare-secret")?.readOnly, undefined)
+    const prepared = ApiKeys.prepare(ApiKeys.parseList("ops:one,viewer/read:two"))
+    assert.deepStrictEqual([ApiKeys.match(prepared, "one")?.readOnly, ApiKeys.match(prepared, "two")?.readOnly], [false, true])
+  })
+
+  it.effect("/ui/session names the key and its scope; a read-only key may read the API but not write", () =>
+    Effect.gen(function*() {
+      const { handler, dispose } = handlerOf({ apiKeys: ["ops:full-key", "viewer/read:view-key"] })
+      yield* Effect.addFinalizer(() => Effect.promise(dispose))
+      const session = (key: string) => Effect.map(get(handler, "/ui/session", { authorization: `Bearer ${key}` }), (r) => [r.status, new TextDecoder().decode(r.body)])
+      assert.deepStrictEqual(yield* session("full-key"), [200, `{"keyId":"ops","readOnly":false}`])
+      assert.deepStrictEqual(yield* session("view-key"), [200, `{"keyId":"viewer","readOnly":true}`])
+      assert.strictEqual((yield* session("wrong"))[0], 401)
+      assert.strictEqual((yield* get(handler, "/v1/stats", { authorization: "Bearer view-key" })).status, 200)
+      const purge = yield* get(handler, "/v1/dead", { authorization: "Bearer view-key" }, "DELETE")
+      assert.strictEqual(purge.status, 401)
+      assert.include(new TextDecoder().decode(purge.body), "API key viewer is read-only: DELETE needs a key without /read")
+      assert.strictEqual((yield* get(handler, "/v1/dead", { authorization: "Bearer full-key" }, "DELETE")).status, 200)
     }).pipe(Effect.scoped))
 })

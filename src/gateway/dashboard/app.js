@@ -4,11 +4,14 @@
 // Views are routed by the URL's hash (#/overview, #/jobs?status=..., #/job/<id>, ...).
 
 const apiBase = new URL("../v1/", location.href)
+const sessionUrl = new URL("session", location.href)
 const keyName = "bananas.apiKey"
 // Go never stores `processing` (a running job keeps `pending`), so no list filters by it.
 const statuses = ["pending", "scheduled", "completed", "failed"]
 const priorities = ["high", "normal", "low"]
 const pageSize = 50
+/** Whether the key may only read (from the gateway's `/ui/session`): actions are not shown then. */
+let readOnly = true
 
 // --- DOM helpers -------------------------------------------------------------
 
@@ -70,12 +73,12 @@ class ApiError extends Error {
 }
 
 /** One call to `/v1`: the response's raw text (kept byte for byte) and its parsed value. */
-async function call(method, path, body) {
+async function call(method, path, body, base = apiBase) {
   const headers = { accept: "application/json" }
   const key = sessionStorage.getItem(keyName)
   if (key) headers.authorization = `Bearer ${key}`
   if (body !== undefined) headers["content-type"] = "application/json"
-  const response = await fetch(new URL(path, apiBase), { method, headers, body, cache: "no-store", credentials: "omit" })
+  const response = await fetch(new URL(path, base), { method, headers, body, cache: "no-store", credentials: "omit" })
   const text = await response.text()
   let value
   try {
@@ -210,15 +213,14 @@ const jobLink = (id) => h("a", { href: `#/job/${encodeURIComponent(id)}`, class:
 // --- views -------------------------------------------------------------------------
 
 function renderLogin(message) {
-  for (const id of ["nav", "find", "logout"]) document.getElementById(id).hidden = true
+  for (const id of ["nav", "find", "logout", "scope"]) document.getElementById(id).hidden = true
   const error = h("p", { class: "error", id: "login-error", role: "alert" }, message ?? "")
   const input = h("input", { id: "api-key", name: "key", type: "password", autocomplete: "current-password", spellcheck: "false", "aria-describedby": "login-hint" })
   const form = h("form", { class: "login form", onsubmit: async (e) => {
     e.preventDefault()
     sessionStorage.setItem(keyName, input.value.trim())
     try {
-      await call("GET", "stats")
-      startApp()
+      await startApp()
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) error.textContent = `The gateway did not answer: ${err.message}`
     }
@@ -378,14 +380,16 @@ async function renderJob(id) {
   const payload = member(job.text, "payload")
   const field = (label, value) => [h("dt", {}, label), h("dd", {}, value)]
   const actions = []
-  if (j.status === "pending" || j.status === "scheduled") {
+  if (readOnly) {
+    // no actions
+  } else if (j.status === "pending" || j.status === "scheduled") {
     actions.push(h("button", { type: "button", class: "danger", onclick: async () => {
       if (!(await confirmAction(`Cancel job ${j.id} (${j.name})? It will not run.`, "Cancel job"))) return
       await act(() => call("DELETE", `jobs/${encodeURIComponent(j.id)}`), `Cancelled ${j.id}`)
       route()
     } }, "Cancel job"))
   }
-  if (j.status === "failed") {
+  if (!readOnly && j.status === "failed") {
     actions.push(h("button", { type: "button", onclick: async () => {
       if (!(await confirmAction(`Requeue dead job ${j.id} (${j.name})?`, "Requeue"))) return
       await act(() => call("POST", `dead/${encodeURIComponent(j.id)}/requeue`), `Requeued ${j.id}`)
@@ -437,10 +441,10 @@ async function renderDead(params) {
   show(
     h("h1", {}, "Dead letters"),
     h("div", { class: "toolbar" },
-      h("button", { type: "button", id: "requeue-all", disabled: page.jobs.length === 0, onclick: requeueAll }, "Requeue all"),
-      h("button", { type: "button", id: "purge", class: "danger", disabled: page.jobs.length === 0, onclick: purge }, "Purge all"),
+      readOnly ? undefined : h("button", { type: "button", id: "requeue-all", disabled: page.jobs.length === 0, onclick: requeueAll }, "Requeue all"),
+      readOnly ? undefined : h("button", { type: "button", id: "purge", class: "danger", disabled: page.jobs.length === 0, onclick: purge }, "Purge all"),
       h("button", { type: "button", class: "ghost", onclick: () => route() }, "Refresh")),
-    jobsTable(page.jobs, ["id", "name", "priority", "attempts", "updated", "error"], requeue),
+    jobsTable(page.jobs, ["id", "name", "priority", "attempts", "updated", "error"], readOnly ? undefined : requeue),
     pager(cursor !== "", page.cursor === undefined ? undefined : `#/dead${query({ cursor: page.cursor })}`)
   )
 }
@@ -543,7 +547,7 @@ async function route() {
     if (view === "jobs") await renderJobs(params)
     else if (view === "job") await renderJob(decodeURIComponent(path.slice("/job/".length)))
     else if (view === "dead") await renderDead(params)
-    else if (view === "submit") renderSubmit()
+    else if (view === "submit" && !readOnly) renderSubmit()
     else await renderOverview()
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return
@@ -552,9 +556,16 @@ async function route() {
   }
 }
 
-function startApp() {
+/** Asks the gateway who the key is, then shows the views (the actions only to a key that may act). */
+async function startApp() {
+  const { value: session } = await call("GET", sessionUrl.href, undefined, sessionUrl)
+  readOnly = session.readOnly
   for (const id of ["nav", "find", "logout"]) document.getElementById(id).hidden = false
-  route()
+  document.querySelector('#nav a[data-view="submit"]').hidden = readOnly
+  const badge = document.getElementById("scope")
+  badge.hidden = !readOnly
+  badge.textContent = readOnly ? `read-only key ${session.keyId}` : ""
+  await route()
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -579,5 +590,8 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   })
   if (sessionStorage.getItem(keyName) === null) renderLogin()
-  else startApp()
+  else startApp().catch((err) => {
+    // A refused key has already brought the login form back, saying so.
+    if (!(err instanceof ApiError && err.status === 401)) renderLogin(`The gateway did not answer: ${err.message}`)
+  })
 })
