@@ -234,7 +234,7 @@ function renderLogin(message) {
   input.focus()
 }
 
-async function renderOverview() {
+async function renderOverview(view) {
   const { value: s } = await call("GET", "stats")
   const queued = s.queued.high + s.queued.normal + s.queued.low
   const card = (label, value, href, alert) =>
@@ -256,7 +256,7 @@ async function renderOverview() {
       h("div", { class: "track", role: "cell", "aria-hidden": "true" }, fill),
       h("span", { class: "num", role: "cell" }, n.toLocaleString()))
   }))
-  show(
+  view(
     h("h1", {}, "Overview"),
     h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => route() }, "Refresh")),
     h("div", { class: "cards" },
@@ -307,7 +307,7 @@ function isoToLocal(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
 }
 
-async function renderJobs(params) {
+async function renderJobs(view, params) {
   const filter = {
     status: params.get("status") ?? "",
     priority: params.get("priority") ?? "",
@@ -342,7 +342,7 @@ async function renderJobs(params) {
     field("Created before", h("input", { name: "to", type: "datetime-local", value: isoToLocal(filter.to) })),
     h("button", { type: "submit" }, "Apply"),
     h("a", { href: link({ priority: "", name: "", from: "", to: "" }) }, "Clear"))
-  show(
+  view(
     h("h1", {}, filter.status ? `Jobs · ${filter.status}` : "Jobs"),
     tabs,
     filter.status === "pending" ? h("p", { class: "muted" }, "Running jobs are listed here too: their stored status stays pending while a worker holds them.") : undefined,
@@ -359,13 +359,13 @@ function pager(paged, nextHref) {
     nextHref ? h("a", { href: nextHref, id: "next-page" }, "Next page →") : h("span", { class: "muted" }, "End of list"))
 }
 
-async function renderJob(id) {
+async function renderJob(view, id) {
   let job
   try {
     job = await call("GET", `jobs/${encodeURIComponent(id)}`)
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
-      show(h("h1", {}, "Job not found"), h("p", {}, "No job with the id ", h("code", {}, id), "."))
+      view(h("h1", {}, "Job not found"), h("p", {}, "No job with the id ", h("code", {}, id), "."))
       return
     }
     throw err
@@ -396,7 +396,7 @@ async function renderJob(id) {
       route()
     } }, "Requeue"))
   }
-  show(
+  view(
     h("h1", {}, "Job ", h("span", { class: "mono" }, j.id)),
     actions.length ? h("div", { class: "toolbar" }, actions) : undefined,
     h("dl", { class: "fields" },
@@ -430,7 +430,7 @@ async function act(work, done) {
   }
 }
 
-async function renderDead(params) {
+async function renderDead(view, params) {
   const cursor = params.get("cursor") ?? ""
   const { value: page } = await call("GET", `dead${query({ cursor, limit: pageSize })}`)
   const requeue = (j) => h("button", { type: "button", "aria-label": `Requeue ${j.id}`, onclick: async () => {
@@ -438,7 +438,7 @@ async function renderDead(params) {
     await act(() => call("POST", `dead/${encodeURIComponent(j.id)}/requeue`), `Requeued ${j.id}`)
     route()
   } }, "Requeue")
-  show(
+  view(
     h("h1", {}, "Dead letters"),
     h("div", { class: "toolbar" },
       readOnly ? undefined : h("button", { type: "button", id: "requeue-all", disabled: page.jobs.length === 0, onclick: requeueAll }, "Requeue all"),
@@ -482,7 +482,7 @@ async function purge() {
   route()
 }
 
-function renderSubmit() {
+function renderSubmit(view) {
   const status = h("p", { id: "payload-status", class: "hint", "aria-live": "polite" }, "")
   const payload = h("textarea", { id: "payload", name: "payload", rows: "10", spellcheck: "false", "aria-describedby": "payload-status" }, "{}")
   const check = () => {
@@ -527,31 +527,39 @@ function renderSubmit() {
     payload,
     status,
     h("div", {}, h("button", { type: "submit" }, "Submit job")))
-  show(form)
+  view(form)
   check()
 }
 
 // --- routing -------------------------------------------------------------------------
+
+/** Counts navigations (see `route`). */
+let generation = 0
 
 async function route() {
   if (sessionStorage.getItem(keyName) === null) return renderLogin()
   const hash = location.hash.slice(1) || "/overview"
   const [path, search = ""] = hash.split("?")
   const params = new URLSearchParams(search)
-  const view = path.split("/")[1]
+  const name = path.split("/")[1]
   for (const a of document.querySelectorAll("#nav a")) {
-    if (a.dataset.view === view || (view === "job" && a.dataset.view === "jobs")) a.setAttribute("aria-current", "page")
+    if (a.dataset.view === name || (name === "job" && a.dataset.view === "jobs")) a.setAttribute("aria-current", "page")
     else a.removeAttribute("aria-current")
   }
+  // Only the latest navigation may draw: an earlier one still loading is dropped.
+  const mine = ++generation
+  const view = (...nodes) => {
+    if (mine === generation) show(...nodes)
+  }
   try {
-    if (view === "jobs") await renderJobs(params)
-    else if (view === "job") await renderJob(decodeURIComponent(path.slice("/job/".length)))
-    else if (view === "dead") await renderDead(params)
-    else if (view === "submit" && !readOnly) renderSubmit()
-    else await renderOverview()
+    if (name === "jobs") await renderJobs(view, params)
+    else if (name === "job") await renderJob(view, decodeURIComponent(path.slice("/job/".length)))
+    else if (name === "dead") await renderDead(view, params)
+    else if (name === "submit" && !readOnly) renderSubmit(view)
+    else await renderOverview(view)
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return
-    show(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message),
+    view(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message),
       h("button", { type: "button", onclick: () => route() }, "Retry"))
   }
 }
