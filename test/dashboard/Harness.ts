@@ -10,6 +10,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import { Redis as IORedis } from "ioredis"
 import { type Browser, chromium, type Page } from "playwright-core"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
@@ -20,7 +21,7 @@ import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import { takeJob } from "../contract/Fixtures.ts"
 import { apiKey, gatewayOptions } from "../http/Fixtures.ts"
-import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
 
 export { apiKey }
 
@@ -37,20 +38,29 @@ export const exactPayload = `{"amount": 1.10, "big": 12345678901234567890, "nest
 export interface Served {
   readonly url: string
   readonly queue: <A, E>(effect: Effect.Effect<A, E, JobQueue>) => Promise<A>
+  /** Redis's `total_commands_processed` (each reading counts one `INFO`); undefined on memory. */
+  readonly redisCommands: () => Promise<number | undefined>
   readonly dispose: () => Promise<void>
 }
 
 /** Starts the gateway (the dashboard on) on memory or on a private redis-server. */
 export const serve = async (backend: "memory" | "redis"): Promise<Served> => {
-  const store = backend === "memory"
-    ? BananasMemory.layer()
-    : Layer.unwrap(Effect.map(Effect.service(RedisServer), (s) => BananasRedis.layer({ url: s.url, prefix: uniquePrefix("ui") }))).pipe(
-      Layer.provideMerge(RedisServer.layer)
-    )
+  const redis = backend === "redis" ? await startRedisServer() : undefined
+  const raw = redis === undefined ? undefined : new IORedis(redis.url)
+  const store = redis === undefined ? BananasMemory.layer() : BananasRedis.layer({ url: redis.url, prefix: uniquePrefix("ui") })
   const gateway = Gateway.layer(gatewayOptions({ apiKeys: [`test:${apiKey}`, `viewer/read:${readOnlyKey}`] })).pipe(Layer.provide(DirectTaskApi.layer))
   const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.orDie))
   const url = await runtime.runPromise(Gateway.localUrl)
-  return { url, queue: (effect) => runtime.runPromise(Effect.orDie(effect)), dispose: () => runtime.dispose() }
+  return {
+    url,
+    queue: (effect) => runtime.runPromise(Effect.orDie(effect)),
+    redisCommands: async () => (raw === undefined ? undefined : Number(/total_commands_processed:(\d+)/.exec(await raw.info("stats"))?.[1])),
+    dispose: async () => {
+      await runtime.dispose()
+      raw?.disconnect()
+      await redis?.stop()
+    }
+  }
 }
 
 /** POSTs a raw JSON body to `/v1/jobs`: the job's id. */

@@ -84,6 +84,18 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       await shoot("overview")
     })
 
+    it("a tab left open costs nothing: no request, and on Redis no command, while it sits idle", async () => {
+      await page.goto(`${ui()}/#/overview`)
+      await page.getByRole("heading", { name: "Overview" }).waitFor()
+      const [requestsBefore, commandsBefore] = [requests.length, await served.redisCommands()]
+      await page.waitForTimeout(4_000)
+      const commandsAfter = await served.redisCommands()
+      assert.strictEqual(requests.length, requestsBefore, "no polling")
+      if (commandsBefore !== undefined) {
+        assert.strictEqual(commandsAfter! - commandsBefore, 1, "only the first INFO of this measure ran in 4 s")
+      }
+    })
+
     it("a read-only key sees every view but no action, and the gateway refuses it any write", async () => {
       const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } })
       watch(tab)
