@@ -12,10 +12,8 @@
  * action asks for a key; a read-only key (`id/read:secret`) sees no
  * actions.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
-import { readFile } from "node:fs/promises"
-import { createHash } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -23,6 +21,9 @@ import type { AuthFailures } from "./AuthFailures.ts"
 import { type Asset, makeAsset, respond } from "./Docs.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 import { behindKey, makeKeyCheck } from "./Middleware.ts"
+// node: imports last: a first import the declarations drop would take the module header with it
+import { createHash } from "node:crypto"
+import { readFile } from "node:fs/promises"
 
 /**
  * The Content-Security-Policy of every dashboard answer: the page's own
@@ -30,7 +31,7 @@ import { behindKey, makeKeyCheck } from "./Middleware.ts"
  * never framed.
  *
  * @category constants
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const contentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -43,7 +44,7 @@ export const contentSecurityPolicy =
  * none when `dashboard` is off.
  *
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter | AuthFailures> => {
   if (!options.dashboard) return Layer.empty
@@ -76,7 +77,7 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
  * gzip size is the page's weight on the wire.
  *
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface Assets {
   readonly page: Asset
@@ -89,7 +90,7 @@ export interface Assets {
  * and style by digest).
  *
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const loadAssets: Effect.Effect<Assets> = Effect.gen(function*() {
   const [html, js, css] = yield* Effect.promise(() => Promise.all(["index.html", "app.js", "app.css"].map(readDashboardFile)))

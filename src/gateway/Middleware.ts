@@ -42,7 +42,7 @@ export class RequestInfo extends Context.Service<RequestInfo, { keyId: string | 
  * may only read.
  *
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface KeyIdentity {
   readonly id: string
