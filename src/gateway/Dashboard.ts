@@ -10,16 +10,22 @@
  * under a base path behind a reverse proxy (`/base/ui/` calls
  * `/base/v1/`). The page holds no data: it is public, and every read or
  * action asks for a key; a read-only key (`id/read:secret`) sees no
- * actions.
+ * actions. On Redis the page reloads what it shows when the queue changes
+ * (`LiveFeed`, over server-sent events).
  *
  * @since 0.2.0
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import type { JobQueue } from "../services/JobQueue.ts"
 import type { AuthFailures } from "./AuthFailures.ts"
 import { type Asset, makeAsset, respond } from "./Docs.ts"
 import type { Resolved } from "./GatewayOptions.ts"
+import { ShuttingDown } from "./Lifecycle.ts"
+import * as LiveFeed from "./LiveFeed.ts"
 import { behindKey, makeKeyCheck } from "./Middleware.ts"
 // node: imports last: a first import the declarations drop would take the module header with it
 import { createHash } from "node:crypto"
@@ -39,17 +45,21 @@ export const contentSecurityPolicy =
 
 /**
  * `GET /ui` (a relative redirect to `ui/`), `GET /ui/`, `GET /ui/app.js`,
- * `GET /ui/app.css`, and `GET /ui/session` (behind a key: its id and
- * whether it is read-only, so the page hides what the key may not do);
- * none when `dashboard` is off.
+ * `GET /ui/app.css`, `GET /ui/session` (behind a key: its id and whether
+ * it is read-only, so the page hides what the key may not do) and `GET
+ * /ui/events` (behind a key: server-sent events, `live` once, then
+ * `change` whenever the queue changed, from `LiveFeed`; the stream ends
+ * when the gateway shuts down); none when `dashboard` is off.
  *
  * @category layers
  * @since 0.2.0
  */
-export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter | AuthFailures> => {
+export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter | AuthFailures | ShuttingDown | JobQueue> => {
   if (!options.dashboard) return Layer.empty
   return Layer.unwrap(Effect.gen(function*() {
     const check = yield* makeKeyCheck(options)
+    const feed = yield* LiveFeed.LiveFeed
+    const shuttingDown = yield* ShuttingDown
     const assets = yield* Effect.cached(loadAssets)
     const serve = (pick: (a: Assets) => Asset, cacheControl: string) =>
       Effect.flatMap(Effect.all([assets, HttpServerRequest.HttpServerRequest]), ([a, request]) =>
@@ -67,9 +77,14 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
       HttpRouter.add("GET", "/ui/session", behindKey(check, (key) =>
         Effect.succeed(HttpServerResponse.jsonUnsafe({ keyId: key.id, readOnly: key.readOnly }, {
           headers: { "cache-control": "no-store", ...securityHeaders }
+        })))),
+      HttpRouter.add("GET", "/ui/events", behindKey(check, () =>
+        Effect.succeed(HttpServerResponse.stream(Stream.encodeText(events(feed, shuttingDown)), {
+          contentType: "text/event-stream",
+          headers: { "cache-control": "no-store", ...securityHeaders }
         }))))
     )
-  }))
+  })).pipe(Layer.provide(LiveFeed.layer))
 }
 
 /**
@@ -80,8 +95,11 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
  * @since 0.2.0
  */
 export interface Assets {
+  /** `index.html`, naming the script and style by digest. */
   readonly page: Asset
+  /** `app.js`. */
   readonly script: Asset
+  /** `app.css`. */
   readonly style: Asset
 }
 
@@ -104,6 +122,29 @@ export const loadAssets: Effect.Effect<Assets> = Effect.gen(function*() {
 })
 
 // Internal
+
+/**
+ * The event stream of a tab: whether live updates work here, then a
+ * `change` per interval in which the queue changed, and a comment every
+ * 25 s so proxies keep the connection; until the gateway shuts down.
+ */
+const events = (feed: LiveFeed.LiveFeed["Service"], shuttingDown: ShuttingDown["Service"]): Stream.Stream<string> => {
+  if (!feed.available) return Stream.make("event: live\ndata: off\n\n")
+  const stop = Effect.callback<void>((resume) => {
+    const unregister = shuttingDown.register(() => resume(Effect.void))
+    return Effect.sync(unregister)
+  })
+  return Stream.make("event: live\ndata: on\n\n").pipe(
+    Stream.concat(Stream.merge(
+      Stream.map(feed.changes, () => "event: change\ndata: {}\n\n"),
+      Stream.map(Stream.tick(keepAlive), () => ": keep-alive\n\n")
+    )),
+    Stream.interruptWhen(stop)
+  )
+}
+
+/** How often an idle event stream sends a comment (proxies close connections silent for a minute). */
+const keepAlive = Duration.seconds(25)
 
 const securityHeaders = {
   "content-security-policy": contentSecurityPolicy,

@@ -45,7 +45,9 @@ export class RequestInfo extends Context.Service<RequestInfo, { keyId: string | 
  * @since 0.2.0
  */
 export interface KeyIdentity {
+  /** The key's id (`anonymous` when the gateway is insecure without keys). */
   readonly id: string
+  /** Whether it may only read. */
   readonly readOnly: boolean
 }
 

@@ -4,7 +4,9 @@
  * `/v1`), payloads shown byte for byte, no request but to the gateway, no
  * CSP violation, no serious accessibility violation.
  */
+import { execFile } from "node:child_process"
 import { mkdirSync } from "node:fs"
+import { promisify } from "node:util"
 import { createServer, request as httpRequest, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -280,6 +282,26 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       } finally {
         await proxy.close()
       }
+    })
+
+    it(backend === "redis"
+      ? "live: a job submitted by another process shows on the open overview without a reload"
+      : "live: on memory the page says live updates are off", async () => {
+      await page.goto(`${ui()}/#/overview`)
+      const queued = page.locator(".cards a", { hasText: "Queued" }).locator(".value")
+      await queued.waitFor()
+      if (backend === "memory") {
+        await page.getByText("live updates off").waitFor()
+        return
+      }
+      await page.locator("#live", { hasText: /^live$/ }).waitFor()
+      const before = Number(await queued.textContent())
+      const requestsBefore = requests.length
+      const submitted = await promisify(execFile)("curl", ["-sS", "-X", "POST", "-H", `authorization: Bearer ${apiKey}`, "-H", "content-type: application/json",
+        "--data", `{"name":"from_curl","priority":"low"}`, `${served.url}/v1/jobs`])
+      assert.include(submitted.stdout, `"id"`)
+      await page.waitForFunction((n) => Number((globalThis as any).document.querySelector(".cards a .value").textContent) === n, before + 1)
+      assert.isAtMost(requests.length - requestsBefore, 3, "one refresh (its GET /v1/stats), not a poll")
     })
 
     it("the page asked nothing of any origin but the gateway, broke no CSP rule, threw nothing", () => {

@@ -79,6 +79,17 @@ describe("the dashboard's files", () => {
       assert.isAbove(gzipped, 1_000)
     }))
 
+  it.effect("/ui/events behind a key; on memory it says live updates are off, and ends", () =>
+    Effect.gen(function*() {
+      const { handler, dispose } = handlerOf()
+      yield* Effect.addFinalizer(() => Effect.promise(dispose))
+      assert.strictEqual((yield* get(handler, "/ui/events")).status, 401)
+      const events = yield* get(handler, "/ui/events", { authorization: "Bearer test-secret-key" })
+      assert.strictEqual(events.status, 200)
+      assert.include(events.headers.get("content-type") ?? "", "text/event-stream")
+      assert.strictEqual(new TextDecoder().decode(events.body), "event: live\ndata: off\n\n")
+    }).pipe(Effect.scoped))
+
   it.effect("dashboard: false serves no page", () =>
     Effect.gen(function*() {
       const { handler, dispose } = handlerOf({ dashboard: false })

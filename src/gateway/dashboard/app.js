@@ -5,6 +5,7 @@
 
 const apiBase = new URL("../v1/", location.href)
 const sessionUrl = new URL("session", location.href)
+const eventsUrl = new URL("events", location.href)
 const keyName = "bananas.apiKey"
 // Go never stores `processing` (a running job keeps `pending`), so no list filters by it.
 const statuses = ["pending", "scheduled", "completed", "failed"]
@@ -213,7 +214,9 @@ const jobLink = (id) => h("a", { href: `#/job/${encodeURIComponent(id)}`, class:
 // --- views -------------------------------------------------------------------------
 
 function renderLogin(message) {
-  for (const id of ["nav", "find", "logout", "scope"]) document.getElementById(id).hidden = true
+  live?.abort()
+  live = undefined
+  for (const id of ["nav", "find", "logout", "scope", "live"]) document.getElementById(id).hidden = true
   const error = h("p", { class: "error", id: "login-error", role: "alert" }, message ?? "")
   const input = h("input", { id: "api-key", name: "key", type: "password", autocomplete: "current-password", spellcheck: "false", "aria-describedby": "login-hint" })
   const form = h("form", { class: "login form", onsubmit: async (e) => {
@@ -564,6 +567,70 @@ async function route() {
   }
 }
 
+// --- live updates ------------------------------------------------------------------
+
+/** The open event stream (aborted on logout). */
+let live
+
+/**
+ * Listens to the gateway's `/ui/events` (a fetch, so the key goes in a header, never in
+ * the URL): on `change`, the list or overview on screen reloads, at most every 2 s, and
+ * never under an open dialog or while a form field has the focus. Reconnects after 5 s.
+ */
+function listen() {
+  live?.abort()
+  const controller = new AbortController()
+  live = controller
+  const indicator = document.getElementById("live")
+  let lastRefresh = 0
+  let pending
+  const refresh = () => {
+    const name = (location.hash.slice(2) || "overview").split(/[/?]/)[0]
+    const busy = document.getElementById("confirm").open || document.activeElement?.closest("form:not(#find)")
+    if (!["overview", "jobs", "dead"].includes(name) || busy) return
+    const wait = Math.max(0, lastRefresh + 2000 - Date.now())
+    clearTimeout(pending)
+    pending = setTimeout(() => {
+      lastRefresh = Date.now()
+      route()
+    }, wait)
+  }
+  const run = async () => {
+    const response = await fetch(eventsUrl, {
+      headers: { authorization: `Bearer ${sessionStorage.getItem(keyName) ?? ""}`, accept: "text/event-stream" },
+      cache: "no-store",
+      credentials: "omit",
+      signal: controller.signal
+    })
+    if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`)
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    let buffer = ""
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) return
+      buffer += value
+      let end
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        const event = /^event: (.*)$/m.exec(block)?.[1]
+        const data = /^data: (.*)$/m.exec(block)?.[1]
+        if (event === "live") {
+          indicator.hidden = false
+          indicator.textContent = data === "on" ? "live" : "live updates off"
+          if (data !== "on") return "off"
+        } else if (event === "change") refresh()
+      }
+    }
+  }
+  run().then((outcome) => outcome === "off" ? undefined : Promise.reject(new Error("ended")))
+    .catch(() => {
+      if (controller.signal.aborted) return
+      indicator.textContent = "reconnecting…"
+      setTimeout(() => live === controller && listen(), 5000)
+    })
+}
+
 /** Asks the gateway who the key is, then shows the views (the actions only to a key that may act). */
 async function startApp() {
   const { value: session } = await call("GET", sessionUrl.href, undefined, sessionUrl)
@@ -573,6 +640,7 @@ async function startApp() {
   const badge = document.getElementById("scope")
   badge.hidden = !readOnly
   badge.textContent = readOnly ? `read-only key ${session.keyId}` : ""
+  listen()
   await route()
 }
 
