@@ -84,8 +84,6 @@ export const layerAuthentication = (options: Resolved): Layer.Layer<Authenticati
       bearer: (httpEffect, { credential }) =>
         Effect.gen(function*() {
           const keyId = (yield* check(Redacted.value(credential))).id
-          const info = yield* Effect.serviceOption(RequestInfo)
-          if (Option.isSome(info)) info.value.keyId = keyId
           yield* consume(keyId)
           return yield* httpEffect
         })
@@ -110,7 +108,7 @@ export const makeKeyCheck = (options: Resolved, extra: ReadonlyArray<ApiKeys.Api
     const failures = yield* AuthFailures
     const open = options.insecure && options.keys.length === 0
     return (token: string): Effect.Effect<KeyIdentity, AuthenticationError | RateLimitError, HttpServerRequest.HttpServerRequest> =>
-      open ? Effect.succeed(anonymous) : Effect.gen(function*() {
+      open ? Effect.as(named(anonymous.id), anonymous) : Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const address = Option.getOrElse(request.remoteAddress, () => "unknown")
         const wait = failures.blockedFor(address)
@@ -122,6 +120,7 @@ export const makeKeyCheck = (options: Resolved, extra: ReadonlyArray<ApiKeys.Api
         }
         const key = ApiKeys.match(keys, token)
         if (key !== undefined) {
+          yield* named(key.id) // a refused write of a read-only key included
           if (key.readOnly && request.method !== "GET" && request.method !== "HEAD") {
             return yield* new AuthenticationError({ message: `API key ${key.id} is read-only: ${request.method} needs a key without /read` })
           }
@@ -244,6 +243,12 @@ export const toValidationError = (error: HttpApiError.HttpApiSchemaError): Valid
 }
 
 // Internal
+
+/** Tells the access log which key made the request. */
+const named = (keyId: string) =>
+  Effect.map(Effect.serviceOption(RequestInfo), (info) => {
+    if (Option.isSome(info)) info.value.keyId = keyId
+  })
 
 /** Every request, when the gateway is insecure without keys. */
 const anonymous: KeyIdentity = { id: "anonymous", readOnly: false }

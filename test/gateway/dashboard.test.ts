@@ -10,6 +10,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as Redacted from "effect/Redacted"
 import * as ApiKeys from "../../src/gateway/ApiKeys.ts"
@@ -88,6 +90,24 @@ describe("the dashboard's files", () => {
       assert.strictEqual(events.status, 200)
       assert.include(events.headers.get("content-type") ?? "", "text/event-stream")
       assert.strictEqual(new TextDecoder().decode(events.body), "event: live\ndata: off\n\n")
+    }).pipe(Effect.scoped))
+
+  it.effect("the access log names a read-only key refused a write", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message, fiber }) => void lines.push(JSON.stringify({ message, annotations: fiber.getRef(References.CurrentLogAnnotations) })))
+      const context = yield* Layer.build(Gateway.layer(gatewayOptions({ apiKeys: ["viewer/read:view-key"], accessLog: true })).pipe(
+        Layer.provide(DirectTaskApi.layer),
+        Layer.provide(BananasMemory.layer()),
+        Layer.provide(Logger.layer([capture])),
+        Layer.orDie
+      ))
+      const base = yield* Effect.provide(Gateway.localUrl, context)
+      const status = yield* Effect.promise(() => fetch(`${base}/v1/dead`, { method: "DELETE", headers: { authorization: "Bearer view-key" } }).then((r) => r.status))
+      assert.strictEqual(status, 401)
+      const line = lines.find((l) => l.includes(`"http"`))
+      assert.include(line ?? "", `"keyId":"viewer"`, lines.join("\n"))
+      assert.notInclude(lines.join("\n"), "view-key")
     }).pipe(Effect.scoped))
 
   it.effect("dashboard: false serves no page", () =>
