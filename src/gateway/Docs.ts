@@ -101,7 +101,7 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
     const serve = (asset: Effect.Effect<Asset | undefined>, guarded: boolean, cache: string) => {
       const answer = Effect.flatMap(Effect.all([asset, HttpServerRequest.HttpServerRequest]), ([a, request]) =>
         Effect.succeed(a === undefined ? HttpServerResponse.empty({ status: 404 }) : respond(a, request, cache)))
-      return guarded ? behindKey(check, answer) : answer
+      return guarded ? behindKey(check, () => answer) : answer
     }
     return Layer.mergeAll(
       HttpRouter.add("GET", "/docs", serve(Effect.map(assets, (a) => a.page), !open, cacheControl)),

@@ -6,7 +6,8 @@
  * work, graceful shutdown (long-polls end at once with a retryable 503),
  * structured access logs, `GET /metrics` (behind a key), `GET
  * /openapi.json` and the interactive docs at `GET /docs` (cached,
- * compressed), and webhook delivery of job events.
+ * compressed), the dashboard at `GET /ui/`, and webhook delivery of job
+ * events.
  *
  * @example
  * ```ts
@@ -36,6 +37,7 @@ import { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
 import * as AuthFailures from "./AuthFailures.ts"
+import * as Dashboard from "./Dashboard.ts"
 import * as DeliveryLog from "./DeliveryLog.ts"
 import * as Docs from "./Docs.ts"
 import * as GatewayOptions from "./GatewayOptions.ts"
@@ -154,7 +156,7 @@ const resolved = (options: GatewayOptions.Options): Effect.Effect<GatewayOptions
 
 const routesWith = (o: GatewayOptions.Resolved) => {
   const api = HttpApiBuilder.layer(Api).pipe(Layer.provide(Routes.layer(o)))
-  return Layer.mergeAll(api, Docs.layer(o), Observability.layerMetrics(o), Observability.layerAccessLog(o.accessLog)).pipe(
+  return Layer.mergeAll(api, Docs.layer(o), Dashboard.layer(o), Observability.layerMetrics(o), Observability.layerAccessLog(o.accessLog)).pipe(
     Layer.provide([Middleware.layerAuthentication(o), Middleware.layerRequestBody(o), Middleware.layerValidation])
   )
 }

@@ -20,7 +20,7 @@ import type * as Webhooks from "./Webhooks.ts"
  * @since 0.2.0
  */
 export interface Options {
-  /** The accepted API keys (`id:secret` or a bare secret, or parsed keys). Required unless `insecure`. */
+  /** The accepted API keys (`id:secret`, `id/read:secret` for a read-only key, a bare secret, or parsed keys). Required unless `insecure`. */
   readonly apiKeys?: ReadonlyArray<string | ApiKeys.ApiKey> | undefined
   /** Serve without API keys (local use only): every request is accepted as key `anonymous`; the default `host` is then `127.0.0.1`. */
   readonly insecure?: boolean | undefined
@@ -55,6 +55,8 @@ export interface Options {
    * `"public"` (default), `"authenticated"` (an API key), or `"off"`.
    */
   readonly docs?: "public" | "authenticated" | "off" | undefined
+  /** Whether to serve the dashboard at `GET /ui/` (default true; the page holds no data, every call it makes needs a key). */
+  readonly dashboard?: boolean | undefined
   /** Requests per key per window, shared by every replica on the same Redis (default 1000 per second); `false` disables it. */
   readonly rateLimit?: { readonly limit: number; readonly window: Duration.Input } | false | undefined
   /** The longest a long-poll (`?wait=`, `/call`) waits (default 60 seconds). */
@@ -88,6 +90,7 @@ export interface Resolved {
   readonly authFailureLimit: number | undefined
   readonly metricsKey: Redacted.Redacted<string> | undefined
   readonly docs: "public" | "authenticated" | "off"
+  readonly dashboard: boolean
   readonly rateLimit: { readonly limit: number; readonly window: Duration.Duration } | undefined
   readonly maxWait: Duration.Duration
   readonly callWait: Duration.Duration
@@ -162,6 +165,7 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
       authFailureLimit,
       metricsKey,
       docs,
+      dashboard: options.dashboard ?? true,
       rateLimit,
       maxWait,
       callWait,
@@ -186,6 +190,7 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
  *   minute, default 60; 0 disables);
  * - `BANANAS_METRICS_KEY` (a key for `GET /metrics` only);
  * - `BANANAS_DOCS` (`public`, `authenticated` or `off`; default `public`);
+ * - `BANANAS_DASHBOARD` (`true` or `false`; default `true`);
  * - `BANANAS_RATE_LIMIT` (requests per second per key, default 1000; 0 disables);
  * - `BANANAS_MAX_WAIT` (default `60 seconds`);
  * - `BANANAS_WEBHOOK_URLS` (comma-separated) and `BANANAS_WEBHOOK_SECRET`:
@@ -211,6 +216,7 @@ export const config: Config.Config<Options> = Config.all({
   ),
   metricsKey: Config.Redacted("BANANAS_METRICS_KEY").pipe(Config.option, Config.map(Option.getOrUndefined)),
   docs: Config.Literals(["public", "authenticated", "off"], "BANANAS_DOCS").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  dashboard: Config.Boolean("BANANAS_DASHBOARD").pipe(Config.withDefault(true)),
   rateLimit: Config.Int("BANANAS_RATE_LIMIT").pipe(
     Config.withDefault(1000),
     Config.map((n) => (n <= 0 ? (false as const) : { limit: n, window: "1 second" as Duration.Input }))

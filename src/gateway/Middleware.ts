@@ -38,8 +38,23 @@ import type { Resolved } from "./GatewayOptions.ts"
 export class RequestInfo extends Context.Service<RequestInfo, { keyId: string | undefined }>()("@bananas/effect/gateway/RequestInfo") {}
 
 /**
+ * Who a request's key is: its id (for logs and rate limits) and whether it
+ * may only read.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface KeyIdentity {
+  /** The key's id (`anonymous` when the gateway is insecure without keys). */
+  readonly id: string
+  /** Whether it may only read. */
+  readonly readOnly: boolean
+}
+
+/**
  * `Authentication`: the bearer token must be one of the keys (any request
- * in insecure mode without keys), then the key's rate limit applies. A rate
+ * in insecure mode without keys; a read-only key only on `GET` and
+ * `HEAD`), then the key's rate limit applies. A rate
  * limiter store that fails lets the request through (logged): availability
  * over strictness. An address with too many failed authentications gets
  * 429 whatever it presents (`AuthFailures`).
@@ -68,9 +83,7 @@ export const layerAuthentication = (options: Resolved): Layer.Layer<Authenticati
     return Authentication.of({
       bearer: (httpEffect, { credential }) =>
         Effect.gen(function*() {
-          const keyId = yield* check(Redacted.value(credential))
-          const info = yield* Effect.serviceOption(RequestInfo)
-          if (Option.isSome(info)) info.value.keyId = keyId
+          const keyId = (yield* check(Redacted.value(credential))).id
           yield* consume(keyId)
           return yield* httpEffect
         })
@@ -78,11 +91,13 @@ export const layerAuthentication = (options: Resolved): Layer.Layer<Authenticati
   }))
 
 /**
- * The key check of a request, for routes outside the contract (`/metrics`,
- * `/docs`): the id of the key a bearer token (the `Authorization` header's,
- * or `token`) is, one of `extra` keys included; an `AuthenticationError`
- * for a wrong or missing one, counted against the client's address; a
- * `RateLimitError` while that address has failed too often.
+ * The key check of a request (the API's, and routes outside the contract:
+ * `/metrics`, `/docs`, `/ui/session`): the key a bearer token (the
+ * `Authorization` header's, or `token`) is, one of `extra` keys included;
+ * an `AuthenticationError` for a wrong or missing one, counted against the
+ * client's address, or for a read-only key on a request that is not a
+ * `GET` or `HEAD`; a `RateLimitError` while that address has failed too
+ * often.
  *
  * @category layers
  * @since 0.2.0
@@ -92,8 +107,8 @@ export const makeKeyCheck = (options: Resolved, extra: ReadonlyArray<ApiKeys.Api
     const keys = ApiKeys.prepare([...options.keys, ...extra])
     const failures = yield* AuthFailures
     const open = options.insecure && options.keys.length === 0
-    return (token: string): Effect.Effect<string, AuthenticationError | RateLimitError, HttpServerRequest.HttpServerRequest> =>
-      open ? Effect.succeed("anonymous") : Effect.gen(function*() {
+    return (token: string): Effect.Effect<KeyIdentity, AuthenticationError | RateLimitError, HttpServerRequest.HttpServerRequest> =>
+      open ? Effect.as(named(anonymous.id), anonymous) : Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const address = Option.getOrElse(request.remoteAddress, () => "unknown")
         const wait = failures.blockedFor(address)
@@ -103,8 +118,14 @@ export const makeKeyCheck = (options: Resolved, extra: ReadonlyArray<ApiKeys.Api
             message: `too many failed authentications from this address: wait ${Math.ceil(wait / 1000)} s`
           })
         }
-        const keyId = ApiKeys.match(keys, token)
-        if (keyId !== undefined) return keyId
+        const key = ApiKeys.match(keys, token)
+        if (key !== undefined) {
+          yield* named(key.id) // a refused write of a read-only key included
+          if (key.readOnly && request.method !== "GET" && request.method !== "HEAD") {
+            return yield* new AuthenticationError({ message: `API key ${key.id} is read-only: ${request.method} needs a key without /read` })
+          }
+          return { id: key.id, readOnly: key.readOnly }
+        }
         failures.record(address)
         return yield* new AuthenticationError({
           message: token === "" ? "missing API key: send Authorization: Bearer <key>" : "invalid API key"
@@ -115,31 +136,30 @@ export const makeKeyCheck = (options: Resolved, extra: ReadonlyArray<ApiKeys.Api
 /**
  * A route outside the contract behind `check`: its refusals answered as
  * the API answers them (401 `AuthenticationError`, 429 `RateLimitError`
- * with `Retry-After`).
+ * with `Retry-After`); `handler` is given the key the check accepted.
  *
  * @category layers
  * @since 0.2.0
  */
-export const behindKey = <E, R>(
-  check: (token: string) => Effect.Effect<string, AuthenticationError | RateLimitError, HttpServerRequest.HttpServerRequest>,
-  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+export const behindKey = <K, E, R>(
+  check: (token: string) => Effect.Effect<K, AuthenticationError | RateLimitError, HttpServerRequest.HttpServerRequest>,
+  handler: (key: K) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest> =>
-  Effect.gen(function*() {
-    const refused = yield* HttpServerRequest.HttpServerRequest.pipe(
-      Effect.flatMap((request) => check(bearerOf(request))),
-      Effect.match({
-        onSuccess: () => undefined,
-        onFailure: (e) =>
+  HttpServerRequest.HttpServerRequest.pipe(
+    Effect.flatMap((request) => check(bearerOf(request))),
+    Effect.matchEffect({
+      onSuccess: handler,
+      onFailure: (e) =>
+        Effect.succeed(
           e._tag === "AuthenticationError"
             ? HttpServerResponse.jsonUnsafe({ _tag: e._tag, message: e.message }, { status: 401, headers: { "www-authenticate": "Bearer" } })
             : HttpServerResponse.jsonUnsafe({ _tag: e._tag, retryAfterMillis: e.retryAfterMillis, message: e.message }, {
               status: 429,
               headers: { "retry-after": String(Math.max(1, Math.ceil(e.retryAfterMillis / 1000))) }
             })
-      })
-    )
-    return refused ?? (yield* handler)
-  })
+        )
+    })
+  )
 
 /**
  * The bearer token of a request's `Authorization` header ("" when none).
@@ -223,6 +243,15 @@ export const toValidationError = (error: HttpApiError.HttpApiSchemaError): Valid
 }
 
 // Internal
+
+/** Tells the access log which key made the request. */
+const named = (keyId: string) =>
+  Effect.map(Effect.serviceOption(RequestInfo), (info) => {
+    if (Option.isSome(info)) info.value.keyId = keyId
+  })
+
+/** Every request, when the gateway is insecure without keys. */
+const anonymous: KeyIdentity = { id: "anonymous", readOnly: false }
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 

@@ -108,7 +108,7 @@ export const layerMetrics = (options: Resolved) =>
   Layer.unwrap(Effect.gen(function*() {
     const context = yield* Effect.context<TaskApi | JobQueue>()
     const check = yield* makeKeyCheck(options, options.metricsKey === undefined ? [] : [{ id: "metrics", secret: options.metricsKey }])
-    return HttpRouter.add("GET", "/metrics", behindKey(check, Effect.gen(function*() {
+    return HttpRouter.add("GET", "/metrics", behindKey(check, () => Effect.gen(function*() {
       yield* refreshQueueGauges.pipe(
         Effect.provide(context),
         Effect.catchCause((cause) => Effect.logWarning("metrics: could not read queue depths", cause))

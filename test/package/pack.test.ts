@@ -175,6 +175,7 @@ describe("the packed package in a fresh application", () => {
       assert.include(files, required)
     }
     assert.include(files, "dist/cli/main.js", "the bananas bin ships")
+    for (const asset of ["index.html", "app.js", "app.css"]) assert.include(files, `src/gateway/dashboard/${asset}`, "the dashboard's files ship (dist/gateway/Dashboard.js reads them from src/)")
 
     // 2. A fresh application on another effect 4.x, with only the required peers.
     mkdirSync(app)

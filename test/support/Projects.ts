@@ -7,7 +7,8 @@
  *   worker's modules (not isolated), so a unit test restores any global
  *   state it changes (environment variables, fast-check's configuration).
  * - `faults`: process kills, Redis restarts and freezes, the soak, the
- *   packed package, the API reference build, the bench smoke run: slow or
+ *   packed package, the API reference build, the bench smoke run, the
+ *   dashboard in Chromium: slow or
  *   timing-sensitive, so they run one file at a time, last.
  * - `redis`: everything else (contract suites on Redis, the differential
  *   test, Go interop, HTTP gateway, CLI, examples). A new test file lands
@@ -51,7 +52,8 @@ export const faultTests: ReadonlyArray<string> = [
   "test/support-fixtures/**/*.test.ts",
   "test/package/**/*.test.ts",
   "test/docs/**/*.test.ts",
-  "test/bench/**/*.test.ts"
+  "test/bench/**/*.test.ts",
+  "test/dashboard/**/*.test.ts"
 ]
 
 /** Which project runs `file` (a path relative to the repository, with `/`): faults first, then unit, else redis. */
