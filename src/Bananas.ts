@@ -87,11 +87,13 @@ export const layerRedisConfig = (
 
 /**
  * The same in memory: for tests and demos (deterministic under TestClock).
+ * A duration option it cannot take fails the build with a
+ * `ValidationError` naming it.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layerMemory = (options?: MemoryOptions): Layer.Layer<TaskApi | BananasMemory.Services> =>
+export const layerMemory = (options?: MemoryOptions): Layer.Layer<TaskApi | BananasMemory.Services, ValidationError> =>
   DirectTaskApi.layer.pipe(Layer.provideMerge(BananasMemory.layer(options)))
 
 /**

@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import type * as Bananas from "../Bananas.ts"
+import type { ValidationError } from "../domain/Errors.ts"
 import type * as BananasMemory from "../layers/memory/BananasMemory.ts"
 import type { EventQueue, JobQueue } from "../services/JobQueue.ts"
 import type { QueueAdmin } from "../services/QueueAdmin.ts"
@@ -83,12 +84,13 @@ export const layerServices = (services: Context.Context<QueueServices>): Layer.L
 
 /**
  * One fresh in-memory queue shared by every command run with this layer
- * (tests, trying the CLI out).
+ * (tests, trying the CLI out). A duration option it cannot take fails the
+ * layer with the `ValidationError` naming it.
  *
  * @category layers
  * @since 0.2.0
  */
-export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<Backend> =>
+export const layerMemory = (options?: BananasMemory.Options): Layer.Layer<Backend, ValidationError> =>
   Layer.unwrap(Effect.flatMap(loadBananas, (b) => Effect.map(Layer.build(b.layerMemory(options)), layerServices)))
 
 /**

@@ -8,8 +8,11 @@
  * @since 0.2.0
  */
 import * as Duration from "effect/Duration"
+import * as Result from "effect/Result"
 import * as Events from "./Events.ts"
 import * as Keys from "./Keys.ts"
+import * as DurationInput from "../domain/DurationInput.ts"
+import type { ValidationError } from "../domain/Errors.ts"
 import { quote } from "../domain/RawJson.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 
@@ -104,6 +107,31 @@ export const make = (options: Options = {}): Protocol => {
     },
     events: Events.resolve(options.events, keys)
   }
+}
+
+/**
+ * Builds the protocol of a backend from options a caller gave, or names the
+ * duration option it cannot take (one that does not parse, `NaN`, zero or
+ * negative): every backend checks its options so, before anything connects
+ * or writes.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const decode = (options: Options = {}): Result.Result<Protocol, ValidationError> => {
+  const optional = (field: string, input: Duration.Input | undefined) =>
+    input === undefined ? Result.succeed(undefined) : DurationInput.decode(field, input, "positiveOrInfinite")
+  const events = options.events
+  return Result.map(
+    Result.all({
+      successTtl: optional("successTtl", options.successTtl),
+      failureTtl: optional("failureTtl", options.failureTtl),
+      completedJobTtl: optional("completedJobTtl", options.completedJobTtl),
+      deadJobTtl: optional("deadJobTtl", options.deadJobTtl),
+      maxAge: optional("events.maxAge", typeof events === "object" ? events.maxAge : undefined)
+    }),
+    ({ maxAge, ...ttls }) => make({ ...options, ...ttls, events: typeof events === "object" ? { ...events, maxAge } : events })
+  )
 }
 
 /**

@@ -285,7 +285,7 @@ const suite = <R>(name: string, outer: Layer.Layer<R>, makeRunner: Effect.Effect
 suite(
   "cli on the in-memory backend",
   Layer.empty,
-  Effect.map(Layer.build(Bananas.layerMemory()), (services): Runner => (args, options) =>
+  Effect.map(Layer.build(Layer.orDie(Bananas.layerMemory())), (services): Runner => (args, options) =>
     runCli(args, options).pipe(Effect.provide(Backend.layerServices(services))))
 )
 

@@ -55,7 +55,7 @@ type Extra = { readonly events?: boolean }
 /** The memory side: a fresh instance. */
 const memorySide = (extra: Extra = {}): Effect.Effect<Side, never, Scope.Scope> => Effect.gen(function*() {
   const prefix = uniquePrefix("diff")
-  const context = yield* Layer.build(BananasMemory.layerWithStore({ prefix, ...ttlOptions, ...extra }))
+  const context = yield* Layer.build(Layer.orDie(BananasMemory.layerWithStore({ prefix, ...ttlOptions, ...extra })))
   const store = Context.get(context, MemoryStore)
   return {
     name: "memory",

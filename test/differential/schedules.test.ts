@@ -40,7 +40,7 @@ interface Side {
 
 const memorySide: Effect.Effect<Side, never, Scope.Scope> = Effect.gen(function*() {
   const prefix = uniquePrefix("sdiff")
-  const context = yield* Layer.build(BananasMemory.layerWithStore({ prefix }))
+  const context = yield* Layer.build(Layer.orDie(BananasMemory.layerWithStore({ prefix })))
   const store = Context.get(context, MemoryStore)
   return {
     prefix,

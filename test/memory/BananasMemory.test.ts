@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { TestClock } from "effect/testing"
 import * as JobCodec from "../../src/domain/JobCodec.ts"
@@ -269,4 +270,24 @@ describe("BananasMemory instances", () => {
       yield* queue.release(delivery)
       assert.deepStrictEqual((yield* store.dump).map((e) => e.key), ["bananas:job:J", "bananas:queue:normal"], "release removes all three")
     }).pipe(Effect.provide(BananasMemory.layerWithStore())))
+})
+
+describe("BananasMemory options", () => {
+  it.effect("a duration option it cannot take fails the layer with a ValidationError naming it (no defect)", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [BananasMemory.Options, string]> = [
+        [{ successTtl: "abc" as Duration.Input }, "successTtl"],
+        [{ failureTtl: Duration.millis(Number.NaN) }, "failureTtl"],
+        [{ completedJobTtl: Duration.seconds(-5) }, "completedJobTtl"],
+        [{ deadJobTtl: Duration.zero }, "deadJobTtl"],
+        [{ events: { maxAge: "soon" as Duration.Input } }, "events.maxAge"]
+      ]
+      for (const [options, field] of cases) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(BananasMemory.layer(options))))
+        assert.strictEqual(error._tag, "ValidationError", field)
+        assert.strictEqual(error.field, field)
+      }
+      // Good options still build.
+      yield* Effect.scoped(Layer.build(BananasMemory.layer({ successTtl: "2 hours", events: { maxAge: "1 day" } })))
+    }))
 })

@@ -11,4 +11,4 @@ import * as MemoryRaw from "./MemoryRaw.ts"
 
 /** A fresh memory instance with everything the contract suite needs. */
 export const layer = (options?: BananasMemory.Options): Layer.Layer<Services> =>
-  Layer.mergeAll(DirectTaskApi.layer, MemoryRaw.layer).pipe(Layer.provideMerge(BananasMemory.layerWithStore(options)))
+  Layer.mergeAll(DirectTaskApi.layer, MemoryRaw.layer).pipe(Layer.provideMerge(Layer.orDie(BananasMemory.layerWithStore(options))))

@@ -25,6 +25,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { ValidationError } from "../../domain/Errors.ts"
 import * as Wire from "../../protocol/Wire.ts"
 import { EventQueue, JobQueue } from "../../services/JobQueue.ts"
 import { QueueAdmin } from "../../services/QueueAdmin.ts"
@@ -63,7 +64,7 @@ export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Sche
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options?: Options): Layer.Layer<Services> => layerWithStore(options)
+export const layer = (options?: Options): Layer.Layer<Services, ValidationError> => layerWithStore(options)
 
 /**
  * A fresh memory instance providing the services and the raw `MemoryStore`
@@ -72,10 +73,11 @@ export const layer = (options?: Options): Layer.Layer<Services> => layerWithStor
  * @category layers
  * @since 0.1.0
  */
-export const layerWithStore = (options?: Options): Layer.Layer<Services | MemoryStore> =>
+export const layerWithStore = (options?: Options): Layer.Layer<Services | MemoryStore, ValidationError> =>
   Layer.effectContext(Effect.gen(function*() {
     const store = new Keyspace()
-    const protocol = Wire.make(options)
+    // A duration option it cannot take fails the layer before anything exists.
+    const protocol = yield* Effect.fromResult(Wire.decode(options))
     const jobStore = MemoryJobStore.make(store, protocol)
     const withStore = Context.make(JobStore, jobStore)
     const queue = yield* Effect.provide(StoreQueue.make, withStore)

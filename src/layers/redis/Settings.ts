@@ -60,28 +60,20 @@ export interface Settings {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: SettingsOptions = {}): Result.Result<Settings, ValidationError> => {
-  const optional = (field: string, input: Duration.Input | undefined) =>
-    input === undefined ? Result.succeed(undefined) : DurationInput.decode(field, input, "positiveOrInfinite")
-  const events = options.events
-  return Result.map(
+export const make = (options: SettingsOptions = {}): Result.Result<Settings, ValidationError> =>
+  Result.map(
     Result.all({
-      successTtl: optional("successTtl", options.successTtl),
-      failureTtl: optional("failureTtl", options.failureTtl),
-      completedJobTtl: optional("completedJobTtl", options.completedJobTtl),
-      deadJobTtl: optional("deadJobTtl", options.deadJobTtl),
-      maxAge: optional("events.maxAge", typeof events === "object" ? events.maxAge : undefined),
+      protocol: Wire.decode(options),
       waitPoll: DurationInput.decode("waitPollInterval", options.waitPollInterval, "positiveOrInfinite", Duration.seconds(5)),
       dequeuePoll: DurationInput.decode("dequeuePollInterval", options.dequeuePollInterval, "positiveOrInfinite", Duration.millis(25))
     }),
-    ({ dequeuePoll, maxAge, waitPoll, ...ttls }) => ({
-      protocol: Wire.make({ ...options, ...ttls, events: typeof events === "object" ? { ...events, maxAge } : events }),
+    ({ dequeuePoll, protocol, waitPoll }) => ({
+      protocol,
       batchChunkSize: Math.max(1, Math.floor(options.batchChunkSize ?? 500)),
       waitPollMillis: pollMillis(waitPoll),
       dequeuePollMillis: pollMillis(dequeuePoll)
     })
   )
-}
 
 /**
  * A poll interval for `setTimeout`: at least 1 ms and at most 2^31-1 ms

@@ -63,7 +63,7 @@ export const memory: Layer.Layer<Services> = Layer.effect(
       hgetall: (key) => store.hgetall(key)
     })
   })
-).pipe(Layer.provideMerge(BananasMemory.layerWithStore()))
+).pipe(Layer.provideMerge(Layer.orDie(BananasMemory.layerWithStore())))
 
 /** A fresh key prefix on the test file's private redis-server. */
 export const redis: Layer.Layer<Services, never, RedisServer> = Layer.unwrap(Effect.gen(function*() {
