@@ -15,7 +15,6 @@
  *
  * @since 0.2.0
  */
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -30,6 +29,7 @@ import { behindKey, makeKeyCheck } from "./Middleware.ts"
 // node: imports last: a first import the declarations drop would take the module header with it
 import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
+import * as Duration from "effect/Duration"
 
 /**
  * The Content-Security-Policy of every dashboard answer: the page's own

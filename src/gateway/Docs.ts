@@ -21,7 +21,6 @@ import { Api } from "../http/Api.ts"
 import type { AuthFailures } from "./AuthFailures.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 import { behindKey, makeKeyCheck } from "./Middleware.ts"
-// node: imports last: a first import the declarations drop would take the module header with it
 import { createHash } from "node:crypto"
 import { promisify } from "node:util"
 import { brotliCompress, constants as zlib, gzip } from "node:zlib"

@@ -6,7 +6,6 @@
  * @stability internal
  * @since 0.2.0
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { JobConflictError, JobNotFoundError, SerializationError, StorageError, ValidationError } from "../domain/Errors.ts"
@@ -23,6 +22,7 @@ import * as Wire from "../protocol/Wire.ts"
 import { QueueAdmin } from "../services/QueueAdmin.ts"
 import { applyMany, applyOne } from "../store/Apply.ts"
 import { JobStore, type StoreFailure } from "../store/JobStore.ts"
+import * as Clock from "effect/Clock"
 
 /**
  * The work budget of one filtered `list` page: it scans until `limit` jobs

@@ -4,10 +4,9 @@
  * nothing changed meanwhile (else reads again), so memory and Redis behave
  * alike and concurrent schedulers fire each slot once.
  *
- * @internal
+ * @stability internal
  * @since 0.2.0
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
@@ -21,6 +20,7 @@ import * as T from "../protocol/ScheduleTransitions.ts"
 import { type FireReport, Schedules, type ScheduleView } from "../services/Schedules.ts"
 import { applyOne, type Settled } from "../store/Apply.ts"
 import { JobStore, type StoreFailure } from "../store/JobStore.ts"
+import * as Clock from "effect/Clock"
 
 /**
  * Builds the schedules service on the `JobStore` in context.

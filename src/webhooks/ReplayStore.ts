@@ -20,7 +20,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-// node: imports last: a first import the declarations drop would take the module header with it
 import { randomUUID } from "node:crypto"
 
 /**

@@ -11,7 +11,8 @@
  * npm's cache lives in the system temp directory across runs (shared with
  * the pack test), so only the first run downloads anything.
  */
-import { execFile } from "node:child_process"
+import * as Commands from "./Commands.ts"
+import { type Run, show } from "./Commands.ts"
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -26,30 +27,12 @@ const cache = join(tmpdir(), "bananas-effect-npm-cache")
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /**
- * Runs a command without the npm_* variables of a surrounding `npm test`,
- * with this Node first on the PATH (the CLI needs Node 22.19+; the
- * system's may be older).
+ * Runs a command with this Node first on the PATH (the CLI needs Node
+ * 22.19+; the system's may be older) and a shared npm cache.
  */
 const run = (file: string, args: ReadonlyArray<string>, cwd: string): Promise<Run> =>
-  new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = {}
-    for (const [key, value] of Object.entries(process.env)) if (!key.toLowerCase().startsWith("npm_")) env[key] = value
-    env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`
-    env.npm_config_cache = cache
-    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 150_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
-      resolve({ code, stdout, stderr })
-    })
-  })
-
-const show = (r: Run) => `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`
+  Commands.run(file, args, cwd, { env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, npm_config_cache: cache }, timeoutMs: 150_000 })
 
 /** The README's install command for a tarball: `npm install ... /path/to/<name>.tgz`. */
 const installLine = (): ReadonlyArray<string> => {

@@ -13,7 +13,7 @@
  * npm's cache lives in the system temp directory across runs, so only the
  * first run downloads anything.
  */
-import { execFile } from "node:child_process"
+import { run, show } from "./Commands.ts"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative } from "node:path"
@@ -57,26 +57,7 @@ const distSnapshot = (dist: string): ReadonlyArray<string> =>
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs a command without the npm_* variables of the surrounding `npm test` (they would redirect npm). */
-const run = (file: string, args: ReadonlyArray<string>, cwd: string): Promise<Run> =>
-  new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = {}
-    for (const [key, value] of Object.entries(process.env)) if (!key.toLowerCase().startsWith("npm_")) env[key] = value
-    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 200_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
-      resolve({ code, stdout, stderr })
-    })
-  })
-
 const npm = (args: ReadonlyArray<string>, cwd: string) => run("npm", args, cwd)
-
-const show = (r: Run) => `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`
 
 /** Every installed package named `name` under `dir` (its node_modules, nested ones included). */
 const copiesOf = (dir: string, name: string): Array<string> => {

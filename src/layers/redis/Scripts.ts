@@ -31,7 +31,6 @@ import type { EncodedPlans } from "./PlanEncoding.ts"
 import type { Arg } from "./RedisPort.ts"
 import * as ScriptLimits from "./ScriptLimits.ts"
 import type { LimitExceeded } from "./ScriptLimits.ts"
-// node: imports last: a first import the declarations drop would take the module header with it
 import { createHash } from "node:crypto"
 
 /**
