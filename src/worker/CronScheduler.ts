@@ -14,6 +14,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Clock from "effect/Clock"
+import * as DurationInput from "../domain/DurationInput.ts"
+import type { ValidationError } from "../domain/Errors.ts"
 import { Schedules } from "../services/Schedules.ts"
 
 /**
@@ -67,10 +69,10 @@ export const lateBy = Metric.histogram("bananas_scheduler_late_ms", {
  * @category constructors
  * @since 0.2.0
  */
-export const run = (options: Options = {}): Effect.Effect<never, never, Schedules> =>
+export const run = (options: Options = {}): Effect.Effect<never, ValidationError, Schedules> =>
   Effect.gen(function*() {
     const schedules = yield* Schedules
-    const poll = Duration.toMillis(Duration.fromInputUnsafe(options.pollInterval ?? Duration.seconds(1)))
+    const poll = Duration.toMillis(yield* Effect.fromResult(DurationInput.decode("pollInterval", options.pollInterval, "positive", Duration.seconds(1))))
     const pass = Effect.gen(function*() {
       const report = yield* schedules.fireDue
       for (const f of report.fired) {
@@ -94,10 +96,15 @@ export const run = (options: Options = {}): Effect.Effect<never, never, Schedule
 const retryDueMillis = 100
 
 /**
- * The scheduler loop forked into the layer's scope.
+ * The scheduler loop forked into the layer's scope. A `pollInterval`
+ * that is not a positive duration fails the layer with a `ValidationError`
+ * naming it.
  *
  * @category layers
  * @since 0.2.0
  */
-export const layer = (options: Options = {}): Layer.Layer<never, never, Schedules> =>
-  Layer.effectDiscard(Effect.forkScoped(run(options)))
+export const layer = (options: Options = {}): Layer.Layer<never, ValidationError, Schedules> =>
+  Layer.effectDiscard(Effect.flatMap(
+    Effect.fromResult(DurationInput.decode("pollInterval", options.pollInterval, "positive", Duration.seconds(1))),
+    (pollInterval) => Effect.forkScoped(run({ ...options, pollInterval }))
+  ))

@@ -75,18 +75,18 @@ export const promoteOnce = (warned: Set<JobId> = new Set()): Effect.Effect<numbe
 
 /**
  * Runs promotion passes forever (until interrupted). A failed pass is
- * logged and the loop goes on.
+ * logged and the loop goes on. An `interval` that is not a positive
+ * duration fails at once with a `ValidationError` naming it.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const run = (options?: Options): Effect.Effect<never, never, JobQueue> => {
-  const interval = Duration.fromInputUnsafe(options?.interval ?? defaultInterval)
-  return Effect.suspend(() => {
-    const warned = new Set<JobId>()
-    return every(promoteOnce(warned), { interval, failure: "scheduled-job promotion failed", module: "bananas/Promoter" })
-  })
-}
+export const run = (options?: Options): Effect.Effect<never, ValidationError, JobQueue> =>
+  Effect.flatMap(Effect.fromResult(DurationInput.decode("interval", options?.interval, "positive", defaultInterval)), (interval) =>
+    Effect.suspend(() => {
+      const warned = new Set<JobId>()
+      return every(promoteOnce(warned), { interval, failure: "scheduled-job promotion failed", module: "bananas/Promoter" })
+    }))
 
 /**
  * The promoter alone, as a layer: runs while the layer is alive. An

@@ -104,15 +104,15 @@ export const reapOnce = (options?: Options): Effect.Effect<ReadonlyArray<JobId>,
 
 /**
  * Runs reaper passes forever (until interrupted). A failed pass is logged
- * and the loop goes on.
+ * and the loop goes on. An `interval` that is not a positive duration fails
+ * at once with a `ValidationError` naming it.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const run = (options?: Options): Effect.Effect<never, never, JobQueue> => {
-  const interval = Duration.fromInputUnsafe(options?.interval ?? defaultInterval)
-  return every(reapOnce(options), { interval, failure: "lease reaper pass failed", module: "bananas/Reaper" })
-}
+export const run = (options?: Options): Effect.Effect<never, ValidationError, JobQueue> =>
+  Effect.flatMap(Effect.fromResult(DurationInput.decode("interval", options?.interval, "positive", defaultInterval)), (interval) =>
+    every(reapOnce(options), { interval, failure: "lease reaper pass failed", module: "bananas/Reaper" }))
 
 /**
  * The reaper alone, as a layer: runs while the layer is alive. An
