@@ -55,6 +55,12 @@ it.live(`${KILLS} pub/sub connection kills under ${WAITS} concurrent waits: ever
       return yield* Effect.gen(function*() {
         for (let i = 0; i < KILLS; i++) {
           yield* Effect.sleep(`${between(draw, 200, 400)} millis`)
+          // Kill only once the subscriber is back from the previous kill (up to 3 s), so each kill cuts a live one.
+          for (let waited = 0; waited < 3_000; waited += 20) {
+            const listed = (yield* Effect.promise(() => raw.call("CLIENT", "LIST", "TYPE", "pubsub"))) as string
+            if (listed.trim() !== "") break
+            yield* Effect.sleep("20 millis")
+          }
           killed += (yield* Effect.promise(() => raw.call("CLIENT", "KILL", "TYPE", "pubsub"))) as number
         }
         return yield* Fiber.joinAll(waits)
