@@ -122,14 +122,13 @@ export const startRawOursWorker = async (url: string, jobs: ReadonlyMap<string, 
       if (isExceeded(take)) throw new Error(take.message)
       const taken = take.decode(await redis.call("EVALSHA", [take.script.sha, take.keys.length, ...take.keys, ...take.args]))
       if (taken._tag === "Failure") throw new Error(taken.failure)
-      const ids = taken.success
+      const ids = taken.success.map((t) => t.id)
       if (ids.length === 0) {
         await Promise.race([new Promise<void>((resolve) => { wake = resolve }), sleep(25)])
         wake = undefined
         continue
       }
       free -= ids.length
-      await redis.mget(ids.map((id) => keys.job(id)))
       const plans = ids.map((id, i) => {
         const plan = jobs.get(id)!.complete
         const value = Take.tokenOf(lease, i)

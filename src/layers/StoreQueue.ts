@@ -4,12 +4,12 @@
  * each state change a plan decided by `protocol/Transitions`. Recovery
  * (reaping, promotion, reclaiming) is in `Recovery`.
  *
- * **Dequeue.** A take moves ids into processing with their leases (one
- * atomic step), then their data is read and decoded here; missing or
+ * **Dequeue.** A take moves ids into processing with their leases and
+ * reads their data (one atomic step, one round trip); it is decoded here; missing or
  * corrupted data is dead-lettered at once (Go's records, plus a failed
- * result so waiters end). When every list is empty and `block` > 0, it
- * opens a wait for work before looking once more (no lost wake-up) and
- * looks again on every wake-up or poll.
+ * result so waiters end). With `block` > 0 it opens a wait for work before
+ * it looks (no lost wake-up), and looks again on every wake-up or poll
+ * until `block` runs out.
  *
  * @stability internal
  * @since 0.2.0
@@ -108,15 +108,13 @@ export const make = Effect.gen(function*() {
         firstToken: reserveTokens(max),
         heartbeatMillis: Duration.toMillis(options.lease.heartbeat ?? options.lease.duration)
       }
-      const ids = yield* store.take(Take.make(p, { priorities: options.priorities, routingKey: options.routingKey, max, lease }))
-      if (ids.length === 0) return noDeliveries
-      const datas = yield* store.mget(ids.map((id) => keys.job(id)))
+      const taken = yield* store.take(Take.make(p, { priorities: options.priorities, routingKey: options.routingKey, max, lease }))
+      if (taken.length === 0) return noDeliveries
       const out: Array<Delivery | undefined> = []
       const bad: Array<{ readonly index: number; readonly step: T.Step<string> }> = []
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!
+      for (let i = 0; i < taken.length; i++) {
+        const { id, data } = taken[i]!
         const token = lease === undefined ? undefined : Take.tokenOf(lease, i)
-        const data = datas[i]
         const decoded = data === undefined ? undefined : JobCodec.decode(data)
         if (decoded !== undefined && decoded._tag === "Success") {
           out.push({ _tag: "Job", job: decoded.success, token })
@@ -137,7 +135,7 @@ export const make = Effect.gen(function*() {
           const { index, step } = bad[j]!
           const settled = outcomes?.[j]
           if (settled === undefined || settled instanceof StorageError || settled._tag === "Refused") continue
-          const id = ids[index]!
+          const id = taken[index]!.id
           out[index] = { _tag: "DeadLettered", id, reason: step.value }
           yield* Effect.logWarning(`bananas: dead-lettered ${id}: ${step.value}`)
         }
@@ -156,16 +154,15 @@ export const make = Effect.gen(function*() {
       const max = Math.min(maxTake, Math.floor(options.max))
       if (options.priorities.length === 0 || !(max >= 1)) return noDeliveries
       const blockMillis = Duration.toMillis(options.block)
+      if (!(blockMillis > 0)) return yield* takeOnce(options, max)
       const deadline = (yield* Clock.currentTimeMillis) + blockMillis
-      const first = yield* takeOnce(options, max)
-      if (first.length > 0 || !(blockMillis > 0)) return first
       return yield* Effect.scoped(Effect.gen(function*() {
-        // Listen first, then look again: work made available in between
-        // wakes us. Opening the wait is part of the wait for work:
-        // interruptible, and bounded by `block` (then one last look).
-        const left = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
+        // Listen first, then look: work made available in between wakes us.
+        // Opening the wait is part of the wait for work: interruptible, and
+        // bounded by `block` (on Redis it costs nothing once the client's
+        // lasting subscription is confirmed).
         const sources = options.priorities.map((pr) => keys.queue(pr, options.routingKey))
-        const waiter = yield* Effect.interruptible(store.awaitWork(sources, left))
+        const waiter = yield* Effect.interruptible(store.awaitWork(sources, blockMillis))
         while (true) {
           const next = yield* takeOnce(options, max)
           if (next.length > 0) return next
@@ -173,6 +170,9 @@ export const make = Effect.gen(function*() {
           if (remaining <= 0) return noDeliveries
           // The only interruptible step: see JobQueue.dequeue.
           yield* Effect.interruptible(waiter.next(remaining))
+          // A wait that ran out at the deadline ends without a last look:
+          // the caller's next dequeue looks at once.
+          if (deadline - (yield* Clock.currentTimeMillis) <= 0) return noDeliveries
         }
       }))
     })

@@ -15,10 +15,16 @@
  * 4. with a lease, each id gets an expiry in `leases`, a token in
  *    `lease:tokens` (`<owner>:<n>`, n counting up from `firstToken`) and a
  *    place in the owner's `worker:{owner}` set, whose TTL is renewed to the
- *    heartbeat.
+ *    heartbeat;
+ * 5. each id's job data is read in the same step (`GET <jobs><id>`; a key
+ *    that is missing or not a string reads as none), so a worker gets its
+ *    jobs in one round trip.
  *
- * The job data is read afterwards (a plain `MGET`): no key is built inside
- * a script.
+ * The job keys of step 5 are the one exception to "every key a script
+ * touches is declared": they are only known once popped, so the script
+ * builds them from `jobs`, the job key prefix. They share the prefix's hash
+ * tag with every declared key, so on Redis Cluster they are in the same
+ * slot (a prefix without a hash tag is refused there).
  *
  * @since 0.2.0
  */
@@ -36,6 +42,8 @@ export interface TakeRequest {
   readonly sources: ReadonlyArray<string>
   /** `queue:processing`. */
   readonly processing: string
+  /** The job key prefix: the data of id `x` is at `jobs + x` (`job:{id}`). */
+  readonly jobs: string
   /** Most ids to take (at least 1). */
   readonly max: number
   /** The lease recorded for each id taken, if any. */
@@ -63,6 +71,20 @@ export interface TakeLease {
   readonly firstToken: number
   /** TTL of the owner's held set (its heartbeat), milliseconds. */
   readonly heartbeatMillis: number
+}
+
+/**
+ * One job taken: its id and its data as read in the same step (none when
+ * the key is missing or holds another type).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Taken {
+  /** The id popped. */
+  readonly id: string
+  /** `GET job:{id}` in the same step. */
+  readonly data: string | undefined
 }
 
 /**
@@ -110,6 +132,7 @@ export const make = (protocol: Protocol, options: {
   return {
     sources: options.priorities.map((p) => keys.queue(p, options.routingKey)),
     processing: keys.processing,
+    jobs: keys.job(""),
     max: options.max,
     lease: options.lease === undefined ? undefined : {
       leases: keys.leases,

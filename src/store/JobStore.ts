@@ -20,7 +20,7 @@ import type * as Scope from "effect/Scope"
 import type { ConnectionError, StorageError } from "../domain/Errors.ts"
 import type { Progress } from "../domain/WriteOutcome.ts"
 import type { Outcome, Plan } from "../protocol/Plan.ts"
-import type { TakeRequest } from "../protocol/Take.ts"
+import type { Taken, TakeRequest } from "../protocol/Take.ts"
 import type { Protocol } from "../protocol/Wire.ts"
 
 /**
@@ -63,8 +63,8 @@ export class JobStore extends Context.Service<JobStore, {
    * backend that carries plans out at once may leave that to `Apply`).
    */
   readonly apply: (operation: string, plans: ReadonlyArray<Plan>, progress?: Progress) => Effect.Effect<ReadonlyArray<Outcome>, StoreFailure>
-  /** Carries out a take; returns the ids taken, in order. */
-  readonly take: (request: TakeRequest) => Effect.Effect<ReadonlyArray<string>, StoreFailure>
+  /** Carries out a take; returns the jobs taken (id and data), in order. */
+  readonly take: (request: TakeRequest) => Effect.Effect<ReadonlyArray<Taken>, StoreFailure>
   /** `PEXPIRE key millis` on its own (never batched with writes): a heartbeat that Redis accepts even when out of memory. */
   readonly touch: (key: string, millis: number) => Effect.Effect<void, StoreFailure>
   /** `GET key`. */

@@ -339,6 +339,20 @@ export const queueTests = (it: It) => {
         assert.strictEqual((yield* takeJob()).job.id, good.id)
         assert.deepStrictEqual(yield* raw.lrange(keys.processing), [good.id])
       }))
+    it.effect("data of another type (a hash at job:{id}) reads as unreadable: the take still succeeds and the next job flows", () =>
+      Effect.gen(function*() {
+        const { queue, raw, keys } = yield* fresh
+        const id = uid("H")
+        yield* raw.hset(keys.job(id), { not: "a job" })
+        yield* raw.lpush(keys.queue("high"), id)
+        const good = makeJob({ priority: "low" })
+        yield* queue.enqueue(good)
+        const taken = yield* queue.dequeueMany({ priorities: JobPriority.all, block: Duration.zero, max: 2 })
+        assert.deepStrictEqual(taken.map((d) => d._tag === "Job" ? d.job.id : d.id).includes(good.id), true)
+        const delivered = taken.find((d) => d._tag === "Job")
+        assert.strictEqual(delivered?._tag === "Job" ? delivered.job.id : undefined, good.id)
+        assert.isUndefined(taken.find((d) => d._tag === "Job" && d.job.id === id), "the hash is never handed out as a job")
+      }))
   })
 
   describe("JobQueue: dequeueMany", () => {

@@ -297,16 +297,18 @@ describe("PlanEncoding", () => {
       assert.isTrue(Result.isFailure(call.decode("OK")))
     })
 
-    it("takeJobs: the ids taken", () => {
+    it("takeJobs: the jobs taken, each with its data", () => {
       const call = Scripts.takeJobs.call(Take.make(p, { priorities: ["normal"], max: 2 }))
       if (ScriptLimits.isExceeded(call)) return assert.fail(call.message)
       assert.deepStrictEqual(call.keys, ["bananas:queue:normal", "bananas:queue:processing"])
-      assert.deepStrictEqual(call.args, ["sources", 1, "max", 2], "each value after its label")
+      assert.deepStrictEqual(call.args, ["sources", 1, "max", 2, "jobs", "bananas:job:"], "each value after its label")
       const leased = Scripts.takeJobs.call(Take.make(p, { priorities: ["normal"], max: 2, lease: { owner: "w", expiresAt: 9, firstToken: 4, heartbeatMillis: 30_000 } }))
       if (ScriptLimits.isExceeded(leased)) return assert.fail(leased.message)
-      assert.deepStrictEqual(leased.args, ["sources", 1, "max", 2, "lease-until", 9, "tokens", "w:", 4, "heartbeat", 30_000])
-      assert.deepStrictEqual(call.decode(["a", "b"]), Result.succeed(["a", "b"]))
-      assert.isTrue(Result.isFailure(call.decode([1])))
+      assert.deepStrictEqual(leased.args, ["sources", 1, "max", 2, "jobs", "bananas:job:", "lease-until", 9, "tokens", "w:", 4, "heartbeat", 30_000])
+      assert.deepStrictEqual(call.decode(["a", "{}", "b", null]), Result.succeed([{ id: "a", data: "{}" }, { id: "b", data: undefined }]))
+      assert.deepStrictEqual(call.decode([]), Result.succeed([]))
+      assert.isTrue(Result.isFailure(call.decode([1, "x"])))
+      assert.isTrue(Result.isFailure(call.decode(["a"])), "an id without its data")
     })
 
     it("readResult: the hash as fields, and the job's data when read", () => {

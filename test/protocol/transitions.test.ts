@@ -276,6 +276,7 @@ describe("Take: what a worker asks -> the take request", () => {
     assert.deepStrictEqual(Take.make(p, { priorities: ["high", "normal", "low"], max: 4 }), {
       sources: ["b:queue:high", "b:queue:normal", "b:queue:low"],
       processing: "b:queue:processing",
+      jobs: "b:job:",
       max: 4,
       lease: undefined
     })
@@ -286,6 +287,7 @@ describe("Take: what a worker asks -> the take request", () => {
     assert.deepStrictEqual(Take.make(p, { priorities: ["normal"], routingKey: "eu", max: 1, lease }), {
       sources: ["b:route:eu:queue:normal"],
       processing: "b:queue:processing",
+      jobs: "b:job:",
       max: 1,
       lease: { leases: "b:leases", tokens: "b:lease:tokens", held: "b:worker:w1", ...lease }
     })

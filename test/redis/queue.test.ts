@@ -100,8 +100,9 @@ describe("Redis JobQueue", () => {
         const taken = yield* q.dequeueMany({ priorities: all, block: Duration.zero, lease, max: 10 })
         assert.deepStrictEqual(taken.map(idOf), ids)
         const takeStats = yield* cmd((r) => r.info("commandstats"))
-        assert.match(takeStats, /cmdstat_evalsha:calls=1,/) // the take script
-        assert.match(takeStats, /cmdstat_mget:calls=1,/) // the data, one read
+        assert.match(takeStats, /cmdstat_evalsha:calls=1,/) // the take script, one round trip
+        assert.match(takeStats, /cmdstat_get:calls=6,/) // the data, read inside it
+        assert.notMatch(takeStats, /cmdstat_mget:/) // no second round trip for the data
         const deliveries = taken.filter((d): d is JobDelivery => d._tag === "Job")
         assert.strictEqual(deliveries.length, 6)
         // Each delivery holds its own token, recorded in lease:tokens; the worker's held set names them all,
@@ -152,27 +153,34 @@ describe("Redis JobQueue", () => {
         assert.isTrue(deadTtl > 604_000 && deadTtl <= 604_800, `dead job TTL ${deadTtl}`)
       }).pipe(Effect.provide(client())))
 
-    it.effect("a blocked dequeue is woken by the PUBLISH of an SDK enqueue, then releases the wake channel", () =>
+    it.effect("idle dequeues wait on one lasting subscription of the wake channel: woken by an SDK enqueue's PUBLISH, kept while the client lives (no SUBSCRIBE per idle spell), released when it closes", () =>
       Effect.gen(function*() {
-        const q = yield* JobQueue
-        const k = yield* keys
-        const wake = `${k.prefix}queue:wake`
-        assert.strictEqual(k.wake, wake)
-        const fiber = yield* Effect.forkChild(q.dequeue({ priorities: ["low"], block: Duration.seconds(20) }))
-        yield* eventually("listening", Effect.map(numsub(wake), (n) => n === 1))
-        yield* q.enqueue(job("woken", { priority: "low" }))
-        const delivery = Option.getOrThrow(yield* Fiber.join(fiber))
-        assert.strictEqual(delivery._tag === "Job" ? delivery.job.id : undefined, "woken")
-        yield* eventually("released", Effect.map(numsub(wake), (n) => n === 0))
+        const wake = yield* Effect.gen(function*() {
+          const q = yield* JobQueue
+          const k = yield* keys
+          const wake = `${k.prefix}queue:wake`
+          assert.strictEqual(k.wake, wake)
+          const fiber = yield* Effect.forkChild(q.dequeue({ priorities: ["low"], block: Duration.seconds(20) }))
+          yield* eventually("listening", Effect.map(numsub(wake), (n) => n === 1))
+          yield* q.enqueue(job("woken", { priority: "low" }))
+          const delivery = Option.getOrThrow(yield* Fiber.join(fiber))
+          assert.strictEqual(delivery._tag === "Job" ? delivery.job.id : undefined, "woken")
 
-        // Interrupted while blocked: released too. Timed out: none, released.
-        const blocked = yield* Effect.forkChild(q.dequeue({ priorities: all, block: Duration.seconds(20) }))
-        yield* eventually("listening", Effect.map(numsub(wake), (n) => n === 1))
-        yield* Fiber.interrupt(blocked)
-        yield* eventually("released", Effect.map(numsub(wake), (n) => n === 0))
-        assert.isTrue(Option.isNone(yield* q.dequeue({ priorities: all, block: Duration.millis(60) })))
-        yield* eventually("released", Effect.map(numsub(wake), (n) => n === 0))
-      }).pipe(Effect.provide(client({ dequeuePollInterval: Duration.minutes(1) }))))
+          // Two waits at once, one interrupted, one timed out: still one subscription, no re-subscribe.
+          yield* cmd((r) => r.config("RESETSTAT"))
+          const blocked = yield* Effect.forkChild(q.dequeue({ priorities: ["low"], block: Duration.seconds(20) }))
+          const other = yield* Effect.forkChild(q.dequeue({ priorities: ["high"], block: Duration.seconds(20) }))
+          yield* q.enqueue(job("one", { priority: "high" }))
+          const got = Option.getOrThrow(yield* Fiber.join(other))
+          assert.strictEqual(got._tag === "Job" ? got.job.id : undefined, "one")
+          yield* Fiber.interrupt(blocked)
+          assert.isTrue(Option.isNone(yield* q.dequeue({ priorities: all, block: Duration.millis(60) })))
+          assert.strictEqual(yield* numsub(wake), 1)
+          assert.notMatch(yield* cmd((r) => r.info("commandstats")), /cmdstat_(un)?subscribe:/)
+          return wake
+        }).pipe(Effect.provide(client({ dequeuePollInterval: Duration.minutes(1) })))
+        yield* eventually("released with the client", Effect.map(numsub(wake), (n) => n === 0))
+      }))
 
     it.effect("block bounds a dequeue even while Redis never confirms the wake channel's subscription (a silent pub/sub connection)", () =>
       Effect.gen(function*() {

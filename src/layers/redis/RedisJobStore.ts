@@ -8,9 +8,10 @@
  *
  * Waiting for work: every write that makes work available publishes
  * `queue:wake` in the same step; an idle dequeue listens on it through the
- * client's shared `Subscriber` (confirmed before its last look, so no
- * wake-up is lost) and also re-looks every `dequeuePollInterval` (default
- * 25 ms), since jobs pushed by Go producers publish nothing.
+ * client's shared `Subscriber` (one lasting subscription, confirmed before
+ * the first wait's last look, so no wake-up is lost) and also re-looks every
+ * `dequeuePollInterval` (default 1 s), since jobs pushed by Go producers
+ * publish nothing.
  *
  * @stability unstable
  * @since 0.2.0
@@ -18,6 +19,7 @@
 
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import { StorageError } from "../../domain/Errors.ts"
 import { markAnswered, markLost, markSent, type Progress } from "../../domain/WriteOutcome.ts"
 import * as Keys from "../../protocol/Keys.ts"
@@ -184,6 +186,21 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
 
   // --- take ---------------------------------------------------------------------
 
+  // Idle takes wait on one lasting subscription to `queue:wake`, opened by
+  // the first wait and kept for the store's life: a worker going idle pays
+  // no SUBSCRIBE / UNSUBSCRIBE, and every waiting take of this client wakes
+  // on each message. After a reconnect the `Subscriber` subscribes again and
+  // wakes it (messages sent meanwhile are lost).
+  const storeScope = yield* Effect.scope
+  const wakeups = WakeSignal.make()
+  let listening = false
+  const listenForWork = Effect.suspend(() =>
+    listening ? Effect.void : subscriber.listen(protocol.keys.wake, wakeups.notify).pipe(
+      Scope.provide(storeScope),
+      Effect.tap(() => Effect.sync(() => { listening = true }))
+    )
+  )
+
   const take = (request: TakeRequest) => {
     const call = Scripts.takeJobs.call(request)
     return ScriptLimits.isExceeded(call)
@@ -249,12 +266,17 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     isScanCursor: (cursor) => /^(?:0|[1-9][0-9]{0,19})$/.test(cursor) && BigInt(cursor) <= 0xffff_ffff_ffff_ffffn,
     awaitWork: (_sources, maxMillis) =>
       Effect.gen(function*() {
-        const signal = WakeSignal.make()
         // The wait for Redis's confirmation is part of the wait for work,
         // bounded like it (a silent pub/sub connection cannot hang it).
-        yield* Effect.timeoutOption(Effect.ignore(subscriber.listen(protocol.keys.wake, signal.notify)), maxMillis)
+        yield* Effect.timeoutOption(Effect.ignore(listenForWork), maxMillis)
+        let seen = wakeups.current()
         return {
-          next: (millis: number) => Effect.asVoid(signal.awaitFor(Math.min(settings.dequeuePollMillis, millis)))
+          next: (millis: number) =>
+            Effect.suspend(() => {
+              const looked = seen
+              seen = wakeups.current()
+              return wakeups.awaitAfter(looked, Math.min(settings.dequeuePollMillis, millis))
+            })
         }
       })
   })

@@ -15,8 +15,9 @@
  * Job JSON is never built or parsed in Lua (cjson would turn a 20-digit
  * integer into a float); no wire constant is written in Lua (TTLs, scores
  * and messages arrive as ARGV); every key a script touches is declared in
- * `KEYS` (no key is built inside a script), so all of them hash to the
- * slot of the prefix's hash tag on Redis Cluster.
+ * `KEYS`, except the job keys `takeJobs` reads for the ids it pops (built
+ * from the job key prefix it is given; see `protocol/Take`), and all of
+ * them hash to the slot of the prefix's hash tag on Redis Cluster.
  *
  * Scripts run with `EVALSHA`, falling back to `EVAL` (which caches the
  * script) on `NOSCRIPT`, so a Redis restart or `SCRIPT FLUSH` is harmless.
@@ -25,7 +26,7 @@
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
-import type { TakeRequest } from "../../protocol/Take.ts"
+import type { Taken, TakeRequest } from "../../protocol/Take.ts"
 import * as PlanEncoding from "./PlanEncoding.ts"
 import type { EncodedPlans } from "./PlanEncoding.ts"
 import type { Arg } from "./RedisPort.ts"
@@ -262,14 +263,15 @@ return outcomes`, (script, encoded: EncodedPlans): Call<ReadonlyArray<number>> =
 
 /**
  * The dequeue step: its call for a `TakeRequest` (refused when the request
- * takes more ids than one `unpack` may spread), its reply the ids taken.
+ * takes more ids than one `unpack` may spread), its reply the jobs taken
+ * with their data.
  *
  * @category scripts
  * @since 0.2.0
  */
 export const takeJobs = descriptor("takeJobs", `
--- takeJobs: moves up to max ids into processing, strict priority, oldest first
--- (see src/protocol/Take.ts).
+-- takeJobs: moves up to max ids into processing, strict priority, oldest first,
+-- and reads their job data (see src/protocol/Take.ts).
 --
 -- KEYS[1..n]: the source lists, in priority order
 -- KEYS[n+1]: queue:processing
@@ -277,14 +279,18 @@ export const takeJobs = descriptor("takeJobs", `
 --   worker:{owner} (set)
 -- ARGV, each value after its label (labels for MONITOR):
 --   'sources' n (the number of sources), 'max' m (the most ids to take, >= 1),
---   then with a lease: 'lease-until' (expiry, epoch ms), 'tokens' <owner>:
---   (the token prefix) and the first token number, 'heartbeat' (TTL of
---   worker:{owner}, ms)
--- Output: the ids taken, in order (empty when every source is empty), or
---   the error 'WRONGTYPE <key> is not a <type>' before anything moved.
+--   'jobs' <prefix>job: (the job key prefix: the one key built here, in the
+--   hash tag of the declared ones), then with a lease: 'lease-until'
+--   (expiry, epoch ms), 'tokens' <owner>: (the token prefix) and the first
+--   token number, 'heartbeat' (TTL of worker:{owner}, ms)
+-- Output: id, data, id, data, ... for the ids taken, in order (data false
+--   when job:{id} is missing or not a string; empty when every source is
+--   empty), or the error 'WRONGTYPE <key> is not a <type>' before anything
+--   moved.
 local sourceCount = tonumber(ARGV[2])
 local max = tonumber(ARGV[4])
-local leased = ARGV[5] == 'lease-until'
+local jobs = ARGV[6]
+local leased = ARGV[7] == 'lease-until'
 local processing = KEYS[sourceCount + 1]
 
 -- Every source empty (an idle poll): nothing to take and nothing written,
@@ -314,11 +320,11 @@ for i = 1, sourceCount do
     if #ids >= max then break end
   end
 end
-if #ids == 0 then return ids end
+if #ids == 0 then return {} end
 redis.call('LPUSH', processing, unpack(ids))
 if leased then
   local leases, tokens, held = KEYS[sourceCount + 2], KEYS[sourceCount + 3], KEYS[sourceCount + 4]
-  local expiry, prefix, first = ARGV[6], ARGV[8], tonumber(ARGV[9])
+  local expiry, prefix, first = ARGV[8], ARGV[10], tonumber(ARGV[11])
   local scored, tokened = {}, {}
   for j = 1, #ids do
     scored[2 * j - 1] = expiry
@@ -329,9 +335,16 @@ if leased then
   redis.call('ZADD', leases, unpack(scored))
   redis.call('HSET', tokens, unpack(tokened))
   redis.call('SADD', held, unpack(ids))
-  redis.call('PEXPIRE', held, ARGV[11])
+  redis.call('PEXPIRE', held, ARGV[13])
 end
-return ids`, (script, request: TakeRequest): Call<ReadonlyArray<string>> | LimitExceeded => {
+local out = {}
+for j = 1, #ids do
+  local data = redis.pcall('GET', jobs .. ids[j])
+  if type(data) == 'table' then data = false end -- WRONGTYPE: unreadable, as MGET
+  out[2 * j - 1] = ids[j]
+  out[2 * j] = data
+end
+return out`, (script, request: TakeRequest): Call<ReadonlyArray<Taken>> | LimitExceeded => {
   const bad = takeLimit(request)
   if (bad !== undefined) return bad
   const lease = request.lease
@@ -339,9 +352,9 @@ return ids`, (script, request: TakeRequest): Call<ReadonlyArray<string>> | Limit
     ? [...request.sources, request.processing]
     : [...request.sources, request.processing, lease.leases, lease.tokens, lease.held]
   const args: Array<Arg> = lease === undefined
-    ? ["sources", request.sources.length, "max", request.max]
-    : ["sources", request.sources.length, "max", request.max, "lease-until", lease.expiresAt, "tokens", `${lease.owner}:`, lease.firstToken, "heartbeat", lease.heartbeatMillis]
-  return { script, keys, args, decode: strings }
+    ? ["sources", request.sources.length, "max", request.max, "jobs", request.jobs]
+    : ["sources", request.sources.length, "max", request.max, "jobs", request.jobs, "lease-until", lease.expiresAt, "tokens", `${lease.owner}:`, lease.firstToken, "heartbeat", lease.heartbeatMillis]
+  return { script, keys, args, decode: taken }
 })
 
 /**
@@ -426,6 +439,18 @@ const strings = (reply: unknown): Result.Result<ReadonlyArray<string>, string> =
   if (!Array.isArray(reply)) return Result.fail(`expected an array of strings, got ${describe(reply)}`)
   for (const id of reply) if (typeof id !== "string") return Result.fail(`expected strings, got ${describe(reply)}`)
   return Result.succeed(reply)
+}
+
+/** `id, data, id, data, ...` (data nil when missing), as `takeJobs` returns them. */
+const taken = (reply: unknown): Result.Result<ReadonlyArray<Taken>, string> => {
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) return Result.fail(`expected id, data pairs, got ${describe(reply)}`)
+  const out: Array<Taken> = []
+  for (let i = 0; i < reply.length; i += 2) {
+    const id = reply[i], data = reply[i + 1]
+    if (typeof id !== "string" || (data !== null && typeof data !== "string")) return Result.fail(`expected id, data pairs, got ${describe(reply)}`)
+    out.push({ id, data: data ?? undefined })
+  }
+  return Result.succeed(out)
 }
 
 /** `{hash}` or `{hash, data or nil}`, as `readResult` returns them. */

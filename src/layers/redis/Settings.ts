@@ -30,7 +30,11 @@ export interface SettingsOptions extends Wire.Options {
   readonly waitPollInterval?: Duration.Input | undefined
   /**
    * How often an idle blocking `dequeue` re-checks the queues even without
-   * a wake-up (default 25 ms): jobs pushed by Go producers publish nothing.
+   * a wake-up (default 1 second). Our producers, promotions and requeues
+   * publish a wake-up in the same step that makes work available, so this
+   * only bounds how long a job pushed by a Go producer (a plain `LPUSH`,
+   * which publishes nothing) waits; Go's own workers block for 1 s per
+   * priority. Each re-check is one script call (two Redis commands).
    */
   readonly dequeuePollInterval?: Duration.Input | undefined
 }
@@ -65,7 +69,7 @@ export const make = (options: SettingsOptions = {}): Result.Result<Settings, Val
     Result.all({
       protocol: Wire.decode(options),
       waitPoll: DurationInput.decode("waitPollInterval", options.waitPollInterval, "positiveOrInfinite", Duration.seconds(5)),
-      dequeuePoll: DurationInput.decode("dequeuePollInterval", options.dequeuePollInterval, "positiveOrInfinite", Duration.millis(25))
+      dequeuePoll: DurationInput.decode("dequeuePollInterval", options.dequeuePollInterval, "positiveOrInfinite", Duration.seconds(1))
     }),
     ({ dequeuePoll, protocol, waitPoll }) => ({
       protocol,

@@ -1,14 +1,16 @@
 /**
- * A one-slot wake-up signal between an event emitter callback (a pub/sub
- * message) and a waiting fiber. A `notify` that arrives while nobody awaits
- * is remembered, so a wake-up that lands while the fiber is busy re-checking
- * is never lost: the next `await` returns at once.
+ * A broadcast wake-up between a pub/sub callback and any number of waiting
+ * fibers, counted in generations: `notify` starts a new generation and
+ * wakes every waiter; a waiter that remembers the generation it last looked
+ * at (`current`) returns at once from `awaitAfter` when a wake-up arrived
+ * since, so a wake-up that lands while it was busy looking is never lost.
  *
- * Internal to the Redis layers.
+ * Internal to the Redis layers (the wake-ups of idle takes).
  *
+ * @stability internal
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+
 import * as Effect from "effect/Effect"
 
 /**
@@ -18,68 +20,48 @@ import * as Effect from "effect/Effect"
  * @since 0.1.0
  */
 export interface WakeSignal {
-  /** Wakes the waiter, or marks the signal pending when nobody waits. Safe from any callback. */
+  /** Starts a new generation and wakes every waiter. Safe from any callback. */
   readonly notify: () => void
-  /** Resumes on the next (or a pending) notification. Interruptible. */
-  readonly await: Effect.Effect<void>
+  /** The current generation. */
+  readonly current: () => number
   /**
-   * `await`, giving up after `duration` of real time (a timer, not the
-   * Effect Clock): true when woken, false on time out.
+   * Resumes once the generation is past `seen` (at once if it is already),
+   * or after `millis` of real time (a timer, not the Effect Clock: these
+   * waits only pace re-checks). Interruptible.
    */
-  readonly awaitFor: (duration: Duration.Input) => Effect.Effect<boolean>
+  readonly awaitAfter: (seen: number, millis: number) => Effect.Effect<void>
 }
 
 /**
- * A fresh, non-pending signal.
+ * A fresh signal at generation 0.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const make = (): WakeSignal => {
-  let pending = false
-  let waiter: (() => void) | undefined
+  let generation = 0
+  const waiters = new Set<() => void>()
   const notify = () => {
-    if (waiter !== undefined) {
-      const wake = waiter
-      waiter = undefined
-      wake()
-    } else {
-      pending = true
-    }
+    generation++
+    for (const wake of waiters) wake()
+    waiters.clear()
   }
-  const await_ = Effect.callback<void>((resume) => {
-    if (pending) {
-      pending = false
-      resume(Effect.void)
-      return
-    }
-    waiter = () => resume(Effect.void)
-    return Effect.sync(() => {
-      waiter = undefined
-    })
-  })
-  // A plain timer rather than `Effect.timeoutOption`: no extra fiber per
-  // wait (10,000 concurrent waits each sleep here). These timeouts only pace
-  // re-checks; deadlines that callers see are kept with Effect's Clock.
-  const awaitFor = (duration: Duration.Input) =>
-    Effect.callback<boolean>((resume) => {
-      if (pending) {
-        pending = false
-        resume(Effect.succeed(true))
-        return
+  const awaitAfter = (seen: number, millis: number) =>
+    Effect.callback<void>((resume) => {
+      if (generation !== seen) return resume(Effect.void)
+      const wake = () => {
+        clearTimeout(timer)
+        resume(Effect.void)
       }
       const timer = setTimeout(() => {
-        waiter = undefined
-        resume(Effect.succeed(false))
-      }, Duration.toMillis(duration))
-      waiter = () => {
-        clearTimeout(timer)
-        resume(Effect.succeed(true))
-      }
+        waiters.delete(wake)
+        resume(Effect.void)
+      }, millis)
+      waiters.add(wake)
       return Effect.sync(() => {
         clearTimeout(timer)
-        waiter = undefined
+        waiters.delete(wake)
       })
     })
-  return { notify, await: await_, awaitFor }
+  return { notify, current: () => generation, awaitAfter }
 }

@@ -17,7 +17,7 @@ import * as Queue from "effect/Queue"
 import type { StorageError } from "../../../domain/Errors.ts"
 import type { Guard, KeyType, Outcome, Plan, Write } from "../../../protocol/Plan.ts"
 import { keyTypes } from "../../../protocol/Plan.ts"
-import type { TakeRequest } from "../../../protocol/Take.ts"
+import type { Taken, TakeRequest } from "../../../protocol/Take.ts"
 import { tokenOf } from "../../../protocol/Take.ts"
 import type { Protocol } from "../../../protocol/Wire.ts"
 import { wrongType } from "../../../store/Apply.ts"
@@ -73,7 +73,7 @@ export const applyPlan = (store: Keyspace, plan: Plan): Outcome => {
  * @category combinators
  * @since 0.2.0
  */
-export const take = (store: Keyspace, request: TakeRequest): ReadonlyArray<string> => {
+export const take = (store: Keyspace, request: TakeRequest): ReadonlyArray<Taken> => {
   // Every source empty: nothing to take, nothing checked (the idle poll).
   if (request.sources.every((source) => store.type(source) === "none")) return []
   const lease = request.lease
@@ -101,7 +101,10 @@ export const take = (store: Keyspace, request: TakeRequest): ReadonlyArray<strin
     }
   })
   if (lease !== undefined && ids.length > 0) store.expire(lease.held, lease.heartbeatMillis)
-  return ids
+  return ids.map((id) => {
+    const key = request.jobs + id
+    return { id, data: store.type(key) === "string" ? store.get(key) : undefined }
+  })
 }
 
 /**
