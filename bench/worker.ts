@@ -5,7 +5,7 @@
  *   each system's own producer (unmeasured), then drained; jobs/s;
  * - pickup latency of an idle worker per priority (submit -> handler start,
  *   p50/p99): jobs our client submits (they publish a wake-up), jobs pushed
- *   as Go producers push them (SET + LPUSH, found by the idle poll), BullMQ
+ *   as Go producers push them (SET + LPUSH, found by the idle re-check), BullMQ
  *   (with its priorities) and a Go-style BLMOVE worker (normal only);
  * - the Redis load of one idle worker, commands/s.
  */
@@ -46,7 +46,7 @@ export const scenarios = (): Array<Scenario> => [
     ]),
     systems: [
       { id: "ours-redis", key: "ours-sdk", label: "(d) ours, SDK-submitted", note: "wake-up", run: (ctx) => pickupOurs(ctx, "client") },
-      { id: "ours-redis", key: "ours-go", label: "(d) ours, Go-pushed", note: "SET + LPUSH, found by the 25 ms poll", run: (ctx) => pickupOurs(ctx, "go") },
+      { id: "ours-redis", key: "ours-go", label: "(d) ours, Go-pushed", note: "SET + LPUSH, found by the 1 s re-check", run: (ctx) => pickupOurs(ctx, "go") },
       { id: "bullmq", note: "job priorities 1/2/3", run: pickupBull },
       { id: "raw-go", label: "(b) Go-style BLMOVE worker", note: "normal only", run: pickupBlmove }
     ]
@@ -88,7 +88,7 @@ const startOurs = async (ctx: RunContext, concurrency: number, memory: boolean, 
 const throughputSystems = (c: number): Array<SystemSpec> => [
   {
     id: "raw-ours",
-    note: "take + MGET + apply per take",
+    note: "take (with the data) + apply per take",
     run: async (ctx) => {
       const jobs = await backlogRaw(ctx, backlogSize(ctx.sizes.workerN, c), true)
       let worker: Awaited<ReturnType<typeof startRawOursWorker>> | undefined
