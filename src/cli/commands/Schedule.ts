@@ -4,8 +4,8 @@
  * [--tz ZONE] [--priority P] [--limit N] [--misfire latest|once|each:N]`,
  * `list`, `rm ID`, `pause ID`, `resume ID`, `run ID` (a job now), `next ID
  * [--count N]`. They run on Redis (`--redis-url`, `--prefix`); a process
- * running the cron scheduler (`CronScheduler`) fires them (`bananas worker`
- * does not run it yet).
+ * running the cron scheduler (`CronScheduler`) fires them: `bananas worker`
+ * (unless `--no-cron`) and `bananas scheduler`.
  *
  * @since 0.2.0
  */
