@@ -5,11 +5,15 @@
  * flags are usage errors (exit 2) that write nothing; an unknown schedule
  * exits non-zero. `bananas scheduler` fires schedules and promotes due jobs
  * (each can be turned off, not both); `bananas worker` fires schedules by
- * default and not with `--no-cron`.
+ * default and not with `--no-cron`. With `--api-url` the schedule commands
+ * go through the gateway.
  */
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Bananas from "../../src/Bananas.ts"
+import * as Gateway from "../../src/gateway/Gateway.ts"
 import * as Backend from "../../src/cli/Backend.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
 import { type Run, runCli } from "./support.ts"
@@ -129,4 +133,36 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("banana
       assert.match(id!, /^sched:hello:\d+$/)
       assert.include((yield* run("--json", "result", id!)).stdout, `"result":{"n":12345678901234567890}`)
     }))
+
+  it.effect("through the gateway (--api-url): add, list, next, run, pause, resume, rm, and a 404 naming the schedule", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer
+      const prefix = uniquePrefix("clisched")
+      const services = yield* Layer.build(Bananas.layerRedis({ url: server.url, prefix }))
+      const gateway = yield* Layer.build(Gateway.layer({ apiKeys: ["cli:k3y"], port: 0, host: "127.0.0.1", accessLog: false }).pipe(
+        Layer.provide(Layer.succeedContext(services))
+      ))
+      const url = yield* Effect.provideContext(Gateway.localUrl, gateway)
+      // The Redis URL points nowhere: every command must go through the gateway.
+      const base = ["--redis-url", "redis://127.0.0.1:1", "--api-url", url, "--api-key", "k3y"]
+      const run = (...args: ReadonlyArray<string>) => runCli([...base, "schedule", ...args]).pipe(Effect.provide(Backend.layerLive))
+
+      const added = yield* run("add", "nightly", "--cron", "30 2 * * *", "--tz", "Europe/Berlin", "--name", "cleanup", "--data", `{"n":12345678901234567890}`, "--json")
+      assert.strictEqual(added.code, 0, added.stderr)
+      assert.strictEqual(JSON.parse(added.stdout).schedule.job.payload, `{"n":12345678901234567890}`)
+      assert.deepStrictEqual((yield* run("list")).lines.map((l) => l.split("  ")[0]), ["nightly"])
+      assert.strictEqual(JSON.parse((yield* run("next", "nightly", "--count", "2", "--json")).stdout).slots.length, 2)
+      const ran = yield* run("run", "nightly", "--json")
+      assert.strictEqual(ran.code, 0, ran.stderr)
+      assert.match(JSON.parse(ran.stdout).id, /^sched:nightly:\d+$/)
+      assert.match((yield* run("pause", "nightly")).stdout, /^paused nightly .* paused {2}runs 1$/)
+      assert.match((yield* run("resume", "nightly")).stdout, /^resumed nightly .* next \d{4}-/)
+      assert.strictEqual((yield* run("rm", "nightly")).stdout, "removed nightly")
+      const gone = yield* run("run", "nightly")
+      assert.strictEqual(gone.code, 1)
+      assert.include(gone.stderr, "nightly")
+      // What the gateway stored is on its Redis.
+      const onRedis = yield* Effect.promise(() => server.raw.exists(`${prefix}schedules:nightly`, `${prefix}schedule_def:nightly`))
+      assert.strictEqual(onRedis, 0, "rm removed the definition and state from the gateway's Redis")
+    }).pipe(Effect.scoped))
 })
