@@ -74,45 +74,6 @@ export interface Options {
 }
 
 /**
- * One connection to a gateway: its requests (the key, the deadline), its
- * answers read back into the contract's typed errors.
- */
-const connect = Effect.fnUntraced(function*(options: Options) {
-  const base = options.url.replace(/\/+$/, "")
-  const key = options.apiKey === undefined ? undefined : Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
-  const { maxPoll, requestTimeout } = yield* Effect.fromResult(Result.all({
-    requestTimeout: DurationInput.decode("requestTimeout", options.requestTimeout, "positive", "10 seconds"),
-    maxPoll: DurationInput.decode("maxPoll", options.maxPoll, "positive", "50 seconds")
-  }))
-  const client = yield* HttpClient.HttpClient
-
-  /** Sends one request (its deadline `wait` + `requestTimeout`) and reads the answer. */
-  const call = <A, T extends AnswerError["_tag"] | NoResult["_tag"]>(
-    operation: string,
-    endpoint: Endpoint,
-    tags: ReadonlyArray<T>,
-    request: HttpClientRequest.HttpClientRequest,
-    decode: (text: string) => Result.Result<A, SerializationError>,
-    wait: Duration.Duration = Duration.zero
-  ) => {
-    const deadline = Duration.sum(wait, requestTimeout)
-    const withHeaders = HttpClientRequest.acceptJson(key === undefined ? request : HttpClientRequest.bearerToken(request, key))
-    return client.execute(HttpClientRequest.prependUrl(withHeaders, base)).pipe(
-      Effect.mapError(unreachable(operation, base)),
-      Effect.flatMap((response) => read(endpoint, response, decode)),
-      Effect.mapError(only(tags)),
-      Effect.timeoutOrElse({
-        duration: deadline,
-        orElse: () => Effect.fail(new ConnectionError({ operation, message: `the Bananas gateway at ${base} did not answer within ${Duration.format(deadline)}` }))
-      })
-    )
-  }
-  return { call, maxPoll, urls: HttpApiClient.urlBuilder(Api) }
-})
-
-const json = (request: HttpClientRequest.HttpClientRequest, body: string) => HttpClientRequest.bodyText(request, body, "application/json")
-
-/**
  * Builds the TaskApi on the `HttpClient` in context.
  *
  * @category constructors
@@ -254,6 +215,45 @@ export const layer = (options: Options): Layer.Layer<TaskApi | Schedules, Valida
 export const layerFetch = (options: Options): Layer.Layer<TaskApi | Schedules, ValidationError> => layer(options).pipe(Layer.provide(FetchHttpClient.layer))
 
 // Internal
+
+/**
+ * One connection to a gateway: its requests (the key, the deadline), its
+ * answers read back into the contract's typed errors.
+ */
+const connect = Effect.fnUntraced(function*(options: Options) {
+  const base = options.url.replace(/\/+$/, "")
+  const key = options.apiKey === undefined ? undefined : Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
+  const { maxPoll, requestTimeout } = yield* Effect.fromResult(Result.all({
+    requestTimeout: DurationInput.decode("requestTimeout", options.requestTimeout, "positive", "10 seconds"),
+    maxPoll: DurationInput.decode("maxPoll", options.maxPoll, "positive", "50 seconds")
+  }))
+  const client = yield* HttpClient.HttpClient
+
+  /** Sends one request (its deadline `wait` + `requestTimeout`) and reads the answer. */
+  const call = <A, T extends AnswerError["_tag"] | NoResult["_tag"]>(
+    operation: string,
+    endpoint: Endpoint,
+    tags: ReadonlyArray<T>,
+    request: HttpClientRequest.HttpClientRequest,
+    decode: (text: string) => Result.Result<A, SerializationError>,
+    wait: Duration.Duration = Duration.zero
+  ) => {
+    const deadline = Duration.sum(wait, requestTimeout)
+    const withHeaders = HttpClientRequest.acceptJson(key === undefined ? request : HttpClientRequest.bearerToken(request, key))
+    return client.execute(HttpClientRequest.prependUrl(withHeaders, base)).pipe(
+      Effect.mapError(unreachable(operation, base)),
+      Effect.flatMap((response) => read(endpoint, response, decode)),
+      Effect.mapError(only(tags)),
+      Effect.timeoutOrElse({
+        duration: deadline,
+        orElse: () => Effect.fail(new ConnectionError({ operation, message: `the Bananas gateway at ${base} did not answer within ${Duration.format(deadline)}` }))
+      })
+    )
+  }
+  return { call, maxPoll, urls: HttpApiClient.urlBuilder(Api) }
+})
+
+const json = (request: HttpClientRequest.HttpClientRequest, body: string) => HttpClientRequest.bodyText(request, body, "application/json")
 
 const isNoResult = (e: unknown): e is NoResult => (e as { readonly _tag?: unknown })._tag === "ResultNotFoundError"
 
