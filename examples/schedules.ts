@@ -1,7 +1,8 @@
 /**
  * Schedules: store a cron schedule and an interval one, preview their next
- * slots, run the cron scheduler beside a worker so each slot's job runs
- * once, then run one on demand, pause it and remove it.
+ * slots, run a worker (which fires the due slots too: its cron scheduler)
+ * so each slot's job runs once, then run one on demand, pause it and
+ * remove it.
  *
  *   node examples/schedules.ts
  *   REDIS_URL=redis://localhost:6379 node examples/schedules.ts
@@ -10,7 +11,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { RawJson, Schedules, Tasks } from "../src/index.ts"
-import { CronScheduler, Handlers, Worker } from "../src/worker/index.ts"
+import { Handlers, Worker } from "../src/worker/index.ts"
 import { backendName, makeBackend } from "./backend.ts"
 
 const program = Effect.gen(function*() {
@@ -30,15 +31,14 @@ const program = Effect.gen(function*() {
   yield* schedules.upsert({ id: "heartbeat", every: 1, limit: 3, job: { name: "heartbeat", payload } })
   yield* Console.log(`stored: ${(yield* schedules.list).map((v) => v.schedule.id).join(", ")}`)
 
-  // The scheduler fires due slots (any number of them, in any number of
-  // processes, fire each slot once); the worker runs the jobs.
+  // The worker fires due slots (its cron scheduler, on by default: any
+  // number of workers fire each slot once) and runs the jobs.
   const ran: Array<string> = []
   const handlers = Handlers.empty.pipe(
     Handlers.addRaw("heartbeat", ({ job }) => Effect.sync(() => { ran.push(job.id) })),
     Handlers.addRaw("send_report", () => Effect.void)
   )
   yield* Effect.scoped(Effect.gen(function*() {
-    yield* Effect.forkScoped(CronScheduler.run({ pollInterval: "200 millis" }))
     yield* Worker.make({ handlers, block: "100 millis" })
     for (let i = 0; i < 100 && ran.length < 3; i++) yield* Effect.sleep("100 millis")
   }))

@@ -16,6 +16,7 @@ import type * as HttpTaskApi from "./http/HttpTaskApi.ts"
 import type { Options as HttpOptions } from "./http/HttpTaskApi.ts"
 import * as BananasMemory from "./layers/memory/BananasMemory.ts"
 import * as BananasRedis from "./layers/redis/BananasRedis.ts"
+import type { Schedules } from "./services/Schedules.ts"
 import type { TaskApi } from "./services/TaskApi.ts"
 
 /**
@@ -97,8 +98,10 @@ export const layerMemory = (options?: MemoryOptions): Layer.Layer<TaskApi | Bana
   DirectTaskApi.layer.pipe(Layer.provideMerge(BananasMemory.layer(options)))
 
 /**
- * TaskApi over HTTP, through a Bananas gateway (`fetch`, keep-alive
- * pooling; no platform package): the same program, the same typed errors.
+ * TaskApi and Schedules over HTTP, through a Bananas gateway (`fetch`,
+ * keep-alive pooling; no platform package): the same program, the same
+ * typed errors (`Schedules.fireDue` excepted: slots are fired next to the
+ * storage).
  * A bad `requestTimeout` or `maxPoll` fails the build with a
  * `ValidationError` naming it. The HTTP client is loaded when the layer is built, so programs that
  * never use it do not carry it.
@@ -112,7 +115,7 @@ export const layerMemory = (options?: MemoryOptions): Layer.Layer<TaskApi | Bana
  * @category layers
  * @since 0.2.0
  */
-export const layerHttp = (options: HttpOptions): Layer.Layer<TaskApi, ValidationError> =>
+export const layerHttp = (options: HttpOptions): Layer.Layer<TaskApi | Schedules, ValidationError> =>
   Layer.unwrap(Effect.map(loadHttp, (http) => http.layerFetch(options)))
 
 // Internal

@@ -194,7 +194,9 @@ export const layer = (options: Options): Layer.Layer<never, ValidationError, Eve
       priorities: ["normal"],
       concurrency: options.concurrency ?? 32,
       leaseDuration,
-      shutdownTimeout: Duration.sum(timeout, Duration.seconds(1))
+      shutdownTimeout: Duration.sum(timeout, Duration.seconds(1)),
+      // Delivers events only: schedules are fired by the job workers and `bananas scheduler`.
+      cron: false
     }).pipe(Effect.provideService(JobQueue, queue))
   }).pipe(Effect.annotateLogs({ module: "bananas/gateway/Webhooks" })))
 

@@ -258,8 +258,14 @@ export class Queue extends HttpApiGroup.make("queue").add(
   }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first.")
 ).middleware(Authentication).prefix("/v1") {}
 
-/** A schedule as `PUT /v1/schedules/:id` takes it: `Schedule.ScheduleInput` without the id (the path's). */
-const ScheduleBody = Schedule.ScheduleInput.mapFields(({ id: _, ...rest }) => rest)
+/**
+ * A schedule as `PUT /v1/schedules/:id` takes it: `Schedule.ScheduleInput`
+ * without the id (the path's).
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const ScheduleBody = Schedule.ScheduleInput.mapFields(({ id: _, ...rest }) => rest)
 
 /**
  * Schedules: store (create or replace), read, list, remove, pause, resume,

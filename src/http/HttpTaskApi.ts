@@ -13,6 +13,11 @@
  * after a lost answer is recognized as the same job. Waits longer than the
  * gateway's longest long-poll are split into several.
  *
+ * The layers also provide `Schedules` over the gateway's `/v1/schedules`
+ * (every operation but `fireDue`, which runs next to the storage: an
+ * `ApiError` here), with the errors the direct service gives
+ * (`ScheduleNotFoundError`, `ValidationError` naming the field).
+ *
  * Needs only an `HttpClient` (`layerFetch` uses the platform's `fetch`,
  * with its keep-alive connection pool): no `@effect/platform-node`.
  *
@@ -41,7 +46,10 @@ import type { ListFilter, PageRequest } from "../domain/JobPage.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import * as RawJson from "../domain/RawJson.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
-import { Api } from "./Api.ts"
+import * as Schedule from "../domain/Schedule.ts"
+import type { ScheduleInput } from "../domain/Schedule.ts"
+import { Schedules } from "../services/Schedules.ts"
+import { Api, ScheduleBody } from "./Api.ts"
 import * as Bodies from "./Bodies.ts"
 import { PurgedJson, StatsJson } from "./Schemas.ts"
 import { type ReadError, TaskApi } from "../services/TaskApi.ts"
@@ -72,38 +80,7 @@ export interface Options {
  * @since 0.2.0
  */
 export const make = Effect.fnUntraced(function*(options: Options) {
-  const base = options.url.replace(/\/+$/, "")
-  const key = options.apiKey === undefined ? undefined : Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
-  const { maxPoll, requestTimeout } = yield* Effect.fromResult(Result.all({
-    requestTimeout: DurationInput.decode("requestTimeout", options.requestTimeout, "positive", "10 seconds"),
-    maxPoll: DurationInput.decode("maxPoll", options.maxPoll, "positive", "50 seconds")
-  }))
-  const client = yield* HttpClient.HttpClient
-  const urls = HttpApiClient.urlBuilder(Api)
-
-  /** Sends one request (its deadline `wait` + `requestTimeout`) and reads the answer. */
-  const call = <A, T extends AnswerError["_tag"] | NoResult["_tag"]>(
-    operation: string,
-    endpoint: Endpoint,
-    tags: ReadonlyArray<T>,
-    request: HttpClientRequest.HttpClientRequest,
-    decode: (text: string) => Result.Result<A, SerializationError>,
-    wait: Duration.Duration = Duration.zero
-  ) => {
-    const deadline = Duration.sum(wait, requestTimeout)
-    const withHeaders = HttpClientRequest.acceptJson(key === undefined ? request : HttpClientRequest.bearerToken(request, key))
-    return client.execute(HttpClientRequest.prependUrl(withHeaders, base)).pipe(
-      Effect.mapError(unreachable(operation, base)),
-      Effect.flatMap((response) => read(endpoint, response, decode)),
-      Effect.mapError(only(tags)),
-      Effect.timeoutOrElse({
-        duration: deadline,
-        orElse: () => Effect.fail(new ConnectionError({ operation, message: `the Bananas gateway at ${base} did not answer within ${Duration.format(deadline)}` }))
-      })
-    )
-  }
-
-  const json = (request: HttpClientRequest.HttpClientRequest, body: string) => HttpClientRequest.bodyText(request, body, "application/json")
+  const { call, maxPoll, urls } = yield* connect(options)
 
   const checkPayloads = (requests: ReadonlyArray<SubmitRequest>, prefixed: boolean) => {
     const bad = requests.findIndex((r) => typeof r.payload !== "string" || !RawJson.isValid(r.payload))
@@ -181,23 +158,102 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 })
 
 /**
- * The HTTP TaskApi on the `HttpClient` in context.
+ * Builds `Schedules` on the `HttpClient` in context: every operation
+ * through the gateway's `/v1/schedules`, except `fireDue` (an `ApiError`:
+ * slots are fired next to the storage, by a worker or `bananas scheduler`).
  *
- * @category layers
+ * @category constructors
  * @since 0.2.0
  */
-export const layer = (options: Options): Layer.Layer<TaskApi, ValidationError, HttpClient.HttpClient> => Layer.effect(TaskApi, make(options))
+export const makeSchedules = Effect.fnUntraced(function*(options: Options) {
+  const { call, urls } = yield* connect(options)
+  const view = decodeWith(Schedule.View, "schedule")
+  const scheduleTags = ["ScheduleNotFoundError", "SerializationError"] as const
+  const onView = (operation: string, endpoint: "get" | "pause" | "resume", request: HttpClientRequest.HttpClientRequest) =>
+    call(operation, ["schedules", endpoint], scheduleTags, request, view)
+  return Schedules.of({
+    upsert: (input) =>
+      Effect.gen(function*() {
+        const { id, ...body } = input
+        const text = yield* Effect.fromResult(encodeScheduleBody(body))
+        return yield* call("upsertSchedule", ["schedules", "upsert"], ["ValidationError", "SerializationError"], json(HttpClientRequest.put(urls.schedules.upsert({ params: { id } })), text), view)
+      }),
+    get: (id) => onView("getSchedule", "get", HttpClientRequest.get(urls.schedules.get({ params: { id } }))),
+    list: call("listSchedules", ["schedules", "list"], ["SerializationError"], HttpClientRequest.get(urls.schedules.list()), (text) =>
+      Result.map(decodeViews(text), (body) => body.schedules)),
+    remove: (id) =>
+      call("removeSchedule", ["schedules", "remove"], scheduleTags, HttpClientRequest.delete(urls.schedules.remove({ params: { id } })), () => Result.succeed(undefined)),
+    pause: (id) => onView("pauseSchedule", "pause", HttpClientRequest.post(urls.schedules.pause({ params: { id } }))),
+    resume: (id) => onView("resumeSchedule", "resume", HttpClientRequest.post(urls.schedules.resume({ params: { id } }))),
+    runNow: (id) => call("runSchedule", ["schedules", "run"], scheduleTags, HttpClientRequest.post(urls.schedules.run({ params: { id } })), Bodies.decodeJob),
+    preview: (id, count) =>
+      call("previewSchedule", ["schedules", "next"], [...scheduleTags, "ValidationError"], HttpClientRequest.get(urls.schedules.next({ params: { id }, query: { count } })), (text) =>
+        Result.map(decodeSlots(text), (body) => body.slots)),
+    fireDue: Effect.fail(new ApiError({
+      status: 0,
+      message: "fireDue is not served over HTTP: slots are fired next to the storage (bananas worker, bananas scheduler, or CronScheduler on a Redis layer)"
+    }))
+  })
+})
 
 /**
- * The HTTP TaskApi on the platform's `fetch` (keep-alive pooling by its
- * global dispatcher).
+ * The HTTP TaskApi and Schedules on the `HttpClient` in context.
  *
  * @category layers
  * @since 0.2.0
  */
-export const layerFetch = (options: Options): Layer.Layer<TaskApi, ValidationError> => layer(options).pipe(Layer.provide(FetchHttpClient.layer))
+export const layer = (options: Options): Layer.Layer<TaskApi | Schedules, ValidationError, HttpClient.HttpClient> =>
+  Layer.merge(Layer.effect(TaskApi, make(options)), Layer.effect(Schedules, makeSchedules(options)))
+
+/**
+ * The HTTP TaskApi and Schedules on the platform's `fetch` (keep-alive
+ * pooling by its global dispatcher).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerFetch = (options: Options): Layer.Layer<TaskApi | Schedules, ValidationError> => layer(options).pipe(Layer.provide(FetchHttpClient.layer))
 
 // Internal
+
+/**
+ * One connection to a gateway: its requests (the key, the deadline), its
+ * answers read back into the contract's typed errors.
+ */
+const connect = Effect.fnUntraced(function*(options: Options) {
+  const base = options.url.replace(/\/+$/, "")
+  const key = options.apiKey === undefined ? undefined : Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
+  const { maxPoll, requestTimeout } = yield* Effect.fromResult(Result.all({
+    requestTimeout: DurationInput.decode("requestTimeout", options.requestTimeout, "positive", "10 seconds"),
+    maxPoll: DurationInput.decode("maxPoll", options.maxPoll, "positive", "50 seconds")
+  }))
+  const client = yield* HttpClient.HttpClient
+
+  /** Sends one request (its deadline `wait` + `requestTimeout`) and reads the answer. */
+  const call = <A, T extends AnswerError["_tag"] | NoResult["_tag"]>(
+    operation: string,
+    endpoint: Endpoint,
+    tags: ReadonlyArray<T>,
+    request: HttpClientRequest.HttpClientRequest,
+    decode: (text: string) => Result.Result<A, SerializationError>,
+    wait: Duration.Duration = Duration.zero
+  ) => {
+    const deadline = Duration.sum(wait, requestTimeout)
+    const withHeaders = HttpClientRequest.acceptJson(key === undefined ? request : HttpClientRequest.bearerToken(request, key))
+    return client.execute(HttpClientRequest.prependUrl(withHeaders, base)).pipe(
+      Effect.mapError(unreachable(operation, base)),
+      Effect.flatMap((response) => read(endpoint, response, decode)),
+      Effect.mapError(only(tags)),
+      Effect.timeoutOrElse({
+        duration: deadline,
+        orElse: () => Effect.fail(new ConnectionError({ operation, message: `the Bananas gateway at ${base} did not answer within ${Duration.format(deadline)}` }))
+      })
+    )
+  }
+  return { call, maxPoll, urls: HttpApiClient.urlBuilder(Api) }
+})
+
+const json = (request: HttpClientRequest.HttpClientRequest, body: string) => HttpClientRequest.bodyText(request, body, "application/json")
 
 const isNoResult = (e: unknown): e is NoResult => (e as { readonly _tag?: unknown })._tag === "ResultNotFoundError"
 
@@ -212,6 +268,23 @@ const serializationAsApi = <A, E>(effect: Effect.Effect<A, E | SerializationErro
     e instanceof SerializationError ? new ApiError({ status: 200, message: e.message }) : (e as Exclude<E, SerializationError>))
 
 const decodeStatsJson = Schema.decodeUnknownResult(Schema.fromJsonString(StatsJson))
+
+/** A JSON body through `schema`; a `SerializationError` naming `what` when it does not decode. */
+const decodeWith = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, what: string) => {
+  const decode = Schema.decodeUnknownResult(Schema.fromJsonString(schema))
+  return (text: string): Result.Result<S["Type"], SerializationError> =>
+    Result.mapError(decode(text), (e) => new SerializationError({ message: `the gateway's ${what} does not decode: ${e.message}` }))
+}
+
+const decodeViews = decodeWith(Schema.Struct({ schedules: Schema.Array(Schedule.View) }), "schedule list")
+
+const decodeSlots = decodeWith(Schema.Struct({ slots: Schema.Array(Schema.Number) }), "slots")
+
+const encodeScheduleBodyJson = Schema.encodeUnknownResult(Schema.fromJsonString(ScheduleBody))
+
+/** The body of `PUT /v1/schedules/:id`; a `ValidationError` for input the contract cannot carry. */
+const encodeScheduleBody = (body: Omit<ScheduleInput, "id">) =>
+  Result.mapError(encodeScheduleBodyJson(body), (e) => new ValidationError({ field: "schedule", message: `the schedule cannot be sent: ${e.message}` }))
 
 const decodePurgedJson = Schema.decodeUnknownResult(Schema.fromJsonString(PurgedJson))
 

@@ -22,6 +22,7 @@ import {
   type JobFailedError,
   type JobNotFoundError,
   type RateLimitError,
+  type ScheduleNotFoundError,
   type SerializationError,
   type StorageError,
   type TimeoutError,
@@ -41,6 +42,7 @@ export type AnswerError =
   | JobNotFoundError
   | JobConflictError
   | JobFailedError
+  | ScheduleNotFoundError
   | RateLimitError
   | SerializationError
   | ConnectionError
@@ -81,6 +83,7 @@ export const only = <T extends AnswerError["_tag"] | NoResult["_tag"]>(tags: Rea
 export type Endpoint =
   | readonly ["jobs", "submit" | "submitBatch" | "call" | "list" | "get" | "result" | "cancel"]
   | readonly ["queue", "stats" | "deadLetters" | "requeue" | "purgeDead" | "deliveries"]
+  | readonly ["schedules", "upsert" | "list" | "get" | "remove" | "pause" | "resume" | "run" | "next"]
 
 /**
  * Reads an answer: a 2xx body through `decode`, any other status as the
@@ -155,7 +158,15 @@ const decoders: Readonly<Record<`${Endpoint[0]}.${Endpoint[1]}`, Decoder>> = {
   "queue.deadLetters": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "deadLetters" }),
   "queue.requeue": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "requeue" }),
   "queue.purgeDead": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "purgeDead" }),
-  "queue.deliveries": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "deliveries" })
+  "queue.deliveries": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "deliveries" }),
+  "schedules.upsert": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "upsert" }),
+  "schedules.list": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "list" }),
+  "schedules.get": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "get" }),
+  "schedules.remove": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "remove" }),
+  "schedules.pause": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "pause" }),
+  "schedules.resume": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "resume" }),
+  "schedules.run": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "run" }),
+  "schedules.next": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "next" })
 } as Readonly<Record<string, Decoder>>
 
 const decoderOf = (endpoint: Endpoint): Decoder => decoders[`${endpoint[0]}.${endpoint[1]}` as const]
@@ -176,6 +187,7 @@ const domainTags = new Set([
   "JobNotFoundError",
   "JobConflictError",
   "JobFailedError",
+  "ScheduleNotFoundError",
   "RateLimitError",
   "SerializationError",
   "ConnectionError",

@@ -3,7 +3,8 @@
  * from code (and, over the same interface, any transport), and fired by
  * schedulers (`fireDue`) exactly once per slot whatever the number of
  * schedulers. Written once over the storage port (`layers/StoreSchedules`)
- * for every backend.
+ * for every backend, and over HTTP through a gateway (`http/HttpTaskApi`),
+ * where every operation but `fireDue` is served.
  *
  * @since 0.2.0
  */
@@ -12,7 +13,7 @@ import type * as Effect from "effect/Effect"
 import type { ScheduleNotFoundError, SerializationError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
 import type { ScheduleInput, View } from "../domain/Schedule.ts"
-import type { StoreFailure } from "../store/JobStore.ts"
+import type { TransportError } from "./TaskApi.ts"
 
 /**
  * A stored schedule and its state (`Schedule.View`).
@@ -40,12 +41,14 @@ export interface FireReport {
 }
 
 /**
- * Errors of the operations naming a schedule.
+ * Errors of the operations naming a schedule. On Redis and in memory the
+ * transport errors are only the storage's (`ConnectionError`,
+ * `StorageError`); over HTTP any of `TransportError`.
  *
  * @category models
  * @since 0.2.0
  */
-export type ScheduleError = ScheduleNotFoundError | ValidationError | SerializationError | StoreFailure
+export type ScheduleError = ScheduleNotFoundError | ValidationError | SerializationError | TransportError
 
 /**
  * The schedules service.
@@ -60,11 +63,11 @@ export class Schedules extends Context.Service<Schedules, {
    * definition again changes nothing. Its state hash (run count, last run)
    * is kept.
    */
-  readonly upsert: (input: ScheduleInput) => Effect.Effect<ScheduleView, ValidationError | SerializationError | StoreFailure>
+  readonly upsert: (input: ScheduleInput) => Effect.Effect<ScheduleView, ValidationError | SerializationError | TransportError>
   /** A schedule and its state. */
   readonly get: (id: string) => Effect.Effect<ScheduleView, ScheduleError>
   /** Every schedule, by id. */
-  readonly list: Effect.Effect<ReadonlyArray<ScheduleView>, SerializationError | StoreFailure>
+  readonly list: Effect.Effect<ReadonlyArray<ScheduleView>, SerializationError | TransportError>
   /** Removes a schedule and its state (the jobs it enqueued stay). */
   readonly remove: (id: string) => Effect.Effect<void, ScheduleError>
   /** Pauses a schedule: no slot runs until it is resumed. */
@@ -82,6 +85,8 @@ export class Schedules extends Context.Service<Schedules, {
   /**
    * One scheduler pass: fires every due slot (each in one atomic step with
    * its state, so any number of concurrent passes fire each slot once).
+   * Not served over HTTP (an `ApiError` saying so): run the cron scheduler
+   * next to the storage (`bananas worker`, `bananas scheduler`).
    */
-  readonly fireDue: Effect.Effect<FireReport, StoreFailure>
+  readonly fireDue: Effect.Effect<FireReport, TransportError>
 }>()("@bananas/effect/Schedules") {}

@@ -14,8 +14,9 @@
  * not run again only because Redis refused writes for a while. Jobs Redis
  * says the worker holds but that it never received (a dequeue reply lost
  * on the wire) are given back within seconds, without counting an attempt.
- * The scheduler (promotion of due scheduled jobs) and the reaper run inside
- * the worker by default.
+ * The scheduler (promotion of due scheduled jobs), the cron scheduler (the
+ * due slots of stored schedules, when the backend provides `Schedules`) and
+ * the reaper run inside the worker by default.
  *
  * The worker lives in a `Scope`: closing it (interruption, or SIGINT /
  * SIGTERM under `NodeRuntime.runMain`) stops taking jobs, lets running ones
@@ -49,7 +50,9 @@ import type { Job } from "../domain/Job.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Retry from "../protocol/Retry.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
+import { Schedules } from "../services/Schedules.ts"
 import * as BrokenQueues from "./BrokenQueues.ts"
+import * as CronScheduler from "./CronScheduler.ts"
 import * as Execution from "./Execution.ts"
 import * as Failure from "./Failure.ts"
 import { inJobScope } from "./JobScope.ts"
@@ -252,6 +255,8 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     const dispatcher = yield* Effect.forkScoped(dispatch)
     yield* Effect.forkScoped(reclaimer.tick)
     if (config.scheduler) yield* Effect.forkScoped(Promoter.run({ interval: config.schedulerInterval }))
+    const schedules = config.cron ? yield* Effect.serviceOption(Schedules) : Option.none()
+    if (Option.isSome(schedules)) yield* Effect.forkScoped(Effect.provideService(CronScheduler.run(), Schedules, schedules.value))
     if (config.reaper) {
       yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge ?? Infinity }))
     }

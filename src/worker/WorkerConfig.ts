@@ -50,6 +50,16 @@ export interface Options<R> {
   readonly scheduler?: boolean | undefined
   /** Time between two promotion passes (default 1 second). */
   readonly schedulerInterval?: Duration.Input | undefined
+  /**
+   * Run the cron scheduler (`CronScheduler`: fires the due slots of the
+   * stored schedules, once per slot whatever the number of processes) in
+   * this worker (default true). It runs when the backend provides
+   * `Schedules` (the Redis and memory backends do); `false` leaves it to
+   * other processes (`bananas scheduler`, or a worker of another fleet).
+   *
+   * @since 0.2.0
+   */
+  readonly cron?: boolean | undefined
   /** How long running jobs may take to finish at shutdown before they are returned to their queue (default 30 seconds). */
   readonly shutdownTimeout?: Duration.Input | undefined
   /** How long one dequeue waits on empty queues before polling again (default 2 seconds); pickup is immediate either way. */
@@ -78,6 +88,7 @@ export interface Config {
   readonly reaperMaxAge: Duration.Duration | undefined
   readonly scheduler: boolean
   readonly schedulerInterval: Duration.Duration
+  readonly cron: boolean
   readonly shutdownTimeout: Duration.Duration
   readonly reclaimInterval: Duration.Duration
   readonly maxResultBytes: number
@@ -151,6 +162,7 @@ export const resolve = <R>(options: Options<R>): Result.Result<Config, Validatio
     reaperMaxAge: reaperMaxAge.success,
     scheduler: options.scheduler ?? true,
     schedulerInterval: get(durations.schedulerInterval),
+    cron: options.cron ?? true,
     shutdownTimeout: get(durations.shutdownTimeout),
     reclaimInterval: get(durations.reclaimInterval),
     maxResultBytes,

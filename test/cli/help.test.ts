@@ -29,8 +29,8 @@ const commands: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<str
   [["dlq", "list"], paging],
   [["dlq", "requeue"], ["--all"]],
   [["dlq", "purge"], ["--yes, -y"]],
-  [["worker"], ["--handlers", "--concurrency, -c", "--priorities", "--route", "--job-timeout", "--shutdown-timeout", "--scheduler", "--reaper", "--worker-id"]],
-  [["scheduler"], ["--interval"]],
+  [["worker"], ["--handlers", "--concurrency, -c", "--priorities", "--route", "--job-timeout", "--shutdown-timeout", "--scheduler", "--cron", "--reaper", "--worker-id"]],
+  [["scheduler"], ["--interval", "--cron", "--promote"]],
   [["reaper"], ["--interval", "--max-age"]],
   [["serve"], ["--port", "--host", "--api-keys", "--insecure", "--processes"]],
   [["completions"], []]

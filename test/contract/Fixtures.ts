@@ -19,11 +19,12 @@ import type { Keys } from "../../src/protocol/Keys.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../../src/services/JobQueue.ts"
 import { QueueAdmin } from "../../src/services/QueueAdmin.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
+import type { Schedules } from "../../src/services/Schedules.ts"
 import { TaskApi } from "../../src/services/TaskApi.ts"
 import { Raw } from "./Raw.ts"
 
 /** What every implementation under test provides. */
-export type Services = JobQueue | QueueAdmin | ResultBackend | TaskApi | Raw
+export type Services = JobQueue | QueueAdmin | ResultBackend | TaskApi | Schedules | Raw
 
 /** The test API of a suite block. */
 export type It = Vitest.MethodsNonLive<Services>

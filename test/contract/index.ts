@@ -1,7 +1,7 @@
 /**
  * The contract suite: one set of tests for every implementation of
- * `JobQueue` + `QueueAdmin` + `ResultBackend` + `TaskApi` (memory, Redis,
- * later HTTP).
+ * `JobQueue` + `QueueAdmin` + `ResultBackend` + `TaskApi` + `Schedules`
+ * (memory, Redis, Redis Cluster, and `TaskApi` + `Schedules` over HTTP).
  *
  * Usage (one file per implementation):
  *
@@ -22,6 +22,7 @@ import type { It, Services, SuiteOptions } from "./Fixtures.ts"
 import { leaseTests } from "./LeaseSuite.ts"
 import { queueTests } from "./QueueSuite.ts"
 import { resultBackendTests } from "./ResultBackendSuite.ts"
+import { schedulesTests } from "./SchedulesSuite.ts"
 import { taskApiTests } from "./TaskApiSuite.ts"
 
 export type { Services, SuiteOptions } from "./Fixtures.ts"
@@ -34,13 +35,14 @@ export const jobQueueTests = (it: It) => {
   leaseTests(it)
 }
 
-/** Runs the JobQueue, QueueAdmin, ResultBackend and TaskApi contracts against one instance. */
+/** Runs the JobQueue, QueueAdmin, ResultBackend, TaskApi and Schedules contracts against one instance. */
 export const contractSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>
   layer(makeLayer(), suiteOptions(options))(`contract: ${name}`, (it) => {
     jobQueueTests(it)
     adminTests(it)
     resultBackendTests(it)
     taskApiTests(it)
+    schedulesTests(it)
   })
 
 /** Runs only the JobQueue contract. */
@@ -54,6 +56,10 @@ export const queueAdminSuite = <E>(name: string, makeLayer: () => Layer.Layer<Se
 /** Runs only the ResultBackend contract. */
 export const resultBackendSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>
   layer(makeLayer(), suiteOptions(options))(`ResultBackend contract: ${name}`, resultBackendTests)
+
+/** Runs only the Schedules contract. */
+export const schedulesSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>
+  layer(makeLayer(), suiteOptions(options))(`Schedules contract: ${name}`, schedulesTests)
 
 /** Runs only the TaskApi contract. */
 export const taskApiSuite = <E>(name: string, makeLayer: () => Layer.Layer<Services, E>, options?: SuiteOptions) =>

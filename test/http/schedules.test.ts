@@ -3,7 +3,11 @@
  * in-process over a memory instance: store (the payload's JSON text kept
  * byte for byte), read, list, preview, run now (the job as Go's JSON, with
  * its schedule fields), pause, resume, remove; 400 on a bad schedule, 404
- * on an unknown one, 401 without a key.
+ * on an unknown one, 401 without a key. And `Schedules` over the HTTP
+ * client layer: a schedule stored through it is fired by the backend's
+ * scheduler; its own `fireDue` is an `ApiError` saying where slots are
+ * fired; a wrong key is an `AuthenticationError`. (The operations' contract
+ * over HTTP: test/contract/SchedulesSuite.ts in test/http/contract.*.)
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -12,6 +16,11 @@ import { HttpRouter, HttpServer } from "effect/http"
 import * as Gateway from "../../src/gateway/Gateway.ts"
 import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
+import * as Context from "effect/Context"
+import { FetchHttpClient } from "effect/http"
+import type { RawJson } from "../../src/domain/RawJson.ts"
+import * as HttpTaskApi from "../../src/http/HttpTaskApi.ts"
+import { Schedules } from "../../src/services/Schedules.ts"
 import { apiKey, gatewayOptions } from "./Fixtures.ts"
 
 /** A fetch on the gateway's routes over a fresh memory instance. */
@@ -92,4 +101,47 @@ describe("HTTP schedules", () => {
       assert.strictEqual((yield* call("GET", "/v1/schedules/none/next?count=0")).json!.field, "count")
       assert.strictEqual((yield* call("GET", "/v1/schedules", undefined, null)).status, 401)
     }).pipe(Effect.scoped))
+
+  it.live("Schedules over the HTTP client: stored through the gateway, fired by the backend; fireDue is not served", () =>
+    Effect.gen(function*() {
+      const backend = yield* Layer.build(BananasMemory.layer().pipe(Layer.orDie))
+      const routes = Gateway.routes(gatewayOptions()).pipe(
+        Layer.provide(DirectTaskApi.layer),
+        Layer.provide(Layer.succeedContext(backend)),
+        Layer.provide(HttpServer.layerServices),
+        Layer.orDie
+      )
+      const { handler, dispose } = HttpRouter.toWebHandler(routes, { disableLogger: true })
+      yield* Effect.addFinalizer(() => Effect.promise(dispose))
+      const fetch = (input: string | URL | Request, init?: RequestInit) => handler(new Request(input, init))
+      const over = (key: string) =>
+        Layer.build(HttpTaskApi.layer({ url: "http://gateway.test", apiKey: key }).pipe(
+          Layer.provide(FetchHttpClient.layer),
+          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch)),
+          Layer.orDie
+        ))
+      const remote = Context.get(yield* over(apiKey), Schedules)
+      const local = Context.get(backend, Schedules)
+      assert.notStrictEqual(remote, local)
+
+      const payload = `{"n":12345678901234567890}` as RawJson
+      const stored = yield* remote.upsert({ id: "beat", every: 1, job: { name: "heartbeat", payload } })
+      assert.strictEqual(stored.schedule.job.payload, payload)
+      assert.deepStrictEqual(yield* local.get("beat"), stored, "the backend holds what was stored over HTTP")
+
+      const notServed = yield* Effect.flip(remote.fireDue)
+      assert.strictEqual(notServed._tag, "ApiError")
+      assert.include(notServed.message, "bananas worker")
+
+      // The backend's scheduler fires the slot; the job is read back over HTTP.
+      yield* Effect.sleep("1100 millis")
+      const report = yield* local.fireDue
+      assert.strictEqual(report.fired.length, 1)
+      const fired = report.fired[0]!
+      assert.strictEqual(fired.job.id, `sched:beat:${fired.slot}`)
+      assert.strictEqual((yield* remote.get("beat")).state.run_count, "1")
+
+      const refused = yield* Effect.flip(Context.get(yield* over("wrong-key"), Schedules).list)
+      assert.strictEqual(refused._tag, "AuthenticationError")
+    }).pipe(Effect.scoped), { timeout: 15_000 })
 })

@@ -1,7 +1,9 @@
 /**
  * The long-running commands: `worker` (runs jobs with the handlers of a
- * module), `scheduler` (promotes due scheduled jobs), `reaper` (recovers
- * jobs of dead workers). They talk to Redis directly and stop
+ * module; by default it also promotes due jobs, fires schedules and
+ * recovers dead workers' jobs), `scheduler` (makes jobs due without running
+ * any: fires the slots of stored schedules and promotes due scheduled
+ * jobs), `reaper` (recovers jobs of dead workers). They talk to Redis directly and stop
  * gracefully on SIGINT / SIGTERM: running jobs get `--shutdown-timeout`
  * to finish, the rest go back to their queue.
  *
@@ -12,9 +14,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import type { ValidationError } from "../../domain/Errors.ts"
 import * as JobPriority from "../../domain/JobPriority.ts"
+import { Schedules } from "../../services/Schedules.ts"
 import { Backend, requireRedis, withQueue } from "../Backend.ts"
-import { fromError, usage } from "../Failures.ts"
+import { CliFailure, ExitCode, fromError, usage } from "../Failures.ts"
 import * as Input from "../Input.ts"
 import * as Lifetime from "../Lifetime.ts"
 import * as Output from "../Output.ts"
@@ -43,6 +47,7 @@ export const worker = Command.make("worker", {
   jobTimeout: intervalFlag("job-timeout", "5m", "Timeout of a handler without its own"),
   shutdownTimeout: intervalFlag("shutdown-timeout", "30s", "How long running jobs may finish after SIGINT/SIGTERM"),
   scheduler: Flag.Boolean("scheduler").pipe(Flag.withDescription("Also promote due scheduled jobs"), Flag.withDefault(true)),
+  cron: Flag.Boolean("cron").pipe(Flag.withDescription("Also fire the slots of stored schedules (the cron scheduler)"), Flag.withDefault(true)),
   reaper: Flag.Boolean("reaper").pipe(Flag.withDescription("Also recover jobs of dead workers"), Flag.withDefault(true)),
   workerId: Flag.String("worker-id").pipe(Flag.withDescription("Lease owner name (default worker-<pid>-<random>)"), Flag.optional),
   events: Flag.Boolean("events").pipe(
@@ -69,6 +74,7 @@ export const worker = Command.make("worker", {
       jobTimeout,
       shutdownTimeout,
       scheduler: input.scheduler,
+      cron: input.cron,
       reaper: input.reaper,
       workerId: Option.getOrUndefined(input.workerId)
     }
@@ -87,24 +93,35 @@ export const worker = Command.make("worker", {
   })).pipe(Command.withDescription("Run jobs with the handlers of a module until SIGINT/SIGTERM (graceful)."))
 
 /**
- * `scheduler`: the promoter alone.
+ * `scheduler`: what makes jobs due, without running any: the cron
+ * scheduler (the slots of stored schedules) and the promoter (due scheduled
+ * jobs and retries), each of which `--no-cron` / `--no-promote` turns off.
  *
  * @category commands
  * @since 0.2.0
  */
 export const scheduler = Command.make("scheduler", {
-  interval: intervalFlag("interval", "1s", "Time between two promotion passes")
-}, ({ interval }) =>
+  interval: intervalFlag("interval", "1s", "Time between two promotion passes"),
+  cron: Flag.Boolean("cron").pipe(Flag.withDescription("Fire the slots of stored schedules (the cron scheduler)"), Flag.withDefault(true)),
+  promote: Flag.Boolean("promote").pipe(Flag.withDescription("Promote due scheduled jobs and retries"), Flag.withDefault(true))
+}, ({ cron, interval, promote }) =>
   Effect.gen(function*() {
     const options = yield* settings
     yield* requireRedis(options, "scheduler")
+    if (!cron && !promote) return yield* usage("--no-cron and --no-promote together leave the scheduler nothing to do: drop one")
     const every = yield* Effect.fromResult(Input.duration(interval, "--interval"))
-    const Scheduler = yield* load(() => import("../../worker/Promoter.ts"))
+    const [Promoter, CronScheduler] = yield* load(() => Promise.all([import("../../worker/Promoter.ts"), import("../../worker/CronScheduler.ts")]))
     const backend = yield* Backend
     yield* Lifetime.runsUntilStopped
-    yield* Output.note(`scheduler on ${backend.describe(options)}: promoting due jobs every ${interval}. Ctrl+C stops it.`)
-    yield* withQueue(options, Scheduler.run({ interval: every }))
-  })).pipe(Command.withDescription("Promote due scheduled jobs (and retries) to their queues, until interrupted."))
+    const doing = [cron ? "firing schedules" : undefined, promote ? `promoting due jobs every ${interval}` : undefined].filter((d) => d !== undefined)
+    yield* Output.note(`scheduler on ${backend.describe(options)}: ${doing.join(", ")}. Ctrl+C stops it.`)
+    const fireSchedules = Effect.flatMap(Effect.serviceOption(Schedules), (found): Effect.Effect<never, ValidationError | CliFailure> =>
+      Option.isSome(found)
+        ? Effect.provideService(CronScheduler.run(), Schedules, found.value)
+        : Effect.fail(new CliFailure({ message: "this backend does not provide schedules: run the scheduler with --no-cron", exitCode: ExitCode.failed })))
+    const loops = [...(cron ? [fireSchedules] : []), ...(promote ? [Promoter.run({ interval: every })] : [])]
+    yield* withQueue(options, Effect.all(loops, { concurrency: "unbounded", discard: true }))
+  })).pipe(Command.withDescription("Make jobs due until interrupted: fire the slots of stored schedules and promote due scheduled jobs (and retries)."))
 
 /**
  * `reaper`: recovers the jobs of dead workers.

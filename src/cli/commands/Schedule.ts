@@ -3,9 +3,10 @@
  * `add ID (--cron EXPR | --every SECONDS) --name JOB [--data JSON]
  * [--tz ZONE] [--priority P] [--limit N] [--misfire latest|once|each:N]`,
  * `list`, `rm ID`, `pause ID`, `resume ID`, `run ID` (a job now), `next ID
- * [--count N]`. They run on Redis (`--redis-url`, `--prefix`); a process
- * running the cron scheduler (`CronScheduler`) fires them (`bananas worker`
- * does not run it yet).
+ * [--count N]`. They run on Redis (`--redis-url`, `--prefix`), or through
+ * the gateway with `--api-url` as the other client commands; a process
+ * running the cron scheduler (`CronScheduler`) fires them: `bananas worker`
+ * (unless `--no-cron`) and `bananas scheduler`.
  *
  * @since 0.2.0
  */
@@ -16,14 +17,14 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as RawJson from "../../domain/RawJson.ts"
 import type { Misfire, View } from "../../domain/Schedule.ts"
 import { Schedules } from "../../services/Schedules.ts"
-import { withQueue } from "../Backend.ts"
+import { withClient } from "../Backend.ts"
 import { CliFailure, ExitCode, usage } from "../Failures.ts"
 import { emit, settings } from "../Root.ts"
 import type { Settings } from "../Settings.ts"
 
-/** Runs `f` on the backend's schedules (every Bananas backend provides them). */
+/** Runs `f` on the client backend's schedules (Redis, or the gateway: both provide them). */
 const onSchedules = <A, E>(options: Settings, f: (s: Schedules["Service"]) => Effect.Effect<A, E>) =>
-  withQueue(options, Effect.flatMap(Effect.serviceOption(Schedules), (found): Effect.Effect<A, E | CliFailure> =>
+  withClient(options, Effect.flatMap(Effect.serviceOption(Schedules), (found): Effect.Effect<A, E | CliFailure> =>
     Option.isSome(found)
       ? f(found.value)
       : Effect.fail(new CliFailure({ message: "this backend does not provide schedules", exitCode: ExitCode.failed }))))
