@@ -243,14 +243,16 @@ export const make = Effect.gen(function*() {
   const fireDue = Effect.gen(function*() {
     const nowMs = yield* nowMillis
     const report = { fired: [] as Array<FireReport["fired"][number]>, skipped: 0, locked: 0 }
+    // The earliest slot first: a pass with nothing due costs this one read.
+    const earliest = yield* store.zfirst(keys.scheduleDue)
+    if (earliest === undefined || earliest[1] > seconds(nowMs)) return { ...report, nextDue: earliest?.[1] } satisfies FireReport
     for (let page = 0; page < maxPages; page++) {
       const ids = yield* store.zrangeByScore(keys.scheduleDue, seconds(nowMs), 0, batch)
       for (const id of ids) yield* fireSchedule(id, nowMs, report)
       if (ids.length < batch) break
     }
-    const [first] = yield* store.zrangeByScore(keys.scheduleDue, Number.POSITIVE_INFINITY, 0, 1)
-    const nextDue = first === undefined ? undefined : yield* store.zscore(keys.scheduleDue, first)
-    return { ...report, nextDue } satisfies FireReport
+    const next = yield* store.zfirst(keys.scheduleDue)
+    return { ...report, nextDue: next?.[1] } satisfies FireReport
   })
 
   return Schedules.of({

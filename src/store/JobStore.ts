@@ -77,6 +77,8 @@ export class JobStore extends Context.Service<JobStore, {
   readonly lpos: (key: string, member: string) => Effect.Effect<boolean, StoreFailure>
   /** `ZSCORE key member`. */
   readonly zscore: (key: string, member: string) => Effect.Effect<number | undefined, StoreFailure>
+  /** `ZRANGE key 0 0 WITHSCORES`: the lowest-scored member and its score (none when empty). */
+  readonly zfirst: (key: string) => Effect.Effect<readonly [string, number] | undefined, StoreFailure>
   /** `ZRANGEBYSCORE key -inf max LIMIT offset count`. */
   readonly zrangeByScore: (key: string, max: number, offset: number, count: number) => Effect.Effect<ReadonlyArray<string>, StoreFailure>
   /** `HGETALL key`. */

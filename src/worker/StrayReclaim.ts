@@ -18,7 +18,9 @@
  * another take runs: under a steady backlog some take is nearly always in
  * flight, and strays would otherwise wait for a quiet moment. A round that
  * leaves candidates is followed by another within 250 ms, so a stray is
- * back within about one `reclaimInterval`.
+ * back within about one `reclaimInterval`. A round is skipped (nothing
+ * read) when, since a round that found no candidate, every take came back
+ * empty.
  *
  * @since 0.2.0
  */
@@ -50,11 +52,18 @@ export const make = (queue: JobQueue["Service"], config: Config, running: Readon
     /** Candidates of the previous round, and the takes as they were when it read. */
     let suspects: ReadonlySet<JobId> = new Set()
     let previous = { started: -1, inFlight: true }
+    /** False after a clean round with no take in flight, until a take delivers ids or fails. */
+    let dirty = true
 
     const once = Effect.gen(function*() {
       last = yield* Clock.currentTimeMillis
       const started = takes.started
       const inFlight = takes.inFlight
+      // Only a take that delivered ids, or failed (its reply maybe lost),
+      // puts ids in the held set: after a round that found no candidate with
+      // no take in flight, and no such take since, nothing can be a stray
+      // (an idle worker leaves Redis alone).
+      if (!dirty) return
       const before = previous
       const seen = new Set<JobId>()
       // Read live: an id counts as running if the take that delivered it
@@ -74,6 +83,7 @@ export const make = (queue: JobQueue["Service"], config: Config, running: Readon
       for (const id of ids) seen.delete(id)
       suspects = seen
       previous = { started, inFlight }
+      if (seen.size === 0 && !inFlight && takes.started === started) dirty = false
       if (ids.length > 0) {
         yield* Metric.update(Metrics.reclaimed, ids.length)
         yield* Effect.logWarning(`gave back ${ids.length} job(s) this worker held but never received (a lost dequeue reply)`).pipe(
@@ -86,8 +96,16 @@ export const make = (queue: JobQueue["Service"], config: Config, running: Readon
     const wait = () => (suspects.size > 0 ? Math.min(interval, recheckMillis) : interval)
     const due = Effect.map(Clock.currentTimeMillis, (now) => now - last >= wait())
 
-    /** Between two dequeues (no take in flight): at most once per interval (sooner with candidates pending). */
-    const between = Effect.flatMap(due, (yes) => (yes ? once : Effect.void))
+    /**
+     * Between two dequeues (no take in flight), given what the last one
+     * delivered (undefined: it failed): at most once per interval (sooner
+     * with candidates pending).
+     */
+    const between = (delivered: ReadonlyArray<unknown> | undefined) =>
+      Effect.suspend(() => {
+        if (delivered === undefined || delivered.length > 0) dirty = true
+        return Effect.flatMap(due, (yes) => (yes ? once : Effect.void))
+      })
 
     /** Forever: every interval (sooner with candidates pending), unless a take is in flight (the dispatcher then reclaims after it). */
     const tick: Effect.Effect<never> = Effect.suspend(() => Effect.sleep(wait())).pipe(

@@ -247,7 +247,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         // One step: a slot taken is always handed to a take, whatever interrupts.
         const deliveries = yield* Effect.uninterruptibleMask((restore) => Effect.andThen(restore(slots.awaitSlot), takeJobs))
         failures = deliveries === undefined ? failures + 1 : 0
-        yield* reclaimer.between
+        yield* reclaimer.between(deliveries)
         if (failures > 0) yield* Effect.sleep(Duration.millis(Math.min(5_000, 100 * 2 ** Math.min(failures - 1, 6))))
       }
     })

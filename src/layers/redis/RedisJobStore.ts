@@ -237,6 +237,11 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     mget: (keys) => keys.length === 0 ? Effect.succeed([]) : Effect.map(send("get", undefined, "MGET", keys), strings),
     lrange: (key, start, stop) => Effect.map(send("read", key, "LRANGE", [key, start, stop]), (v) => v as ReadonlyArray<string>),
     lpos: (key, member) => Effect.map(send("read", key, "LPOS", [key, member]), (v) => v !== null),
+    zfirst: (key) =>
+      Effect.map(send("read", key, "ZRANGE", [key, 0, 0, "WITHSCORES"]), (v) => {
+        const [member, score] = v as ReadonlyArray<string>
+        return member === undefined ? undefined : [member, Number(score)] as const
+      }),
     zscore: (key, member) =>
       Effect.map(send("read", key, "ZSCORE", [key, member]), (v) => (v === null ? undefined : Number(v as string))),
     zrangeByScore: (key, max, offset, count) =>

@@ -125,6 +125,7 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
     lrange: (key, start, stop) => run("read", () => store.lrange(key, start, stop)),
     lpos: (key, member) => run("read", () => store.lpos(key, member)),
     zscore: (key, member) => run("read", () => store.zscore(key, member)),
+    zfirst: (key) => run("read", () => store.zrangeByScore(key, Number.POSITIVE_INFINITY, 0, 1)[0]),
     zrangeByScore: (key, max, offset, count) => run("read", () => store.zrangeByScore(key, max, offset, count).map(([m]) => m)),
     hgetall: (key) => run("read", () => store.hgetall(key)),
     hmget: (key, fields) => run("read", () => fields.map((f) => store.hget(key, f))),
