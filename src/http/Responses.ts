@@ -80,7 +80,7 @@ export const only = <T extends AnswerError["_tag"] | NoResult["_tag"]>(tags: Rea
  */
 export type Endpoint =
   | readonly ["jobs", "submit" | "submitBatch" | "call" | "list" | "get" | "result" | "cancel"]
-  | readonly ["queue", "stats" | "deadLetters" | "requeue" | "purgeDead" | "deliveries"]
+  | readonly ["queue", "stats" | "deadLetters" | "requeue" | "purgeDead" | "deliveries" | "pause" | "resume" | "paused"]
 
 /**
  * Reads an answer: a 2xx body through `decode`, any other status as the
@@ -155,7 +155,10 @@ const decoders: Readonly<Record<`${Endpoint[0]}.${Endpoint[1]}`, Decoder>> = {
   "queue.deadLetters": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "deadLetters" }),
   "queue.requeue": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "requeue" }),
   "queue.purgeDead": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "purgeDead" }),
-  "queue.deliveries": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "deliveries" })
+  "queue.deliveries": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "deliveries" }),
+  "queue.pause": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "pause" }),
+  "queue.resume": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "resume" }),
+  "queue.paused": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "paused" })
 } as Readonly<Record<string, Decoder>>
 
 const decoderOf = (endpoint: Endpoint): Decoder => decoders[`${endpoint[0]}.${endpoint[1]}` as const]
