@@ -138,14 +138,10 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
     awaitWork: (sources) =>
       Effect.gen(function*() {
         const signal = yield* Queue.sliding<void>(1)
+        // Woken by a push to a source, or by `queue:wake` (a resumed queue pushes nothing).
         yield* Effect.acquireRelease(
-          Effect.sync(() => store.watch(sources, () => Queue.offerUnsafe(signal, undefined))),
+          Effect.sync(() => store.watch([...sources, protocol.keys.wake], () => Queue.offerUnsafe(signal, undefined))),
           (unwatch) => Effect.sync(unwatch)
-        )
-        // A resumed queue pushes nothing: its wake-up (`queue:wake`) wakes us too.
-        yield* Effect.acquireRelease(
-          Effect.sync(() => store.subscribe(protocol.keys.wake, () => Queue.offerUnsafe(signal, undefined))),
-          (unsubscribe) => Effect.sync(unsubscribe)
         )
         return {
           next: (maxMillis: number) => Effect.asVoid(Effect.timeoutOption(Queue.take(signal), maxMillis))
