@@ -1,7 +1,7 @@
 /**
  * The job models programs meet, in one namespace (the root's `Job`): the
  * job and its id, status and priority; its result; listing filters and
- * pages; queue depths; submission requests and receipts; what a failed
+ * pages; queue depths and queue references; submission requests and receipts; what a failed
  * write did. Each is a `Schema` and the type of its values, Go-compatible.
  *
  * @since 0.2.0
@@ -43,6 +43,10 @@ export {
   /** Queue depths. */
   QueueStats
 } from "./domain/QueueStats.ts"
+export {
+  /** Which queue: a priority, of the default queue or of a routing key (pause, resume). */
+  QueueRef
+} from "./domain/QueueRef.ts"
 export {
   /** When a scheduled job becomes due: a date, or a delay from now. */
   type ScheduleAt,

@@ -35,6 +35,8 @@ import * as JobDefinition from "./domain/JobDefinition.ts"
 import * as JobId from "./domain/JobId.ts"
 import type { JobPage, ListFilter, PageRequest } from "./domain/JobPage.ts"
 import type { JobResult } from "./domain/JobResult.ts"
+import type { JobPriority } from "./domain/JobPriority.ts"
+import type { QueueRef } from "./domain/QueueRef.ts"
 import type { QueueStats } from "./domain/QueueStats.ts"
 import * as RawJson from "./domain/RawJson.ts"
 import * as Submission from "./domain/Submission.ts"
@@ -298,7 +300,46 @@ export const requeueDead = (id: string, options?: Policies.CallOptions): Effect.
 export const purgeDead = (options?: Policies.CallOptions): Effect.Effect<number, ValidationError | TransportError, TaskApi> =>
   withApi((api) => Policies.apply("purgeDead", api.purgeDead, options))
 
+/**
+ * Pauses a queue: a priority of the default queue (`"high"`), or of a
+ * routing key's (`{ priority: "high", routingKey: "gpu" }`). Our workers
+ * take nothing from it until it is resumed (checked in the same step as
+ * each take); its jobs stay queued and submissions still land. Go workers
+ * do not know pause: stop them, or route the work they must not take.
+ *
+ * @example
+ * ```ts
+ * yield* Tasks.pauseQueue("low")                                  // the default queue's low priority
+ * yield* Tasks.pauseQueue({ priority: "high", routingKey: "gpu" }) // route:gpu:queue:high
+ * ```
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const pauseQueue = (queue: QueueRef | JobPriority, options?: Policies.CallOptions): Effect.Effect<QueueRef, ValidationError | TransportError, TaskApi> =>
+  withApi((api) => Policies.apply("pauseQueue", api.pauseQueue(refOf(queue)), options))
+
+/**
+ * Resumes a paused queue: workers take its jobs at once (they are woken).
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const resumeQueue = (queue: QueueRef | JobPriority, options?: Policies.CallOptions): Effect.Effect<QueueRef, ValidationError | TransportError, TaskApi> =>
+  withApi((api) => Policies.apply("resumeQueue", api.resumeQueue(refOf(queue)), options))
+
+/**
+ * The paused queues (also in `stats`).
+ *
+ * @category managing
+ * @since 0.2.0
+ */
+export const pausedQueues = (options?: Policies.CallOptions): Effect.Effect<ReadonlyArray<QueueRef>, ValidationError | TransportError, TaskApi> =>
+  withApi((api) => Policies.apply("pausedQueues", api.pausedQueues, options))
+
 // Internal
+
+const refOf = (queue: QueueRef | JobPriority): QueueRef => (typeof queue === "string" ? { priority: queue } : queue)
 
 /** Spans without a captured call-site stack trace: capturing one costs more than the Redis round trip. */
 const noStack = { captureStackTrace: false } as const

@@ -55,7 +55,7 @@ const completions = Command.make("completions", {
  */
 export const cli = root.pipe(Command.withSubcommands([
   { group: "Jobs", commands: [Submit.submit, Jobs.get, Jobs.result, Jobs.wait, Jobs.call, Jobs.cancel] },
-  { group: "Queue", commands: [Queue.list, Queue.stats, Dlq.dlq, Schedule.schedule] },
+  { group: "Queue", commands: [Queue.list, Queue.stats, Queue.queue, Dlq.dlq, Schedule.schedule] },
   { group: "Processes", commands: [Processes.worker, Processes.scheduler, Processes.reaper, Serve.serve] },
   completions
 ]))

@@ -10,6 +10,8 @@
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import * as JobResult from "../domain/JobResult.ts"
+import type { JobPriority } from "../domain/JobPriority.ts"
+import * as QueueRef from "../domain/QueueRef.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import * as Output from "./Output.ts"
@@ -33,13 +35,20 @@ export const jobJson = (job: Job): string => JobCodec.encode(job)
 export const resultJson = (result: JobResult.JobResult): string => JobResult.toGoJson(result)
 
 /**
- * Queue depths as JSON: `{"queued":{"high","normal","low"},"processing","scheduled","dead"}`.
+ * Queue depths as JSON: `{"queued":{"high","normal","low"},"processing","scheduled","dead"}`,
+ * and `"paused":[{"priority","routingKey"?}]` when a queue is paused.
  *
  * @category json
  * @since 0.2.0
  */
 export const statsJson = (stats: QueueStats): string =>
-  JSON.stringify({ queued: stats.queued, processing: stats.processing, scheduled: stats.scheduled, dead: stats.dead })
+  JSON.stringify({
+    queued: stats.queued,
+    processing: stats.processing,
+    scheduled: stats.scheduled,
+    dead: stats.dead,
+    ...(stats.paused === undefined || stats.paused.length === 0 ? {} : { paused: stats.paused })
+  })
 
 /**
  * A job for people: one field per line.
@@ -106,15 +115,23 @@ export const jobTable = (jobs: ReadonlyArray<Job>, now: number, paint: Output.Pa
  * @category text
  * @since 0.2.0
  */
-export const statsTable = (stats: QueueStats, paint: Output.Paint): string =>
-  Output.table(["QUEUE", "JOBS"], [
-    ["high", String(stats.queued.high)],
-    ["normal", String(stats.queued.normal)],
-    ["low", String(stats.queued.low)],
+export const statsTable = (stats: QueueStats, paint: Output.Paint): string => {
+  const paused = stats.paused ?? []
+  // A paused default priority says so beside its depth; routed ones (whose depths stats does not read) on a line below.
+  const depth = (priority: JobPriority) =>
+    paused.some((q) => q.priority === priority && q.routingKey === undefined)
+      ? `${stats.queued[priority]} ${paint("yellow", "(paused)")}`
+      : String(stats.queued[priority])
+  const routed = paused.filter((q) => q.routingKey !== undefined)
+  return Output.table(["QUEUE", "JOBS"], [
+    ["high", depth("high")],
+    ["normal", depth("normal")],
+    ["low", depth("low")],
     ["processing", String(stats.processing)],
     ["scheduled", String(stats.scheduled)],
     ["dead", stats.dead > 0 ? paint("red", String(stats.dead)) : "0"]
-  ], paint)
+  ], paint) + (routed.length === 0 ? "" : `\n${paint("yellow", "paused")}: ${routed.map(QueueRef.format).join(", ")}`)
+}
 
 // Internal
 

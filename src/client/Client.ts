@@ -42,6 +42,7 @@ import { ConnectionError, ValidationError } from "../domain/Errors.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
 import type { ResultStatus } from "../domain/JobResult.ts"
 import type { JobStatus } from "../domain/JobStatus.ts"
+import type { QueueRef } from "../domain/QueueRef.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
 import { toClientJob, toClientResult } from "./ClientModels.ts"
 import * as Bananas from "../Bananas.ts"
@@ -190,6 +191,35 @@ export class Client {
    */
   stats(): Promise<QueueStats> {
     return this.#run("stats", Tasks.stats())
+  }
+
+  /**
+   * Pauses a queue (`"high"`, or `{ priority: "high", routingKey: "gpu" }`):
+   * our workers take nothing from it until it is resumed; submissions
+   * still land. Resolves the queue as normalized.
+   *
+   * @since 0.2.0
+   */
+  pauseQueue(queue: QueueRef | JobPriority): Promise<QueueRef> {
+    return this.#run("pauseQueue", Tasks.pauseQueue(queue))
+  }
+
+  /**
+   * Resumes a paused queue: workers take its jobs at once.
+   *
+   * @since 0.2.0
+   */
+  resumeQueue(queue: QueueRef | JobPriority): Promise<QueueRef> {
+    return this.#run("resumeQueue", Tasks.resumeQueue(queue))
+  }
+
+  /**
+   * The paused queues.
+   *
+   * @since 0.2.0
+   */
+  pausedQueues(): Promise<ReadonlyArray<QueueRef>> {
+    return this.#run("pausedQueues", Tasks.pausedQueues())
   }
 
   /**

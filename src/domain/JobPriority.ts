@@ -36,3 +36,13 @@ export const all: ReadonlyArray<JobPriority> = ["high", "normal", "low"]
  * @since 0.1.0
  */
 export const isJobPriority = (u: unknown): u is JobPriority => u === "high" || u === "normal" || u === "low"
+
+/**
+ * What is wrong with a priority that is not `isJobPriority` (the one text
+ * of this refusal, wherever a priority is taken).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export const unknownMessage = (priority: unknown): string =>
+  `unknown priority ${JSON.stringify(priority) ?? String(priority)} (expected "high", "normal" or "low")`

@@ -4,6 +4,7 @@
  * @since 0.2.0
  */
 import * as Schema from "effect/Schema"
+import { QueueRef } from "./QueueRef.ts"
 
 /**
  * The schema of queue depths.
@@ -26,7 +27,13 @@ export const QueueStats = Schema.Struct({
   /** Jobs waiting for their time, retries included (`queue:scheduled`). */
   scheduled: Schema.Int,
   /** Dead-lettered ids (`queue:dead`). */
-  dead: Schema.Int
+  dead: Schema.Int,
+  /**
+   * The paused queues (default or routed), which our workers take nothing
+   * from, in key order; present only when at least one is paused (so the
+   * depths of an unpaused system read as before).
+   */
+  paused: Schema.optional(Schema.Array(QueueRef))
 })
 
 /**

@@ -15,9 +15,9 @@ import { SerializationError, ValidationError } from "./Errors.ts"
 import * as JobModel from "./Job.ts"
 import * as JobId from "./JobId.ts"
 import * as PayloadLimits from "./PayloadLimits.ts"
-import { isJobPriority, JobPriority } from "./JobPriority.ts"
+import { isJobPriority, JobPriority, unknownMessage as unknownPriority } from "./JobPriority.ts"
 import * as RawJson from "./RawJson.ts"
-import { isRoutingKey, isUnrouted } from "./RoutingKey.ts"
+import { invalidMessage as invalidRoutingKey, isRoutingKey, isUnrouted } from "./RoutingKey.ts"
 import * as Timestamp from "./Timestamp.ts"
 import { isTraceparent } from "./TraceContext.ts"
 import { reservedJobNames } from "./Job.ts"
@@ -134,13 +134,13 @@ export const toJob = (
   }
   const priority: unknown = request.priority ?? "normal"
   if (!isJobPriority(priority)) {
-    return invalid("priority", `unknown priority ${JSON.stringify(priority) ?? String(priority)} (expected "high", "normal" or "low")`)
+    return invalid("priority", unknownPriority(priority))
   }
   if (request.maxRetries !== undefined && (!Number.isSafeInteger(request.maxRetries) || request.maxRetries < 0)) {
     return invalid("maxRetries", `maxRetries must be a non-negative integer, got ${String(request.maxRetries)}`)
   }
   if (request.routingKey !== undefined && (typeof request.routingKey !== "string" || !isRoutingKey(request.routingKey))) {
-    return invalid("routingKey", `routing key must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(request.routingKey)}`)
+    return invalid("routingKey", invalidRoutingKey(request.routingKey))
   }
   if (request.description !== undefined && (typeof request.description !== "string" || !isWellFormed(request.description))) {
     return invalid("description", "description must be a well-formed string")

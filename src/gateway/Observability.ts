@@ -125,10 +125,11 @@ export const layerMetrics = (options: Resolved) =>
  * @since 0.2.0
  */
 export const routeOf = (path: string): string => {
-  const known = ["/v1/jobs", "/v1/jobs/batch", "/v1/jobs/call", "/v1/stats", "/v1/dead", "/v1/webhooks/deliveries", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/scalar.js"]
+  const known = ["/v1/jobs", "/v1/jobs/batch", "/v1/jobs/call", "/v1/stats", "/v1/dead", "/v1/queues/paused", "/v1/webhooks/deliveries", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/scalar.js"]
   if (known.includes(path)) return path
   if (/^\/v1\/jobs\/[^/]+\/result$/.test(path)) return "/v1/jobs/:id/result"
   if (/^\/v1\/dead\/[^/]+\/requeue$/.test(path)) return "/v1/dead/:id/requeue"
+  if (/^\/v1\/queues\/[^/]+\/(?:pause|resume)$/.test(path)) return path.replace(/^\/v1\/queues\/[^/]+/, "/v1/queues/:priority")
   if (/^\/v1\/jobs\/[^/]+$/.test(path)) return "/v1/jobs/:id"
   return "other"
 }

@@ -158,6 +158,11 @@ const queue = (options: Resolved) =>
       .handle("requeue", ({ params }) =>
         guard("requeueDead", Duration.zero, Effect.map(api.requeueDead(params.id), (job) => json(Bodies.encodeJob(job)))))
       .handle("purgeDead", () => guard("purgeDead", Duration.zero, Effect.map(api.purgeDead, (purged) => ({ purged }))))
+      .handle("pause", ({ params, query }) =>
+        guard("pauseQueue", Duration.zero, api.pauseQueue({ priority: params.priority, routingKey: query.routingKey })))
+      .handle("resume", ({ params, query }) =>
+        guard("resumeQueue", Duration.zero, api.resumeQueue({ priority: params.priority, routingKey: query.routingKey })))
+      .handle("paused", () => guard("pausedQueues", Duration.zero, Effect.map(api.pausedQueues, (paused) => ({ paused }))))
       .handle("deliveries", ({ query }) => {
         const limit = query.limit ?? 100
         return limit >= 1 && limit <= 10_000

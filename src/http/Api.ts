@@ -33,6 +33,7 @@ import {
   ValidationError
 } from "../domain/Errors.ts"
 import { JobPriority } from "../domain/JobPriority.ts"
+import { QueueRef } from "../domain/QueueRef.ts"
 import { JobStatus } from "../domain/JobStatus.ts"
 import * as Schedule from "../domain/Schedule.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
@@ -236,7 +237,8 @@ export class Jobs extends HttpApiGroup.make("jobs").add(
 ).middleware(Authentication).prefix("/v1/jobs") {}
 
 /**
- * Queue-wide reads: depths and the dead letters.
+ * Queue-wide reads and actions: depths, the dead letters, pausing and
+ * resuming a queue.
  *
  * @category groups
  * @since 0.2.0
@@ -251,6 +253,23 @@ export class Queue extends HttpApiGroup.make("queue").add(
   }).annotate(OpenApi.Description, "Requeue a dead-lettered job (409 when it is not dead)."),
   HttpApiEndpoint.delete("purgeDead", "/dead", { success: S.PurgedJson, error: backend })
     .annotate(OpenApi.Description, "Delete every dead-lettered job (ids, data and results): how many were removed."),
+  HttpApiEndpoint.post("pause", "/queues/:priority/pause", {
+    params: { priority: JobPriority },
+    query: { routingKey: Schema.optional(Schema.String) },
+    success: QueueRef,
+    error: [Errors.ValidationError, ...backend]
+  }).annotate(
+    OpenApi.Description,
+    "Pause a queue (a priority; with ?routingKey= of that route's queue): our workers take nothing from it, submissions still land. Go workers do not know pause."
+  ),
+  HttpApiEndpoint.post("resume", "/queues/:priority/resume", {
+    params: { priority: JobPriority },
+    query: { routingKey: Schema.optional(Schema.String) },
+    success: QueueRef,
+    error: [Errors.ValidationError, ...backend]
+  }).annotate(OpenApi.Description, "Resume a paused queue: workers take its jobs at once."),
+  HttpApiEndpoint.get("paused", "/queues/paused", { success: S.PausedJson, error: backend })
+    .annotate(OpenApi.Description, "The paused queues."),
   HttpApiEndpoint.get("deliveries", "/webhooks/deliveries", {
     query: { limit: Schema.optional(Schema.Int) },
     success: S.DeliveriesJson,

@@ -51,7 +51,8 @@ import type { ScheduleInput } from "../domain/Schedule.ts"
 import { Schedules } from "../services/Schedules.ts"
 import { Api, ScheduleBody } from "./Api.ts"
 import * as Bodies from "./Bodies.ts"
-import { PurgedJson, StatsJson } from "./Schemas.ts"
+import { PausedJson, PurgedJson, StatsJson } from "./Schemas.ts"
+import * as QueueRef from "../domain/QueueRef.ts"
 import { type ReadError, TaskApi } from "../services/TaskApi.ts"
 import { completedOrFail } from "../layers/DirectTaskApi.ts"
 import { type AnswerError, type Endpoint, type NoResult, only, read, unreachable } from "./Responses.ts"
@@ -129,6 +130,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       return yield* completedOrFail(yield* waitForResult(request.id!, Duration.millis(left)))
     })
 
+  /** Pause or resume: validated here first (nothing sent on bad input), then the gateway's answer. */
+  const pausing = (operation: string, endpoint: "pause" | "resume", queue: QueueRef.QueueRef) =>
+    Effect.flatMap(Effect.fromResult(QueueRef.validate(queue)), (valid) => {
+      const options = { params: { priority: valid.priority }, query: valid.routingKey === undefined ? {} : { routingKey: valid.routingKey } }
+      const url = endpoint === "pause" ? urls.queue.pause(options) : urls.queue.resume(options)
+      return serializationAsApi(call(operation, ["queue", endpoint], ["ValidationError"], HttpClientRequest.post(url), decodeQueueRef))
+    })
+
   return TaskApi.of({
     submit: (request) =>
       Effect.andThen(
@@ -153,7 +162,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     deadLetters: (page: PageRequest) =>
       serializationAsApi(call("deadLetters", ["queue", "deadLetters"], ["ValidationError"], HttpClientRequest.get(urls.queue.deadLetters({ query: page })), Bodies.decodePage)),
     requeueDead: (id) => call("requeueDead", ["queue", "requeue"], changeTags, HttpClientRequest.post(urls.queue.requeue({ params: { id } })), Bodies.decodeJob),
-    purgeDead: serializationAsApi(call("purgeDead", ["queue", "purgeDead"], [], HttpClientRequest.delete(urls.queue.purgeDead()), decodePurged))
+    purgeDead: serializationAsApi(call("purgeDead", ["queue", "purgeDead"], [], HttpClientRequest.delete(urls.queue.purgeDead()), decodePurged)),
+    pauseQueue: (queue) => pausing("pauseQueue", "pause", queue),
+    resumeQueue: (queue) => pausing("resumeQueue", "resume", queue),
+    pausedQueues: serializationAsApi(call("pausedQueues", ["queue", "paused"], [], HttpClientRequest.get(urls.queue.paused()), decodePaused))
   })
 })
 
@@ -292,6 +304,19 @@ const decodePurged = (text: string) =>
   Result.mapBoth(decodePurgedJson(text), {
     onFailure: (e) => new SerializationError({ message: `the gateway's purge answer does not decode: ${e.message}` }),
     onSuccess: (body) => body.purged
+  })
+
+const decodeQueueRefJson = Schema.decodeUnknownResult(Schema.fromJsonString(QueueRef.QueueRef))
+
+const decodeQueueRef = (text: string) =>
+  Result.mapError(decodeQueueRefJson(text), (e) => new SerializationError({ message: `the gateway's queue answer does not decode: ${e.message}` }))
+
+const decodePausedJson = Schema.decodeUnknownResult(Schema.fromJsonString(PausedJson))
+
+const decodePaused = (text: string) =>
+  Result.mapBoth(decodePausedJson(text), {
+    onFailure: (e) => new SerializationError({ message: `the gateway's paused queues do not decode: ${e.message}` }),
+    onSuccess: (body) => body.paused
   })
 
 const decodeStats = (text: string) =>

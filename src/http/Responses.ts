@@ -82,7 +82,7 @@ export const only = <T extends AnswerError["_tag"] | NoResult["_tag"]>(tags: Rea
  */
 export type Endpoint =
   | readonly ["jobs", "submit" | "submitBatch" | "call" | "list" | "get" | "result" | "cancel"]
-  | readonly ["queue", "stats" | "deadLetters" | "requeue" | "purgeDead" | "deliveries"]
+  | readonly ["queue", "stats" | "deadLetters" | "requeue" | "purgeDead" | "deliveries" | "pause" | "resume" | "paused"]
   | readonly ["schedules", "upsert" | "list" | "get" | "remove" | "pause" | "resume" | "run" | "next"]
 
 /**
@@ -166,7 +166,10 @@ const decoders: Readonly<Record<`${Endpoint[0]}.${Endpoint[1]}`, Decoder>> = {
   "schedules.pause": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "pause" }),
   "schedules.resume": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "resume" }),
   "schedules.run": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "run" }),
-  "schedules.next": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "next" })
+  "schedules.next": HttpApiClient.decodeResponse(Api, { group: "schedules", endpoint: "next" }),
+  "queue.pause": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "pause" }),
+  "queue.resume": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "resume" }),
+  "queue.paused": HttpApiClient.decodeResponse(Api, { group: "queue", endpoint: "paused" })
 } as Readonly<Record<string, Decoder>>
 
 const decoderOf = (endpoint: Endpoint): Decoder => decoders[`${endpoint[0]}.${endpoint[1]}` as const]

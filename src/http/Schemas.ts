@@ -16,6 +16,7 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import { JobPriority } from "../domain/JobPriority.ts"
 import { ResultStatus } from "../domain/JobResult.ts"
 import { JobStatus } from "../domain/JobStatus.ts"
+import { QueueRef } from "../domain/QueueRef.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import { eventTypes } from "../protocol/Events.ts"
 
@@ -123,8 +124,17 @@ export const StatsJson = Schema.Struct({
   queued: Schema.Struct({ high: Schema.Int, normal: Schema.Int, low: Schema.Int }),
   processing: Schema.Int,
   scheduled: Schema.Int,
-  dead: Schema.Int
+  dead: Schema.Int,
+  paused: Schema.optional(Schema.Array(QueueRef)).annotate({ description: "The paused queues; present only when one is." })
 }).annotate({ identifier: "QueueStats" })
+
+/**
+ * The paused queues.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const PausedJson = Schema.Struct({ paused: Schema.Array(QueueRef) }).annotate({ identifier: "PausedQueues" })
 
 /**
  * One attempt to deliver a webhook, as the bounded delivery log keeps it.

@@ -116,7 +116,10 @@ export const make = Effect.gen(function*() {
     list: (filter) => Effect.flatMap(validPage(filter), admin.list),
     deadLetters: (page) => Effect.flatMap(validPage(page), admin.deadLetters),
     requeueDead: (id) => Effect.flatMap(now, (ts) => admin.requeueDead(id, ts)),
-    purgeDead: admin.purgeDead
+    purgeDead: admin.purgeDead,
+    pauseQueue: admin.pause,
+    resumeQueue: admin.resume,
+    pausedQueues: admin.paused
   })
 })
 

@@ -1,7 +1,7 @@
 /**
  * `QueueAdmin` written once over the storage port: depths, listings (SCAN,
  * never KEYS), dead letters, cancel and requeue (read, decide, apply if
- * nothing changed meanwhile).
+ * nothing changed meanwhile), pause and resume.
  *
  * @stability internal
  * @since 0.2.0
@@ -14,9 +14,12 @@ import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
 import * as JobPage from "../domain/JobPage.ts"
 import * as JobStatus from "../domain/JobStatus.ts"
+import * as QueueRef from "../domain/QueueRef.ts"
+import type { QueueStats } from "../domain/QueueStats.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import type { Plan } from "../protocol/Plan.ts"
 import * as A from "../protocol/AdminTransitions.ts"
+import { parseQueueName } from "../protocol/Keys.ts"
 import type { Step } from "../protocol/Transitions.ts"
 import * as Wire from "../protocol/Wire.ts"
 import { QueueAdmin } from "../services/QueueAdmin.ts"
@@ -48,15 +51,35 @@ export const make = Effect.gen(function*() {
   const { keys } = p
   const jobPrefix = keys.job("")
 
+  // Members that name no queue (written by hand) are left out.
+  const paused = Effect.map(store.smembers(keys.paused), (members) =>
+    [...members].sort().flatMap((member): Array<QueueRef.QueueRef> => {
+      const queue = parseQueueName(member)
+      return queue === undefined ? [] : [queue]
+    }))
+
   const stats = Effect.map(
-    store.sizes([keys.queue("high"), keys.queue("normal"), keys.queue("low"), keys.processing, keys.dead], [keys.scheduled]),
-    ({ lists, zsets }) => ({
+    Effect.all([
+      store.sizes([keys.queue("high"), keys.queue("normal"), keys.queue("low"), keys.processing, keys.dead], [keys.scheduled]),
+      paused
+    ], { concurrency: "unbounded" }),
+    ([{ lists, zsets }, pausedQueues]): QueueStats => ({
       queued: { high: lists[0]!, normal: lists[1]!, low: lists[2]! },
       processing: lists[3]!,
       dead: lists[4]!,
-      scheduled: zsets[0]!
+      scheduled: zsets[0]!,
+      ...(pausedQueues.length > 0 ? { paused: pausedQueues } : {})
     })
   )
+
+  /** Validates the queue, then applies the plan decided for it. */
+  const pausing = (operation: string, decide: (queue: QueueRef.QueueRef) => Plan) => (queue: QueueRef.QueueRef) =>
+    Effect.gen(function*() {
+      const valid = yield* Effect.fromResult(QueueRef.validate(queue))
+      const settled = yield* applyOne(store, operation, decide(valid))
+      if (settled._tag !== "Applied") return yield* Effect.die(new Error(`${operation} refused: ${settled.reason}`))
+      return valid
+    })
 
   // A page holds at most `limit` jobs, though SCAN returns batches of any
   // size: each batch is sorted, and a page that fills up in the middle of
@@ -178,7 +201,17 @@ export const make = Effect.gen(function*() {
     return purged
   })
 
-  return QueueAdmin.of({ stats, list, deadLetters, cancel, requeueDead, purgeDead })
+  return QueueAdmin.of({
+    stats,
+    list,
+    deadLetters,
+    cancel,
+    requeueDead,
+    purgeDead,
+    pause: pausing("pauseQueue", (queue) => A.pause(p, queue)),
+    resume: pausing("resumeQueue", (queue) => A.resume(p, queue)),
+    paused
+  })
 })
 
 /**

@@ -1,12 +1,15 @@
 /**
  * The management transitions, decided once (see `Transitions` for the
- * shared rules): cancelling, requeueing and purging dead-lettered jobs.
+ * shared rules): cancelling, requeueing and purging dead-lettered jobs,
+ * pausing and resuming a queue.
  *
  * @since 0.2.0
  */
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"
+import type { QueueRef } from "../domain/QueueRef.ts"
+import { queueName } from "./Keys.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import type { Plan } from "./Plan.ts"
 import * as T from "./Transitions.ts"
@@ -118,3 +121,35 @@ export const purgeDead = (p: Wire.Protocol, id: JobId): Plan => ({
   ]
 })
 
+
+// --- pausing ------------------------------------------------------------------------
+
+/**
+ * Pause a queue: `SADD paused <queue name>` (`Keys.queueName`). Our
+ * workers' takes skip it from then on (checked in the take's own step);
+ * its jobs stay queued and submissions still land. Pausing a paused queue
+ * changes nothing.
+ *
+ * @category pausing
+ * @since 0.2.0
+ */
+export const pause = (p: Wire.Protocol, queue: QueueRef): Plan => ({
+  guards: [],
+  writes: [{ op: "sadd", key: p.keys.paused, member: queueName(queue.priority, queue.routingKey) }]
+})
+
+/**
+ * Resume a paused queue: `SREM paused <queue name>`, and workers woken
+ * (`queue:wake`) so that blocked ones look again at once. Resuming a queue
+ * that is not paused only wakes them.
+ *
+ * @category pausing
+ * @since 0.2.0
+ */
+export const resume = (p: Wire.Protocol, queue: QueueRef): Plan => ({
+  guards: [],
+  writes: [
+    { op: "srem", key: p.keys.paused, member: queueName(queue.priority, queue.routingKey) },
+    T.wake(p, queue.priority)
+  ]
+})

@@ -6,8 +6,8 @@
  * Go's keys: `job:{id}`, `queue:{high,normal,low}`, `queue:processing`,
  * `queue:dead`, `queue:scheduled`, `result:{id}` and the channel
  * `result:notify:{id}` (plus Route-Go's `route:{key}:queue:{p}`). Ours
- * only, which Go never reads: `leases`, `lease:tokens`, `worker:{owner}` and
- * the channel `queue:wake`. Schedules: Go's `schedules:{sid}` (state) and
+ * only, which Go never reads: `leases`, `lease:tokens`, `worker:{owner}`,
+ * `paused` and the channel `queue:wake`. Schedules: Go's `schedules:{sid}` (state) and
  * `schedule_lock:{sid}`, and ours `schedule_def:{sid}`, `schedule_ids`,
  * `schedule_due`.
  *
@@ -34,6 +34,12 @@ export interface Keys {
   readonly job: (id: JobId) => string
   /** `queue:{p}`, or `route:{key}:queue:{p}` for a routing key other than `default`. */
   readonly queue: (priority: JobPriority, routingKey?: string | undefined) => string
+  /**
+   * `paused`: set of the paused queues, each named by `queueName` (its
+   * list key without the prefix: `queue:high`, `route:gpu:queue:high`).
+   * A take skips a paused queue. Ours only: Go never reads it.
+   */
+  readonly paused: string
   /** `queue:processing`: ids a worker holds. */
   readonly processing: string
   /** `queue:dead`: dead-lettered ids. */
@@ -126,6 +132,31 @@ export const hashTag = (prefix: string): string | undefined => {
 }
 
 /**
+ * A queue's name: its list key without the prefix (`queue:{p}`, or
+ * `route:{key}:queue:{p}` for a routing key other than `default`), the
+ * member naming it in the `paused` set. Unambiguous: a routing key has no
+ * `:` (`[A-Za-z0-9_-]{1,64}`).
+ *
+ * @category keys
+ * @since 0.2.0
+ */
+export const queueName = (priority: JobPriority, routingKey?: string | undefined): string =>
+  isUnrouted(routingKey) ? `queue:${priority}` : `route:${routingKey}:queue:${priority}`
+
+/**
+ * The queue a `queueName` names (none for any other text).
+ *
+ * @category keys
+ * @since 0.2.0
+ */
+export const parseQueueName = (name: string): { readonly priority: JobPriority; readonly routingKey?: string } | undefined => {
+  const found = /^(?:route:([A-Za-z0-9_-]{1,64}):)?queue:(high|normal|low)$/.exec(name)
+  if (found === null) return undefined
+  const priority = found[2] as JobPriority
+  return found[1] === undefined || isUnrouted(found[1]) ? { priority } : { priority, routingKey: found[1] }
+}
+
+/**
  * The key layout under `prefix`.
  *
  * @category constructors
@@ -134,8 +165,8 @@ export const hashTag = (prefix: string): string | undefined => {
 export const make = (prefix: string = defaultPrefix): Keys => ({
   prefix,
   job: (id) => `${prefix}job:${id}`,
-  queue: (priority, routingKey) =>
-    isUnrouted(routingKey) ? `${prefix}queue:${priority}` : `${prefix}route:${routingKey}:queue:${priority}`,
+  queue: (priority, routingKey) => prefix + queueName(priority, routingKey),
+  paused: `${prefix}paused`,
   processing: `${prefix}queue:processing`,
   dead: `${prefix}queue:dead`,
   scheduled: `${prefix}queue:scheduled`,

@@ -9,7 +9,9 @@
  *    idle poll costs one `EXISTS`);
  * 2. ids are taken oldest first (`RPOP`, the end Go's `BRPOPLPUSH` pops)
  *    from the first source until it is empty, then from the next (strict
- *    priority), up to `max`;
+ *    priority), up to `max`; a source named in the `paused` set is skipped
+ *    (its ids stay queued), in the same step (one read of the set's type
+ *    when nothing is paused);
  * 3. they are pushed into processing in the order taken (`LPUSH`, so
  *    processing looks exactly as after as many `LMOVE ... RIGHT LEFT`);
  * 4. with a lease, each id gets an expiry in `leases`, a token in
@@ -29,6 +31,7 @@
  * @since 0.2.0
  */
 import type { JobPriority } from "../domain/JobPriority.ts"
+import { queueName } from "./Keys.ts"
 import type { Protocol } from "./Wire.ts"
 
 /**
@@ -48,6 +51,22 @@ export interface TakeRequest {
   readonly max: number
   /** The lease recorded for each id taken, if any. */
   readonly lease?: TakeLease | undefined
+  /** The paused set to honour, if any (none: every source is taken from). */
+  readonly paused?: TakePaused | undefined
+}
+
+/**
+ * The pause part of a take: the set of paused queues and the name of each
+ * source in it.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface TakePaused {
+  /** `paused`: the set of paused queue names. */
+  readonly key: string
+  /** Each source's queue name (`Keys.queueName`), in `sources`' order. */
+  readonly names: ReadonlyArray<string>
 }
 
 /**
@@ -134,6 +153,7 @@ export const make = (protocol: Protocol, options: {
     processing: keys.processing,
     jobs: keys.job(""),
     max: options.max,
+    paused: { key: keys.paused, names: options.priorities.map((p) => queueName(p, options.routingKey)) },
     lease: options.lease === undefined ? undefined : {
       leases: keys.leases,
       tokens: keys.tokens,

@@ -1,6 +1,6 @@
 /**
  * Queue administration: depths, listings, dead letters, cancelling and
- * requeueing — what dashboards, the CLI and the gateway's admin endpoints
+ * requeueing, pausing and resuming queues — what dashboards, the CLI and the gateway's admin endpoints
  * use. Written once over the storage port (`layers/StoreAdmin`) for every
  * backend.
  *
@@ -12,6 +12,7 @@ import type { JobConflictError, JobNotFoundError, SerializationError, Validation
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPage, ListFilter, PageRequest } from "../domain/JobPage.ts"
+import type { QueueRef } from "../domain/QueueRef.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
 import type * as Timestamp from "../domain/Timestamp.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
@@ -54,4 +55,28 @@ export class QueueAdmin extends Context.Service<QueueAdmin, {
   readonly requeueDead: (id: JobId, now: Timestamp.Timestamp) => Effect.Effect<Job, JobNotFoundError | JobConflictError | SerializationError | StoreFailure>
   /** Deletes every dead-lettered job (its data and result too); returns how many. */
   readonly purgeDead: Effect.Effect<number, StoreFailure>
+  /**
+   * Pauses a queue (a priority of the default queue or of a routing key):
+   * our workers take nothing from it (checked in the take's own step), its
+   * jobs stay queued, submissions still land. Returns the queue as
+   * normalized (`default` is no routing key); `ValidationError` for an
+   * unknown priority or a bad routing key. Pausing a paused queue changes
+   * nothing. Go workers do not know pause: they keep taking from it.
+   *
+   * @since 0.2.0
+   */
+  readonly pause: (queue: QueueRef) => Effect.Effect<QueueRef, ValidationError | StoreFailure>
+  /**
+   * Resumes a paused queue and wakes the workers, which take its jobs at
+   * once. Resuming a queue that is not paused changes nothing.
+   *
+   * @since 0.2.0
+   */
+  readonly resume: (queue: QueueRef) => Effect.Effect<QueueRef, ValidationError | StoreFailure>
+  /**
+   * The paused queues, in key order (also in `stats`).
+   *
+   * @since 0.2.0
+   */
+  readonly paused: Effect.Effect<ReadonlyArray<QueueRef>, StoreFailure>
 }>()("@bananas/effect/QueueAdmin") {}

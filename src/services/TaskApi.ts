@@ -34,6 +34,7 @@ import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPage, ListFilter, PageRequest } from "../domain/JobPage.ts"
 import type { JobResult } from "../domain/JobResult.ts"
+import type { QueueRef } from "../domain/QueueRef.ts"
 import type { QueueStats } from "../domain/QueueStats.ts"
 import type { SubmitRequest, Submitted } from "../domain/Submission.ts"
 
@@ -115,4 +116,24 @@ export class TaskApi extends Context.Service<TaskApi, {
   readonly requeueDead: (id: JobId) => Effect.Effect<Job, JobNotFoundError | JobConflictError | ReadError>
   /** Deletes every dead-lettered job (ids, data and results); how many were removed. */
   readonly purgeDead: Effect.Effect<number, TransportError>
+  /**
+   * Pauses a queue (a priority, of the default queue or of a routing key):
+   * our workers take nothing from it, submissions still land. The queue as
+   * normalized; `ValidationError` for a bad priority or routing key.
+   *
+   * @since 0.2.0
+   */
+  readonly pauseQueue: (queue: QueueRef) => Effect.Effect<QueueRef, ValidationError | TransportError>
+  /**
+   * Resumes a paused queue: workers take its jobs at once.
+   *
+   * @since 0.2.0
+   */
+  readonly resumeQueue: (queue: QueueRef) => Effect.Effect<QueueRef, ValidationError | TransportError>
+  /**
+   * The paused queues.
+   *
+   * @since 0.2.0
+   */
+  readonly pausedQueues: Effect.Effect<ReadonlyArray<QueueRef>, TransportError>
 }>()("@bananas/effect/TaskApi") {}

@@ -225,6 +225,56 @@ const suite = <R>(name: string, outer: Layer.Layer<R>, makeRunner: Effect.Effect
           yield* Fiber.interrupt(worker)
         })))
 
+    it.effect("queue pause and resume: a worker takes nothing from a paused queue, other priorities flow, stats shows it, resume runs it", () =>
+      fresh((run) =>
+        Effect.gen(function*() {
+          const paused = yield* run(["queue", "pause", "normal"])
+          assert.strictEqual(paused.code, 0, paused.stderr)
+          assert.match(paused.stdout, /^paused normal: our workers take nothing from it until 'bananas queue resume'/)
+          const routed = yield* run(["--json", "queue", "pause", "high", "--route", "gpu"])
+          assert.strictEqual(routed.code, 0, routed.stderr)
+          assert.deepStrictEqual(JSON.parse(routed.stdout), { priority: "high", routingKey: "gpu" })
+          assert.strictEqual((yield* run(["queue", "paused"])).stdout, "normal\nhigh (route gpu)")
+          for (const [args, pattern] of [
+            [["queue", "pause", "high", "--route", "no spaces"], /routing key must match/],
+            [["queue", "pause", "urgent"], /urgent/]
+          ] as const) {
+            const bad = yield* run(args)
+            assert.strictEqual(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`)
+            assert.match(bad.stderr, pattern)
+          }
+
+          const waiting = idOf(yield* run(["--json", "submit", "echo", "--data", `{"waited":true}`]))
+          const worker = yield* Effect.forkChild(run(["worker", "--handlers", handlers, "--concurrency", "2", "--log-level", "none"]))
+          // The worker runs (a high job is taken at once) while the paused normal job stays queued.
+          const high = yield* run(["call", "greet", "--priority", "high", "--data", `{"name":"Ada"}`, "--timeout", "20s"])
+          assert.strictEqual(high.code, 0, high.stderr)
+          const stats = yield* run(["--json", "stats"])
+          assert.deepStrictEqual(JSON.parse(stats.stdout), {
+            queued: { high: 0, normal: 1, low: 0 },
+            processing: 0,
+            scheduled: 0,
+            dead: 0,
+            paused: [{ priority: "normal" }, { priority: "high", routingKey: "gpu" }]
+          })
+          const table = (yield* run(["stats"])).stdout
+          assert.match(table, /^normal\s+1 \(paused\)$/m)
+          assert.match(table, /^high\s+0$/m)
+          assert.match(table, /^paused: high \(route gpu\)$/m)
+          assert.strictEqual((yield* run(["--json", "get", waiting])).stdout.includes(`"status":"pending"`), true)
+
+          const resumed = yield* run(["queue", "resume", "normal"])
+          assert.strictEqual(resumed.code, 0, resumed.stderr)
+          assert.strictEqual(resumed.stdout, "resumed normal")
+          const done = yield* run(["--json", "wait", waiting, "--timeout", "20s"])
+          assert.strictEqual(done.code, 0, done.stderr)
+          assert.strictEqual(JSON.parse(done.stdout).status, "completed")
+          yield* run(["queue", "resume", "high", "--route", "gpu"])
+          assert.strictEqual((yield* run(["queue", "paused"])).stdout, "no paused queues")
+          assert.notProperty(JSON.parse((yield* run(["--json", "stats"])).stdout), "paused")
+          yield* Fiber.interrupt(worker)
+        })))
+
     it.effect("a payload that fails its schema: a one-line error, a one-line dead-letter row, counts in the singular", () =>
       fresh((run) =>
         Effect.gen(function*() {

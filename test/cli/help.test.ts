@@ -29,6 +29,10 @@ const commands: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<str
   [["dlq", "list"], paging],
   [["dlq", "requeue"], ["--all"]],
   [["dlq", "purge"], ["--yes, -y"]],
+  [["queue"], []],
+  [["queue", "pause"], ["--route"]],
+  [["queue", "resume"], ["--route"]],
+  [["queue", "paused"], []],
   [["worker"], ["--handlers", "--concurrency, -c", "--priorities", "--route", "--job-timeout", "--shutdown-timeout", "--scheduler", "--cron", "--reaper", "--worker-id"]],
   [["scheduler"], ["--interval", "--cron", "--promote"]],
   [["reaper"], ["--interval", "--max-age"]],
@@ -60,7 +64,7 @@ describe("cli help", () => {
         assert.include(r.stdout, `bananas ${path.join(" ")}`)
         assert.match(r.stdout, /^DESCRIPTION\n {2}\S/)
         for (const flag of flags) assert.match(r.stdout, new RegExp(`^  ${flag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "m"), `${path.join(" ")}: ${flag}`)
-        if (path[0] !== "dlq" || path.length > 1) for (const flag of shared) assert.include(r.stdout, flag, `${path.join(" ")}: ${flag}`)
+        if ((path[0] !== "dlq" && path[0] !== "queue") || path.length > 1) for (const flag of shared) assert.include(r.stdout, flag, `${path.join(" ")}: ${flag}`)
       }))
   }
 

@@ -71,6 +71,27 @@ describe("Client on the memory layer", () => {
     }
   })
 
+  it("pauses and resumes a queue: a running worker leaves its job queued until the resume; a bad routing key rejects with ValidationError", async () => {
+    const client = new Client({ layer: memoryWithWorker() })
+    try {
+      assert.deepStrictEqual(await client.pauseQueue("low"), { priority: "low" })
+      assert.deepStrictEqual(await client.pauseQueue({ priority: "high", routingKey: "gpu" }), { priority: "high", routingKey: "gpu" })
+      const id = await client.submitJob("echo", { n: 1 }, "low")
+      const other = await client.submitAndWait("echo", { n: 2 }, "normal", 10_000)
+      assert.strictEqual(other.status, "completed", "other priorities flow")
+      assert.strictEqual((await client.getJob(id))!.status, "pending")
+      assert.deepStrictEqual((await client.stats()).paused, [{ priority: "low" }, { priority: "high", routingKey: "gpu" }])
+      assert.instanceOf(await rejectionOf(client.pauseQueue({ priority: "low", routingKey: "no spaces" })), ValidationError)
+      assert.deepStrictEqual(await client.resumeQueue("low"), { priority: "low" })
+      let result = await client.getResult(id)
+      for (let i = 0; i < 1000 && result === null; i++) result = await new Promise((r) => setTimeout(r, 10)).then(() => client.getResult(id))
+      assert.strictEqual(result?.status, "completed", "run once resumed")
+      assert.deepStrictEqual(await client.pausedQueues(), [{ priority: "high", routingKey: "gpu" }])
+    } finally {
+      await client.close()
+    }
+  })
+
   it("returns null for an unknown job or result", async () => {
     const client = new Client({ layer: BananasMemory.layer() })
     try {

@@ -1,6 +1,7 @@
 /**
  * The contract of the `QueueAdmin` service (src/services/QueueAdmin.ts
- * JSDoc): cancel, stats, list, deadLetters, requeueDead and purgeDead, run
+ * JSDoc): cancel, stats, list, deadLetters, requeueDead and purgeDead (and
+ * pausing, `PauseSuite`), run
  * against every implementation on the live clock.
  */
 import { assert, describe } from "@effect/vitest"
@@ -31,6 +32,7 @@ import {
   ts,
   uid
 } from "./Fixtures.ts"
+import { pauseTests } from "./PauseSuite.ts"
 
 /** Registers the QueueAdmin contract tests in the current layer block. */
 export const adminTests = (it: It) => {
@@ -348,4 +350,5 @@ export const adminTests = (it: It) => {
         assert.isTrue(Option.isNone(yield* queue.dequeue({ priorities: JobPriority.all, block: Duration.zero })))
       }))
   })
+  pauseTests(it)
 }

@@ -61,6 +61,8 @@ export const operation = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant("cancel" as const), id }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("requeue" as const), id }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("purgeDead" as const) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant("pause" as const), priority }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant("resume" as const), priority }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("kill" as const), owner }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("goCron" as const) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("goOrphan" as const), id }), weight: 1 },
@@ -139,6 +141,10 @@ export const run = (side: Side, op: Operation): Effect.Effect<unknown> => {
         return JobCodec.encode(yield* admin.requeueDead(jid(op.id), now))
       case "purgeDead":
         return yield* admin.purgeDead
+      case "pause":
+        return yield* admin.pause({ priority: op.priority })
+      case "resume":
+        return yield* admin.resume({ priority: op.priority })
       case "kill":
         return yield* side.del(keys.held(op.owner))
       case "goCron":

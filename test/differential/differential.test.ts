@@ -5,7 +5,7 @@
  * included), schedules, batches, dequeues with and without leases,
  * completes, failures, releases, lease renewals, reclaims, reaps (with and
  * without maxAge) and promotions with clock advances, cancels, requeues,
- * dead-letter purges, dead workers, and raw Go-shaped writes (a cron job
+ * dead-letter purges, queue pauses and resumes, dead workers, and raw Go-shaped writes (a cron job
  * with status "", ids without data, corrupt data, unleased processing
  * entries) — runs each against a fresh memory instance and a fresh prefix
  * on a real Redis, and after every step compares the answers and the

@@ -62,6 +62,17 @@ const examples: ReadonlyArray<{
       `done (${m})`
     ]
   },
+  {
+    name: "pause-queue",
+    expect: (m) => [
+      `high ran while low is paused: {"width":64}`,
+      "queued low=1; paused: low, high of route gpu",
+      "the low job is still pending",
+      `resumed: the low job completed with {"width":128}`,
+      "paused queues left: 0",
+      `done (${m})`
+    ]
+  },
   { name: "result-backend", expect: (m) => ["waited for job-2: failed (smtp: timeout)", "waiting for job-3 ended with TimeoutError", `done (${m})`] },
   { name: "submit-and-wait", expect: (m) => [`add completed: {"sum":5}`, "charge_card failed: card declined (attempt 1)", "low-priority add: TimeoutError after 100 ms", `done (${m})`] },
   { name: "typed-jobs", expect: (m) => ["resized: https://example.com/cat-128.png (12288 bytes)", "resize failed: width 10000 is larger than 4096", "width 1.5 rejected with ValidationError", `done (${m})`] },

@@ -41,7 +41,7 @@ layer(served, { timeout: 30_000, excludeTestServices: true })("OpenAPI and docs"
       assert.isTrue(result.valid, String(JSON.stringify(result.errors)).slice(0, 2000))
       assert.strictEqual(validator.version, "3.1")
 
-      for (const path of ["/v1/jobs", "/v1/jobs/batch", "/v1/jobs/call", "/v1/jobs/{id}", "/v1/jobs/{id}/result", "/v1/stats", "/v1/dead", "/v1/dead/{id}/requeue", "/healthz", "/readyz"]) {
+      for (const path of ["/v1/jobs", "/v1/jobs/batch", "/v1/jobs/call", "/v1/jobs/{id}", "/v1/jobs/{id}/result", "/v1/stats", "/v1/dead", "/v1/dead/{id}/requeue", "/v1/queues/{priority}/pause", "/v1/queues/{priority}/resume", "/v1/queues/paused", "/healthz", "/readyz"]) {
         assert.property(spec.paths, path)
       }
       assert.property(spec.components.securitySchemes, "bearer")

@@ -279,7 +279,8 @@ describe("PlanEncoding", () => {
         [request(0), /got 0/],
         [request(1, { expiresAt: Number.NaN }), /lease expiry/],
         [request(1, { heartbeatMillis: 0 }), /heartbeat/],
-        [{ ...request(1), sources: [] }, /1 to 7900 source lists, got 0/]
+        [{ ...request(1), sources: [] }, /1 to 7900 source lists, got 0/],
+        [{ ...request(1), paused: { key: "bananas:paused", names: ["queue:high"] } }, /names each of its 2 sources in the paused set, got 1/]
       ] as const) {
         const call = Scripts.takeJobs.call(r)
         assert.isTrue(ScriptLimits.isExceeded(call))
@@ -300,11 +301,12 @@ describe("PlanEncoding", () => {
     it("takeJobs: the jobs taken, each with its data", () => {
       const call = Scripts.takeJobs.call(Take.make(p, { priorities: ["normal"], max: 2 }))
       if (ScriptLimits.isExceeded(call)) return assert.fail(call.message)
-      assert.deepStrictEqual(call.keys, ["bananas:queue:normal", "bananas:queue:processing"])
-      assert.deepStrictEqual(call.args, ["sources", 1, "max", 2, "jobs", "bananas:job:"], "each value after its label")
+      assert.deepStrictEqual(call.keys, ["bananas:queue:normal", "bananas:queue:processing", "bananas:paused"])
+      assert.deepStrictEqual(call.args, ["sources", 1, "max", 2, "jobs", "bananas:job:", "paused", "queue:normal"], "each value after its label")
       const leased = Scripts.takeJobs.call(Take.make(p, { priorities: ["normal"], max: 2, lease: { owner: "w", expiresAt: 9, firstToken: 4, heartbeatMillis: 30_000 } }))
       if (ScriptLimits.isExceeded(leased)) return assert.fail(leased.message)
-      assert.deepStrictEqual(leased.args, ["sources", 1, "max", 2, "jobs", "bananas:job:", "lease-until", 9, "tokens", "w:", 4, "heartbeat", 30_000])
+      assert.deepStrictEqual(leased.args, ["sources", 1, "max", 2, "jobs", "bananas:job:", "lease-until", 9, "tokens", "w:", 4, "heartbeat", 30_000, "paused", "queue:normal"])
+      assert.deepStrictEqual(leased.keys.at(-1), "bananas:paused", "the paused set last, after the lease's keys")
       assert.deepStrictEqual(call.decode(["a", "{}", "b", null]), Result.succeed([{ id: "a", data: "{}" }, { id: "b", data: undefined }]))
       assert.deepStrictEqual(call.decode([]), Result.succeed([]))
       assert.isTrue(Result.isFailure(call.decode([1, "x"])))

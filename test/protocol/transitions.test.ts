@@ -12,6 +12,7 @@ import * as JobCodec from "../../src/domain/JobCodec.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as A from "../../src/protocol/AdminTransitions.ts"
+import * as Keys from "../../src/protocol/Keys.ts"
 import type { Plan } from "../../src/protocol/Plan.ts"
 import * as R from "../../src/protocol/RecoveryTransitions.ts"
 import * as RT from "../../src/protocol/ResultTransitions.ts"
@@ -278,6 +279,7 @@ describe("Take: what a worker asks -> the take request", () => {
       processing: "b:queue:processing",
       jobs: "b:job:",
       max: 4,
+      paused: { key: "b:paused", names: ["queue:high", "queue:normal", "queue:low"] },
       lease: undefined
     })
   })
@@ -289,6 +291,7 @@ describe("Take: what a worker asks -> the take request", () => {
       processing: "b:queue:processing",
       jobs: "b:job:",
       max: 1,
+      paused: { key: "b:paused", names: ["route:eu:queue:normal"] },
       lease: { leases: "b:leases", tokens: "b:lease:tokens", held: "b:worker:w1", ...lease }
     })
     assert.deepStrictEqual(Take.make(p, { priorities: ["low"], routingKey: "default", max: 1 }).sources, ["b:queue:low"])
@@ -299,5 +302,34 @@ describe("Take: what a worker asks -> the take request", () => {
     assert.deepStrictEqual([0, 1, 2].map((i) => Take.tokenOf(lease, i)), ["host:1:w:41", "host:1:w:42", "host:1:w:43"])
     assert.strictEqual(Take.ownerOf("host:1:w:42"), "host:1:w")
     assert.strictEqual(Take.ownerOf("nocolon"), "")
+  })
+})
+
+describe("Pausing a queue: the paused set and the queue names", () => {
+  it("a queue name is its list key without the prefix, and reads back", () => {
+    assert.strictEqual(Keys.queueName("high"), "queue:high")
+    assert.strictEqual(Keys.queueName("low", "default"), "queue:low")
+    assert.strictEqual(Keys.queueName("high", "gpu"), "route:gpu:queue:high")
+    assert.strictEqual(p.keys.queue("high", "gpu"), "b:" + Keys.queueName("high", "gpu"))
+    assert.deepStrictEqual(Keys.parseQueueName("queue:normal"), { priority: "normal" })
+    assert.deepStrictEqual(Keys.parseQueueName("route:gpu-1:queue:low"), { priority: "low", routingKey: "gpu-1" })
+    assert.deepStrictEqual(Keys.parseQueueName("route:default:queue:low"), { priority: "low" })
+    for (const bad of ["queue:urgent", "queue:high:x", "route::queue:high", "route:a:b:queue:high", "paused", ""]) {
+      assert.isUndefined(Keys.parseQueueName(bad), bad)
+    }
+  })
+
+  it("pause adds the queue's name to the paused set; resume removes it and wakes workers", () => {
+    assert.deepStrictEqual(A.pause(p, { priority: "normal" }), {
+      guards: [],
+      writes: [{ op: "sadd", key: "b:paused", member: "queue:normal" }]
+    })
+    assert.deepStrictEqual(A.resume(p, { priority: "high", routingKey: "gpu" }), {
+      guards: [],
+      writes: [
+        { op: "srem", key: "b:paused", member: "route:gpu:queue:high" },
+        { op: "publish", channel: "b:queue:wake", message: "high" }
+      ]
+    })
   })
 })

@@ -89,6 +89,21 @@ describe("Redis JobQueue", () => {
         assert.strictEqual((yield* (yield* QueueAdmin).stats).queued.low, 600)
       }).pipe(Effect.provide(client({ batchChunkSize: 500 }))))
 
+    it.effect("a take reads the paused set only when it exists: no SMISMEMBER while nothing is paused, one per take once a queue is", () =>
+      Effect.gen(function*() {
+        const q = yield* JobQueue
+        const admin = yield* QueueAdmin
+        yield* q.enqueueBatch(["p-0", "p-1", "p-2"].map((id) => job(id, { priority: "low" })))
+        yield* cmd((r) => r.config("RESETSTAT"))
+        assert.deepStrictEqual((yield* q.dequeueMany({ priorities: all, block: Duration.zero, max: 1 })).map(idOf), ["p-0"])
+        assert.strictEqual(yield* calls("smismember"), 0, "nothing paused: the set's TYPE only")
+        yield* admin.pause({ priority: "high" })
+        yield* cmd((r) => r.config("RESETSTAT"))
+        assert.deepStrictEqual((yield* q.dequeueMany({ priorities: all, block: Duration.zero, max: 1 })).map(idOf), ["p-1"])
+        assert.strictEqual(yield* calls("smismember"), 1, "one SMISMEMBER of every source's name")
+        yield* admin.resume({ priority: "high" })
+      }).pipe(Effect.provide(client())))
+
     it.effect("dequeueMany: one script call takes the whole batch with its leases; a burst of completions shares one apply call", () =>
       Effect.gen(function*() {
         const q = yield* JobQueue

@@ -12,7 +12,8 @@
  * whole seconds, `duration_ms`, a TTL); the queue lists, the scheduled set
  * (scores in unix seconds, matching `scheduled_for`); and our own keys:
  * the `leases` zset (epoch ms), `lease:tokens` (`<owner>:<n>`, one per
- * lease) and the `worker:{owner}` heartbeat sets (with a TTL). Any other
+ * lease), the `worker:{owner}` heartbeat sets (with a TTL) and the
+ * `paused` set (members are queue names). Any other
  * key under the prefix is reported too.
  */
 import type { Redis } from "ioredis"
@@ -130,6 +131,12 @@ export const audit = async (redis: Redis, prefix = "bananas:"): Promise<AuditRep
       }
     } else if (name === "schedule_ids") {
       expect("set")
+    } else if (name === "paused") {
+      // Ours: the paused queues, each named by its list key without the prefix.
+      if (!expect("set")) continue
+      for (const member of await redis.smembers(key)) {
+        if (Keys.parseQueueName(member) === undefined) problem(key, `member ${JSON.stringify(member)} names no queue (queue:{p} or route:{key}:queue:{p})`)
+      }
     } else if (name === "schedule_due") {
       if (!expect("zset")) continue
       const flat = await redis.zrange(key, 0, -1, "WITHSCORES")

@@ -55,6 +55,8 @@ layer(RedisServer.layer, { excludeTestServices: true })("wire audit", (it) => {
           )
           yield* Tasks.submit("later", { at: "noon" }, { at: Duration.hours(1) })
           yield* Tasks.submit("slow", {})
+          // A paused queue (ours): the paused set's members are queue names.
+          yield* Tasks.pauseQueue({ priority: "normal", routingKey: "gpu" })
           for (const { id } of done) yield* Tasks.waitForResult(id, { timeout: "20 seconds" })
           yield* eventually("the slow job runs", Effect.map(cmd((r) => r.zcard(k.leases)), (n) => n === 1))
           const report = yield* audit(prefix)
@@ -96,6 +98,8 @@ layer(RedisServer.layer, { excludeTestServices: true })("wire audit", (it) => {
       ["a malformed token", (p) => Effect.andThen(cmd((r) => r.hset(`${p}lease:tokens`, "t", "notoken")), cmd((r) => r.zadd(`${p}leases`, Date.now(), "t"))), `lease:tokens: token of t is "notoken", expected <owner>:<n>`],
       ["a heartbeat set without a TTL", (p) => cmd((r) => r.sadd(`${p}worker:w1`, "x")), "worker:w1: heartbeat set without a TTL"],
       ["a wrong-typed queue", (p) => cmd((r) => r.set(`${p}queue:high`, "x")), "queue:high: is a string, expected a list"],
+      ["a paused member that names no queue", (p) => cmd((r) => r.sadd(`${p}paused`, "queue:urgent")), `paused: member "queue:urgent" names no queue`],
+      ["a wrong-typed paused set", (p) => cmd((r) => r.set(`${p}paused`, "x")), "paused: is a string, expected a set"],
       ["a key outside the layout", (p) => cmd((r) => r.set(`${p}jobs:x`, "x")), "jobs:x: not a key of the Bananas layout"]
     ]
     for (const [label, plant, expected] of bad) {

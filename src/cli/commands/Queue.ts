@@ -1,7 +1,8 @@
 /**
  * The commands about the whole queue: `list` (jobs by filter, a table or
- * one JSON object per line) and `stats` (depths per queue; `--watch`
- * refreshes in place).
+ * one JSON object per line), `stats` (depths per queue; `--watch`
+ * refreshes in place) and `queue pause|resume|paused` (pausing a queue:
+ * a priority, of the default queue or of a `--route`).
  *
  * @since 0.2.0
  */
@@ -9,6 +10,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
@@ -16,13 +18,14 @@ import type { Job } from "../../domain/Job.ts"
 import * as JobPage from "../../domain/JobPage.ts"
 import * as JobPriority from "../../domain/JobPriority.ts"
 import * as JobStatus from "../../domain/JobStatus.ts"
+import * as QueueRef from "../../domain/QueueRef.ts"
 import * as Timestamp from "../../domain/Timestamp.ts"
 import * as Tasks from "../../Tasks.ts"
 import { withClient } from "../Backend.ts"
 import { usage } from "../Failures.ts"
 import * as Input from "../Input.ts"
 import * as Output from "../Output.ts"
-import { settings } from "../Root.ts"
+import { emit, settings } from "../Root.ts"
 import type { Settings } from "../Settings.ts"
 import * as Views from "../Views.ts"
 
@@ -143,7 +146,55 @@ export const stats = Command.make("stats", {
       yield* Output.line(inPlace && drawn > 0 ? `\x1b[${drawn}A\x1b[J${text}` : text)
       drawn = text.split("\n").length
     }
-  })).pipe(Command.withDescription("Show queue depths (queued per priority, processing, scheduled, dead); --watch refreshes."))
+  })).pipe(Command.withDescription("Show queue depths (queued per priority, processing, scheduled, dead) and the paused queues; --watch refreshes."))
+
+/** Which queue: a priority argument and an optional `--route`. */
+const queueInput = {
+  priority: Argument.Literals("priority", JobPriority.all).pipe(Argument.withDescription("The priority: high, normal or low")),
+  route: Flag.String("route").pipe(Flag.withDescription("The routing key's queue (route:{key}:queue:{p}) instead of the default one"), Flag.optional)
+}
+
+const refOf = (input: { readonly priority: JobPriority.JobPriority; readonly route: Option.Option<string> }): QueueRef.QueueRef =>
+  Option.isSome(input.route) ? { priority: input.priority, routingKey: input.route.value } : { priority: input.priority }
+
+const pause = Command.make("pause", queueInput, (input) =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const queue = yield* withClient(options, Tasks.pauseQueue(refOf(input)))
+    yield* emit(options, () => JSON.stringify(queue), (_, paint) =>
+      `${paint("yellow", "paused")} ${QueueRef.format(queue)}: our workers take nothing from it until 'bananas queue resume' (Go workers do not know pause)`)
+  })).pipe(Command.withDescription("Pause a queue: our workers take nothing from it (its jobs stay queued; submissions still land)."))
+
+const resume = Command.make("resume", queueInput, (input) =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const queue = yield* withClient(options, Tasks.resumeQueue(refOf(input)))
+    yield* emit(options, () => JSON.stringify(queue), (_, paint) => `${paint("green", "resumed")} ${QueueRef.format(queue)}`)
+  })).pipe(Command.withDescription("Resume a paused queue: workers take its jobs at once."))
+
+const paused = Command.make("paused", {}, () =>
+  Effect.gen(function*() {
+    const options = yield* settings
+    const queues = yield* withClient(options, Tasks.pausedQueues())
+    if (options.json) {
+      for (const queue of queues) yield* Output.line(JSON.stringify(queue))
+      return
+    }
+    yield* Output.line(queues.length === 0 ? "no paused queues" : queues.map(QueueRef.format).join("\n"))
+  })).pipe(Command.withDescription("List the paused queues (one JSON object per line with --json)."))
+
+/**
+ * `queue`: pause and resume a queue (`pause PRIORITY [--route KEY]`,
+ * `resume ...`), and list the paused ones (`paused`).
+ *
+ * @category commands
+ * @since 0.2.0
+ */
+export const queue = Command.make("queue").pipe(
+  Command.withDescription("Pause and resume a queue: a priority of the default queue, or of a --route."),
+  Command.withShortDescription("Queues: pause, resume, paused"),
+  Command.withSubcommands([pause, resume, paused])
+)
 
 // Internal
 

@@ -277,12 +277,14 @@ export const takeJobs = descriptor("takeJobs", `
 -- KEYS[n+1]: queue:processing
 -- KEYS[n+2..n+4] (with a lease): leases (zset), lease:tokens (hash),
 --   worker:{owner} (set)
+-- KEYS[last] (with 'paused'): paused (set of paused queue names)
 -- ARGV, each value after its label (labels for MONITOR):
 --   'sources' n (the number of sources), 'max' m (the most ids to take, >= 1),
 --   'jobs' <prefix>job: (the job key prefix: the one key built here, in the
 --   hash tag of the declared ones), then with a lease: 'lease-until'
 --   (expiry, epoch ms), 'tokens' <owner>: (the token prefix) and the first
---   token number, 'heartbeat' (TTL of worker:{owner}, ms)
+--   token number, 'heartbeat' (TTL of worker:{owner}, ms); then with a
+--   paused set: 'paused' and the n sources' queue names
 -- Output: id, data, id, data, ... for the ids taken, in order (data false
 --   when job:{id} is missing or not a string; empty when every source is
 --   empty), or the error 'WRONGTYPE <key> is not a <type>' before anything
@@ -292,6 +294,8 @@ local max = tonumber(ARGV[4])
 local jobs = ARGV[6]
 local leased = ARGV[7] == 'lease-until'
 local processing = KEYS[sourceCount + 1]
+local pausedAt = leased and 14 or 7
+local pausedKey = ARGV[pausedAt] == 'paused' and KEYS[sourceCount + (leased and 5 or 2)] or nil
 
 -- Every source empty (an idle poll): nothing to take and nothing written,
 -- so one EXISTS and no type checks (a wrong-typed source exists: checked below).
@@ -312,9 +316,21 @@ if leased then
   if bad then return bad end
 end
 
+-- Paused queues (ours): a source named in the paused set is skipped and
+-- its ids stay queued. Nothing paused costs one TYPE.
+local skip = {}
+if pausedKey then
+  local pausedType = redis.call('TYPE', pausedKey).ok
+  if pausedType == 'set' then
+    skip = redis.call('SMISMEMBER', pausedKey, unpack(ARGV, pausedAt + 1, pausedAt + sourceCount))
+  elseif pausedType ~= 'none' then
+    return redis.error_reply('WRONGTYPE ' .. pausedKey .. ' is not a set')
+  end
+end
+
 local ids = {}
 for i = 1, sourceCount do
-  local got = redis.call('RPOP', KEYS[i], max - #ids)
+  local got = skip[i] ~= 1 and redis.call('RPOP', KEYS[i], max - #ids)
   if got then
     for j = 1, #got do ids[#ids + 1] = got[j] end
     if #ids >= max then break end
@@ -354,6 +370,11 @@ return out`, (script, request: TakeRequest): Call<ReadonlyArray<Taken>> | LimitE
   const args: Array<Arg> = lease === undefined
     ? ["sources", request.sources.length, "max", request.max, "jobs", request.jobs]
     : ["sources", request.sources.length, "max", request.max, "jobs", request.jobs, "lease-until", lease.expiresAt, "tokens", `${lease.owner}:`, lease.firstToken, "heartbeat", lease.heartbeatMillis]
+  const paused = request.paused
+  if (paused !== undefined) {
+    keys.push(paused.key)
+    args.push("paused", ...paused.names)
+  }
   return { script, keys, args, decode: taken }
 })
 
@@ -470,6 +491,9 @@ const resultRead = (reply: unknown): Result.Result<ResultRead, string> => {
 const takeLimit = (request: TakeRequest): LimitExceeded | undefined => {
   if (request.sources.length < 1 || request.sources.length > ScriptLimits.maxUnpack) {
     return ScriptLimits.exceeded(`a take reads 1 to ${ScriptLimits.maxUnpack} source lists, got ${request.sources.length}`)
+  }
+  if (request.paused !== undefined && request.paused.names.length !== request.sources.length) {
+    return ScriptLimits.exceeded(`a take names each of its ${request.sources.length} sources in the paused set, got ${request.paused.names.length} names`)
   }
   const lease = request.lease
   const most = Math.floor(ScriptLimits.maxUnpack / 2)

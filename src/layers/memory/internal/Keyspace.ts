@@ -372,10 +372,11 @@ export class Keyspace {
     return addListener(this.channels, channel, listener)
   }
 
-  /** `PUBLISH`: returns how many subscribers heard it. */
+  /** `PUBLISH`: returns how many subscribers heard it (watchers of `channel` are woken too, see `watch`). */
   publish(channel: string, message: string): number {
     const listeners = [...(this.channels.get(channel) ?? [])]
     for (const listener of listeners) listener(message)
+    this.wake(channel)
     return listeners.length
   }
 
@@ -386,7 +387,11 @@ export class Keyspace {
     return n
   }
 
-  /** Calls `listener` whenever a member is pushed to one of `keys`; returns the unwatch function. */
+  /**
+   * Calls `listener` whenever a member is pushed to one of `keys`, or a
+   * message is published on one of them as a channel (a wake-up that pushes
+   * nothing: a resumed queue); returns the unwatch function.
+   */
   watch(keys: ReadonlyArray<string>, listener: () => void): () => void {
     const undo = keys.map((key) => addListener(this.watchers, key, listener))
     this.activeWatches++

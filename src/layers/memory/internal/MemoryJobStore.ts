@@ -79,12 +79,18 @@ export const take = (store: Keyspace, request: TakeRequest): ReadonlyArray<Taken
   const lease = request.lease
   const typed: Array<readonly [string, KeyType]> = [...request.sources.map((s) => [s, "list"] as const), [request.processing, "list"]]
   if (lease !== undefined) typed.push([lease.leases, "zset"], [lease.tokens, "hash"], [lease.held, "set"])
+  if (request.paused !== undefined) typed.push([request.paused.key, "set"])
   for (const [key, expected] of typed) {
     const actual = store.type(key)
     if (actual !== "none" && actual !== expected) throw new WrongTypeError(key, expected)
   }
+  // Paused queues: a source named in the paused set is skipped, its ids stay queued.
+  const paused = request.paused
+  const skipped = (i: number) => paused !== undefined && store.sismember(paused.key, paused.names[i]!)
   const ids: Array<string> = []
-  for (const source of request.sources) {
+  for (let i = 0; i < request.sources.length; i++) {
+    const source = request.sources[i]!
+    if (skipped(i)) continue
     while (ids.length < request.max) {
       const id = store.rpop(source)
       if (id === undefined) break
@@ -136,8 +142,9 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
     awaitWork: (sources) =>
       Effect.gen(function*() {
         const signal = yield* Queue.sliding<void>(1)
+        // Woken by a push to a source, or by `queue:wake` (a resumed queue pushes nothing).
         yield* Effect.acquireRelease(
-          Effect.sync(() => store.watch(sources, () => Queue.offerUnsafe(signal, undefined))),
+          Effect.sync(() => store.watch([...sources, protocol.keys.wake], () => Queue.offerUnsafe(signal, undefined))),
           (unwatch) => Effect.sync(unwatch)
         )
         return {
