@@ -34,6 +34,8 @@ import { JobStore } from "../../store/JobStore.ts"
 import * as StoreAdmin from "../StoreAdmin.ts"
 import * as StoreSchedules from "../StoreSchedules.ts"
 import { Schedules } from "../../services/Schedules.ts"
+import { WorkerRegistry } from "../../services/WorkerRegistry.ts"
+import * as StoreWorkers from "../StoreWorkers.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as MemoryJobStore from "./internal/MemoryJobStore.ts"
 import * as MemoryResultBackend from "./internal/MemoryResultBackend.ts"
@@ -55,7 +57,7 @@ export interface Options extends Wire.Options {}
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | WorkerRegistry
 
 /**
  * A fresh memory instance providing `JobQueue`, `QueueAdmin` and
@@ -84,10 +86,12 @@ export const layerWithStore = (options?: Options): Layer.Layer<Services | Memory
     const events = yield* Effect.provide(StoreQueue.makeEvents, withStore)
     const admin = yield* Effect.provide(StoreAdmin.make, withStore)
     const schedules = yield* Effect.provide(StoreSchedules.make, withStore)
+    const workers = yield* Effect.provide(StoreWorkers.make, withStore)
     return Context.make(JobQueue, queue).pipe(
       Context.add(EventQueue, events),
       Context.add(QueueAdmin, admin),
       Context.add(Schedules, schedules),
+      Context.add(WorkerRegistry, workers),
       Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
       Context.add(MemoryStore, makeMemoryStore(store, protocol.keys))
     )
