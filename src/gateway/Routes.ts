@@ -27,12 +27,15 @@ import { reportingBatch } from "../domain/BatchFailure.ts"
 import * as JobId from "../domain/JobId.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
 import type { RawJson } from "../domain/RawJson.ts"
+import type { WorkerList } from "../domain/WorkerInfo.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
 import * as Bodies from "../http/Bodies.ts"
 import type { SubmitBody } from "../http/Schemas.ts"
 import { withDeadline } from "../layers/Policies.ts"
 import { Schedules } from "../services/Schedules.ts"
 import { TaskApi } from "../services/TaskApi.ts"
+import type { StoreFailure } from "../store/JobStore.ts"
+import { WorkerRegistry } from "../services/WorkerRegistry.ts"
 import { DeliveryLog } from "./DeliveryLog.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 import { ShuttingDown } from "./Lifecycle.ts"
@@ -150,6 +153,8 @@ const queue = (options: Resolved) =>
   HttpApiBuilder.group(Api, "queue", Effect.fnUntraced(function*(handlers) {
     const api = yield* TaskApi
     const log = yield* DeliveryLog
+    // Optional, as schedules: a backend built without the registry answers 503 here.
+    const registry = yield* Effect.serviceOption(WorkerRegistry)
     const guard = guarded(options, yield* ShuttingDown)
     return handlers
       .handle("stats", () => guard("stats", Duration.zero, api.stats))
@@ -164,6 +169,10 @@ const queue = (options: Resolved) =>
           ? Effect.map(log.recent(limit), (deliveries) => ({ deliveries }))
           : Effect.fail(new ValidationError({ field: "limit", message: `limit must be an integer from 1 to 10000, got ${limit}` }))
       })
+      .handle("workers", () =>
+        guard<WorkerList, StoreFailure | GatewayUnavailableError, never>("listWorkers", Duration.zero, Option.isSome(registry)
+          ? registry.value.list
+          : Effect.fail(new GatewayUnavailableError({ message: "this gateway's backend does not provide a worker registry" }))))
   }))
 
 const schedules = (options: Resolved) =>

@@ -36,6 +36,7 @@ import { JobPriority } from "../domain/JobPriority.ts"
 import { JobStatus } from "../domain/JobStatus.ts"
 import * as Schedule from "../domain/Schedule.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import { WorkerList } from "../domain/WorkerInfo.ts"
 import * as S from "./Schemas.ts"
 import { version } from "../domain/Version.ts"
 
@@ -236,7 +237,7 @@ export class Jobs extends HttpApiGroup.make("jobs").add(
 ).middleware(Authentication).prefix("/v1/jobs") {}
 
 /**
- * Queue-wide reads: depths and the dead letters.
+ * Queue-wide reads: depths, the dead letters, the workers.
  *
  * @category groups
  * @since 0.2.0
@@ -255,7 +256,9 @@ export class Queue extends HttpApiGroup.make("queue").add(
     query: { limit: Schema.optional(Schema.Int) },
     success: S.DeliveriesJson,
     error: [Errors.ValidationError, ...backend]
-  }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first.")
+  }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first."),
+  HttpApiEndpoint.get("workers", "/workers", { success: WorkerList, error: [GatewayUnavailableError, ...backend] })
+    .annotate(OpenApi.Description, "The registered workers (renewed every 5 s), and the holders of processing jobs that did not register (unknown: older SDKs, Go workers).")
 ).middleware(Authentication).prefix("/v1") {}
 
 /** A schedule as `PUT /v1/schedules/:id` takes it: `Schedule.ScheduleInput` without the id (the path's). */

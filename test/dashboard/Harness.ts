@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { Redis as IORedis } from "ioredis"
@@ -19,6 +20,8 @@ import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
+import * as Worker from "../../src/worker/Worker.ts"
 import { takeJob } from "../contract/Fixtures.ts"
 import { apiKey, gatewayOptions } from "../http/Fixtures.ts"
 import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
@@ -40,6 +43,8 @@ export interface Served {
   readonly queue: <A, E>(effect: Effect.Effect<A, E, JobQueue>) => Promise<A>
   /** Redis's `total_commands_processed` (each reading counts one `INFO`); undefined on memory. */
   readonly redisCommands: () => Promise<number | undefined>
+  /** Starts a worker on the gateway's backend (registered at once); the returned function stops it. */
+  readonly startWorker: (options: { readonly workerId: string; readonly routingKey: string; readonly concurrency: number }) => Promise<() => Promise<void>>
   readonly dispose: () => Promise<void>
 }
 
@@ -54,6 +59,16 @@ export const serve = async (backend: "memory" | "redis"): Promise<Served> => {
   return {
     url,
     queue: (effect) => runtime.runPromise(Effect.orDie(effect)),
+    startWorker: async (options) => {
+      const fiber = runtime.runFork(Effect.orDie(Worker.run({ handlers: Handlers.empty, priorities: ["high", "low"], scheduler: false, reaper: false, ...options })))
+      // Registered by its first heartbeat, at start.
+      for (let i = 0; i < 100; i++) {
+        const { body } = await getJson(url, "workers")
+        if (body.workers?.some((w: { id: string }) => w.id === options.workerId)) break
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return () => runtime.runPromise(Fiber.interrupt(fiber))
+    },
     redisCommands: async () => (raw === undefined ? undefined : Number(/total_commands_processed:(\d+)/.exec(await raw.info("stats"))?.[1])),
     dispose: async () => {
       await runtime.dispose()

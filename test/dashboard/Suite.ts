@@ -241,9 +241,9 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       const found: Array<string> = []
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme })
-        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["submit", "Submit a job"]] as Array<[string, string]>) {
+        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["workers", "Workers"], ["submit", "Submit a job"]] as Array<[string, string]>) {
           await page.goto(`${ui()}/#/${view}`)
-          await page.getByRole("heading", { name: heading }).waitFor()
+          await page.getByRole("heading", { name: heading, exact: true }).waitFor()
           found.push(...(await seriousViolations(page)).map((v) => `${scheme} ${view}: ${v}`))
         }
         if (scheme === "dark") {
@@ -302,6 +302,31 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       assert.include(submitted.stdout, `"id"`)
       await page.waitForFunction((n) => Number((globalThis as any).document.querySelector(".cards a .value").textContent) === n, before + 1)
       assert.isAtMost(requests.length - requestsBefore, 3, "one refresh (its GET /v1/stats), not a poll")
+    })
+
+    it("workers: a running worker is listed with what it serves; the holder of a job that never registered is unknown; a stopped worker drops off", async () => {
+      const stop = await served.startWorker({ workerId: "ui-worker-1", routingKey: "ui_workers", concurrency: 4 })
+      try {
+        await page.goto(`${ui()}/#/workers`)
+        await page.getByRole("heading", { name: "Workers", exact: true }).waitFor()
+        const row = page.locator('#workers tr[data-id="ui-worker-1"]')
+        await row.waitFor()
+        const cells = (await row.locator("td").allTextContents()).map((c) => c.replace(/\s+/g, " ").trim())
+        assert.strictEqual(cells[0], "ui-worker-1")
+        assert.strictEqual(cells[2], String(process.pid))
+        assert.strictEqual(cells[3], "0 / 4")
+        assert.strictEqual(cells[4], "high low route ui_workers")
+        assert.match(cells[5]!, /^\d+ s$/)
+        const unknown = (await page.locator('#unknown-workers tr[data-owner="worker-a"] td').allTextContents()).map((c) => c.trim())
+        assert.deepStrictEqual(unknown.slice(0, 2), ["worker-a", "1"], "the seeded job's holder never registered")
+        await shoot("workers")
+      } finally {
+        await stop()
+      }
+      const { body } = await getJson(served.url, "workers")
+      assert.deepStrictEqual(body.workers.map((w: { id: string }) => w.id), [], "a stopped worker's registration is removed")
+      await page.getByRole("button", { name: "Refresh" }).click()
+      await page.locator("#no-workers").waitFor()
     })
 
     it("the page asked nothing of any origin but the gateway, broke no CSP rule, threw nothing", () => {

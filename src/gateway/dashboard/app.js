@@ -422,6 +422,62 @@ async function renderJob(view, id) {
   )
 }
 
+/** A span of time in words: "3 d 4 h", "2 h 5 min", "4 min 10 s", "12 s". */
+function span(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  const [d, hr, min] = [Math.floor(s / 86400), Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60)]
+  if (d > 0) return `${d} d ${hr} h`
+  if (hr > 0) return `${hr} h ${min} min`
+  if (min > 0) return `${min} min ${s % 60} s`
+  return `${s} s`
+}
+
+async function renderWorkers(view) {
+  let list
+  try {
+    list = (await call("GET", "workers")).value
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 503)) throw err
+    view(h("h1", {}, "Workers"), h("p", { class: "muted" }, err.message))
+    return
+  }
+  const now = Date.now()
+  const th = (text) => h("th", { scope: "col" }, text)
+  const workers = list.workers.length === 0
+    ? h("p", { class: "muted", id: "no-workers" }, "No worker has registered: none runs, or they run an SDK without the registry (see below).")
+    : h("div", { class: "scroll" }, h("table", { id: "workers" },
+      h("thead", {}, h("tr", {}, ["id", "host", "pid", "in flight", "serves", "uptime", "processed", "failed", "last heartbeat", "version"].map(th))),
+      h("tbody", {}, list.workers.map((w) => h("tr", { "data-id": w.id },
+        h("td", { class: "mono" }, w.id),
+        h("td", {}, w.host),
+        h("td", { class: "num" }, w.pid),
+        h("td", { class: "num" }, `${w.inFlight} / ${w.concurrency}`),
+        h("td", {}, w.priorities.flatMap((p, i) => [i > 0 ? " " : "", pill(p, `p-${p}`)]), w.routingKey ? [" route ", h("code", {}, w.routingKey)] : " default queues"),
+        h("td", {}, h("time", { datetime: w.startedAt, title: `started ${w.startedAt}` }, span(now - Date.parse(w.startedAt)))),
+        h("td", { class: "num" }, w.processed.toLocaleString()),
+        h("td", { class: "num" }, w.failed.toLocaleString()),
+        h("td", {}, when(w.beatAt)),
+        h("td", {}, w.version))))))
+  const unknown = list.unknown.length === 0 && list.unleased === 0 ? undefined : [
+    h("h2", {}, "Unknown workers"),
+    h("p", { class: "muted" }, `Holders of processing jobs that did not register (of the first ${list.processingRead} processing jobs read).`),
+    h("div", { class: "scroll" }, h("table", { id: "unknown-workers" },
+      h("thead", {}, h("tr", {}, ["holder", "jobs held", "what we know"].map(th))),
+      h("tbody", {},
+        list.unknown.map((u) => h("tr", { "data-owner": u.owner },
+          h("td", { class: "mono" }, u.owner), h("td", { class: "num" }, u.jobs), h("td", {}, "unknown: leases jobs but never registered (an older SDK?)"))),
+        list.unleased > 0 ? h("tr", { "data-owner": "" },
+          h("td", {}, "—"), h("td", { class: "num" }, list.unleased), h("td", {}, "unknown: jobs with no lease, taken by workers that keep none (Go workers)")) : undefined)))
+  ]
+  view(
+    h("h1", {}, "Workers"),
+    h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => route() }, "Refresh")),
+    h("p", { class: "muted" }, `${list.workers.length} registered; each renews its registration every 5 s, and one silent for 15 s drops off.`),
+    workers,
+    unknown
+  )
+}
+
 async function act(work, done) {
   try {
     const out = await work()
@@ -558,6 +614,7 @@ async function route() {
     if (name === "jobs") await renderJobs(view, params)
     else if (name === "job") await renderJob(view, decodeURIComponent(path.slice("/job/".length)))
     else if (name === "dead") await renderDead(view, params)
+    else if (name === "workers") await renderWorkers(view)
     else if (name === "submit" && !readOnly) renderSubmit(view)
     else await renderOverview(view)
   } catch (err) {
@@ -587,7 +644,7 @@ function listen() {
   const refresh = () => {
     const name = (location.hash.slice(2) || "overview").split(/[/?]/)[0]
     const busy = document.getElementById("confirm").open || document.activeElement?.closest("form:not(#find)")
-    if (!["overview", "jobs", "dead"].includes(name) || busy) return
+    if (!["overview", "jobs", "dead", "workers"].includes(name) || busy) return
     const wait = Math.max(0, lastRefresh + 2000 - Date.now())
     clearTimeout(pending)
     pending = setTimeout(() => {
