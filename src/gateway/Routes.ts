@@ -10,6 +10,7 @@
  * @since 0.2.0
  */
 
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -28,6 +29,8 @@ import * as JobId from "../domain/JobId.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
 import type { RawJson } from "../domain/RawJson.ts"
 import type { WorkerList } from "../domain/WorkerInfo.ts"
+import type { Latency, RedisInfo } from "../domain/QueueHealth.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
 import * as Bodies from "../http/Bodies.ts"
 import type { SubmitBody } from "../http/Schemas.ts"
@@ -36,6 +39,9 @@ import { Schedules } from "../services/Schedules.ts"
 import { TaskApi } from "../services/TaskApi.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
 import { WorkerRegistry } from "../services/WorkerRegistry.ts"
+import { type Oldest, QueueLatency } from "../services/QueueLatency.ts"
+import { RedisPort } from "../layers/redis/BananasRedis.ts"
+import { Throughput } from "./Throughput.ts"
 import { DeliveryLog } from "./DeliveryLog.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 import { ShuttingDown } from "./Lifecycle.ts"
@@ -155,6 +161,9 @@ const queue = (options: Resolved) =>
     const log = yield* DeliveryLog
     // Optional, as schedules: a backend built without the registry answers 503 here.
     const registry = yield* Effect.serviceOption(WorkerRegistry)
+    const latency = yield* Effect.serviceOption(QueueLatency)
+    const port = yield* Effect.serviceOption(RedisPort.RedisPort)
+    const throughput = yield* Throughput
     const guard = guarded(options, yield* ShuttingDown)
     return handlers
       .handle("stats", () => guard("stats", Duration.zero, api.stats))
@@ -173,6 +182,12 @@ const queue = (options: Resolved) =>
         guard<WorkerList, StoreFailure | GatewayUnavailableError, never>("listWorkers", Duration.zero, Option.isSome(registry)
           ? registry.value.list
           : Effect.fail(new GatewayUnavailableError({ message: "this gateway's backend does not provide a worker registry" }))))
+      .handle("throughput", () => throughput.recent)
+      .handle("latency", () =>
+        guard<Latency, StoreFailure | GatewayUnavailableError, never>("latency", Duration.zero, Option.isSome(latency)
+          ? Effect.flatMap(latency.value.oldest, (queues) => Effect.map(Clock.currentTimeMillis, (now) => ({ queues: queues.map((q) => toLatency(q, now)) })))
+          : Effect.fail(new GatewayUnavailableError({ message: "this gateway's backend does not report queue latency" }))))
+      .handle("redis", () => guard("redisInfo", Duration.zero, redisInfo(port)))
   }))
 
 const schedules = (options: Resolved) =>
@@ -227,4 +242,49 @@ const guarded = (options: Resolved, shuttingDown: ShuttingDown["Service"]) => {
     return withDeadline(Effect.mapError(logged, toWire), deadline, () =>
       new ConnectionError({ operation, message: `the gateway's storage did not answer ${operation} within ${Duration.format(deadline)}; retry later` }), poll ? shutdown : undefined)
   }
+}
+
+/** A queue's oldest waiting job as `GET /v1/latency` answers: its age at `now`. */
+const toLatency = (q: Oldest, now: number): Latency["queues"][number] => ({
+  priority: q.priority,
+  ...(q.id === undefined ? {} : { oldestId: q.id }),
+  ...(q.createdAt === undefined
+    ? {}
+    : { oldestCreatedAt: Timestamp.format(q.createdAt), ageMillis: Math.max(0, now - Timestamp.toMillis(q.createdAt)) })
+})
+
+/** `INFO` of the Redis in context, the fields the overview shows; `available` false without Redis. */
+const redisInfo = (port: Option.Option<RedisPort.RedisPort["Service"]>): Effect.Effect<RedisInfo, ConnectionError> => {
+  if (Option.isNone(port)) return Effect.succeed({ available: false })
+  return Effect.tryPromise({
+    try: () => port.value.send("INFO", []),
+    catch: () => new ConnectionError({ operation: "redisInfo", message: "the gateway could not read INFO from Redis; retry later" })
+  }).pipe(Effect.map((reply) => {
+    const text = typeof reply === "string" ? reply : reply instanceof Uint8Array ? new TextDecoder().decode(reply) : String(reply)
+    const fields = new Map<string, string>()
+    for (const line of text.split(/\r?\n/)) {
+      const colon = line.indexOf(":")
+      if (colon > 0 && !line.startsWith("#")) fields.set(line.slice(0, colon), line.slice(colon + 1).trim())
+    }
+    const num = (name: string) => {
+      const value = fields.get(name)
+      const n = value === undefined ? NaN : Number(value)
+      return Number.isFinite(n) ? n : undefined
+    }
+    const str = (name: string) => fields.get(name)
+    const out: { -readonly [K in keyof RedisInfo]: RedisInfo[K] } = { available: true }
+    const version = str("redis_version")
+    if (version !== undefined) out.version = version
+    const usedMemory = num("used_memory")
+    if (usedMemory !== undefined) out.usedMemory = usedMemory
+    const maxMemory = num("maxmemory")
+    if (maxMemory !== undefined) out.maxMemory = maxMemory
+    const policy = str("maxmemory_policy")
+    if (policy !== undefined) out.maxMemoryPolicy = policy
+    const clients = num("connected_clients")
+    if (clients !== undefined) out.connectedClients = clients
+    const uptime = num("uptime_in_seconds")
+    if (uptime !== undefined) out.uptimeSeconds = uptime
+    return out
+  }))
 }

@@ -37,6 +37,7 @@ import { JobStatus } from "../domain/JobStatus.ts"
 import * as Schedule from "../domain/Schedule.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import { WorkerList } from "../domain/WorkerInfo.ts"
+import { Latency, RedisInfo, Throughput } from "../domain/QueueHealth.ts"
 import * as S from "./Schemas.ts"
 import { version } from "../domain/Version.ts"
 
@@ -237,7 +238,8 @@ export class Jobs extends HttpApiGroup.make("jobs").add(
 ).middleware(Authentication).prefix("/v1/jobs") {}
 
 /**
- * Queue-wide reads: depths, the dead letters, the workers.
+ * Queue-wide reads: depths, the dead letters, the workers, throughput,
+ * latency, the Redis server.
  *
  * @category groups
  * @since 0.2.0
@@ -258,7 +260,13 @@ export class Queue extends HttpApiGroup.make("queue").add(
     error: [Errors.ValidationError, ...backend]
   }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first."),
   HttpApiEndpoint.get("workers", "/workers", { success: WorkerList, error: [GatewayUnavailableError, ...backend] })
-    .annotate(OpenApi.Description, "The registered workers (renewed every 5 s), and the holders of processing jobs that did not register (unknown: older SDKs, Go workers).")
+    .annotate(OpenApi.Description, "The registered workers (renewed every 5 s), and the holders of processing jobs that did not register (unknown: older SDKs, Go workers)."),
+  HttpApiEndpoint.get("throughput", "/throughput", { success: Throughput })
+    .annotate(OpenApi.Description, "Jobs completed and failed attempts per minute over the last hour, sampled by this gateway from the registered workers' counters."),
+  HttpApiEndpoint.get("latency", "/latency", { success: Latency, error: [GatewayUnavailableError, ...backend] })
+    .annotate(OpenApi.Description, "The oldest waiting job of each default queue, and its age."),
+  HttpApiEndpoint.get("redis", "/redis", { success: RedisInfo, error: backend })
+    .annotate(OpenApi.Description, "The Redis server's version, memory, clients and eviction policy (INFO); available false on the memory backend.")
 ).middleware(Authentication).prefix("/v1") {}
 
 /** A schedule as `PUT /v1/schedules/:id` takes it: `Schedule.ScheduleInput` without the id (the path's). */

@@ -40,15 +40,19 @@ export const make = Effect.gen(function*() {
 
   const leave = (id: string) => Effect.asVoid(applyOne(store, "workerLeave", T.leave(p, id)))
 
-  const list = Effect.gen(function*() {
+  const registered = Effect.gen(function*() {
     // Registrations expire with their hash; the zset keeps the id a while, so read the live ones only.
     const ids = (yield* store.zrangeByScore(keys.workerRegistry, Number.MAX_SAFE_INTEGER, 0, maxListed)).filter((id) => id !== "")
     const hashes = yield* Effect.forEach(ids, (id) => store.hgetall(keys.workerInfo(id)), { concurrency: 16 })
-    const workers = hashes.flatMap((hash) => {
+    return hashes.flatMap((hash) => {
       const info = T.decode(hash)
       return info === undefined ? [] : [info]
     }).sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-    const registered = new Set(workers.map((w) => w.id))
+  })
+
+  const list = Effect.gen(function*() {
+    const workers = yield* registered
+    const ids = new Set(workers.map((w) => w.id))
     const processing = yield* store.lrange(keys.processing, 0, maxProcessingRead - 1)
     const tokens = processing.length === 0 ? [] : yield* store.hmget(keys.tokens, processing)
     const unknown = new Map<string, number>()
@@ -59,7 +63,7 @@ export const make = Effect.gen(function*() {
         continue
       }
       const owner = ownerOf(token)
-      if (!registered.has(owner)) unknown.set(owner, (unknown.get(owner) ?? 0) + 1)
+      if (!ids.has(owner)) unknown.set(owner, (unknown.get(owner) ?? 0) + 1)
     }
     return {
       workers,
@@ -69,7 +73,7 @@ export const make = Effect.gen(function*() {
     }
   })
 
-  return WorkerRegistry.of({ beat, leave, list })
+  return WorkerRegistry.of({ beat, leave, registered, list })
 })
 
 /**

@@ -25,6 +25,8 @@ export class WorkerRegistry extends Context.Service<WorkerRegistry, {
   readonly beat: (info: WorkerInfo, ttl: Duration.Duration) => Effect.Effect<void, StoreFailure>
   /** Removes a worker's registration (it stops). */
   readonly leave: (id: string) => Effect.Effect<void, StoreFailure>
+  /** The registered workers whose registration has not lapsed, by id (what a sampler reads). */
+  readonly registered: Effect.Effect<ReadonlyArray<WorkerInfo>, StoreFailure>
   /** The registered workers, and the unknown holders of the first 1000 processing jobs. */
   readonly list: Effect.Effect<WorkerList, StoreFailure>
 }>()("@bananas/effect/WorkerRegistry") {}

@@ -43,6 +43,8 @@ export interface Served {
   readonly queue: <A, E>(effect: Effect.Effect<A, E, JobQueue>) => Promise<A>
   /** Redis's `total_commands_processed` (each reading counts one `INFO`); undefined on memory. */
   readonly redisCommands: () => Promise<number | undefined>
+  /** Calls of one Redis command so far (`INFO commandstats`; each reading counts one `INFO`); undefined on memory. */
+  readonly redisCalls: (command: string) => Promise<number | undefined>
   /** Starts a worker on the gateway's backend (registered at once); the returned function stops it. */
   readonly startWorker: (options: { readonly workerId: string; readonly routingKey: string; readonly concurrency: number }) => Promise<() => Promise<void>>
   readonly dispose: () => Promise<void>
@@ -69,6 +71,8 @@ export const serve = async (backend: "memory" | "redis"): Promise<Served> => {
       }
       return () => runtime.runPromise(Fiber.interrupt(fiber))
     },
+    redisCalls: async (command) =>
+      raw === undefined ? undefined : Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await raw.info("commandstats"))?.[1] ?? 0),
     redisCommands: async () => (raw === undefined ? undefined : Number(/total_commands_processed:(\d+)/.exec(await raw.info("stats"))?.[1])),
     dispose: async () => {
       await runtime.dispose()

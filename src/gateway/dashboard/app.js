@@ -237,8 +237,57 @@ function renderLogin(message) {
   input.focus()
 }
 
+/** An SVG element (attributes only: the CSP forbids inline styles). */
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag)
+  for (const [name, value] of Object.entries(attrs ?? {})) if (value !== undefined) el.setAttribute(name, String(value))
+  el.append(...children)
+  return el
+}
+
+/**
+ * A bar per minute over the last hour (oldest left), as inline SVG: `values` maps a
+ * minute's start (epoch ms) to its value; `format` writes a value for the scale.
+ */
+function minuteChart(id, title, values, format, cls) {
+  const minute = 60_000
+  const end = Date.now() - (Date.now() % minute)
+  const points = Array.from({ length: 60 }, (_, i) => values.get(end - (59 - i) * minute))
+  const known = points.filter((v) => v !== undefined)
+  const max = Math.max(0, ...known)
+  const [w, hgt, pad] = [600, 120, 18]
+  const barW = w / 60
+  const bars = points.map((v, i) => {
+    if (v === undefined || v === 0) return undefined
+    const bh = Math.max(1, ((hgt - pad) * v) / (max || 1))
+    return svg("rect", { x: (i * barW + 1).toFixed(1), y: (hgt - pad - bh).toFixed(1), width: (barW - 2).toFixed(1), height: bh.toFixed(1), class: cls },
+      svg("title", {}, `${new Date(end - (59 - i) * minute).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}: ${format(v)}`))
+  })
+  const summary = known.length === 0 ? "no sample yet" : `peak ${format(max)} a minute`
+  return h("figure", { class: "minutes", id },
+    h("figcaption", {}, title, h("span", { class: "muted" }, ` · ${summary}`)),
+    svg("svg", { viewBox: `0 0 ${w} ${hgt}`, role: "img", "aria-label": `${title}, last hour: ${summary}` },
+      svg("line", { x1: 0, y1: hgt - pad, x2: w, y2: hgt - pad, class: "axis" }),
+      svg("text", { x: 2, y: hgt - 4, class: "tick" }, "60 min ago"),
+      svg("text", { x: w - 2, y: hgt - 4, class: "tick", "text-anchor": "end" }, "now"),
+      ...bars.filter(Boolean)))
+}
+
+function bytes(n) {
+  if (n === undefined) return "—"
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++ }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}
+
+/** A call whose failure leaves its part of the view out (the rest still shows). */
+const optional = (promise) => promise.then((r) => r.value, (err) => (err instanceof ApiError && err.status === 401 ? Promise.reject(err) : undefined))
+
 async function renderOverview(view) {
-  const { value: s } = await call("GET", "stats")
+  const [{ value: s }, throughput, latency, redis] = await Promise.all([
+    call("GET", "stats"), optional(call("GET", "throughput")), optional(call("GET", "latency")), optional(call("GET", "redis"))
+  ])
   const queued = s.queued.high + s.queued.normal + s.queued.low
   const card = (label, value, href, alert) =>
     h("a", { class: `card${alert && value > 0 ? " alert" : ""}`, href }, h("div", { class: "label" }, label), h("div", { class: "value" }, value.toLocaleString()))
@@ -269,8 +318,58 @@ async function renderOverview(view) {
       card("Dead", s.dead, "#/dead", true)),
     h("h2", {}, "Depth per queue"),
     chart,
-    h("p", { class: "muted" }, `Read ${new Date().toLocaleTimeString()} from GET /v1/stats.`)
+    throughputView(throughput),
+    latencyView(latency),
+    redisView(redis),
+    h("p", { class: "muted" }, `Read ${new Date().toLocaleTimeString()} from GET /v1/stats, /v1/throughput, /v1/latency and /v1/redis.`)
   )
+}
+
+function throughputView(t) {
+  if (!t || !t.available) return [h("h2", {}, "Throughput"), h("p", { class: "muted" }, "Not sampled: this gateway's backend has no worker registry.")]
+  const processed = new Map()
+  const rate = new Map()
+  for (const b of t.buckets) {
+    const at = Date.parse(b.at)
+    processed.set(at, b.processed)
+    const done = b.processed + b.failed
+    if (done > 0) rate.set(at, (100 * b.failed) / done)
+  }
+  return [
+    h("h2", {}, "Throughput"),
+    h("p", { class: "muted" }, `Sampled by the gateway every ${t.sampleSeconds} s from the registered workers' counters since ${new Date(t.since).toLocaleTimeString()}.`),
+    h("div", { class: "charts" },
+      minuteChart("chart-processed", "Jobs completed per minute", processed, (v) => v.toLocaleString(), "bar"),
+      minuteChart("chart-failures", "Failure rate per minute", rate, (v) => `${v.toFixed(v < 10 ? 1 : 0)} %`, "bar bad"))
+  ]
+}
+
+function latencyView(l) {
+  if (!l) return undefined
+  return [
+    h("h2", {}, "Queue latency"),
+    h("div", { class: "scroll" }, h("table", { id: "latency" },
+      h("thead", {}, h("tr", {}, ["queue", "oldest waiting job", "waiting for"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, l.queues.map((q) => h("tr", { "data-priority": q.priority },
+        h("td", {}, pill(q.priority, `p-${q.priority}`)),
+        h("td", {}, q.oldestId ? jobLink(q.oldestId) : h("span", { class: "muted" }, "empty")),
+        h("td", { class: "num" }, q.ageMillis === undefined ? (q.oldestId ? "unknown" : "—") : span(q.ageMillis)))))))
+  ]
+}
+
+function redisView(r) {
+  if (!r) return undefined
+  if (!r.available) return [h("h2", {}, "Redis"), h("p", { class: "muted", id: "redis-na" }, "n/a: this gateway runs on the memory backend.")]
+  const field = (label, value, bad) => [h("dt", {}, label), h("dd", { class: bad ? "error" : undefined }, value)]
+  return [
+    h("h2", {}, "Redis"),
+    h("dl", { class: "fields", id: "redis" },
+      field("version", r.version ?? "—"),
+      field("used memory", `${bytes(r.usedMemory)}${r.maxMemory ? ` of ${bytes(r.maxMemory)}` : " (no maxmemory)"}`),
+      field("eviction policy", r.maxMemoryPolicy === "noeviction" ? "noeviction" : `${r.maxMemoryPolicy ?? "—"}: a full Redis may evict jobs; set noeviction`, r.maxMemoryPolicy !== undefined && r.maxMemoryPolicy !== "noeviction"),
+      field("clients", r.connectedClients ?? "—"),
+      field("up for", r.uptimeSeconds === undefined ? "—" : span(r.uptimeSeconds * 1000)))
+  ]
 }
 
 /** The columns of a job table: heading and cell. */

@@ -36,6 +36,8 @@ import * as StoreSchedules from "../StoreSchedules.ts"
 import { Schedules } from "../../services/Schedules.ts"
 import { WorkerRegistry } from "../../services/WorkerRegistry.ts"
 import * as StoreWorkers from "../StoreWorkers.ts"
+import { QueueLatency } from "../../services/QueueLatency.ts"
+import * as StoreLatency from "../StoreLatency.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as MemoryJobStore from "./internal/MemoryJobStore.ts"
 import * as MemoryResultBackend from "./internal/MemoryResultBackend.ts"
@@ -57,7 +59,7 @@ export interface Options extends Wire.Options {}
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | WorkerRegistry
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | WorkerRegistry | QueueLatency
 
 /**
  * A fresh memory instance providing `JobQueue`, `QueueAdmin` and
@@ -87,11 +89,13 @@ export const layerWithStore = (options?: Options): Layer.Layer<Services | Memory
     const admin = yield* Effect.provide(StoreAdmin.make, withStore)
     const schedules = yield* Effect.provide(StoreSchedules.make, withStore)
     const workers = yield* Effect.provide(StoreWorkers.make, withStore)
+    const latency = yield* Effect.provide(StoreLatency.make, withStore)
     return Context.make(JobQueue, queue).pipe(
       Context.add(EventQueue, events),
       Context.add(QueueAdmin, admin),
       Context.add(Schedules, schedules),
       Context.add(WorkerRegistry, workers),
+      Context.add(QueueLatency, latency),
       Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
       Context.add(MemoryStore, makeMemoryStore(store, protocol.keys))
     )

@@ -33,6 +33,8 @@ import * as StoreSchedules from "../StoreSchedules.ts"
 import type { Schedules } from "../../services/Schedules.ts"
 import type { WorkerRegistry } from "../../services/WorkerRegistry.ts"
 import * as StoreWorkers from "../StoreWorkers.ts"
+import type { QueueLatency } from "../../services/QueueLatency.ts"
+import * as StoreLatency from "../StoreLatency.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as IoRedis from "./IoRedis.ts"
 import * as RedisJobStore from "./RedisJobStore.ts"
@@ -94,7 +96,7 @@ export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOpt
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | WorkerRegistry | RedisPort
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | WorkerRegistry | QueueLatency | RedisPort
 
 /**
  * How building the backend can fail: Redis unreachable, a command refused
@@ -138,6 +140,7 @@ const layerWithSettings = (options: Options, settings: Settings.Settings): Layer
     Layer.fresh(StoreAdmin.layer),
     Layer.fresh(StoreSchedules.layer),
     Layer.fresh(StoreWorkers.layer),
+    Layer.fresh(StoreLatency.layer),
     RedisResultBackend.layer(settings),
     Layer.effectDiscard(Effect.flatMap(RedisPort, (port) => ServerSettings.check(port, options)))
   ).pipe(
