@@ -79,3 +79,29 @@ export const WorkerList = Schema.Struct({
  * @since 0.2.0
  */
 export interface WorkerList extends Schema.Schema.Type<typeof WorkerList> {}
+
+/**
+ * A processing job's lease as the registry reads it: who holds the job
+ * and until when.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const Lease = Schema.Struct({
+  /** The job's id. */
+  id: Schema.String,
+  /** Whether the id is in `queue:processing` (a worker holds it). */
+  processing: Schema.Boolean,
+  /** The owner of its lease (`lease:tokens`); none when it has no lease (taken by a Go worker) or is not processing. */
+  owner: Schema.optional(Schema.String),
+  /** When its lease expires unless renewed (RFC 3339); none without a lease. */
+  expiresAt: Schema.optional(Schema.String)
+}).annotate({ identifier: "Lease" })
+
+/**
+ * A processing job's lease.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Lease extends Schema.Schema.Type<typeof Lease> {}

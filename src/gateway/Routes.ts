@@ -28,7 +28,7 @@ import { reportingBatch } from "../domain/BatchFailure.ts"
 import * as JobId from "../domain/JobId.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
 import type { RawJson } from "../domain/RawJson.ts"
-import type { WorkerList } from "../domain/WorkerInfo.ts"
+import type { Lease, WorkerList } from "../domain/WorkerInfo.ts"
 import type { Latency, RedisInfo } from "../domain/QueueHealth.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
@@ -59,6 +59,9 @@ export const layer = (options: Resolved) =>
 
 /** A readiness probe answers within this, whatever the request deadline. */
 const readinessDeadline = Duration.seconds(2)
+
+/** What a route needing the worker registry answers on a backend without one. */
+const noRegistry = new GatewayUnavailableError({ message: "this gateway's backend does not provide a worker registry" })
 
 const json = (body: string, status = 200) => HttpServerResponse.text(body, { status, contentType: "application/json" })
 
@@ -111,6 +114,7 @@ const jobs = (options: Resolved) =>
   HttpApiBuilder.group(Api, "jobs", Effect.fnUntraced(function*(handlers) {
     const api = yield* TaskApi
     const shuttingDown = yield* ShuttingDown
+    const registry = yield* Effect.serviceOption(WorkerRegistry)
     const guard = guarded(options, shuttingDown)
     const waitFor = (wait: Duration.Duration | undefined, fallback: Duration.Duration) =>
       Duration.min(wait ?? fallback, options.maxWait)
@@ -151,6 +155,10 @@ const jobs = (options: Resolved) =>
         const wait = waitFor(query.wait, options.maxWait)
         return guard("waitForResult", wait, Effect.map(api.waitForResult(params.id, wait), (r) => json(Bodies.encodeResult(r))), true)
       })
+      .handle("lease", ({ params }) =>
+        guard<Lease, StoreFailure | GatewayUnavailableError, never>("lease", Duration.zero, Option.isSome(registry)
+          ? registry.value.lease(params.id)
+          : Effect.fail(noRegistry)))
       .handle("cancel", ({ params }) =>
         guard("cancel", Duration.zero, Effect.map(api.cancel(params.id), (job) => json(Bodies.encodeJob(job)))))
   }))
@@ -181,7 +189,24 @@ const queue = (options: Resolved) =>
       .handle("workers", () =>
         guard<WorkerList, StoreFailure | GatewayUnavailableError, never>("listWorkers", Duration.zero, Option.isSome(registry)
           ? registry.value.list
-          : Effect.fail(new GatewayUnavailableError({ message: "this gateway's backend does not provide a worker registry" }))))
+          : Effect.fail(noRegistry)))
+      .handle("processing", ({ query }) => {
+        const offset = query.offset ?? 0
+        const limit = query.limit ?? 50
+        if (!(offset >= 0)) return Effect.fail(new ValidationError({ field: "offset", message: `offset must be an integer from 0, got ${offset}` }))
+        if (!(limit >= 1 && limit <= 500)) return Effect.fail(new ValidationError({ field: "limit", message: `limit must be an integer from 1 to 500, got ${limit}` }))
+        if (Option.isNone(registry)) return Effect.fail(noRegistry)
+        return guard("processing", Duration.zero, Effect.gen(function*() {
+          const { total, leases } = yield* registry.value.held(offset, limit)
+          const jobs = yield* Effect.forEach(leases, (lease) =>
+            api.getJob(lease.id).pipe(
+              Effect.map((job) => Bodies.encodeJob(job)),
+              Effect.catchTag(["JobNotFoundError", "JobFailedError"], () => Effect.succeed("null"))
+            ), { concurrency: 16 })
+          const entries = leases.map((lease, i) => `{"lease":${JSON.stringify(lease)},"job":${jobs[i]}}`)
+          return json(`{"total":${total},"offset":${offset},"entries":[${entries.join(",")}]}`)
+        }))
+      })
       .handle("throughput", () => throughput.recent)
       .handle("latency", () =>
         guard<Latency, StoreFailure | GatewayUnavailableError, never>("latency", Duration.zero, Option.isSome(latency)

@@ -13,7 +13,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { WorkerInfo } from "../domain/WorkerInfo.ts"
+import type { Lease, WorkerInfo } from "../domain/WorkerInfo.ts"
 import { ownerOf } from "../protocol/Take.ts"
 import * as T from "../protocol/WorkerTransitions.ts"
 import { WorkerRegistry } from "../services/WorkerRegistry.ts"
@@ -73,7 +73,31 @@ export const make = Effect.gen(function*() {
     }
   })
 
-  return WorkerRegistry.of({ beat, leave, registered, list })
+  const leaseOf = (id: string, processing: boolean, token: string | undefined) =>
+    Effect.map(token === undefined ? Effect.succeed(undefined) : store.zscore(keys.leases, id), (expiry): Lease => ({
+      id,
+      processing,
+      ...(token === undefined || !processing ? {} : { owner: ownerOf(token) }),
+      ...(expiry === undefined || !processing ? {} : { expiresAt: new Date(expiry).toISOString() })
+    }))
+
+  const held = (offset: number, limit: number) =>
+    Effect.gen(function*() {
+      const total = (yield* store.sizes([keys.processing], [])).lists[0] ?? 0
+      const ids = limit <= 0 ? [] : yield* store.lrange(keys.processing, offset, offset + limit - 1)
+      const tokens = ids.length === 0 ? [] : yield* store.hmget(keys.tokens, ids)
+      const leases = yield* Effect.forEach(ids, (id, i) => leaseOf(id, true, tokens[i]), { concurrency: 16 })
+      return { total, leases }
+    })
+
+  const lease = (id: string) =>
+    Effect.gen(function*() {
+      const processing = yield* store.lpos(keys.processing, id)
+      const [token] = processing ? yield* store.hmget(keys.tokens, [id]) : [undefined]
+      return yield* leaseOf(id, processing, token)
+    })
+
+  return WorkerRegistry.of({ beat, leave, registered, list, held, lease })
 })
 
 /**

@@ -11,7 +11,7 @@
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
-import type { WorkerInfo, WorkerList } from "../domain/WorkerInfo.ts"
+import type { Lease, WorkerInfo, WorkerList } from "../domain/WorkerInfo.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
 
 /**
@@ -29,4 +29,8 @@ export class WorkerRegistry extends Context.Service<WorkerRegistry, {
   readonly registered: Effect.Effect<ReadonlyArray<WorkerInfo>, StoreFailure>
   /** The registered workers, and the unknown holders of the first 1000 processing jobs. */
   readonly list: Effect.Effect<WorkerList, StoreFailure>
+  /** A page of the processing jobs (from `offset`, oldest taken last) with their leases, and how many there are. */
+  readonly held: (offset: number, limit: number) => Effect.Effect<{ readonly total: number; readonly leases: ReadonlyArray<Lease> }, StoreFailure>
+  /** A job's lease (`processing` false when no worker holds it). */
+  readonly lease: (id: string) => Effect.Effect<Lease, StoreFailure>
 }>()("@bananas/effect/WorkerRegistry") {}

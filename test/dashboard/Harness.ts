@@ -31,6 +31,9 @@ export { apiKey }
 /** A read-only key the test gateways also accept (id `viewer`). */
 export const readOnlyKey = "viewer-secret-key"
 
+/** The trace link template the test gateways show a job's trace id with. */
+export const traceLink = "https://traces.example/trace/{traceId}?from=bananas"
+
 /** Where Debian's `chromium` package puts the browser (`.ci/run` installs it). */
 export const chromiumPath = "/usr/bin/chromium"
 
@@ -55,7 +58,7 @@ export const serve = async (backend: "memory" | "redis"): Promise<Served> => {
   const redis = backend === "redis" ? await startRedisServer() : undefined
   const raw = redis === undefined ? undefined : new IORedis(redis.url)
   const store = redis === undefined ? BananasMemory.layer() : BananasRedis.layer({ url: redis.url, prefix: uniquePrefix("ui") })
-  const gateway = Gateway.layer(gatewayOptions({ apiKeys: [`test:${apiKey}`, `viewer/read:${readOnlyKey}`] })).pipe(Layer.provide(DirectTaskApi.layer))
+  const gateway = Gateway.layer(gatewayOptions({ apiKeys: [`test:${apiKey}`, `viewer/read:${readOnlyKey}`], traceLink })).pipe(Layer.provide(DirectTaskApi.layer))
   const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.orDie))
   const url = await runtime.runPromise(Gateway.localUrl)
   return {

@@ -15,7 +15,8 @@ import * as Effect from "effect/Effect"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import { takeJob } from "../contract/Fixtures.ts"
-import { apiKey, exactPayload, getJson, launch, logIn, readOnlyKey, type Seeded, seed, seriousViolations, serve, type Served, submit } from "./Harness.ts"
+import { apiKey, exactPayload, getJson, launch, logIn, readOnlyKey, type Seeded, seed, seriousViolations, serve, type Served, submit, traceLink } from "./Harness.ts"
+import { newJob } from "../worker/support/Backend.ts"
 
 /**
  * Where the screenshots go: test-results/screenshots/ (not tracked), or the
@@ -258,7 +259,7 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       const found: Array<string> = []
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme })
-        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["workers", "Workers"], ["submit", "Submit a job"]] as Array<[string, string]>) {
+        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["workers", "Workers"], ["processing", "Jobs · processing"], ["submit", "Submit a job"]] as Array<[string, string]>) {
           await page.goto(`${ui()}/#/${view}`)
           await page.getByRole("heading", { name: heading, exact: true }).waitFor()
           found.push(...(await seriousViolations(page)).map((v) => `${scheme} ${view}: ${v}`))
@@ -344,6 +345,34 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       assert.deepStrictEqual(body.workers.map((w: { id: string }) => w.id), [], "a stopped worker's registration is removed")
       await page.getByRole("button", { name: "Refresh" }).click()
       await page.locator("#no-workers").waitFor()
+    })
+
+    it("processing: each held job with its lease owner, expiry and age; the job shows its lease, and its trace id linked by the gateway's template", async () => {
+      await page.goto(`${ui()}/#/processing`)
+      await page.getByRole("heading", { name: "Jobs · processing" }).waitFor()
+      const row = page.locator(`#processing tr[data-id="${seeded.processing}"]`)
+      const cells = (await row.locator("td").allTextContents()).map((c) => c.trim())
+      assert.deepStrictEqual([cells[0], cells[1], cells[2], cells[3], cells[6]], [seeded.processing, "crawl", "normal", "worker-a", "0/3"])
+      assert.match(cells[4]!, /in [45] minutes/, "the 5-minute lease")
+      assert.match(cells[5]!, /^\d+ (s|min \d+ s)$/)
+      await shoot("processing")
+      await row.getByRole("link").click()
+      await page.getByRole("heading", { name: `Job ${seeded.processing}` }).waitFor()
+      assert.match(await page.locator("#lease").textContent() ?? "", /^held by worker-a, expires in [45] minutes \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/)
+      const lease = await getJson(served.url, `jobs/${seeded.processing}/lease`)
+      assert.deepStrictEqual([lease.body.processing, lease.body.owner], [true, "worker-a"])
+      assert.deepStrictEqual((await getJson(served.url, `jobs/${seeded.pending[1]}/lease`)).body, { id: seeded.pending[1], processing: false })
+
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+      const traced = await served.queue(Effect.gen(function*() {
+        const job = { ...(yield* newJob("traced")), traceContext: `00-${traceId}-00f067aa0ba902b7-01` }
+        yield* (yield* JobQueue).enqueue(job)
+        return job.id
+      }))
+      await page.goto(`${ui()}/#/job/${traced}`)
+      const link = page.locator("a#trace")
+      assert.strictEqual(await link.textContent(), traceId)
+      assert.strictEqual(await link.getAttribute("href"), traceLink.replace("{traceId}", traceId))
     })
 
     it("the page asked nothing of any origin but the gateway, broke no CSP rule, threw nothing", () => {

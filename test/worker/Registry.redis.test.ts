@@ -96,6 +96,13 @@ layer(RedisServer.layer, { excludeTestServices: true })("the worker registry", (
         assert.deepStrictEqual(list.unknown, [{ owner: "old-sdk", jobs: 2 }])
         assert.strictEqual(list.unleased, 1)
         assert.strictEqual(list.processingRead, 3)
+        const held = yield* registry.held(0, 10)
+        assert.strictEqual(held.total, 3)
+        assert.deepStrictEqual(held.leases.map((l) => [l.processing, l.owner]), [[true, undefined], [true, "old-sdk"], [true, "old-sdk"]], "most recently taken first")
+        for (const l of held.leases.slice(1)) assert.isAtMost(Math.abs(Date.parse(l.expiresAt!) - Date.now() - 300_000), 60_000)
+        assert.deepStrictEqual((yield* registry.held(2, 10)).leases.map((l) => l.id), [held.leases[2]!.id])
+        assert.deepStrictEqual(yield* registry.lease(held.leases[1]!.id), held.leases[1])
+        assert.deepStrictEqual(yield* registry.lease("not-processing"), { id: "not-processing", processing: false })
       })))
   }
 })

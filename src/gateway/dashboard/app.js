@@ -13,6 +13,8 @@ const priorities = ["high", "normal", "low"]
 const pageSize = 50
 /** Whether the key may only read (from the gateway's `/ui/session`): actions are not shown then. */
 let readOnly = true
+/** The gateway's link template to a trace (`{traceId}`), or null. */
+let traceLink = null
 
 // --- DOM helpers -------------------------------------------------------------
 
@@ -24,7 +26,7 @@ function h(tag, attrs, ...children) {
     if (name.startsWith("on")) el.addEventListener(name.slice(2), value)
     else el.setAttribute(name, value === true ? "" : String(value))
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue
     el.append(child instanceof Node ? child : document.createTextNode(String(child)))
   }
@@ -296,7 +298,7 @@ async function renderOverview(view) {
     ["queued · normal", s.queued.normal, "#/jobs?status=pending&priority=normal"],
     ["queued · low", s.queued.low, "#/jobs?status=pending&priority=low"],
     ["scheduled", s.scheduled, "#/jobs?status=scheduled"],
-    ["processing", s.processing, "#/jobs?status=pending"],
+    ["processing", s.processing, "#/processing"],
     ["dead", s.dead, "#/dead"]
   ]
   const max = Math.max(1, ...rows.map((r) => r[1]))
@@ -314,7 +316,7 @@ async function renderOverview(view) {
     h("div", { class: "cards" },
       card("Queued", queued, "#/jobs?status=pending"),
       card("Scheduled", s.scheduled, "#/jobs?status=scheduled"),
-      card("Processing", s.processing, "#/jobs?status=pending"),
+      card("Processing", s.processing, "#/processing"),
       card("Dead", s.dead, "#/dead", true)),
     h("h2", {}, "Depth per queue"),
     chart,
@@ -423,7 +425,8 @@ async function renderJobs(view, params) {
   const link = (extra) => `#/jobs${query({ ...filter, ...extra })}`
   const tabs = h("nav", { class: "tabs", "aria-label": "Job states" },
     [["all", ""], ...statuses.map((s) => [s, s])].map(([label, value]) =>
-      h("a", { href: link({ status: value }), "aria-current": filter.status === value ? "page" : undefined }, label)))
+      h("a", { href: link({ status: value }), "aria-current": filter.status === value ? "page" : undefined }, label)),
+    h("a", { href: "#/processing" }, "processing"))
   const field = (label, control) => h("label", {}, label, control)
   const form = h("form", { class: "filters", onsubmit: (e) => {
     e.preventDefault()
@@ -454,6 +457,41 @@ async function renderJobs(view, params) {
   )
 }
 
+async function renderProcessing(view, params) {
+  const offset = Number(params.get("offset") ?? 0) || 0
+  let page
+  try {
+    page = (await call("GET", `processing${query({ offset, limit: pageSize })}`)).value
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 503)) throw err
+    view(h("h1", {}, "Jobs · processing"), h("p", { class: "muted" }, err.message))
+    return
+  }
+  const now = Date.now()
+  const rows = page.entries.map(({ lease, job }) => h("tr", { "data-id": lease.id },
+    h("td", {}, jobLink(lease.id)),
+    h("td", {}, job ? job.name : h("span", { class: "muted" }, "data gone")),
+    h("td", {}, job ? pill(job.priority, `p-${job.priority}`) : "—"),
+    h("td", { class: "mono" }, lease.owner ?? h("span", { class: "muted" }, "unknown (no lease: a Go worker?)")),
+    h("td", {}, lease.expiresAt ? when(lease.expiresAt) : "—"),
+    h("td", {}, job ? h("time", { datetime: job.created_at, title: job.created_at }, span(now - Date.parse(job.created_at))) : "—"),
+    h("td", { class: "num" }, job ? `${job.attempts}/${job.max_retries}` : "—")))
+  const tabs = h("nav", { class: "tabs", "aria-label": "Job states" },
+    [["all", ""], ...statuses.map((s) => [s, s])].map(([label, value]) => h("a", { href: `#/jobs${query({ status: value })}` }, label)),
+    h("a", { href: "#/processing", "aria-current": "page" }, "processing"))
+  view(
+    h("h1", {}, "Jobs · processing"),
+    tabs,
+    h("p", { class: "muted" }, `${page.total.toLocaleString()} held by workers, most recently taken first; a lease is renewed while its job runs.`),
+    page.entries.length === 0 ? h("p", { class: "muted", id: "empty" }, "No job is processing.") : h("div", { class: "scroll" }, h("table", { id: "processing" },
+      h("thead", {}, h("tr", {}, ["id", "name", "priority", "lease owner", "lease expires", "age", "attempts"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows))),
+    h("div", { class: "pager" },
+      offset > 0 ? h("a", { href: `#/processing${query({ offset: Math.max(0, offset - pageSize) || undefined })}` }, "← Previous") : undefined,
+      offset + page.entries.length < page.total ? h("a", { href: `#/processing${query({ offset: offset + pageSize })}`, id: "next-page" }, "Next page →") : h("span", { class: "muted" }, "End of list"))
+  )
+}
+
 /** Paging by cursor: the next page's link, the first page's; Back goes to the previous. */
 function pager(paged, nextHref) {
   return h("div", { class: "pager" },
@@ -480,6 +518,9 @@ async function renderJob(view, id) {
   }
   const j = job.value
   const payload = member(job.text, "payload")
+  // Only a queued job may be held (Go keeps a running job pending); a backend without the registry has no lease to show.
+  const lease = j.status === "pending" ? await optional(call("GET", `jobs/${encodeURIComponent(id)}/lease`)) : undefined
+  const traceId = typeof j.trace_context === "string" ? j.trace_context.split("-")[1] : undefined
   const field = (label, value) => [h("dt", {}, label), h("dd", {}, value)]
   const actions = []
   if (readOnly) {
@@ -511,6 +552,12 @@ async function renderJob(view, id) {
       field("updated", when(j.updated_at, true)),
       j.scheduled_for ? field("scheduled for", when(j.scheduled_for, true)) : [],
       j.routing_key ? field("routing key", h("code", {}, j.routing_key)) : [],
+      lease?.processing ? field("lease", h("span", { id: "lease" }, lease.owner
+        ? ["held by ", h("a", { href: "#/workers", class: "mono" }, lease.owner), lease.expiresAt ? [", expires ", when(lease.expiresAt, true)] : []]
+        : "held without a lease (a Go worker?)")) : [],
+      traceId ? field("trace", traceLink
+        ? h("a", { id: "trace", class: "mono", href: traceLink.replace("{traceId}", encodeURIComponent(traceId)), rel: "noopener noreferrer", target: "_blank" }, traceId)
+        : h("code", { id: "trace" }, traceId)) : [],
       j.error ? field("last error", h("span", { class: "error" }, j.error)) : []),
     h("h2", { id: "payload-heading" }, "Payload"),
     payload === undefined ? h("p", { class: "muted" }, "none") : prettyJson(payload, "Payload"),
@@ -701,7 +748,7 @@ async function route() {
   const params = new URLSearchParams(search)
   const name = path.split("/")[1]
   for (const a of document.querySelectorAll("#nav a")) {
-    if (a.dataset.view === name || (name === "job" && a.dataset.view === "jobs")) a.setAttribute("aria-current", "page")
+    if (a.dataset.view === name || ((name === "job" || name === "processing") && a.dataset.view === "jobs")) a.setAttribute("aria-current", "page")
     else a.removeAttribute("aria-current")
   }
   // Only the latest navigation may draw: an earlier one still loading is dropped.
@@ -714,6 +761,7 @@ async function route() {
     else if (name === "job") await renderJob(view, decodeURIComponent(path.slice("/job/".length)))
     else if (name === "dead") await renderDead(view, params)
     else if (name === "workers") await renderWorkers(view)
+    else if (name === "processing") await renderProcessing(view, params)
     else if (name === "submit" && !readOnly) renderSubmit(view)
     else await renderOverview(view)
   } catch (err) {
@@ -743,7 +791,7 @@ function listen() {
   const refresh = () => {
     const name = (location.hash.slice(2) || "overview").split(/[/?]/)[0]
     const busy = document.getElementById("confirm").open || document.activeElement?.closest("form:not(#find)")
-    if (!["overview", "jobs", "dead", "workers"].includes(name) || busy) return
+    if (!["overview", "jobs", "dead", "workers", "processing"].includes(name) || busy) return
     const wait = Math.max(0, lastRefresh + 2000 - Date.now())
     clearTimeout(pending)
     pending = setTimeout(() => {
@@ -791,6 +839,7 @@ function listen() {
 async function startApp() {
   const { value: session } = await call("GET", sessionUrl.href, undefined, sessionUrl)
   readOnly = session.readOnly
+  traceLink = session.traceLink ?? null
   for (const id of ["nav", "find", "logout"]) document.getElementById(id).hidden = false
   document.querySelector('#nav a[data-view="submit"]').hidden = readOnly
   const badge = document.getElementById("scope")
