@@ -259,7 +259,7 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       const found: Array<string> = []
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme })
-        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["workers", "Workers"], ["processing", "Jobs · processing"], ["submit", "Submit a job"]] as Array<[string, string]>) {
+        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["workers", "Workers"], ["processing", "Jobs · processing"], ["schedules", "Schedules"], ["submit", "Submit a job"]] as Array<[string, string]>) {
           await page.goto(`${ui()}/#/${view}`)
           await page.getByRole("heading", { name: heading, exact: true }).waitFor()
           found.push(...(await seriousViolations(page)).map((v) => `${scheme} ${view}: ${v}`))
@@ -373,6 +373,51 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       const link = page.locator("a#trace")
       assert.strictEqual(await link.textContent(), traceId)
       assert.strictEqual(await link.getAttribute("href"), traceLink.replace("{traceId}", traceId))
+    })
+
+    it("schedules: listed with when they run; run now, pause and resume, each confirmed and checked through /v1; a read-only key sees none", async () => {
+      const put = await fetch(`${served.url}/v1/schedules/nightly`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ cron: "0 3 * * *", timeZone: "Europe/Paris", job: { name: "nightly_report", payload: `{"full":true}`, priority: "low", routingKey: "sched" } })
+      })
+      assert.strictEqual(put.status, 200, await put.text())
+      await page.goto(`${ui()}/#/schedules`)
+      await page.getByRole("heading", { name: "Schedules" }).waitFor()
+      const row = page.locator('#schedules tr[data-id="nightly"]')
+      const cells = async () => (await row.locator("td").allTextContents()).map((c) => c.replace(/\s+/g, " ").trim())
+      const first = await cells()
+      assert.deepStrictEqual([first[0], first[1], first[2], first[3], first[5], first[6]], ["nightly", "0 3 * * * (Europe/Paris)", "nightly_report low", "active", "never", "0"])
+      assert.match(first[4]!, /^in \d+ hours?$|^tomorrow$|^in \d+ minutes?$/)
+      await shoot("schedules")
+
+      await row.getByRole("button", { name: "Run now" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click()
+      assert.strictEqual((await getJson(served.url, "schedules/nightly")).body.state.run_count, undefined, "cancelled: nothing ran")
+      await row.getByRole("button", { name: "Run now" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Run now" }).click()
+      await page.getByText("Ran nightly now").waitFor()
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('#schedules tr[data-id="nightly"] td:nth-child(7)')?.textContent === "1")
+      const ran = await getJson(served.url, "jobs?name=nightly_report")
+      assert.deepStrictEqual(ran.body.jobs.map((j: { name: string; priority: string }) => [j.name, j.priority]), [["nightly_report", "low"]], "one job enqueued")
+
+      await row.getByRole("button", { name: "Pause" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Pause" }).click()
+      await row.getByRole("button", { name: "Resume" }).waitFor()
+      assert.strictEqual((await cells())[3], "paused")
+      assert.strictEqual((await getJson(served.url, "schedules/nightly")).body.schedule.enabled, false)
+      await row.getByRole("button", { name: "Resume" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Resume" }).click()
+      await row.getByRole("button", { name: "Pause" }).waitFor()
+      assert.strictEqual((await getJson(served.url, "schedules/nightly")).body.schedule.enabled, true)
+
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      watch(tab)
+      await logIn(tab, ui(), readOnlyKey)
+      await tab.goto(`${ui()}/#/schedules`)
+      await tab.locator('#schedules tr[data-id="nightly"]').waitFor()
+      assert.strictEqual(await tab.getByRole("button", { name: /Run now|Pause|Resume/ }).count(), 0, "no schedule action")
+      await tab.close()
     })
 
     it("the page asked nothing of any origin but the gateway, broke no CSP rule, threw nothing", () => {

@@ -624,6 +624,48 @@ async function renderWorkers(view) {
   )
 }
 
+async function renderSchedules(view) {
+  let list
+  try {
+    list = (await call("GET", "schedules")).value.schedules
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 503)) throw err
+    view(h("h1", {}, "Schedules"), h("p", { class: "muted" }, err.message))
+    return
+  }
+  const act1 = (s, verb, label, text) => h("button", { type: "button", class: verb === "run" ? undefined : "ghost", "aria-label": `${label} ${s.schedule.id}`, onclick: async () => {
+    if (!(await confirmAction(text, label))) return
+    const out = await act(() => call("POST", `schedules/${encodeURIComponent(s.schedule.id)}/${verb}`), verb === "run" ? `Ran ${s.schedule.id} now` : `${label}d ${s.schedule.id}`)
+    if (out && verb === "run") toast(h("span", {}, "Enqueued job ", jobLink(out.value.id)))
+    route()
+  } }, label)
+  const rows = list.map((s) => {
+    const d = s.schedule
+    const runs = s.state.run_count ?? "0"
+    return h("tr", { "data-id": d.id },
+      h("td", { class: "mono" }, d.id),
+      h("td", {}, d.cron ? [h("code", {}, d.cron), d.timeZone && d.timeZone !== "UTC" ? ` (${d.timeZone})` : " (UTC)"] : `every ${span(d.every * 1000)}`),
+      h("td", {}, d.job.name, " ", pill(d.job.priority ?? "normal", `p-${d.job.priority ?? "normal"}`)),
+      h("td", {}, d.enabled ? "active" : h("span", { class: "muted" }, "paused")),
+      h("td", {}, s.nextSlot === undefined ? "—" : when(new Date(s.nextSlot * 1000).toISOString())),
+      h("td", {}, s.state.last_run ? when(s.state.last_run) : "never"),
+      h("td", { class: "num" }, runs),
+      readOnly ? undefined : h("td", { class: "actions" },
+        act1(s, "run", "Run now", `Run schedule ${d.id} now? One "${d.job.name}" job is enqueued; its next slots are unchanged.`),
+        " ",
+        d.enabled
+          ? act1(s, "pause", "Pause", `Pause schedule ${d.id}? No slot runs until it is resumed.`)
+          : act1(s, "resume", "Resume", `Resume schedule ${d.id} from its next slot? Slots missed while paused are skipped.`)))
+  })
+  view(
+    h("h1", {}, "Schedules"),
+    h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => route() }, "Refresh")),
+    list.length === 0 ? h("p", { class: "muted", id: "empty" }, "No schedule stored.") : h("div", { class: "scroll" }, h("table", { id: "schedules" },
+      h("thead", {}, h("tr", {}, ["id", "when", "job", "state", "next run", "last run", "runs", readOnly ? undefined : "actions"].filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows)))
+  )
+}
+
 async function act(work, done) {
   try {
     const out = await work()
@@ -762,6 +804,7 @@ async function route() {
     else if (name === "dead") await renderDead(view, params)
     else if (name === "workers") await renderWorkers(view)
     else if (name === "processing") await renderProcessing(view, params)
+    else if (name === "schedules") await renderSchedules(view)
     else if (name === "submit" && !readOnly) renderSubmit(view)
     else await renderOverview(view)
   } catch (err) {
@@ -791,7 +834,7 @@ function listen() {
   const refresh = () => {
     const name = (location.hash.slice(2) || "overview").split(/[/?]/)[0]
     const busy = document.getElementById("confirm").open || document.activeElement?.closest("form:not(#find)")
-    if (!["overview", "jobs", "dead", "workers", "processing"].includes(name) || busy) return
+    if (!["overview", "jobs", "dead", "workers", "processing", "schedules"].includes(name) || busy) return
     const wait = Math.max(0, lastRefresh + 2000 - Date.now())
     clearTimeout(pending)
     pending = setTimeout(() => {
