@@ -10,7 +10,7 @@
  * under a base path behind a reverse proxy (`/base/ui/` calls
  * `/base/v1/`). The page holds no data: it is public, and every read or
  * action asks for a key; a read-only key (`id/read:secret`) sees no
- * actions. On Redis the page reloads what it shows when the queue changes
+ * actions. On Redis and memory the page reloads what it shows when the queue changes
  * (`LiveFeed`, over server-sent events).
  *
  * @since 0.2.0

@@ -82,15 +82,21 @@ describe("the dashboard's files", () => {
       assert.isAbove(gzipped, 1_000)
     }))
 
-  it.effect("/ui/events behind a key; on memory it says live updates are off, and ends", () =>
+  it.effect("/ui/events behind a key; on memory it says live updates are on (in-process notifications), then streams", () =>
     Effect.gen(function*() {
       const { handler, dispose } = handlerOf()
       yield* Effect.addFinalizer(() => Effect.promise(dispose))
       assert.strictEqual((yield* get(handler, "/ui/events")).status, 401)
-      const events = yield* get(handler, "/ui/events", { authorization: "Bearer test-secret-key" })
-      assert.strictEqual(events.status, 200)
-      assert.include(events.headers.get("content-type") ?? "", "text/event-stream")
-      assert.strictEqual(new TextDecoder().decode(events.body), "event: live\ndata: off\n\n")
+      const first = yield* Effect.promise(async () => {
+        const response = await handler(new Request("http://gateway.test/ui/events", { headers: { authorization: "Bearer test-secret-key" } }))
+        const reader = response.body!.getReader()
+        const chunk = await reader.read()
+        await reader.cancel()
+        return { status: response.status, type: response.headers.get("content-type"), text: new TextDecoder().decode(chunk.value) }
+      })
+      assert.strictEqual(first.status, 200)
+      assert.include(first.type ?? "", "text/event-stream")
+      assert.strictEqual(first.text, "event: live\ndata: on\n\n")
     }).pipe(Effect.scoped))
 
   it.effect("the access log names a read-only key refused a write", () =>

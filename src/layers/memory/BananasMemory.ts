@@ -38,6 +38,7 @@ import { WorkerRegistry } from "../../services/WorkerRegistry.ts"
 import * as StoreWorkers from "../StoreWorkers.ts"
 import { QueueLatency } from "../../services/QueueLatency.ts"
 import * as StoreLatency from "../StoreLatency.ts"
+import { QueueNotifications } from "../../services/QueueNotifications.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as MemoryJobStore from "./internal/MemoryJobStore.ts"
 import * as MemoryResultBackend from "./internal/MemoryResultBackend.ts"
@@ -96,6 +97,10 @@ export const layerWithStore = (options?: Options): Layer.Layer<Services | Memory
       Context.add(Schedules, schedules),
       Context.add(WorkerRegistry, workers),
       Context.add(QueueLatency, latency),
+      // In context beside `Services` (not in its type, which the Redis layer's mirrors): the gateway's live feed listens to it.
+      Context.add(QueueNotifications, QueueNotifications.of({
+        listen: (listener) => Effect.asVoid(Effect.acquireRelease(Effect.sync(() => store.onPublish(listener)), (off) => Effect.sync(off)))
+      })),
       Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
       Context.add(MemoryStore, makeMemoryStore(store, protocol.keys))
     )
