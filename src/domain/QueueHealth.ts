@@ -21,7 +21,7 @@ export const Throughput = Schema.Struct({
   /** The width of a bucket, in seconds (60). */
   bucketSeconds: Schema.Int,
   /** How often the gateway reads the workers' counters, in seconds. */
-  sampleSeconds: Schema.Int,
+  sampleSeconds: Schema.Number,
   /** When the gateway started sampling (RFC 3339): nothing before is known. */
   since: Schema.String,
   /** The last hour's buckets that saw a sample, oldest first. */

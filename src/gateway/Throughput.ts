@@ -43,6 +43,17 @@ export class Throughput extends Context.Service<Throughput, {
 export const sampleInterval: Duration.Duration = Duration.seconds(10)
 
 /**
+ * The sampler's interval as read when its layer is built (default
+ * `sampleInterval`): a `Context.Reference` a test may set shorter.
+ *
+ * @category references
+ * @since 0.2.0
+ */
+export const SampleInterval = Context.Reference<Duration.Duration>("@bananas/effect/gateway/Throughput/SampleInterval", {
+  defaultValue: () => sampleInterval
+})
+
+/**
  * The width of a bucket.
  *
  * @category constants
@@ -121,8 +132,9 @@ export const growth = (previous: Sample, previousAt: number, current: Sample): {
  */
 export const layer: Layer.Layer<Throughput> = Layer.effect(Throughput, Effect.gen(function*() {
   const found = yield* Effect.serviceOption(WorkerRegistry)
+  const every = yield* SampleInterval
   const since = new Date(yield* Clock.currentTimeMillis).toISOString()
-  const empty = { bucketSeconds: bucketMillis / 1000, sampleSeconds: Duration.toSeconds(sampleInterval), since, buckets: [] }
+  const empty = { bucketSeconds: bucketMillis / 1000, sampleSeconds: Duration.toSeconds(every), since, buckets: [] }
   if (Option.isNone(found)) return Throughput.of({ recent: Effect.succeed({ available: false, ...empty }) })
   const registry = found.value
   /** Minute (epoch ms of its start) -> growth in it. */
@@ -144,7 +156,7 @@ export const layer: Layer.Layer<Throughput> = Layer.effect(Throughput, Effect.ge
   yield* Effect.forkScoped(sample.pipe(
     // A failed read (Redis away) skips a sample: the next one counts the growth since the last that worked.
     surviving("throughput sample failed; trying again on the next", undefined),
-    Effect.andThen(Effect.sleep(sampleInterval)),
+    Effect.andThen(Effect.sleep(every)),
     Effect.forever,
     Effect.annotateLogs({ module: "bananas/gateway", fiber: "throughput" })
   ))

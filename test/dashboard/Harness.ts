@@ -16,6 +16,7 @@ import { type Browser, chromium, type Page } from "playwright-core"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Gateway from "../../src/gateway/Gateway.ts"
+import * as Throughput from "../../src/gateway/Throughput.ts"
 import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
@@ -48,7 +49,7 @@ export interface Served {
   readonly redisCommands: () => Promise<number | undefined>
   /** Calls of one Redis command so far (`INFO commandstats`; each reading counts one `INFO`); undefined on memory. */
   readonly redisCalls: (command: string) => Promise<number | undefined>
-  /** Starts a worker on the gateway's backend (registered at once); the returned function stops it. */
+  /** Starts a worker on the gateway's backend (registered at once; `ui_ok` jobs succeed, `ui_bad` ones fail); the returned function stops it. */
   readonly startWorker: (options: { readonly workerId: string; readonly routingKey: string; readonly concurrency: number }) => Promise<() => Promise<void>>
   readonly dispose: () => Promise<void>
 }
@@ -59,13 +60,19 @@ export const serve = async (backend: "memory" | "redis"): Promise<Served> => {
   const raw = redis === undefined ? undefined : new IORedis(redis.url)
   const store = redis === undefined ? BananasMemory.layer() : BananasRedis.layer({ url: redis.url, prefix: uniquePrefix("ui") })
   const gateway = Gateway.layer(gatewayOptions({ apiKeys: [`test:${apiKey}`, `viewer/read:${readOnlyKey}`], traceLink })).pipe(Layer.provide(DirectTaskApi.layer))
-  const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.orDie))
+  // The throughput sampler every 250 ms (10 s in production), so a test sees what a worker did within seconds.
+  const sampling = Layer.succeed(Throughput.SampleInterval, Duration.millis(250))
+  const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.provide(sampling), Layer.orDie))
   const url = await runtime.runPromise(Gateway.localUrl)
   return {
     url,
     queue: (effect) => runtime.runPromise(Effect.orDie(effect)),
     startWorker: async (options) => {
-      const fiber = runtime.runFork(Effect.orDie(Worker.run({ handlers: Handlers.empty, priorities: ["high", "low"], scheduler: false, reaper: false, ...options })))
+      const handlers = Handlers.empty.pipe(
+        Handlers.addRaw("ui_ok", () => Effect.void),
+        Handlers.addRaw("ui_bad", () => Effect.fail("the test's handler fails"))
+      )
+      const fiber = runtime.runFork(Effect.orDie(Worker.run({ handlers, priorities: ["high", "low"], scheduler: false, reaper: false, ...options })))
       // Registered by its first heartbeat, at start.
       for (let i = 0; i < 100; i++) {
         const { body } = await getJson(url, "workers")

@@ -332,12 +332,29 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
         const unknown = (await page.locator('#unknown-workers tr[data-owner="worker-a"] td').allTextContents()).map((c) => c.trim())
         assert.deepStrictEqual(unknown.slice(0, 2), ["worker-a", "1"], "the seeded job's holder never registered")
         await shoot("workers")
+
+        // What it runs shows in the overview's throughput, from the gateway's samples of its counters.
+        const ids = []
+        for (let i = 0; i < 6; i++) ids.push(await submit(served.url, `{"name":"ui_ok","priority":"high","routingKey":"ui_workers"}`))
+        for (let i = 0; i < 2; i++) ids.push(await submit(served.url, `{"name":"ui_bad","priority":"high","routingKey":"ui_workers","maxRetries":1}`))
+        const totals = async () => {
+          const { body } = await getJson(served.url, "throughput")
+          return (body.buckets as Array<{ processed: number; failed: number }>).reduce((t, b) => [t[0]! + b.processed, t[1]! + b.failed], [0, 0])
+        }
+        for (let i = 0; i < 120 && (await totals()).join() !== "6,2"; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+        assert.deepStrictEqual(await totals(), [6, 2], "six completed, two failed attempts, within a heartbeat and a sample")
+        await page.goto(`${ui()}/#/overview`)
+        await page.locator("#chart-processed rect").first().waitFor()
+        assert.isAtLeast(await page.locator("#chart-failures rect").count(), 1, "the failure rate has a bar")
+        await page.locator("#chart-processed").scrollIntoViewIfNeeded()
+        await shoot("overview-charts")
       } finally {
         await stop()
       }
       const { body } = await getJson(served.url, "workers")
       assert.deepStrictEqual(body.workers.map((w: { id: string }) => w.id), [], "a stopped worker's registration is removed")
-      await page.getByRole("button", { name: "Refresh" }).click()
+      await page.goto(`${ui()}/#/workers`)
+      await page.getByRole("heading", { name: "Workers", exact: true }).waitFor()
       await page.locator("#no-workers").waitFor()
     })
 
