@@ -19,6 +19,7 @@ import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { takeJob } from "../contract/Fixtures.ts"
 import { RedisServer, uniquePrefix } from "../support/RedisServer.ts"
+import { audit } from "../support/WireAudit.ts"
 import { eventually, freshMetrics, newJob } from "./support/Backend.ts"
 
 type Backend = Layer.Layer<JobQueue | WorkerRegistry>
@@ -50,6 +51,18 @@ const ghost = (id: string): WorkerInfo => ({
 })
 
 layer(RedisServer.layer, { excludeTestServices: true })("the worker registry", (it) => {
+  it.effect("redis: a registration passes the wire audit (a hash with a TTL naming its worker, expiries in epoch ms)", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer
+      const prefix = uniquePrefix("regaudit")
+      yield* Effect.gen(function*() {
+        yield* (yield* WorkerRegistry).beat(ghost("w-audit"), Duration.seconds(15))
+        const report = yield* Effect.promise(() => audit(server.raw, prefix))
+        assert.deepStrictEqual(report.problems, [])
+        assert.strictEqual(yield* Effect.promise(() => server.raw.hget(`${prefix}worker_info:w-audit`, "host")), "elsewhere")
+      }).pipe(Effect.provide(BananasRedis.layer({ url: server.url, prefix }).pipe(Layer.orDie)))
+    }))
+
   for (const [name, backend] of backends) {
     it.effect(`${name}: a running worker is listed with what it serves, and goes when it stops`, () =>
       on(backend, Effect.gen(function*() {
