@@ -118,7 +118,7 @@ export interface Seeded {
 /**
  * Jobs in every state: one completed with a result, three dead, one held by a
  * worker, five queued (high, normal ×3, low; the high one carries
- * `exactPayload`), one scheduled an hour ahead.
+ * `exactPayload`), one scheduled an hour ahead; and a schedule, `nightly`.
  */
 export const seed = async (served: Served): Promise<Seeded> => {
   const { url, queue } = served
@@ -146,6 +146,13 @@ export const seed = async (served: Served): Promise<Seeded> => {
     await submit(url, `{"name":"report","priority":"low","payload":null}`)
   ]
   const scheduled = await submit(url, `{"name":"digest","delayMillis":3600000,"payload":{"day":"monday"}}`)
+  // A schedule (nothing fires it here: no scheduler runs), so the schedules view has one to show and audit.
+  const schedule = await fetch(`${url}/v1/schedules/nightly`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ cron: "0 3 * * *", timeZone: "Europe/Paris", job: { name: "nightly_report", payload: `{"full":true}`, priority: "low", routingKey: "sched" } })
+  })
+  if (schedule.status !== 200) throw new Error(`PUT /v1/schedules/nightly answered ${schedule.status}: ${await schedule.text()}`)
   return { completed, dead, processing, pending, scheduled }
 }
 
