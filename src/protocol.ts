@@ -30,6 +30,14 @@ export type { FireReport, ScheduleError, ScheduleView } from "./services/Schedul
 export * as Schedule from "./domain/Schedule.ts"
 /** Schedule transitions: store, pause, remove, fire a slot (one job per slot). */
 export * as ScheduleTransitions from "./protocol/ScheduleTransitions.ts"
+/** Throughput per minute, queue latency, Redis vitals (`GET /v1/throughput`, `/v1/latency`, `/v1/redis`). */
+export * as QueueHealth from "./domain/QueueHealth.ts"
+/** The oldest waiting job of each queue (the latency service and its model). */
+export { type Oldest, QueueLatency } from "./services/QueueLatency.ts"
+/** A worker's registration and the worker list (`GET /v1/workers`). */
+export * as WorkerInfo from "./domain/WorkerInfo.ts"
+/** Worker registry transitions: a heartbeat, a departure, a registration read back. */
+export * as WorkerTransitions from "./protocol/WorkerTransitions.ts"
 /** Wire constants: TTLs, scores, error texts, dead-letter records. */
 export * as Wire from "./protocol/Wire.ts"
 /** Go's retry rule and backoff. */

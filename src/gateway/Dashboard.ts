@@ -10,7 +10,7 @@
  * under a base path behind a reverse proxy (`/base/ui/` calls
  * `/base/v1/`). The page holds no data: it is public, and every read or
  * action asks for a key; a read-only key (`id/read:secret`) sees no
- * actions. On Redis the page reloads what it shows when the queue changes
+ * actions. On Redis and memory the page reloads what it shows when the queue changes
  * (`LiveFeed`, over server-sent events).
  *
  * @since 0.2.0
@@ -46,7 +46,8 @@ export const contentSecurityPolicy =
 /**
  * `GET /ui` (a relative redirect to `ui/`), `GET /ui/`, `GET /ui/app.js`,
  * `GET /ui/app.css`, `GET /ui/session` (behind a key: its id and whether
- * it is read-only, so the page hides what the key may not do) and `GET
+ * it is read-only, so the page hides what the key may not do; and the
+ * `traceLink` template) and `GET
  * /ui/events` (behind a key: server-sent events, `live` once, then
  * `change` whenever the queue changed, from `LiveFeed`; the stream ends
  * when the gateway shuts down); none when `dashboard` is off.
@@ -75,7 +76,7 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
       HttpRouter.add("GET", "/ui/app.css", serve((a) => a.style, forever)),
       // Who the page's key is: whether to show actions (the gateway refuses them to a read-only key anyway).
       HttpRouter.add("GET", "/ui/session", behindKey(check, (key) =>
-        Effect.succeed(HttpServerResponse.jsonUnsafe({ keyId: key.id, readOnly: key.readOnly }, {
+        Effect.succeed(HttpServerResponse.jsonUnsafe({ keyId: key.id, readOnly: key.readOnly, traceLink: options.traceLink ?? null }, {
           headers: { "cache-control": "no-store", ...securityHeaders }
         })))),
       HttpRouter.add("GET", "/ui/events", behindKey(check, () =>

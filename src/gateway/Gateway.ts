@@ -42,6 +42,7 @@ import * as DeliveryLog from "./DeliveryLog.ts"
 import * as Docs from "./Docs.ts"
 import * as GatewayOptions from "./GatewayOptions.ts"
 import * as Routes from "./Routes.ts"
+import * as Throughput from "./Throughput.ts"
 import * as Lifecycle from "./Lifecycle.ts"
 import * as Middleware from "./Middleware.ts"
 import * as Observability from "./Observability.ts"
@@ -174,7 +175,7 @@ const nodeTimeouts = (o: GatewayOptions.Resolved) => ({
 
 /** What the routes use besides the backend: the shutdown signal, the delivery log, the rate limiter, the failed-authentication table. */
 const support = (o: GatewayOptions.Resolved) =>
-  Layer.mergeAll(Lifecycle.layer, DeliveryLog.layer(o.webhooks?.logSize ?? 1000), rateLimiter(o), AuthFailures.layer(o.authFailureLimit))
+  Layer.mergeAll(Lifecycle.layer, DeliveryLog.layer(o.webhooks?.logSize ?? 1000), rateLimiter(o), AuthFailures.layer(o.authFailureLimit), Throughput.layer)
 
 /**
  * The rate limiter on Redis (shared by every replica) when the backend is

@@ -57,6 +57,13 @@ export interface Options {
   readonly docs?: "public" | "authenticated" | "off" | undefined
   /** Whether to serve the dashboard at `GET /ui/` (default true; the page holds no data, every call it makes needs a key). */
   readonly dashboard?: boolean | undefined
+  /**
+   * A link to a job's trace for the dashboard: a URL with `{traceId}` in
+   * it, replaced by the trace id of the job's `trace_context` (e.g.
+   * `https://grafana.example/explore?traceId={traceId}`); none: the trace id
+   * is shown as text.
+   */
+  readonly traceLink?: string | undefined
   /** Requests per key per window, shared by every replica on the same Redis (default 1000 per second); `false` disables it. */
   readonly rateLimit?: { readonly limit: number; readonly window: Duration.Input } | false | undefined
   /** The longest a long-poll (`?wait=`, `/call`) waits (default 60 seconds). */
@@ -91,6 +98,7 @@ export interface Resolved {
   readonly metricsKey: Redacted.Redacted<string> | undefined
   readonly docs: "public" | "authenticated" | "off"
   readonly dashboard: boolean
+  readonly traceLink: string | undefined
   readonly rateLimit: { readonly limit: number; readonly window: Duration.Duration } | undefined
   readonly maxWait: Duration.Duration
   readonly callWait: Duration.Duration
@@ -138,6 +146,10 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
   if (metricsKey !== undefined && Redacted.value(metricsKey) === "") return { invalid: "metricsKey must not be empty" }
   const docs = options.docs ?? "public"
   if (docs !== "public" && docs !== "authenticated" && docs !== "off") return { invalid: `docs must be public, authenticated or off, got ${JSON.stringify(docs)}` }
+  const traceLink = options.traceLink === undefined || options.traceLink === "" ? undefined : options.traceLink
+  if (traceLink !== undefined && !(/^https?:\/\//.test(traceLink) && traceLink.includes("{traceId}"))) {
+    return { invalid: `traceLink must be an http(s) URL with {traceId} in it, got ${JSON.stringify(traceLink)}` }
+  }
   const durations = Result.all({
     rateLimitWindow: DurationInput.decode("rateLimit.window", options.rateLimit === false ? undefined : options.rateLimit?.window, "positive", "1 second"),
     maxWait: DurationInput.decode("maxWait", options.maxWait, "positive", "60 seconds"),
@@ -166,6 +178,7 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
       metricsKey,
       docs,
       dashboard: options.dashboard ?? true,
+      traceLink,
       rateLimit,
       maxWait,
       callWait,
@@ -191,6 +204,7 @@ export const resolve = (options: Options): { readonly resolved: Resolved } | { r
  * - `BANANAS_METRICS_KEY` (a key for `GET /metrics` only);
  * - `BANANAS_DOCS` (`public`, `authenticated` or `off`; default `public`);
  * - `BANANAS_DASHBOARD` (`true` or `false`; default `true`);
+ * - `BANANAS_TRACE_LINK` (the dashboard's link to a trace, with `{traceId}`);
  * - `BANANAS_RATE_LIMIT` (requests per second per key, default 1000; 0 disables);
  * - `BANANAS_MAX_WAIT` (default `60 seconds`);
  * - `BANANAS_WEBHOOK_URLS` (comma-separated) and `BANANAS_WEBHOOK_SECRET`:
@@ -217,6 +231,7 @@ export const config: Config.Config<Options> = Config.all({
   metricsKey: Config.Redacted("BANANAS_METRICS_KEY").pipe(Config.option, Config.map(Option.getOrUndefined)),
   docs: Config.Literals(["public", "authenticated", "off"], "BANANAS_DOCS").pipe(Config.option, Config.map(Option.getOrUndefined)),
   dashboard: Config.Boolean("BANANAS_DASHBOARD").pipe(Config.withDefault(true)),
+  traceLink: Config.String("BANANAS_TRACE_LINK").pipe(Config.option, Config.map(Option.getOrUndefined)),
   rateLimit: Config.Int("BANANAS_RATE_LIMIT").pipe(
     Config.withDefault(1000),
     Config.map((n) => (n <= 0 ? (false as const) : { limit: n, window: "1 second" as Duration.Input }))

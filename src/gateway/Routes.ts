@@ -10,6 +10,7 @@
  * @since 0.2.0
  */
 
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -27,12 +28,20 @@ import { reportingBatch } from "../domain/BatchFailure.ts"
 import * as JobId from "../domain/JobId.ts"
 import type { SubmitRequest } from "../domain/Submission.ts"
 import type { RawJson } from "../domain/RawJson.ts"
+import type { Lease, WorkerList } from "../domain/WorkerInfo.ts"
+import type { Latency, RedisInfo } from "../domain/QueueHealth.ts"
+import * as Timestamp from "../domain/Timestamp.ts"
 import { Api, GatewayUnavailableError, ResultNotFoundError } from "../http/Api.ts"
 import * as Bodies from "../http/Bodies.ts"
 import type { SubmitBody } from "../http/Schemas.ts"
 import { withDeadline } from "../layers/Policies.ts"
 import { Schedules } from "../services/Schedules.ts"
 import { TaskApi } from "../services/TaskApi.ts"
+import type { StoreFailure } from "../store/JobStore.ts"
+import { WorkerRegistry } from "../services/WorkerRegistry.ts"
+import { type Oldest, QueueLatency } from "../services/QueueLatency.ts"
+import { RedisPort } from "../layers/redis/BananasRedis.ts"
+import { Throughput } from "./Throughput.ts"
 import { DeliveryLog } from "./DeliveryLog.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 import { ShuttingDown } from "./Lifecycle.ts"
@@ -50,6 +59,9 @@ export const layer = (options: Resolved) =>
 
 /** A readiness probe answers within this, whatever the request deadline. */
 const readinessDeadline = Duration.seconds(2)
+
+/** What a route needing the worker registry answers on a backend without one. */
+const noRegistry = new GatewayUnavailableError({ message: "this gateway's backend does not provide a worker registry" })
 
 const json = (body: string, status = 200) => HttpServerResponse.text(body, { status, contentType: "application/json" })
 
@@ -102,6 +114,7 @@ const jobs = (options: Resolved) =>
   HttpApiBuilder.group(Api, "jobs", Effect.fnUntraced(function*(handlers) {
     const api = yield* TaskApi
     const shuttingDown = yield* ShuttingDown
+    const registry = yield* Effect.serviceOption(WorkerRegistry)
     const guard = guarded(options, shuttingDown)
     const waitFor = (wait: Duration.Duration | undefined, fallback: Duration.Duration) =>
       Duration.min(wait ?? fallback, options.maxWait)
@@ -142,6 +155,10 @@ const jobs = (options: Resolved) =>
         const wait = waitFor(query.wait, options.maxWait)
         return guard("waitForResult", wait, Effect.map(api.waitForResult(params.id, wait), (r) => json(Bodies.encodeResult(r))), true)
       })
+      .handle("lease", ({ params }) =>
+        guard<Lease, StoreFailure | GatewayUnavailableError, never>("lease", Duration.zero, Option.isSome(registry)
+          ? registry.value.lease(params.id)
+          : Effect.fail(noRegistry)))
       .handle("cancel", ({ params }) =>
         guard("cancel", Duration.zero, Effect.map(api.cancel(params.id), (job) => json(Bodies.encodeJob(job)))))
   }))
@@ -150,6 +167,11 @@ const queue = (options: Resolved) =>
   HttpApiBuilder.group(Api, "queue", Effect.fnUntraced(function*(handlers) {
     const api = yield* TaskApi
     const log = yield* DeliveryLog
+    // Optional, as schedules: a backend built without the registry answers 503 here.
+    const registry = yield* Effect.serviceOption(WorkerRegistry)
+    const latency = yield* Effect.serviceOption(QueueLatency)
+    const port = yield* Effect.serviceOption(RedisPort.RedisPort)
+    const throughput = yield* Throughput
     const guard = guarded(options, yield* ShuttingDown)
     return handlers
       .handle("stats", () => guard("stats", Duration.zero, api.stats))
@@ -169,6 +191,33 @@ const queue = (options: Resolved) =>
           ? Effect.map(log.recent(limit), (deliveries) => ({ deliveries }))
           : Effect.fail(new ValidationError({ field: "limit", message: `limit must be an integer from 1 to 10000, got ${limit}` }))
       })
+      .handle("workers", () =>
+        guard<WorkerList, StoreFailure | GatewayUnavailableError, never>("listWorkers", Duration.zero, Option.isSome(registry)
+          ? registry.value.list
+          : Effect.fail(noRegistry)))
+      .handle("processing", ({ query }) => {
+        const offset = query.offset ?? 0
+        const limit = query.limit ?? 50
+        if (!(offset >= 0)) return Effect.fail(new ValidationError({ field: "offset", message: `offset must be an integer from 0, got ${offset}` }))
+        if (!(limit >= 1 && limit <= 500)) return Effect.fail(new ValidationError({ field: "limit", message: `limit must be an integer from 1 to 500, got ${limit}` }))
+        if (Option.isNone(registry)) return Effect.fail(noRegistry)
+        return guard("processing", Duration.zero, Effect.gen(function*() {
+          const { total, leases } = yield* registry.value.held(offset, limit)
+          const jobs = yield* Effect.forEach(leases, (lease) =>
+            api.getJob(lease.id).pipe(
+              Effect.map((job) => Bodies.encodeJob(job)),
+              Effect.catchTag(["JobNotFoundError", "JobFailedError"], () => Effect.succeed("null"))
+            ), { concurrency: 16 })
+          const entries = leases.map((lease, i) => `{"lease":${JSON.stringify(lease)},"job":${jobs[i]}}`)
+          return json(`{"total":${total},"offset":${offset},"entries":[${entries.join(",")}]}`)
+        }))
+      })
+      .handle("throughput", () => throughput.recent)
+      .handle("latency", () =>
+        guard<Latency, StoreFailure | GatewayUnavailableError, never>("latency", Duration.zero, Option.isSome(latency)
+          ? Effect.flatMap(latency.value.oldest, (queues) => Effect.map(Clock.currentTimeMillis, (now) => ({ queues: queues.map((q) => toLatency(q, now)) })))
+          : Effect.fail(new GatewayUnavailableError({ message: "this gateway's backend does not report queue latency" }))))
+      .handle("redis", () => guard("redisInfo", Duration.zero, redisInfo(port)))
   }))
 
 const schedules = (options: Resolved) =>
@@ -223,4 +272,49 @@ const guarded = (options: Resolved, shuttingDown: ShuttingDown["Service"]) => {
     return withDeadline(Effect.mapError(logged, toWire), deadline, () =>
       new ConnectionError({ operation, message: `the gateway's storage did not answer ${operation} within ${Duration.format(deadline)}; retry later` }), poll ? shutdown : undefined)
   }
+}
+
+/** A queue's oldest waiting job as `GET /v1/latency` answers: its age at `now`. */
+const toLatency = (q: Oldest, now: number): Latency["queues"][number] => ({
+  priority: q.priority,
+  ...(q.id === undefined ? {} : { oldestId: q.id }),
+  ...(q.createdAt === undefined
+    ? {}
+    : { oldestCreatedAt: Timestamp.format(q.createdAt), ageMillis: Math.max(0, now - Timestamp.toMillis(q.createdAt)) })
+})
+
+/** `INFO` of the Redis in context, the fields the overview shows; `available` false without Redis. */
+const redisInfo = (port: Option.Option<RedisPort.RedisPort["Service"]>): Effect.Effect<RedisInfo, ConnectionError> => {
+  if (Option.isNone(port)) return Effect.succeed({ available: false })
+  return Effect.tryPromise({
+    try: () => port.value.send("INFO", []),
+    catch: () => new ConnectionError({ operation: "redisInfo", message: "the gateway could not read INFO from Redis; retry later" })
+  }).pipe(Effect.map((reply) => {
+    const text = typeof reply === "string" ? reply : reply instanceof Uint8Array ? new TextDecoder().decode(reply) : String(reply)
+    const fields = new Map<string, string>()
+    for (const line of text.split(/\r?\n/)) {
+      const colon = line.indexOf(":")
+      if (colon > 0 && !line.startsWith("#")) fields.set(line.slice(0, colon), line.slice(colon + 1).trim())
+    }
+    const num = (name: string) => {
+      const value = fields.get(name)
+      const n = value === undefined ? NaN : Number(value)
+      return Number.isFinite(n) ? n : undefined
+    }
+    const str = (name: string) => fields.get(name)
+    const out: { -readonly [K in keyof RedisInfo]: RedisInfo[K] } = { available: true }
+    const version = str("redis_version")
+    if (version !== undefined) out.version = version
+    const usedMemory = num("used_memory")
+    if (usedMemory !== undefined) out.usedMemory = usedMemory
+    const maxMemory = num("maxmemory")
+    if (maxMemory !== undefined) out.maxMemory = maxMemory
+    const policy = str("maxmemory_policy")
+    if (policy !== undefined) out.maxMemoryPolicy = policy
+    const clients = num("connected_clients")
+    if (clients !== undefined) out.connectedClients = clients
+    const uptime = num("uptime_in_seconds")
+    if (uptime !== undefined) out.uptimeSeconds = uptime
+    return out
+  }))
 }

@@ -37,6 +37,8 @@ import { QueueRef } from "../domain/QueueRef.ts"
 import { JobStatus } from "../domain/JobStatus.ts"
 import * as Schedule from "../domain/Schedule.ts"
 import * as Timestamp from "../domain/Timestamp.ts"
+import { Lease, WorkerList } from "../domain/WorkerInfo.ts"
+import { Latency, RedisInfo, Throughput } from "../domain/QueueHealth.ts"
 import * as S from "./Schemas.ts"
 import { version } from "../domain/Version.ts"
 
@@ -229,6 +231,8 @@ export class Jobs extends HttpApiGroup.make("jobs").add(
     success: S.ResultJson,
     error: [Errors.ResultNotFoundError, ...backend]
   }).annotate(OpenApi.Description, "The stored result; with ?wait=30s, long-polls for the final result (504 on timeout)."),
+  HttpApiEndpoint.get("lease", "/:id/lease", { params: id, success: Lease, error: [GatewayUnavailableError, ...backend] })
+    .annotate(OpenApi.Description, "Whether a worker holds the job, and its lease: owner and expiry (none for a job a Go worker holds)."),
   HttpApiEndpoint.delete("cancel", "/:id", {
     params: id,
     success: S.JobJson,
@@ -237,8 +241,24 @@ export class Jobs extends HttpApiGroup.make("jobs").add(
 ).middleware(Authentication).prefix("/v1/jobs") {}
 
 /**
+ * A page of the processing jobs, each with its lease and job (none when its
+ * data is gone), and how many are processing.
+ *
+ * @category schemas
+ * @since 0.2.0
+ */
+export const ProcessingJson = Schema.Struct({
+  /** How many ids `queue:processing` holds. */
+  total: Schema.Int,
+  /** The offset of the first entry. */
+  offset: Schema.Int,
+  /** The entries, in list order (the most recently taken first). */
+  entries: Schema.Array(Schema.Struct({ lease: Lease, job: Schema.NullOr(S.JobJson) }))
+}).annotate({ identifier: "Processing" })
+
+/**
  * Queue-wide reads and actions: depths, the dead letters, pausing and
- * resuming a queue.
+ * resuming a queue, the workers, throughput, latency, the Redis server.
  *
  * @category groups
  * @since 0.2.0
@@ -274,7 +294,20 @@ export class Queue extends HttpApiGroup.make("queue").add(
     query: { limit: Schema.optional(Schema.Int) },
     success: S.DeliveriesJson,
     error: [Errors.ValidationError, ...backend]
-  }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first.")
+  }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first."),
+  HttpApiEndpoint.get("workers", "/workers", { success: WorkerList, error: [GatewayUnavailableError, ...backend] })
+    .annotate(OpenApi.Description, "The registered workers (renewed every 5 s), and the holders of processing jobs that did not register (unknown: older SDKs, Go workers)."),
+  HttpApiEndpoint.get("processing", "/processing", {
+    query: { offset: Schema.optional(Schema.Int), limit: Schema.optional(Schema.Int) },
+    success: ProcessingJson,
+    error: [Errors.ValidationError, GatewayUnavailableError, ...backend]
+  }).annotate(OpenApi.Description, "The jobs workers hold (queue:processing from offset, limit 1 to 500, default 50), each with its lease and its job JSON."),
+  HttpApiEndpoint.get("throughput", "/throughput", { success: Throughput })
+    .annotate(OpenApi.Description, "Jobs completed and failed attempts per minute over the last hour, sampled by this gateway from the registered workers' counters."),
+  HttpApiEndpoint.get("latency", "/latency", { success: Latency, error: [GatewayUnavailableError, ...backend] })
+    .annotate(OpenApi.Description, "The oldest waiting job of each default queue, and its age."),
+  HttpApiEndpoint.get("redis", "/redis", { success: RedisInfo, error: backend })
+    .annotate(OpenApi.Description, "The Redis server's version, memory, clients and eviction policy (INFO); available false on the memory backend.")
 ).middleware(Authentication).prefix("/v1") {}
 
 /**

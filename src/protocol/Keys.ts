@@ -9,7 +9,8 @@
  * only, which Go never reads: `leases`, `lease:tokens`, `worker:{owner}`,
  * `paused` and the channel `queue:wake`. Schedules: Go's `schedules:{sid}` (state) and
  * `schedule_lock:{sid}`, and ours `schedule_def:{sid}`, `schedule_ids`,
- * `schedule_due`.
+ * `schedule_due`. The worker registry, ours only: `worker_info:{id}` and
+ * `worker_registry`.
  *
  * On Redis Cluster the prefix must carry a hash tag (e.g. `{bananas}:`) so
  * that every key of a queue lives in one slot; Go workers sharing the
@@ -68,6 +69,10 @@ export interface Keys {
   readonly scheduleIds: string
   /** `schedule_due`: zset of enabled schedules scored by their next slot (unix seconds). Ours only. */
   readonly scheduleDue: string
+  /** `worker_info:{id}`: a registered worker's hash (`WorkerTransitions.fields`), expiring unless renewed. Ours only. */
+  readonly workerInfo: (id: string) => string
+  /** `worker_registry`: zset of registered worker ids scored by when their registration expires (epoch ms). Ours only. */
+  readonly workerRegistry: string
 }
 
 /**
@@ -180,5 +185,7 @@ export const make = (prefix: string = defaultPrefix): Keys => ({
   scheduleLock: (sid) => `${prefix}schedule_lock:${sid}`,
   scheduleDef: (sid) => `${prefix}schedule_def:${sid}`,
   scheduleIds: `${prefix}schedule_ids`,
-  scheduleDue: `${prefix}schedule_due`
+  scheduleDue: `${prefix}schedule_due`,
+  workerInfo: (id) => `${prefix}worker_info:${id}`,
+  workerRegistry: `${prefix}worker_registry`
 })

@@ -58,6 +58,7 @@ import * as Failure from "./Failure.ts"
 import { inJobScope } from "./JobScope.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Reaper from "./Reaper.ts"
+import * as Registry from "./Registry.ts"
 import * as StrayReclaim from "./StrayReclaim.ts"
 import * as Promoter from "./Promoter.ts"
 import * as Slots from "./Slots.ts"
@@ -260,6 +261,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
     if (config.reaper) {
       yield* Effect.forkScoped(Reaper.run({ interval: config.reaperInterval, maxAge: config.reaperMaxAge ?? Infinity }))
     }
+    yield* Registry.start({ id: config.workerId, concurrency: config.concurrency, priorities: config.dequeue.priorities, routingKey: config.dequeue.routingKey, inFlight: () => running.size })
 
     const drained = yield* Deferred.make<void>()
     let drainStarted = false

@@ -55,3 +55,19 @@ export * as Promoter from "./Promoter.ts"
  * @since 0.1.0
  */
 export * as Worker from "./Worker.ts"
+
+/**
+ * The worker's registration in the worker registry (who it is, what it
+ * serves, its counters), renewed every few seconds.
+ *
+ * @since 0.2.0
+ */
+export * as Registry from "./Registry.ts"
+
+/**
+ * The worker registry service: registrations and their listing, with the
+ * unknown holders of processing jobs.
+ *
+ * @since 0.2.0
+ */
+export { WorkerRegistry } from "../services/WorkerRegistry.ts"

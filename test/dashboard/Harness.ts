@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { Redis as IORedis } from "ioredis"
@@ -15,10 +16,13 @@ import { type Browser, chromium, type Page } from "playwright-core"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Gateway from "../../src/gateway/Gateway.ts"
+import * as Throughput from "../../src/gateway/Throughput.ts"
 import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
+import * as Handlers from "../../src/worker/HandlerRegistry.ts"
+import * as Worker from "../../src/worker/Worker.ts"
 import { takeJob } from "../contract/Fixtures.ts"
 import { apiKey, gatewayOptions } from "../http/Fixtures.ts"
 import { startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
@@ -27,6 +31,9 @@ export { apiKey }
 
 /** A read-only key the test gateways also accept (id `viewer`). */
 export const readOnlyKey = "viewer-secret-key"
+
+/** The trace link template the test gateways show a job's trace id with. */
+export const traceLink = "https://traces.example/trace/{traceId}?from=bananas"
 
 /** Where Debian's `chromium` package puts the browser (`.ci/run` installs it). */
 export const chromiumPath = "/usr/bin/chromium"
@@ -40,6 +47,10 @@ export interface Served {
   readonly queue: <A, E>(effect: Effect.Effect<A, E, JobQueue>) => Promise<A>
   /** Redis's `total_commands_processed` (each reading counts one `INFO`); undefined on memory. */
   readonly redisCommands: () => Promise<number | undefined>
+  /** Calls of one Redis command so far (`INFO commandstats`; each reading counts one `INFO`); undefined on memory. */
+  readonly redisCalls: (command: string) => Promise<number | undefined>
+  /** Starts a worker on the gateway's backend (registered at once; `ui_ok` jobs succeed, `ui_bad` ones fail); the returned function stops it. */
+  readonly startWorker: (options: { readonly workerId: string; readonly routingKey: string; readonly concurrency: number }) => Promise<() => Promise<void>>
   readonly dispose: () => Promise<void>
 }
 
@@ -48,12 +59,30 @@ export const serve = async (backend: "memory" | "redis"): Promise<Served> => {
   const redis = backend === "redis" ? await startRedisServer() : undefined
   const raw = redis === undefined ? undefined : new IORedis(redis.url)
   const store = redis === undefined ? BananasMemory.layer() : BananasRedis.layer({ url: redis.url, prefix: uniquePrefix("ui") })
-  const gateway = Gateway.layer(gatewayOptions({ apiKeys: [`test:${apiKey}`, `viewer/read:${readOnlyKey}`] })).pipe(Layer.provide(DirectTaskApi.layer))
-  const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.orDie))
+  const gateway = Gateway.layer(gatewayOptions({ apiKeys: [`test:${apiKey}`, `viewer/read:${readOnlyKey}`], traceLink })).pipe(Layer.provide(DirectTaskApi.layer))
+  // The throughput sampler every 250 ms (10 s in production), so a test sees what a worker did within seconds.
+  const sampling = Layer.succeed(Throughput.SampleInterval, Duration.millis(250))
+  const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.provide(sampling), Layer.orDie))
   const url = await runtime.runPromise(Gateway.localUrl)
   return {
     url,
     queue: (effect) => runtime.runPromise(Effect.orDie(effect)),
+    startWorker: async (options) => {
+      const handlers = Handlers.empty.pipe(
+        Handlers.addRaw("ui_ok", () => Effect.void),
+        Handlers.addRaw("ui_bad", () => Effect.fail("the test's handler fails"))
+      )
+      const fiber = runtime.runFork(Effect.orDie(Worker.run({ handlers, priorities: ["high", "low"], scheduler: false, reaper: false, ...options })))
+      // Registered by its first heartbeat, at start.
+      for (let i = 0; i < 100; i++) {
+        const { body } = await getJson(url, "workers")
+        if (body.workers?.some((w: { id: string }) => w.id === options.workerId)) break
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return () => runtime.runPromise(Fiber.interrupt(fiber))
+    },
+    redisCalls: async (command) =>
+      raw === undefined ? undefined : Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await raw.info("commandstats"))?.[1] ?? 0),
     redisCommands: async () => (raw === undefined ? undefined : Number(/total_commands_processed:(\d+)/.exec(await raw.info("stats"))?.[1])),
     dispose: async () => {
       await runtime.dispose()
@@ -89,7 +118,7 @@ export interface Seeded {
 /**
  * Jobs in every state: one completed with a result, three dead, one held by a
  * worker, five queued (high, normal ×3, low; the high one carries
- * `exactPayload`), one scheduled an hour ahead.
+ * `exactPayload`), one scheduled an hour ahead; and a schedule, `nightly`.
  */
 export const seed = async (served: Served): Promise<Seeded> => {
   const { url, queue } = served
@@ -117,6 +146,13 @@ export const seed = async (served: Served): Promise<Seeded> => {
     await submit(url, `{"name":"report","priority":"low","payload":null}`)
   ]
   const scheduled = await submit(url, `{"name":"digest","delayMillis":3600000,"payload":{"day":"monday"}}`)
+  // A schedule (nothing fires it here: no scheduler runs), so the schedules view has one to show and audit.
+  const schedule = await fetch(`${url}/v1/schedules/nightly`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ cron: "0 3 * * *", timeZone: "Europe/Paris", job: { name: "nightly_report", payload: `{"full":true}`, priority: "low", routingKey: "sched" } })
+  })
+  if (schedule.status !== 200) throw new Error(`PUT /v1/schedules/nightly answered ${schedule.status}: ${await schedule.text()}`)
   return { completed, dead, processing, pending, scheduled }
 }
 

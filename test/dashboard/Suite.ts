@@ -15,7 +15,8 @@ import * as Effect from "effect/Effect"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import { takeJob } from "../contract/Fixtures.ts"
-import { apiKey, exactPayload, getJson, launch, logIn, readOnlyKey, type Seeded, seed, seriousViolations, serve, type Served, submit } from "./Harness.ts"
+import { apiKey, exactPayload, getJson, launch, logIn, readOnlyKey, type Seeded, seed, seriousViolations, serve, type Served, submit, traceLink } from "./Harness.ts"
+import { newJob } from "../worker/support/Backend.ts"
 
 /**
  * Where the screenshots go: test-results/screenshots/ (not tracked), or the
@@ -87,18 +88,35 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       assert.deepStrictEqual(rows.map((r) => r.replace(/\s+/g, " ").trim()), [
         "queued · high1", "queued · normal3", "queued · low1", "scheduled1", "processing1", "dead3"
       ])
+      const latency = await page.locator("#latency tbody tr").evaluateAll((rows) => rows.map((r) => [
+        r.getAttribute("data-priority"), r.querySelector("a")?.textContent ?? "", r.querySelector("td.num")?.textContent ?? ""
+      ]))
+      assert.deepStrictEqual(latency.map(([p, id]) => [p, id]), [["high", seeded.pending[0]], ["normal", seeded.pending[1]], ["low", seeded.pending[4]]],
+        "each queue's oldest waiting job: the tail of its list")
+      for (const [, , age] of latency) assert.match(age!, /^\d+ (s|min \d+ s)$/)
+      assert.strictEqual(await page.locator("#chart-processed svg").getAttribute("role"), "img", "throughput as an inline SVG chart")
+      await page.locator("#chart-failures svg").waitFor()
+      if (backend === "redis") {
+        const redis = (await page.locator("#redis dd").allTextContents())
+        assert.match(redis[0]!, /^\d+\.\d+\.\d+/, "the Redis version")
+        assert.match(redis[1]!, /\d+(\.\d)? (B|KiB|MiB)/, "used memory")
+        assert.isNotEmpty(redis[2], "the eviction policy")
+      } else {
+        await page.locator("#redis-na").getByText("n/a").waitFor()
+      }
       await shoot("overview")
     })
 
     it("a tab left open costs nothing: no request, and on Redis no command, while it sits idle", async () => {
       await page.goto(`${ui()}/#/overview`)
       await page.getByRole("heading", { name: "Overview" }).waitFor()
-      const [requestsBefore, commandsBefore] = [requests.length, await served.redisCommands()]
+      const [requestsBefore, commandsBefore, samplerBefore] = [requests.length, await served.redisCommands(), await served.redisCalls("zrangebyscore")]
       await page.waitForTimeout(4_000)
-      const commandsAfter = await served.redisCommands()
+      const [samplerAfter, commandsAfter] = [await served.redisCalls("zrangebyscore"), await served.redisCommands()]
       assert.strictEqual(requests.length, requestsBefore, "no polling")
       if (commandsBefore !== undefined) {
-        assert.strictEqual(commandsAfter! - commandsBefore, 1, "only the first INFO of this measure ran in 4 s")
+        // The gateway's throughput sampler reads worker_registry every 10 s whatever the tabs (ZRANGEBYSCORE; no worker is registered here).
+        assert.strictEqual((commandsAfter! - commandsBefore) - (samplerAfter! - samplerBefore!), 3, "only the INFO readings of this measure ran in 4 s, and the sampler")
       }
     })
 
@@ -241,9 +259,9 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       const found: Array<string> = []
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme })
-        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["submit", "Submit a job"]] as Array<[string, string]>) {
+        for (const [view, heading] of [["overview", "Overview"], ["jobs?status=pending", "Jobs · pending"], [`job/${seeded.completed}`, `Job ${seeded.completed}`], ["dead", "Dead letters"], ["workers", "Workers"], ["processing", "Jobs · processing"], ["schedules", "Schedules"], ["submit", "Submit a job"]] as Array<[string, string]>) {
           await page.goto(`${ui()}/#/${view}`)
-          await page.getByRole("heading", { name: heading }).waitFor()
+          await page.getByRole("heading", { name: heading, exact: true }).waitFor()
           found.push(...(await seriousViolations(page)).map((v) => `${scheme} ${view}: ${v}`))
         }
         if (scheme === "dark") {
@@ -284,16 +302,10 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       }
     })
 
-    it(backend === "redis"
-      ? "live: a job submitted by another process shows on the open overview without a reload"
-      : "live: on memory the page says live updates are off", async () => {
+    it("live: a job submitted by another process shows on the open overview without a reload", async () => {
       await page.goto(`${ui()}/#/overview`)
       const queued = page.locator(".cards a", { hasText: "Queued" }).locator(".value")
       await queued.waitFor()
-      if (backend === "memory") {
-        await page.getByText("live updates off").waitFor()
-        return
-      }
       await page.locator("#live", { hasText: /^live$/ }).waitFor()
       const before = Number(await queued.textContent())
       const requestsBefore = requests.length
@@ -301,7 +313,116 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
         "--data", `{"name":"from_curl","priority":"low"}`, `${served.url}/v1/jobs`])
       assert.include(submitted.stdout, `"id"`)
       await page.waitForFunction((n) => Number((globalThis as any).document.querySelector(".cards a .value").textContent) === n, before + 1)
-      assert.isAtMost(requests.length - requestsBefore, 3, "one refresh (its GET /v1/stats), not a poll")
+      assert.isAtMost(requests.length - requestsBefore, 6, "one refresh (its four reads: stats, throughput, latency, redis), not a poll")
+    })
+
+    it("workers: a running worker is listed with what it serves; the holder of a job that never registered is unknown; a stopped worker drops off", async () => {
+      const stop = await served.startWorker({ workerId: "ui-worker-1", routingKey: "ui_workers", concurrency: 4 })
+      try {
+        await page.goto(`${ui()}/#/workers`)
+        await page.getByRole("heading", { name: "Workers", exact: true }).waitFor()
+        const row = page.locator('#workers tr[data-id="ui-worker-1"]')
+        await row.waitFor()
+        const cells = (await row.locator("td").allTextContents()).map((c) => c.replace(/\s+/g, " ").trim())
+        assert.strictEqual(cells[0], "ui-worker-1")
+        assert.strictEqual(cells[2], String(process.pid))
+        assert.strictEqual(cells[3], "0 / 4")
+        assert.strictEqual(cells[4], "high low route ui_workers")
+        assert.match(cells[5]!, /^\d+ s$/)
+        const unknown = (await page.locator('#unknown-workers tr[data-owner="worker-a"] td').allTextContents()).map((c) => c.trim())
+        assert.deepStrictEqual(unknown.slice(0, 2), ["worker-a", "1"], "the seeded job's holder never registered")
+        await shoot("workers")
+
+        // What it runs shows in the overview's throughput, from the gateway's samples of its counters.
+        const ids = []
+        for (let i = 0; i < 6; i++) ids.push(await submit(served.url, `{"name":"ui_ok","priority":"high","routingKey":"ui_workers"}`))
+        for (let i = 0; i < 2; i++) ids.push(await submit(served.url, `{"name":"ui_bad","priority":"high","routingKey":"ui_workers","maxRetries":1}`))
+        const totals = async () => {
+          const { body } = await getJson(served.url, "throughput")
+          return (body.buckets as Array<{ processed: number; failed: number }>).reduce((t, b) => [t[0]! + b.processed, t[1]! + b.failed], [0, 0])
+        }
+        for (let i = 0; i < 120 && (await totals()).join() !== "6,2"; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+        assert.deepStrictEqual(await totals(), [6, 2], "six completed, two failed attempts, within a heartbeat and a sample")
+        await page.goto(`${ui()}/#/overview`)
+        await page.locator("#chart-processed rect").first().waitFor()
+        assert.isAtLeast(await page.locator("#chart-failures rect").count(), 1, "the failure rate has a bar")
+        await page.locator("#chart-processed").scrollIntoViewIfNeeded()
+        await shoot("overview-charts")
+      } finally {
+        await stop()
+      }
+      const { body } = await getJson(served.url, "workers")
+      assert.deepStrictEqual(body.workers.map((w: { id: string }) => w.id), [], "a stopped worker's registration is removed")
+      await page.goto(`${ui()}/#/workers`)
+      await page.getByRole("heading", { name: "Workers", exact: true }).waitFor()
+      await page.locator("#no-workers").waitFor()
+    })
+
+    it("processing: each held job with its lease owner, expiry and age; the job shows its lease, and its trace id linked by the gateway's template", async () => {
+      await page.goto(`${ui()}/#/processing`)
+      await page.getByRole("heading", { name: "Jobs · processing" }).waitFor()
+      const row = page.locator(`#processing tr[data-id="${seeded.processing}"]`)
+      const cells = (await row.locator("td").allTextContents()).map((c) => c.trim())
+      assert.deepStrictEqual([cells[0], cells[1], cells[2], cells[3], cells[6]], [seeded.processing, "crawl", "normal", "worker-a", "0/3"])
+      assert.match(cells[4]!, /in [45] minutes/, "the 5-minute lease")
+      assert.match(cells[5]!, /^\d+ (s|min \d+ s)$/)
+      await shoot("processing")
+      await row.getByRole("link").click()
+      await page.getByRole("heading", { name: `Job ${seeded.processing}` }).waitFor()
+      assert.match(await page.locator("#lease").textContent() ?? "", /^held by worker-a, expires in [45] minutes \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/)
+      const lease = await getJson(served.url, `jobs/${seeded.processing}/lease`)
+      assert.deepStrictEqual([lease.body.processing, lease.body.owner], [true, "worker-a"])
+      assert.deepStrictEqual((await getJson(served.url, `jobs/${seeded.pending[1]}/lease`)).body, { id: seeded.pending[1], processing: false })
+
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+      const traced = await served.queue(Effect.gen(function*() {
+        const job = { ...(yield* newJob("traced")), traceContext: `00-${traceId}-00f067aa0ba902b7-01` }
+        yield* (yield* JobQueue).enqueue(job)
+        return job.id
+      }))
+      await page.goto(`${ui()}/#/job/${traced}`)
+      const link = page.locator("a#trace")
+      assert.strictEqual(await link.textContent(), traceId)
+      assert.strictEqual(await link.getAttribute("href"), traceLink.replace("{traceId}", traceId))
+    })
+
+    it("schedules: the seeded one listed with when it runs; run now, pause and resume, each confirmed and checked through /v1; a read-only key sees none", async () => {
+      await page.goto(`${ui()}/#/schedules`)
+      await page.getByRole("heading", { name: "Schedules" }).waitFor()
+      const row = page.locator('#schedules tr[data-id="nightly"]')
+      const cells = async () => (await row.locator("td").allTextContents()).map((c) => c.replace(/\s+/g, " ").trim())
+      const first = await cells()
+      assert.deepStrictEqual([first[0], first[1], first[2], first[3], first[5], first[6]], ["nightly", "0 3 * * * (Europe/Paris)", "nightly_report low", "active", "never", "0"])
+      assert.match(first[4]!, /^in \d+ hours?$|^tomorrow$|^in \d+ minutes?$/)
+      await shoot("schedules")
+
+      await row.getByRole("button", { name: "Run now" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click()
+      assert.strictEqual((await getJson(served.url, "schedules/nightly")).body.state.run_count, undefined, "cancelled: nothing ran")
+      await row.getByRole("button", { name: "Run now" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Run now" }).click()
+      await page.getByText("Ran nightly now").waitFor()
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('#schedules tr[data-id="nightly"] td:nth-child(7)')?.textContent === "1")
+      const ran = await getJson(served.url, "jobs?name=nightly_report")
+      assert.deepStrictEqual(ran.body.jobs.map((j: { name: string; priority: string }) => [j.name, j.priority]), [["nightly_report", "low"]], "one job enqueued")
+
+      await row.getByRole("button", { name: "Pause" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Pause" }).click()
+      await row.getByRole("button", { name: "Resume" }).waitFor()
+      assert.strictEqual((await cells())[3], "paused")
+      assert.strictEqual((await getJson(served.url, "schedules/nightly")).body.schedule.enabled, false)
+      await row.getByRole("button", { name: "Resume" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Resume" }).click()
+      await row.getByRole("button", { name: "Pause" }).waitFor()
+      assert.strictEqual((await getJson(served.url, "schedules/nightly")).body.schedule.enabled, true)
+
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      watch(tab)
+      await logIn(tab, ui(), readOnlyKey)
+      await tab.goto(`${ui()}/#/schedules`)
+      await tab.locator('#schedules tr[data-id="nightly"]').waitFor()
+      assert.strictEqual(await tab.getByRole("button", { name: /Run now|Pause|Resume/ }).count(), 0, "no schedule action")
+      await tab.close()
     })
 
     it("the page asked nothing of any origin but the gateway, broke no CSP rule, threw nothing", () => {

@@ -17,9 +17,10 @@ import * as Redacted from "effect/Redacted"
 import * as ApiKeys from "../../src/gateway/ApiKeys.ts"
 import * as Dashboard from "../../src/gateway/Dashboard.ts"
 import * as Gateway from "../../src/gateway/Gateway.ts"
+import * as GatewayOptions from "../../src/gateway/GatewayOptions.ts"
 import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
-import { gatewayOptions } from "../http/Fixtures.ts"
+import { apiKey, gatewayOptions } from "../http/Fixtures.ts"
 
 /** The gateway's routes in-process on memory: a fetch to them. */
 const handlerOf = (overrides: Partial<Gateway.Options> = {}) => {
@@ -81,15 +82,21 @@ describe("the dashboard's files", () => {
       assert.isAbove(gzipped, 1_000)
     }))
 
-  it.effect("/ui/events behind a key; on memory it says live updates are off, and ends", () =>
+  it.effect("/ui/events behind a key; on memory it says live updates are on (in-process notifications), then streams", () =>
     Effect.gen(function*() {
       const { handler, dispose } = handlerOf()
       yield* Effect.addFinalizer(() => Effect.promise(dispose))
       assert.strictEqual((yield* get(handler, "/ui/events")).status, 401)
-      const events = yield* get(handler, "/ui/events", { authorization: "Bearer test-secret-key" })
-      assert.strictEqual(events.status, 200)
-      assert.include(events.headers.get("content-type") ?? "", "text/event-stream")
-      assert.strictEqual(new TextDecoder().decode(events.body), "event: live\ndata: off\n\n")
+      const first = yield* Effect.promise(async () => {
+        const response = await handler(new Request("http://gateway.test/ui/events", { headers: { authorization: "Bearer test-secret-key" } }))
+        const reader = response.body!.getReader()
+        const chunk = await reader.read()
+        await reader.cancel()
+        return { status: response.status, type: response.headers.get("content-type"), text: new TextDecoder().decode(chunk.value) }
+      })
+      assert.strictEqual(first.status, 200)
+      assert.include(first.type ?? "", "text/event-stream")
+      assert.strictEqual(first.text, "event: live\ndata: on\n\n")
     }).pipe(Effect.scoped))
 
   it.effect("the access log names a read-only key refused a write", () =>
@@ -133,13 +140,26 @@ describe("the dashboard's files", () => {
       const { handler, dispose } = handlerOf({ apiKeys: ["ops:full-key", "viewer/read:view-key"] })
       yield* Effect.addFinalizer(() => Effect.promise(dispose))
       const session = (key: string) => Effect.map(get(handler, "/ui/session", { authorization: `Bearer ${key}` }), (r) => [r.status, new TextDecoder().decode(r.body)])
-      assert.deepStrictEqual(yield* session("full-key"), [200, `{"keyId":"ops","readOnly":false}`])
-      assert.deepStrictEqual(yield* session("view-key"), [200, `{"keyId":"viewer","readOnly":true}`])
+      assert.deepStrictEqual(yield* session("full-key"), [200, `{"keyId":"ops","readOnly":false,"traceLink":null}`])
+      assert.deepStrictEqual(yield* session("view-key"), [200, `{"keyId":"viewer","readOnly":true,"traceLink":null}`])
       assert.strictEqual((yield* session("wrong"))[0], 401)
       assert.strictEqual((yield* get(handler, "/v1/stats", { authorization: "Bearer view-key" })).status, 200)
       const purge = yield* get(handler, "/v1/dead", { authorization: "Bearer view-key" }, "DELETE")
       assert.strictEqual(purge.status, 401)
       assert.include(new TextDecoder().decode(purge.body), "API key viewer is read-only: DELETE needs a key without /read")
       assert.strictEqual((yield* get(handler, "/v1/dead", { authorization: "Bearer full-key" }, "DELETE")).status, 200)
+    }).pipe(Effect.scoped))
+
+  it.effect("traceLink: an http(s) URL with {traceId} in it, handed to the page by /ui/session; anything else keeps the gateway from starting", () =>
+    Effect.gen(function*() {
+      for (const bad of ["ftp://x/{traceId}", "https://traces.example/", "javascript:alert(1)//{traceId}"]) {
+        const r = GatewayOptions.resolve({ insecure: true, traceLink: bad })
+        assert.include("invalid" in r ? r.invalid : "", "traceLink must be an http(s) URL with {traceId} in it", bad)
+      }
+      const link = "https://traces.example/t/{traceId}"
+      const { handler, dispose } = handlerOf({ traceLink: link })
+      yield* Effect.addFinalizer(() => Effect.promise(dispose))
+      const session = yield* get(handler, "/ui/session", { authorization: `Bearer ${apiKey}` })
+      assert.strictEqual(JSON.parse(new TextDecoder().decode(session.body)).traceLink, link)
     }).pipe(Effect.scoped))
 })

@@ -24,6 +24,7 @@ const routes: ReadonlyArray<readonly [string, (id: string) => string]> = [
   ["GET", () => "/v1/dead"],
   ["POST", (id) => `/v1/dead/${id}/requeue`],
   ["GET", () => "/v1/webhooks/deliveries"],
+  ["GET", () => "/v1/workers"],
   ["GET", () => "/healthz"],
   ["GET", () => "/readyz"],
   ["GET", (id) => `/${id}`],

@@ -129,6 +129,18 @@ export const audit = async (redis: Redis, prefix = "bananas:"): Promise<AuditRep
           problem(key, "schedule definition is not JSON")
         }
       }
+    } else if (name.startsWith("worker_info:")) {
+      // A worker's registration (ours): a hash that lapses unless renewed, naming its worker.
+      if (!expect("hash")) continue
+      if ((await redis.pttl(key)) <= 0) problem(key, "worker registration without a TTL: it would list a dead worker for good")
+      const id = (await redis.hget(key, "id")) ?? undefined
+      if (id !== name.slice("worker_info:".length)) problem(key, `worker id ${JSON.stringify(id)} differs from the key`)
+    } else if (name === "worker_registry") {
+      if (!expect("zset")) continue
+      const flat = await redis.zrange(key, 0, -1, "WITHSCORES")
+      for (let i = 0; i < flat.length; i += 2) {
+        if (!/^\d{13}$/.test(flat[i + 1]!)) problem(key, `registration of ${flat[i]} expires at ${flat[i + 1]}: expected epoch milliseconds`)
+      }
     } else if (name === "schedule_ids") {
       expect("set")
     } else if (name === "paused") {

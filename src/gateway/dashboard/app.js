@@ -13,6 +13,8 @@ const priorities = ["high", "normal", "low"]
 const pageSize = 50
 /** Whether the key may only read (from the gateway's `/ui/session`): actions are not shown then. */
 let readOnly = true
+/** The gateway's link template to a trace (`{traceId}`), or null. */
+let traceLink = null
 
 // --- DOM helpers -------------------------------------------------------------
 
@@ -24,7 +26,7 @@ function h(tag, attrs, ...children) {
     if (name.startsWith("on")) el.addEventListener(name.slice(2), value)
     else el.setAttribute(name, value === true ? "" : String(value))
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue
     el.append(child instanceof Node ? child : document.createTextNode(String(child)))
   }
@@ -237,8 +239,57 @@ function renderLogin(message) {
   input.focus()
 }
 
+/** An SVG element (attributes only: the CSP forbids inline styles). */
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag)
+  for (const [name, value] of Object.entries(attrs ?? {})) if (value !== undefined) el.setAttribute(name, String(value))
+  el.append(...children)
+  return el
+}
+
+/**
+ * A bar per minute over the last hour (oldest left), as inline SVG: `values` maps a
+ * minute's start (epoch ms) to its value; `format` writes a value for the scale.
+ */
+function minuteChart(id, title, values, format, cls) {
+  const minute = 60_000
+  const end = Date.now() - (Date.now() % minute)
+  const points = Array.from({ length: 60 }, (_, i) => values.get(end - (59 - i) * minute))
+  const known = points.filter((v) => v !== undefined)
+  const max = Math.max(0, ...known)
+  const [w, hgt, pad] = [600, 120, 18]
+  const barW = w / 60
+  const bars = points.map((v, i) => {
+    if (v === undefined || v === 0) return undefined
+    const bh = Math.max(1, ((hgt - pad) * v) / (max || 1))
+    return svg("rect", { x: (i * barW + 1).toFixed(1), y: (hgt - pad - bh).toFixed(1), width: (barW - 2).toFixed(1), height: bh.toFixed(1), class: cls },
+      svg("title", {}, `${new Date(end - (59 - i) * minute).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}: ${format(v)}`))
+  })
+  const summary = known.length === 0 ? "no sample yet" : `peak ${format(max)} a minute`
+  return h("figure", { class: "minutes", id },
+    h("figcaption", {}, title, h("span", { class: "muted" }, ` · ${summary}`)),
+    svg("svg", { viewBox: `0 0 ${w} ${hgt}`, role: "img", "aria-label": `${title}, last hour: ${summary}` },
+      svg("line", { x1: 0, y1: hgt - pad, x2: w, y2: hgt - pad, class: "axis" }),
+      svg("text", { x: 2, y: hgt - 4, class: "tick" }, "60 min ago"),
+      svg("text", { x: w - 2, y: hgt - 4, class: "tick", "text-anchor": "end" }, "now"),
+      ...bars.filter(Boolean)))
+}
+
+function bytes(n) {
+  if (n === undefined) return "—"
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++ }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
+}
+
+/** A call whose failure leaves its part of the view out (the rest still shows). */
+const optional = (promise) => promise.then((r) => r.value, (err) => (err instanceof ApiError && err.status === 401 ? Promise.reject(err) : undefined))
+
 async function renderOverview(view) {
-  const { value: s } = await call("GET", "stats")
+  const [{ value: s }, throughput, latency, redis] = await Promise.all([
+    call("GET", "stats"), optional(call("GET", "throughput")), optional(call("GET", "latency")), optional(call("GET", "redis"))
+  ])
   const queued = s.queued.high + s.queued.normal + s.queued.low
   const card = (label, value, href, alert) =>
     h("a", { class: `card${alert && value > 0 ? " alert" : ""}`, href }, h("div", { class: "label" }, label), h("div", { class: "value" }, value.toLocaleString()))
@@ -247,7 +298,7 @@ async function renderOverview(view) {
     ["queued · normal", s.queued.normal, "#/jobs?status=pending&priority=normal"],
     ["queued · low", s.queued.low, "#/jobs?status=pending&priority=low"],
     ["scheduled", s.scheduled, "#/jobs?status=scheduled"],
-    ["processing", s.processing, "#/jobs?status=pending"],
+    ["processing", s.processing, "#/processing"],
     ["dead", s.dead, "#/dead"]
   ]
   const max = Math.max(1, ...rows.map((r) => r[1]))
@@ -265,12 +316,62 @@ async function renderOverview(view) {
     h("div", { class: "cards" },
       card("Queued", queued, "#/jobs?status=pending"),
       card("Scheduled", s.scheduled, "#/jobs?status=scheduled"),
-      card("Processing", s.processing, "#/jobs?status=pending"),
+      card("Processing", s.processing, "#/processing"),
       card("Dead", s.dead, "#/dead", true)),
     h("h2", {}, "Depth per queue"),
     chart,
-    h("p", { class: "muted" }, `Read ${new Date().toLocaleTimeString()} from GET /v1/stats.`)
+    throughputView(throughput),
+    latencyView(latency),
+    redisView(redis),
+    h("p", { class: "muted" }, `Read ${new Date().toLocaleTimeString()} from GET /v1/stats, /v1/throughput, /v1/latency and /v1/redis.`)
   )
+}
+
+function throughputView(t) {
+  if (!t || !t.available) return [h("h2", {}, "Throughput"), h("p", { class: "muted" }, "Not sampled: this gateway's backend has no worker registry.")]
+  const processed = new Map()
+  const rate = new Map()
+  for (const b of t.buckets) {
+    const at = Date.parse(b.at)
+    processed.set(at, b.processed)
+    const done = b.processed + b.failed
+    if (done > 0) rate.set(at, (100 * b.failed) / done)
+  }
+  return [
+    h("h2", {}, "Throughput"),
+    h("p", { class: "muted" }, `Sampled by the gateway every ${t.sampleSeconds} s from the registered workers' counters since ${new Date(t.since).toLocaleTimeString()}.`),
+    h("div", { class: "charts" },
+      minuteChart("chart-processed", "Jobs completed per minute", processed, (v) => v.toLocaleString(), "bar"),
+      minuteChart("chart-failures", "Failure rate per minute", rate, (v) => `${v.toFixed(v < 10 ? 1 : 0)} %`, "bar bad"))
+  ]
+}
+
+function latencyView(l) {
+  if (!l) return undefined
+  return [
+    h("h2", {}, "Queue latency"),
+    h("div", { class: "scroll" }, h("table", { id: "latency" },
+      h("thead", {}, h("tr", {}, ["queue", "oldest waiting job", "waiting for"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, l.queues.map((q) => h("tr", { "data-priority": q.priority },
+        h("td", {}, pill(q.priority, `p-${q.priority}`)),
+        h("td", {}, q.oldestId ? jobLink(q.oldestId) : h("span", { class: "muted" }, "empty")),
+        h("td", { class: "num" }, q.ageMillis === undefined ? (q.oldestId ? "unknown" : "—") : span(q.ageMillis)))))))
+  ]
+}
+
+function redisView(r) {
+  if (!r) return undefined
+  if (!r.available) return [h("h2", {}, "Redis"), h("p", { class: "muted", id: "redis-na" }, "n/a: this gateway runs on the memory backend.")]
+  const field = (label, value, bad) => [h("dt", {}, label), h("dd", { class: bad ? "error" : undefined }, value)]
+  return [
+    h("h2", {}, "Redis"),
+    h("dl", { class: "fields", id: "redis" },
+      field("version", r.version ?? "—"),
+      field("used memory", `${bytes(r.usedMemory)}${r.maxMemory ? ` of ${bytes(r.maxMemory)}` : " (no maxmemory)"}`),
+      field("eviction policy", r.maxMemoryPolicy === "noeviction" ? "noeviction" : `${r.maxMemoryPolicy ?? "—"}: a full Redis may evict jobs; set noeviction`, r.maxMemoryPolicy !== undefined && r.maxMemoryPolicy !== "noeviction"),
+      field("clients", r.connectedClients ?? "—"),
+      field("up for", r.uptimeSeconds === undefined ? "—" : span(r.uptimeSeconds * 1000)))
+  ]
 }
 
 /** The columns of a job table: heading and cell. */
@@ -324,7 +425,8 @@ async function renderJobs(view, params) {
   const link = (extra) => `#/jobs${query({ ...filter, ...extra })}`
   const tabs = h("nav", { class: "tabs", "aria-label": "Job states" },
     [["all", ""], ...statuses.map((s) => [s, s])].map(([label, value]) =>
-      h("a", { href: link({ status: value }), "aria-current": filter.status === value ? "page" : undefined }, label)))
+      h("a", { href: link({ status: value }), "aria-current": filter.status === value ? "page" : undefined }, label)),
+    h("a", { href: "#/processing" }, "processing"))
   const field = (label, control) => h("label", {}, label, control)
   const form = h("form", { class: "filters", onsubmit: (e) => {
     e.preventDefault()
@@ -355,6 +457,41 @@ async function renderJobs(view, params) {
   )
 }
 
+async function renderProcessing(view, params) {
+  const offset = Number(params.get("offset") ?? 0) || 0
+  let page
+  try {
+    page = (await call("GET", `processing${query({ offset, limit: pageSize })}`)).value
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 503)) throw err
+    view(h("h1", {}, "Jobs · processing"), h("p", { class: "muted" }, err.message))
+    return
+  }
+  const now = Date.now()
+  const rows = page.entries.map(({ lease, job }) => h("tr", { "data-id": lease.id },
+    h("td", {}, jobLink(lease.id)),
+    h("td", {}, job ? job.name : h("span", { class: "muted" }, "data gone")),
+    h("td", {}, job ? pill(job.priority, `p-${job.priority}`) : "—"),
+    h("td", { class: "mono" }, lease.owner ?? h("span", { class: "muted" }, "unknown (no lease: a Go worker?)")),
+    h("td", {}, lease.expiresAt ? when(lease.expiresAt) : "—"),
+    h("td", {}, job ? h("time", { datetime: job.created_at, title: job.created_at }, span(now - Date.parse(job.created_at))) : "—"),
+    h("td", { class: "num" }, job ? `${job.attempts}/${job.max_retries}` : "—")))
+  const tabs = h("nav", { class: "tabs", "aria-label": "Job states" },
+    [["all", ""], ...statuses.map((s) => [s, s])].map(([label, value]) => h("a", { href: `#/jobs${query({ status: value })}` }, label)),
+    h("a", { href: "#/processing", "aria-current": "page" }, "processing"))
+  view(
+    h("h1", {}, "Jobs · processing"),
+    tabs,
+    h("p", { class: "muted" }, `${page.total.toLocaleString()} held by workers, most recently taken first; a lease is renewed while its job runs.`),
+    page.entries.length === 0 ? h("p", { class: "muted", id: "empty" }, "No job is processing.") : h("div", { class: "scroll" }, h("table", { id: "processing" },
+      h("thead", {}, h("tr", {}, ["id", "name", "priority", "lease owner", "lease expires", "age", "attempts"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows))),
+    h("div", { class: "pager" },
+      offset > 0 ? h("a", { href: `#/processing${query({ offset: Math.max(0, offset - pageSize) || undefined })}` }, "← Previous") : undefined,
+      offset + page.entries.length < page.total ? h("a", { href: `#/processing${query({ offset: offset + pageSize })}`, id: "next-page" }, "Next page →") : h("span", { class: "muted" }, "End of list"))
+  )
+}
+
 /** Paging by cursor: the next page's link, the first page's; Back goes to the previous. */
 function pager(paged, nextHref) {
   return h("div", { class: "pager" },
@@ -381,6 +518,9 @@ async function renderJob(view, id) {
   }
   const j = job.value
   const payload = member(job.text, "payload")
+  // Only a queued job may be held (Go keeps a running job pending); a backend without the registry has no lease to show.
+  const lease = j.status === "pending" ? await optional(call("GET", `jobs/${encodeURIComponent(id)}/lease`)) : undefined
+  const traceId = typeof j.trace_context === "string" ? j.trace_context.split("-")[1] : undefined
   const field = (label, value) => [h("dt", {}, label), h("dd", {}, value)]
   const actions = []
   if (readOnly) {
@@ -412,6 +552,12 @@ async function renderJob(view, id) {
       field("updated", when(j.updated_at, true)),
       j.scheduled_for ? field("scheduled for", when(j.scheduled_for, true)) : [],
       j.routing_key ? field("routing key", h("code", {}, j.routing_key)) : [],
+      lease?.processing ? field("lease", h("span", { id: "lease" }, lease.owner
+        ? ["held by ", h("a", { href: "#/workers", class: "mono" }, lease.owner), lease.expiresAt ? [", expires ", when(lease.expiresAt, true)] : []]
+        : "held without a lease (a Go worker?)")) : [],
+      traceId ? field("trace", traceLink
+        ? h("a", { id: "trace", class: "mono", href: traceLink.replace("{traceId}", encodeURIComponent(traceId)), rel: "noopener noreferrer", target: "_blank" }, traceId)
+        : h("code", { id: "trace" }, traceId)) : [],
       j.error ? field("last error", h("span", { class: "error" }, j.error)) : []),
     h("h2", { id: "payload-heading" }, "Payload"),
     payload === undefined ? h("p", { class: "muted" }, "none") : prettyJson(payload, "Payload"),
@@ -419,6 +565,104 @@ async function renderJob(view, id) {
     result === undefined ? h("p", { class: "muted", id: "no-result" }, "No result stored.") : prettyJson(result.text, "Result"),
     h("h2", {}, "Stored job"),
     h("details", {}, h("summary", {}, "Job JSON as the gateway returned it"), prettyJson(job.text, "Job JSON"))
+  )
+}
+
+/** A span of time in words: "3 d 4 h", "2 h 5 min", "4 min 10 s", "12 s". */
+function span(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  const [d, hr, min] = [Math.floor(s / 86400), Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60)]
+  if (d > 0) return `${d} d ${hr} h`
+  if (hr > 0) return `${hr} h ${min} min`
+  if (min > 0) return `${min} min ${s % 60} s`
+  return `${s} s`
+}
+
+async function renderWorkers(view) {
+  let list
+  try {
+    list = (await call("GET", "workers")).value
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 503)) throw err
+    view(h("h1", {}, "Workers"), h("p", { class: "muted" }, err.message))
+    return
+  }
+  const now = Date.now()
+  const th = (text) => h("th", { scope: "col" }, text)
+  const workers = list.workers.length === 0
+    ? h("p", { class: "muted", id: "no-workers" }, "No worker has registered: none runs, or they run an SDK without the registry (see below).")
+    : h("div", { class: "scroll" }, h("table", { id: "workers" },
+      h("thead", {}, h("tr", {}, ["id", "host", "pid", "in flight", "serves", "uptime", "processed", "failed", "last heartbeat", "version"].map(th))),
+      h("tbody", {}, list.workers.map((w) => h("tr", { "data-id": w.id },
+        h("td", { class: "mono" }, w.id),
+        h("td", {}, w.host),
+        h("td", { class: "num" }, w.pid),
+        h("td", { class: "num" }, `${w.inFlight} / ${w.concurrency}`),
+        h("td", {}, w.priorities.flatMap((p, i) => [i > 0 ? " " : "", pill(p, `p-${p}`)]), w.routingKey ? [" route ", h("code", {}, w.routingKey)] : " default queues"),
+        h("td", {}, h("time", { datetime: w.startedAt, title: `started ${w.startedAt}` }, span(now - Date.parse(w.startedAt)))),
+        h("td", { class: "num" }, w.processed.toLocaleString()),
+        h("td", { class: "num" }, w.failed.toLocaleString()),
+        h("td", {}, when(w.beatAt)),
+        h("td", {}, w.version))))))
+  const unknown = list.unknown.length === 0 && list.unleased === 0 ? undefined : [
+    h("h2", {}, "Unknown workers"),
+    h("p", { class: "muted" }, `Holders of processing jobs that did not register (of the first ${list.processingRead} processing jobs read).`),
+    h("div", { class: "scroll" }, h("table", { id: "unknown-workers" },
+      h("thead", {}, h("tr", {}, ["holder", "jobs held", "what we know"].map(th))),
+      h("tbody", {},
+        list.unknown.map((u) => h("tr", { "data-owner": u.owner },
+          h("td", { class: "mono" }, u.owner), h("td", { class: "num" }, u.jobs), h("td", {}, "unknown: leases jobs but never registered (an older SDK?)"))),
+        list.unleased > 0 ? h("tr", { "data-owner": "" },
+          h("td", {}, "—"), h("td", { class: "num" }, list.unleased), h("td", {}, "unknown: jobs with no lease, taken by workers that keep none (Go workers)")) : undefined)))
+  ]
+  view(
+    h("h1", {}, "Workers"),
+    h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => route() }, "Refresh")),
+    h("p", { class: "muted" }, `${list.workers.length} registered; each renews its registration every 5 s, and one silent for 15 s drops off.`),
+    workers,
+    unknown
+  )
+}
+
+async function renderSchedules(view) {
+  let list
+  try {
+    list = (await call("GET", "schedules")).value.schedules
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 503)) throw err
+    view(h("h1", {}, "Schedules"), h("p", { class: "muted" }, err.message))
+    return
+  }
+  const act1 = (s, verb, label, text) => h("button", { type: "button", class: verb === "run" ? undefined : "ghost", "aria-label": `${label} ${s.schedule.id}`, onclick: async () => {
+    if (!(await confirmAction(text, label))) return
+    const out = await act(() => call("POST", `schedules/${encodeURIComponent(s.schedule.id)}/${verb}`), verb === "run" ? `Ran ${s.schedule.id} now` : `${label}d ${s.schedule.id}`)
+    if (out && verb === "run") toast(h("span", {}, "Enqueued job ", jobLink(out.value.id)))
+    route()
+  } }, label)
+  const rows = list.map((s) => {
+    const d = s.schedule
+    const runs = s.state.run_count ?? "0"
+    return h("tr", { "data-id": d.id },
+      h("td", { class: "mono" }, d.id),
+      h("td", {}, d.cron ? [h("code", {}, d.cron), d.timeZone && d.timeZone !== "UTC" ? ` (${d.timeZone})` : " (UTC)"] : `every ${span(d.every * 1000)}`),
+      h("td", {}, d.job.name, " ", pill(d.job.priority ?? "normal", `p-${d.job.priority ?? "normal"}`)),
+      h("td", {}, d.enabled ? "active" : h("span", { class: "muted" }, "paused")),
+      h("td", {}, s.nextSlot === undefined ? "—" : when(new Date(s.nextSlot * 1000).toISOString())),
+      h("td", {}, s.state.last_run ? when(s.state.last_run) : "never"),
+      h("td", { class: "num" }, runs),
+      readOnly ? undefined : h("td", { class: "actions" },
+        act1(s, "run", "Run now", `Run schedule ${d.id} now? One "${d.job.name}" job is enqueued; its next slots are unchanged.`),
+        " ",
+        d.enabled
+          ? act1(s, "pause", "Pause", `Pause schedule ${d.id}? No slot runs until it is resumed.`)
+          : act1(s, "resume", "Resume", `Resume schedule ${d.id} from its next slot? Slots missed while paused are skipped.`)))
+  })
+  view(
+    h("h1", {}, "Schedules"),
+    h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => route() }, "Refresh")),
+    list.length === 0 ? h("p", { class: "muted", id: "empty" }, "No schedule stored.") : h("div", { class: "scroll" }, h("table", { id: "schedules" },
+      h("thead", {}, h("tr", {}, ["id", "when", "job", "state", "next run", "last run", "runs", readOnly ? undefined : "actions"].filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows)))
   )
 }
 
@@ -546,7 +790,7 @@ async function route() {
   const params = new URLSearchParams(search)
   const name = path.split("/")[1]
   for (const a of document.querySelectorAll("#nav a")) {
-    if (a.dataset.view === name || (name === "job" && a.dataset.view === "jobs")) a.setAttribute("aria-current", "page")
+    if (a.dataset.view === name || ((name === "job" || name === "processing") && a.dataset.view === "jobs")) a.setAttribute("aria-current", "page")
     else a.removeAttribute("aria-current")
   }
   // Only the latest navigation may draw: an earlier one still loading is dropped.
@@ -558,6 +802,9 @@ async function route() {
     if (name === "jobs") await renderJobs(view, params)
     else if (name === "job") await renderJob(view, decodeURIComponent(path.slice("/job/".length)))
     else if (name === "dead") await renderDead(view, params)
+    else if (name === "workers") await renderWorkers(view)
+    else if (name === "processing") await renderProcessing(view, params)
+    else if (name === "schedules") await renderSchedules(view)
     else if (name === "submit" && !readOnly) renderSubmit(view)
     else await renderOverview(view)
   } catch (err) {
@@ -587,7 +834,7 @@ function listen() {
   const refresh = () => {
     const name = (location.hash.slice(2) || "overview").split(/[/?]/)[0]
     const busy = document.getElementById("confirm").open || document.activeElement?.closest("form:not(#find)")
-    if (!["overview", "jobs", "dead"].includes(name) || busy) return
+    if (!["overview", "jobs", "dead", "workers", "processing", "schedules"].includes(name) || busy) return
     const wait = Math.max(0, lastRefresh + 2000 - Date.now())
     clearTimeout(pending)
     pending = setTimeout(() => {
@@ -635,6 +882,7 @@ function listen() {
 async function startApp() {
   const { value: session } = await call("GET", sessionUrl.href, undefined, sessionUrl)
   readOnly = session.readOnly
+  traceLink = session.traceLink ?? null
   for (const id of ["nav", "find", "logout"]) document.getElementById(id).hidden = false
   document.querySelector('#nav a[data-view="submit"]').hidden = readOnly
   const badge = document.getElementById("scope")

@@ -34,6 +34,11 @@ import { JobStore } from "../../store/JobStore.ts"
 import * as StoreAdmin from "../StoreAdmin.ts"
 import * as StoreSchedules from "../StoreSchedules.ts"
 import { Schedules } from "../../services/Schedules.ts"
+import { WorkerRegistry } from "../../services/WorkerRegistry.ts"
+import * as StoreWorkers from "../StoreWorkers.ts"
+import { QueueLatency } from "../../services/QueueLatency.ts"
+import * as StoreLatency from "../StoreLatency.ts"
+import { QueueNotifications } from "../../services/QueueNotifications.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as MemoryJobStore from "./internal/MemoryJobStore.ts"
 import * as MemoryResultBackend from "./internal/MemoryResultBackend.ts"
@@ -55,7 +60,7 @@ export interface Options extends Wire.Options {}
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | WorkerRegistry | QueueLatency
 
 /**
  * A fresh memory instance providing `JobQueue`, `QueueAdmin` and
@@ -84,10 +89,18 @@ export const layerWithStore = (options?: Options): Layer.Layer<Services | Memory
     const events = yield* Effect.provide(StoreQueue.makeEvents, withStore)
     const admin = yield* Effect.provide(StoreAdmin.make, withStore)
     const schedules = yield* Effect.provide(StoreSchedules.make, withStore)
+    const workers = yield* Effect.provide(StoreWorkers.make, withStore)
+    const latency = yield* Effect.provide(StoreLatency.make, withStore)
     return Context.make(JobQueue, queue).pipe(
       Context.add(EventQueue, events),
       Context.add(QueueAdmin, admin),
       Context.add(Schedules, schedules),
+      Context.add(WorkerRegistry, workers),
+      Context.add(QueueLatency, latency),
+      // In context beside `Services` (not in its type, which the Redis layer's mirrors): the gateway's live feed listens to it.
+      Context.add(QueueNotifications, QueueNotifications.of({
+        listen: (listener) => Effect.asVoid(Effect.acquireRelease(Effect.sync(() => store.onPublish(listener)), (off) => Effect.sync(off)))
+      })),
       Context.add(ResultBackend, MemoryResultBackend.make(store, jobStore)),
       Context.add(MemoryStore, makeMemoryStore(store, protocol.keys))
     )

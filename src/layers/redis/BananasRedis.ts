@@ -31,6 +31,10 @@ import type { ResultBackend } from "../../services/ResultBackend.ts"
 import * as StoreAdmin from "../StoreAdmin.ts"
 import * as StoreSchedules from "../StoreSchedules.ts"
 import type { Schedules } from "../../services/Schedules.ts"
+import type { WorkerRegistry } from "../../services/WorkerRegistry.ts"
+import * as StoreWorkers from "../StoreWorkers.ts"
+import type { QueueLatency } from "../../services/QueueLatency.ts"
+import * as StoreLatency from "../StoreLatency.ts"
 import * as StoreQueue from "../StoreQueue.ts"
 import * as IoRedis from "./IoRedis.ts"
 import * as RedisJobStore from "./RedisJobStore.ts"
@@ -92,7 +96,7 @@ export interface Options extends IoRedis.ConnectionOptions, Settings.SettingsOpt
  * @category models
  * @since 0.2.0
  */
-export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | RedisPort
+export type Services = JobQueue | EventQueue | QueueAdmin | ResultBackend | Schedules | WorkerRegistry | QueueLatency | RedisPort
 
 /**
  * How building the backend can fail: Redis unreachable, a command refused
@@ -135,6 +139,8 @@ const layerWithSettings = (options: Options, settings: Settings.Settings): Layer
     Layer.fresh(StoreQueue.layerEvents),
     Layer.fresh(StoreAdmin.layer),
     Layer.fresh(StoreSchedules.layer),
+    Layer.fresh(StoreWorkers.layer),
+    Layer.fresh(StoreLatency.layer),
     RedisResultBackend.layer(settings),
     Layer.effectDiscard(Effect.flatMap(RedisPort, (port) => ServerSettings.check(port, options)))
   ).pipe(

@@ -61,6 +61,7 @@ export class Keyspace {
   private opsSinceSweep = 0
   private readonly channels = new Map<string, Set<(message: string) => void>>()
   private readonly watchers = new Map<string, Set<() => void>>()
+  private readonly publishes = new Set<(channel: string) => void>()
   private activeWatches = 0
 
   /**
@@ -372,12 +373,19 @@ export class Keyspace {
     return addListener(this.channels, channel, listener)
   }
 
-  /** `PUBLISH`: returns how many subscribers heard it (watchers of `channel` are woken too, see `watch`). */
+  /** `PUBLISH`: returns how many subscribers heard it (watchers of `channel` are woken too, see `watch`; `onPublish` listeners are not counted). */
   publish(channel: string, message: string): number {
     const listeners = [...(this.channels.get(channel) ?? [])]
     for (const listener of listeners) listener(message)
     this.wake(channel)
+    for (const listener of [...this.publishes]) listener(channel)
     return listeners.length
+  }
+
+  /** Calls `listener` with the channel of every `PUBLISH` (as `PSUBSCRIBE *` would); returns the unsubscribe function. */
+  onPublish(listener: (channel: string) => void): () => void {
+    this.publishes.add(listener)
+    return () => void this.publishes.delete(listener)
   }
 
   /** How many subscriptions are open (leak checks in tests). */

@@ -1,0 +1,108 @@
+/**
+ * `node scripts/dashboard-load.ts [tabs] [seconds]`: what the dashboard
+ * weighs and what an open tab costs Redis (the figures in BENCHMARKS.md).
+ *
+ * - The page's weight: its page, script and style gzipped, as served.
+ * - Redis commands per second per open tab: a gateway on a private
+ *   redis-server (with a worker registered, so its throughput sampler
+ *   reads as in production), then `tabs` Chromium tabs logged in on the
+ *   overview, for `seconds` each of: the queue idle, and busy (a producer
+ *   submitting 20 jobs/s through the gateway, a worker running them). Each
+ *   window is measured with no tab, then with the tabs, from `INFO stats`
+ *   (`total_commands_processed`, the readings' own `INFO`s taken off): the
+ *   difference over the tabs is the cost of one tab.
+ */
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import { Redis as IORedis } from "ioredis"
+import { chromium, type Page } from "playwright-core"
+import * as Dashboard from "../src/gateway/Dashboard.ts"
+import * as Gateway from "../src/gateway/Gateway.ts"
+import * as DirectTaskApi from "../src/layers/DirectTaskApi.ts"
+import * as BananasRedis from "../src/layers/redis/BananasRedis.ts"
+import * as Handlers from "../src/worker/HandlerRegistry.ts"
+import * as Worker from "../src/worker/Worker.ts"
+import { startRedisServer } from "../test/support/RedisServer.ts"
+
+const tabs = Number(process.argv[2] ?? 5)
+const seconds = Number(process.argv[3] ?? 30)
+const key = "load-test-key"
+
+const assets = await Effect.runPromise(Dashboard.loadAssets)
+const sizes = { page: assets.page.gzip.length, script: assets.script.gzip.length, style: assets.style.gzip.length }
+const raw = { page: assets.page.identity.length, script: assets.script.identity.length, style: assets.style.identity.length }
+console.log(`gzip: page ${sizes.page} B, script ${sizes.script} B, style ${sizes.style} B; total ${sizes.page + sizes.script + sizes.style} B (uncompressed ${raw.page + raw.script + raw.style} B)`)
+
+const redis = await startRedisServer()
+const info = new IORedis(redis.url)
+const store = BananasRedis.layer({ url: redis.url, prefix: "load:" })
+const gateway = Gateway.layer({ apiKeys: [`load:${key}`], port: 0, host: "127.0.0.1", accessLog: false, rateLimit: false }).pipe(Layer.provide(DirectTaskApi.layer))
+const runtime = ManagedRuntime.make(gateway.pipe(Layer.provideMerge(store), Layer.orDie))
+const url = await runtime.runPromise(Gateway.localUrl)
+const handlers = Handlers.empty.pipe(Handlers.addRaw("load", () => Effect.void))
+const worker = runtime.runFork(Effect.orDie(Worker.run({ handlers, concurrency: 4 })))
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] })
+
+const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await info.info("stats"))?.[1])
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Commands per second over a window (the two readings' INFOs taken off). */
+const rate = async () => {
+  const before = await commands()
+  await sleep(seconds * 1000)
+  const after = await commands()
+  return (after - before - 1) / seconds
+}
+
+let producing = false
+const produce = async () => {
+  while (producing) {
+    await fetch(`${url}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: `{"name":"load","payload":{"n":1}}` })
+    await sleep(50)
+  }
+}
+
+const openTabs = async (): Promise<Array<Page>> => {
+  const pages: Array<Page> = []
+  for (let i = 0; i < tabs; i++) {
+    const page = await browser.newPage()
+    await page.goto(`${url}/ui/`)
+    await page.getByLabel("API key").fill(key)
+    await page.getByRole("button", { name: "Log in" }).click()
+    await page.getByRole("heading", { name: "Overview" }).waitFor()
+    await page.locator("#live", { hasText: /^live$/ }).waitFor()
+    pages.push(page)
+  }
+  return pages
+}
+
+try {
+  await sleep(2_000)
+  const idleBase = await rate()
+  let pages = await openTabs()
+  await sleep(2_000)
+  const idleTabs = await rate()
+  for (const p of pages) await p.close()
+  producing = true
+  const producer = produce()
+  await sleep(2_000)
+  const busyBase = await rate()
+  pages = await openTabs()
+  await sleep(2_000)
+  const busyTabs = await rate()
+  producing = false
+  await producer
+  for (const p of pages) await p.close()
+  const perTab = (withTabs: number, base: number) => ((withTabs - base) / tabs).toFixed(2)
+  console.log(`${tabs} tabs, ${seconds} s windows`)
+  console.log(`idle queue: ${idleBase.toFixed(2)} commands/s without tabs (worker + sampler), ${idleTabs.toFixed(2)} with: ${perTab(idleTabs, idleBase)} per tab`)
+  console.log(`busy queue (20 submits/s): ${busyBase.toFixed(2)} commands/s without tabs, ${busyTabs.toFixed(2)} with: ${perTab(busyTabs, busyBase)} per tab`)
+} finally {
+  await browser.close()
+  await runtime.runPromise(Fiber.interrupt(worker))
+  await runtime.dispose()
+  info.disconnect()
+  await redis.stop()
+}
