@@ -163,16 +163,22 @@ export const make = Effect.gen(function*() {
         // lasting subscription is confirmed).
         const sources = options.priorities.map((pr) => keys.queue(pr, options.routingKey))
         const waiter = yield* Effect.interruptible(store.awaitWork(sources, blockMillis))
+        let look = true
         while (true) {
-          const next = yield* takeOnce(options, max)
-          if (next.length > 0) return next
+          if (look) {
+            const next = yield* takeOnce(options, max)
+            if (next.length > 0) return next
+          }
           const remaining = deadline - (yield* Clock.currentTimeMillis)
           if (remaining <= 0) return noDeliveries
           // The only interruptible step: see JobQueue.dequeue.
-          yield* Effect.interruptible(waiter.next(remaining))
+          const woken = yield* Effect.interruptible(waiter.next(remaining))
           // A wait that ran out at the deadline ends without a last look:
           // the caller's next dequeue looks at once.
           if (deadline - (yield* Clock.currentTimeMillis) <= 0) return noDeliveries
+          // A poll (no wake-up) is for jobs pushed without one (Go's
+          // producers): a plain EXISTS says whether a take is worth it.
+          look = woken || (yield* store.exists(sources)) > 0
         }
       }))
     })

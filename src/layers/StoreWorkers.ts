@@ -31,10 +31,13 @@ export const make = Effect.gen(function*() {
   const p = store.protocol
   const { keys } = p
 
+  // The sweep of long-expired ids runs on one heartbeat in `sweepEvery`
+  // (an idle worker's Redis load counts every read).
+  let beats = 0
   const beat = (info: WorkerInfo, ttl: Duration.Duration) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const stale = yield* store.zrangeByScore(keys.workerRegistry, now - T.staleAfterMillis, 0, maxStale)
+      const stale = beats++ % sweepEvery === 0 ? yield* store.zrangeByScore(keys.workerRegistry, now - T.staleAfterMillis, 0, maxStale) : noIds
       yield* applyOne(store, "workerBeat", T.beat(p, info, now, Math.max(1, Duration.toMillis(ttl)), stale))
     })
 
@@ -109,6 +112,11 @@ export const make = Effect.gen(function*() {
 export const layer: Layer.Layer<WorkerRegistry, never, JobStore> = Layer.effect(WorkerRegistry, make)
 
 // Internal
+
+/** One heartbeat in this many also removes long-expired ids. */
+const sweepEvery = 6
+
+const noIds: ReadonlyArray<string> = []
 
 /** Expired ids one heartbeat removes at most. */
 const maxStale = 100

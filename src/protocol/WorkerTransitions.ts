@@ -57,9 +57,8 @@ export const beat = (p: Protocol, info: WorkerInfo, nowMillis: number, ttlMillis
   return {
     guards: [],
     writes: [
+      // A worker's options are fixed for its life: the fields never shrink, so no HDEL.
       { op: "hset", key, fields: encode(info) },
-      // A routing key dropped (never in practice: a worker's options are fixed) must not linger.
-      ...(info.routingKey === undefined ? [{ op: "hdel", key, field: fields.routingKey } as const] : []),
       { op: "pexpire", key, millis: ttlMillis },
       { op: "zadd", key: p.keys.workerRegistry, score: nowMillis + ttlMillis, member: info.id },
       ...stale.filter((id) => id !== info.id).map((id) => ({ op: "zrem", key: p.keys.workerRegistry, member: id } as const))

@@ -40,11 +40,11 @@ export type StoreFailure = ConnectionError | StorageError
  */
 export interface WorkWaiter {
   /**
-   * Resumes on a wake-up (one that arrived since the last call counts) or
-   * after at most `maxMillis` (a backend may return sooner, to poll).
-   * Interruptible.
+   * Resumes on a wake-up (one that arrived since the last call counts):
+   * true; or after at most `maxMillis` (a backend may return sooner, to
+   * poll): false. Interruptible.
    */
-  readonly next: (maxMillis: number) => Effect.Effect<void>
+  readonly next: (maxMillis: number) => Effect.Effect<boolean>
 }
 
 /**
@@ -67,6 +67,8 @@ export class JobStore extends Context.Service<JobStore, {
   readonly take: (request: TakeRequest) => Effect.Effect<ReadonlyArray<Taken>, StoreFailure>
   /** `PEXPIRE key millis` on its own (never batched with writes): a heartbeat that Redis accepts even when out of memory. */
   readonly touch: (key: string, millis: number) => Effect.Effect<void, StoreFailure>
+  /** `EXISTS keys...`: how many of them exist. */
+  readonly exists: (keys: ReadonlyArray<string>) => Effect.Effect<number, StoreFailure>
   /** `GET key`. */
   readonly get: (key: string) => Effect.Effect<string | undefined, StoreFailure>
   /** `MGET keys...` (no keys: none). */

@@ -48,7 +48,7 @@ export interface Registration {
  * @category constants
  * @since 0.2.0
  */
-export const interval: Duration.Duration = Duration.seconds(5)
+export const interval: Duration.Duration = Duration.seconds(10)
 
 /**
  * How long a registration lasts without a heartbeat (three missed ones).
@@ -56,7 +56,7 @@ export const interval: Duration.Duration = Duration.seconds(5)
  * @category constants
  * @since 0.2.0
  */
-export const ttl: Duration.Duration = Duration.seconds(15)
+export const ttl: Duration.Duration = Duration.seconds(30)
 
 /**
  * Registers the worker now and every `interval` in the scope's lifetime,

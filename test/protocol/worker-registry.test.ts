@@ -31,10 +31,11 @@ describe("WorkerTransitions", () => {
     assert.deepStrictEqual(plan.writes.slice(3).map((w) => (w as { member: string }).member), ["old1", "old2"])
   })
 
-  it("a worker without a routing key clears the field", () => {
+  it("a worker without a routing key writes no such field (and deletes none: a worker's options never change)", () => {
     const { routingKey: _, ...unrouted } = info
     const plan = T.beat(p, unrouted, 0, 1, [])
-    assert.deepStrictEqual(plan.writes[1], { op: "hdel", key: "t:worker_info:w1", field: "routing_key" })
+    assert.deepStrictEqual(plan.writes.map((w) => w.op), ["hset", "pexpire", "zadd"])
+    assert.isFalse(T.encode(unrouted).some(([field]) => field === "routing_key"))
   })
 
   it("a registration reads back as written; a partial or garbled hash reads as none", () => {

@@ -618,7 +618,7 @@ async function renderWorkers(view) {
   view(
     h("h1", {}, "Workers"),
     h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => route() }, "Refresh")),
-    h("p", { class: "muted" }, `${list.workers.length} registered; each renews its registration every 5 s, and one silent for 15 s drops off.`),
+    h("p", { class: "muted" }, `${list.workers.length} registered; each renews its registration every 10 s, and one silent for 30 s drops off.`),
     workers,
     unknown
   )

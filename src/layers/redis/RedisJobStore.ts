@@ -233,6 +233,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     apply,
     take,
     touch: (key, millis) => Effect.asVoid(send("heartbeat", key, "PEXPIRE", [key, millis])),
+    exists: (keys) => keys.length === 0 ? Effect.succeed(0) : Effect.map(send("read", undefined, "EXISTS", keys), Number),
     get: (key) => Effect.map(send("get", key, "GET", [key]), (v) => (v as string | null) ?? undefined),
     mget: (keys) => keys.length === 0 ? Effect.succeed([]) : Effect.map(send("get", undefined, "MGET", keys), strings),
     lrange: (key, start, stop) => Effect.map(send("read", key, "LRANGE", [key, start, stop]), (v) => v as ReadonlyArray<string>),

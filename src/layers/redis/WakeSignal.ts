@@ -25,11 +25,11 @@ export interface WakeSignal {
   /** The current generation. */
   readonly current: () => number
   /**
-   * Resumes once the generation is past `seen` (at once if it is already),
-   * or after `millis` of real time (a timer, not the Effect Clock: these
-   * waits only pace re-checks). Interruptible.
+   * Resumes once the generation is past `seen` (at once if it is already):
+   * true; or after `millis` of real time (a timer, not the Effect Clock:
+   * these waits only pace re-checks): false. Interruptible.
    */
-  readonly awaitAfter: (seen: number, millis: number) => Effect.Effect<void>
+  readonly awaitAfter: (seen: number, millis: number) => Effect.Effect<boolean>
 }
 
 /**
@@ -47,15 +47,15 @@ export const make = (): WakeSignal => {
     waiters.clear()
   }
   const awaitAfter = (seen: number, millis: number) =>
-    Effect.callback<void>((resume) => {
-      if (generation !== seen) return resume(Effect.void)
+    Effect.callback<boolean>((resume) => {
+      if (generation !== seen) return resume(Effect.succeed(true))
       const wake = () => {
         clearTimeout(timer)
-        resume(Effect.void)
+        resume(Effect.succeed(true))
       }
       const timer = setTimeout(() => {
         waiters.delete(wake)
-        resume(Effect.void)
+        resume(Effect.succeed(false))
       }, millis)
       waiters.add(wake)
       return Effect.sync(() => {

@@ -13,6 +13,7 @@
 
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type { StorageError } from "../../../domain/Errors.ts"
 import type { Guard, KeyType, Outcome, Plan, Write } from "../../../protocol/Plan.ts"
@@ -126,6 +127,7 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
     apply: (operation, plans) => run(operation, () => plans.map((plan) => applyPlan(store, plan))),
     take: (request) => run("dequeue", () => take(store, request)),
     touch: (key, millis) => run("heartbeat", () => void store.expire(key, millis)),
+    exists: (keys) => run("read", () => keys.filter((key) => store.exists(key)).length),
     get: (key) => run("get", () => store.get(key)),
     mget: (keys) => run("get", () => keys.map((key) => (store.type(key) === "string" ? store.get(key) : undefined))),
     lrange: (key, start, stop) => run("read", () => store.lrange(key, start, stop)),
@@ -148,7 +150,7 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
           (unwatch) => Effect.sync(unwatch)
         )
         return {
-          next: (maxMillis: number) => Effect.asVoid(Effect.timeoutOption(Queue.take(signal), maxMillis))
+          next: (maxMillis: number) => Effect.map(Effect.timeoutOption(Queue.take(signal), maxMillis), Option.isSome)
         }
       })
   })
