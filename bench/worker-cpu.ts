@@ -172,7 +172,6 @@ if (session !== undefined) {
   await writeFile(profileOut!, JSON.stringify(profile))
   session.disconnect()
 }
-process.stdout.write(`register: ${((globalThis as any).REG*1000/(globalThis as any).REGN).toFixed(3)} µs\n`)
 admin?.disconnect()
 await server?.stop()
 process.exit(0)
