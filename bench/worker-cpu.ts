@@ -53,15 +53,32 @@ const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void))
 interface Measured {
   readonly ops: number
   readonly cpuMicrosPerJob: number
+  /** Redis calls per job, by command (script calls by name of command: evalsha), when on Redis. */
+  calls?: string
 }
 
+/** Redis's `INFO commandstats` calls, by command. */
+const commandCalls = async (): Promise<Map<string, number>> => {
+  const out = new Map<string, number>()
+  for (const m of (await admin!.info("commandstats")).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) out.set(m[1]!, Number(m[2]))
+  return out
+}
+
+/** Calls per job between two `commandCalls`. */
+const perJob = (before: Map<string, number>, after: Map<string, number>): string =>
+  [...after].map(([cmd, calls]) => [cmd, (calls - (before.get(cmd) ?? 0)) / n] as const).filter(([, c]) => c >= 0.005)
+    .sort((a, b) => b[1] - a[1]).map(([cmd, c]) => `${cmd} ${c.toFixed(2)}`).join(", ")
+
 const measure = async (body: () => Promise<void>): Promise<Measured> => {
+  const calls0 = admin === undefined ? undefined : await commandCalls()
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await body()
   const millis = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
-  return { ops: (n / millis) * 1000, cpuMicrosPerJob: (cpu.user + cpu.system) / n }
+  const measured: Measured = { ops: (n / millis) * 1000, cpuMicrosPerJob: (cpu.user + cpu.system) / n }
+  if (calls0 !== undefined) measured.calls = perJob(calls0, await commandCalls())
+  return measured
 }
 
 const ours = async (): Promise<Measured> => {
@@ -144,7 +161,8 @@ const raw = async (): Promise<Measured> => {
   return result
 }
 
-const show = (label: string, m: Measured) => `${label.padEnd(10)} ${m.ops.toFixed(0).padStart(7)} jobs/s  ${m.cpuMicrosPerJob.toFixed(1).padStart(6)} µs CPU/job`
+const show = (label: string, m: Measured) =>
+  `${label.padEnd(10)} ${m.ops.toFixed(0).padStart(7)} jobs/s  ${m.cpuMicrosPerJob.toFixed(1).padStart(6)} µs CPU/job${m.calls === undefined ? "" : ` (calls/job: ${m.calls})`}`
 
 const run = stub ? stubbed : ours
 await run() // warm-up
