@@ -9,7 +9,7 @@
  * outcomes are accepted at once), so only the worker's own per-job cost is
  * measured (the least noisy figure on a shared machine: take the minimum).
  *
- *   node bench/worker-cpu.ts [--redis | --stub] [--concurrency 50] [--n 20000] [--rounds 3] [--prof file.cpuprofile]
+ *   node bench/worker-cpu.ts [--redis | --stub] [--async] [--concurrency 50] [--n 20000] [--rounds 3] [--prof file.cpuprofile]
  */
 import { writeFile } from "node:fs/promises"
 import { Session } from "node:inspector/promises"
@@ -48,7 +48,8 @@ const profileOut = args.includes("--prof") ? flag("--prof", "worker-cpu.cpuprofi
 const server = redis ? await startRedisServer() : undefined
 const admin = server === undefined ? undefined : new Redis(server.url)
 const quiet = Layer.succeed(References.MinimumLogLevel, "Error")
-const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => Effect.void))
+// `--async`: a handler that yields once (not done when it first yields: the worker waits for it, under its deadline).
+const handlers = Handlers.empty.pipe(Handlers.addRaw("noop", () => (args.includes("--async") ? Effect.yieldNow : Effect.void)))
 
 interface Measured {
   readonly ops: number
