@@ -146,8 +146,9 @@ type Ended<A, E> =
  * Runs `run` in a detached fiber (one the caller's exit does not wait for)
  * and waits for it, interruptibly, at most `deadline`; past it, or when the
  * caller is interrupted, interrupts it and waits at most `abandonGrace` for
- * it to stop. Under the live clock with a deadline a timer holds, the
- * deadline is kept by a shared lane (`addDeadline`: one timer for every job
+ * it to stop. Under the live clock, with no deadline (an infinite timeout)
+ * nothing keeps time, and with a deadline a timer holds, the deadline is
+ * kept by a shared lane (`addDeadline`: one timer for every job
  * with the same timeout, no timer per job) and a handler that is done when
  * it first yields (a synchronous one) is not waited for at all; else the
  * Clock keeps both.
@@ -155,7 +156,8 @@ type Ended<A, E> =
 const supervise = <A, E, R>(run: Effect.Effect<A, E, R>, deadline: Duration.Duration): Effect.Effect<Ended<A, E>, never, R> =>
   Effect.withFiber((parent) => {
     const clock = parent.getRef(Clock.Clock)
-    const millis = timerMillis(clock, deadline)
+    // No deadline at all (an infinite timeout): no timer either.
+    const millis = Duration.isFinite(deadline) ? timerMillis(clock, deadline) : noDeadline
     const graceMillis = timerMillis(clock, abandonGrace)
     if (millis === undefined || graceMillis === undefined) return superviseOnClock(run, deadline)
     return Effect.flatMap(Effect.forkDetach(run, { startImmediately: true }), (child): Effect.Effect<Ended<A, E>> => {
@@ -165,12 +167,12 @@ const supervise = <A, E, R>(run: Effect.Effect<A, E, R>, deadline: Duration.Dura
   })
 
 /** `supervise`'s wait for a handler still running: its deadline, then the grace; the caller's interruption. */
-const awaitChild = <A, E>(child: Fiber.Fiber<A, E>, parentId: number, millis: number, graceMillis: number): Effect.Effect<Ended<A, E>> => {
+const awaitChild = <A, E>(child: Fiber.Fiber<A, E>, parentId: number, millis: number | typeof noDeadline, graceMillis: number): Effect.Effect<Ended<A, E>> => {
   let abandoned = false
   return Effect.callback<Ended<A, E>>((resume) => {
     let timedOut = false
     let grace: ReturnType<typeof setTimeout> | undefined
-    const cancelDeadline = addDeadline(millis, () => {
+    const cancelDeadline = millis === noDeadline ? noop : addDeadline(millis, () => {
       timedOut = true
       child.interruptUnsafe(parentId)
       grace = setTimeout(() => {
@@ -211,6 +213,11 @@ const awaitChild = <A, E>(child: Fiber.Fiber<A, E>, parentId: number, millis: nu
     Effect.map((exit): Ended<A, E> => (Exit.isSuccess(exit) ? exit.value : abandoned ? "abandonedAfterInterruption" : "interrupted"))
   )
 }
+
+/** No deadline (an infinite timeout). */
+const noDeadline = "none"
+
+const noop = () => {}
 
 /**
  * The deadlines of running handlers, one lane per timeout length (in ms).
