@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import type { JobPriority } from "../domain/JobPriority.ts"
@@ -164,18 +163,6 @@ export const jobDurationFailed = Metric.withAttributes(jobDuration, { outcome: "
  */
 export const observeDuration = (outcome: "Completed" | "Failed" | "Interrupted", millis: number): Effect.Effect<void> =>
   outcome === "Interrupted" ? Effect.void : Metric.update(outcome === "Completed" ? jobDurationCompleted : jobDurationFailed, millis)
-
-/**
- * `observeDuration` as a plain call, with the context of the fiber it
- * runs in (the job's path updates its metrics without an Effect per
- * update).
- *
- * @category metrics
- * @since 0.2.0
- */
-export const observeDurationUnsafe = (outcome: "Completed" | "Failed" | "Interrupted", millis: number, context: Context.Context<never>): void => {
-  if (outcome !== "Interrupted") (outcome === "Completed" ? jobDurationCompleted : jobDurationFailed).updateUnsafe(millis, context)
-}
 
 /**
  * Jobs this process is running, sampled at each lease renewal.

@@ -174,7 +174,7 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
       let logged: Effect.Effect<void> | undefined
       if (exit._tag === "Success") {
         outcome = exit.value
-        Metrics.observeDurationUnsafe(outcome._tag, ran - startedAt, fiber.context)
+        observeDuration(outcome._tag, ran - startedAt, fiber.context)
       } else if (Cause.hasInterruptsOnly(exit.cause)) {
         outcome = interruptedOutcome
       } else {
@@ -350,6 +350,11 @@ const sampleLag = (job: Job, fiber: Fiber.Fiber<unknown, unknown>): void => {
 }
 
 const interruptedOutcome: Execution.Outcome = { _tag: "Interrupted" }
+
+/** `Metrics.observeDuration` as a plain call in the job fiber's context (no Effect per update). */
+const observeDuration = (outcome: Execution.Outcome["_tag"], millis: number, context: Context.Context<never>): void => {
+  if (outcome !== "Interrupted") (outcome === "Completed" ? Metrics.jobDurationCompleted : Metrics.jobDurationFailed).updateUnsafe(millis, context)
+}
 
 /** Whether a debug line would be logged (the message is not even built otherwise). */
 const isDebugEnabled = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
