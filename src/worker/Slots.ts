@@ -185,9 +185,9 @@ export const make = (concurrency: number): Effect.Effect<Slots> =>
       return true
     }
     const finishUnsafe = (id: JobId) => {
-      if (!running.delete(id)) return
+      const wasRunning = running.delete(id)
       if (writing.delete(id)) giveWriter()
-      else giveSlots(1)
+      else if (wasRunning) giveSlots(1)
     }
 
     const slots: Slots = {
