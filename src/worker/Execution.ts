@@ -146,66 +146,131 @@ type Ended<A, E> =
  * Runs `run` in a detached fiber (one the caller's exit does not wait for)
  * and waits for it, interruptibly, at most `deadline`; past it, or when the
  * caller is interrupted, interrupts it and waits at most `abandonGrace` for
- * it to stop. Under the live clock with a deadline a timer holds, plain
- * timers keep both (no fiber per job for the deadline); else the Clock does.
+ * it to stop. Under the live clock, with no deadline (an infinite timeout)
+ * nothing keeps time, and with a deadline a timer holds, the deadline is
+ * kept by a shared lane (`addDeadline`: one timer for every job
+ * with the same timeout, no timer per job) and a handler that is done when
+ * it first yields (a synchronous one) is not waited for at all; else the
+ * Clock keeps both.
  */
 const supervise = <A, E, R>(run: Effect.Effect<A, E, R>, deadline: Duration.Duration): Effect.Effect<Ended<A, E>, never, R> =>
   Effect.withFiber((parent) => {
     const clock = parent.getRef(Clock.Clock)
-    const millis = timerMillis(clock, deadline)
+    // No deadline at all (an infinite timeout): no timer either.
+    const millis = Duration.isFinite(deadline) ? timerMillis(clock, deadline) : noDeadline
     const graceMillis = timerMillis(clock, abandonGrace)
     if (millis === undefined || graceMillis === undefined) return superviseOnClock(run, deadline)
-    let abandoned = false
-    return Effect.flatMap(Effect.forkDetach(run, { startImmediately: true }), (child) =>
-      Effect.callback<Ended<A, E>>((resume) => {
-        const done = child.pollUnsafe()
-        if (done !== undefined) return resume(Effect.succeed(done))
-        let timedOut = false
-        let grace: ReturnType<typeof setTimeout> | undefined
-        const timer = setTimeout(() => {
-          timedOut = true
-          child.interruptUnsafe(parent.id)
-          grace = setTimeout(() => {
-            stopObserving()
-            resume(Effect.succeed("abandonedAfterTimeout"))
-          }, graceMillis)
-        }, millis)
-        const stopObserving = child.addObserver((exit) => {
-          clearTimeout(timer)
-          clearTimeout(grace)
-          resume(Effect.succeed(timedOut ? "timedOut" : exit))
-        })
-        // The caller is interrupted: interrupt the handler, wait at most the grace.
-        return Effect.suspend(() => {
-          clearTimeout(timer)
-          clearTimeout(grace)
-          stopObserving()
-          child.interruptUnsafe(parent.id)
-          return Effect.callback<void>((stopped) => {
-            const graceTimer = setTimeout(() => {
-              abandoned = true
-              stopped(Effect.void)
-            }, graceMillis)
-            const stop = child.addObserver(() => {
-              clearTimeout(graceTimer)
-              stopped(Effect.void)
-            })
-            return Effect.sync(() => {
-              clearTimeout(graceTimer)
-              stop()
-            })
-          })
-        })
-      })).pipe(
-        // The caller's interruption, caught once the handler stopped or was abandoned.
-        Effect.interruptible,
-        Effect.exit,
-        Effect.flatMap((exit) =>
-          Effect.succeed<Ended<A, E>>(Exit.isSuccess(exit) ? exit.value : abandoned ? "abandonedAfterInterruption" : "interrupted")
-        ),
-        Effect.uninterruptible
-      )
+    return Effect.flatMap(Effect.forkDetach(run, { startImmediately: true }), (child): Effect.Effect<Ended<A, E>> => {
+      const done = child.pollUnsafe()
+      return done !== undefined ? Effect.succeed(done) : awaitChild(child, parent.id, millis, graceMillis)
+    }).pipe(Effect.uninterruptible)
   })
+
+/** `supervise`'s wait for a handler still running: its deadline, then the grace; the caller's interruption. */
+const awaitChild = <A, E>(child: Fiber.Fiber<A, E>, parentId: number, millis: number | typeof noDeadline, graceMillis: number): Effect.Effect<Ended<A, E>> => {
+  let abandoned = false
+  return Effect.callback<Ended<A, E>>((resume) => {
+    let timedOut = false
+    let grace: ReturnType<typeof setTimeout> | undefined
+    const cancelDeadline = millis === noDeadline ? noop : addDeadline(millis, () => {
+      timedOut = true
+      child.interruptUnsafe(parentId)
+      grace = setTimeout(() => {
+        stopObserving()
+        resume(Effect.succeed("abandonedAfterTimeout"))
+      }, graceMillis)
+    })
+    const stopObserving = child.addObserver((exit) => {
+      cancelDeadline()
+      clearTimeout(grace)
+      resume(Effect.succeed(timedOut ? "timedOut" : exit))
+    })
+    // The caller is interrupted: interrupt the handler, wait at most the grace.
+    return Effect.suspend(() => {
+      cancelDeadline()
+      clearTimeout(grace)
+      stopObserving()
+      child.interruptUnsafe(parentId)
+      return Effect.callback<void>((stopped) => {
+        const graceTimer = setTimeout(() => {
+          abandoned = true
+          stopped(Effect.void)
+        }, graceMillis)
+        const stop = child.addObserver(() => {
+          clearTimeout(graceTimer)
+          stopped(Effect.void)
+        })
+        return Effect.sync(() => {
+          clearTimeout(graceTimer)
+          stop()
+        })
+      })
+    })
+  }).pipe(
+    // The caller's interruption, caught once the handler stopped or was abandoned.
+    Effect.interruptible,
+    Effect.exit,
+    Effect.map((exit): Ended<A, E> => (Exit.isSuccess(exit) ? exit.value : abandoned ? "abandonedAfterInterruption" : "interrupted"))
+  )
+}
+
+/** No deadline (an infinite timeout). */
+const noDeadline = "none"
+
+const noop = () => {}
+
+/**
+ * The deadlines of running handlers, one lane per timeout length (in ms).
+ * Jobs with the same timeout expire in the order they started, so a lane
+ * is an insertion-ordered set (O(1) removal when a handler ends) and one
+ * timer, armed for its oldest entry: when it fires, the expired entries
+ * fire and it is armed again for the oldest left. The timer does not keep
+ * the process alive (the worker's own loops do while it runs) and is not
+ * cleared when a lane empties: it finds nothing when it fires.
+ */
+interface Lane {
+  readonly entries: Set<DeadlineEntry>
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+interface DeadlineEntry {
+  /** When it expires (`performance.now()` time). */
+  readonly at: number
+  readonly fire: () => void
+}
+
+const lanes = new Map<number, Lane>()
+
+/** Calls `fire` in `millis` unless the returned function is called first. */
+const addDeadline = (millis: number, fire: () => void): () => void => {
+  let lane = lanes.get(millis)
+  if (lane === undefined) {
+    lane = { entries: new Set(), timer: undefined }
+    lanes.set(millis, lane)
+  }
+  const entry: DeadlineEntry = { at: performance.now() + millis, fire }
+  lane.entries.add(entry)
+  if (lane.timer === undefined) arm(lane, millis)
+  const owner = lane
+  return () => {
+    owner.entries.delete(entry)
+  }
+}
+
+const arm = (lane: Lane, delay: number) => {
+  lane.timer = setTimeout(() => fireDue(lane), delay)
+  lane.timer.unref()
+}
+
+const fireDue = (lane: Lane) => {
+  lane.timer = undefined
+  const now = performance.now()
+  for (const entry of lane.entries) {
+    if (entry.at > now) return arm(lane, Math.max(1, Math.ceil(entry.at - now)))
+    lane.entries.delete(entry)
+    entry.fire()
+  }
+}
 
 /** `supervise` kept by the Clock (a TestClock, or a deadline beyond what a timer holds). */
 const superviseOnClock = <A, E, R>(run: Effect.Effect<A, E, R>, deadline: Duration.Duration): Effect.Effect<Ended<A, E>, never, R> =>

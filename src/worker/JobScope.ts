@@ -1,5 +1,6 @@
 /**
- * The scope a job runs in: its span and its log annotations.
+ * The scope a job runs in: its span (when tracing is on) and its log
+ * annotations.
  *
  * @since 0.2.0
  */
@@ -7,6 +8,7 @@
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
@@ -14,17 +16,45 @@ import type { Job } from "../domain/Job.ts"
 import * as TraceContext from "../domain/TraceContext.ts"
 
 /**
- * Runs a job's effect in its span (`bananas.worker.execute`, kind consumer,
- * with the job's id, name, attempt and priority, ended when the effect
- * exits) and with its log annotations (`jobId`, `jobName`, `attempt`):
- * what `Effect.withSpan` plus `Effect.annotateLogs` do, with one context
- * change instead of three (each copies the fiber's context; per job that
- * cost more than a no-op job).
+ * Runs a job's effect with its log annotations (`jobId`, `jobName`,
+ * `attempt`) and, when tracing is on (`isTracing`), in its span
+ * (`bananas.worker.execute`, kind consumer, with the job's id, name,
+ * attempt and priority, a child of the producer's span when the job
+ * carries its trace context, ended when the effect exits): what
+ * `Effect.withSpan` plus `Effect.annotateLogs` do, with one context change
+ * instead of three (each copies the fiber's context). Without a tracer
+ * that exports, no span is made: Effect's built-in tracer records nothing,
+ * and a span per job cost as much as the rest of a no-op job.
  *
  * @category combinators
  * @since 0.2.0
  */
 export const inJobScope = <A, E, R>(effect: Effect.Effect<A, E, R>, job: Job): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => (isTracing(fiber) ? inSpan(effect, job) : Effect.updateContext<A, E, R, R>(effect, (context) => annotated(context, job))))
+
+/**
+ * Whether a fiber traces: a tracer other than Effect's built-in one is
+ * installed and tracing is enabled. The built-in tracer exports nothing
+ * (and a submission made under it carries no trace context, see
+ * `TraceContext`), so a job's span would go nowhere.
+ *
+ * @category predicates
+ * @since 0.2.0
+ */
+export const isTracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
+  fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer && fiber.getRef(References.TracerEnabled)
+
+// Internal
+
+const annotated = <R>(context: Context.Context<R>, job: Job): Context.Context<R> =>
+  Context.add(context, References.CurrentLogAnnotations, {
+    ...Context.get(context, References.CurrentLogAnnotations),
+    jobId: job.id,
+    jobName: job.name,
+    attempt: job.attempts + 1
+  }) as Context.Context<R>
+
+const inSpan = <A, E, R>(effect: Effect.Effect<A, E, R>, job: Job): Effect.Effect<A, E, R> =>
   Effect.flatMap(
     Effect.makeSpan("bananas.worker.execute", {
       kind: "consumer",
@@ -35,12 +65,6 @@ export const inJobScope = <A, E, R>(effect: Effect.Effect<A, E, R>, job: Job): E
     (span) =>
       Effect.updateContext<A, E, R, R>(
         Effect.onExit(effect, (exit) => Effect.flatMap(Clock.currentTimeNanos, (now) => Effect.sync(() => span.end(now, exit)))),
-        (context) =>
-          Context.add(Context.add(context, Tracer.ParentSpan, span), References.CurrentLogAnnotations, {
-            ...Context.get(context, References.CurrentLogAnnotations),
-            jobId: job.id,
-            jobName: job.name,
-            attempt: job.attempts + 1
-          }) as Context.Context<R>
+        (context) => annotated(Context.add(context, Tracer.ParentSpan, span), job)
       )
   )

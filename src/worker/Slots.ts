@@ -31,11 +31,14 @@
  *   no slot or writer leaks on interruption, shutdown, lease loss or an
  *   abandoned handler (`finish` runs in the job fiber's finalizer).
  *
+ * Slots and writers are plain counters, not semaphores: taking or giving
+ * one back is a few instructions on the job's path; only a wait (every
+ * slot or writer taken) suspends a fiber, woken when one comes back.
+ *
  * @since 0.2.0
  */
 
 import * as Effect from "effect/Effect"
-import * as Semaphore from "effect/Semaphore"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobDelivery } from "../services/JobQueue.ts"
 
@@ -101,8 +104,22 @@ export interface Slots {
   readonly endTake: Effect.Effect<void>
   /** The handler is done: waits for a writer, then frees the job's slot (uninterruptible once the writer is taken). */
   readonly startWriting: (id: JobId) => Effect.Effect<void>
+  /**
+   * `startWriting` without waiting: true when a writer was free and taken
+   * (the job's slot freed), false when every writer is taken (nothing
+   * changed: wait with `startWriting`).
+   *
+   * @since 0.2.0
+   */
+  readonly tryStartWriting: (id: JobId) => boolean
   /** The job ends, however: out of running and writing, its slot or writer given back. Idempotent. */
   readonly finish: (id: JobId) => Effect.Effect<void>
+  /**
+   * `finish`, as a plain call (for finalizers that run no Effect).
+   *
+   * @since 0.2.0
+   */
+  readonly finishUnsafe: (id: JobId) => void
   /** What the slots hold. */
   readonly snapshot: () => Snapshot
   /** The invariants, as a list of violations (empty when they hold). */
@@ -117,24 +134,61 @@ export interface Slots {
  * @since 0.2.0
  */
 export const make = (concurrency: number): Effect.Effect<Slots> =>
-  Effect.gen(function*() {
-    const permits = yield* Semaphore.make(concurrency)
-    const writers = yield* Semaphore.make(concurrency)
+  Effect.sync(() => {
     const running = new Map<JobId, JobDelivery>()
+    /** Jobs whose outcome is being written; every other running job holds a slot (its handler runs). */
     const writing = new Set<JobId>()
-    /** Jobs holding a slot (handler running). */
-    const inSlot = new Set<JobId>()
     const takes = { inFlight: false, started: 0 }
     let stopping = false
     let slotsTaken = 0
     let writersTaken = 0
     let reserved = 0
+    /** Fibers waiting for a slot, and for a writer: woken when one comes back; each takes it itself. */
+    const slotWaiters = new Set<() => void>()
+    const writerWaiters = new Set<() => void>()
 
-    const giveSlots = (n: number) =>
-      n <= 0 ? Effect.void : Effect.suspend(() => {
-        slotsTaken -= n
-        return Semaphore.release(permits, n)
+    const wake = (waiters: Set<() => void>) => {
+      for (const resume of waiters) {
+        waiters.delete(resume)
+        resume()
+        return
+      }
+    }
+    const giveSlots = (n: number) => {
+      if (n <= 0) return
+      slotsTaken -= n
+      for (let i = 0; i < n && slotWaiters.size > 0; i++) wake(slotWaiters)
+    }
+    const giveWriter = () => {
+      writersTaken--
+      if (writerWaiters.size > 0) wake(writerWaiters)
+    }
+    /** Waits until woken (a slot or a writer came back), interruptibly where the caller allows. */
+    const waitOn = (waiters: Set<() => void>) =>
+      Effect.callback<void>((resume) => {
+        const resumed = () => resume(Effect.void)
+        waiters.add(resumed)
+        return Effect.sync(() => {
+          // Interrupted after being woken: pass the wake-up on.
+          if (!waiters.delete(resumed)) wake(waiters)
+        })
       })
+    const waitForSlot = waitOn(slotWaiters)
+    const waitForWriter = waitOn(writerWaiters)
+
+    const tryStartWriting = (id: JobId): boolean => {
+      if (writersTaken >= concurrency) return false
+      writersTaken++
+      const heldSlot = running.has(id) && !writing.has(id)
+      writing.add(id)
+      if (heldSlot) giveSlots(1)
+      return true
+    }
+    const finishUnsafe = (id: JobId) => {
+      const wasRunning = running.delete(id)
+      if (writing.delete(id)) giveWriter()
+      else if (wasRunning) giveSlots(1)
+    }
 
     const slots: Slots = {
       running,
@@ -146,18 +200,22 @@ export const make = (concurrency: number): Effect.Effect<Slots> =>
       stop: () => {
         stopping = true
       },
-      awaitSlot: Effect.uninterruptibleMask((restore) =>
-        Effect.andThen(
-          restore(Semaphore.take(permits, 1)),
-          Effect.sync(() => {
+      // The slot is taken by this fiber once it runs again, in the
+      // uninterruptible part: an interruption never leaves one taken.
+      awaitSlot: Effect.uninterruptibleMask((restore) => {
+        const attempt: Effect.Effect<void> = Effect.suspend(() => {
+          if (slotsTaken < concurrency) {
             slotsTaken++
             reserved++
-          })
-        )
-      ),
+            return Effect.void
+          }
+          return Effect.andThen(restore(waitForSlot), attempt)
+        })
+        return attempt
+      }),
       beginTake: (max) =>
-        Effect.gen(function*() {
-          while (reserved < max && (yield* Semaphore.takeIfAvailable(permits, 1))) {
+        Effect.sync(() => {
+          while (reserved < max && slotsTaken < concurrency) {
             slotsTaken++
             reserved++
           }
@@ -168,51 +226,35 @@ export const make = (concurrency: number): Effect.Effect<Slots> =>
       register: (delivery) => {
         reserved--
         running.set(delivery.job.id, delivery)
-        inSlot.add(delivery.job.id)
       },
-      skip: Effect.suspend(() => {
+      skip: Effect.sync(() => {
         reserved--
-        return giveSlots(1)
+        giveSlots(1)
       }),
-      endTake: Effect.suspend(() => {
+      endTake: Effect.sync(() => {
         const unused = reserved
         reserved = 0
         takes.inFlight = false
-        return giveSlots(unused)
+        giveSlots(unused)
       }),
-      startWriting: (id) =>
-        Effect.andThen(
-          Semaphore.take(writers, 1),
-          Effect.suspend(() => {
-            writersTaken++
-            writing.add(id)
-            if (!inSlot.delete(id)) return Effect.void
-            return giveSlots(1)
-          })
-        ).pipe(Effect.uninterruptible),
-      finish: (id) =>
-        Effect.suspend(() => {
-          running.delete(id)
-          const wasWriting = writing.delete(id)
-          const heldSlot = inSlot.delete(id)
-          const release = heldSlot ? giveSlots(1) : Effect.void
-          if (!wasWriting) return release
-          writersTaken--
-          return Effect.andThen(release, Semaphore.release(writers, 1))
-        }),
+      startWriting: (id) => {
+        const attempt: Effect.Effect<void> = Effect.suspend(() => (tryStartWriting(id) ? Effect.void : Effect.andThen(waitForWriter, attempt)))
+        return Effect.uninterruptible(attempt)
+      },
+      tryStartWriting,
+      finish: (id) => Effect.sync(() => finishUnsafe(id)),
+      finishUnsafe,
       snapshot: () => ({ slotsTaken, writersTaken, running: running.size, writing: writing.size, reserved }),
       check: () => {
         const violations: Array<string> = []
-        if (slotsTaken !== inSlot.size + reserved) {
-          violations.push(`slots taken ${slotsTaken} != handlers running ${inSlot.size} + reserved ${reserved}`)
+        const handlers = running.size - writing.size
+        if (slotsTaken !== handlers + reserved) {
+          violations.push(`slots taken ${slotsTaken} != handlers running ${handlers} + reserved ${reserved}`)
         }
         if (slotsTaken > concurrency) violations.push(`slots taken ${slotsTaken} > concurrency ${concurrency}`)
         if (writersTaken !== writing.size) violations.push(`writers taken ${writersTaken} != outcomes being written ${writing.size}`)
+        if (writersTaken > concurrency) violations.push(`writers taken ${writersTaken} > concurrency ${concurrency}`)
         for (const id of writing) if (!running.has(id)) violations.push(`job ${id} writing but not running`)
-        for (const id of inSlot) if (!running.has(id)) violations.push(`job ${id} holds a slot but is not running`)
-        if (running.size !== inSlot.size + writing.size) {
-          violations.push(`running ${running.size} != handlers running ${inSlot.size} + outcomes being written ${writing.size}`)
-        }
         return violations
       }
     }

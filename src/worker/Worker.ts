@@ -37,13 +37,16 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
+import type * as Exit from "effect/Exit"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import type { LeaseLostError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"
@@ -51,6 +54,7 @@ import * as Timestamp from "../domain/Timestamp.ts"
 import * as Retry from "../protocol/Retry.ts"
 import { type Delivery, type JobDelivery, JobQueue } from "../services/JobQueue.ts"
 import { Schedules } from "../services/Schedules.ts"
+import type { StoreFailure } from "../store/JobStore.ts"
 import * as BrokenQueues from "./BrokenQueues.ts"
 import * as CronScheduler from "./CronScheduler.ts"
 import * as Execution from "./Execution.ts"
@@ -113,31 +117,27 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
 
     const jobs = yield* FiberSet.make<void, never>()
 
-    const recordOutcome = (delivery: JobDelivery, outcome: Execution.Outcome, startedAt: number, restore: Restore) =>
-      Effect.gen(function*() {
-        const end = yield* Clock.currentTimeMillis
-        const now = Timestamp.fromMillis(end)
-        const durationMs = Math.max(0, end - startedAt)
-        switch (outcome._tag) {
-          case "Interrupted": {
-            if (slots.stopping) {
-              // Uninterruptible and bounded: the drain gives the job back.
-              yield* retryBriefly(queue.release(delivery))
-              yield* Effect.logInfo("job returned to its queue (shutdown)")
-              return
-            }
-            return yield* recordFailure(delivery, "interrupted", durationMs, now, restore)
+    const recordOutcome = (delivery: JobDelivery, outcome: Execution.Outcome, startedAt: number, end: number, restore: Restore) => {
+      const now = Timestamp.fromMillis(end)
+      const durationMs = Math.max(0, end - startedAt)
+      switch (outcome._tag) {
+        case "Interrupted": {
+          if (slots.stopping) {
+            // Uninterruptible and bounded: the drain gives the job back.
+            return Effect.andThen(retryBriefly(queue.release(delivery)), Effect.logInfo("job returned to its queue (shutdown)"))
           }
-          case "Completed": {
-            yield* restore(persist(queue.complete(delivery, { result: outcome.result, durationMs, now })))
-            yield* Metric.update(Metrics.processed, 1)
-            yield* Effect.logDebug(`job completed in ${durationMs} ms`)
-            return
-          }
-          case "Failed":
-            return yield* recordFailure(delivery, outcome.error, durationMs, now, restore, outcome.retryable)
+          return recordFailure(delivery, "interrupted", durationMs, now, restore)
         }
-      })
+        case "Completed":
+          return Effect.flatMap(restore(persist(queue.complete(delivery, { result: outcome.result, durationMs, now }))), () =>
+            Effect.withFiber((fiber) => {
+              Metrics.processed.updateUnsafe(1, fiber.context)
+              return isDebugEnabled(fiber) ? Effect.logDebug(`job completed in ${durationMs} ms`) : Effect.void
+            }))
+        case "Failed":
+          return recordFailure(delivery, outcome.error, durationMs, now, restore, outcome.retryable)
+      }
+    }
 
     const recordFailure = (delivery: JobDelivery, error: string, durationMs: number, now: Timestamp.Timestamp, restore: Restore, retryable?: false) =>
       restore(persist(queue.fail(delivery, error, { durationMs, now, retryable }))).pipe(
@@ -155,38 +155,59 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         )
       )
 
+    // Recording an outcome is interruptible only while it waits to retry (a
+    // drain past its deadline stops it: the job stays leased and is
+    // recovered); the write itself runs to its end.
+    const guarded = (write: Effect.Effect<void, StoreFailure | LeaseLostError>) =>
+      Effect.catch(write, (error) =>
+        error._tag === "LeaseLostError"
+          ? Effect.andThen(Metric.update(Metrics.leaseLost, 1), Effect.logWarning(`outcome discarded: ${error.message}`))
+          : Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error))
+
+    /** After the handler: its outcome, then (with a writer) the slot freed and the outcome written. */
+    const afterRun = (
+      delivery: JobDelivery,
+      exit: Exit.Exit<Execution.Outcome>,
+      startedAt: number,
+      clock: Clock.Clock,
+      fiber: Fiber.Fiber<unknown, unknown>,
+      restore: Restore
+    ): Effect.Effect<void> => {
+      const ran = clock.currentTimeMillisUnsafe()
+      let outcome: Execution.Outcome
+      let logged: Effect.Effect<void> | undefined
+      if (exit._tag === "Success") {
+        outcome = exit.value
+        observeDuration(outcome._tag, ran - startedAt, fiber.context)
+      } else if (Cause.hasInterruptsOnly(exit.cause)) {
+        outcome = interruptedOutcome
+      } else {
+        // `execute` never fails; a defect in it (a bug) fails the attempt, logged with its cause.
+        outcome = { _tag: "Failed", error: Failure.messageOfCause(exit.cause) }
+        logged = Effect.logError("running the job's handler failed unexpectedly", exit.cause)
+      }
+      const id = delivery.job.id
+      const write = slots.tryStartWriting(id)
+        ? guarded(recordOutcome(delivery, outcome, startedAt, ran, restore))
+        : Effect.andThen(
+          slots.startWriting(id),
+          Effect.suspend(() => guarded(recordOutcome(delivery, outcome, startedAt, clock.currentTimeMillisUnsafe(), restore)))
+        )
+      return logged === undefined ? write : Effect.andThen(logged, write)
+    }
+
     const runJob = (delivery: JobDelivery): Effect.Effect<void, never, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          const startedAt = yield* Clock.currentTimeMillis
-          const exit = yield* Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout, config.maxResultBytes)))
-          if (exit._tag === "Success") yield* Metrics.observeDuration(exit.value._tag, (yield* Clock.currentTimeMillis) - startedAt)
-          // `execute` never fails; a defect in it (a bug) fails the attempt, logged with its cause.
-          if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) {
-            yield* Effect.logError("running the job's handler failed unexpectedly", exit.cause)
-          }
-          const outcome: Execution.Outcome = exit._tag === "Success"
-            ? exit.value
-            : Cause.hasInterruptsOnly(exit.cause)
-            ? { _tag: "Interrupted" }
-            : { _tag: "Failed", error: Failure.messageOfCause(exit.cause) }
-          yield* slots.startWriting(delivery.job.id)
-          // Recording an outcome is interruptible only while it waits to
-          // retry (a drain past its deadline stops it: the job stays leased
-          // and is recovered); the write itself runs to its end.
-          yield* recordOutcome(delivery, outcome, startedAt, restore).pipe(
-            Effect.catchTag("LeaseLostError", (lost: LeaseLostError) =>
-              Effect.andThen(
-                Metric.update(Metrics.leaseLost, 1),
-                Effect.logWarning(`outcome discarded: ${lost.message}`)
-              )),
-            Effect.catch((error) => Effect.logError("could not record the job's outcome; its lease will expire and the reaper will retry it", error))
+      Effect.withFiber((fiber) => {
+        const clock = fiber.getRef(Clock.Clock)
+        const startedAt = clock.currentTimeMillisUnsafe()
+        const id = delivery.job.id
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(
+            Effect.exit(restore(Execution.execute(options.handlers, delivery.job, config.jobTimeout, config.maxResultBytes))),
+            (exit) => afterRun(delivery, exit, startedAt, clock, fiber, restore)
           )
-        })
-      ).pipe(
-        Effect.ensuring(slots.finish(delivery.job.id)),
-        (effect) => inJobScope(effect, delivery.job)
-      )
+        ).pipe(Effect.onExit(() => Effect.sync(() => slots.finishUnsafe(id))))
+      }).pipe((effect) => inJobScope(effect, delivery.job))
 
     const accept = (delivery: Delivery): Effect.Effect<void, never, R> => {
       if (delivery._tag === "DeadLettered") {
@@ -198,11 +219,10 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
           )
         })
       }
-      return Effect.suspend(() => {
+      return Effect.withFiber((fiber) => {
         slots.register(delivery)
-        return isFresh(delivery.job)
-          ? Effect.andThen(sampleLag(delivery.job), FiberSet.run(jobs, runJob(delivery)))
-          : FiberSet.run(jobs, runJob(delivery))
+        if (isFresh(delivery.job)) sampleLag(delivery.job, fiber)
+        return FiberSet.run(jobs, runJob(delivery))
       })
     }
 
@@ -331,6 +351,18 @@ const lagGauges = {
 /** A first attempt of a job submitted (not retried or promoted): its wait says how far behind the queue is. */
 const isFresh = (job: Job): boolean => job.attempts === 0 && job.status === "pending" && !Timestamp.isZero(job.createdAt)
 
-const sampleLag = (job: Job): Effect.Effect<void> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Metric.update(lagGauges[job.priority], Math.max(0, now - Timestamp.toMillis(job.createdAt))))
+const sampleLag = (job: Job, fiber: Fiber.Fiber<unknown, unknown>): void => {
+  const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+  lagGauges[job.priority].updateUnsafe(Math.max(0, now - Timestamp.toMillis(job.createdAt)), fiber.context)
+}
+
+const interruptedOutcome: Execution.Outcome = { _tag: "Interrupted" }
+
+/** `Metrics.observeDuration` as a plain call in the job fiber's context (no Effect per update). */
+const observeDuration = (outcome: Execution.Outcome["_tag"], millis: number, context: Context.Context<never>): void => {
+  if (outcome !== "Interrupted") (outcome === "Completed" ? Metrics.jobDurationCompleted : Metrics.jobDurationFailed).updateUnsafe(millis, context)
+}
+
+/** Whether a debug line would be logged (the message is not even built otherwise). */
+const isDebugEnabled = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
+  LogLevel.isGreaterThanOrEqualTo("Debug", fiber.getRef(References.MinimumLogLevel))
