@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+
 import type * as Duration from "effect/Duration"
 import type { JobPriority } from "./domain/JobPriority.ts"
 import type * as Submission from "./domain/Submission.ts"

@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import type { Job } from "../domain/Job.ts"
 import type { JobResult } from "../domain/JobResult.ts"

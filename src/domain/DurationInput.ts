@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"

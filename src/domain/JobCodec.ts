@@ -15,6 +15,7 @@
  *
  * @since 0.1.0
  */
+
 import * as Result from "effect/Result"
 import { SerializationError } from "./Errors.ts"
 import type { Job } from "./Job.ts"

@@ -3,6 +3,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Schema from "effect/Schema"
 import { Job } from "./Job.ts"
 import { JobPriority } from "./JobPriority.ts"

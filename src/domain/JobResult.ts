@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { SerializationError } from "./Errors.ts"

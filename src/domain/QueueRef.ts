@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { ValidationError } from "./Errors.ts"

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+
 import type * as Brand from "effect/Brand"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"

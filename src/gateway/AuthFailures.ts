@@ -8,6 +8,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 

@@ -15,6 +15,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"

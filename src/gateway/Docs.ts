@@ -13,6 +13,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"

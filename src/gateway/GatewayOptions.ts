@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"

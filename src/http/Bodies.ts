@@ -13,6 +13,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Result from "effect/Result"
 import { SerializationError, ValidationError } from "../domain/Errors.ts"
 import type { Job } from "../domain/Job.ts"

@@ -9,6 +9,7 @@
  * @stability internal
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type { HttpClientResponse } from "effect/http"

@@ -8,6 +8,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"

@@ -6,6 +6,7 @@
  * @stability internal
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"

@@ -9,6 +9,7 @@
  * @stability internal
  * @since 0.2.0
  */
+
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

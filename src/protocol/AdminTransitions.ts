@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"
 import type { JobId } from "../domain/JobId.ts"

@@ -18,6 +18,7 @@
  *
  * @since 0.1.0
  */
+
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"
 import { isUnrouted } from "../domain/RoutingKey.ts"

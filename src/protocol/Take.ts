@@ -30,6 +30,7 @@
  *
  * @since 0.2.0
  */
+
 import type { JobPriority } from "../domain/JobPriority.ts"
 import { queueName } from "./Keys.ts"
 import type { Protocol } from "./Wire.ts"

@@ -23,6 +23,7 @@
  *
  * @since 0.2.0
  */
+
 import type { Job } from "../domain/Job.ts"
 import type { JobId } from "../domain/JobId.ts"
 import type { JobPriority } from "../domain/JobPriority.ts"

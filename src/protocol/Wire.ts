@@ -7,6 +7,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as Events from "./Events.ts"

@@ -7,6 +7,7 @@
  *
  * @since 0.2.0
  */
+
 import type { WorkerInfo } from "../domain/WorkerInfo.ts"
 import * as JobPriority from "../domain/JobPriority.ts"
 import type { Plan } from "./Plan.ts"

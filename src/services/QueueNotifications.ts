@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"

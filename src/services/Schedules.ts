@@ -8,6 +8,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { ScheduleNotFoundError, SerializationError, ValidationError } from "../domain/Errors.ts"

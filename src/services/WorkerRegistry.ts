@@ -8,6 +8,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"

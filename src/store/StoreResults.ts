@@ -7,6 +7,7 @@
  * @stability internal
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { SerializationError } from "../domain/Errors.ts"

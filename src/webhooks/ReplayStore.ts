@@ -18,6 +18,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"

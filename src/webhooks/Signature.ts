@@ -15,6 +15,7 @@
  *
  * @since 0.2.0
  */
+
 import { createHmac, timingSafeEqual } from "node:crypto"
 
 /**

@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Result from "effect/Result"
 import type { Job } from "../domain/Job.ts"
 import * as JobCodec from "../domain/JobCodec.ts"

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import type { JobPriority } from "../domain/JobPriority.ts"

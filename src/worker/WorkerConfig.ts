@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as DurationInput from "../domain/DurationInput.ts"

@@ -9,6 +9,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import { ConnectionError } from "../../domain/Errors.ts"
 
 /**

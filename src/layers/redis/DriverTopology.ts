@@ -7,6 +7,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import { type Arg, RedisFailure } from "./RedisPort.ts"
 import * as Topology from "./Topology.ts"
 

@@ -23,6 +23,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"

@@ -23,6 +23,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import type { Guard, KeyType, Outcome, Plan, Write } from "../../protocol/Plan.ts"
 import { findKeyTypes, guardType, writeType } from "../../protocol/Plan.ts"
 import type { Arg } from "./RedisPort.ts"

@@ -8,6 +8,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import { StorageError } from "../../domain/Errors.ts"
 
 /**

@@ -25,6 +25,7 @@
  * @stability unstable
  * @since 0.1.0
  */
+
 import * as Result from "effect/Result"
 import type { Taken, TakeRequest } from "../../protocol/Take.ts"
 import * as PlanEncoding from "./PlanEncoding.ts"

@@ -7,6 +7,7 @@
  * @stability unstable
  * @since 0.1.0
  */
+
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as DurationInput from "../../domain/DurationInput.ts"

@@ -10,6 +10,7 @@
  * @stability unstable
  * @since 0.2.0
  */
+
 import * as Result from "effect/Result"
 import { ValidationError } from "../../domain/Errors.ts"
 import * as Keys from "../../protocol/Keys.ts"

@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+
 import type { KeyType } from "../../../protocol/Plan.ts"
 
 /**
