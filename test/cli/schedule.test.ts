@@ -34,6 +34,20 @@ const eventually = (check: Effect.Effect<boolean>, seconds: number) =>
     return yield* check
   })
 
+/** run, pause, resume, rm of the schedule `nightly` (stored with no run yet), then a run of it fails naming it. */
+const lifecycle = (run: (...args: ReadonlyArray<string>) => Effect.Effect<Run>) =>
+  Effect.gen(function*() {
+    const ran = yield* run("run", "nightly", "--json")
+    assert.strictEqual(ran.code, 0, ran.stderr)
+    assert.match(JSON.parse(ran.stdout).id, /^sched:nightly:\d+$/)
+    assert.match((yield* run("pause", "nightly")).stdout, /^paused nightly .* paused {2}runs 1$/)
+    assert.match((yield* run("resume", "nightly")).stdout, /^resumed nightly .* next \d{4}-/)
+    assert.strictEqual((yield* run("rm", "nightly")).stdout, "removed nightly")
+    const gone = yield* run("run", "nightly")
+    assert.strictEqual(gone.code, 1)
+    assert.include(gone.stderr, "nightly")
+  })
+
 layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("bananas schedule", (it) => {
   it.effect("add, list, next, run, pause, resume, rm", () =>
     Effect.gen(function*() {
@@ -53,15 +67,7 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("banana
       const next = yield* run("next", "nightly", "--count", "3", "--json")
       assert.strictEqual(JSON.parse(next.stdout).slots.length, 3)
 
-      const ran = yield* run("run", "nightly", "--json")
-      assert.strictEqual(ran.code, 0, ran.stderr)
-      assert.match(JSON.parse(ran.stdout).id, /^sched:nightly:\d+$/)
-      assert.match((yield* run("pause", "nightly")).stdout, /^paused nightly .* paused {2}runs 1$/)
-      assert.match((yield* run("resume", "nightly")).stdout, /^resumed nightly .* next \d{4}-/)
-      assert.strictEqual((yield* run("rm", "nightly")).stdout, "removed nightly")
-      const gone = yield* run("run", "nightly")
-      assert.notStrictEqual(gone.code, 0)
-      assert.include(gone.stderr, "nightly")
+      yield* lifecycle(run)
     }))
 
   it.effect("bad flags are usage errors and write nothing", () =>
@@ -152,15 +158,7 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("banana
       assert.strictEqual(JSON.parse(added.stdout).schedule.job.payload, `{"n":12345678901234567890}`)
       assert.deepStrictEqual((yield* run("list")).lines.map((l) => l.split("  ")[0]), ["nightly"])
       assert.strictEqual(JSON.parse((yield* run("next", "nightly", "--count", "2", "--json")).stdout).slots.length, 2)
-      const ran = yield* run("run", "nightly", "--json")
-      assert.strictEqual(ran.code, 0, ran.stderr)
-      assert.match(JSON.parse(ran.stdout).id, /^sched:nightly:\d+$/)
-      assert.match((yield* run("pause", "nightly")).stdout, /^paused nightly .* paused {2}runs 1$/)
-      assert.match((yield* run("resume", "nightly")).stdout, /^resumed nightly .* next \d{4}-/)
-      assert.strictEqual((yield* run("rm", "nightly")).stdout, "removed nightly")
-      const gone = yield* run("run", "nightly")
-      assert.strictEqual(gone.code, 1)
-      assert.include(gone.stderr, "nightly")
+      yield* lifecycle(run)
       // What the gateway stored is on its Redis.
       const onRedis = yield* Effect.promise(() => server.raw.exists(`${prefix}schedules:nightly`, `${prefix}schedule_def:nightly`))
       assert.strictEqual(onRedis, 0, "rm removed the definition and state from the gateway's Redis")
