@@ -96,7 +96,7 @@ describe("GET /v1/stats for a tab's snapshot", () => {
       yield* Effect.addFinalizer(() => Effect.promise(dispose))
       const auth = { authorization: `Bearer ${apiKey}` }
       const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-        Effect.promise(() => handler(new Request(`http://gateway.test${path}`, { method, headers: { ...auth, ...headers }, body })).then((r) => r.text()))
+        Effect.promise(() => handler(new Request(`http://gateway.test${path}`, { method, headers: { ...auth, ...headers }, body: body ?? null })).then((r) => r.text()))
       const submit = call("POST", "/v1/jobs", { "content-type": "application/json" }, `{"name":"live","priority":"low"}`)
       const queuedLow = (headers: Record<string, string> = {}) => Effect.map(call("GET", "/v1/stats", headers), (text) => JSON.parse(text).queued.low as number)
 
