@@ -13,7 +13,10 @@
  *   `INFO commandstats` (the overview's reads: each sends one `INFO`), the
  *   readings' own `INFO`s taken off. The busy queue's cost of one more tab
  *   is the difference between the windows with one tab and with `tabs`
- *   tabs, over `tabs - 1`.
+ *   tabs, over `tabs - 1`. The worker's own commands vary by tens a second
+ *   from window to window on a busy queue, more than the tabs' reads, so
+ *   the script also gives the cost of one overview read (its reads made 20
+ *   times on the quiet queue) and the tabs' reads per second times it.
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -86,9 +89,22 @@ const openTabs = async (n: number): Promise<Array<Page>> => {
   return pages
 }
 
+/** Commands of one overview read (`stats`, `latency`, `redis`, as the page asks), on the quiet queue: 20 of them, the idle rate taken off. */
+const readCost = async () => {
+  const started = Date.now()
+  const before = await counts()
+  for (let i = 0; i < 20; i++) {
+    for (const path of ["stats", "latency", "redis"]) await fetch(`${url}/v1/${path}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.text())
+  }
+  const after = await counts()
+  return { commands: after.commands - before.commands - 2, seconds: (Date.now() - started) / 1000 }
+}
+
 try {
   await sleep(2_000)
   const idleBase = await rate()
+  const cost = await readCost()
+  const perRead = (cost.commands - idleBase.commands * cost.seconds) / 20
   let pages = await openTabs(tabs)
   await sleep(2_000)
   const idleTabs = await rate()
@@ -108,7 +124,8 @@ try {
   console.log(`${tabs} tabs, ${seconds} s windows`)
   console.log(`idle queue: no tab ${f(idleBase)}; ${tabs} tabs ${f(idleTabs)}: ${((idleTabs.commands - idleBase.commands) / tabs).toFixed(2)} per tab`)
   console.log(`busy queue (20 submits/s): no tab ${f(busyBase)}; 1 tab ${f(busyOne)}; ${tabs} tabs ${f(busyTabs)}`)
-  console.log(`busy queue: the first tab ${(busyOne.commands - busyBase.commands).toFixed(1)} commands/s, each more tab ${((busyTabs.commands - busyOne.commands) / (tabs - 1)).toFixed(2)}`)
+  console.log(`busy queue: the first tab ${(busyOne.commands - busyBase.commands).toFixed(1)} commands/s, each more tab ${((busyTabs.commands - busyOne.commands) / (tabs - 1)).toFixed(2)} (the worker's noise)`)
+  console.log(`one overview read: ${perRead.toFixed(1)} commands; the tabs' reads: 1 tab ${(busyOne.reads * perRead).toFixed(1)} commands/s, ${tabs} tabs ${(busyTabs.reads * perRead).toFixed(1)} commands/s`)
 } finally {
   await browser.close()
   await runtime.runPromise(Fiber.interrupt(worker))
