@@ -5,12 +5,18 @@
  * - The page's weight: its page, script and style gzipped, as served.
  * - Redis commands per second per open tab: a gateway on a private
  *   redis-server (with a worker registered, so its throughput sampler
- *   reads as in production), then `tabs` Chromium tabs logged in on the
- *   overview, for `seconds` each of: the queue idle, and busy (a producer
- *   submitting 20 jobs/s through the gateway, a worker running them). Each
- *   window is measured with no tab, then with the tabs, from `INFO stats`
- *   (`total_commands_processed`, the readings' own `INFO`s taken off): the
- *   difference over the tabs is the cost of one tab.
+ *   reads as in production), then Chromium tabs logged in on the overview,
+ *   for `seconds` each of: the queue idle (no tab, then `tabs` tabs), and
+ *   busy (a producer submitting 20 jobs/s through the gateway on a fixed
+ *   beat, a worker running them: no tab, one tab, then `tabs` tabs). Each
+ *   window is measured from `INFO stats` (`total_commands_processed`) and
+ *   `INFO commandstats` (the overview's reads: each sends one `INFO`), the
+ *   readings' own `INFO`s taken off. The busy queue's cost of one more tab
+ *   is the difference between the windows with one tab and with `tabs`
+ *   tabs, over `tabs - 1`. The worker's own commands vary by tens a second
+ *   from window to window on a busy queue, more than the tabs' reads, so
+ *   the script also gives the cost of one overview read (its reads made 20
+ *   times on the quiet queue) and the tabs' reads per second times it.
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -45,28 +51,33 @@ const handlers = Handlers.empty.pipe(Handlers.addRaw("load", () => Effect.void))
 const worker = runtime.runFork(Effect.orDie(Worker.run({ handlers, concurrency: 4 })))
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] })
 
-const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await info.info("stats"))?.[1])
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Commands per second over a window (the two readings' INFOs taken off). */
-const rate = async () => {
-  const before = await commands()
-  await sleep(seconds * 1000)
-  const after = await commands()
-  return (after - before - 1) / seconds
-}
-
-let producing = false
-const produce = async () => {
-  while (producing) {
-    await fetch(`${url}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: `{"name":"load","payload":{"n":1}}` })
-    await sleep(50)
+/** Commands processed, and `INFO` calls (one per overview read, and the readings' own), so far. */
+const counts = async () => {
+  const text = await info.info("stats") + await info.info("commandstats")
+  return {
+    commands: Number(/total_commands_processed:(\d+)/.exec(text)?.[1]),
+    infos: Number(/cmdstat_info:calls=(\d+)/.exec(text)?.[1] ?? 0)
   }
 }
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const openTabs = async (): Promise<Array<Page>> => {
+/** Commands and overview reads per second over a window (the readings' own INFOs taken off). */
+const rate = async () => {
+  const before = await counts()
+  await sleep(seconds * 1000)
+  const after = await counts()
+  return { commands: (after.commands - before.commands - 2) / seconds, reads: (after.infos - before.infos - 2) / seconds }
+}
+
+/** Submits 20 jobs a second on a fixed beat (not one after another), so each window gets the same work. */
+const produce = () =>
+  setInterval(() => {
+    void fetch(`${url}/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: `{"name":"load","payload":{"n":1}}` })
+  }, 50)
+
+const openTabs = async (n: number): Promise<Array<Page>> => {
   const pages: Array<Page> = []
-  for (let i = 0; i < tabs; i++) {
+  for (let i = 0; i < n; i++) {
     const page = await browser.newPage()
     await page.goto(`${url}/ui/`)
     await page.getByLabel("API key").fill(key)
@@ -78,27 +89,43 @@ const openTabs = async (): Promise<Array<Page>> => {
   return pages
 }
 
+/** Commands of one overview read (`stats`, `latency`, `redis`, as the page asks), on the quiet queue: 20 of them, the idle rate taken off. */
+const readCost = async () => {
+  const started = Date.now()
+  const before = await counts()
+  for (let i = 0; i < 20; i++) {
+    for (const path of ["stats", "latency", "redis"]) await fetch(`${url}/v1/${path}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.text())
+  }
+  const after = await counts()
+  return { commands: after.commands - before.commands - 2, seconds: (Date.now() - started) / 1000 }
+}
+
 try {
   await sleep(2_000)
   const idleBase = await rate()
-  let pages = await openTabs()
+  const cost = await readCost()
+  const perRead = (cost.commands - idleBase.commands * cost.seconds) / 20
+  let pages = await openTabs(tabs)
   await sleep(2_000)
   const idleTabs = await rate()
   for (const p of pages) await p.close()
-  producing = true
   const producer = produce()
   await sleep(2_000)
   const busyBase = await rate()
-  pages = await openTabs()
+  pages = await openTabs(1)
+  await sleep(2_000)
+  const busyOne = await rate()
+  pages.push(...await openTabs(tabs - 1))
   await sleep(2_000)
   const busyTabs = await rate()
-  producing = false
-  await producer
+  clearInterval(producer)
   for (const p of pages) await p.close()
-  const perTab = (withTabs: number, base: number) => ((withTabs - base) / tabs).toFixed(2)
+  const f = (r: { commands: number; reads: number }) => `${r.commands.toFixed(1)} commands/s (${r.reads.toFixed(2)} overview reads/s)`
   console.log(`${tabs} tabs, ${seconds} s windows`)
-  console.log(`idle queue: ${idleBase.toFixed(2)} commands/s without tabs (worker + sampler), ${idleTabs.toFixed(2)} with: ${perTab(idleTabs, idleBase)} per tab`)
-  console.log(`busy queue (20 submits/s): ${busyBase.toFixed(2)} commands/s without tabs, ${busyTabs.toFixed(2)} with: ${perTab(busyTabs, busyBase)} per tab`)
+  console.log(`idle queue: no tab ${f(idleBase)}; ${tabs} tabs ${f(idleTabs)}: ${((idleTabs.commands - idleBase.commands) / tabs).toFixed(2)} per tab`)
+  console.log(`busy queue (20 submits/s): no tab ${f(busyBase)}; 1 tab ${f(busyOne)}; ${tabs} tabs ${f(busyTabs)}`)
+  console.log(`busy queue: the first tab ${(busyOne.commands - busyBase.commands).toFixed(1)} commands/s, each more tab ${((busyTabs.commands - busyOne.commands) / (tabs - 1)).toFixed(2)} (the worker's noise)`)
+  console.log(`one overview read: ${perRead.toFixed(1)} commands; the tabs' reads: 1 tab ${(busyOne.reads * perRead).toFixed(1)} commands/s, ${tabs} tabs ${(busyTabs.reads * perRead).toFixed(1)} commands/s`)
 } finally {
   await browser.close()
   await runtime.runPromise(Fiber.interrupt(worker))

@@ -11,7 +11,8 @@
  * `/base/v1/`). The page holds no data: it is public, and every read or
  * action asks for a key; a read-only key (`id/read:secret`) sees no
  * actions. On Redis and memory the page reloads what it shows when the queue changes
- * (`LiveFeed`, over server-sent events).
+ * (`LiveFeed`, over server-sent events; the open tabs share one read of the overview
+ * per change).
  *
  * @since 0.2.0
  */
@@ -20,7 +21,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import type { JobQueue } from "../services/JobQueue.ts"
 import type { AuthFailures } from "./AuthFailures.ts"
 import { type Asset, makeAsset, respond } from "./Docs.ts"
 import type { Resolved } from "./GatewayOptions.ts"
@@ -50,13 +50,14 @@ export const contentSecurityPolicy =
  * it is read-only, so the page hides what the key may not do; and the
  * `traceLink` template) and `GET
  * /ui/events` (behind a key: server-sent events, `live` once, then
- * `change` whenever the queue changed, from `LiveFeed`; the stream ends
- * when the gateway shuts down); none when `dashboard` is off.
+ * `change` whenever the queue changed, from `LiveFeed`, with the snapshot
+ * token the page names when it reloads (`{"snapshot":"<token>"}`); the
+ * stream ends when the gateway shuts down); none when `dashboard` is off.
  *
  * @category layers
  * @since 0.2.0
  */
-export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter | AuthFailures | ShuttingDown | JobQueue> => {
+export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.HttpRouter | AuthFailures | ShuttingDown | LiveFeed.LiveFeed> => {
   if (!options.dashboard) return Layer.empty
   return Layer.unwrap(Effect.gen(function*() {
     const check = yield* makeKeyCheck(options)
@@ -86,7 +87,7 @@ export const layer = (options: Resolved): Layer.Layer<never, never, HttpRouter.H
           headers: { "cache-control": "no-store", ...securityHeaders }
         }))))
     )
-  })).pipe(Layer.provide(LiveFeed.layer))
+  }))
 }
 
 /**
@@ -127,7 +128,7 @@ export const loadAssets: Effect.Effect<Assets> = Effect.gen(function*() {
 
 /**
  * The event stream of a tab: whether live updates work here, then a
- * `change` per interval in which the queue changed, and a comment every
+ * `change` (its snapshot token) per interval in which the queue changed, and a comment every
  * 25 s so proxies keep the connection; until the gateway shuts down.
  */
 const events = (feed: LiveFeed.LiveFeed["Service"], shuttingDown: ShuttingDown["Service"]): Stream.Stream<string> => {
@@ -138,7 +139,7 @@ const events = (feed: LiveFeed.LiveFeed["Service"], shuttingDown: ShuttingDown["
   })
   return Stream.make("event: live\ndata: on\n\n").pipe(
     Stream.concat(Stream.merge(
-      Stream.map(feed.changes, () => "event: change\ndata: {}\n\n"),
+      Stream.map(feed.changes, (snapshot) => `event: change\ndata: ${JSON.stringify({ snapshot })}\n\n`),
       Stream.map(Stream.tick(keepAlive), () => ": keep-alive\n\n")
     )),
     Stream.interruptWhen(stop)

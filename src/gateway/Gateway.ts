@@ -38,6 +38,7 @@ import type { ResultBackend } from "../services/ResultBackend.ts"
 import type { TaskApi } from "../services/TaskApi.ts"
 import * as AuthFailures from "./AuthFailures.ts"
 import * as Dashboard from "./Dashboard.ts"
+import * as LiveFeed from "./LiveFeed.ts"
 import * as DeliveryLog from "./DeliveryLog.ts"
 import * as Docs from "./Docs.ts"
 import * as GatewayOptions from "./GatewayOptions.ts"
@@ -158,7 +159,9 @@ const resolved = (options: GatewayOptions.Options): Effect.Effect<GatewayOptions
 const routesWith = (o: GatewayOptions.Resolved) => {
   const api = HttpApiBuilder.layer(Api).pipe(Layer.provide(Routes.layer(o)))
   return Layer.mergeAll(api, Docs.layer(o), Dashboard.layer(o), Observability.layerMetrics(o), Observability.layerAccessLog(o.accessLog)).pipe(
-    Layer.provide([Middleware.layerAuthentication(o), Middleware.layerRequestBody(o), Middleware.layerValidation])
+    Layer.provide([Middleware.layerAuthentication(o), Middleware.layerRequestBody(o), Middleware.layerValidation]),
+    // One feed for the dashboard's event streams and the reads its tabs share (`Routes`).
+    Layer.provide(o.dashboard ? LiveFeed.layer : LiveFeed.layerOff)
   )
 }
 

@@ -15,7 +15,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { HttpServerResponse } from "effect/http"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import {
   ApiError,
@@ -45,6 +45,7 @@ import { Throughput } from "./Throughput.ts"
 import { DeliveryLog } from "./DeliveryLog.ts"
 import type { Resolved } from "./GatewayOptions.ts"
 import { ShuttingDown } from "./Lifecycle.ts"
+import * as LiveFeed from "./LiveFeed.ts"
 
 /**
  * The handlers of every group, on the `TaskApi` in context.
@@ -173,8 +174,13 @@ const queue = (options: Resolved) =>
     const port = yield* Effect.serviceOption(RedisPort.RedisPort)
     const throughput = yield* Throughput
     const guard = guarded(options, yield* ShuttingDown)
+    // The overview's reads: one for all the dashboard's tabs reloading for the same change.
+    const feed = yield* LiveFeed.LiveFeed
+    const stats = feed.share(api.stats)
+    const oldest = Option.map(latency, (l) => feed.share(l.oldest))
+    const redis = feed.share(redisInfo(port))
     return handlers
-      .handle("stats", () => guard("stats", Duration.zero, api.stats))
+      .handle("stats", ({ request }) => guard("stats", Duration.zero, stats(snapshotOf(request))))
       .handle("deadLetters", ({ query }) =>
         guard("deadLetters", Duration.zero, Effect.map(api.deadLetters(query), (page) => json(Bodies.encodePage(page)))))
       .handle("requeue", ({ params }) =>
@@ -213,11 +219,11 @@ const queue = (options: Resolved) =>
         }))
       })
       .handle("throughput", () => throughput.recent)
-      .handle("latency", () =>
-        guard<Latency, StoreFailure | GatewayUnavailableError, never>("latency", Duration.zero, Option.isSome(latency)
-          ? Effect.flatMap(latency.value.oldest, (queues) => Effect.map(Clock.currentTimeMillis, (now) => ({ queues: queues.map((q) => toLatency(q, now)) })))
+      .handle("latency", ({ request }) =>
+        guard<Latency, StoreFailure | GatewayUnavailableError, never>("latency", Duration.zero, Option.isSome(oldest)
+          ? Effect.flatMap(oldest.value(snapshotOf(request)), (queues) => Effect.map(Clock.currentTimeMillis, (now) => ({ queues: queues.map((q) => toLatency(q, now)) })))
           : Effect.fail(new GatewayUnavailableError({ message: "this gateway's backend does not report queue latency" }))))
-      .handle("redis", () => guard("redisInfo", Duration.zero, redisInfo(port)))
+      .handle("redis", ({ request }) => guard("redisInfo", Duration.zero, redis(snapshotOf(request))))
   }))
 
 const schedules = (options: Resolved) =>
@@ -273,6 +279,9 @@ const guarded = (options: Resolved, shuttingDown: ShuttingDown["Service"]) => {
       new ConnectionError({ operation, message: `the gateway's storage did not answer ${operation} within ${Duration.format(deadline)}; retry later` }), poll ? shutdown : undefined)
   }
 }
+
+/** The snapshot token a dashboard tab names (`LiveFeed.snapshotHeader`), if any. */
+const snapshotOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => request.headers[LiveFeed.snapshotHeader]
 
 /** A queue's oldest waiting job as `GET /v1/latency` answers: its age at `now`. */
 const toLatency = (q: Oldest, now: number): Latency["queues"][number] => ({

@@ -75,9 +75,14 @@ class ApiError extends Error {
   }
 }
 
-/** One call to `/v1`: the response's raw text (kept byte for byte) and its parsed value. */
-async function call(method, path, body, base = apiBase) {
+/**
+ * One call to `/v1`: the response's raw text (kept byte for byte) and its parsed value.
+ * `snapshot`: the live feed's token of the change this read is for; the gateway runs
+ * one read for all the tabs naming it.
+ */
+async function call(method, path, body, base = apiBase, snapshot = undefined) {
   const headers = { accept: "application/json" }
+  if (snapshot) headers["bananas-snapshot"] = snapshot
   const key = sessionStorage.getItem(keyName)
   if (key) headers.authorization = `Bearer ${key}`
   if (body !== undefined) headers["content-type"] = "application/json"
@@ -286,9 +291,10 @@ function bytes(n) {
 /** A call whose failure leaves its part of the view out (the rest still shows). */
 const optional = (promise) => promise.then((r) => r.value, (err) => (err instanceof ApiError && err.status === 401 ? Promise.reject(err) : undefined))
 
-async function renderOverview(view) {
+async function renderOverview(view, snapshot) {
+  const read = (path) => call("GET", path, undefined, apiBase, snapshot)
   const [{ value: s }, throughput, latency, redis] = await Promise.all([
-    call("GET", "stats"), optional(call("GET", "throughput")), optional(call("GET", "latency")), optional(call("GET", "redis"))
+    read("stats"), optional(read("throughput")), optional(read("latency")), optional(read("redis"))
   ])
   const queued = s.queued.high + s.queued.normal + s.queued.low
   const card = (label, value, href, alert) =>
@@ -783,7 +789,8 @@ function renderSubmit(view) {
 /** Counts navigations (see `route`). */
 let generation = 0
 
-async function route() {
+/** Draws the view of the URL's hash; `snapshot`: the live feed's token when it reloads for a change. */
+async function route(snapshot) {
   if (sessionStorage.getItem(keyName) === null) return renderLogin()
   const hash = location.hash.slice(1) || "/overview"
   const [path, search = ""] = hash.split("?")
@@ -806,7 +813,7 @@ async function route() {
     else if (name === "processing") await renderProcessing(view, params)
     else if (name === "schedules") await renderSchedules(view)
     else if (name === "submit" && !readOnly) renderSubmit(view)
-    else await renderOverview(view)
+    else await renderOverview(view, snapshot)
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return
     view(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message),
@@ -821,26 +828,32 @@ let live
 
 /**
  * Listens to the gateway's `/ui/events` (a fetch, so the key goes in a header, never in
- * the URL): on `change`, the list or overview on screen reloads, at most every 2 s, and
- * never under an open dialog or while a form field has the focus. Reconnects after 5 s.
+ * the URL): on `change` (at most every 2 s, to every tab at once), the list or overview
+ * on screen reloads at once (the overview naming the change's snapshot, so the open tabs
+ * share the gateway's reads), one reload at a time, never under an open dialog or while
+ * a form field has the focus. Reconnects after 5 s.
  */
 function listen() {
   live?.abort()
   const controller = new AbortController()
   live = controller
   const indicator = document.getElementById("live")
-  let lastRefresh = 0
-  let pending
-  const refresh = () => {
+  let reloading = false
+  let next
+  const refresh = (snapshot) => {
     const name = (location.hash.slice(2) || "overview").split(/[/?]/)[0]
     const busy = document.getElementById("confirm").open || document.activeElement?.closest("form:not(#find)")
     if (!["overview", "jobs", "dead", "workers", "processing", "schedules"].includes(name) || busy) return
-    const wait = Math.max(0, lastRefresh + 2000 - Date.now())
-    clearTimeout(pending)
-    pending = setTimeout(() => {
-      lastRefresh = Date.now()
-      route()
-    }, wait)
+    if (reloading) {
+      next = snapshot
+      return
+    }
+    reloading = true
+    route(snapshot).finally(() => {
+      reloading = false
+      if (next !== undefined && live === controller) refresh(next)
+      next = undefined
+    })
   }
   const run = async () => {
     const response = await fetch(eventsUrl, {
@@ -866,7 +879,15 @@ function listen() {
           indicator.hidden = false
           indicator.textContent = data === "on" ? "live" : "live updates off"
           if (data !== "on") return "off"
-        } else if (event === "change") refresh()
+        } else if (event === "change") {
+          let snapshot
+          try {
+            snapshot = JSON.parse(data ?? "{}").snapshot
+          } catch {
+            snapshot = undefined
+          }
+          refresh(typeof snapshot === "string" ? snapshot : "")
+        }
       }
     }
   }
@@ -893,7 +914,7 @@ async function startApp() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  window.addEventListener("hashchange", route)
+  window.addEventListener("hashchange", () => route())
   document.getElementById("find").addEventListener("submit", (e) => {
     e.preventDefault()
     const input = document.getElementById("find-id")
