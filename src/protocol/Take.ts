@@ -18,7 +18,7 @@
  *    `lease:tokens` (`<owner>:<n>`, n counting up from `firstToken`) and a
  *    place in the owner's `worker:{owner}` set, whose TTL is renewed to the
  *    heartbeat;
- * 5. each id's job data is read in the same step (`GET <jobs><id>`; a key
+ * 5. each id's job data is read in the same step (one `MGET` of `<jobs><id>`; a key
  *    that is missing or not a string reads as none), so a worker gets its
  *    jobs in one round trip.
  *
@@ -103,7 +103,7 @@ export interface TakeLease {
 export interface Taken {
   /** The id popped. */
   readonly id: string
-  /** `GET job:{id}` in the same step. */
+  /** Its `job:{id}`, read (`MGET`) in the same step. */
   readonly data: string | undefined
 }
 

@@ -354,12 +354,14 @@ if leased then
   redis.call('SADD', held, unpack(ids))
   redis.call('PEXPIRE', held, ARGV[13])
 end
+-- The data: one MGET (a key of another type reads as nil, as missing).
+local jobKeys = {}
+for j = 1, #ids do jobKeys[j] = jobs .. ids[j] end
+local datas = redis.call('MGET', unpack(jobKeys))
 local out = {}
 for j = 1, #ids do
-  local data = redis.pcall('GET', jobs .. ids[j])
-  if type(data) == 'table' then data = false end -- WRONGTYPE: unreadable, as MGET
   out[2 * j - 1] = ids[j]
-  out[2 * j] = data
+  out[2 * j] = datas[j]
 end
 return out`, (script, request: TakeRequest): Call<ReadonlyArray<Taken>> | LimitExceeded => {
   const bad = takeLimit(request)
