@@ -34,7 +34,7 @@ import { isTraceparent } from "./TraceContext.ts"
 export const encode = (job: Job): string => {
   let out = `{"id":${quote(job.id)},"name":${quote(job.name)}`
   if (job.description !== undefined && job.description !== "") out += `,"description":${quote(job.description)}`
-  out += `,"payload":${job.payload},"status":${quote(job.status)},"priority":${quote(job.priority)}`
+  out += `,"payload":${job.payload}${statusPart(job.status)}${priorityPart(job.priority)}`
   out += `,"created_at":"${Timestamp.format(job.createdAt)}","updated_at":"${Timestamp.format(job.updatedAt)}"`
   if (job.scheduledFor !== undefined) out += `,"scheduled_for":"${Timestamp.format(job.scheduledFor)}"`
   out += `,"attempts":${job.attempts},"max_retries":${job.maxRetries}`
@@ -88,6 +88,13 @@ export const decodeAt = (key: string, text: string): Result.Result<Job, Serializ
   Result.mapError(decode(text), (e) => new SerializationError({ message: `corrupted job data at ${key}: ${e.message}`, key }))
 
 // Internal
+
+// The status and priority members as `encode` writes them: the known values
+// quoted once (the same bytes as `quote`), anything else quoted when written.
+const statusParts = new Map<string, string>(["", "pending", "processing", "completed", "failed", "scheduled"].map((s) => [s, `,"status":${quote(s)}`]))
+const priorityParts = new Map<string, string>(["high", "normal", "low"].map((p) => [p, `,"priority":${quote(p)}`]))
+const statusPart = (status: string): string => statusParts.get(status) ?? `,"status":${quote(status)}`
+const priorityPart = (priority: string): string => priorityParts.get(priority) ?? `,"priority":${quote(priority)}`
 
 type Mutable = { -readonly [K in keyof Job]: Job[K] }
 
