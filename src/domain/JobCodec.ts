@@ -62,7 +62,7 @@ export const decode = (text: string): Result.Result<Job, SerializationError> => 
     if (scanned.kind === "null") return Result.succeed(emptyJob())
     return Result.fail(new SerializationError({ message: `json: cannot unmarshal ${scanned.kind} into Go value of type models.Job` }))
   }
-  const fields: Mutable = { ...emptyJob() }
+  const fields = emptyJob() as Mutable // a fresh object: filled in place
   // Like Go: a type mismatch is remembered (the first one is reported) and
   // decoding goes on; a time that does not parse stops at once.
   let typeMismatch: string | undefined
