@@ -198,58 +198,23 @@ export const keyTypes = (plan: Plan): ReadonlyArray<readonly [string, KeyType]> 
  * @since 0.2.0
  */
 export const findKeyTypes = (plan: Plan): ReadonlyArray<readonly [string, KeyType]> | { readonly conflict: string } => {
-  const conflict = collectKeyTypes(plan)
-  if (conflict !== undefined) return { conflict }
   const types: Array<readonly [string, KeyType]> = []
-  for (let i = 0; i < seenKeys.length; i++) types.push([seenKeys[i]!, seenTypes[i]!])
-  return types
-}
-
-/**
- * Which key the plan uses as two types, and as which (the `conflict` of
- * `findKeyTypes`, without building its list), or `undefined` when none.
- *
- * @category accessors
- * @since 0.2.0
- */
-export const keyTypeConflict = (plan: Plan): string | undefined => collectKeyTypes(plan)
-
-// The keys and types `collectKeyTypes` found last, in order (reused: no allocation per plan).
-const seenKeys: Array<string> = []
-const seenTypes: Array<KeyType> = []
-
-/** Fills `seenKeys` / `seenTypes` for `plan`; the first conflict, if any. */
-const collectKeyTypes = (plan: Plan): string | undefined => {
-  seenKeys.length = 0
-  seenTypes.length = 0
   let conflict: string | undefined
-  const guards = plan.guards
-  for (let i = 0; i < guards.length; i++) {
-    const g = guards[i]!
-    const type = guardType[g.op]
-    if (type !== undefined) conflict ??= needType(g.key, type)
-    if (g.appliedIf !== undefined) conflict ??= needType(g.appliedIf.key, "string")
+  const need = (key: string, type: KeyType | undefined) => {
+    if (type === undefined) return
+    for (const [k, t] of types) {
+      if (k !== key) continue
+      if (t !== type) conflict ??= `plan uses ${key} as ${t} and ${type}`
+      return
+    }
+    types.push([key, type])
   }
-  const writes = plan.writes
-  for (let i = 0; i < writes.length; i++) {
-    const w = writes[i]!
-    if (w.op === "publish") continue
-    const type = writeType[w.op]
-    if (type !== undefined) conflict ??= needType(w.key, type)
+  for (const g of plan.guards) {
+    need(g.key, guardType[g.op])
+    if (g.appliedIf !== undefined) need(g.appliedIf.key, "string")
   }
-  return conflict
-}
-
-/** Records that `key` needs `type`; a conflict with what it needed before, if any. */
-const needType = (key: string, type: KeyType): string | undefined => {
-  for (let i = 0; i < seenKeys.length; i++) {
-    if (seenKeys[i] !== key) continue
-    const t = seenTypes[i]!
-    return t !== type ? `plan uses ${key} as ${t} and ${type}` : undefined
-  }
-  seenKeys.push(key)
-  seenTypes.push(type)
-  return undefined
+  for (const w of plan.writes) if (w.op !== "publish") need(w.key, writeType[w.op])
+  return conflict === undefined ? types : { conflict }
 }
 
 /**

@@ -24,7 +24,7 @@
  * @since 0.2.0
  */
 import type { Guard, KeyType, Outcome, Plan, Write } from "../../protocol/Plan.ts"
-import { findKeyTypes, guardType, keyTypeConflict, writeType } from "../../protocol/Plan.ts"
+import { findKeyTypes, guardType, writeType } from "../../protocol/Plan.ts"
 import type { Arg } from "./RedisPort.ts"
 import * as ScriptLimits from "./ScriptLimits.ts"
 import type { LimitExceeded } from "./ScriptLimits.ts"
@@ -126,14 +126,15 @@ export const makeEncoder = (bounds: {
         args.push(g.op, key(g.key), text(g.member))
         break
       case "zle":
-        if (!Number.isFinite(g.max)) check(ScriptLimits.checkFinite("a zle bound", g.max))
+        check(ScriptLimits.checkFinite("a zle bound", g.max))
         args.push(g.op, key(g.key), text(g.member), g.max)
         break
     }
     const applied = g.appliedIf
     if (applied === undefined) return
     // The value is most often what the plan sets the key to (the job JSON): named, not repeated.
-    if (firstSetValue(plan.writes, applied.key) === applied.value) args.push("applied-if-set", key(applied.key))
+    const firstSet = plan.writes.find((w): w is Extract<Write, { op: "set" }> => w.op === "set" && w.key === applied.key)
+    if (firstSet !== undefined && firstSet.value === applied.value) args.push("applied-if-set", key(applied.key))
     else args.push("applied-if", key(applied.key), text(applied.value))
   }
 
@@ -142,7 +143,7 @@ export const makeEncoder = (bounds: {
       case "set":
         if (w.ttl === undefined) args.push("set", key(w.key), text(w.value))
         else {
-          if (!isIntegerIn(w.ttl, 1, ScriptLimits.maxExpirySeconds)) check(ScriptLimits.checkInteger(`the TTL (s) of ${w.key}`, w.ttl, 1, ScriptLimits.maxExpirySeconds))
+          check(ScriptLimits.checkInteger(`the TTL (s) of ${w.key}`, w.ttl, 1, ScriptLimits.maxExpirySeconds))
           args.push("setex", key(w.key), text(w.value), w.ttl)
         }
         break
@@ -154,7 +155,7 @@ export const makeEncoder = (bounds: {
         args.push(w.op, key(w.key), text(w.value))
         break
       case "lrem":
-        if (!Number.isSafeInteger(w.count)) check(ScriptLimits.checkInteger(`an LREM count`, w.count, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+        check(ScriptLimits.checkInteger(`an LREM count`, w.count, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
         args.push("lrem", key(w.key), w.count, text(w.value))
         break
       case "ltrim":
@@ -163,7 +164,7 @@ export const makeEncoder = (bounds: {
         args.push("ltrim", key(w.key), w.start, w.stop)
         break
       case "zadd":
-        if (!Number.isFinite(w.score)) check(ScriptLimits.checkFinite(`a score in ${w.key}`, w.score))
+        check(ScriptLimits.checkFinite(`a score in ${w.key}`, w.score))
         args.push(w.nx === true ? "zaddnx" : "zadd", key(w.key), w.score, text(w.member))
         break
       case "zrem":
@@ -184,15 +185,11 @@ export const makeEncoder = (bounds: {
         args.push("hdel", key(w.key), text(w.field))
         break
       case "expire":
-        if (!isIntegerIn(w.seconds, -ScriptLimits.maxExpirySeconds, ScriptLimits.maxExpirySeconds)) {
-          check(ScriptLimits.checkInteger(`the expiry (s) of ${w.key}`, w.seconds, -ScriptLimits.maxExpirySeconds, ScriptLimits.maxExpirySeconds))
-        }
+        check(ScriptLimits.checkInteger(`the expiry (s) of ${w.key}`, w.seconds, -ScriptLimits.maxExpirySeconds, ScriptLimits.maxExpirySeconds))
         args.push("expire", key(w.key), w.seconds)
         break
       case "pexpire":
-        if (!isIntegerIn(w.millis, -ScriptLimits.maxExpirySeconds * 1000, ScriptLimits.maxExpirySeconds * 1000)) {
-          check(ScriptLimits.checkInteger(`the expiry (ms) of ${w.key}`, w.millis, -ScriptLimits.maxExpirySeconds * 1000, ScriptLimits.maxExpirySeconds * 1000))
-        }
+        check(ScriptLimits.checkInteger(`the expiry (ms) of ${w.key}`, w.millis, -ScriptLimits.maxExpirySeconds * 1000, ScriptLimits.maxExpirySeconds * 1000))
         args.push("pexpire", key(w.key), w.millis)
         break
       case "publish":
@@ -208,8 +205,8 @@ export const makeEncoder = (bounds: {
       planChars = name.length
       broken = undefined
       // A key used as two types would fail in Redis halfway through the plan's writes.
-      const conflict = keyTypeConflict(plan)
-      if (conflict !== undefined) broken = ScriptLimits.exceeded(conflict)
+      const types = findKeyTypes(plan)
+      if ("conflict" in types) broken = ScriptLimits.exceeded(types.conflict)
       else {
         if (operationNames.has(name)) broken = ScriptLimits.exceeded(`a step cannot be named ${name}, the name of an operation`)
         args.push(name)
@@ -310,16 +307,4 @@ const operationNames: ReadonlySet<string> = new Set([
 const alreadyAppliedCode = -1_000_000
 
 const applied: Outcome = { _tag: "Applied" }
-
-/** The value of the first `set` of `key` among `writes`, or `undefined`. */
-const firstSetValue = (writes: ReadonlyArray<Write>, key: string): string | undefined => {
-  for (let i = 0; i < writes.length; i++) {
-    const w = writes[i]!
-    if (w.op === "set" && w.key === key) return w.value
-  }
-  return undefined
-}
-
-/** The common case of `ScriptLimits.checkInteger` without building its message. */
-const isIntegerIn = (n: number, min: number, max: number): boolean => Number.isSafeInteger(n) && n >= min && n <= max
 const alreadyApplied: Outcome = { _tag: "Refused", reason: "alreadyApplied" }
