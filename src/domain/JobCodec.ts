@@ -35,7 +35,7 @@ import { isTraceparent } from "./TraceContext.ts"
 export const encode = (job: Job): string => {
   let out = `{"id":${quote(job.id)},"name":${quote(job.name)}`
   if (job.description !== undefined && job.description !== "") out += `,"description":${quote(job.description)}`
-  out += `,"payload":${job.payload},"status":${quote(job.status)},"priority":${quote(job.priority)}`
+  out += `,"payload":${job.payload}${statusPart(job.status)}${priorityPart(job.priority)}`
   out += `,"created_at":"${Timestamp.format(job.createdAt)}","updated_at":"${Timestamp.format(job.updatedAt)}"`
   if (job.scheduledFor !== undefined) out += `,"scheduled_for":"${Timestamp.format(job.scheduledFor)}"`
   out += `,"attempts":${job.attempts},"max_retries":${job.maxRetries}`
@@ -63,7 +63,7 @@ export const decode = (text: string): Result.Result<Job, SerializationError> => 
     if (scanned.kind === "null") return Result.succeed(emptyJob())
     return Result.fail(new SerializationError({ message: `json: cannot unmarshal ${scanned.kind} into Go value of type models.Job` }))
   }
-  const fields: Mutable = { ...emptyJob() }
+  const fields = emptyJob() as Mutable // a fresh object: filled in place
   // Like Go: a type mismatch is remembered (the first one is reported) and
   // decoding goes on; a time that does not parse stops at once.
   let typeMismatch: string | undefined
@@ -89,6 +89,13 @@ export const decodeAt = (key: string, text: string): Result.Result<Job, Serializ
   Result.mapError(decode(text), (e) => new SerializationError({ message: `corrupted job data at ${key}: ${e.message}`, key }))
 
 // Internal
+
+// The status and priority members as `encode` writes them: the known values
+// quoted once (the same bytes as `quote`), anything else quoted when written.
+const statusParts = new Map<string, string>(["", "pending", "processing", "completed", "failed", "scheduled"].map((s) => [s, `,"status":${quote(s)}`]))
+const priorityParts = new Map<string, string>(["high", "normal", "low"].map((p) => [p, `,"priority":${quote(p)}`]))
+const statusPart = (status: string): string => statusParts.get(status) ?? `,"status":${quote(status)}`
+const priorityPart = (priority: string): string => priorityParts.get(priority) ?? `,"priority":${quote(priority)}`
 
 type Mutable = { -readonly [K in keyof Job]: Job[K] }
 

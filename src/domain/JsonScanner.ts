@@ -48,8 +48,8 @@ export const scanObject = (
         s.ws()
         if (s.peek() !== "\"") s.fail("looking for beginning of object key string")
         const ks = s.i
-        s.string()
-        const key = unquote(text.slice(ks, s.i))
+        // Without an escape the key is the text between the quotes (as `unquote`).
+        const key = s.string() ? JSON.parse(text.slice(ks, s.i)) as string : text.slice(ks + 1, s.i - 1)
         s.ws()
         if (s.peek() !== ":") s.fail("after object key")
         s.i++
@@ -204,20 +204,44 @@ class Scanner {
       this.i++
     }
   }
+  /**
+   * Skips a JSON number at `i`: the longest text `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+   * matches there (a fraction or exponent without digits is left unread, for the caller to reject).
+   */
   number(): void {
-    NUMBER.lastIndex = this.i
-    const m = NUMBER.exec(this.t)
-    if (m === null) { this.i++; this.fail("in numeric literal") }
-    this.i += m[0].length
+    const t = this.t
+    let i = this.i
+    if (t.charCodeAt(i) === 45) i++ // -
+    const first = t.charCodeAt(i)
+    if (!(first >= 48 && first <= 57)) { this.i++; this.fail("in numeric literal") }
+    i++
+    if (first !== 48) while (isDigit(t.charCodeAt(i))) i++
+    if (t.charCodeAt(i) === 46 && isDigit(t.charCodeAt(i + 1))) { // .
+      i += 2
+      while (isDigit(t.charCodeAt(i))) i++
+    }
+    const e = t.charCodeAt(i)
+    if (e === 101 || e === 69) { // e E
+      const sign = t.charCodeAt(i + 1)
+      const digitsAt = sign === 43 || sign === 45 ? i + 2 : i + 1
+      if (isDigit(t.charCodeAt(digitsAt))) {
+        i = digitsAt + 1
+        while (isDigit(t.charCodeAt(i))) i++
+      }
+    }
+    this.i = i
   }
-  string(): void {
+  /** Skips a string literal at `i`; true when it holds an escape. */
+  string(): boolean {
     this.i++ // opening quote
+    let escaped = false
     for (;;) {
       if (this.i >= this.t.length) this.fail()
       const c = this.t.charCodeAt(this.i)
-      if (c === 34) { this.i++; return }
+      if (c === 34) { this.i++; return escaped }
       if (c < 0x20) this.fail("in string literal")
       if (c === 92) {
+        escaped = true
         const e = this.t[this.i + 1]
         if (e === "u") {
           this.i += 2
@@ -290,8 +314,7 @@ class Scanner {
   }
 }
 
-// A JSON number at `lastIndex` (sticky), of any length as in Go.
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+const isDigit = (c: number): boolean => c >= 48 && c <= 57
 
 // Go's quoteChar: strconv.Quote of the character inside single quotes.
 const goChar = (c: string): string => {

@@ -39,7 +39,7 @@ import {
   type JobDelivery,
   JobQueue
 } from "../services/JobQueue.ts"
-import { applyMany, applyOne, type Settled } from "../store/Apply.ts"
+import { applyMany, applyOne, settle, type Settled } from "../store/Apply.ts"
 import { JobStore, type StoreFailure } from "../store/JobStore.ts"
 import * as Recovery from "../store/Recovery.ts"
 
@@ -98,47 +98,56 @@ export const make = Effect.gen(function*() {
 
   // --- dequeue -------------------------------------------------------------
 
-  /** One take, its data read, bad data dead-lettered. */
+  /** One take, its data read, bad data dead-lettered (plain `flatMap`s: it runs once per take on the worker's hot path). */
   const takeOnce = (options: DequeueOptions, max: number) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const lease = options.lease === undefined ? undefined : {
         owner: options.lease.owner,
         expiresAt: now + Duration.toMillis(options.lease.duration),
         firstToken: reserveTokens(max),
         heartbeatMillis: Duration.toMillis(options.lease.heartbeat ?? options.lease.duration)
       }
-      const taken = yield* store.take(Take.make(p, { priorities: options.priorities, routingKey: options.routingKey, max, lease }))
-      if (taken.length === 0) return noDeliveries
-      const out: Array<Delivery | undefined> = []
-      const bad: Array<{ readonly index: number; readonly step: T.Step<string> }> = []
-      for (let i = 0; i < taken.length; i++) {
-        const { id, data } = taken[i]!
-        const token = lease === undefined ? undefined : Take.tokenOf(lease, i)
-        const decoded = data === undefined ? undefined : JobCodec.decode(data)
-        if (decoded !== undefined && decoded._tag === "Success") {
-          out.push({ _tag: "Job", job: decoded.success, token })
-          continue
+      return Effect.flatMap(store.take(Take.make(p, { priorities: options.priorities, routingKey: options.routingKey, max, lease })), (taken) => {
+        if (taken.length === 0) return Effect.succeed(noDeliveries)
+        const out: Array<Delivery | undefined> = []
+        let bad: Array<{ readonly index: number; readonly step: T.Step<string> }> | undefined
+        for (let i = 0; i < taken.length; i++) {
+          const { id, data } = taken[i]!
+          const token = lease === undefined ? undefined : Take.tokenOf(lease, i)
+          const decoded = data === undefined ? undefined : JobCodec.decode(data)
+          if (decoded !== undefined && decoded._tag === "Success") {
+            out.push({ _tag: "Job", job: decoded.success, token })
+            continue
+          }
+          out.push(undefined)
+          const goError = decoded === undefined ? undefined : decoded.failure.message
+          bad ??= []
+          bad.push({ index: i, step: T.deadLetterData(p, { id, token }, { data, goError, now: Timestamp.fromMillis(now) }) })
         }
-        out.push(undefined)
-        const goError = decoded === undefined ? undefined : decoded.failure.message
-        bad.push({ index: i, step: T.deadLetterData(p, { id, token }, { data, goError, now: Timestamp.fromMillis(now) }) })
-      }
-      if (bad.length > 0) {
-        // The other deliveries of this take are unaffected: should the dead
-        // letter itself fail, the id stays in processing under its lease and
-        // the reaper dead-letters it later.
-        const outcomes = yield* applyMany(store, "dequeue", bad.map((b) => b.step.plan)).pipe(
-          Effect.catch((error) => Effect.as(Effect.logWarning("bananas: could not dead-letter bad job data; the reaper will", error), undefined))
-        )
-        for (let j = 0; j < bad.length; j++) {
-          const { index, step } = bad[j]!
-          const settled = outcomes?.[j]
-          if (settled === undefined || settled instanceof StorageError || settled._tag === "Refused") continue
-          const id = taken[index]!.id
-          out[index] = { _tag: "DeadLettered", id, reason: step.value }
-          yield* Effect.logWarning(`bananas: dead-lettered ${id}: ${step.value}`)
-        }
+        return bad === undefined ? Effect.succeed(out as ReadonlyArray<Delivery>) : deadLetterBad(taken, out, bad)
+      })
+    })
+
+  /** Dead-letters the bad data of a take; the deliveries of the take, each bad one replaced by its dead letter (or dropped). */
+  const deadLetterBad = (
+    taken: ReadonlyArray<Take.Taken>,
+    out: Array<Delivery | undefined>,
+    bad: ReadonlyArray<{ readonly index: number; readonly step: T.Step<string> }>
+  ) =>
+    Effect.gen(function*() {
+      // The other deliveries of this take are unaffected: should the dead
+      // letter itself fail, the id stays in processing under its lease and
+      // the reaper dead-letters it later.
+      const outcomes = yield* applyMany(store, "dequeue", bad.map((b) => b.step.plan)).pipe(
+        Effect.catch((error) => Effect.as(Effect.logWarning("bananas: could not dead-letter bad job data; the reaper will", error), undefined))
+      )
+      for (let j = 0; j < bad.length; j++) {
+        const { index, step } = bad[j]!
+        const settled = outcomes?.[j]
+        if (settled === undefined || settled instanceof StorageError || settled._tag === "Refused") continue
+        const id = taken[index]!.id
+        out[index] = { _tag: "DeadLettered", id, reason: step.value }
+        yield* Effect.logWarning(`bananas: dead-lettered ${id}: ${step.value}`)
       }
       return out.filter((d): d is Delivery => d !== undefined)
     })
@@ -190,16 +199,21 @@ export const make = Effect.gen(function*() {
 
   const claim = (delivery: JobDelivery): T.Claim => ({ id: delivery.job.id, token: delivery.token })
 
+  // One step per outcome on the worker's hot path: the store's answer
+  // settled and turned into the value or the error in one `flatMap`.
   const held = <A>(operation: string, delivery: JobDelivery, step: T.Step<A>) =>
-    Effect.flatMap(applyOne(store, operation, step.plan), (settled) =>
-      settled._tag === "Applied"
+    Effect.flatMap(store.apply(operation, [step.plan]), (outcomes): Effect.Effect<A, StorageError | LeaseLostError> => {
+      const settled = settle(operation, outcomes[0]!)
+      if (settled instanceof StorageError) return Effect.fail(settled)
+      return settled._tag === "Applied"
         ? Effect.succeed(step.value)
         : Effect.fail(new LeaseLostError({
           jobId: delivery.job.id,
           operation,
           message: `${operation} of job ${delivery.job.id} refused: this delivery no longer holds it ` +
             `(its lease was recovered and the job handed on, or it was cancelled); nothing was written`
-        })))
+        }))
+    })
 
   const complete: JobQueue["Service"]["complete"] = (delivery, outcome) =>
     held("complete", delivery, T.complete(p, claim(delivery), delivery.job, outcome))

@@ -127,23 +127,18 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
   const done: Job = { ...job, status: "completed", updatedAt: outcome.now }
   const json = JobCodec.encode(done)
   const key = p.keys.job(job.id)
-  return {
-    value: done,
-    plan: {
-      guards: orApplied(held(p, claim), key, json),
-      writes: [
-        { op: "set", key, value: json, ttl: p.ttl.completedJob },
-        ...letGo(p, claim),
-        ...outcomeWrites(p, "job.completed", done, {
-          jobId: job.id,
-          status: "completed",
-          result: outcome.result,
-          completedAt: outcome.now,
-          durationMs: outcome.durationMs
-        }, true)
-      ]
-    }
-  }
+  // Built in one array (the worker's hot path): the same writes as
+  // `[set, ...letGo, ...outcomeWrites]`.
+  const writes: Array<Write> = [{ op: "set", key, value: json, ttl: p.ttl.completedJob }]
+  pushLetGo(writes, p, claim)
+  pushOutcomeWrites(writes, p, "job.completed", done, {
+    jobId: job.id,
+    status: "completed",
+    result: outcome.result,
+    completedAt: outcome.now,
+    durationMs: outcome.durationMs
+  }, true)
+  return { value: done, plan: { guards: orApplied(held(p, claim), key, json), writes } }
 }
 
 /**
@@ -340,11 +335,17 @@ export const held = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Guard> =>
  * @internal
  * @since 0.2.0
  */
-export const leaseWrites = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
-  { op: "zrem", key: p.keys.leases, member: claim.id },
-  { op: "hdel", key: p.keys.tokens, field: claim.id },
-  ...(claim.token === undefined ? [] : [{ op: "srem", key: p.keys.held(ownerOf(claim.token)), member: claim.id } as const])
-]
+export const leaseWrites = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => {
+  const out: Array<Write> = []
+  pushLeaseWrites(out, p, claim)
+  return out
+}
+
+/** `leaseWrites`, pushed onto `out`. */
+const pushLeaseWrites = (out: Array<Write>, p: Wire.Protocol, claim: Claim): void => {
+  out.push({ op: "zrem", key: p.keys.leases, member: claim.id }, { op: "hdel", key: p.keys.tokens, field: claim.id })
+  if (claim.token !== undefined) out.push({ op: "srem", key: p.keys.held(ownerOf(claim.token)), member: claim.id })
+}
 
 /**
  * Out of processing, and the lease removed.
@@ -352,12 +353,19 @@ export const leaseWrites = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write
  * @internal
  * @since 0.2.0
  */
-export const letGo = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
+export const letGo = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => {
+  const out: Array<Write> = []
+  pushLetGo(out, p, claim)
+  return out
+}
+
+/** `letGo`, pushed onto `out`. */
+const pushLetGo = (out: Array<Write>, p: Wire.Protocol, claim: Claim): void => {
   // From the tail (-1): the oldest entries are there, so the scan is short; Go's
   // LREM 1 removes the same single entry.
-  { op: "lrem", key: p.keys.processing, count: -1, value: claim.id },
-  ...leaseWrites(p, claim)
-]
+  out.push({ op: "lrem", key: p.keys.processing, count: -1, value: claim.id })
+  pushLeaseWrites(out, p, claim)
+}
 
 /**
  * The result hash of a final outcome (with its TTL) and its `ready` notification.
@@ -366,15 +374,22 @@ export const letGo = (p: Wire.Protocol, claim: Claim): ReadonlyArray<Write> => [
  * @since 0.2.0
  */
 export const storeResultWrites = (p: Wire.Protocol, result: JobResult.JobResult): ReadonlyArray<Write> => {
+  const out: Array<Write> = []
+  pushStoreResultWrites(out, p, result)
+  return out
+}
+
+/** `storeResultWrites`, pushed onto `out`. */
+const pushStoreResultWrites = (out: Array<Write>, p: Wire.Protocol, result: JobResult.JobResult): void => {
   const flat = JobResult.toHashFields(result)
   const fields: Array<readonly [string, string]> = []
   for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i]!, flat[i + 1]!])
   const key = p.keys.result(result.jobId)
-  return [
+  out.push(
     { op: "hset", key, fields },
     { op: "expire", key, seconds: result.status === "completed" ? p.ttl.resultSuccess : p.ttl.resultFailure },
     { op: "publish", channel: p.keys.notify(result.jobId), message: "ready" }
-  ]
+  )
 }
 
 /**
@@ -406,17 +421,30 @@ export const outcomeWrites = (
   result: JobResult.JobResult,
   store: boolean
 ): ReadonlyArray<Write> => {
-  const stored = store ? storeResultWrites(p, result) : []
-  if (p.events === undefined) return stored
+  const out: Array<Write> = []
+  pushOutcomeWrites(out, p, type, job, result, store)
+  return out
+}
+
+/** `outcomeWrites`, pushed onto `out`. */
+const pushOutcomeWrites = (
+  out: Array<Write>,
+  p: Wire.Protocol,
+  type: Events.EventType,
+  job: Job | undefined,
+  result: JobResult.JobResult,
+  store: boolean
+): void => {
+  if (store) pushStoreResultWrites(out, p, result)
+  if (p.events === undefined) return
   const carrier = Events.eventJob(p.events, Events.make(type, job, result))
   const keys = p.events.keys
-  return [
-    ...stored,
+  out.push(
     { op: "set", key: keys.job(carrier.id), value: JobCodec.encode(carrier), ttl: p.events.maxAgeSeconds },
     { op: "lpush", key: keys.queue(carrier.priority), value: carrier.id },
     { op: "ltrim", key: keys.queue(carrier.priority), start: 0, stop: p.events.maxPending - 1 },
     { op: "publish", channel: keys.wake, message: carrier.priority }
-  ]
+  )
 }
 
 /**

@@ -167,12 +167,11 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     if (p.resumed) return
     p.resumed = true
     if (p.failure !== undefined) return p.resume(Effect.fail(p.failure))
-    const outcomes: Array<Outcome> = []
-    for (const outcome of p.outcomes) {
-      if (outcome === undefined) return p.resume(Effect.fail(new StorageError({ operation: p.operation, reason: "Other", message: `${p.operation}: a step got no answer` })))
-      outcomes.push(outcome)
+    // Every slot answered: the array is handed over as it is (no copy per caller).
+    for (let i = 0; i < p.outcomes.length; i++) {
+      if (p.outcomes[i] === undefined) return p.resume(Effect.fail(new StorageError({ operation: p.operation, reason: "Other", message: `${p.operation}: a step got no answer` })))
     }
-    p.resume(Effect.succeed(outcomes))
+    p.resume(Effect.succeed(p.outcomes as ReadonlyArray<Outcome>))
   }
 
   const apply = (operation: string, plans: ReadonlyArray<Plan>, progress?: Progress): Effect.Effect<ReadonlyArray<Outcome>, StoreFailure> =>
