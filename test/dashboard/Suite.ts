@@ -425,6 +425,35 @@ export const dashboardSuite = (backend: "memory" | "redis", options: { readonly 
       await tab.close()
     })
 
+    it("queues: pause and resume a queue from the overview, each confirmed and checked through /v1; a read-only key sees neither", async () => {
+      await page.goto(`${ui()}/#/overview`)
+      const row = page.locator('#queues tr[data-queue="low"]')
+      await row.waitFor()
+      const state = async () => (await row.locator("td").nth(2).textContent())?.trim()
+      assert.strictEqual(await state(), "active")
+      await row.getByRole("button", { name: "Pause queue low" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click()
+      assert.deepStrictEqual((await getJson(served.url, "queues/paused")).body, { paused: [] }, "cancelled: nothing paused")
+      await row.getByRole("button", { name: "Pause queue low" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Pause" }).click()
+      await row.getByRole("button", { name: "Resume queue low" }).waitFor()
+      assert.strictEqual(await state(), "paused")
+      assert.deepStrictEqual((await getJson(served.url, "queues/paused")).body, { paused: [{ priority: "low" }] })
+
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      watch(tab)
+      await logIn(tab, ui(), readOnlyKey)
+      await tab.locator('#queues tr[data-queue="low"]').waitFor()
+      assert.strictEqual((await tab.locator('#queues tr[data-queue="low"] td').nth(2).textContent())?.trim(), "paused")
+      assert.strictEqual(await tab.getByRole("button", { name: /queue/ }).count(), 0, "no queue action")
+      await tab.close()
+
+      await row.getByRole("button", { name: "Resume queue low" }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Resume" }).click()
+      await row.getByRole("button", { name: "Pause queue low" }).waitFor()
+      assert.deepStrictEqual((await getJson(served.url, "queues/paused")).body, { paused: [] })
+    })
+
     it("the page asked nothing of any origin but the gateway, broke no CSP rule, threw nothing", () => {
       const origin = new URL(served.url).origin
       assert.deepStrictEqual(requests.filter((u) => new URL(u).origin !== origin), [])

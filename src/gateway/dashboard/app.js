@@ -326,11 +326,44 @@ async function renderOverview(view, snapshot) {
       card("Dead", s.dead, "#/dead", true)),
     h("h2", {}, "Depth per queue"),
     chart,
+    queuesView(s),
     throughputView(throughput),
     latencyView(latency),
     redisView(redis),
     h("p", { class: "muted" }, `Read ${new Date().toLocaleTimeString()} from GET /v1/stats, /v1/throughput, /v1/latency and /v1/redis.`)
   )
+}
+
+/** The queues with their paused state, and Pause / Resume (confirmed) for a key that may act. */
+function queuesView(s) {
+  const paused = s.paused ?? []
+  const isPaused = (q) => paused.some((p) => p.priority === q.priority && (p.routingKey ?? "") === (q.routingKey ?? ""))
+  const queues = [...["high", "normal", "low"].map((priority) => ({ priority })), ...paused.filter((p) => p.routingKey !== undefined)]
+  const name = (q) => (q.routingKey === undefined ? q.priority : `${q.priority} (route ${q.routingKey})`)
+  const toggle = (q) => {
+    const verb = isPaused(q) ? "resume" : "pause"
+    const label = verb === "pause" ? "Pause" : "Resume"
+    const text = verb === "pause"
+      ? `Pause queue ${name(q)}? Our workers take nothing from it until it is resumed; submissions still land (Go workers do not know pause).`
+      : `Resume queue ${name(q)}? Waiting workers take its jobs at once.`
+    return h("button", { type: "button", class: "ghost", "aria-label": `${label} queue ${name(q)}`, onclick: async () => {
+      if (!(await confirmAction(text, label))) return
+      const query = q.routingKey === undefined ? "" : `?routingKey=${encodeURIComponent(q.routingKey)}`
+      await act(() => call("POST", `queues/${q.priority}/${verb}${query}`), `${label}d queue ${name(q)}`)
+      route()
+    } }, label)
+  }
+  return [
+    h("h2", {}, "Queues"),
+    h("table", { id: "queues", class: "queues" },
+      h("thead", {}, h("tr", {}, ["queue", "queued", "state", readOnly ? undefined : "actions"].filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, queues.map((q) =>
+        h("tr", { "data-queue": name(q) },
+          h("td", {}, name(q)),
+          h("td", { class: "num" }, q.routingKey === undefined ? s.queued[q.priority].toLocaleString() : "—"),
+          h("td", {}, isPaused(q) ? pill("paused", "paused") : "active"),
+          readOnly ? undefined : h("td", { class: "actions" }, toggle(q))))))
+  ]
 }
 
 function throughputView(t) {
