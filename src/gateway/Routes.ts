@@ -292,6 +292,16 @@ const toLatency = (q: Oldest, now: number): Latency["queues"][number] => ({
     : { oldestCreatedAt: Timestamp.format(q.createdAt), ageMillis: Math.max(0, now - Timestamp.toMillis(q.createdAt)) })
 })
 
+/** The `INFO` fields the overview shows: the answer's name, `INFO`'s name, and its kind. */
+const infoFields: ReadonlyArray<readonly [keyof RedisInfo, string, "text" | "number"]> = [
+  ["version", "redis_version", "text"],
+  ["usedMemory", "used_memory", "number"],
+  ["maxMemory", "maxmemory", "number"],
+  ["maxMemoryPolicy", "maxmemory_policy", "text"],
+  ["connectedClients", "connected_clients", "number"],
+  ["uptimeSeconds", "uptime_in_seconds", "number"]
+]
+
 /** `INFO` of the Redis in context, the fields the overview shows; `available` false without Redis. */
 const redisInfo = (port: Option.Option<RedisPort.RedisPort["Service"]>): Effect.Effect<RedisInfo, ConnectionError> => {
   if (Option.isNone(port)) return Effect.succeed({ available: false })
@@ -305,25 +315,17 @@ const redisInfo = (port: Option.Option<RedisPort.RedisPort["Service"]>): Effect.
       const colon = line.indexOf(":")
       if (colon > 0 && !line.startsWith("#")) fields.set(line.slice(0, colon), line.slice(colon + 1).trim())
     }
-    const num = (name: string) => {
-      const value = fields.get(name)
-      const n = value === undefined ? NaN : Number(value)
+    const out: { -readonly [K in keyof RedisInfo]: RedisInfo[K] } = { available: true }
+    const read = (field: string, kind: "text" | "number") => {
+      const value = fields.get(field)
+      if (value === undefined || kind === "text") return value
+      const n = Number(value)
       return Number.isFinite(n) ? n : undefined
     }
-    const str = (name: string) => fields.get(name)
-    const out: { -readonly [K in keyof RedisInfo]: RedisInfo[K] } = { available: true }
-    const version = str("redis_version")
-    if (version !== undefined) out.version = version
-    const usedMemory = num("used_memory")
-    if (usedMemory !== undefined) out.usedMemory = usedMemory
-    const maxMemory = num("maxmemory")
-    if (maxMemory !== undefined) out.maxMemory = maxMemory
-    const policy = str("maxmemory_policy")
-    if (policy !== undefined) out.maxMemoryPolicy = policy
-    const clients = num("connected_clients")
-    if (clients !== undefined) out.connectedClients = clients
-    const uptime = num("uptime_in_seconds")
-    if (uptime !== undefined) out.uptimeSeconds = uptime
+    for (const [name, field, kind] of infoFields) {
+      const value = read(field, kind)
+      if (value !== undefined) (out as Record<string, unknown>)[name] = value
+    }
     return out
   }))
 }
