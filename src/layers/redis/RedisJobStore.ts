@@ -18,7 +18,9 @@
  */
 
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import { StorageError } from "../../domain/Errors.ts"
 import { markAnswered, markLost, markSent, type Progress } from "../../domain/WriteOutcome.ts"
@@ -193,12 +195,29 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
   const storeScope = yield* Effect.scope
   const wakeups = WakeSignal.make()
   let listening = false
-  const listenForWork = Effect.suspend(() =>
-    listening ? Effect.void : subscriber.listen(protocol.keys.wake, wakeups.notify).pipe(
-      Scope.provide(storeScope),
-      Effect.tap(() => Effect.sync(() => { listening = true }))
-    )
-  )
+  /**
+   * Opens the lasting subscription, waiting at most `maxMillis` for Redis's
+   * confirmation. Each attempt registers in a scope of its own: one that is
+   * not confirmed in time (or fails) is removed, so the next wait starts a
+   * fresh `SUBSCRIBE` rather than waiting on a confirmation that may never
+   * come; a confirmed one lives as long as the store.
+   */
+  const listenForWork = (maxMillis: number) =>
+    Effect.suspend(() => {
+      if (listening) return Effect.void
+      return Effect.flatMap(Scope.fork(storeScope), (attempt) =>
+        subscriber.listen(protocol.keys.wake, wakeups.notify).pipe(
+          Scope.provide(attempt),
+          Effect.timeoutOption(maxMillis),
+          Effect.option,
+          Effect.flatMap((confirmed) =>
+            Option.isSome(confirmed) && Option.isSome(confirmed.value)
+              ? Effect.sync(() => { listening = true })
+              : Scope.close(attempt, Exit.void)
+          ),
+          Effect.onInterrupt(() => Scope.close(attempt, Exit.void))
+        ))
+    })
 
   const take = (request: TakeRequest) => {
     const call = Scripts.takeJobs.call(request)
@@ -273,7 +292,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
       Effect.gen(function*() {
         // The wait for Redis's confirmation is part of the wait for work,
         // bounded like it (a silent pub/sub connection cannot hang it).
-        yield* Effect.timeoutOption(Effect.ignore(listenForWork), maxMillis)
+        yield* listenForWork(maxMillis)
         let seen = wakeups.current()
         return {
           next: (millis: number) =>
