@@ -2,7 +2,7 @@
  * The two raw ioredis systems the SDK is measured against:
  *
  * - (a) `raw-ours`: exactly the commands the SDK sends (the `apply` and
- *   `take` scripts by EVALSHA, the MGET of taken jobs), with the job JSON
+ *   `take` scripts by EVALSHA; the take returns the jobs' data), with the job JSON
  *   and the plans built beforehand; only the lease tokens, known after a
  *   take, are filled in at run time. The limit of our design.
  * - (b) `raw-go`: Go's plain command sequence (SET + LPUSH; LMOVE or
@@ -91,9 +91,10 @@ export interface RawWorker {
 
 /**
  * (a) A worker sending our commands: one take at a time (up to 64 ids, the
- * free slots), the MGET of their data, then one `apply` of their completions
- * per take, at most `concurrency` jobs held at once; waits on `queue:wake`
- * (or 25 ms) when the queue is empty, as the SDK does.
+ * free slots, their data returned by it), then one `apply` of their
+ * completions per take, at most `concurrency` jobs held at once; waits on
+ * `queue:wake` (or 25 ms) when the queue is empty (only the backlog
+ * scenarios use it, so the empty wait is never measured).
  */
 export const startRawOursWorker = async (url: string, jobs: ReadonlyMap<string, Prepared>, concurrency: number): Promise<RawWorker> => {
   const redis = await rawClient(url, { name: "raw-ours-worker" })

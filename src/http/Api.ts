@@ -297,7 +297,7 @@ export class Queue extends HttpApiGroup.make("queue").add(
     error: [Errors.ValidationError, ...backend]
   }).annotate(OpenApi.Description, "The webhook delivery log (bounded), newest first."),
   HttpApiEndpoint.get("workers", "/workers", { success: WorkerList, error: [GatewayUnavailableError, ...backend] })
-    .annotate(OpenApi.Description, "The registered workers (renewed every 5 s), and the holders of processing jobs that did not register (unknown: older SDKs, Go workers)."),
+    .annotate(OpenApi.Description, "The registered workers (renewed every 10 s), and the holders of processing jobs that did not register (unknown: older SDKs, Go workers)."),
   HttpApiEndpoint.get("processing", "/processing", {
     query: { offset: Schema.optional(Schema.Int), limit: Schema.optional(Schema.Int) },
     success: ProcessingJson,
