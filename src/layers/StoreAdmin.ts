@@ -83,17 +83,17 @@ export const make = Effect.gen(function*() {
     })
 
   // A page holds at most `limit` jobs, though SCAN returns batches of any
-  // size: each batch is sorted, and a page that fills up in the middle of
-  // one ends with a cursor naming the SCAN cursor that produced the batch
-  // and the last key examined. The next page re-reads that batch (SCAN
-  // with the same cursor and COUNT visits the same buckets) and skips the
-  // keys up to it, so every key present throughout is still seen once.
+  // size: a page that fills up in the middle of a batch ends with a cursor
+  // naming the next SCAN cursor and the batch's keys it did not examine,
+  // and the next page reads those first. A batch is never re-read: Redis
+  // rehashes between pages (its table grows or shrinks as keys come and
+  // go), and the same SCAN cursor then returns other keys.
   const list = (filter: JobPage.ListFilter) =>
     Effect.gen(function*() {
       const limit = pageSize(filter.limit)
       const cursor = decodeCursor(filter.cursor, store.isScanCursor)
       if (cursor === undefined) return yield* badCursor(filter.cursor)
-      let { scan, after } = cursor
+      let { scan, pending } = cursor
       const jobs: Array<Job> = []
       // Bounded work per page: the scan goes on until `limit` jobs matched
       // or the keyspace ended, for at most `listBudgetMillis`; past it, a
@@ -101,25 +101,26 @@ export const make = Effect.gen(function*() {
       // nothing: no match in the part scanned so far) and a cursor.
       const deadline = (yield* Clock.currentTimeMillis) + listBudgetMillis
       for (let first = true; first || (yield* Clock.currentTimeMillis) < deadline; first = false) {
-        const [next, found] = yield* store.scan(scan, jobPrefix, scanCount)
-        const sorted = Array.from(new Set(found)).sort()
-        const start = after === undefined ? 0 : sorted.findIndex((key) => key > after!)
-        after = undefined
-        const keyList = start < 0 ? [] : sorted.slice(start)
-        const datas = yield* store.mget(keyList)
-        for (let i = 0; i < keyList.length; i++) {
+        let ids = pending
+        pending = []
+        if (ids.length === 0) {
+          const [next, found] = yield* store.scan(scan, jobPrefix, scanCount)
+          ids = Array.from(new Set(found), (key) => key.slice(jobPrefix.length)).sort()
+          scan = next
+        }
+        const datas = yield* store.mget(ids.map((id) => jobPrefix + id))
+        for (let i = 0; i < ids.length; i++) {
           const job = readJob(datas[i])
           if (job === undefined || !matches(job, filter)) continue
           jobs.push(job)
           if (jobs.length === limit) {
-            if (i < keyList.length - 1) return { jobs, cursor: encodeCursor(scan, keyList[i]!) }
-            return next === "0" ? { jobs } : { jobs, cursor: encodeCursor(next, undefined) }
+            const rest = ids.slice(i + 1)
+            return scan === "0" && rest.length === 0 ? { jobs } : { jobs, cursor: encodeCursor(scan, rest) }
           }
         }
-        scan = next
         if (scan === "0") return { jobs }
       }
-      return { jobs, cursor: encodeCursor(scan, undefined) }
+      return { jobs, cursor: encodeCursor(scan, []) }
     })
 
   const deadLetters = (page?: JobPage.PageRequest) =>
@@ -241,8 +242,10 @@ export const matches = (job: Job, filter: JobPage.ListFilter): boolean =>
 
 const batch = 500
 const maxAttempts = 10
-/** SCAN's COUNT for `list`: constant, so a cursor's batch is the same when re-read. */
+/** SCAN's COUNT for `list`. */
 const scanCount = 100
+/** The most ids a `list` cursor carries: a SCAN batch is about `scanCount` keys (more on long hash chains). */
+const maxPending = 10 * scanCount
 
 const pageSize = (limit: number | undefined): number =>
   limit === undefined || !Number.isFinite(limit) ? JobPage.defaultLimit : Math.min(JobPage.maxLimit, Math.max(1, Math.floor(limit)))
@@ -261,23 +264,25 @@ const readJob = (data: string | undefined): Job | undefined => {
   return decoded._tag === "Success" ? decoded.success : undefined
 }
 
-/** A `list` cursor: the SCAN cursor and, mid-batch, the last key examined (opaque to callers). */
-const encodeCursor = (scan: string, after: string | undefined): string =>
-  Buffer.from(JSON.stringify(after === undefined ? [scan] : [scan, after]), "utf8").toString("base64url")
+/**
+ * A `list` cursor: the SCAN cursor to go on from and the ids of the last
+ * batch not yet examined (opaque to callers). `"0"` with no ids left is the
+ * end, so it is never written; `"0"` alone read back is the start.
+ */
+const encodeCursor = (scan: string, pending: ReadonlyArray<string>): string =>
+  Buffer.from(JSON.stringify([scan, ...pending]), "utf8").toString("base64url")
 
 /** A `list` cursor read back; none when it is not one `encodeCursor` wrote over a SCAN cursor the store accepts. */
 const decodeCursor = (
   cursor: string | undefined,
   isScanCursor: (scan: string) => boolean
-): { scan: string; after: string | undefined } | undefined => {
-  if (cursor === undefined) return { scan: "0", after: undefined }
+): { scan: string; pending: ReadonlyArray<string> } | undefined => {
+  if (cursor === undefined) return { scan: "0", pending: [] }
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
-    if (
-      Array.isArray(parsed) && parsed.length <= 2 && typeof parsed[0] === "string" && isScanCursor(parsed[0]) &&
-      (parsed[1] === undefined || typeof parsed[1] === "string")
-    ) {
-      return { scan: parsed[0], after: parsed[1] }
+    if (Array.isArray(parsed) && parsed.length <= maxPending + 1 && parsed.every((part) => typeof part === "string")) {
+      const [scan, ...pending] = parsed as ReadonlyArray<string>
+      if (scan !== undefined && isScanCursor(scan)) return { scan, pending }
     }
   } catch {
     // not one of ours

@@ -97,8 +97,8 @@ export class JobStore extends Context.Service<JobStore, {
   /**
    * `SCAN cursor MATCH <prefix>* COUNT count`: the next cursor ("0" at the
    * end) and a batch of keys. Every key present for the whole iteration is
-   * returned at least once; a batch re-read from the same cursor is the
-   * same while the keyspace does not change.
+   * returned at least once; a batch re-read from the same cursor may differ
+   * (Redis rehashes as keys come and go).
    */
   readonly scan: (cursor: string, prefix: string, count: number) => Effect.Effect<readonly [string, ReadonlyArray<string>], StoreFailure>
   /**

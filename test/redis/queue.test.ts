@@ -391,6 +391,40 @@ describe("Redis JobQueue", () => {
         assert.match(stats, /cmdstat_scan:/)
       }).pipe(Effect.provide(client())))
 
+    it.effect("list pages stay complete while Redis rehashes between them (its table shrinks and grows)", () =>
+      Effect.gen(function*() {
+        // A page cut in the middle of a SCAN batch must not rely on re-reading
+        // that batch: after a rehash the same SCAN cursor returns other keys.
+        const admin = yield* QueueAdmin
+        const q = yield* JobQueue
+        const ids = Array.from({ length: 60 }, (_, i) => `rh-${i}`)
+        yield* q.enqueueBatch(ids.map((id) => job(id)))
+        const ballast = uniquePrefix("ballast")
+        const fill = cmd((r) => {
+          const tx = r.pipeline()
+          for (let i = 0; i < 20_000; i++) tx.set(`${ballast}${i}`, "x")
+          return tx.exec()
+        })
+        const drain = Effect.andThen(cmd((r) => r.eval(
+          "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('UNLINK', k) end",
+          0,
+          `${ballast}*`
+        )), Effect.sleep("400 millis")) // serverCron resizes and rehashes the table meanwhile
+        const seen: Array<string> = []
+        let cursor: string | undefined = undefined
+        for (let page = 0; page < 200; page++) {
+          if (page % 4 === 1) yield* fill
+          if (page % 4 === 3) yield* drain
+          const got: JobPage = yield* admin.list({ limit: 3, cursor })
+          seen.push(...got.jobs.map((j) => j.id))
+          cursor = got.cursor
+          if (cursor === undefined) break
+        }
+        yield* drain
+        assert.strictEqual(cursor, undefined)
+        assert.deepStrictEqual([...seen].sort(), [...ids].sort())
+      }).pipe(Effect.provide(client())), 60_000)
+
     it.effect("an unreachable Redis fails the layer with a ConnectionError (operation connect)", () =>
       Effect.gen(function*() {
         const port = yield* Effect.promise(freePort)
