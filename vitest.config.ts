@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto"
 import { defineConfig } from "vitest/config"
 import { fileURLToPath } from "node:url"
-import { projectOf, projectVariable, testFiles } from "./test/support/Projects.ts"
+import { type ProjectName, projectOf, projectVariable, testFiles } from "./test/support/Projects.ts"
 import { parseSeed, seedVariable } from "./test/support/Seed.ts"
 import { SummaryReporter } from "./test/support/SummaryReporter.ts"
 
@@ -9,13 +9,13 @@ import { SummaryReporter } from "./test/support/SummaryReporter.ts"
 process.env[seedVariable] = String(parseSeed(process.env[seedVariable] ?? String(randomInt(0, 2 ** 31))))
 
 /**
- * Three projects by speed (`projectOf` in test/support/Projects.ts says which file goes where: each
- * file in exactly one; the lists are read when vitest starts, so restart a watch to see a new file), run one
- * after the other: unit, then redis, then faults. `npm test` runs all three;
- * `npm run test:unit` (or `test:redis`, `test:faults`) one.
+ * Four projects by speed (`projectOf` in test/support/Projects.ts says which file goes where: each
+ * file in exactly one; the lists are read when vitest starts, so restart a watch to see a new file): unit,
+ * then redis with builds alongside, then faults. `npm test` runs all four;
+ * `npm run test:unit` (or `test:redis`, `test:builds`, `test:faults`) one.
  */
 const files = testFiles(fileURLToPath(new URL(".", import.meta.url)))
-const project = (name: "unit" | "redis" | "faults", groupOrder: number, maxWorkers: number, isolate = true) => ({
+const project = (name: ProjectName, groupOrder: number, maxWorkers: number, isolate = true) => ({
   extends: true,
   test: {
     name,
@@ -45,6 +45,8 @@ export default defineConfig({
       project("unit", 0, 2, false),
       // Private redis-servers, sockets and CLI processes: one file per core.
       project("redis", 1, 2),
+      // The package and API reference builds: CPU-bound, untimed; one at a time, next to redis.
+      project("builds", 1, 1),
       // Kills, restarts, timing bounds, the pack and docs builds: one file at a time.
       project("faults", 2, 1)
     ]

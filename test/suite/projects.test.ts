@@ -20,7 +20,7 @@ describe("test projects", () => {
   it("every test file is in exactly one project of vitest.config.ts", () => {
     assert.isAbove(files.length, 80, "the walk found the suite")
     const projects = (config.test?.projects ?? []) as ReadonlyArray<{ readonly test: { readonly name: string; readonly include: ReadonlyArray<string> } }>
-    assert.deepStrictEqual(projects.map((p) => p.test.name), ["unit", "redis", "faults"])
+    assert.deepStrictEqual(projects.map((p) => p.test.name), ["unit", "redis", "builds", "faults"])
     for (const file of files) {
       const owners = projects.filter((p) => p.test.include.includes(file)).map((p) => p.test.name)
       assert.deepStrictEqual(owners, [projectOf(file)], file)
@@ -36,6 +36,8 @@ describe("test projects", () => {
     assert.strictEqual(projectOf("test/protocol/limits.redis.test.ts"), "redis")
     assert.strictEqual(projectOf("test/webhooks/replay.test.ts"), "redis")
     assert.strictEqual(projectOf("test/package/readme-install.test.ts"), "faults")
+    assert.strictEqual(projectOf("test/package/pack.test.ts"), "builds")
+    assert.strictEqual(projectOf("test/docs/docs.test.ts"), "builds")
   })
 
   it("a unit test that starts a redis-server fails, saying where the file belongs", async () => {

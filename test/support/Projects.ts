@@ -7,9 +7,12 @@
  *   worker's modules (not isolated), so a unit test restores any global
  *   state it changes (environment variables, fast-check's configuration).
  * - `faults`: process kills, Redis restarts and freezes, the soak, the
- *   packed package, the API reference build, the bench smoke run, the
- *   dashboard in Chromium: slow or
- *   timing-sensitive, so they run one file at a time, last.
+ *   bench smoke run, the dashboard in Chromium: slow or timing-sensitive,
+ *   so they run one file at a time, last.
+ * - `builds`: the packed package and the API reference, built and
+ *   installed in temporary folders: CPU-bound with no timing bound, so one
+ *   file at a time, alongside the `redis` project (whose files mostly
+ *   wait on sockets and child processes).
  * - `redis`: everything else (contract suites on Redis, the differential
  *   test, Go interop, HTTP gateway, CLI, examples). A new test file lands
  *   here unless a `unit` or `faults` pattern names it.
@@ -44,6 +47,12 @@ export const unitExceptions: ReadonlyArray<string> = [
   "test/protocol/events.test.ts"
 ]
 
+/** The builds project. */
+export const buildTests: ReadonlyArray<string> = [
+  "test/package/{pack,install}.test.ts",
+  "test/docs/docs.test.ts"
+]
+
 /** The faults project. */
 export const faultTests: ReadonlyArray<string> = [
   "test/faults/**/*.test.ts",
@@ -56,9 +65,11 @@ export const faultTests: ReadonlyArray<string> = [
   "test/dashboard/**/*.test.ts"
 ]
 
-/** Which project runs `file` (a path relative to the repository, with `/`): faults first, then unit, else redis. */
+/** Which project runs `file` (a path relative to the repository, with `/`): builds first, then faults, then unit, else redis. */
 export const projectOf = (file: string): ProjectName =>
-  faultTests.some((p) => matchesGlob(file, p))
+  buildTests.some((p) => matchesGlob(file, p))
+    ? "builds"
+    : faultTests.some((p) => matchesGlob(file, p))
     ? "faults"
     : unitTests.some((p) => matchesGlob(file, p)) && !unitExceptions.some((p) => matchesGlob(file, p))
     ? "unit"
@@ -82,8 +93,8 @@ export const testFiles = (root: string): ReadonlyArray<string> => {
 /** The environment variable naming the project a test runs in (set per project by vitest.config.ts). */
 export const projectVariable = "BANANAS_TEST_PROJECT"
 
-/** The project names, in the order they run. */
-export type ProjectName = "unit" | "redis" | "faults"
+/** The project names (`builds` runs alongside `redis`). */
+export type ProjectName = "unit" | "redis" | "builds" | "faults"
 
 /** Throws when a unit test starts `what` (a redis-server): the unit project stays free of Redis. */
 export const refuseInUnit = (what: string): void => {
