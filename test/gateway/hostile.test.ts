@@ -225,7 +225,9 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("the ga
     Effect.gen(function*() {
       const { base } = yield* onRedis()
       const memory = yield* onMemory()
-      for (const forged of [["abc"], ["99999999999999999999999"], ["0", "a", "b"]]) {
+      // Not a SCAN cursor; over 64 bits; an id that is not text; more ids than one SCAN batch holds.
+      const tooMany = ["0", ...Array.from({ length: 1001 }, (_, i) => `j${i}`)]
+      for (const forged of [["abc"], ["99999999999999999999999"], ["0", 7], tooMany, { scan: "0" }]) {
         const cursor = Buffer.from(JSON.stringify(forged)).toString("base64url")
         for (const at of [base, memory]) {
           const answer = yield* send(`${at}/v1/jobs?cursor=${cursor}`, { headers: auth() })
