@@ -17,7 +17,10 @@
  *
  * While the connection is down, a `listen` that is not yet confirmed fails
  * with a (retryable) `ConnectionError` rather than hanging until the wait's
- * timeout.
+ * timeout. A `SUBSCRIBE` that Redis neither confirms nor refuses is sent
+ * again after 2 s (then 4, 8, ... up to 30 s): a driver can lose one
+ * without a reconnect (ioredis 5's Cluster sends it to a subscriber node it
+ * is replacing).
  *
  * `listenUnsafe` is the same registration for callback-driven callers (the
  * result backend's waits, which run no fiber of their own): it registers at
@@ -78,7 +81,9 @@ export class Subscriber extends Context.Service<Subscriber, {
  */
 export const make = Effect.gen(function*() {
   const port = yield* RedisPort
-  const runSync = Effect.runSyncWith(yield* Effect.context<never>())
+  const context = yield* Effect.context<never>()
+  const runSync = Effect.runSyncWith(context)
+  const runFork = Effect.runForkWith(context)
   const warn = (message: string, cause: unknown) => runSync(Effect.logWarning(message, cause))
 
   /** Listeners by channel (an array: nearly always one). */
@@ -197,11 +202,29 @@ export const make = Effect.gen(function*() {
     if (toSubscribe.length > 0) subscribe(c, toSubscribe, false)
   }
 
-  const subscribe = (c: PubSubConnection, channels: Array<string>, wakeAll: boolean) => {
+  const subscribe = (c: PubSubConnection, channels: Array<string>, wakeAll: boolean, resendMillis = firstResendMillis) => {
     const gen = generation
     for (const channel of channels) inflight.add(channel)
+    // Unanswered after `resendMillis`: the channels still waiting go out again.
+    const resend = runFork(Effect.andThen(
+      Effect.sleep(resendMillis),
+      Effect.sync(() => {
+        if (gen !== generation || closed || conn !== c) return
+        const waiting: Array<string> = []
+        for (const channel of channels) {
+          if (!inflight.has(channel) || confirmed.has(channel)) continue
+          // Everyone left: not asked again (a late confirmation unsubscribes it).
+          if (listeners.has(channel)) waiting.push(channel)
+          else inflight.delete(channel)
+        }
+        if (waiting.length === 0) return
+        runSync(Effect.logWarning(`bananas redis subscriber: SUBSCRIBE of ${waiting.length} channel(s) unanswered after ${resendMillis} ms; sending it again`))
+        subscribe(c, waiting, wakeAll, Math.min(resendMillis * 2, maxResendMillis))
+      })
+    ))
     c.subscribe(channels).then(
       () => {
+        resend.interruptUnsafe()
         if (gen !== generation) return
         for (const channel of channels) {
           inflight.delete(channel)
@@ -212,6 +235,7 @@ export const make = Effect.gen(function*() {
         if (wakeAll) for (const list of [...listeners.values()]) for (const l of [...list]) wake(l)
       },
       (cause: unknown) => {
+        resend.interruptUnsafe()
         if (gen !== generation) return
         const error = new ConnectionError({
           operation: "subscribe",
@@ -317,6 +341,10 @@ export const make = Effect.gen(function*() {
 export const layer: Layer.Layer<Subscriber, never, RedisPort> = Layer.effect(Subscriber, make)
 
 // Internal
+
+/** How long a SUBSCRIBE may go unanswered before it is sent again (doubling each time, up to `maxResendMillis`). */
+const firstResendMillis = 2_000
+const maxResendMillis = 30_000
 
 interface Registration {
   readonly channel: string
