@@ -45,9 +45,10 @@ export default defineConfig({
       project("unit", 0, 2, false),
       // Private redis-servers, sockets and CLI processes: one file per core.
       project("redis", 1, 2),
-      // The package and API reference builds: CPU-bound, untimed; one at a time, next to redis.
-      project("builds", 1, 1),
-      // Kills, restarts, timing bounds, the pack and docs builds: one file at a time.
+      // The package and API reference builds: CPU-bound, untimed; in redis's group, sharing its two
+      // workers (vitest runs the projects of one group in one pool), so they overlap redis files.
+      project("builds", 1, 2),
+      // Kills, restarts, timing bounds, the bench smoke run, the browser: one file at a time.
       project("faults", 2, 1)
     ]
   }

@@ -10,9 +10,9 @@
  *   bench smoke run, the dashboard in Chromium: slow or timing-sensitive,
  *   so they run one file at a time, last.
  * - `builds`: the packed package and the API reference, built and
- *   installed in temporary folders: CPU-bound with no timing bound, so one
- *   file at a time, alongside the `redis` project (whose files mostly
- *   wait on sockets and child processes).
+ *   installed in temporary folders: CPU-bound with no timing bound, so they
+ *   share the `redis` project's two workers (whose files mostly wait on
+ *   sockets and child processes) instead of running alone after it.
  * - `redis`: everything else (contract suites on Redis, the differential
  *   test, Go interop, HTTP gateway, CLI, examples). A new test file lands
  *   here unless a `unit` or `faults` pattern names it.
