@@ -247,10 +247,11 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         }
       })
     const takeJobs = Effect.gen(function*() {
-      // One turn of the scheduler first: the handlers that end in the same
-      // burst free their slots, so one take fills them all (under load a
-      // take filled 33 of 50 slots without it: 1.5 times the script calls).
-      yield* Effect.yieldNow
+      // While handlers run, one turn of the scheduler first: those that end
+      // in the same burst free their slots, so one take fills them all
+      // (under load a take filled 33 of 50 slots without it: 1.5 times the
+      // script calls). With none running there is nothing to wait for.
+      if (slots.running.size > slots.writing.size) yield* Effect.yieldNow
       const reserved = yield* slots.beginTake(maxBatch)
       const deliveries = yield* dequeueHealthy(reserved).pipe(surviving("dequeue failed; retrying", undefined))
       if (deliveries !== undefined) for (const delivery of deliveries) yield* accept(delivery)
