@@ -20,7 +20,9 @@
 
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
 
 /**
@@ -73,6 +75,19 @@ export const current: Effect.Effect<string | undefined> = Effect.flatMap(Effect.
     onSuccess: (span) => (span.sampled ? format(span) : undefined)
   })
 })
+
+/**
+ * Whether a fiber traces: a tracer other than Effect's built-in one is
+ * installed and tracing is enabled. The built-in tracer exports nothing
+ * (and a submission made under it carries no trace context), so a span
+ * would go nowhere: the worker's job spans and `Tasks`' call spans are made
+ * only when this holds.
+ *
+ * @category predicates
+ * @since 0.2.0
+ */
+export const isTracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
+  fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer && fiber.getRef(References.TracerEnabled)
 
 // Internal
 

@@ -8,7 +8,6 @@
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
@@ -17,7 +16,7 @@ import * as TraceContext from "../domain/TraceContext.ts"
 
 /**
  * Runs a job's effect with its log annotations (`jobId`, `jobName`,
- * `attempt`) and, when tracing is on (`isTracing`), in its span
+ * `attempt`) and, when tracing is on (`TraceContext.isTracing`), in its span
  * (`bananas.worker.execute`, kind consumer, with the job's id, name,
  * attempt and priority, a child of the producer's span when the job
  * carries its trace context, ended when the effect exits): what
@@ -30,19 +29,8 @@ import * as TraceContext from "../domain/TraceContext.ts"
  * @since 0.2.0
  */
 export const inJobScope = <A, E, R>(effect: Effect.Effect<A, E, R>, job: Job): Effect.Effect<A, E, R> =>
-  Effect.withFiber((fiber) => (isTracing(fiber) ? inSpan(effect, job) : Effect.updateContext<A, E, R, R>(effect, (context) => annotated(context, job))))
+  Effect.withFiber((fiber) => (TraceContext.isTracing(fiber) ? inSpan(effect, job) : Effect.updateContext<A, E, R, R>(effect, (context) => annotated(context, job))))
 
-/**
- * Whether a fiber traces: a tracer other than Effect's built-in one is
- * installed and tracing is enabled. The built-in tracer exports nothing
- * (and a submission made under it carries no trace context, see
- * `TraceContext`), so a job's span would go nowhere.
- *
- * @category predicates
- * @since 0.2.0
- */
-export const isTracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
-  fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer && fiber.getRef(References.TracerEnabled)
 
 // Internal
 
