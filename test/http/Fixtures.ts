@@ -7,6 +7,7 @@
  * Redis prefix / memory keyspace, so the contract suite's responders and
  * raw checks see what the gateway wrote.
  */
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { FetchHttpClient, HttpRouter, HttpServer } from "effect/http"
@@ -59,12 +60,12 @@ export const overRedis = (overrides: Partial<Gateway.Options> = {}, backend: Ban
   )
 
 /**
- * The HTTP TaskApi over the gateway's routes in-process: each request a
- * web `Request` handed to `HttpRouter.toWebHandler`, no socket.
+ * The gateway's routes in-process over the backend services of `backend`:
+ * a fetch that hands each web `Request` to `HttpRouter.toWebHandler` (no
+ * socket), disposed with the scope.
  */
-export const inProcessClient = (overrides: Partial<Gateway.Options> = {}) =>
-  Layer.unwrap(Effect.gen(function*() {
-    const backend = yield* Effect.context<JobQueue | QueueAdmin | ResultBackend>()
+export const inProcessFetch = (backend: Context.Context<JobQueue | QueueAdmin | ResultBackend>, overrides: Partial<Gateway.Options> = {}) =>
+  Effect.gen(function*() {
     const routes = Gateway.routes(gatewayOptions(overrides)).pipe(
       Layer.provide(DirectTaskApi.layer),
       Layer.provide(Layer.succeedContext(backend)),
@@ -73,11 +74,21 @@ export const inProcessClient = (overrides: Partial<Gateway.Options> = {}) =>
     )
     const { handler, dispose } = HttpRouter.toWebHandler(routes, { disableLogger: true })
     yield* Effect.addFinalizer(() => Effect.promise(dispose))
-    const fetch = (input: string | URL | Request, init?: RequestInit) => handler(new Request(input, init))
-    return HttpTaskApi.layer({ url: "http://gateway.test", apiKey }).pipe(
-      Layer.provide(FetchHttpClient.layer),
-      Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch))
-    )
+    return (input: string | URL | Request, init?: RequestInit) => handler(new Request(input, init))
+  })
+
+/** The HTTP TaskApi (and `Schedules`) over `fetch`, with API key `key`. */
+export const clientOver = (fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>, key: string = apiKey) =>
+  HttpTaskApi.layer({ url: "http://gateway.test", apiKey: key }).pipe(
+    Layer.provide(FetchHttpClient.layer),
+    Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch))
+  )
+
+/** The HTTP TaskApi over the gateway's routes in-process (`inProcessFetch`) on the backend in context. */
+export const inProcessClient = (overrides: Partial<Gateway.Options> = {}) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const backend = yield* Effect.context<JobQueue | QueueAdmin | ResultBackend>()
+    return clientOver(yield* inProcessFetch(backend, overrides))
   }))
 
 /** The contract services over HTTP in-process on a memory instance. */

@@ -12,34 +12,22 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { HttpRouter, HttpServer } from "effect/http"
-import * as Gateway from "../../src/gateway/Gateway.ts"
-import * as DirectTaskApi from "../../src/layers/DirectTaskApi.ts"
 import * as BananasMemory from "../../src/layers/memory/BananasMemory.ts"
 import * as Context from "effect/Context"
-import { FetchHttpClient } from "effect/http"
 import type { RawJson } from "../../src/domain/RawJson.ts"
-import * as HttpTaskApi from "../../src/http/HttpTaskApi.ts"
 import { Schedules } from "../../src/services/Schedules.ts"
-import { apiKey, gatewayOptions } from "./Fixtures.ts"
+import { apiKey, clientOver, inProcessFetch } from "./Fixtures.ts"
 
 /** A fetch on the gateway's routes over a fresh memory instance. */
 const gateway = Effect.gen(function*() {
-  const routes = Gateway.routes(gatewayOptions()).pipe(
-    Layer.provide(DirectTaskApi.layer),
-    Layer.provideMerge(BananasMemory.layer()),
-    Layer.provide(HttpServer.layerServices),
-    Layer.orDie
-  )
-  const { handler, dispose } = HttpRouter.toWebHandler(routes, { disableLogger: true })
-  yield* Effect.addFinalizer(() => Effect.promise(dispose))
+  const fetch = yield* inProcessFetch(yield* Layer.build(BananasMemory.layer().pipe(Layer.orDie)))
   return (method: string, path: string, body?: unknown, key: string | null = apiKey) =>
     Effect.promise(async () => {
-      const response = await handler(new Request(`http://gateway.test${path}`, {
+      const response = await fetch(`http://gateway.test${path}`, {
         method,
         headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) })
-      }))
+      })
       const text = await response.text()
       return { status: response.status, text, json: text === "" ? undefined : JSON.parse(text) as Record<string, any> }
     })
@@ -105,21 +93,8 @@ describe("HTTP schedules", () => {
   it.live("Schedules over the HTTP client: stored through the gateway, fired by the backend; fireDue is not served", () =>
     Effect.gen(function*() {
       const backend = yield* Layer.build(BananasMemory.layer().pipe(Layer.orDie))
-      const routes = Gateway.routes(gatewayOptions()).pipe(
-        Layer.provide(DirectTaskApi.layer),
-        Layer.provide(Layer.succeedContext(backend)),
-        Layer.provide(HttpServer.layerServices),
-        Layer.orDie
-      )
-      const { handler, dispose } = HttpRouter.toWebHandler(routes, { disableLogger: true })
-      yield* Effect.addFinalizer(() => Effect.promise(dispose))
-      const fetch = (input: string | URL | Request, init?: RequestInit) => handler(new Request(input, init))
-      const over = (key: string) =>
-        Layer.build(HttpTaskApi.layer({ url: "http://gateway.test", apiKey: key }).pipe(
-          Layer.provide(FetchHttpClient.layer),
-          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch)),
-          Layer.orDie
-        ))
+      const fetch = yield* inProcessFetch(backend)
+      const over = (key: string) => Layer.build(clientOver(fetch, key).pipe(Layer.orDie))
       const remote = Context.get(yield* over(apiKey), Schedules)
       const local = Context.get(backend, Schedules)
       assert.notStrictEqual(remote, local)
