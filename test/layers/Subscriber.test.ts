@@ -6,8 +6,11 @@
  * confirmed by the resend.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import * as Exit from "effect/Exit"
 import { TestClock } from "effect/testing"
 import { type PubSubConnection, RedisPort } from "../../src/layers/redis/RedisPort.ts"
 import * as Subscriber from "../../src/layers/redis/Subscriber.ts"
@@ -96,5 +99,22 @@ describe("Subscriber", () => {
       yield* settle
       assert.strictEqual(stub.sent.length, 3)
     }).pipe(Effect.provide(stub.layer))
+  })
+
+  it.effect("closing the subscriber fails an unanswered wait and sends nothing again", () => {
+    const stub = stubPort(() => false)
+    return Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(stub.layer, scope)
+      const confirmations: Array<string> = []
+      Context.get(context, Subscriber.Subscriber).listenUnsafe("a", () => {}, (error) => confirmations.push(error?._tag ?? "ok"))
+      yield* settle
+      assert.strictEqual(stub.sent.length, 1)
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(confirmations, ["ConnectionError"], "the wait learns the client closed")
+      yield* TestClock.adjust("1 minute")
+      yield* settle
+      assert.strictEqual(stub.sent.length, 1, "nothing sent after close")
+    })
   })
 })

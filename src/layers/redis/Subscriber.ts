@@ -35,6 +35,7 @@
 
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { ConnectionError } from "../../domain/Errors.ts"
@@ -98,6 +99,8 @@ export const make = Effect.gen(function*() {
   const dirty = new Set<string>()
   let flushScheduled = false
   let closed = false
+  /** Timers of SUBSCRIBEs not yet answered (`subscribe`), stopped with the layer. */
+  const resends = new Set<Fiber.Fiber<void>>()
   /** Bumped on reconnect: replies to commands of an older connection are ignored. */
   let generation = 0
   let conn: PubSubConnection | undefined
@@ -206,7 +209,7 @@ export const make = Effect.gen(function*() {
     const gen = generation
     for (const channel of channels) inflight.add(channel)
     // Unanswered after `resendMillis`: the channels still waiting go out again.
-    const resend = runFork(Effect.andThen(
+    const resend: Fiber.Fiber<void> = runFork(Effect.andThen(
       Effect.sleep(resendMillis),
       Effect.sync(() => {
         if (gen !== generation || closed || conn !== c) return
@@ -222,6 +225,8 @@ export const make = Effect.gen(function*() {
         subscribe(c, waiting, wakeAll, Math.min(resendMillis * 2, maxResendMillis))
       })
     ))
+    resends.add(resend)
+    resend.addObserver(() => resends.delete(resend))
     c.subscribe(channels).then(
       () => {
         resend.interruptUnsafe()
@@ -299,6 +304,7 @@ export const make = Effect.gen(function*() {
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {
       closed = true
+      for (const resend of resends) resend.interruptUnsafe()
       failUnconfirmed(closedError())
       if (conn !== undefined) conn.close()
     })
