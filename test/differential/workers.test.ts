@@ -149,7 +149,19 @@ layer(RedisServer.layer, { timeout: 30_000 })("differential: the worker registry
       yield* Effect.promise(() =>
         fc.assert(
           fc.asyncProperty(fc.array(operation, { minLength: 5, maxLength: 30 }), (ops) => runPromise(sequence(ops)).then(() => undefined)),
-          { numRuns, ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), endOnFailure: false }
+          {
+            numRuns,
+            ...(seed === undefined ? {} : { seed }),
+            ...(path === undefined ? {} : { path }),
+            endOnFailure: false,
+            // Every run, whatever the seed: a registered worker listed, and a lease held by one that never registered.
+            examples: [[[
+              { op: "beat", id: "a", processed: 1, routingKey: undefined },
+              { op: "submit", n: 1 },
+              { op: "take", owner: "old" },
+              { op: "list" }
+            ]]]
+          }
         )
       )
       assert.isAbove(coverage.listed, 0, "the sequences list registered workers")
