@@ -265,7 +265,10 @@ export const stats = (options?: Policies.CallOptions): Effect.Effect<QueueStats,
   withApi((api) => Policies.apply("stats", api.stats, options))
 
 /**
- * Lists jobs by status, priority, name and creation time, paginated.
+ * Lists jobs by status, priority, name and creation time, paginated. A job
+ * present throughout is listed, never twice in one page; on Redis a later
+ * page may repeat one when Redis shrinks its table between pages (SCAN's
+ * rule).
  *
  * @category managing
  * @since 0.2.0

@@ -95,6 +95,9 @@ export const make = Effect.gen(function*() {
       if (cursor === undefined) return yield* badCursor(filter.cursor)
       let { scan, pending } = cursor
       const jobs: Array<Job> = []
+      // SCAN returns a key again when Redis shrinks its table between two
+      // calls: never twice in one page (a later page may repeat one).
+      const seen = new Set<string>()
       // Bounded work per page: the scan goes on until `limit` jobs matched
       // or the keyspace ended, for at most `listBudgetMillis`; past it, a
       // rare filter over a large keyspace returns what it found (maybe
@@ -111,7 +114,8 @@ export const make = Effect.gen(function*() {
         const datas = yield* store.mget(ids.map((id) => jobPrefix + id))
         for (let i = 0; i < ids.length; i++) {
           const job = readJob(datas[i])
-          if (job === undefined || !matches(job, filter)) continue
+          if (job === undefined || !matches(job, filter) || seen.has(ids[i]!)) continue
+          seen.add(ids[i]!)
           jobs.push(job)
           if (jobs.length === limit) {
             const rest = ids.slice(i + 1)

@@ -31,7 +31,9 @@ export class QueueAdmin extends Context.Service<QueueAdmin, {
    * Jobs matching the filter, paginated (SCAN on Redis, never KEYS). A page
    * scans on until `limit` jobs matched or the scan ended, within a work
    * budget; past it, the matches so far (maybe none) and a cursor. Go's
-   * dead-letter records are not jobs and are skipped.
+   * dead-letter records are not jobs and are skipped. A job present
+   * throughout is listed, never twice in one page; on Redis a later page
+   * may repeat one when Redis shrinks its table between pages (SCAN's rule).
    */
   readonly list: (filter: ListFilter) => Effect.Effect<JobPage, ValidationError | StoreFailure>
   /**

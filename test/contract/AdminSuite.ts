@@ -19,6 +19,7 @@ import type { ValidationError } from "../../src/domain/Errors.ts"
 import {
   assertSameIds,
   assertTtl,
+  collectListed,
   collectPages,
   dequeueNow,
   fresh,
@@ -165,7 +166,7 @@ export const adminTests = (it: It) => {
         yield* raw.set(keys.job(uid("corrupt")), "{not json") // skipped, not an error
         const all = [a1, a2, b1, b2, c1, ...fillers].map((j) => j.id)
 
-        const listAll = (filter: Omit<ListFilter, "cursor">) => collectPages((cursor) => admin.list({ ...filter, cursor }))
+        const listAll = (filter: Omit<ListFilter, "cursor">) => collectListed((cursor) => admin.list({ ...filter, cursor }))
         assertSameIds(yield* listAll({ limit: 4 }), all, "all pages")
         assertSameIds(yield* listAll({}), all, "default page size")
         assertSameIds(yield* listAll({ name: "alpha", limit: 1 }), [a1.id, a2.id], "name")
@@ -293,7 +294,7 @@ export const adminTests = (it: It) => {
         assert.include(letters[0]!.error!, "Failed to unmarshal job: ")
         const real = makeJob()
         yield* queue.enqueue(real)
-        assertSameIds(yield* collectPages((cursor) => admin.list({ cursor })), [real.id], "list")
+        assertSameIds(yield* collectListed((cursor) => admin.list({ cursor })), [real.id], "list")
         for (const id of [ghost, bad]) {
           const error = yield* Effect.flip(admin.requeueDead(id, ts("2025-01-15T11:00:00Z")))
           assert.strictEqual(error._tag, "SerializationError")

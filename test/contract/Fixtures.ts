@@ -195,6 +195,24 @@ export const collectPages = <E, R>(page: (cursor: string | undefined) => Effect.
     return assert.fail("pagination did not end after 1000 pages")
   })
 
+/**
+ * Every page of a `list`: no job twice in one page, and the jobs of all
+ * pages without repeats. Redis's SCAN returns a key again when the table
+ * shrinks between two calls (its documented guarantee is "at least once"),
+ * so a later page may repeat a job; none present throughout may be missing.
+ */
+export const collectListed = <E, R>(page: (cursor: string | undefined) => Effect.Effect<{ readonly jobs: ReadonlyArray<Job>; readonly cursor?: string | undefined }, E, R>) =>
+  Effect.map(
+    collectPages((cursor) =>
+      Effect.map(page(cursor), (p) => {
+        const ids = p.jobs.map((j) => j.id)
+        assert.strictEqual(new Set(ids).size, ids.length, `a page lists a job twice: ${JSON.stringify(ids)}`)
+        return p
+      })
+    ),
+    (jobs): Array<Job> => [...new Map(jobs.map((j) => [j.id, j] as const)).values()]
+  )
+
 /** Asserts the ids are all distinct and equal (as sets) to `expected`. */
 export const assertSameIds = (jobs: ReadonlyArray<{ readonly id: string }>, expected: ReadonlyArray<string>, label = "ids") => {
   const ids = jobs.map((j) => j.id)

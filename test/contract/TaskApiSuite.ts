@@ -22,7 +22,7 @@ import * as RawJson from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import type { TaskApi } from "../../src/services/TaskApi.ts"
 import * as Tasks from "../../src/Tasks.ts"
-import { assertSameIds, collectPages, fresh, type It, type Outcome, pause, payloadBytes, respond, takeJob, uid } from "./Fixtures.ts"
+import { assertSameIds, collectListed, fresh, type It, type Outcome, pause, payloadBytes, respond, takeJob, uid } from "./Fixtures.ts"
 
 const Add = JobDefinition.make({
   name: "add",
@@ -362,11 +362,11 @@ export const taskApiTests = (it: It) => {
         assert.strictEqual(stats.scheduled, 1)
         assert.strictEqual(stats.dead, 1)
 
-        assertSameIds(yield* collectPages((cursor) => Tasks.list({ limit: 3, cursor })), [...emails, ...reports, later, dead], "all")
-        assertSameIds(yield* collectPages((cursor) => Tasks.list({ name: "report", cursor })), [...reports, later], "name")
-        assertSameIds(yield* collectPages((cursor) => Tasks.list({ status: "scheduled", cursor })), [later], "status")
-        assertSameIds(yield* collectPages((cursor) => Tasks.list({ priority: "high", name: "report", cursor })), [reports[0]!], "priority")
-        assertSameIds(yield* collectPages((cursor) => Tasks.list({ status: "failed", cursor })), [dead], "failed")
+        assertSameIds(yield* collectListed((cursor) => Tasks.list({ limit: 3, cursor })), [...emails, ...reports, later, dead], "all")
+        assertSameIds(yield* collectListed((cursor) => Tasks.list({ name: "report", cursor })), [...reports, later], "name")
+        assertSameIds(yield* collectListed((cursor) => Tasks.list({ status: "scheduled", cursor })), [later], "status")
+        assertSameIds(yield* collectListed((cursor) => Tasks.list({ priority: "high", name: "report", cursor })), [reports[0]!], "priority")
+        assertSameIds(yield* collectListed((cursor) => Tasks.list({ status: "failed", cursor })), [dead], "failed")
         const limitError = yield* Effect.flip(Tasks.list({ limit: 0 }))
         assert.strictEqual(limitError._tag, "ValidationError")
         const cursorError = yield* Effect.flip(Tasks.list({ cursor: "not a cursor!" }))
