@@ -98,9 +98,17 @@ export const make = Effect.gen(function*() {
 
   // --- dequeue -------------------------------------------------------------
 
+  // The last take that came back with fewer jobs than it asked for: its
+  // queues were empty when it ran. The next blocking dequeue of the same
+  // queues waits for a wake-up since that take instead of looking again at
+  // once (under light load a job cost a second take that found nothing,
+  // sent ahead of the job's outcome).
+  let drained: { readonly sources: string; readonly mark: number } | undefined
+
   /** One take, its data read, bad data dead-lettered (plain `flatMap`s: it runs once per take on the worker's hot path). */
-  const takeOnce = (options: DequeueOptions, max: number) =>
+  const takeOnce = (options: DequeueOptions, max: number, sources: string) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const mark = store.workMark()
       const lease = options.lease === undefined ? undefined : {
         owner: options.lease.owner,
         expiresAt: now + Duration.toMillis(options.lease.duration),
@@ -108,6 +116,7 @@ export const make = Effect.gen(function*() {
         heartbeatMillis: Duration.toMillis(options.lease.heartbeat ?? options.lease.duration)
       }
       return Effect.flatMap(store.take(Take.make(p, { priorities: options.priorities, routingKey: options.routingKey, max, lease })), (taken) => {
+        drained = taken.length < max && mark !== undefined ? { sources, mark } : undefined
         if (taken.length === 0) return Effect.succeed(noDeliveries)
         const out: Array<Delivery | undefined> = []
         let bad: Array<{ readonly index: number; readonly step: T.Step<string> }> | undefined
@@ -162,20 +171,24 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const max = Math.min(maxTake, Math.floor(options.max))
       if (options.priorities.length === 0 || !(max >= 1)) return noDeliveries
+      const sources = options.priorities.map((pr) => keys.queue(pr, options.routingKey))
+      const sourcesKey = sources.join("\n")
       const blockMillis = Duration.toMillis(options.block)
-      if (!(blockMillis > 0)) return yield* takeOnce(options, max)
+      if (!(blockMillis > 0)) return yield* takeOnce(options, max, sourcesKey)
       const deadline = (yield* Clock.currentTimeMillis) + blockMillis
       return yield* Effect.scoped(Effect.gen(function*() {
         // Listen first, then look: work made available in between wakes us.
         // Opening the wait is part of the wait for work: interruptible, and
         // bounded by `block` (on Redis it costs nothing once the client's
         // lasting subscription is confirmed).
-        const sources = options.priorities.map((pr) => keys.queue(pr, options.routingKey))
-        const waiter = yield* Effect.interruptible(store.awaitWork(sources, blockMillis))
-        let look = true
+        // Right after a take of these queues came back short, no look: a
+        // wake-up since that take wakes the wait at once.
+        const since = drained?.sources === sourcesKey ? drained.mark : undefined
+        const waiter = yield* Effect.interruptible(store.awaitWork(sources, blockMillis, since))
+        let look = since === undefined
         while (true) {
           if (look) {
-            const next = yield* takeOnce(options, max)
+            const next = yield* takeOnce(options, max, sourcesKey)
             if (next.length > 0) return next
           }
           const remaining = deadline - (yield* Clock.currentTimeMillis)

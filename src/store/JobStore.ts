@@ -107,10 +107,18 @@ export class JobStore extends Context.Service<JobStore, {
    */
   readonly isScanCursor: (cursor: string) => boolean
   /**
+   * The wake-ups this store has received so far, as a mark taken just
+   * before a look at the queues; `undefined` while no wait is confirmed
+   * (a wake-up could be missed). Passed to `awaitWork` as `since`, it makes
+   * every wake-up after that look count.
+   */
+  readonly workMark: () => number | undefined
+  /**
    * Opens a wait for work on `sources` (the lists a dequeue takes from),
    * confirmed before it returns (so work made available afterwards wakes
-   * it), waiting at most `maxMillis` for that confirmation. Closed with the
-   * scope.
+   * it), waiting at most `maxMillis` for that confirmation. With `since`
+   * (a `workMark`), a wake-up that arrived after that mark wakes the first
+   * `next` at once. Closed with the scope.
    */
-  readonly awaitWork: (sources: ReadonlyArray<string>, maxMillis: number) => Effect.Effect<WorkWaiter, never, Scope.Scope>
+  readonly awaitWork: (sources: ReadonlyArray<string>, maxMillis: number, since?: number) => Effect.Effect<WorkWaiter, never, Scope.Scope>
 }>()("@bananas/effect/store/JobStore") {}

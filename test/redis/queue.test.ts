@@ -196,6 +196,35 @@ describe("Redis JobQueue", () => {
         yield* eventually("released with the client", Effect.map(numsub(wake), (n) => n === 0))
       }))
 
+    it.effect("after a take that came back short, the next blocking dequeue of the same queues sends no take until a wake-up: one take per job under light load, and a wake-up that came in between is not missed", () =>
+      Effect.gen(function*() {
+        const q = yield* JobQueue
+        const ids = (ds: ReadonlyArray<{ readonly _tag: string }>) => ds.map((d) => (d._tag === "Job" ? (d as JobDelivery).job.id : d._tag))
+        const take = (priorities: ReadonlyArray<JobPriority>) => q.dequeueMany({ priorities, block: Duration.seconds(20), max: 5 })
+        yield* q.enqueue(job("short-1"))
+        yield* q.enqueue(job("short-2"))
+        assert.deepStrictEqual(ids(yield* take(["normal"])), ["short-1", "short-2"]) // 2 of 5: the queue is drained
+
+        // Enqueued after that take: its wake-up wakes the next dequeue at once.
+        yield* q.enqueue(job("short-3"))
+        assert.deepStrictEqual(ids(yield* take(["normal"])), ["short-3"])
+
+        // Nothing since: the next dequeue waits without a take, until an enqueue wakes it.
+        yield* cmd((r) => r.config("RESETSTAT"))
+        const waiting = yield* Effect.forkChild(take(["normal"]))
+        yield* Effect.sleep(Duration.millis(200))
+        assert.strictEqual(yield* calls("evalsha"), 0, "a take while nothing was made available")
+        yield* q.enqueue(job("short-4"))
+        assert.deepStrictEqual(ids(yield* Fiber.join(waiting)), ["short-4"])
+        assert.strictEqual(yield* calls("evalsha"), 2, "the enqueue and one take")
+
+        // Other queues than the drained take's: looked at first, as always.
+        yield* cmd((r) => r.config("RESETSTAT"))
+        yield* q.enqueue(job("short-5", { priority: "high" }))
+        assert.deepStrictEqual(ids(yield* take(["high", "normal"])), ["short-5"])
+        assert.strictEqual(yield* calls("evalsha"), 2)
+      }).pipe(Effect.provide(client({ dequeuePollInterval: Duration.minutes(1) }))))
+
     it.effect("block bounds a dequeue even while Redis never confirms the wake channel's subscription (a silent pub/sub connection)", () =>
       Effect.gen(function*() {
         const queue = silentClient({ prefix: uniquePrefix("silent") })

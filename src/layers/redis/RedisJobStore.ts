@@ -288,12 +288,15 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
       }),
     // Redis's SCAN cursors are unsigned 64-bit decimals; anything else is an error reply.
     isScanCursor: (cursor) => /^(?:0|[1-9][0-9]{0,19})$/.test(cursor) && BigInt(cursor) <= 0xffff_ffff_ffff_ffffn,
-    awaitWork: (_sources, maxMillis) =>
+    // Only once the lasting subscription is confirmed does a mark miss nothing
+    // (a reconnect notifies, so it moves every mark on).
+    workMark: () => (listening ? wakeups.current() : undefined),
+    awaitWork: (_sources, maxMillis, since) =>
       Effect.gen(function*() {
         // The wait for Redis's confirmation is part of the wait for work,
         // bounded like it (a silent pub/sub connection cannot hang it).
         yield* listenForWork(maxMillis)
-        let seen = wakeups.current()
+        let seen = since ?? wakeups.current()
         return {
           next: (millis: number) =>
             Effect.suspend(() => {

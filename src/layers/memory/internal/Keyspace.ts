@@ -62,6 +62,7 @@ export class Keyspace {
   private opsSinceSweep = 0
   private readonly channels = new Map<string, Set<(message: string) => void>>()
   private readonly watchers = new Map<string, Set<() => void>>()
+  private wakes = 0
   private readonly publishes = new Set<(channel: string) => void>()
   private activeWatches = 0
 
@@ -413,6 +414,11 @@ export class Keyspace {
     }
   }
 
+  /** How many pushes and publishes there were so far (each wakes the watchers of its key): a mark for a caller that looks before it watches. */
+  wakeCount(): number {
+    return this.wakes
+  }
+
   /** How many `watch` registrations are active (leak checks in tests). */
   watcherCount(): number {
     return this.activeWatches
@@ -458,6 +464,7 @@ export class Keyspace {
   }
 
   private wake(key: string): void {
+    this.wakes++
     for (const listener of [...(this.watchers.get(key) ?? [])]) listener()
   }
 }

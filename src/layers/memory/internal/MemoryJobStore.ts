@@ -141,7 +141,8 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
     sizes: (lists, zsets) => run("stats", () => ({ lists: lists.map((k) => store.llen(k)), zsets: zsets.map((k) => store.zcard(k)) })),
     scan: (cursor, prefix, count) => run("list", () => store.scan(cursor, prefix, count)),
     isScanCursor: (cursor) => store.isScanCursor(cursor),
-    awaitWork: (sources) =>
+    workMark: () => store.wakeCount(),
+    awaitWork: (sources, _maxMillis, since) =>
       Effect.gen(function*() {
         const signal = yield* Queue.sliding<void>(1)
         // Woken by a push to a source, or by `queue:wake` (a resumed queue pushes nothing).
@@ -149,6 +150,8 @@ export const make = (store: Keyspace, protocol: Protocol): JobStore["Service"] =
           Effect.sync(() => store.watch([...sources, protocol.keys.wake], () => Queue.offerUnsafe(signal, undefined))),
           (unwatch) => Effect.sync(unwatch)
         )
+        // Anything pushed or published since the mark counts (any key: at worst one look too many).
+        if (since !== undefined && store.wakeCount() !== since) Queue.offerUnsafe(signal, undefined)
         return {
           next: (maxMillis: number) => Effect.map(Effect.timeoutOption(Queue.take(signal), maxMillis), Option.isSome)
         }
