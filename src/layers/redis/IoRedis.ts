@@ -143,7 +143,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
   }
 
   const client = yield* Effect.acquireRelease(
-    Effect.sync(() => create("", { enableAutoPipelining: true }, { enableOfflineQueue: false })).pipe(
+    Effect.sync(() => create("", pipelining, { enableOfflineQueue: false })).pipe(
       Effect.tap((c) =>
         Effect.flatMap(Effect.promise(() => connectChecked(c, url)), (failed) => {
           if (failed === undefined) return Effect.sync(() => void (connected = true))
@@ -238,6 +238,16 @@ export const parseUrl = (text: string | undefined, field = "url"): Result.Result
 // Internal
 
 /**
+ * The command client's pipelining: ioredis joins the commands of one turn
+ * of the event loop into one write, after a `setImmediate`. Script calls
+ * are left out: the store already joins the steps of a turn into one call
+ * (a microtask), and waiting for the next `setImmediate` added a turn to
+ * every submit and put a worker's outcome behind whatever else ran in that
+ * turn (BENCHMARKS.md).
+ */
+const pipelining = { enableAutoPipelining: true, autoPipeliningIgnoredCommands: ["EVALSHA", "EVAL"] }
+
+/**
  * ioredis options as this module passes them. ioredis 6 declares
  * `replyMapping?: ReplyMappingMode | undefined` in its options but not
  * `undefined` in its constructors (a mismatch under
@@ -259,13 +269,14 @@ const createCluster = (
 ): Cluster => {
   const { username, password, tls } = topology.options
   const given = driverOptions as (Omit<ClusterOptions, "redisOptions"> & { readonly redisOptions?: RedisOptions }) | undefined
-  const { enableAutoPipelining, ...perNode } = extra
+  const { enableAutoPipelining, autoPipeliningIgnoredCommands, ...perNode } = extra
   // The defaults that are cluster-level options (the offline queue) apply to the cluster client.
   const { enableOfflineQueue, ...perNodeDefaults } = defaults
   return new Cluster([...topology.nodes], {
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...given,
     ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    ...(autoPipeliningIgnoredCommands === undefined ? {} : { autoPipeliningIgnoredCommands }),
     lazyConnect: true,
     redisOptions: {
       ...perNodeDefaults,
