@@ -56,6 +56,15 @@ interface Measured {
   readonly cpuMicrosPerJob: number
   /** Redis calls per job, by command (script calls by name of command: evalsha), when on Redis. */
   calls?: string
+  /** redis-server's CPU per job (µs, user + system from `INFO cpu`), when on Redis. */
+  redisMicrosPerJob?: number
+}
+
+/** redis-server's CPU time so far (µs). */
+const redisCpu = async (): Promise<number> => {
+  const info = await admin!.info("cpu")
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0)
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1e6
 }
 
 /** Redis's `INFO commandstats` calls, by command. */
@@ -72,12 +81,14 @@ const perJob = (before: Map<string, number>, after: Map<string, number>): string
 
 const measure = async (body: () => Promise<void>): Promise<Measured> => {
   const calls0 = admin === undefined ? undefined : await commandCalls()
+  const redis0 = admin === undefined ? undefined : await redisCpu()
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await body()
   const millis = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   const measured: Measured = { ops: (n / millis) * 1000, cpuMicrosPerJob: (cpu.user + cpu.system) / n }
+  if (redis0 !== undefined) measured.redisMicrosPerJob = (await redisCpu() - redis0) / n
   if (calls0 !== undefined) measured.calls = perJob(calls0, await commandCalls())
   return measured
 }
@@ -163,7 +174,7 @@ const raw = async (): Promise<Measured> => {
 }
 
 const show = (label: string, m: Measured) =>
-  `${label.padEnd(10)} ${m.ops.toFixed(0).padStart(7)} jobs/s  ${m.cpuMicrosPerJob.toFixed(1).padStart(6)} µs CPU/job${m.calls === undefined ? "" : ` (calls/job: ${m.calls})`}`
+  `${label.padEnd(10)} ${m.ops.toFixed(0).padStart(7)} jobs/s  ${m.cpuMicrosPerJob.toFixed(1).padStart(6)} µs CPU/job${m.redisMicrosPerJob === undefined ? "" : `  redis ${m.redisMicrosPerJob.toFixed(1)} µs/job`}${m.calls === undefined ? "" : ` (calls/job: ${m.calls})`}`
 
 const run = stub ? stubbed : ours
 await run() // warm-up
