@@ -3,7 +3,7 @@
  * `QueueAdmin`, `ResultBackend` and the `RedisPort`, wire-compatible with
  * the Go reference (docs/PROTOCOL.md).
  *
- * A client opens one command connection (auto-pipelined) when the layer is
+ * A client opens one command connection when the layer is
  * built, and one pub/sub connection on its first wait (result wait or idle
  * dequeue), shared by every concurrent wait. Both close with the layer.
  *

@@ -1,8 +1,9 @@
 /**
  * The ioredis adapter: the `RedisPort` on an ioredis client, and the only
- * module of the SDK that imports ioredis. One command connection with
- * auto-pipelining, opened when the layer is built and closed (`QUIT`) when
- * its scope ends; pub/sub connections duplicate its settings.
+ * module of the SDK that imports ioredis. One command connection (single
+ * commands auto-pipelined, script calls written at once), opened when the
+ * layer is built and closed (`QUIT`) when its scope ends; pub/sub
+ * connections duplicate its settings.
  *
  * Topologies (`Topology`): a single server (`url`), a Redis Cluster
  * (`cluster`: an ioredis `Cluster`; `SCAN` goes to the node that owns the
