@@ -251,9 +251,10 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
       // While handlers run, one turn of the scheduler first: those that end
       // in the same burst free their slots, so one take fills them all
       // (under load a take filled 33 of 50 slots without it: 1.5 times the
-      // script calls). With none running there is nothing to wait for.
-      // After a take that found the queues drained, the next one most likely
-      // only opens a wait: the outcomes recorded meanwhile go out first.
+      // script calls). With none running there is nothing to wait for,
+      // unless the last take found the queues drained: then this one most
+      // likely only opens a wait, and the outcomes recorded meanwhile go out
+      // first.
       if (drainedLast || slots.running.size > slots.writing.size) yield* Effect.yieldNow
       const reserved = yield* slots.beginTake(maxBatch)
       const deliveries = yield* dequeueHealthy(reserved).pipe(surviving("dequeue failed; retrying", undefined))
