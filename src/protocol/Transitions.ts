@@ -128,9 +128,9 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
   const json = JobCodec.encode(done)
   const key = p.keys.job(job.id)
   // Built in one array (the worker's hot path): the same writes as
-  // `[set, ...letGo, ...outcomeWrites]`.
-  const writes: Array<Write> = [{ op: "set", key, value: json, ttl: p.ttl.completedJob }]
-  pushLetGo(writes, p, claim)
+  // `[...outcomeWrites, set, ...letGo]`. The result's HSET comes first: as
+  // a first write it checks its key's type itself (no TYPE; `applyPlans`).
+  const writes: Array<Write> = []
   pushOutcomeWrites(writes, p, "job.completed", done, {
     jobId: job.id,
     status: "completed",
@@ -138,6 +138,8 @@ export const complete = (p: Wire.Protocol, claim: Claim, job: Job, outcome: {
     completedAt: outcome.now,
     durationMs: outcome.durationMs
   }, true)
+  writes.push({ op: "set", key, value: json, ttl: p.ttl.completedJob })
+  pushLetGo(writes, p, claim)
   return { value: done, plan: { guards: orApplied(held(p, claim), key, json), writes } }
 }
 

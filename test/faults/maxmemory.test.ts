@@ -15,7 +15,13 @@ import { assert, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Context from "effect/Context"
 import * as Bananas from "../../src/Bananas.ts"
+import * as IoRedis from "../../src/layers/redis/IoRedis.ts"
+import * as RedisJobStore from "../../src/layers/redis/RedisJobStore.ts"
+import * as Settings from "../../src/layers/redis/Settings.ts"
+import * as Subscriber from "../../src/layers/redis/Subscriber.ts"
+import { JobStore } from "../../src/store/JobStore.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record } from "../support/FaultAudit.ts"
 import { parseInfo } from "../support/RedisProcess.ts"
@@ -86,3 +92,29 @@ it.live("maxmemory reached under load (noeviction): refused submits are StorageE
     assert.isAbove(figures.finishedWhileFull, 0, "handlers finished while Redis was full (their outcomes waited)")
     assert.isDefined(figures.resumeMs, "submits went through again once memory was freed")
   }).pipe(quiet), { timeout: 45_000 })
+
+it.live("maxmemory: a step refused at its first write leaves none of its removals behind (gathered over the call, they are dropped with it)", () =>
+  Effect.gen(function*() {
+    const { server, raw } = yield* privateRedis
+    yield* Effect.promise(() => raw.config("SET", "maxmemory-policy", "noeviction"))
+    const prefix = uniquePrefix("oomstep")
+    const settings = yield* Effect.fromResult(Settings.make({ prefix }))
+    const context = yield* Layer.build(
+      RedisJobStore.layer(settings).pipe(Layer.provideMerge(Subscriber.layer), Layer.provideMerge(IoRedis.layer({ url: server.url })))
+    )
+    const store = Context.get(context, JobStore)
+    const [scheduled, queue] = [prefix + "queue:scheduled", prefix + "queue:normal"]
+    yield* Effect.promise(() => raw.zadd(scheduled, 1, "a", 2, "b"))
+    // A promotion's shape: the id out of the scheduled set (gathered), then pushed (the first write Redis may refuse).
+    const promote = (id: string) => ({ guards: [], writes: [{ op: "zrem", key: scheduled, member: id }, { op: "lpush", key: queue, value: id }] } as const)
+    yield* Effect.promise(() => raw.config("SET", "maxmemory", "1"))
+    const refused = yield* Effect.result(store.apply("promote", [promote("a"), promote("b")]))
+    yield* Effect.promise(() => raw.config("SET", "maxmemory", "0"))
+    assert.strictEqual(refused._tag === "Failure" && (refused.failure as { reason?: string }).reason, "OutOfMemory")
+    assert.deepStrictEqual(yield* Effect.promise(() => raw.zrange(scheduled, 0, -1)), ["a", "b"], "no id left the scheduled set without its push")
+    assert.strictEqual(yield* Effect.promise(() => raw.exists(queue)), 0)
+    // Memory back: the same call applies whole.
+    yield* store.apply("promote", [promote("a"), promote("b")])
+    assert.strictEqual(yield* Effect.promise(() => raw.exists(scheduled)), 0)
+    assert.deepStrictEqual(yield* Effect.promise(() => raw.lrange(queue, 0, -1)), ["b", "a"])
+  }).pipe(Effect.scoped))

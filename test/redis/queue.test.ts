@@ -141,6 +141,10 @@ describe("Redis JobQueue", () => {
         assert.match(stats, /cmdstat_evalsha:calls=1,/)
         assert.notMatch(stats, /cmdstat_(multi|exec|eval):/)
         assert.match(stats, /cmdstat_publish:calls=6,/)
+        // The burst's six leases end in one ZREM, one HDEL and one SREM, gathered over its plans.
+        assert.match(stats, /cmdstat_zrem:calls=1,/)
+        assert.match(stats, /cmdstat_hdel:calls=1,/)
+        assert.match(stats, /cmdstat_srem:calls=1,/)
         assert.strictEqual(yield* cmd((r) => r.llen(k.processing)), 0)
         assert.strictEqual(yield* cmd((r) => r.zcard(k.leases)), 0)
         assert.strictEqual(yield* cmd((r) => r.exists(k.tokens)), 0)
