@@ -183,7 +183,10 @@ export const make = Effect.gen(function*() {
         // lasting subscription is confirmed).
         // Right after a take of these queues came back short, no look: a
         // wake-up since that take wakes the wait at once.
+        // Once: a wait that ends without a take (at its deadline) leaves the
+        // next dequeue to look at once.
         const since = drained?.sources === sourcesKey ? drained.mark : undefined
+        drained = undefined
         const waiter = yield* Effect.interruptible(store.awaitWork(sources, blockMillis, since))
         let look = since === undefined
         while (true) {

@@ -20,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import { TestClock } from "effect/testing"
 import * as Job from "../../src/domain/Job.ts"
+import * as JobCodec from "../../src/domain/JobCodec.ts"
 import type { JobPage } from "../../src/domain/JobPage.ts"
 import type { JobPriority } from "../../src/domain/JobPriority.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
@@ -227,6 +228,21 @@ describe("Redis JobQueue", () => {
         yield* q.enqueue(job("short-5", { priority: "high" }))
         assert.deepStrictEqual(ids(yield* take(["high", "normal"])), ["short-5"])
         assert.strictEqual(yield* calls("evalsha"), 2)
+      }).pipe(Effect.provide(client({ dequeuePollInterval: Duration.minutes(1) }))))
+
+    it.effect("a dequeue that waited out its block after a short take leaves the next one to look at once: a job pushed without a wake-up (Go) is found", () =>
+      Effect.gen(function*() {
+        const q = yield* JobQueue
+        const k = yield* keys
+        const take = q.dequeueMany({ priorities: ["normal"], block: Duration.millis(100), max: 5 })
+        yield* q.enqueue(job("go-after-1"))
+        assert.strictEqual((yield* take).length, 1) // 1 of 5: drained
+        assert.strictEqual((yield* take).length, 0) // no wake-up: waited its 100 ms without a look
+        // As Go's producers push: no wake-up. The poll (1 minute) is far away; only a look finds it.
+        yield* cmd((r) => r.set(k.job("go-after-2"), JobCodec.encode(job("go-after-2"))))
+        yield* cmd((r) => r.lpush(k.queue("normal"), "go-after-2"))
+        const found = yield* take
+        assert.deepStrictEqual(found.map((d) => (d._tag === "Job" ? d.job.id : d._tag)), ["go-after-2"])
       }).pipe(Effect.provide(client({ dequeuePollInterval: Duration.minutes(1) }))))
 
     it.effect("block bounds a dequeue even while Redis never confirms the wake channel's subscription (a silent pub/sub connection)", () =>
