@@ -27,9 +27,11 @@ import { newJob } from "../worker/support/Backend.ts"
 import { compareStep, dumpRedis } from "./Keyspace.ts"
 
 const numRuns = Number(process.env.DIFF_RUNS ?? 50)
-// Registrations outlive any sequence's virtual time: memory's TTLs run on the TestClock, Redis's in real time.
+// Registrations and leases outlive any sequence's virtual time (30 steps of at most
+// 120 s): memory's TTLs run on the TestClock, Redis's in real time.
 const ttl = Duration.hours(100)
-const ttlNames = { registration: 100 * 3600, lease: 300 }
+const leaseDuration = Duration.hours(50)
+const ttlNames = { registration: 100 * 3600, lease: 50 * 3600 }
 
 interface Side {
   readonly prefix: string
@@ -102,7 +104,7 @@ const run = (side: Side, op: Operation): Effect.Effect<unknown> => {
         return yield* side.queue.dequeue({
           priorities: ["normal"],
           block: Duration.zero,
-          lease: op.owner === undefined ? undefined : { owner: op.owner, duration: Duration.seconds(300) }
+          lease: op.owner === undefined ? undefined : { owner: op.owner, duration: leaseDuration }
         }).pipe(Effect.map((d) => d._tag === "Some" ? d.value._tag === "Job" ? d.value.job.id : d.value._tag : "none"))
       case "list":
         return yield* side.registry.list
