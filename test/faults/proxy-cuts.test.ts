@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Bananas from "../../src/Bananas.ts"
+import type { Script } from "../../src/layers/redis/Script.ts"
 import * as Scripts from "../../src/layers/redis/Scripts.ts"
 import * as Worker from "../../src/worker/Worker.ts"
 import { auditFaults, failures, record } from "../support/FaultAudit.ts"
@@ -31,7 +32,7 @@ import { type CommandMatch, type CutEvent, startTcpProxy } from "../support/TcpP
 import { allFinished, expectOf, makeRunLog, makeSubmissions, quiet, submitLoop, workHandlers } from "./support/Load.ts"
 
 const leaseMs = 2_000
-const isScript = (script: Scripts.Script) => (c: { readonly name: string; readonly args: ReadonlyArray<string> }) =>
+const isScript = (script: Script) => (c: { readonly name: string; readonly args: ReadonlyArray<string> }) =>
   c.name === "EVALSHA" && c.args[0] === script.sha
 
 const kinds: ReadonlyArray<{ readonly kind: "submit" | "dequeue" | "finish"; readonly match: CommandMatch }> = [

@@ -33,7 +33,7 @@ import { type ConnectionError, ValidationError } from "../../domain/Errors.ts"
 import * as ConnectFailure from "./ConnectFailure.ts"
 import * as DriverTopology from "./DriverTopology.ts"
 import { type Arg, type PubSubConnection, RedisFailure, RedisPort } from "./RedisPort.ts"
-import type { Call } from "./Scripts.ts"
+import type { Call } from "./Script.ts"
 import * as Topology from "./Topology.ts"
 import * as Teardown from "./Teardown.ts"
 

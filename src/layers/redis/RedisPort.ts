@@ -19,10 +19,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { ConnectionError, StorageError, type StorageErrorReason } from "../../domain/Errors.ts"
 import type { StoreFailure } from "../../store/JobStore.ts"
-import type { Call } from "./Scripts.ts"
+import type { Call } from "./Script.ts"
 
 /** A typed call of one script (its keys, its arguments, the decoder of its reply), and the script (name, Lua source, SHA1). */
-export type { Call, Script } from "./Scripts.ts"
+export type { Call, Script } from "./Script.ts"
 
 /**
  * An argument of a command.
