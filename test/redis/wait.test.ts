@@ -148,7 +148,7 @@ describe("ResultBackend.wait on Redis", () => {
         assert.strictEqual(ghost.durationMs, 0)
       }).pipe(Effect.provide(client(noFallback))))
 
-    it.effect("RPC start: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
+    it.effect("RPC start, alongside other RPC waits: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
       Effect.gen(function*() {
         const checks = yield* Queue.unbounded<string>()
         const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
@@ -156,6 +156,9 @@ describe("ResultBackend.wait on Redis", () => {
           const rb = yield* ResultBackend
           const k = yield* keys
           const server = yield* RedisServer
+          // Another RPC wait, under way (its start never ends): this one is not alone.
+          const other = yield* Effect.forkChild(rb.wait("rpc-other", Duration.seconds(5), { run: Effect.never }))
+          yield* eventually("the other subscribed", Effect.map(numsub(k.notify("rpc-other")), (n) => n === 1))
           const id = "rpc-fresh"
           let subscribedAtStart = -1
           // Succeeds with true: "created now", so the first check is skipped.
@@ -163,8 +166,7 @@ describe("ResultBackend.wait on Redis", () => {
             subscribedAtStart = n
             return true
           }).pipe(Effect.provideService(RedisServer, server))
-          const start = { run }
-          const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), start))
+          const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), { run }))
           yield* eventually("started", Effect.sync(() => subscribedAtStart !== -1))
           assert.strictEqual(subscribedAtStart, 1, "subscribed before the job was submitted")
           // The hash alone (no PUBLISH) is not looked at: no check without a notification.
@@ -175,6 +177,29 @@ describe("ResultBackend.wait on Redis", () => {
           yield* cmd((r) => r.publish(k.notify(id), "ready"))
           assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
           assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
+          yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
+          yield* Fiber.interrupt(other)
+        }).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
+      }))
+
+    it.effect("RPC start, alone: runs alongside the SUBSCRIBE, and checks once both are answered (a result stored before the subscription took effect is found, with no PUBLISH)", () =>
+      Effect.gen(function*() {
+        const checks = yield* Queue.unbounded<string>()
+        const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
+        yield* Effect.gen(function*() {
+          const rb = yield* ResultBackend
+          const k = yield* keys
+          const server = yield* RedisServer
+          const id = "rpc-alone"
+          // The start stores the final result and publishes nothing: only the check after both can see it.
+          const run = hsetOnly(k.result(id), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" }).pipe(
+            Effect.as(true),
+            Effect.provideService(RedisServer, server)
+          )
+          const result = yield* rb.wait(id, Duration.seconds(5), { run })
+          assert.strictEqual(result.status, "completed")
+          assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
+          assert.strictEqual(yield* Queue.size(checks), 0, "one check")
           yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
         }).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
       }))
