@@ -15,6 +15,7 @@ import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as PlanEncoding from "../../src/layers/redis/PlanEncoding.ts"
 import { decodeOutcome, encode, type EncodedPlans, makeEncoder } from "../../src/layers/redis/PlanEncoding.ts"
 import * as ScriptLimits from "../../src/layers/redis/ScriptLimits.ts"
+import { RedisFailure } from "../../src/layers/redis/RedisPort.ts"
 import * as Scripts from "../../src/layers/redis/Scripts.ts"
 import { type Guard, guardType, type Plan, type Write, writeType } from "../../src/protocol/Plan.ts"
 import * as Take from "../../src/protocol/Take.ts"
@@ -313,13 +314,24 @@ describe("PlanEncoding", () => {
       assert.isTrue(Result.isFailure(call.decode(["a"])), "an id without its data")
     })
 
-    it("readResult: the hash as fields, and the job's data when read", () => {
-      const call = Scripts.readResult.call("r", "j")
-      assert.deepStrictEqual(call.decode([["status", "failed", "error", "x"], "data"]), Result.succeed({ fields: { status: "failed", error: "x" }, job: "data" }))
-      assert.deepStrictEqual(call.decode([["status", "completed"]]), Result.succeed({ fields: { status: "completed" }, job: undefined }))
-      assert.deepStrictEqual(call.decode([[], null]), Result.succeed({ fields: {}, job: undefined }))
-      assert.isTrue(Result.isFailure(call.decode([["a"], 5])))
-      assert.isTrue(Result.isFailure(call.decode(null)))
+    it("readResult: per waiter the hash as fields, and the job's data when read, or Redis's error for that waiter", () => {
+      const call = Scripts.readResult.call([["r", "j"], ["r2", "j2"]])
+      assert.deepStrictEqual(call.keys, ["r", "j", "r2", "j2"], "each waiter's result and job keys, in pairs")
+      const one = (reply: unknown) => Scripts.readResult.call([["r", "j"]]).decode([reply])
+      assert.deepStrictEqual(one([["status", "failed", "error", "x"], "data"]), Result.succeed([{ fields: { status: "failed", error: "x" }, job: "data" }]))
+      assert.deepStrictEqual(one([["status", "completed"]]), Result.succeed([{ fields: { status: "completed" }, job: undefined }]))
+      assert.deepStrictEqual(one([[], null]), Result.succeed([{ fields: {}, job: undefined }]))
+      assert.isTrue(Result.isFailure(one([["a"], 5])))
+      assert.isTrue(Result.isFailure(one(null)))
+      const refused = call.decode([new Error("WRONGTYPE Operation against a key holding the wrong kind of value"), [["status", "completed"]]])
+      assert.isTrue(Result.isSuccess(refused))
+      if (Result.isSuccess(refused)) {
+        const [first, second] = refused.success
+        assert.instanceOf(first, RedisFailure)
+        assert.match((first as RedisFailure).message, /^WRONGTYPE/)
+        assert.deepStrictEqual(second, { fields: { status: "completed" }, job: undefined })
+      }
+      assert.isTrue(Result.isFailure(call.decode([[["status", "completed"]]])), "one read for two waiters")
     })
 
     it("decodeOutcome: 0 applied, g the g-th guard's reason, -1000000 already applied, -t the t-th typed key; anything else undefined", () => {

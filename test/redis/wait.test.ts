@@ -16,7 +16,10 @@ import * as Option from "effect/Option"
 import * as Job from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
+import type { StorageError } from "../../src/domain/Errors.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
+import { RedisPort, toFailure } from "../../src/layers/redis/RedisPort.ts"
+import * as ResultReads from "../../src/layers/redis/ResultReads.ts"
 import * as Wire from "../../src/protocol/Wire.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
@@ -146,6 +149,34 @@ describe("ResultBackend.wait on Redis", () => {
         assert.strictEqual(ghost.status, "failed")
         assert.strictEqual(ghost.error, Wire.errorText.missingData)
         assert.strictEqual(ghost.durationMs, 0)
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("reads asked for in one turn go out as one call; a wrong-typed result key fails its own read, no other", () =>
+      Effect.gen(function*() {
+        const port = yield* RedisPort
+        const k = yield* keys
+        yield* hsetOnly(k.result("read-good"), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" })
+        yield* cmd((r) => r.set(k.result("read-bad"), "not a hash"))
+        let calls = 0
+        const counted = { ...port, evalScript: <A>(call: Parameters<typeof port.evalScript<A>>[0]) => (calls++, port.evalScript(call)) }
+        const read = ResultReads.make(counted)
+        const [good, bad, none] = yield* Effect.promise(() =>
+          Promise.allSettled([
+            read(k.result("read-good"), k.job("read-good")),
+            read(k.result("read-bad"), k.job("read-bad")),
+            read(k.result("read-none"), k.job("read-none"))
+          ]))
+        assert.strictEqual(calls, 1, "one script call for the three reads")
+        assert.deepStrictEqual(good, { status: "fulfilled", value: { fields: { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" }, job: undefined } })
+        assert.deepStrictEqual(none, { status: "fulfilled", value: { fields: {}, job: undefined } })
+        assert.strictEqual(bad!.status, "rejected")
+        const failure = toFailure("waitForResult", port.target, (bad as PromiseRejectedResult).reason)
+        assert.strictEqual(failure._tag, "StorageError")
+        assert.strictEqual((failure as StorageError).reason, "WrongType")
+        // Through a wait: the same refusal ends that wait with the StorageError.
+        const rb = yield* ResultBackend
+        const error = yield* Effect.flip(rb.wait("read-bad", Duration.seconds(5)))
+        assert.strictEqual(error._tag, "StorageError")
       }).pipe(Effect.provide(client(noFallback))))
 
     it.effect("RPC start, alongside other RPC waits: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>

@@ -33,6 +33,7 @@ import { ResultBackend, type WaitStart } from "../../services/ResultBackend.ts"
 import { JobStore } from "../../store/JobStore.ts"
 import * as StoreResults from "../../store/StoreResults.ts"
 import { RedisPort } from "./RedisPort.ts"
+import * as ResultReads from "./ResultReads.ts"
 import { ResultWait, type WaitEnv, type WaitError, WaitHooks } from "./ResultWait.ts"
 import type { Settings } from "./Settings.ts"
 import { Subscriber } from "./Subscriber.ts"
@@ -54,6 +55,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
 
   const env: WaitEnv = {
     port,
+    read: ResultReads.make(port),
     subscriber,
     keys: settings.protocol.keys,
     pollMillis: settings.waitPollMillis,

@@ -28,7 +28,8 @@ import type * as Keys from "../../protocol/Keys.ts"
 import { isFinalResult } from "../../protocol/ResultTransitions.ts"
 import type { StoreFailure } from "../../store/JobStore.ts"
 import { type RedisPort, toFailure } from "./RedisPort.ts"
-import * as Scripts from "./Scripts.ts"
+import type * as ResultReads from "./ResultReads.ts"
+import type * as Scripts from "./Scripts.ts"
 import type { Subscriber } from "./Subscriber.ts"
 
 /**
@@ -68,6 +69,8 @@ export const WaitHooks = Context.Reference<WaitHooks | undefined>("@bananas/effe
  */
 export interface WaitEnv {
   readonly port: RedisPort["Service"]
+  /** The backend's batched reads. */
+  readonly read: ResultReads.ReadResult
   readonly subscriber: Subscriber["Service"]
   readonly keys: Keys.Keys
   readonly pollMillis: number
@@ -187,7 +190,7 @@ export class ResultWait {
       this.pollTimer = undefined
     }
     const { keys } = this.env
-    this.env.port.evalScript(Scripts.readResult.call(keys.result(this.id), keys.job(this.id))).then(
+    this.env.read(keys.result(this.id), keys.job(this.id)).then(
       (reply) => this.onChecked(reply),
       (cause: unknown) => this.finish(Effect.fail(toFailure("waitForResult", this.env.port.target, cause)))
     )

@@ -10,7 +10,7 @@
  * - `applyPlans`: a generic plan interpreter (types, guards, writes), the
  *   Redis twin of `MemoryJobStore.applyPlan` (in `ApplyPlans`).
  * - `takeJobs`: the dequeue step (`protocol/Take`).
- * - `readResult`: the read of a waiter (result hash, plus the job).
+ * - `readResult`: the reads of waiters (result hash, plus the job), batched.
  *
  * Job JSON is never built or parsed in Lua (cjson would turn a 20-digit
  * integer into a float); no wire constant is written in Lua (TTLs, scores
@@ -29,7 +29,7 @@
 import * as Result from "effect/Result"
 import type { Taken, TakeRequest } from "../../protocol/Take.ts"
 import { applyPlans } from "./ApplyPlans.ts"
-import type { Arg } from "./RedisPort.ts"
+import { type Arg, RedisFailure } from "./RedisPort.ts"
 import { type Call, describe, descriptor, type Script } from "./Script.ts"
 import * as ScriptLimits from "./ScriptLimits.ts"
 import type { LimitExceeded } from "./ScriptLimits.ts"
@@ -164,34 +164,44 @@ return out`, (script, request: TakeRequest): Call<ReadonlyArray<Taken>> | LimitE
 })
 
 /**
- * A waiter's read of a result: its call for the result and job keys, its
- * reply the result hash and, when the hash says failed, the job's data
- * (to tell a final failure from an attempt about to be retried).
+ * Waiters' reads of results, any number in one call: its call for the
+ * result and job keys of each, its reply per waiter the result hash and,
+ * when the hash says failed, the job's data (to tell a final failure from
+ * an attempt about to be retried), or the error Redis gave for that
+ * waiter's keys alone (a wrong-typed key fails its own read, no other).
  *
  * @category scripts
  * @since 0.1.0
  */
 export const readResult = descriptor("readResult", `
--- readResult: one read for a waiter, atomic with the step that wrote it.
+-- readResult: waiters' reads, each atomic with the step that wrote it.
 --
--- KEYS[1]: result:{id}; KEYS[2]: job:{id}
--- Output: {hash} or, when the hash says failed, {hash, job data or false}
---   (to tell a final failure from an attempt about to be retried).
-local resultKey, jobKey = KEYS[1], KEYS[2]
-local hash = redis.call('HGETALL', resultKey)
-for i = 1, #hash, 2 do
-  if hash[i] == 'status' and hash[i + 1] == 'failed' then
-    local jobType = redis.call('TYPE', jobKey).ok
-    if jobType ~= 'string' then return {hash, false} end
-    return {hash, redis.call('GET', jobKey)}
+-- KEYS: result:{id}, job:{id} per waiter, in pairs.
+-- Output: per waiter {hash} or, when the hash says failed, {hash, job data
+--   or false} (to tell a final failure from an attempt about to be
+--   retried); a waiter whose result key Redis refuses gets that error.
+local out = {}
+for k = 1, #KEYS, 2 do
+  local hash = redis.pcall('HGETALL', KEYS[k])
+  if hash.err then
+    out[#out + 1] = hash
+  else
+    local read = {hash}
+    for i = 1, #hash, 2 do
+      if hash[i] == 'status' and hash[i + 1] == 'failed' then
+        local jobKey = KEYS[k + 1]
+        if redis.call('TYPE', jobKey).ok == 'string' then read[2] = redis.call('GET', jobKey) else read[2] = false end
+        break
+      end
+    end
+    out[#out + 1] = read
   end
 end
-return {hash}`, (script, resultKey: string, jobKey: string): Call<ResultRead> => ({
-  script,
-  keys: [resultKey, jobKey],
-  args: [],
-  decode: resultRead
-}))
+return out`, (script, pairs: ReadonlyArray<readonly [resultKey: string, jobKey: string]>): Call<ReadonlyArray<ResultRead | RedisFailure>> => {
+  const keys: Array<string> = []
+  for (const [resultKey, jobKey] of pairs) keys.push(resultKey, jobKey)
+  return { script, keys, args: [], decode: (reply) => resultReads(reply, pairs.length) }
+})
 
 /**
  * Every script, for `SCRIPT LOAD` at start.
@@ -235,7 +245,7 @@ const taken = (reply: unknown): Result.Result<ReadonlyArray<Taken>, string> => {
   return Result.succeed(out)
 }
 
-/** `{hash}` or `{hash, data or nil}`, as `readResult` returns them. */
+/** `{hash}` or `{hash, data or nil}`, one waiter's read as `readResult` returns it. */
 const resultRead = (reply: unknown): Result.Result<ResultRead, string> => {
   if (!Array.isArray(reply) || reply.length < 1 || reply.length > 2) return Result.fail(`expected {hash[, job]}, got ${describe(reply)}`)
   const [flat, job] = reply
@@ -246,6 +256,22 @@ const resultRead = (reply: unknown): Result.Result<ResultRead, string> => {
   const list = hash.success
   for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!
   return Result.succeed({ fields, job: job ?? undefined })
+}
+
+/** One read per waiter, as `readResult` returns them: a read, or Redis's error for that waiter's keys. */
+const resultReads = (reply: unknown, n: number): Result.Result<ReadonlyArray<ResultRead | RedisFailure>, string> => {
+  if (!Array.isArray(reply) || reply.length !== n) return Result.fail(`expected ${n} reads, got ${describe(reply)}`)
+  const out: Array<ResultRead | RedisFailure> = []
+  for (const one of reply) {
+    if (one instanceof Error) {
+      out.push(new RedisFailure("reply", one.message, undefined, one))
+      continue
+    }
+    const read = resultRead(one)
+    if (Result.isFailure(read)) return Result.fail(read.failure)
+    out.push(read.success)
+  }
+  return Result.succeed(out)
 }
 
 /** What `takeJobs` cannot send: more sources or ids than one `unpack` spreads, numbers Redis refuses. */
