@@ -8,8 +8,9 @@
  * moment after the wait began is seen. Any payload is a wake-up (Go
  * publishes `ready`, other SDKs the status). With a `start` (RPC):
  *
- * - a lone RPC wait (no other under way on this client) submits alongside
- *   its SUBSCRIBE and checks once both are answered: one round trip less
+ * - a lone RPC wait (no other under way on this client) writes its
+ *   SUBSCRIBE at once, submits right behind it without waiting for the
+ *   confirmation, and checks once both are answered: one round trip less
  *   before the job can run, one read more;
  * - with others under way (their SUBSCRIBEs batched), the job is submitted
  *   between the confirmation and the first check; when it created the job,
@@ -83,8 +84,9 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
         : Effect.acquireUseRelease(
           Effect.sync(() => {
             const w = new ResultWait(env, id, deadline, onTimeout)
-            w.listen(true)
-            return { w, alone: rpcs++ === 0 }
+            const alone = rpcs++ === 0
+            w.listen(true, alone)
+            return { w, alone }
           }),
           ({ alone, w }) => {
             const started: Effect.Effect<boolean, E | ConnectionError> = alone

@@ -62,12 +62,15 @@ export class Subscriber extends Context.Service<Subscriber, {
    * subscription (synchronously, before this returns, when the channel is
    * confirmed already), or with a `ConnectionError` when it cannot be (the
    * connection is down or the client closed); the registration then stays
-   * until removed. Callbacks must not throw.
+   * until removed. Callbacks must not throw. With `now`, a SUBSCRIBE it
+   * needs is written before this returns (ahead of what the caller sends
+   * next) instead of with the others of this turn of the event loop.
    */
   readonly listenUnsafe: (
     channel: string,
     onMessage: () => void,
-    onConfirmed: (error: ConnectionError | undefined) => void
+    onConfirmed: (error: ConnectionError | undefined) => void,
+    now?: boolean
   ) => () => void
   /** Channels with at least one listener (for tests and metrics). */
   readonly listenedChannels: Effect.Effect<number>
@@ -281,7 +284,8 @@ export const make = Effect.gen(function*() {
   const listenUnsafe = (
     channel: string,
     onMessage: () => void,
-    onConfirmed: (error: ConnectionError | undefined) => void
+    onConfirmed: (error: ConnectionError | undefined) => void,
+    now = false
   ): () => void => {
     const l: Registration = { channel, onMessage, onConfirmed, pending: true, removed: false }
     if (closed) {
@@ -293,6 +297,7 @@ export const make = Effect.gen(function*() {
     if (list === undefined) {
       listeners.set(channel, [l])
       touch(channel)
+      if (now) flush()
     } else {
       list.push(l)
     }
