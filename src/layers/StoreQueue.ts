@@ -176,6 +176,14 @@ export const make = Effect.gen(function*() {
       const blockMillis = Duration.toMillis(options.block)
       if (!(blockMillis > 0)) return yield* takeOnce(options, max, sourcesKey)
       const deadline = (yield* Clock.currentTimeMillis) + blockMillis
+      // Under backlog, a look with no wait opened: once wake-ups are
+      // counted (`workMark`), the take records the mark it ran after, and a
+      // take that comes back empty leaves the wait below to start from that
+      // mark (as after any short take), so no wake-up is lost.
+      if (drained?.sources !== sourcesKey && store.workMark() !== undefined) {
+        const first = yield* takeOnce(options, max, sourcesKey)
+        if (first.length > 0) return first
+      }
       return yield* Effect.scoped(Effect.gen(function*() {
         // Listen first, then look: work made available in between wakes us.
         // Opening the wait is part of the wait for work: interruptible, and
