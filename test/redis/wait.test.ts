@@ -250,7 +250,8 @@ describe("ResultBackend.wait on Redis", () => {
           })
         }))
         yield* eventually("started", Effect.sync(() => started))
-        assert.strictEqual(yield* numsub(k.notify("rpc-int")), 1)
+        // Alone, the start runs alongside the SUBSCRIBE: subscribed soon after, if not before.
+        yield* eventually("subscribed", Effect.map(numsub(k.notify("rpc-int")), (n) => n === 1))
         yield* Fiber.interrupt(fiber)
         yield* eventually("unsubscribed after the interruption", Effect.map(numsub(k.notify("rpc-int")), (n) => n === 0))
       }).pipe(Effect.provide(client(noFallback))))
