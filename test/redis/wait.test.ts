@@ -24,13 +24,21 @@ import * as Wire from "../../src/protocol/Wire.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
 import { RedisServer, startRedisServer, uniquePrefix } from "../support/RedisServer.ts"
-import { client, cmd, connectionsNamed, eventually, keys, numsub, silentClient, takeJob, ts } from "./support.ts"
+import { client, type Client, cmd, connectionsNamed, eventually, keys, numsub, silentClient, takeJob, ts } from "./support.ts"
 
 const noFallback = { waitPollInterval: Duration.minutes(1) }
 const at = ts("2025-01-15T10:30:09Z")
 
 /** The hash a worker writes, without the PUBLISH. */
 const hsetOnly = (key: string, fields: Record<string, string>) => cmd((r) => r.hset(key, fields))
+
+/** A client whose waits log each check as `id:outcome` on `checks`, for `body`. */
+const withChecks = <A, E>(body: (checks: Queue.Queue<string>) => Effect.Effect<A, E, ResultBackend | RedisServer | Client>) =>
+  Effect.gen(function*() {
+    const checks = yield* Queue.unbounded<string>()
+    const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
+    return yield* body(checks).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
+  })
 
 const pendingJobJson = (id: string, extra = "") =>
   `{"id":"${id}","name":"n","payload":null,"status":"pending","priority":"normal","created_at":"2025-01-15T10:30:00Z","updated_at":"2025-01-15T10:30:00Z"${extra},"attempts":1,"max_retries":3}`
@@ -65,10 +73,8 @@ describe("ResultBackend.wait on Redis", () => {
       }))
 
     it.effect("a result stored right after the first check is delivered by its notification; any payload wakes", () =>
-      Effect.gen(function*() {
-        const checks = yield* Queue.unbounded<string>()
-        const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
-        yield* Effect.gen(function*() {
+      withChecks((checks) =>
+        Effect.gen(function*() {
           const rb = yield* ResultBackend
           const k = yield* keys
           for (const [id, payload] of [["r1", "ready"], ["r2", "completed"], ["r3", ""]] as const) {
@@ -83,8 +89,7 @@ describe("ResultBackend.wait on Redis", () => {
             assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
             assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
           }
-        }).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
-      }))
+        })))
 
     it.effect("Go's failed result for an attempt that will be retried does not end the wait; the later completion does", () =>
       Effect.gen(function*() {
@@ -180,10 +185,8 @@ describe("ResultBackend.wait on Redis", () => {
       }).pipe(Effect.provide(client(noFallback))))
 
     it.effect("RPC start, alongside other RPC waits: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
-      Effect.gen(function*() {
-        const checks = yield* Queue.unbounded<string>()
-        const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
-        yield* Effect.gen(function*() {
+      withChecks((checks) =>
+        Effect.gen(function*() {
           const rb = yield* ResultBackend
           const k = yield* keys
           const server = yield* RedisServer
@@ -210,14 +213,11 @@ describe("ResultBackend.wait on Redis", () => {
           assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
           yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
           yield* Fiber.interrupt(other)
-        }).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
-      }))
+        })))
 
     it.effect("RPC start, alone: runs alongside the SUBSCRIBE, and checks once both are answered (a result stored before the subscription took effect is found, with no PUBLISH)", () =>
-      Effect.gen(function*() {
-        const checks = yield* Queue.unbounded<string>()
-        const hooks = { afterCheck: (id: string, outcome: string) => Queue.offer(checks, `${id}:${outcome}`).pipe(Effect.asVoid) }
-        yield* Effect.gen(function*() {
+      withChecks((checks) =>
+        Effect.gen(function*() {
           const rb = yield* ResultBackend
           const k = yield* keys
           const server = yield* RedisServer
@@ -232,8 +232,7 @@ describe("ResultBackend.wait on Redis", () => {
           assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
           assert.strictEqual(yield* Queue.size(checks), 0, "one check")
           yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
-        }).pipe(Effect.provide(client({ ...noFallback, testHooks: hooks })))
-      }))
+        })))
 
     it.effect("RPC start: a failed start, and an interrupted wait after the start, both unsubscribe", () =>
       Effect.gen(function*() {
