@@ -192,7 +192,7 @@ export const waitForResult = (id: string, options?: WaitOptions): Effect.Effect<
 
 /**
  * Submits, then waits: the completed result, or `JobFailedError`.
- * Subscribed before (or with) the submission, so the result cannot slip by.
+ * Subscribed before the submission, so the result cannot slip by.
  *
  * @category results
  * @since 0.2.0

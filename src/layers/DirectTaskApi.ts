@@ -85,8 +85,8 @@ export const make = Effect.gen(function*() {
       // Once stored, the job exists: a failure of the wait is `unknown`
       // (never the `not-written` of an unsent read), naming the job.
       let stored = false
-      // Subscribed before (or, alone, alongside) the submission, so no result
-      // can slip by; the backend decides whether a first check is needed.
+      // Subscribed before the submission, so no result can slip by; a job
+      // this call created needs no first check.
       return results.wait(newJob.job.id, timeout, {
         run: Effect.flatMap(store(newJob), (outcome) => {
           stored = true

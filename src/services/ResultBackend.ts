@@ -34,9 +34,8 @@ export class ResultBackend extends Context.Service<ResultBackend, {
    * `timeout`; interruption or timeout unsubscribes.
    *
    * With `start` (RPC: submit, then wait), `start.run` runs once the
-   * subscription is requested and before anything is checked; when it ran
-   * before Redis confirmed the subscription, a check follows both, so the
-   * job's result cannot be missed however fast it is processed; `timeout`
+   * subscription is confirmed and before anything is checked, so the job's
+   * notification cannot be missed however fast it is processed; `timeout`
    * counts from when `start.run` succeeded, and its failure ends the wait
    * with that failure.
    */

@@ -77,24 +77,6 @@ describe("Subscriber", () => {
     }).pipe(Effect.provide(stub.layer))
   })
 
-  it.effect("channels of one turn share a SUBSCRIBE; with `now`, one is written before listenUnsafe returns", () => {
-    const stub = stubPort(() => true)
-    return Effect.gen(function*() {
-      const subscriber = yield* Subscriber.Subscriber
-      subscriber.listenUnsafe("first", () => {}, () => {})
-      yield* settle // the connection is ready
-      subscriber.listenUnsafe("a", () => {}, () => {})
-      subscriber.listenUnsafe("b", () => {}, () => {})
-      assert.deepStrictEqual(stub.sent, [["first"]], "a and b wait for the turn's end")
-      yield* settle
-      assert.deepStrictEqual(stub.sent, [["first"], ["a", "b"]])
-      subscriber.listenUnsafe("lone", () => {}, () => {}, true)
-      assert.deepStrictEqual(stub.sent, [["first"], ["a", "b"], ["lone"]], "written at once")
-      yield* settle
-      assert.strictEqual(stub.sent.length, 3, "and only once")
-    }).pipe(Effect.provide(stub.layer))
-  })
-
   it.effect("an answered SUBSCRIBE is not sent again, and a channel left meanwhile is not resent", () => {
     const stub = stubPort((index) => index !== 0)
     return Effect.gen(function*() {

@@ -184,15 +184,12 @@ describe("ResultBackend.wait on Redis", () => {
         assert.strictEqual(error._tag, "StorageError")
       }).pipe(Effect.provide(client(noFallback))))
 
-    it.effect("RPC start, alongside other RPC waits: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
+    it.effect("RPC start: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
       withChecks((checks) =>
         Effect.gen(function*() {
           const rb = yield* ResultBackend
           const k = yield* keys
           const server = yield* RedisServer
-          // Another RPC wait, under way (its start never ends): this one is not alone.
-          const other = yield* Effect.forkChild(rb.wait("rpc-other", Duration.seconds(5), { run: Effect.never }))
-          yield* eventually("the other subscribed", Effect.map(numsub(k.notify("rpc-other")), (n) => n === 1))
           const id = "rpc-fresh"
           let subscribedAtStart = -1
           // Succeeds with true: "created now", so the first check is skipped.
@@ -212,26 +209,6 @@ describe("ResultBackend.wait on Redis", () => {
           assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
           assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
           yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
-          yield* Fiber.interrupt(other)
-        })))
-
-    it.effect("RPC start, alone: runs alongside the SUBSCRIBE, and checks once both are answered (a result stored before the subscription took effect is found, with no PUBLISH)", () =>
-      withChecks((checks) =>
-        Effect.gen(function*() {
-          const rb = yield* ResultBackend
-          const k = yield* keys
-          const server = yield* RedisServer
-          const id = "rpc-alone"
-          // The start stores the final result and publishes nothing: only the check after both can see it.
-          const run = hsetOnly(k.result(id), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" }).pipe(
-            Effect.as(true),
-            Effect.provideService(RedisServer, server)
-          )
-          const result = yield* rb.wait(id, Duration.seconds(5), { run })
-          assert.strictEqual(result.status, "completed")
-          assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
-          assert.strictEqual(yield* Queue.size(checks), 0, "one check")
-          yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
         })))
 
     it.effect("RPC start: a failed start, and an interrupted wait after the start, both unsubscribe", () =>
@@ -249,8 +226,7 @@ describe("ResultBackend.wait on Redis", () => {
           })
         }))
         yield* eventually("started", Effect.sync(() => started))
-        // Alone, the start runs alongside the SUBSCRIBE: subscribed soon after, if not before.
-        yield* eventually("subscribed", Effect.map(numsub(k.notify("rpc-int")), (n) => n === 1))
+        assert.strictEqual(yield* numsub(k.notify("rpc-int")), 1)
         yield* Fiber.interrupt(fiber)
         yield* eventually("unsubscribed after the interruption", Effect.map(numsub(k.notify("rpc-int")), (n) => n === 0))
       }).pipe(Effect.provide(client(noFallback))))

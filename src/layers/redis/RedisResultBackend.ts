@@ -6,17 +6,12 @@
  * **Waiting.** `wait` subscribes first (awaiting Redis's confirmation),
  * then checks, then sleeps until a notification, so a result stored at any
  * moment after the wait began is seen. Any payload is a wake-up (Go
- * publishes `ready`, other SDKs the status). With a `start` (RPC):
- *
- * - a lone RPC wait (no other under way on this client) writes its
- *   SUBSCRIBE at once, submits right behind it without waiting for the
- *   confirmation, and checks once both are answered: one round trip less
- *   before the job can run, one read more;
- * - with others under way (their SUBSCRIBEs batched), the job is submitted
- *   between the confirmation and the first check; when it created the job,
- *   the first check is skipped (there cannot be a result yet), so the RPC
- *   costs the submission, one check per notification, and its share of the
- *   batched SUBSCRIBE / UNSUBSCRIBE.
+ * publishes `ready`, other SDKs the status). With a `start` (RPC), the job
+ * is submitted between the confirmation and the first check; when it
+ * created the job, the first check is skipped (there cannot be a result
+ * yet), so an RPC costs the submission, one check per notification, and
+ * its share of the batched SUBSCRIBE / UNSUBSCRIBE. Checks asked for in one
+ * turn of the event loop share one read (`ResultReads`).
  *
  * @stability unstable
  * @since 0.1.0
@@ -25,8 +20,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Result from "effect/Result"
-import { type ConnectionError, timedOut } from "../../domain/Errors.ts"
+import { timedOut } from "../../domain/Errors.ts"
 import { timerMillis } from "../Policies.ts"
 import type { JobId } from "../../domain/JobId.ts"
 import type * as JobResult from "../../domain/JobResult.ts"
@@ -50,9 +44,6 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
   const port = yield* RedisPort
   const subscriber = yield* Subscriber
   const shared = StoreResults.make(yield* JobStore)
-
-  /** RPC waits under way (a lone one sends its submission alongside its SUBSCRIBE). */
-  let rpcs = 0
 
   const env: WaitEnv = {
     port,
@@ -84,32 +75,20 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
         : Effect.acquireUseRelease(
           Effect.sync(() => {
             const w = new ResultWait(env, id, deadline, onTimeout)
-            const alone = rpcs++ === 0
-            w.listen(true, alone)
-            return { w, alone }
+            w.listen(true)
+            return w
           }),
-          ({ alone, w }) => {
-            const started: Effect.Effect<boolean, E | ConnectionError> = alone
-              // A lone call: the submission goes out with the SUBSCRIBE (one round
-              // trip less); a first check once both are answered finds a result
-              // published before the subscription took effect.
-              ? Effect.flatMap(
-                Effect.all([Effect.result(w.confirmed), start.run], { concurrency: 2 }),
-                ([confirmed]) => Result.isFailure(confirmed) ? Effect.fail(confirmed.failure) : Effect.succeed(false)
+          (w) =>
+            w.confirmed.pipe(
+              Effect.andThen(start.run),
+              Effect.flatMap((fresh) =>
+                Effect.callback<JobResult.JobResult, WaitError>((resume) => {
+                  w.resume = resume
+                  w.begin(!fresh)
+                })
               )
-              // Others wait too (their SUBSCRIBEs are batched): the submission
-              // follows the confirmation, and a job it created needs no first check.
-              : Effect.andThen(w.confirmed, start.run)
-            return Effect.flatMap(started, (fresh) =>
-              Effect.callback<JobResult.JobResult, WaitError>((resume) => {
-                w.resume = resume
-                w.begin(!fresh)
-              }))
-          },
-          ({ w }) => Effect.sync(() => {
-            rpcs--
-            w.cancel()
-          })
+            ),
+          (w) => Effect.sync(() => w.cancel())
         )
       return live ? run : Effect.timeoutOrElse(run, { duration: timeout, orElse: () => Effect.fail(onTimeout()) })
     })

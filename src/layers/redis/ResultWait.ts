@@ -124,16 +124,13 @@ export class ResultWait {
   /**
    * Subscribes; without `deferred`, begins (checks) once confirmed, and the
    * deadline runs from now (it also bounds the wait for the confirmation).
-   * With `now`, the SUBSCRIBE is written at once (ahead of a submission
-   * sent next), not with the others of this turn.
    */
-  listen(deferred: boolean, now = false): void {
+  listen(deferred: boolean): void {
     if (!deferred) this.armDeadline()
     const remove = this.env.subscriber.listenUnsafe(
       this.env.keys.notify(this.id),
       () => this.onMessage(),
-      (error) => this.onConfirmed(error, deferred),
-      now
+      (error) => this.onConfirmed(error, deferred)
     )
     if (this.done) remove()
     else this.remove = remove

@@ -62,15 +62,12 @@ export class Subscriber extends Context.Service<Subscriber, {
    * subscription (synchronously, before this returns, when the channel is
    * confirmed already), or with a `ConnectionError` when it cannot be (the
    * connection is down or the client closed); the registration then stays
-   * until removed. Callbacks must not throw. With `now`, a SUBSCRIBE it
-   * needs is written before this returns (ahead of what the caller sends
-   * next) instead of with the others of this turn of the event loop.
+   * until removed. Callbacks must not throw.
    */
   readonly listenUnsafe: (
     channel: string,
     onMessage: () => void,
-    onConfirmed: (error: ConnectionError | undefined) => void,
-    now?: boolean
+    onConfirmed: (error: ConnectionError | undefined) => void
   ) => () => void
   /** Channels with at least one listener (for tests and metrics). */
   readonly listenedChannels: Effect.Effect<number>
@@ -284,8 +281,7 @@ export const make = Effect.gen(function*() {
   const listenUnsafe = (
     channel: string,
     onMessage: () => void,
-    onConfirmed: (error: ConnectionError | undefined) => void,
-    now = false
+    onConfirmed: (error: ConnectionError | undefined) => void
   ): () => void => {
     const l: Registration = { channel, onMessage, onConfirmed, pending: true, removed: false }
     if (closed) {
@@ -297,7 +293,6 @@ export const make = Effect.gen(function*() {
     if (list === undefined) {
       listeners.set(channel, [l])
       touch(channel)
-      if (now) flush()
     } else {
       list.push(l)
     }
