@@ -46,7 +46,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
   const shared = StoreResults.make(yield* JobStore)
 
   const env: WaitEnv = {
-    port,
+    target: port.target,
     read: ResultReads.make(port),
     subscriber,
     keys: settings.protocol.keys,

@@ -27,7 +27,7 @@ import * as JobResult from "../../domain/JobResult.ts"
 import type * as Keys from "../../protocol/Keys.ts"
 import { isFinalResult } from "../../protocol/ResultTransitions.ts"
 import type { StoreFailure } from "../../store/JobStore.ts"
-import { type RedisPort, toFailure } from "./RedisPort.ts"
+import { toFailure } from "./RedisPort.ts"
 import type * as ResultReads from "./ResultReads.ts"
 import type * as Scripts from "./Scripts.ts"
 import type { Subscriber } from "./Subscriber.ts"
@@ -68,7 +68,8 @@ export const WaitHooks = Context.Reference<WaitHooks | undefined>("@bananas/effe
  * @since 0.2.0
  */
 export interface WaitEnv {
-  readonly port: RedisPort["Service"]
+  /** Where Redis is, for errors. */
+  readonly target: string
   /** The backend's batched reads. */
   readonly read: ResultReads.ReadResult
   readonly subscriber: Subscriber["Service"]
@@ -192,7 +193,7 @@ export class ResultWait {
     const { keys } = this.env
     this.env.read(keys.result(this.id), keys.job(this.id)).then(
       (reply) => this.onChecked(reply),
-      (cause: unknown) => this.finish(Effect.fail(toFailure("waitForResult", this.env.port.target, cause)))
+      (cause: unknown) => this.finish(Effect.fail(toFailure("waitForResult", this.env.target, cause)))
     )
   }
 
