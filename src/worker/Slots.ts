@@ -7,7 +7,7 @@
  * A job's life in the slots:
  *
  * 1. the dispatcher waits for a free slot (`awaitSlot`) and opens a take
- *    with it and every other free one, at most `maxBatch` (`beginTake`);
+ *    with it and every other free one, at most the take's size (`beginTake`);
  *    both in one uninterruptible step with the take, so a slot taken is
  *    always accounted for;
  * 2. each job the take delivered is `register`ed (running); the take's

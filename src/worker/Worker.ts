@@ -247,16 +247,17 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
         }
       })
     let drainedLast = false
+    const takeSize = takeSizeOf(config.concurrency)
     const takeJobs = Effect.gen(function*() {
       // While handlers run, one turn of the scheduler first: those that end
-      // in the same burst free their slots, so one take fills them all
-      // (under load a take filled 33 of 50 slots without it: 1.5 times the
-      // script calls). With none running there is nothing to wait for,
+      // in the same burst free their slots, so one take asks for its full
+      // size (without it, takes came out smaller than the slots freed by
+      // one burst: more script calls per job). With none running there is nothing to wait for,
       // unless the last take found the queues drained: then this one most
       // likely only opens a wait, and the outcomes recorded meanwhile go out
       // first.
       if (drainedLast || slots.running.size > slots.writing.size) yield* Effect.yieldNow
-      const reserved = yield* slots.beginTake(maxBatch)
+      const reserved = yield* slots.beginTake(takeSize)
       const deliveries = yield* dequeueHealthy(reserved).pipe(surviving("dequeue failed; retrying", undefined))
       drainedLast = deliveries !== undefined && deliveries.length < reserved
       if (deliveries !== undefined) for (const delivery of deliveries) yield* accept(delivery)
@@ -347,8 +348,15 @@ export const run = <R>(options: Options<R>): Effect.Effect<never, ValidationErro
 
 // Internal
 
-/** Most jobs one dequeue takes under backlog (the free slots, up to this). */
-const maxBatch = 64
+/**
+ * Most jobs one take asks for under backlog: the free slots, at most half
+ * the concurrency and at most 64. With half, two takes' jobs are in the
+ * pipeline: while one batch runs, the other's outcomes and the next take
+ * are on Redis. A take of every slot left Node and Redis waiting for each
+ * other in turn (concurrency 50: about 1.6 times the jobs/s with half;
+ * BENCHMARKS.md).
+ */
+const takeSizeOf = (concurrency: number): number => Math.min(64, Math.ceil(concurrency / 2))
 
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 

@@ -10,11 +10,13 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as References from "effect/References"
 import * as Job from "../../src/domain/Job.ts"
 import type { RawJson } from "../../src/domain/RawJson.ts"
 import * as Timestamp from "../../src/domain/Timestamp.ts"
 import * as Bananas from "../../src/Bananas.ts"
+import { JobQueue } from "../../src/services/JobQueue.ts"
 import * as Tasks from "../../src/Tasks.ts"
 import * as Handlers from "../../src/worker/HandlerRegistry.ts"
 import * as Slots from "../../src/worker/Slots.ts"
@@ -120,3 +122,38 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("Slots 
     }))
 })
 
+
+describe("take size", () => {
+  /** Drains a backlog of `jobs` no-op jobs with a worker of `concurrency`; the `max` of each take, in order. */
+  const takesOf = (concurrency: number, jobs: number) =>
+    Effect.gen(function*() {
+      const asked: Array<number> = []
+      const recording = Layer.effect(
+        JobQueue,
+        Effect.map(JobQueue, (queue) =>
+          JobQueue.of({
+            ...queue,
+            dequeueMany: (options) => {
+              asked.push(options.max)
+              return queue.dequeueMany(options)
+            }
+          }))
+      )
+      const live = Layer.provideMerge(recording, Bananas.layerMemory())
+      yield* Effect.scoped(Effect.gen(function*() {
+        const ids: Array<string> = []
+        for (let i = 0; i < jobs; i++) ids.push((yield* Tasks.submit("ok", {})).id)
+        yield* Worker.make({ handlers: Handlers.empty.pipe(Handlers.addRaw("ok", () => Effect.void)), concurrency, reaper: false, scheduler: false })
+        for (const id of ids) yield* Tasks.waitForResult(id, { timeout: "10 seconds" })
+      })).pipe(Effect.provide(live), Effect.provideService(References.MinimumLogLevel, "None"))
+      return asked
+    })
+
+  it.effect("under backlog a take asks for at most half the slots, and never more than 64: two takes' jobs are in the pipeline", () =>
+    Effect.gen(function*() {
+      for (const [concurrency, most] of [[1, 1], [2, 1], [50, 25], [51, 26], [200, 64]] as const) {
+        const asked = yield* takesOf(concurrency, 300)
+        assert.strictEqual(Math.max(...asked), most, `concurrency ${concurrency}: asked ${asked.join(",")}`)
+      }
+    }))
+})
