@@ -1,10 +1,12 @@
 /**
- * Bounds of Redis and Lua at the store (a real redis-server): steps that
- * would break one, batched into one flush with steps that do not, fail
- * their own callers with a typed `StorageError` (reason `Limit`), write
- * nothing, and leave the other callers' steps to go through in the same
- * script call; a step that makes building the call throw (a bug) resumes
- * every caller of that flush with an error, and the store keeps working.
+ * How the store sends a flush of steps (a real redis-server). Bounds of
+ * Redis and Lua: steps that would break one, batched into one flush with
+ * steps that do not, fail their own callers with a typed `StorageError`
+ * (reason `Limit`), write nothing, and leave the other callers' steps to go
+ * through in the same script call; a step that makes building the call
+ * throw (a bug) resumes every caller of that flush with an error, and the
+ * store keeps working. Splits: a burst of many callers goes out as two
+ * calls, a lone caller's batch as one.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
@@ -117,6 +119,35 @@ describe("script bounds at the store", () => {
         }
         const after = yield* s.apply("enqueue", [T.enqueue(s.protocol, newJob("e"))])
         assert.deepStrictEqual(after, [{ _tag: "Applied" }])
+      }))
+  })
+})
+
+describe("a flush's script calls", () => {
+  layer(RedisServer.layer, { excludeTestServices: true })((it) => {
+    it.effect("a burst of 32 steps or more from many callers goes out as two calls; a smaller burst and a lone caller's batch as one", () =>
+      Effect.gen(function*() {
+        const s = yield* store
+        const enqueues = (label: string, n: number) =>
+          Array.from({ length: n }, (_, i) => T.enqueue(s.protocol, newJob(`${label}-${i}`)))
+        const callsOf = <A, E>(effect: Effect.Effect<A, E>) =>
+          Effect.gen(function*() {
+            const before = yield* evalshaCalls
+            const value = yield* effect
+            return { calls: (yield* evalshaCalls) - before, value }
+          })
+
+        const small = yield* callsOf(applyTogether(s, enqueues("small", 31).map((plan) => ["enqueue", plan] as const)))
+        assert.strictEqual(small.calls, 1, "31 callers: one call")
+        const burst = yield* callsOf(applyTogether(s, enqueues("burst", 40).map((plan) => ["enqueue", plan] as const)))
+        assert.strictEqual(burst.calls, 2, "40 callers: two calls")
+        assert.deepStrictEqual(burst.value.map((e) => (Exit.isSuccess(e) ? e.value[0]?._tag : "failed")), Array(40).fill("Applied"))
+        const lone = yield* callsOf(s.apply("enqueue", enqueues("lone", 40)))
+        assert.strictEqual(lone.calls, 1, "one caller's 40 steps: one call")
+        assert.deepStrictEqual(lone.value.map((o) => o._tag), Array(40).fill("Applied"))
+        const server = yield* RedisServer
+        const queued = yield* Effect.promise(() => server.raw.llen(s.protocol.keys.queue("normal")))
+        assert.strictEqual(queued, 111, "every step written once")
       }))
   })
 })

@@ -73,7 +73,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     }
   }
 
-  /** Sends a batch's plans, `batchChunkSize` plans per script call; a plan that breaks a bound fails its caller, unsent. */
+  /** Sends a batch's plans, `chunkSizeOf` plans per script call; a plan that breaks a bound fails its caller, unsent. */
   const dispatch = (batch: ReadonlyArray<Pending>) => {
     let encoder = PlanEncoding.makeEncoder()
     let owners: Array<Pending> = []
@@ -121,6 +121,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     }
     let tracked = false
     for (const p of batch) if (p.progress !== undefined) tracked = true
+    const chunkSize = chunkSizeOf(batch, settings.batchChunkSize)
     for (const p of batch) {
       p.chunks++ // held while its plans are added: settled only once all of them are sent and answered
       for (let i = 0; i < p.plans.length && p.failure === undefined; i++) {
@@ -135,7 +136,7 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
         }
         owners.push(p)
         slots.push(i)
-        if (slots.length === settings.batchChunkSize) send()
+        if (slots.length === chunkSize) send()
       }
     }
     if (slots.length > 0) send()
@@ -334,4 +335,25 @@ interface Pending {
   resumed: boolean
   /** Where to record what became of each plan (batch submissions). */
   readonly progress: Progress | undefined
+}
+
+/**
+ * A burst of callers' plans at least this long goes out as two script
+ * calls (see `chunkSizeOf`).
+ */
+const splitFrom = 32
+
+/**
+ * The most plans of one script call for a flush. A burst of many callers
+ * (`splitFrom` plans or more) goes out as two calls, not one: Redis runs
+ * the second while the first's callers resume and send their next steps.
+ * In one call Node and Redis waited for each other in turn (submits at 100
+ * in flight: about 1.5 times the jobs/s as two; BENCHMARKS.md). A lone
+ * caller's plans (a batch) go `batchChunkSize` per call, all sent at once.
+ */
+const chunkSizeOf = (batch: ReadonlyArray<Pending>, batchChunkSize: number): number => {
+  if (batch.length < 2) return batchChunkSize
+  let total = 0
+  for (const p of batch) total += p.plans.length
+  return total < splitFrom ? batchChunkSize : Math.min(batchChunkSize, Math.ceil(total / 2))
 }
