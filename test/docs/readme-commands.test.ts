@@ -99,8 +99,10 @@ describe("the README's shell lines", () => {
       assert.strictEqual(gatewayLines.length, 2)
       for (const line of gatewayLines) {
         const port = await freePort()
-        // The line without a --port listens on BANANAS_PORT: a free one here.
-        const child = shell(line.includes("--port") ? line : `BANANAS_PORT=${port} ${line}`, server.url, port)
+        // The line without a --port listens on BANANAS_PORT: a free one here. The line
+        // without a REDIS_URL would use the machine's Redis (6379): the private one here.
+        const withPort = line.includes("--port") ? line : `BANANAS_PORT=${port} ${line}`
+        const child = shell(line.includes("REDIS_URL=") ? withPort : `REDIS_URL=${server.url} ${withPort}`, server.url, port)
         const done = finished(child, 100_000)
         try {
           assert.isTrue(await answers(`http://127.0.0.1:${port}/healthz`), line)
