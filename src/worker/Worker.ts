@@ -252,10 +252,10 @@ export const make = <R>(options: Options<R>): Effect.Effect<Worker["Service"], V
       // While handlers run, one turn of the scheduler first: those that end
       // in the same burst free their slots, so one take asks for its full
       // size (without it, takes came out smaller than the slots freed by
-      // one burst: more script calls per job). With none running there is nothing to wait for,
-      // unless the last take found the queues drained: then this one most
-      // likely only opens a wait, and the outcomes recorded meanwhile go out
-      // first.
+      // one burst: more script calls per job). With none running there is
+      // nothing to wait for, unless the last take found the queues drained:
+      // then this one most likely only opens a wait, and the outcomes
+      // recorded meanwhile go out first.
       if (drainedLast || slots.running.size > slots.writing.size) yield* Effect.yieldNow
       const reserved = yield* slots.beginTake(takeSize)
       const deliveries = yield* dequeueHealthy(reserved).pipe(surviving("dequeue failed; retrying", undefined))
@@ -353,7 +353,7 @@ export const run = <R>(options: Options<R>): Effect.Effect<never, ValidationErro
  * the concurrency and at most 64. With half, two takes' jobs are in the
  * pipeline: while one batch runs, the other's outcomes and the next take
  * are on Redis. A take of every slot left Node and Redis waiting for each
- * other in turn (concurrency 50: about 1.6 times the jobs/s with half;
+ * other in turn (concurrency 50: 1.4–1.6 times the jobs/s with half;
  * BENCHMARKS.md).
  */
 const takeSizeOf = (concurrency: number): number => Math.min(64, Math.ceil(concurrency / 2))

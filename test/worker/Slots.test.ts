@@ -5,7 +5,8 @@
  * running + outcomes being written — and nothing leaks on interruption,
  * shutdown, lease loss or an abandoned handler. Unit steps on `Slots`
  * itself, then a worker on a real Redis sampled while it runs every kind
- * of ending.
+ * of ending. And the size of a take under backlog: at most half the slots
+ * (at most 64), on the memory backend.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -121,7 +122,6 @@ layer(RedisServer.layer, { timeout: 60_000, excludeTestServices: true })("Slots 
       assert.deepStrictEqual(after, { slotsTaken: 0, writersTaken: 0, running: 0, writing: 0, reserved: 0, violations: [] })
     }))
 })
-
 
 describe("take size", () => {
   /** Drains a backlog of `jobs` no-op jobs with a worker of `concurrency`; the `max` of each take, in order. */

@@ -120,8 +120,12 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
       )
     }
     let tracked = false
-    for (const p of batch) if (p.progress !== undefined) tracked = true
-    const chunkSize = chunkSizeOf(batch, settings.batchChunkSize)
+    let total = 0
+    for (const p of batch) {
+      if (p.progress !== undefined) tracked = true
+      total += p.plans.length
+    }
+    const chunkSize = chunkSizeOf(batch.length, total, settings.batchChunkSize)
     for (const p of batch) {
       p.chunks++ // held while its plans are added: settled only once all of them are sent and answered
       for (let i = 0; i < p.plans.length && p.failure === undefined; i++) {
@@ -344,16 +348,13 @@ interface Pending {
 const splitFrom = 32
 
 /**
- * The most plans of one script call for a flush. A burst of many callers
- * (`splitFrom` plans or more) goes out as two calls, not one: Redis runs
- * the second while the first's callers resume and send their next steps.
- * In one call Node and Redis waited for each other in turn (submits at 100
- * in flight: about 1.5 times the jobs/s as two; BENCHMARKS.md). A lone
- * caller's plans (a batch) go `batchChunkSize` per call, all sent at once.
+ * The most plans of one script call for a flush of `callers` callers'
+ * `plans` plans. A burst of many callers (`splitFrom` plans or more) goes
+ * out as two calls, not one: Redis runs the second while the first's
+ * callers resume and send their next steps. In one call Node and Redis
+ * waited for each other in turn (submits at 100 in flight: 1.2–1.7 times
+ * the jobs/s as two; BENCHMARKS.md). A lone caller's plans (a batch) go
+ * `batchChunkSize` per call, all sent at once.
  */
-const chunkSizeOf = (batch: ReadonlyArray<Pending>, batchChunkSize: number): number => {
-  if (batch.length < 2) return batchChunkSize
-  let total = 0
-  for (const p of batch) total += p.plans.length
-  return total < splitFrom ? batchChunkSize : Math.min(batchChunkSize, Math.ceil(total / 2))
-}
+const chunkSizeOf = (callers: number, plans: number, batchChunkSize: number): number =>
+  callers < 2 || plans < splitFrom ? batchChunkSize : Math.min(batchChunkSize, Math.ceil(plans / 2))
