@@ -88,6 +88,7 @@ export const make = Effect.gen(function*() {
       // Subscribed before the submission, so no result can slip by; a job
       // this call created needs no first check.
       return results.wait(newJob.job.id, timeout, {
+        job: newJob.job,
         run: Effect.flatMap(store(newJob), (outcome) => {
           stored = true
           return Effect.as(submitted(request, newJob, outcome), outcome === "created")

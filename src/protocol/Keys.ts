@@ -7,7 +7,7 @@
  * `queue:dead`, `queue:scheduled`, `result:{id}` and the channel
  * `result:notify:{id}` (plus Route-Go's `route:{key}:queue:{p}`). Ours
  * only, which Go never reads: `leases`, `lease:tokens`, `worker:{owner}`,
- * `paused` and the channel `queue:wake`. Schedules: Go's `schedules:{sid}` (state) and
+ * `paused` and the channels `queue:wake` and `result:data:{id}`. Schedules: Go's `schedules:{sid}` (state) and
  * `schedule_lock:{sid}`, and ours `schedule_def:{sid}`, `schedule_ids`,
  * `schedule_due`. The worker registry, ours only: `worker_info:{id}` and
  * `worker_registry`.
@@ -52,6 +52,8 @@ export interface Keys {
   readonly result: (id: JobId) => string
   /** `result:notify:{id}`: the pub/sub channel announcing a result. */
   readonly notify: (id: JobId) => string
+  /** `result:data:{id}`: the pub/sub channel carrying a final result to our waiters (no read needed). Ours only. */
+  readonly resultData: (id: JobId) => string
   /** `leases`: zset of in-flight ids scored by lease expiry (epoch ms). Ours only. */
   readonly leases: string
   /** `lease:tokens`: hash id -> the token of the delivery that holds it (fencing). Ours only. */
@@ -178,6 +180,7 @@ export const make = (prefix: string = defaultPrefix): Keys => ({
   scheduled: `${prefix}queue:scheduled`,
   result: (id) => `${prefix}result:${id}`,
   notify: (id) => `${prefix}result:notify:${id}`,
+  resultData: (id) => `${prefix}result:data:${id}`,
   leases: `${prefix}leases`,
   tokens: `${prefix}lease:tokens`,
   held: (owner) => `${prefix}worker:${owner}`,

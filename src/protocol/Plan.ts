@@ -130,6 +130,20 @@ export type Write =
   | { readonly op: "pexpire"; readonly key: string; readonly millis: number }
   /** `PUBLISH channel message` (a channel, not a key). */
   | { readonly op: "publish"; readonly channel: string; readonly message: string }
+  /**
+   * `PUBLISH channel message` announcing the result hash `key`; when a
+   * subscriber got it, also `PUBLISH data` with the hash itself (`tag`, a
+   * newline, then `HGETALL key` as a JSON array), so that our waiters need
+   * no read (`Keys.resultData`).
+   */
+  | {
+    readonly op: "announce"
+    readonly key: string
+    readonly channel: string
+    readonly message: string
+    readonly data: string
+    readonly tag: string
+  }
 
 /**
  * One atomic state change.
@@ -257,5 +271,6 @@ export const writeType: Readonly<Record<Exclude<Write["op"], "publish">, KeyType
   sadd: "set",
   srem: "set",
   expire: undefined,
-  pexpire: undefined
+  pexpire: undefined,
+  announce: "hash"
 }

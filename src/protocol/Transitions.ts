@@ -370,19 +370,21 @@ const pushLetGo = (out: Array<Write>, p: Wire.Protocol, claim: Claim): void => {
 }
 
 /**
- * The result hash of a final outcome (with its TTL) and its `ready` notification.
+ * The result hash of a final outcome (with its TTL) and its `ready`
+ * notification, which also carries the hash to our waiters (`announce`),
+ * tagged with `resultTag(job)` (the job whose outcome it is, when known).
  *
  * @internal
  * @since 0.2.0
  */
-export const storeResultWrites = (p: Wire.Protocol, result: JobResult.JobResult): ReadonlyArray<Write> => {
+export const storeResultWrites = (p: Wire.Protocol, result: JobResult.JobResult, job?: Job): ReadonlyArray<Write> => {
   const out: Array<Write> = []
-  pushStoreResultWrites(out, p, result)
+  pushStoreResultWrites(out, p, result, job)
   return out
 }
 
 /** `storeResultWrites`, pushed onto `out`. */
-const pushStoreResultWrites = (out: Array<Write>, p: Wire.Protocol, result: JobResult.JobResult): void => {
+const pushStoreResultWrites = (out: Array<Write>, p: Wire.Protocol, result: JobResult.JobResult, job: Job | undefined): void => {
   const flat = JobResult.toHashFields(result)
   const fields: Array<readonly [string, string]> = []
   for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i]!, flat[i + 1]!])
@@ -390,9 +392,27 @@ const pushStoreResultWrites = (out: Array<Write>, p: Wire.Protocol, result: JobR
   out.push(
     { op: "hset", key, fields },
     { op: "expire", key, seconds: result.status === "completed" ? p.ttl.resultSuccess : p.ttl.resultFailure },
-    { op: "publish", channel: p.keys.notify(result.jobId), message: "ready" }
+    {
+      op: "announce",
+      key,
+      channel: p.keys.notify(result.jobId),
+      message: "ready",
+      data: p.keys.resultData(result.jobId),
+      tag: resultTag(job)
+    }
   )
 }
+
+/**
+ * What tells one job from an earlier one with the same id in a result's
+ * data message: its creation instant, exactly (empty when the job is not
+ * known). A waiter that created the job trusts only a message with its tag.
+ *
+ * @internal
+ * @since 0.2.0
+ */
+export const resultTag = (job: Job | undefined): string =>
+  job === undefined ? "" : `${job.createdAt.seconds}.${job.createdAt.nanos}`
 
 /**
  * A new job: `SET job` (its JSON `json`), a stale result of an earlier job with its id deleted, then where it waits (`placed`).
@@ -437,7 +457,7 @@ const pushOutcomeWrites = (
   result: JobResult.JobResult,
   store: boolean
 ): void => {
-  if (store) pushStoreResultWrites(out, p, result)
+  if (store) pushStoreResultWrites(out, p, result, job)
   if (p.events === undefined) return
   const carrier = Events.eventJob(p.events, Events.make(type, job, result))
   const keys = p.events.keys

@@ -11,6 +11,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { SerializationError, TimeoutError } from "../domain/Errors.ts"
 import type { JobId } from "../domain/JobId.ts"
+import type { Job } from "../domain/Job.ts"
 import type { JobResult } from "../domain/JobResult.ts"
 import type { StoreFailure } from "../store/JobStore.ts"
 
@@ -58,10 +59,17 @@ export class ResultBackend extends Context.Service<ResultBackend, {
 export interface WaitStart<E> {
   /**
    * Creates the job; succeeds with true when it created it now (the id was
-   * new, and any stale result of the id was deleted with it), so no result
-   * can exist yet and the first check can be skipped: the backend only
-   * looks when a notification arrives (or on its fallback poll). False
-   * (the id existed: a duplicate or a resend) checks at once.
+   * new, and any stale result of the id was deleted with it): a result
+   * announced for an earlier job with the same id is then not this one's
+   * (see `job`). False: the id existed (a duplicate or a resend), and its
+   * job's result is the one awaited.
    */
   readonly run: Effect.Effect<boolean, E>
+  /**
+   * The job `run` submits: when it created it, a notification about an
+   * earlier job with the same id is told apart (`Transitions.resultTag`).
+   *
+   * @since 0.2.0
+   */
+  readonly job?: Job | undefined
 }

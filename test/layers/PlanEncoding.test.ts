@@ -58,7 +58,8 @@ const everything: Plan = {
     { op: "srem", key: "k:set", member: "m" },
     { op: "expire", key: "k:hash", seconds: 10 },
     { op: "pexpire", key: "k:set", millis: 500 },
-    { op: "publish", channel: "c:wake", message: "normal" }
+    { op: "publish", channel: "c:wake", message: "normal" },
+    { op: "announce", key: "k:hash", channel: "c:notify", message: "ready", data: "c:data", tag: "1.5" }
   ]
 }
 
@@ -80,7 +81,7 @@ const read = (encoded: EncodedPlans) => {
   while (i < args.length) {
     const name = at(i)
     const sizes: Record<string, number> = { absent: 2, exists: 2, eq: 3, ne: 3, heq: 4, hnil: 3, lhas: 3, zhas: 3, zle: 4, snot: 3 }
-    const writeOps = new Set(["set", "setex", "del", "lpush", "rpush", "lrem", "ltrim", "zadd", "zaddnx", "zrem", "hset", "hdel", "sadd", "srem", "expire", "pexpire", "publish"])
+    const writeOps = new Set(["set", "setex", "del", "lpush", "rpush", "lrem", "ltrim", "zadd", "zaddnx", "zrem", "hset", "hdel", "sadd", "srem", "expire", "pexpire", "publish", "announce"])
     let pos = i + 1
     const guards: Array<Guard> = []
     const pendingSet: Array<[number, string]> = []
@@ -137,6 +138,7 @@ const read = (encoded: EncodedPlans) => {
         case "expire": writes.push({ op, key: k, seconds: Number(a) }); pos += 3; break
         case "pexpire": writes.push({ op, key: k, millis: Number(a) }); pos += 3; break
         case "publish": writes.push({ op, channel: k, message: String(a) }); pos += 3; break
+        case "announce": writes.push({ op, key: k, channel: String(a), message: String(b), data: at(pos + 4), tag: at(pos + 5) }); pos += 6; break
         default: throw new Error(`unknown write ${op} at ${pos}`)
       }
     }
@@ -214,7 +216,7 @@ describe("PlanEncoding", () => {
     assert.deepStrictEqual(PlanEncoding.wireTypes, {
       eq: "string", ne: "string", heq: "hash", hnil: "hash", lhas: "list", zhas: "zset", zle: "zset", snot: "set",
       set: "string", setex: "string", lpush: "list", rpush: "list", lrem: "list", ltrim: "list", zadd: "zset", zaddnx: "zset", zrem: "zset",
-      hset: "hash", hdel: "hash", sadd: "set", srem: "set", "applied-if": "string", "applied-if-set": "string"
+      hset: "hash", hdel: "hash", sadd: "set", srem: "set", announce: "hash", "applied-if": "string", "applied-if-set": "string"
     })
     for (const [op, type] of Object.entries({ ...guardType, ...writeType })) assert.strictEqual(PlanEncoding.wireTypes[op], type, op)
     assert.include(Scripts.applyPlans.lua, `["lpush"] = "list"`)

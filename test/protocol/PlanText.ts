@@ -52,5 +52,6 @@ const writeText = (w: Write): string => {
     case "expire": return `expire ${w.key} ${w.seconds}`
     case "pexpire": return `pexpire ${w.key} ${w.millis}`
     case "publish": return `publish ${w.channel} ${w.message}`
+    case "announce": return `announce ${w.channel} ${w.message} | ${w.key} on ${w.data} tag=${w.tag}`
   }
 }

@@ -55,7 +55,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "guard heq b:lease:tokens 7 w1:5 -> notHeld | applied-if b:job:7 job(completed attempts=0)",
       "hset b:result:7 status=completed completed_at=2025-01-15T10:30:00Z duration_ms=12 result={\"ok\":true}",
       "expire b:result:7 3600",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=1736937000.0",
       "set b:job:7 job(completed attempts=0) ex 86400",
       "lrem b:queue:processing -1 7",
       "zrem b:leases 7",
@@ -67,7 +67,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "guard lhas b:queue:processing 7 -> notHeld | applied-if b:job:7 job(completed attempts=0)",
       "hset b:result:7 status=completed completed_at=2025-01-15T10:30:00Z duration_ms=12",
       "expire b:result:7 3600",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=1736937000.0",
       "set b:job:7 job(completed attempts=0) ex 86400",
       "lrem b:queue:processing -1 7",
       "zrem b:leases 7",
@@ -92,7 +92,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "srem b:worker:w1 7",
       "hset b:result:7 status=failed completed_at=2025-01-15T10:30:00Z duration_ms=3 error=boom",
       "expire b:result:7 86400",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=1736937000.0",
     ]],
   ["release", "a held job given back", () => T.release(p, held, job), [
       "guard heq b:lease:tokens 7 w1:5 -> notHeld",
@@ -120,7 +120,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "srem b:worker:w1 7",
       "hset b:result:7 status=failed completed_at=2025-01-15T10:30:00Z duration_ms=0 error=Job data not found (corrupted reference)",
       "expire b:result:7 86400",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=",
     ]],
   ["deadLetterCorrupt", "a held id whose data does not decode", () => T.deadLetterData(p, held, { data: "nope", goError: "invalid character 'o'", now }).plan, [
       "guard eq b:job:7 nope -> changed | applied-if b:job:7 job( attempts=0 error=Failed to unmarshal job: invalid character 'o')",
@@ -133,7 +133,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "srem b:worker:w1 7",
       "hset b:result:7 status=failed completed_at=2025-01-15T10:30:00Z duration_ms=0 error=Failed to unmarshal job: invalid character 'o'",
       "expire b:result:7 86400",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=",
     ]],
   // RecoveryTransitions
   ["reapRetry", "an expired lease, owner gone, retries left: back at the head", () => R.reap(p, { ...held, data: JobCodec.encode(job), nowMillis: 1_736_937_000_000 }).plan, [
@@ -162,7 +162,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "hdel b:lease:tokens 7",
       "hset b:result:7 status=failed completed_at=2025-01-15T10:30:00Z duration_ms=0 error=lease expired: worker lost",
       "expire b:result:7 86400",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=1736937000.0",
     ]],
   ["reapBad", "an expired lease whose data is missing", () => R.reap(p, { ...held, data: undefined, nowMillis: 1_736_937_000_000 }).plan, [
       "guard zle b:leases 7 1736937000000 -> changed",
@@ -178,7 +178,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "srem b:worker:w1 7",
       "hset b:result:7 status=failed completed_at=2025-01-15T10:30:00Z duration_ms=0 error=Job data not found (corrupted reference)",
       "expire b:result:7 86400",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=",
     ]],
   ["dropLease", "an expired lease of an id no longer in processing", () => R.dropLease(p, held, 1_736_937_000_000), [
       "guard zle b:leases 7 1736937000000 -> changed",
@@ -208,7 +208,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "set b:job:7 job(failed attempts=0 error=cancelled) ex 604800",
       "hset b:result:7 status=failed completed_at=2025-01-15T10:30:00Z duration_ms=0 error=cancelled",
       "expire b:result:7 86400",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=1736937000.0",
     ]],
   ["cancelScheduled", "a scheduled job cancelled", () => A.cancel(p, { data: "DATA", job, where: "scheduled", now }).plan, [
       "guard eq b:job:7 DATA -> changed",
@@ -217,7 +217,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
       "set b:job:7 job(failed attempts=0 error=cancelled) ex 604800",
       "hset b:result:7 status=failed completed_at=2025-01-15T10:30:00Z duration_ms=0 error=cancelled",
       "expire b:result:7 86400",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=1736937000.0",
     ]],
   ["requeueDead", "a dead job requeued", () => A.requeueDead(p, { data: "DATA", job: { ...job, status: "failed", attempts: 3, error: "boom" }, now }).plan, [
       "guard eq b:job:7 DATA -> changed",
@@ -238,7 +238,7 @@ const table: ReadonlyArray<readonly [name: string, input: string, plan: () => Pl
   ["storeResult", "a completed result stored", () => RT.storeResult(p, { jobId: "7", status: "completed", result: `{"ok":true}` as RawJson, completedAt: now, durationMs: 12 }), [
       "hset b:result:7 status=completed completed_at=2025-01-15T10:30:00Z duration_ms=12 result={\"ok\":true}",
       "expire b:result:7 3600",
-      "publish b:result:notify:7 ready",
+      "announce b:result:notify:7 ready | b:result:7 on b:result:data:7 tag=",
     ]],
   ["deleteResult", "a result deleted", () => RT.deleteResult(p, "7"), [
       "guard exists b:result:7 -> notWaiting",

@@ -203,7 +203,7 @@ export const silentSubscriberPort: Layer.Layer<RedisPort, never, RedisServer> = 
         isReady: () => c.status === "ready",
         subscribe: (channels) => c.subscribe(...channels).then(() => undefined),
         unsubscribe: (channels) => c.unsubscribe(...channels).then(() => undefined),
-        onMessage: (listener) => void c.on("message", (channel: string) => listener(channel)),
+        onMessage: (listener) => void c.on("message", (channel: string, message: string) => listener(channel, message)),
         onReady: (listener) => void c.on("ready", listener),
         onError: (listener) => void c.on("error", listener),
         connect: () => void c.connect().catch(() => {}),

@@ -184,31 +184,99 @@ describe("ResultBackend.wait on Redis", () => {
         assert.strictEqual(error._tag, "StorageError")
       }).pipe(Effect.provide(client(noFallback))))
 
-    it.effect("RPC start: runs once Redis confirmed the subscription; a fresh job is checked only when its notification arrives", () =>
+    it.effect("RPC start: runs with the SUBSCRIBE, not after its confirmation; the first check follows both, even for a job created now", () =>
       withChecks((checks) =>
         Effect.gen(function*() {
           const rb = yield* ResultBackend
           const k = yield* keys
           const server = yield* RedisServer
           const id = "rpc-fresh"
-          let subscribedAtStart = -1
-          // Succeeds with true: "created now", so the first check is skipped.
-          const run = Effect.map(numsub(k.notify(id)), (n) => {
-            subscribedAtStart = n
-            return true
-          }).pipe(Effect.provideService(RedisServer, server))
+          let ran = false
+          // The outcome lands before the wait can have heard of it (no PUBLISH): only the check finds it.
+          const run = Effect.andThen(
+            hsetOnly(k.result(id), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" }),
+            Effect.sync(() => {
+              ran = true
+              return true
+            })
+          ).pipe(Effect.provideService(RedisServer, server))
           const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), { run }))
-          yield* eventually("started", Effect.sync(() => subscribedAtStart !== -1))
-          assert.strictEqual(subscribedAtStart, 1, "subscribed before the job was submitted")
-          // The hash alone (no PUBLISH) is not looked at: no check without a notification.
-          yield* hsetOnly(k.result(id), { status: "completed", completed_at: "2025-01-15T10:30:09Z", duration_ms: "1" })
-          yield* Effect.sleep("50 millis")
-          assert.isUndefined(fiber.pollUnsafe())
-          assert.strictEqual(yield* Queue.size(checks), 0, "no check before the notification")
-          yield* cmd((r) => r.publish(k.notify(id), "ready"))
-          assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
+          const result = yield* Fiber.join(fiber)
+          assert.isTrue(ran)
+          assert.strictEqual(result.status, "completed")
           assert.strictEqual(yield* Queue.take(checks), `${id}:final`)
           yield* eventually("unsubscribed", Effect.map(numsub(k.notify(id)), (n) => n === 0))
+        })))
+
+    it.effect("RPC start: the submission does not wait for the confirmation (a silent pub/sub connection)", () =>
+      Effect.gen(function*() {
+        let ran = false
+        const outcome = yield* Effect.flip(ResultBackend.use((rb) =>
+          rb.wait("rpc-silent", Duration.millis(200), { run: Effect.sync(() => { ran = true; return true }) })
+        )).pipe(Effect.provide(silentClient({ prefix: uniquePrefix("rpc-silent"), ...noFallback })))
+        assert.isTrue(ran, "submitted although Redis never confirmed the SUBSCRIBE")
+        assert.strictEqual(outcome._tag, "TimeoutError")
+      }))
+
+    it.effect("our writers announce the hash itself: the wait ends on it with no read, holding what a read holds (merged fields too)", () =>
+      withChecks((checks) =>
+        Effect.gen(function*() {
+          const rb = yield* ResultBackend
+          const k = yield* keys
+          const id = "announced"
+          const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), { run: Effect.succeed(true) }))
+          assert.strictEqual(yield* Queue.take(checks), `${id}:none`)
+          // An earlier attempt's error stays in the hash (HSET merges, as Go's).
+          yield* hsetOnly(k.result(id), { error: "earlier attempt" })
+          yield* rb.store({ jobId: id, status: "completed", completedAt: at, durationMs: 4, result: `{"n":1}` as RawJson })
+          const result = yield* Fiber.join(fiber)
+          assert.deepStrictEqual(Option.some(result), yield* rb.get(id))
+          assert.strictEqual(result.error, "earlier attempt")
+          yield* Effect.sleep("30 millis")
+          assert.strictEqual(yield* Queue.size(checks), 0, "no read after the announcement")
+        })))
+
+    it.effect("a crowd of waits listens for notifications only (their reads are batched): the first eight also listen for the data", () =>
+      Effect.gen(function*() {
+        const rb = yield* ResultBackend
+        const k = yield* keys
+        const ids = Array.from({ length: 10 }, (_, i) => `crowd-${i}`)
+        const fibers = yield* Effect.forEach(ids, (id) => Effect.forkChild(rb.wait(id, Duration.seconds(30))))
+        yield* eventually("subscribed", Effect.map(numsub(k.notify(ids[9]!)), (n) => n === 1))
+        const data = yield* Effect.forEach(ids, (id) => numsub(k.resultData(id)))
+        assert.deepStrictEqual(data, [1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+        // Each still ends on its notification.
+        for (const id of ids) yield* rb.store({ jobId: id, status: "completed", completedAt: at, durationMs: 1 })
+        for (const fiber of fibers) assert.strictEqual((yield* Fiber.join(fiber)).status, "completed")
+      }).pipe(Effect.provide(client(noFallback))))
+
+    it.effect("a data message is trusted only when it can be this job's final result; otherwise it is a wake-up that checks", () =>
+      withChecks((checks) =>
+        Effect.gen(function*() {
+          const rb = yield* ResultBackend
+          const k = yield* keys
+          const id = "tagged"
+          const job = Job.make({ id, name: "n", payload: "null" as RawJson, priority: "normal", now: at, maxRetries: 1 })
+          const tag = `${job.createdAt.seconds}.${job.createdAt.nanos}`
+          const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), { run: Effect.succeed(true), job }))
+          assert.strictEqual(yield* Queue.take(checks), `${id}:none`)
+          assert.strictEqual(yield* numsub(k.resultData(id)), 1)
+          const data = (tagged: string, fields: ReadonlyArray<string>) => cmd((r) => r.publish(k.resultData(id), `${tagged}\n${JSON.stringify(fields)}`))
+          const completed = ["status", "completed", "completed_at", "2025-01-15T10:30:09Z", "duration_ms", "6"]
+          // An earlier job's with the same id (another tag), a failed result of no known job, and no hash at all: each only checks.
+          yield* data("1.0", completed)
+          assert.strictEqual(yield* Queue.take(checks), `${id}:none`)
+          yield* data("", ["status", "failed", "completed_at", "2025-01-15T10:30:09Z", "duration_ms", "0", "error", "x"])
+          assert.strictEqual(yield* Queue.take(checks), `${id}:none`)
+          yield* cmd((r) => r.publish(k.resultData(id), "not a data message"))
+          assert.strictEqual(yield* Queue.take(checks), `${id}:none`)
+          assert.isUndefined(fiber.pollUnsafe())
+          // This job's: the result itself (nothing is stored: no read could have found it).
+          yield* data(tag, completed)
+          const result = yield* Fiber.join(fiber)
+          assert.strictEqual(result.durationMs, 6)
+          assert.strictEqual(yield* Queue.size(checks), 0)
+          yield* eventually("unsubscribed", Effect.map(numsub(k.resultData(id)), (n) => n === 0))
         })))
 
     it.effect("RPC start: a failed start, and an interrupted wait after the start, both unsubscribe", () =>

@@ -47,7 +47,11 @@ export const applyPlans = descriptor("applyPlans", `
 --     lhas k m     LPOS k m finds it        srem k m           expire k seconds
 --     zhas k m     ZSCORE k m exists        pexpire k millis   publish channel message
 --     zle k m max  ZSCORE k m exists, <= max
---     snot k m     SISMEMBER k m is 0
+--     snot k m     SISMEMBER k m is 0       announce k channel message data tag:
+--                                              PUBLISH channel message and, when it
+--                                              reached a subscriber and data has
+--                                              one, PUBLISH data
+--                                              tag..'\\n'..(HGETALL k as JSON)
 -- Every key an operation reads or writes must have the type the operation
 -- needs (\`needs\`, from src/protocol/Plan.ts), or not exist.
 -- Output: one integer per plan: 0 applied; g > 0 the g-th guard refused it;
@@ -75,7 +79,7 @@ local ARGV, call = ARGV, redis.call -- locals: faster than a global per read
 local needs = { ${luaTable(PlanEncoding.wireTypes)} }
 local size = { absent = 2, exists = 2, eq = 3, ne = 3, heq = 4, hnil = 3, lhas = 3, zhas = 3, zle = 4, snot = 3,
   ['applied-if'] = 3, ['applied-if-set'] = 2, set = 3, setex = 4, del = 2, lpush = 3, rpush = 3, lrem = 4, ltrim = 4, zadd = 4,
-  zaddnx = 4, zrem = 3, hdel = 3, sadd = 3, srem = 3, expire = 3, pexpire = 3, publish = 3 } -- hset: 3 + 2n
+  zaddnx = 4, zrem = 3, hdel = 3, sadd = 3, srem = 3, expire = 3, pexpire = 3, publish = 3, announce = 6 } -- hset: 3 + 2n
 local guard = { absent = true, exists = true, eq = true, ne = true, heq = true, hnil = true, lhas = true, zhas = true, zle = true, snot = true }
 -- Guards that read one member: a gathered removal of another member changes nothing they see.
 local memberGuard = { heq = true, hnil = true, zhas = true, zle = true, snot = true }
@@ -270,6 +274,12 @@ while at <= count do
       elseif op == 'zaddnx' then call('ZADD', key, 'NX', ARGV[pos + 2], ARGV[pos + 3]); pos = pos + 4
       elseif op == 'sadd' then call('SADD', key, ARGV[pos + 2]); pos = pos + 3
       elseif op == 'pexpire' then call('PEXPIRE', key, ARGV[pos + 2]); pos = pos + 3
+      elseif op == 'announce' then
+        -- The hash rides along only when a waiter listens for it.
+        if call('PUBLISH', ARGV[pos + 2], ARGV[pos + 3]) > 0 and call('PUBSUB', 'NUMSUB', ARGV[pos + 4])[2] > 0 then
+          call('PUBLISH', ARGV[pos + 4], ARGV[pos + 5] .. '\\n' .. cjson.encode(call('HGETALL', key)))
+        end
+        pos = pos + 6
       else error(redis.error_reply('applyPlans: unknown write ' .. tostring(op))) end
     end
     if call == checked then
@@ -310,6 +320,34 @@ return outcomes`, (script, encoded: EncodedPlans): Call<ReadonlyArray<number>> =
   args: encoded.args,
   decode: (reply) => integers(reply, encoded.plans)
 }))
+
+/**
+ * A data message of `announce` (`result:data:{id}`): the tag of the job
+ * whose outcome it is, and the result hash. `undefined` when the message
+ * is not one (another writer's): the waiter then only re-checks.
+ *
+ * @category decoding
+ * @since 0.2.0
+ */
+export const decodeResultData = (message: string): { readonly tag: string; readonly fields: Readonly<Record<string, string>> } | undefined => {
+  const newline = message.indexOf("\n")
+  if (newline < 0) return undefined
+  let flat: unknown
+  try {
+    flat = JSON.parse(message.slice(newline + 1))
+  } catch {
+    return undefined
+  }
+  // cjson writes an empty table as {}: no hash, nothing to read.
+  if (!Array.isArray(flat) || flat.length === 0 || flat.length % 2 !== 0) return undefined
+  const fields: Record<string, string> = {}
+  for (let i = 0; i < flat.length; i += 2) {
+    const field = flat[i], value = flat[i + 1]
+    if (typeof field !== "string" || typeof value !== "string") return undefined
+    fields[field] = value
+  }
+  return { tag: message.slice(0, newline), fields }
+}
 
 // Internal
 

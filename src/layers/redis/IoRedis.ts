@@ -189,7 +189,7 @@ export const make = Effect.fnUntraced(function*(options: ConnectionOptions = {})
       isReady: () => c.status === "ready",
       subscribe: (channels) => c.subscribe(...channels).then(() => undefined, reject),
       unsubscribe: (channels) => c.unsubscribe(...channels).then(() => undefined, reject),
-      onMessage: (listener) => void c.on("message", (channel: string) => listener(channel)),
+      onMessage: (listener) => void c.on("message", (channel: string, message: string) => listener(channel, message)),
       psubscribe: (patterns) => c.psubscribe(...patterns).then(() => undefined, reject),
       onPatternMessage: (listener) => void c.on("pmessage", (_pattern: string, channel: string) => listener(channel)),
       onReady: (listener) => void c.on("ready", listener),

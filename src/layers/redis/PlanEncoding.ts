@@ -196,6 +196,9 @@ export const makeEncoder = (bounds: {
       case "publish":
         args.push("publish", text(w.channel), text(w.message))
         break
+      case "announce":
+        args.push("announce", key(w.key), text(w.channel), text(w.message), text(w.data), text(w.tag))
+        break
     }
   }
 
@@ -301,7 +304,8 @@ export const decodeOutcome = (code: number, plan: Plan): Outcome | undefined => 
 /** The names of the operations on the wire (a plan's name is none of them: the script finds where a plan ends by them). */
 const operationNames: ReadonlySet<string> = new Set([
   "absent", "exists", "eq", "ne", "heq", "hnil", "lhas", "zhas", "zle", "snot", "applied-if", "applied-if-set",
-  "set", "setex", "del", "lpush", "rpush", "lrem", "ltrim", "zadd", "zaddnx", "zrem", "hset", "hdel", "sadd", "srem", "expire", "pexpire", "publish"
+  "set", "setex", "del", "lpush", "rpush", "lrem", "ltrim", "zadd", "zaddnx", "zrem", "hset", "hdel", "sadd", "srem", "expire", "pexpire", "publish",
+  "announce"
 ])
 
 /** The code of a plan refused because it was already applied (`Scripts.applyPlans`). */

@@ -71,8 +71,8 @@ export interface PubSubConnection {
   readonly subscribe: (channels: ReadonlyArray<string>) => Promise<void>
   /** `UNSUBSCRIBE channels...`. */
   readonly unsubscribe: (channels: ReadonlyArray<string>) => Promise<void>
-  /** Called for every message, with its channel. */
-  readonly onMessage: (listener: (channel: string) => void) => void
+  /** Called for every message, with its channel and payload. */
+  readonly onMessage: (listener: (channel: string, message: string) => void) => void
   /** `PSUBSCRIBE patterns...` (optional: a driver without it disables pattern listeners). */
   readonly psubscribe?: ((patterns: ReadonlyArray<string>) => Promise<void>) | undefined
   /** Called for every message of a pattern subscription, with its channel. */

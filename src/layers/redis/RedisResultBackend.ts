@@ -5,13 +5,14 @@
  *
  * **Waiting.** `wait` subscribes first (awaiting Redis's confirmation),
  * then checks, then sleeps until a notification, so a result stored at any
- * moment after the wait began is seen. Any payload is a wake-up (Go
- * publishes `ready`, other SDKs the status). With a `start` (RPC), the job
- * is submitted between the confirmation and the first check; when it
- * created the job, the first check is skipped (there cannot be a result
- * yet), so an RPC costs the submission, one check per notification, and
- * its share of the batched SUBSCRIBE / UNSUBSCRIBE. Checks asked for in one
- * turn of the event loop share one read (`ResultReads`).
+ * moment after the wait began is seen. Any payload on `result:notify:{id}`
+ * is a wake-up (Go publishes `ready`, other SDKs the status); our writers
+ * also send the hash itself to a wait that listens for it (`ResultWait`).
+ * With a `start` (RPC), the job is submitted together with the SUBSCRIBE,
+ * not after its confirmation (a round trip less at 1 in flight), and the
+ * first check follows once both are done: the subscription may postdate
+ * the job's outcome. Checks asked for in one turn of the event loop share
+ * one read (`ResultReads`).
  *
  * @stability unstable
  * @since 0.1.0
@@ -27,6 +28,7 @@ import type * as JobResult from "../../domain/JobResult.ts"
 import { ResultBackend, type WaitStart } from "../../services/ResultBackend.ts"
 import { JobStore } from "../../store/JobStore.ts"
 import * as StoreResults from "../../store/StoreResults.ts"
+import { resultTag } from "../../protocol/Transitions.ts"
 import { RedisPort } from "./RedisPort.ts"
 import * as ResultReads from "./ResultReads.ts"
 import { ResultWait, type WaitEnv, type WaitError, WaitHooks } from "./ResultWait.ts"
@@ -52,7 +54,8 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
     keys: settings.protocol.keys,
     pollMillis: settings.waitPollMillis,
     hooks: yield* WaitHooks,
-    runFork: Effect.runForkWith(yield* Effect.context<never>())
+    runFork: Effect.runForkWith(yield* Effect.context<never>()),
+    waits: { count: 0 }
   }
 
   /**
@@ -78,16 +81,16 @@ export const make = Effect.fnUntraced(function*(settings: Settings) {
             w.listen(true)
             return w
           }),
+          // The submission goes out with the SUBSCRIBE, not after its
+          // confirmation (a round trip less); so the first check, once both
+          // are done, is made even for a job created now.
           (w) =>
-            w.confirmed.pipe(
-              Effect.andThen(start.run),
-              Effect.flatMap((fresh) =>
-                Effect.callback<JobResult.JobResult, WaitError>((resume) => {
-                  w.resume = resume
-                  w.begin(!fresh)
-                })
-              )
-            ),
+            Effect.flatMap(start.run, (fresh) =>
+              Effect.callback<JobResult.JobResult, WaitError>((resume) => {
+                if (fresh && start.job !== undefined) w.tag = resultTag(start.job)
+                w.resume = resume
+                w.start()
+              })),
           (w) => Effect.sync(() => w.cancel())
         )
       return live ? run : Effect.timeoutOrElse(run, { duration: timeout, orElse: () => Effect.fail(onTimeout()) })

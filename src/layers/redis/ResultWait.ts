@@ -29,6 +29,7 @@ import { isFinalResult } from "../../protocol/ResultTransitions.ts"
 import type { StoreFailure } from "../../store/JobStore.ts"
 import { toFailure } from "./RedisPort.ts"
 import type * as ResultReads from "./ResultReads.ts"
+import * as ApplyPlans from "./ApplyPlans.ts"
 import type * as Scripts from "./Scripts.ts"
 import type { Subscriber } from "./Subscriber.ts"
 
@@ -42,7 +43,7 @@ export type WaitError = StoreFailure | SerializationError | TimeoutError
 
 /**
  * Hooks run inside waits, for tests: after the subscription is confirmed
- * (waits without a `start`), and after every check.
+ * (and, for an RPC, the job submitted), and after every check.
  *
  * @internal
  */
@@ -77,37 +78,55 @@ export interface WaitEnv {
   readonly pollMillis: number
   readonly hooks: WaitHooks | undefined
   readonly runFork: (effect: Effect.Effect<void>) => Fiber.Fiber<void>
+  /** The backend's waits listening right now. */
+  readonly waits: { count: number }
 }
 
 /**
  * One wait for one job's final result.
  *
- * Listens on the job's channel; once the subscription is confirmed (and,
- * for an RPC, the job submitted: `begin`), checks, and re-checks on every
- * notification (a notification during a check queues one more check), on
- * a short backoff while a `failed` result may still be retried, and every
- * `pollMillis` otherwise in case a notification was missed. Ends when a
- * check finds the final result, a check fails, or the deadline passes;
- * `cancel` (interruption) stops it. Every end removes the listener.
+ * Listens on the job's channel `result:notify:{id}` (Go's `ready`) and,
+ * while its backend has fewer than `dataUnder` waits, on `result:data:{id}`
+ * too, on which our writers send the result hash itself right after
+ * `ready` when someone listens there (`announce` in `applyPlans`): a
+ * round trip less for the wait. With more waits, the reads of a burst of
+ * notifications share one call (`ResultReads`), which costs less than a
+ * message each. Once its subscriptions are confirmed (and, for an RPC,
+ * the job submitted: `begin`), checks, and re-checks on every notification (a
+ * notification during a check queues one more check), on a short backoff
+ * while a `failed` result may still be retried, and every `pollMillis`
+ * otherwise in case a notification was missed. A `ready` is checked on in
+ * a microtask: its data message, parsed from the same socket read, ends
+ * the wait first and no read is sent. Ends when a check or a data message
+ * finds the final result, a check fails, or the deadline passes; `cancel`
+ * (interruption) stops it. Every end removes the listeners.
  */
 export class ResultWait {
   readonly env: WaitEnv
   readonly id: JobId
   readonly deadlineMillis: number | undefined
   readonly onTimeout: () => TimeoutError
+  /**
+   * The tag (`resultTag`) of the job this wait created, when it did: a data
+   * message with another tag is an earlier job's with the same id (only a
+   * wake-up). Undefined: any data message is this job's.
+   */
+  tag: string | undefined = undefined
   /** Resumes the fiber awaiting the outcome (set once it awaits). */
   resume: ((effect: Effect.Effect<JobResult.JobResult, WaitError>) => void) | undefined = undefined
-  /** Resumes the fiber awaiting the confirmation (RPC waits). */
-  confirmResume: ((effect: Effect.Effect<void, ConnectionError>) => void) | undefined = undefined
-  remove: (() => void) | undefined = undefined
-  /** Undefined while unconfirmed; then `Effect.void` or the failure. */
-  confirmation: Effect.Effect<void, ConnectionError> | undefined = undefined
-  /** Checks run on messages (false until `begin`). */
+  removes: ReadonlyArray<() => void> | undefined = undefined
+  /** Undefined while unconfirmed; then `"confirmed"` or the failure. */
+  confirmation: "confirmed" | ConnectionError | undefined = undefined
+  /** An RPC's submission runs: the confirmation waits for `start`. */
+  deferred = false
+  /** Checks run on messages (false until `begin`, whose check sees what they announced). */
   waiting = false
-  /** A message arrived before `begin`. */
-  woken = false
   checking = false
   recheck = false
+  /** A check is queued for the end of this microtask turn (after a `ready`). */
+  noted = false
+  /** Counted in `env.waits` (until `cancel`). */
+  counted = false
   done = false
   /** The deadline passed: the check under way (or one last check) decides. */
   expired = false
@@ -125,49 +144,55 @@ export class ResultWait {
   /**
    * Subscribes; without `deferred`, begins (checks) once confirmed, and the
    * deadline runs from now (it also bounds the wait for the confirmation).
+   * With it (an RPC), the job is submitted meanwhile, then `start`.
    */
   listen(deferred: boolean): void {
+    this.deferred = deferred
     if (!deferred) this.armDeadline()
-    const remove = this.env.subscriber.listenUnsafe(
-      this.env.keys.notify(this.id),
-      () => this.onMessage(),
-      (error) => this.onConfirmed(error, deferred)
-    )
-    if (this.done) remove()
-    else this.remove = remove
-  }
-
-  /** Resolves once the subscription is confirmed (RPC waits). */
-  get confirmed(): Effect.Effect<void, ConnectionError> {
-    return this.confirmation ?? Effect.callback<void, ConnectionError>((resume) => {
-      if (this.confirmation !== undefined) return resume(this.confirmation)
-      this.confirmResume = resume
-      return Effect.sync(() => {
-        this.confirmResume = undefined
-      })
-    })
-  }
-
-  onConfirmed(error: ConnectionError | undefined, deferred: boolean): void {
-    if (this.done) return
-    if (error !== undefined) {
-      this.confirmation = Effect.fail(error)
-      if (deferred) this.confirmResume?.(this.confirmation)
-      else this.finish(Effect.fail(error))
-      return
+    const { keys, subscriber } = this.env
+    const withData = this.env.waits.count < dataUnder
+    this.env.waits.count++
+    this.counted = true
+    // Confirmed once every channel is (one SUBSCRIBE: they are registered in the same turn).
+    let unconfirmed = withData ? 2 : 1
+    const onConfirmed = (error: ConnectionError | undefined) => {
+      if (error !== undefined || --unconfirmed === 0) this.onConfirmed(error)
     }
-    this.confirmation = Effect.void
-    if (deferred) this.confirmResume?.(this.confirmation)
-    else this.hook(this.env.hooks?.afterSubscribe, () => this.begin(true))
+    const removes: Array<() => void> = [subscriber.listenUnsafe(keys.notify(this.id), (message) => this.onNotify(message), onConfirmed)]
+    if (withData) removes.push(subscriber.listenUnsafe(keys.resultData(this.id), (message) => this.onData(message), onConfirmed))
+    if (this.done) for (const remove of removes) remove()
+    else this.removes = removes
   }
 
-  /** Starts waiting: arms the deadline and checks (at once, or on the first message). */
-  begin(checkFirst: boolean): void {
+  /**
+   * An RPC's job is submitted: the deadline runs from now, and the first
+   * check follows the confirmation (the subscription may postdate the
+   * job's outcome).
+   */
+  start(): void {
+    this.deferred = false
+    this.armDeadline()
+    if (this.confirmation !== undefined) this.proceed()
+  }
+
+  onConfirmed(error: ConnectionError | undefined): void {
+    if (this.done || this.confirmation !== undefined) return
+    this.confirmation = error ?? "confirmed"
+    if (!this.deferred) this.proceed()
+  }
+
+  /** Confirmed (or refused) and not deferred: fails, or begins. */
+  proceed(): void {
+    if (this.confirmation !== "confirmed") return this.finish(Effect.fail(this.confirmation!))
+    this.hook(this.env.hooks?.afterSubscribe, () => this.begin())
+  }
+
+  /** Starts waiting: checks at once, then on messages. */
+  begin(): void {
     if (this.done || this.expired) return // expired: its last check decides
     this.waiting = true
     this.armDeadline()
-    if (checkFirst || this.woken) this.check()
-    else this.arm(this.env.pollMillis)
+    this.check()
   }
 
   /** Arms the deadline timer, once. */
@@ -176,10 +201,40 @@ export class ResultWait {
     this.deadlineTimer = setTimeout(() => this.expire(), this.deadlineMillis)
   }
 
+  /**
+   * A `ready` (any payload: other SDKs publish the status; none after a
+   * reconnect): checks once the current socket read is parsed.
+   */
+  onNotify(_message?: string): void {
+    if (this.done || this.noted) return
+    this.noted = true
+    queueMicrotask(() => {
+      this.noted = false
+      this.onMessage()
+    })
+  }
+
+  /**
+   * A data message: the final result itself, or only a wake-up (before
+   * `begin`, unreadable, another job's tag, or a result that may not be
+   * final). None after a reconnect: the `ready` listener's wake-up checks.
+   */
+  onData(message: string | undefined): void {
+    if (this.done || message === undefined) return
+    const data = this.waiting ? ApplyPlans.decodeResultData(message) : undefined
+    if (data === undefined || (this.tag !== undefined && data.tag !== this.tag)) return this.onMessage()
+    const decoded = JobResult.fromHash(this.id, this.env.keys.result(this.id), data.fields)
+    if (Result.isFailure(decoded)) return this.finish(Effect.fail(decoded.failure))
+    const result = decoded.success
+    // Only an outcome of a known job is announced as final with a failed status (a result stored alone may be Go's retried attempt).
+    if (result === undefined || (result.status !== "completed" && data.tag === "")) return this.onMessage()
+    this.finish(Effect.succeed(result))
+  }
+
   onMessage(): void {
     if (this.done) return
-    if (!this.waiting) this.woken = true
-    else if (this.checking) this.recheck = true
+    if (!this.waiting) return
+    if (this.checking) this.recheck = true
     else this.check()
   }
 
@@ -260,17 +315,28 @@ export class ResultWait {
 
   cancel(): void {
     this.done = true
+    if (this.counted) {
+      this.counted = false
+      this.env.waits.count--
+    }
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer)
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer)
     this.pollTimer = this.deadlineTimer = undefined
-    if (this.remove !== undefined) {
-      this.remove()
-      this.remove = undefined
+    if (this.removes !== undefined) {
+      for (const remove of this.removes) remove()
+      this.removes = undefined
     }
   }
 }
 
 // Internal
+
+/**
+ * Waits listen for the result's data while their backend has fewer than
+ * this many: a lone wait saves the read's round trip; a crowd's reads are
+ * cheaper batched (BENCHMARKS.md).
+ */
+const dataUnder = 8
 
 const RETRY_START = 50
 const RETRY_MAX = 1000

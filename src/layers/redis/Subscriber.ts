@@ -49,12 +49,13 @@ import { type PubSubConnection, RedisPort } from "./RedisPort.ts"
  */
 export class Subscriber extends Context.Service<Subscriber, {
   /**
-   * Calls `onMessage` for every message on `channel` until the scope
+   * Calls `onMessage` for every message on `channel` (with its payload;
+   * none after a reconnect, when messages may have been lost) until the scope
    * closes; resolves once the subscription is confirmed by Redis. Closing
    * the scope (including by interruption or timeout) removes the listener
    * and, if it was the last one, unsubscribes the channel.
    */
-  readonly listen: (channel: string, onMessage: () => void) => Effect.Effect<void, ConnectionError, Scope.Scope>
+  readonly listen: (channel: string, onMessage: (message?: string) => void) => Effect.Effect<void, ConnectionError, Scope.Scope>
   /**
    * `listen` for callers that run outside a fiber: registers `onMessage` on
    * `channel` at once and returns the function that removes it (idempotent).
@@ -66,7 +67,7 @@ export class Subscriber extends Context.Service<Subscriber, {
    */
   readonly listenUnsafe: (
     channel: string,
-    onMessage: () => void,
+    onMessage: (message?: string) => void,
     onConfirmed: (error: ConnectionError | undefined) => void
   ) => () => void
   /** Channels with at least one listener (for tests and metrics). */
@@ -109,11 +110,11 @@ export const make = Effect.gen(function*() {
     if (conn !== undefined) return conn
     const c = port.pubsub()
     let everReady = false
-    c.onMessage((channel) => {
+    c.onMessage((channel, message) => {
       const list = listeners.get(channel)
       if (list === undefined) return
-      if (list.length === 1) wake(list[0]!)
-      else for (const l of [...list]) wake(l)
+      if (list.length === 1) wake(list[0]!, message)
+      else for (const l of [...list]) wake(l, message)
     })
     c.onReady(() => {
       if (!everReady) {
@@ -139,10 +140,11 @@ export const make = Effect.gen(function*() {
     return c
   }
 
-  const wake = (l: Registration) => {
+  /** Calls a listener: with the message's payload, or none for a wake-up after a reconnect. */
+  const wake = (l: Registration, message?: string) => {
     if (l.removed) return
     try {
-      l.onMessage()
+      l.onMessage(message)
     } catch (cause) {
       warn("bananas redis subscriber: listener failed", cause)
     }
@@ -280,7 +282,7 @@ export const make = Effect.gen(function*() {
 
   const listenUnsafe = (
     channel: string,
-    onMessage: () => void,
+    onMessage: (message?: string) => void,
     onConfirmed: (error: ConnectionError | undefined) => void
   ): () => void => {
     const l: Registration = { channel, onMessage, onConfirmed, pending: true, removed: false }
@@ -310,7 +312,7 @@ export const make = Effect.gen(function*() {
     })
   )
 
-  const listen = (channel: string, onMessage: () => void): Effect.Effect<void, ConnectionError, Scope.Scope> =>
+  const listen = (channel: string, onMessage: (message?: string) => void): Effect.Effect<void, ConnectionError, Scope.Scope> =>
     Effect.acquireRelease(
       Effect.sync(() => {
         const state: ListenState = { remove: noop, outcome: undefined, resume: undefined }
@@ -354,7 +356,7 @@ const maxResendMillis = 30_000
 
 interface Registration {
   readonly channel: string
-  readonly onMessage: () => void
+  readonly onMessage: (message?: string) => void
   readonly onConfirmed: (error: ConnectionError | undefined) => void
   /** Waiting for the channel's confirmation. */
   pending: boolean

@@ -196,5 +196,7 @@ const apply = (store: Keyspace, w: Write): void => {
     case "expire": return void store.expire(w.key, w.seconds * 1000)
     case "pexpire": return void store.expire(w.key, w.millis)
     case "publish": return void store.publish(w.channel, w.message)
+    // In memory a waiter reads the result where it is: the notification alone.
+    case "announce": return void store.publish(w.channel, w.message)
   }
 }
