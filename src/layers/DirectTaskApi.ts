@@ -85,8 +85,9 @@ export const make = Effect.gen(function*() {
       // Once stored, the job exists: a failure of the wait is `unknown`
       // (never the `not-written` of an unsent read), naming the job.
       let stored = false
-      // Subscribed before the submission, so no result can slip by; a job
-      // this call created needs no first check.
+      // Subscribed with the submission and checked once both are answered,
+      // so no result can slip by; the job tells a result announced for an
+      // earlier job with its id from this one's.
       return results.wait(newJob.job.id, timeout, {
         job: newJob.job,
         run: Effect.flatMap(store(newJob), (outcome) => {

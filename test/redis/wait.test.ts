@@ -20,6 +20,7 @@ import type { StorageError } from "../../src/domain/Errors.ts"
 import * as BananasRedis from "../../src/layers/redis/BananasRedis.ts"
 import { RedisPort, toFailure } from "../../src/layers/redis/RedisPort.ts"
 import * as ResultReads from "../../src/layers/redis/ResultReads.ts"
+import { resultTag } from "../../src/protocol/Transitions.ts"
 import * as Wire from "../../src/protocol/Wire.ts"
 import { JobQueue } from "../../src/services/JobQueue.ts"
 import { ResultBackend } from "../../src/services/ResultBackend.ts"
@@ -257,7 +258,7 @@ describe("ResultBackend.wait on Redis", () => {
           const k = yield* keys
           const id = "tagged"
           const job = Job.make({ id, name: "n", payload: "null" as RawJson, priority: "normal", now: at, maxRetries: 1 })
-          const tag = `${job.createdAt.seconds}.${job.createdAt.nanos}`
+          const tag = resultTag(job)
           const fiber = yield* Effect.forkChild(rb.wait(id, Duration.seconds(5), { run: Effect.succeed(true), job }))
           assert.strictEqual(yield* Queue.take(checks), `${id}:none`)
           assert.strictEqual(yield* numsub(k.resultData(id)), 1)

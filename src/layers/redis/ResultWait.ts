@@ -158,7 +158,7 @@ export class ResultWait {
     const onConfirmed = (error: ConnectionError | undefined) => {
       if (error !== undefined || --unconfirmed === 0) this.onConfirmed(error)
     }
-    const removes: Array<() => void> = [subscriber.listenUnsafe(keys.notify(this.id), (message) => this.onNotify(message), onConfirmed)]
+    const removes: Array<() => void> = [subscriber.listenUnsafe(keys.notify(this.id), () => this.onNotify(), onConfirmed)]
     if (withData) removes.push(subscriber.listenUnsafe(keys.resultData(this.id), (message) => this.onData(message), onConfirmed))
     if (this.done) for (const remove of removes) remove()
     else this.removes = removes
@@ -205,7 +205,7 @@ export class ResultWait {
    * A `ready` (any payload: other SDKs publish the status; none after a
    * reconnect): checks once the current socket read is parsed.
    */
-  onNotify(_message?: string): void {
+  onNotify(): void {
     if (this.done || this.noted) return
     this.noted = true
     queueMicrotask(() => {
